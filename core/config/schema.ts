@@ -1,0 +1,123 @@
+import { freezeSettings } from "./_freeze.ts";
+import type { BoolField, EnumField, FieldSpec, ListField, NumberField, SettingValue, StringField } from "./field.ts";
+
+type Extra = { readonly env?: readonly string[] };
+type Bounds = Extra & { readonly min?: number; readonly max?: number; readonly exclusiveMin?: boolean };
+
+const bool = <const N extends string>(name: N, value: boolean, description: string, extra: Extra = {}) =>
+  ({ name, kind: "bool", default: value, description, ...extra }) satisfies BoolField;
+const int = <const N extends string>(name: N, value: number, description: string, bounds: Bounds = {}) =>
+  ({ name, kind: "int", default: value, description, ...bounds }) satisfies NumberField;
+const float = <const N extends string>(name: N, value: number, description: string, bounds: Bounds = {}) =>
+  ({ name, kind: "float", default: value, description, ...bounds }) satisfies NumberField;
+const str = <const N extends string>(name: N, value: string, description: string, extra: Extra = {}) =>
+  ({ name, kind: "string", default: value, description, ...extra }) satisfies StringField;
+const nonEmptyStr = <const N extends string>(name: N, value: string, description: string) =>
+  ({ name, kind: "string", default: value, description, nonEmpty: true }) satisfies StringField;
+const oneOf = <const N extends string, const C extends readonly string[]>(
+  name: N,
+  choices: C,
+  value: C[number],
+  description: string,
+) => ({ name, kind: "enum", default: value, description, choices }) satisfies EnumField;
+const listOf = <const N extends string, const C extends readonly string[]>(
+  name: N,
+  choices: C,
+  value: readonly C[number][],
+  description: string,
+) => ({ name, kind: "string_list", default: value, description, choices }) satisfies ListField;
+const hostPorts = <const N extends string>(name: N, value: readonly string[], description: string) =>
+  ({ name, kind: "host_port_list", default: value, description }) satisfies ListField;
+
+const PORT = { min: 1, max: 65535 } as const;
+const POSITIVE = { min: 1 } as const;
+const SECONDS = { min: 0, exclusiveMin: true } as const;
+
+/** The settings table: one descriptor per setting, in help and YAML output order. */
+export const SETTINGS_SCHEMA = [
+  // Dynamic ports (seed).
+  bool("enable_dynamic_ports", true, "Allocate node ports from the base_port..max_port range"),
+  int("base_port", 7000, "First port of the dynamic port range", PORT),
+  int("max_port", 7999, "Last port of the dynamic port range", PORT),
+  float("port_allocation_timeout", 10.0, "Seconds to wait for a free port before giving up", SECONDS),
+  // Multi-level bootstrap (seed).
+  bool("enable_multi_level_bootstrap", true, "Bootstrap through the super, regional and local tiers"),
+  hostPorts("super_bootstrap_nodes", ["127.0.0.1:5678", "127.0.0.1:5679"], "Super bootstrap nodes (host:port)"),
+  int("regional_bootstrap_count", 16, "Number of regional bootstrap nodes", POSITIVE),
+  int("local_bootstrap_count", 64, "Number of local bootstrap nodes", POSITIVE),
+  // Adaptive Kademlia parameters (seed).
+  bool("enable_adaptive_kademlia", true, "Adapt k, alpha and timeouts to the estimated network size"),
+  int("small_network_threshold", 50, "Largest network size (nodes) treated as small", POSITIVE),
+  int("medium_network_threshold", 200, "Largest network size (nodes) treated as medium", POSITIVE),
+  int("large_network_threshold", 500, "Largest network size (nodes) treated as large", POSITIVE),
+  int("xlarge_network_threshold", 1000, "Largest network size (nodes) treated as extra large", POSITIVE),
+  // Health checks (seed).
+  bool("enable_health_check", true, "Run periodic health checks"),
+  listOf("health_check_levels", ["fast", "medium", "deep"], ["fast", "medium", "deep"], "Health check levels to run"),
+  int("fast_check_interval", 30, "Seconds between fast health checks", POSITIVE),
+  int("medium_check_interval", 120, "Seconds between medium health checks", POSITIVE),
+  int("deep_check_interval", 600, "Seconds between deep health checks", POSITIVE),
+  // Adaptive refresh (seed).
+  bool("enable_adaptive_refresh", true, "Adapt the bucket refresh rate to network activity"),
+  int("refresh_optimization_interval", 300, "Seconds between refresh-rate optimisations", POSITIVE),
+  bool("immediate_refresh_enabled", true, "Refresh at once when the routing table changes a lot"),
+  int("active_refresh_min_interval", 15, "Shortest refresh interval (seconds) in an active network", POSITIVE),
+  int("stable_refresh_max_interval", 600, "Longest refresh interval (seconds) in a stable network", POSITIVE),
+  // Performance and scalability (seed).
+  int("target_nodes", 1000, "Number of nodes the deployment is sized for", POSITIVE),
+  int("max_concurrent_operations", 1000, "Most DHT operations running at once", POSITIVE),
+  bool("performance_monitoring_enabled", true, "Collect performance metrics"),
+  // Fallback and compatibility (seed).
+  bool("enable_fallback_mode", true, "Fall back to static bootstrap nodes and port when the tiers fail"),
+  bool("legacy_compatibility_mode", false, "Speak only the legacy RPCs, without cqkd extensions"),
+  hostPorts("fallback_bootstrap_nodes", ["127.0.0.1:5678", "127.0.0.1:5679"], "Bootstrap nodes used in fallback mode"),
+  int("fallback_static_port", 7000, "Port used in fallback mode", PORT),
+  // This node.
+  nonEmptyStr("host", "127.0.0.1", "Address the node's UDP socket binds to"),
+  int("port", 0, "UDP port of the node (0 = let the OS pick)", { min: 0, max: 65535, env: ["DHT_PORT"] }),
+  str("node_name", "", "Human label of the node, e.g. sb-primary", { env: ["NODE_ID"] }),
+  str("worker_id", "", "Identifier of the worker this node runs"),
+  hostPorts("bootstrap_nodes", [], "Nodes to bootstrap from (host:port; host names are resolved)"),
+  oneOf("bootstrap_level", ["", "super", "regional", "local"], "", "Bootstrap tier served (empty = none)"),
+  str("region", "", "Region label used to group regional bootstrap nodes"),
+  int("max_connections", 0, "Connection limit (0 = the tier's default)", { min: 0 }),
+  int("ksize", 20, "Bucket size k, also the replication factor", { min: 2, max: 200 }),
+  int("alpha", 3, "Lookup concurrency", { min: 1, max: 32 }),
+  float("rpc_timeout", 5.0, "Seconds to wait for an RPC reply", SECONDS),
+  int("value_ttl", 604800, "Seconds a stored value lives unless republished", POSITIVE),
+  int("republish_interval", 3600, "Seconds between republishes of stored values", POSITIVE),
+  int("refresh_interval", 3600, "Seconds after which an idle bucket is refreshed", POSITIVE),
+  int("max_value_bytes", 8000, "Largest value in bytes (must fit in one legacy 8 KiB request)", { min: 1, max: 8100 }),
+  int("max_stored_values", 100000, "Most values one node stores", POSITIVE),
+  nonEmptyStr("state_dir", ".state", "Directory for state files"),
+  oneOf("log_level", ["debug", "info", "warn", "error"], "info", "Least severe log level printed"),
+] as const;
+
+/** The descriptor type of one {@linkcode SETTINGS_SCHEMA} entry, with its literal name and choices. */
+export type SchemaField = (typeof SETTINGS_SCHEMA)[number];
+
+/** The value type a descriptor's kind (and choices) gives its setting. */
+export type ValueOfField<F> = F extends { kind: "bool" } ? boolean
+  : F extends { kind: "int" | "float" } ? number
+  : F extends { kind: "enum"; choices: readonly (infer C)[] } ? C
+  : F extends { kind: "string_list"; choices: readonly (infer C)[] } ? readonly C[]
+  : F extends { kind: "string_list" | "host_port_list" } ? readonly string[]
+  : string;
+
+/** Name of a known setting. */
+export type SettingName = SchemaField["name"];
+
+/** The resolved, frozen configuration of a process; one property per {@linkcode SETTINGS_SCHEMA} entry. */
+export type Settings = { readonly [F in SchemaField as F["name"]]: ValueOfField<F> };
+
+const FIELDS: ReadonlyMap<string, FieldSpec> = new Map(SETTINGS_SCHEMA.map((field) => [field.name, field]));
+
+/** Returns the descriptor of a setting, or `undefined` when no setting has that name. */
+export function settingField(name: string): FieldSpec | undefined {
+  return FIELDS.get(name);
+}
+
+/** Every setting at its default value. */
+export const DEFAULT_SETTINGS: Settings = freezeSettings(
+  Object.fromEntries(SETTINGS_SCHEMA.map((field) => [field.name, field.default])) as Record<SettingName, SettingValue>,
+);

@@ -1,0 +1,69 @@
+import { KademliaNode, type KademliaNodeOptions } from "./kademlia/node.ts";
+import { TransportStats } from "./net/stats.ts";
+
+/**
+ * Many DHT nodes in one process, each with its own socket, port and routing table: how the local cluster runs
+ * 1000+ nodes on a small machine.
+ */
+export class NodeHost {
+  readonly #nodes = new Map<string, KademliaNode>();
+  readonly #defaults: KademliaNodeOptions;
+
+  /** @param defaults options applied to every node this host starts (each call may override them) */
+  constructor(defaults: KademliaNodeOptions = {}) {
+    this.#defaults = defaults;
+  }
+
+  /** Number of running nodes. */
+  get size(): number {
+    return this.#nodes.size;
+  }
+
+  /** Starts a node. @throws {Deno.errors.AddrInUse} when its port is taken */
+  start(options: KademliaNodeOptions = {}): KademliaNode {
+    const node = KademliaNode.start({ ...this.#defaults, ...options });
+    this.#nodes.set(node.id.hex, node);
+    return node;
+  }
+
+  /** The running nodes, in start order. */
+  nodes(): KademliaNode[] {
+    return [...this.#nodes.values()];
+  }
+
+  /** Stops one node and forgets it. */
+  async stop(node: KademliaNode): Promise<void> {
+    this.#nodes.delete(node.id.hex);
+    await node.stop();
+  }
+
+  /** Stops every node. */
+  async stopAll(): Promise<void> {
+    const nodes = this.nodes();
+    this.#nodes.clear();
+    await Promise.all(nodes.map((node) => node.stop()));
+  }
+
+  /** Transport counters summed over the running nodes. */
+  stats(): TransportStats {
+    const total = new TransportStats();
+    for (const node of this.#nodes.values()) {
+      const s = node.transport.stats;
+      total.datagramsIn += s.datagramsIn;
+      total.datagramsOut += s.datagramsOut;
+      total.requestsIn += s.requestsIn;
+      total.requestsOut += s.requestsOut;
+      total.responsesIn += s.responsesIn;
+      total.timeouts += s.timeouts;
+      total.sendErrors += s.sendErrors;
+      for (const reason of Object.keys(s.dropped) as Array<keyof typeof s.dropped>) {
+        total.dropped[reason] += s.dropped[reason];
+      }
+    }
+    return total;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.stopAll();
+  }
+}

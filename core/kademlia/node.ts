@@ -1,0 +1,310 @@
+import { encode } from "@msgpack/msgpack";
+import { formatPeer, type Peer } from "../net/peer.ts";
+import { RpcRegistry } from "../net/rpc_registry.ts";
+import { UdpTransport } from "../net/udp_transport.ts";
+import type { Contact } from "./contact.ts";
+import { iterativeLookup, type LookupResult, type QueryAnswer } from "./lookup.ts";
+import { NodeId } from "./node_id.ts";
+import { registerKademliaRpcs } from "./protocol.ts";
+import { RecordStore } from "./records.ts";
+import { RoutingTable } from "./routing_table.ts";
+import { type DhtValue, InvalidValueError, toDhtValue } from "./value.ts";
+import { parseContacts, parseFindValueAnswer, parseId } from "./wire_types.ts";
+
+/** Options of {@linkcode KademliaNode.start}. */
+export interface KademliaNodeOptions {
+  /** Address to bind. @default {"127.0.0.1"} */
+  host?: string;
+  /** Port to bind; 0 lets the system pick. @default {0} */
+  port?: number;
+  /** The node's id. @default a random id */
+  id?: NodeId;
+  /** What the node is for (worker, super-bootstrap, …); recorded, and used by roles. @default {"worker"} */
+  role?: string;
+  /** Bucket size and replication factor. @default {20} */
+  k?: number;
+  /** Lookup parallelism. @default {3} */
+  alpha?: number;
+  /** Time to wait for one RPC answer. @default {5000} */
+  rpcTimeoutMs?: number;
+  /** Lifetime of stored values. @default {604800} */
+  valueTtlS?: number;
+  /** How often the writer of a value stores it again. @default {3600} */
+  republishIntervalS?: number;
+  /** Buckets without traffic for this long are refreshed by a lookup. @default {3600} */
+  refreshIntervalS?: number;
+  /** Largest msgpack-encoded value accepted. @default {8000} */
+  maxValueBytes?: number;
+  /** Most values held at once. @default {100000} */
+  maxStoredValues?: number;
+  /** How often expiry, refresh and republish are checked. @default {60000} */
+  maintenanceIntervalMs?: number;
+  /** Clock in milliseconds. @default {Date.now} */
+  now?: () => number;
+  /** Receives warnings (failed handlers, receive errors). */
+  onWarning?: (message: string) => void;
+}
+
+/** The outcome of {@linkcode KademliaNode.set}. */
+export interface SetResult {
+  key: NodeId;
+  /** Nodes that confirmed the store. */
+  replicas: number;
+  /** Nodes asked to store it (the k closest found). */
+  asked: number;
+}
+
+/** Raised when no bootstrap address answers. */
+export class BootstrapError extends Error {
+  override name = "BootstrapError";
+  constructor(readonly tried: Peer[], options?: ErrorOptions) {
+    super(
+      `Cannot join the network: no answer from ${tried.map(formatPeer).join(", ") || "any bootstrap node"}`,
+      options,
+    );
+  }
+}
+
+/**
+ * One Kademlia DHT node: a UDP socket, a routing table, a value store and the legacy RPCs, plus the client
+ * operations (bootstrap, lookups, set/get) and the periodic upkeep (expiry, bucket refresh, republish).
+ */
+export class KademliaNode {
+  readonly id: NodeId;
+  readonly role: string;
+  readonly table: RoutingTable;
+  readonly records: RecordStore;
+  /** The methods this node answers; roles register their own here. */
+  readonly rpc = new RpcRegistry();
+  readonly transport: UdpTransport;
+  /** Lookup parallelism in force (changed live by the adaptive parameters). */
+  alpha: number;
+  /** RPC timeout in force. */
+  rpcTimeoutMs: number;
+  readonly #options: Required<Pick<KademliaNodeOptions, "republishIntervalS" | "refreshIntervalS" | "maxValueBytes">>;
+  readonly #maintenance: ReturnType<typeof setInterval>;
+  #maintaining = false;
+
+  private constructor(options: KademliaNodeOptions) {
+    const now = options.now ?? Date.now;
+    this.id = options.id ?? NodeId.random();
+    this.role = options.role ?? "worker";
+    this.alpha = options.alpha ?? 3;
+    this.rpcTimeoutMs = options.rpcTimeoutMs ?? 5000;
+    this.#options = {
+      republishIntervalS: options.republishIntervalS ?? 3600,
+      refreshIntervalS: options.refreshIntervalS ?? 3600,
+      maxValueBytes: options.maxValueBytes ?? 8000,
+    };
+    this.table = new RoutingTable(this.id, {
+      k: options.k ?? 20,
+      now,
+      ping: (contact) => this.ping(contact).then((id) => id.equals(contact.id), () => false),
+    });
+    this.records = new RecordStore({ ttlS: options.valueTtlS, maxRecords: options.maxStoredValues, now });
+    registerKademliaRpcs(this.rpc, {
+      id: this.id,
+      table: this.table,
+      records: this.records,
+      welcome: (contact) => this.#welcome(contact),
+      accepts: (value) => encodedSize(value) <= this.#options.maxValueBytes,
+    });
+    const warn = options.onWarning ?? (() => {});
+    this.transport = UdpTransport.listen(this.rpc, { hostname: options.host, port: options.port, onWarning: warn });
+    const every = options.maintenanceIntervalMs ?? 60_000;
+    this.#maintenance = setInterval(
+      () => this.maintain().catch((e) => warn(`Maintenance failed: ${e.message}`)),
+      every,
+    );
+  }
+
+  /** Binds the node's socket and starts its upkeep. @throws {Deno.errors.AddrInUse} when the port is taken */
+  static start(options: KademliaNodeOptions = {}): KademliaNode {
+    return new KademliaNode(options);
+  }
+
+  /** The bound address. */
+  get address(): Peer {
+    return this.transport.address;
+  }
+
+  /** This node as a contact. */
+  get contact(): Contact {
+    return { id: this.id, ...this.address };
+  }
+
+  /** Pings an address; resolves with the id it answers with. */
+  async ping(peer: Peer): Promise<NodeId> {
+    const answer = await this.transport.request(peer, "ping", [this.id.bytes], { timeoutMs: this.rpcTimeoutMs });
+    const id = parseId(answer, "ping answer");
+    this.table.add({ id, host: peer.host, port: peer.port });
+    return id;
+  }
+
+  /** Asks a peer which address our datagrams come from. */
+  async stun(peer: Peer): Promise<Peer> {
+    const answer = await this.transport.request(peer, "stun", [], { timeoutMs: this.rpcTimeoutMs });
+    if (!Array.isArray(answer) || typeof answer[0] !== "string" || !Number.isInteger(answer[1])) {
+      throw new TypeError(`Unexpected stun answer from ${formatPeer(peer)}`);
+    }
+    return { host: answer[0], port: answer[1] };
+  }
+
+  /**
+   * Joins the network through the given addresses: pings them all, then looks up our own id so that the nodes
+   * around us learn of us and we of them. @throws {BootstrapError} when none answers
+   */
+  async bootstrap(peers: readonly Peer[]): Promise<{ reached: number; contacts: number }> {
+    const answers = await Promise.allSettled(peers.map((peer) => this.ping(peer)));
+    const reached = answers.filter((a) => a.status === "fulfilled").length;
+    if (reached === 0) {
+      const causes = answers.map((a) => (a as PromiseRejectedResult).reason);
+      throw new BootstrapError([...peers], { cause: causes[0] });
+    }
+    await this.findNode(this.id);
+    await this.#fillFarBuckets();
+    return { reached, contacts: this.table.size };
+  }
+
+  /** The k closest live contacts to `target` found by an iterative lookup. */
+  async findNode(target: NodeId): Promise<Contact[]> {
+    return (await this.#lookup(target, false)).closest;
+  }
+
+  /**
+   * Stores a value under `key` on the k closest nodes and keeps it here, to republish it hourly.
+   * @throws {InvalidValueError} for a value of the wrong type or too large; nothing is stored then
+   */
+  async set(key: string | NodeId, value: unknown): Promise<SetResult> {
+    const dhtValue = toDhtValue(value);
+    const size = encodedSize(dhtValue);
+    if (size > this.#options.maxValueBytes) {
+      throw new InvalidValueError(
+        `Cannot store the value: it is ${size} bytes encoded, the limit is ${this.#options.maxValueBytes}`,
+      );
+    }
+    const dkey = typeof key === "string" ? await NodeId.digest(key) : key;
+    this.records.put(dkey, dhtValue, true);
+    return await this.#storeOnClosest(dkey, dhtValue);
+  }
+
+  /** The value under `key`: from this node if held, else by a value lookup; `undefined` when nobody has it. */
+  async get(key: string | NodeId): Promise<DhtValue | undefined> {
+    const dkey = typeof key === "string" ? await NodeId.digest(key) : key;
+    const local = this.records.get(dkey);
+    if (local !== undefined) return local;
+    const result = await this.#lookup(dkey, true);
+    if (result.found === undefined) return undefined;
+    const { value, from } = result.found;
+    // Cache the value one step closer to where lookups come from: the closest node that lacked it.
+    const cacheAt = result.closest.find((c) => !c.id.equals(from.id));
+    if (cacheAt !== undefined) this.#call(cacheAt, "store", [this.id.bytes, dkey.bytes, value]).catch(() => {});
+    return value as DhtValue;
+  }
+
+  /** Expires values, refreshes buckets idle for the refresh interval and republishes own values that are due. */
+  async maintain(): Promise<void> {
+    if (this.#maintaining) return;
+    this.#maintaining = true;
+    try {
+      this.records.expire();
+      for (const [lo, hi] of this.table.staleRanges(this.#options.refreshIntervalS * 1000)) {
+        const target = NodeId.randomInRange(lo, hi);
+        this.table.touchRange(target);
+        await this.findNode(target);
+      }
+      for (const record of this.records.originalsOlderThan(this.#options.republishIntervalS * 1000)) {
+        this.records.put(record.key, record.value, true);
+        await this.#storeOnClosest(record.key, record.value);
+      }
+    } finally {
+      this.#maintaining = false;
+    }
+  }
+
+  /** Stops the upkeep and closes the socket; pending requests fail. Idempotent. */
+  async stop(): Promise<void> {
+    clearInterval(this.#maintenance);
+    await this.transport.close();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.stop();
+  }
+
+  /**
+   * The lookup of our own id teaches us only our neighbourhood. Without contacts in the far buckets a node's
+   * lookups toward the other side of the id space stall (and so would those of everyone who learned the same
+   * way), so ask, for each bucket that is not ours, the known contact closest to a random id in it, and let the
+   * contacts it names fill free slots. One RPC per bucket instead of the paper's full lookup per bucket.
+   */
+  async #fillFarBuckets(): Promise<void> {
+    const far = this.table.buckets().filter((b) => !(b.lo <= this.id.value && this.id.value < b.hi));
+    await Promise.allSettled(far.map(async ({ lo, hi }) => {
+      const target = NodeId.randomInRange(lo, hi);
+      const [closest] = this.table.closest(target, 1);
+      if (closest === undefined) return;
+      const answer = await this.#call(closest, "find_node", [this.id.bytes, target.bytes]);
+      for (const contact of parseContacts(answer)) this.table.add(contact, { hearsay: true });
+    }));
+  }
+
+  async #storeOnClosest(key: NodeId, value: DhtValue): Promise<SetResult> {
+    const closest = await this.findNode(key);
+    const answers = await Promise.allSettled(
+      closest.map((c) => this.#call(c, "store", [this.id.bytes, key.bytes, value])),
+    );
+    const replicas = answers.filter((a) => a.status === "fulfilled" && a.value === true).length;
+    return { key, replicas, asked: closest.length };
+  }
+
+  #lookup(target: NodeId, findValue: boolean): Promise<LookupResult> {
+    const method = findValue ? "find_value" : "find_node";
+    const query = async (contact: Contact): Promise<QueryAnswer> => {
+      const answer = await this.#call(contact, method, [this.id.bytes, target.bytes]);
+      return findValue ? parseFindValueAnswer(answer) : { contacts: parseContacts(answer) };
+    };
+    const seeds = this.table.closest(target, this.table.k);
+    return iterativeLookup(target, seeds, query, { k: this.table.k, alpha: this.alpha, self: this.id });
+  }
+
+  /** An RPC to a known contact: an answer refreshes it in the routing table, no answer removes it. */
+  async #call(contact: Contact, method: string, args: unknown[]): Promise<unknown> {
+    try {
+      const answer = await this.transport.request(contact, method, args, { timeoutMs: this.rpcTimeoutMs });
+      this.table.add(contact);
+      return answer;
+    } catch (error) {
+      this.table.remove(contact.id);
+      throw error;
+    }
+  }
+
+  /**
+   * A request came from `contact`. If it is new, hand over the values it should hold: those for which it is
+   * among the k closest we know and we are the closest holder (so that only one node sends each value).
+   */
+  #welcome(contact: Contact): void {
+    if (this.table.get(contact.id) === undefined && this.records.size > 0) {
+      for (const record of this.records.records()) {
+        if (this.#shouldHandOver(contact, record.key)) {
+          this.#call(contact, "store", [this.id.bytes, record.key.bytes, record.value]).catch(() => {});
+        }
+      }
+    }
+    this.table.add(contact);
+  }
+
+  #shouldHandOver(contact: Contact, key: NodeId): boolean {
+    const neighbours = this.table.closest(key, this.table.k);
+    if (neighbours.length === 0) return true;
+    const newIsClose = neighbours.length < this.table.k ||
+      contact.id.distanceTo(key) < neighbours[neighbours.length - 1]!.id.distanceTo(key);
+    const selfIsClosest = this.id.distanceTo(key) < neighbours[0]!.id.distanceTo(key);
+    return newIsClose && selfIsClosest;
+  }
+}
+
+function encodedSize(value: DhtValue): number {
+  return encode(value).length;
+}

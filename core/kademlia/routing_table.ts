@@ -1,0 +1,229 @@
+import { type Contact, sortByDistance } from "./contact.ts";
+import { ID_BITS, ID_SPACE, type NodeId } from "./node_id.ts";
+
+/** Asks a contact whether it is alive; resolves `false` on no answer. */
+export type PingFn = (contact: Contact) => Promise<boolean>;
+
+/** What `RoutingTable.add()` did with a contact: "ignored" is for a hearsay contact that found no free slot. */
+export type AddOutcome = "added" | "updated" | "cached" | "ignored" | "self";
+
+/** Options of {@linkcode RoutingTable}. */
+export interface RoutingTableOptions {
+  /** Bucket size. @default {20} */
+  k?: number;
+  /** Used to ping the least-recently-seen contact of a full bucket; without it a full bucket keeps its contacts. */
+  ping?: PingFn;
+  /** Clock in milliseconds. @default {Date.now} */
+  now?: () => number;
+}
+
+/** Read-only view of one bucket, for diagnostics. */
+export interface BucketInfo {
+  lo: bigint;
+  hi: bigint;
+  depth: number;
+  size: number;
+  replacements: number;
+  lastUpdatedMs: number;
+}
+
+class KBucket {
+  /** Insertion order is recency: the first entry is the least recently seen. */
+  readonly contacts = new Map<string, Contact>();
+  /** Candidates for the next free slot; the last entry is the most recently seen. */
+  readonly replacements = new Map<string, Contact>();
+  pingInFlight = false;
+
+  constructor(readonly lo: bigint, readonly hi: bigint, public lastUpdatedMs: number) {}
+
+  covers(id: NodeId): boolean {
+    return this.lo <= id.value && id.value < this.hi;
+  }
+
+  /** Number of leading bits shared by every id in the range. */
+  get depth(): number {
+    return ID_BITS - (this.hi - this.lo).toString(2).length + 1;
+  }
+}
+
+/**
+ * The k-bucket routing table of the Kademlia paper: buckets cover ranges of the id space and split when full if
+ * they cover our own id or their depth is not a multiple of 5; otherwise the newcomer waits in a replacement cache
+ * while the least recently seen contact is pinged, and takes its place only if it does not answer.
+ */
+export class RoutingTable {
+  readonly self: NodeId;
+  #k: number;
+  readonly #ping: PingFn | undefined;
+  readonly #now: () => number;
+  #buckets: KBucket[];
+
+  constructor(self: NodeId, options: RoutingTableOptions = {}) {
+    this.self = self;
+    this.#k = checkK(options.k ?? 20);
+    this.#ping = options.ping;
+    this.#now = options.now ?? Date.now;
+    this.#buckets = [new KBucket(0n, ID_SPACE, this.#now())];
+  }
+
+  /** Bucket size in force. */
+  get k(): number {
+    return this.#k;
+  }
+
+  /** Changes the bucket size live; shrinking moves the least recently seen surplus into the replacement caches. */
+  set k(value: number) {
+    this.#k = checkK(value);
+    for (const bucket of this.#buckets) {
+      for (const [hex, contact] of bucket.contacts) {
+        if (bucket.contacts.size <= this.#k) break;
+        bucket.contacts.delete(hex);
+        bucket.replacements.set(hex, contact);
+      }
+      this.#trimReplacements(bucket);
+    }
+  }
+
+  /** Number of contacts in all buckets (replacement caches excluded). */
+  get size(): number {
+    let n = 0;
+    for (const bucket of this.#buckets) n += bucket.contacts.size;
+    return n;
+  }
+
+  /**
+   * Records that `contact` was seen: adds it, refreshes it, or caches it as a replacement. A contact only heard
+   * of (named by another node, not heard from) takes a free slot or nothing: it never displaces a known one.
+   */
+  add(contact: Contact, options: { hearsay?: boolean } = {}): AddOutcome {
+    if (contact.id.equals(this.self)) return "self";
+    const bucket = this.#bucketFor(contact.id);
+    const known = bucket.contacts.has(contact.id.hex);
+    if (known && options.hearsay) return "updated";
+    if (known || bucket.contacts.size < this.#k) {
+      bucket.contacts.delete(contact.id.hex);
+      bucket.contacts.set(contact.id.hex, contact);
+      bucket.replacements.delete(contact.id.hex);
+      bucket.lastUpdatedMs = this.#now();
+      return known ? "updated" : "added";
+    }
+    if (bucket.covers(this.self) || bucket.depth % 5 !== 0) {
+      this.#split(bucket);
+      return this.add(contact, options);
+    }
+    if (options.hearsay) return "ignored";
+    bucket.replacements.delete(contact.id.hex);
+    bucket.replacements.set(contact.id.hex, contact);
+    this.#trimReplacements(bucket);
+    this.#pingLeastRecentlySeen(bucket);
+    return "cached";
+  }
+
+  /** Drops a contact (it failed to answer) and promotes the freshest replacement into its slot. */
+  remove(id: NodeId): boolean {
+    const bucket = this.#bucketFor(id);
+    bucket.replacements.delete(id.hex);
+    if (!bucket.contacts.delete(id.hex)) return false;
+    const newest = [...bucket.replacements.keys()].pop();
+    if (newest !== undefined) {
+      bucket.contacts.set(newest, bucket.replacements.get(newest)!);
+      bucket.replacements.delete(newest);
+    }
+    return true;
+  }
+
+  /** The contact with this id, if it is in a bucket. */
+  get(id: NodeId): Contact | undefined {
+    return this.#bucketFor(id).contacts.get(id.hex);
+  }
+
+  /** Up to `count` contacts closest to `target`, closest first, optionally leaving one id out. */
+  closest(target: NodeId, count: number = this.#k, exclude?: NodeId): Contact[] {
+    const all: Contact[] = [];
+    for (const bucket of this.#buckets) {
+      for (const contact of bucket.contacts.values()) {
+        if (exclude === undefined || !contact.id.equals(exclude)) all.push(contact);
+      }
+    }
+    return sortByDistance(all, target).slice(0, count);
+  }
+
+  /** Every contact, bucket by bucket. */
+  contacts(): Contact[] {
+    return this.#buckets.flatMap((bucket) => [...bucket.contacts.values()]);
+  }
+
+  /** Diagnostics of every bucket, lowest range first. */
+  buckets(): BucketInfo[] {
+    return this.#buckets.map((b) => ({
+      lo: b.lo,
+      hi: b.hi,
+      depth: b.depth,
+      size: b.contacts.size,
+      replacements: b.replacements.size,
+      lastUpdatedMs: b.lastUpdatedMs,
+    }));
+  }
+
+  /** Ranges of the buckets not updated for `olderThanMs`: the ones a refresh should look up. */
+  staleRanges(olderThanMs: number): Array<[bigint, bigint]> {
+    const limit = this.#now() - olderThanMs;
+    return this.#buckets.filter((b) => b.lastUpdatedMs <= limit).map((b) => [b.lo, b.hi]);
+  }
+
+  /** Marks the bucket holding `id` as just refreshed. */
+  touchRange(id: NodeId): void {
+    this.#bucketFor(id).lastUpdatedMs = this.#now();
+  }
+
+  #bucketFor(id: NodeId): KBucket {
+    const v = id.value;
+    let lo = 0;
+    let hi = this.#buckets.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.#buckets[mid]!.hi <= v) lo = mid + 1;
+      else hi = mid;
+    }
+    return this.#buckets[lo]!;
+  }
+
+  #split(bucket: KBucket): void {
+    const mid = bucket.lo + (bucket.hi - bucket.lo) / 2n;
+    const left = new KBucket(bucket.lo, mid, bucket.lastUpdatedMs);
+    const right = new KBucket(mid, bucket.hi, bucket.lastUpdatedMs);
+    for (const [hex, c] of bucket.contacts) (c.id.value < mid ? left : right).contacts.set(hex, c);
+    for (const [hex, c] of bucket.replacements) (c.id.value < mid ? left : right).replacements.set(hex, c);
+    this.#buckets.splice(this.#buckets.indexOf(bucket), 1, left, right);
+  }
+
+  #trimReplacements(bucket: KBucket): void {
+    for (const hex of bucket.replacements.keys()) {
+      if (bucket.replacements.size <= this.#k) break;
+      bucket.replacements.delete(hex);
+    }
+  }
+
+  #pingLeastRecentlySeen(bucket: KBucket): void {
+    const ping = this.#ping;
+    const oldest = bucket.contacts.values().next().value;
+    if (ping === undefined || oldest === undefined || bucket.pingInFlight) return;
+    bucket.pingInFlight = true;
+    ping(oldest).catch(() => false).then((alive) => {
+      bucket.pingInFlight = false;
+      const current = this.#bucketFor(oldest.id);
+      if (!current.contacts.has(oldest.id.hex)) return;
+      if (alive) {
+        current.contacts.delete(oldest.id.hex);
+        current.contacts.set(oldest.id.hex, oldest);
+      } else {
+        this.remove(oldest.id);
+      }
+    });
+  }
+}
+
+function checkK(k: number): number {
+  if (!Number.isInteger(k) || k < 1) throw new RangeError(`Cannot use bucket size ${k}: expected an integer >= 1`);
+  return k;
+}

@@ -1,0 +1,12 @@
+/**
+ * Networking of a cqkd node: the legacy-compatible wire frame, the UDP transport with request/response
+ * correlation and timeouts, the RPC registry and addresses.
+ *
+ * @module
+ */
+export * from "./peer.ts";
+export * from "./rpc_errors.ts";
+export * from "./rpc_registry.ts";
+export * from "./stats.ts";
+export * from "./udp_transport.ts";
+export * from "./wire.ts";

@@ -1,0 +1,22 @@
+import { formatPeer, type Peer } from "./peer.ts";
+
+/** Raised when a peer does not answer a request in time. */
+export class RpcTimeoutError extends Error {
+  override name = "RpcTimeoutError";
+  constructor(readonly method: string, readonly peer: Peer, readonly timeoutMs: number) {
+    super(`No answer to ${method} from ${formatPeer(peer)} within ${timeoutMs} ms`);
+  }
+}
+
+/** Raised by an RPC handler for arguments of the wrong shape; the request gets no answer, as with legacy nodes. */
+export class RpcArgumentError extends TypeError {
+  override name = "RpcArgumentError";
+}
+
+/** Raised for requests still pending when the transport closes. */
+export class TransportClosedError extends Error {
+  override name = "TransportClosedError";
+  constructor() {
+    super("Cannot complete the request: the transport is closed");
+  }
+}

@@ -1,0 +1,42 @@
+/** Why an incoming datagram was dropped. */
+export type DropReason =
+  | "short"
+  | "unknown-kind"
+  | "msgpack"
+  | "shape"
+  | "oversized"
+  | "unsolicited"
+  | "wrong-sender"
+  | "unknown-method"
+  | "bad-arguments"
+  | "handler-error"
+  | "response-too-large";
+
+/** Counters of one transport; plain numbers so that a host can sum them cheaply over many nodes. */
+export class TransportStats {
+  datagramsIn = 0;
+  datagramsOut = 0;
+  requestsIn = 0;
+  requestsOut = 0;
+  responsesIn = 0;
+  timeouts = 0;
+  sendErrors = 0;
+  readonly dropped: Record<DropReason, number> = {
+    "short": 0,
+    "unknown-kind": 0,
+    "msgpack": 0,
+    "shape": 0,
+    "oversized": 0,
+    "unsolicited": 0,
+    "wrong-sender": 0,
+    "unknown-method": 0,
+    "bad-arguments": 0,
+    "handler-error": 0,
+    "response-too-large": 0,
+  };
+
+  /** Total of the dropped counters. */
+  get droppedTotal(): number {
+    return Object.values(this.dropped).reduce((a, b) => a + b, 0);
+  }
+}

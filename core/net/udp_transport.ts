@@ -1,0 +1,238 @@
+import { toHex } from "../hex.ts";
+import { formatPeer, type Peer } from "./peer.ts";
+import { RpcArgumentError, RpcTimeoutError, TransportClosedError } from "./rpc_errors.ts";
+import type { RpcRegistry } from "./rpc_registry.ts";
+import { TransportStats } from "./stats.ts";
+import { decodeFrame, encodeRequest, encodeResponse, MalformedFrameError, newMessageId } from "./wire.ts";
+
+/** Options of {@linkcode UdpTransport.listen}. */
+export interface UdpTransportOptions {
+  /** Address to bind. @default {"127.0.0.1"} */
+  hostname?: string;
+  /** Port to bind; 0 lets the system pick. @default {0} */
+  port?: number;
+  /** Largest datagram accepted; larger ones are dropped as oversized. @default {16384} */
+  maxDatagramBytes?: number;
+  /** Called for every well-formed response-less event worth logging; silent by default. */
+  onWarning?: (message: string) => void;
+}
+
+/** Options of one request. */
+export interface RequestOptions {
+  /** Time to wait for the answer. @default {5000} */
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+interface Pending {
+  method: string;
+  peer: Peer;
+  resolve: (value: unknown) => void;
+  reject: (reason: unknown) => void;
+  timer: ReturnType<typeof setTimeout>;
+}
+
+const IP_LITERAL = /^(\d{1,3}(\.\d{1,3}){3}|[0-9a-fA-F:]*:[0-9a-fA-F:.]*)$/;
+
+/**
+ * One UDP socket speaking the legacy frame: requests are correlated with responses by message id, each with its
+ * own timeout, and incoming requests are served from an {@linkcode RpcRegistry}. No datagram can throw out of the
+ * receive loop: malformed, unsolicited or oversized ones are dropped and counted in {@linkcode stats}.
+ */
+export class UdpTransport {
+  readonly stats = new TransportStats();
+  readonly #conn: Deno.DatagramConn;
+  readonly #registry: RpcRegistry;
+  readonly #maxDatagramBytes: number;
+  readonly #pending = new Map<string, Pending>();
+  readonly #onWarning: (message: string) => void;
+  readonly #loop: Promise<void>;
+  #closed = false;
+
+  private constructor(conn: Deno.DatagramConn, registry: RpcRegistry, options: UdpTransportOptions) {
+    this.#conn = conn;
+    this.#registry = registry;
+    this.#maxDatagramBytes = options.maxDatagramBytes ?? 16384;
+    this.#onWarning = options.onWarning ?? (() => {});
+    this.#loop = this.#receiveLoop();
+  }
+
+  /** Binds a socket and starts serving `registry`. @throws {Deno.errors.AddrInUse} when the port is taken */
+  static listen(registry: RpcRegistry, options: UdpTransportOptions = {}): UdpTransport {
+    const conn = Deno.listenDatagram({
+      transport: "udp",
+      hostname: options.hostname ?? "127.0.0.1",
+      port: options.port ?? 0,
+    });
+    return new UdpTransport(conn, registry, options);
+  }
+
+  /** The bound address. */
+  get address(): Peer {
+    const addr = this.#conn.addr as Deno.NetAddr;
+    return { host: addr.hostname, port: addr.port };
+  }
+
+  /** Requests still waiting for an answer. */
+  get pendingCount(): number {
+    return this.#pending.size;
+  }
+
+  /**
+   * Sends a request and resolves with the peer's response value.
+   * @throws {RpcTimeoutError} when no answer comes in time
+   * @throws {FrameTooLargeError} when the request exceeds the legacy payload limit
+   */
+  request(peer: Peer, method: string, args: readonly unknown[], options: RequestOptions = {}): Promise<unknown> {
+    if (this.#closed) return Promise.reject(new TransportClosedError());
+    const messageId = newMessageId();
+    const datagram = encodeRequest(messageId, method, args);
+    const key = toHex(messageId);
+    const timeoutMs = options.timeoutMs ?? 5000;
+    const { signal } = options;
+    return new Promise((resolve, reject) => {
+      const finish = () => {
+        clearTimeout(entry.timer);
+        this.#pending.delete(key);
+        signal?.removeEventListener("abort", onAbort);
+      };
+      const onAbort = () => {
+        finish();
+        reject(signal!.reason);
+      };
+      const entry: Pending = {
+        method,
+        peer,
+        resolve: (value) => {
+          finish();
+          resolve(value);
+        },
+        reject: (reason) => {
+          finish();
+          reject(reason);
+        },
+        timer: setTimeout(() => {
+          this.stats.timeouts++;
+          entry.reject(new RpcTimeoutError(method, peer, timeoutMs));
+        }, timeoutMs),
+      };
+      if (signal?.aborted) return onAbort();
+      signal?.addEventListener("abort", onAbort, { once: true });
+      this.#pending.set(key, entry);
+      this.stats.requestsOut++;
+      this.#send(datagram, peer).catch((error) => entry.reject(error));
+    });
+  }
+
+  /** Closes the socket and fails every pending request. Idempotent. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const entry of [...this.#pending.values()]) entry.reject(new TransportClosedError());
+    this.#conn.close();
+    await this.#loop;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  async #send(datagram: Uint8Array, peer: Peer): Promise<void> {
+    try {
+      await this.#conn.send(datagram, { transport: "udp", hostname: peer.host, port: peer.port });
+      this.stats.datagramsOut++;
+    } catch (error) {
+      this.stats.sendErrors++;
+      throw error;
+    }
+  }
+
+  async #receiveLoop(): Promise<void> {
+    // One byte more than the limit, so that a datagram filling the buffer is known to be oversized.
+    const buffer = new Uint8Array(this.#maxDatagramBytes + 1);
+    while (!this.#closed) {
+      let received: [Uint8Array, Deno.Addr];
+      try {
+        received = await this.#conn.receive(buffer);
+      } catch (error) {
+        if (this.#closed) return;
+        this.#onWarning(`Receive failed on ${formatPeer(this.address)}: ${(error as Error).message}`);
+        continue;
+      }
+      const [view, addr] = received;
+      this.stats.datagramsIn++;
+      if (view.length > this.#maxDatagramBytes) {
+        this.stats.dropped.oversized++;
+        continue;
+      }
+      const from = { host: (addr as Deno.NetAddr).hostname, port: (addr as Deno.NetAddr).port };
+      this.#dispatch(view.slice(), from);
+    }
+  }
+
+  #dispatch(datagram: Uint8Array, from: Peer): void {
+    let frame;
+    try {
+      frame = decodeFrame(datagram);
+    } catch (error) {
+      if (!(error instanceof MalformedFrameError)) throw error;
+      this.stats.dropped[error.reason]++;
+      return;
+    }
+    if (frame.kind === "response") {
+      const key = toHex(frame.messageId);
+      const entry = this.#pending.get(key);
+      if (entry === undefined) {
+        this.stats.dropped.unsolicited++;
+      } else if (!sameSender(entry.peer, from)) {
+        this.stats.dropped["wrong-sender"]++;
+      } else {
+        this.stats.responsesIn++;
+        entry.resolve(frame.result);
+      }
+      return;
+    }
+    this.stats.requestsIn++;
+    const handler = this.#registry.get(frame.method);
+    if (handler === undefined) {
+      // Legacy nodes never answer an unknown method; neither does cqkd, so the two behave alike to a caller.
+      this.stats.dropped["unknown-method"]++;
+      return;
+    }
+    const messageId = frame.messageId;
+    Promise.try(handler, frame.args, from).then(
+      (result) => this.#reply(messageId, result, from),
+      (error) => {
+        if (error instanceof RpcArgumentError) {
+          this.stats.dropped["bad-arguments"]++;
+        } else {
+          this.stats.dropped["handler-error"]++;
+          this.#onWarning(`Handler of ${frame.method} failed: ${(error as Error).message}`);
+        }
+      },
+    );
+  }
+
+  #reply(messageId: Uint8Array, result: unknown, to: Peer): void {
+    if (this.#closed) return;
+    let datagram: Uint8Array;
+    try {
+      datagram = encodeResponse(messageId, result);
+    } catch (error) {
+      this.stats.dropped["handler-error"]++;
+      this.#onWarning(`Cannot encode a response: ${(error as Error).message}`);
+      return;
+    }
+    if (datagram.length > this.#maxDatagramBytes) {
+      this.stats.dropped["response-too-large"]++;
+      return;
+    }
+    this.#send(datagram, to).catch(() => {});
+  }
+}
+
+/** A response must come from where the request went; host names (not IP literals) cannot be compared. */
+function sameSender(sentTo: Peer, from: Peer): boolean {
+  if (sentTo.port !== from.port) return false;
+  return !IP_LITERAL.test(sentTo.host) || sentTo.host === from.host;
+}
