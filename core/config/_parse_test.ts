@@ -33,15 +33,15 @@ Deno.test("parseField() reads integers within bounds", () => {
   assert.equal(parse("base_port", "7100"), 7100);
   assert.equal(parse("base_port", " +7100 "), 7100);
   assert.equal(parse("base_port", 65535), 65535);
-  assert.equal(parse("port", "0"), 0);
+  assert.equal(parse("dht_port", "0"), 0);
   assertRefused("base_port", "abc", `"abc" is not an integer`);
   assertRefused("base_port", "7000.5", `"7000.5" is not an integer`);
   assertRefused("base_port", 7000.5, "7000.5 is not an integer");
   assertRefused("base_port", null, "null is not an integer");
   assertRefused("base_port", "0", "0 is out of range");
-  assertRefused("port", "65536", "65536 is out of range");
+  assertRefused("dht_port", "65536", "65536 is out of range");
   assertRefused("ksize", 1, "1 is out of range");
-  assertRefused("max_value_bytes", 8101, "8101 is out of range");
+  assertRefused("max_value_bytes", 8141, "8141 is out of range");
   assertRefused("value_ttl", "99999999999999999999", "100000000000000000000 is out of range");
 });
 
@@ -59,8 +59,8 @@ Deno.test("parseField() reads floats and refuses non-positive timeouts", () => {
 Deno.test("parseField() keeps strings as given and refuses empty required ones", () => {
   assert.equal(parse("node_name", "sb-primary"), "sb-primary");
   assert.equal(parse("region", ""), "");
-  assert.equal(parse("host", "cqkd-sb-primary"), "cqkd-sb-primary");
-  assertRefused("host", "", `"" is empty`);
+  assert.equal(parse("bind_host", "cqkd-sb-primary"), "cqkd-sb-primary");
+  assertRefused("bind_host", "", `"" is empty`);
   assertRefused("node_name", 42, "42 is not a string");
 });
 

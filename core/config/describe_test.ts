@@ -6,11 +6,11 @@ import { DEFAULT_SETTINGS, SETTINGS_SCHEMA } from "./schema.ts";
 Deno.test("describeSettings() lists every setting with its env names and allowed values", () => {
   const rows = describeSettings();
   assert.deepEqual(rows.map((row) => row.name), SETTINGS_SCHEMA.map((field) => field.name));
-  assert.deepEqual(rows.find((row) => row.name === "port"), {
-    name: "port",
+  assert.deepEqual(rows.find((row) => row.name === "dht_port"), {
+    name: "dht_port",
     kind: "int",
     default: 0,
-    env: ["PORT", "DHT_PORT"],
+    env: ["DHT_PORT"],
     allowed: "integer 0-65535",
     description: "UDP port of the node (0 = let the OS pick)",
   });

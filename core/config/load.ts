@@ -31,7 +31,7 @@ export interface LoadSettingsOptions {
  * ```ts
  * import { loadSettings } from "./load.ts";
  * const settings = await loadSettings({ env: { DHT_PORT: "5678" }, flags: { ksize: 8 } });
- * console.assert(settings.port === 5678 && settings.ksize === 8 && settings.alpha === 3);
+ * console.assert(settings.dht_port === 5678 && settings.ksize === 8 && settings.alpha === 3);
  * ```
  */
 export async function loadSettings(options: LoadSettingsOptions = {}): Promise<Settings> {

@@ -100,7 +100,7 @@ Deno.test("loadSettings() reads the container env aliases", async () => {
       UNRELATED: "not a setting",
     },
   });
-  assert.equal(settings.port, 5678);
+  assert.equal(settings.dht_port, 5678);
   assert.equal(settings.node_name, "sb-primary");
   assert.equal(settings.worker_id, "worker-3");
   assert.equal(settings.bootstrap_level, "super");
@@ -111,11 +111,11 @@ Deno.test("loadSettings() reads the container env aliases", async () => {
 });
 
 Deno.test("loadSettings() refuses an alias that disagrees with the upper-case name", async () => {
-  assert.equal((await loadSettings({ env: { PORT: "5678", DHT_PORT: "5678" } })).port, 5678);
-  await assertConfigError(loadSettings({ env: { PORT: "5678", DHT_PORT: "5679" } }), {
-    field: "port",
+  assert.equal((await loadSettings({ env: { NODE_NAME: "sb-1", NODE_ID: "sb-1" } })).node_name, "sb-1");
+  await assertConfigError(loadSettings({ env: { NODE_NAME: "sb-1", NODE_ID: "sb-2" } }), {
+    field: "node_name",
     source: "env",
-    message: `Conflicting setting port from env: PORT is "5678" but DHT_PORT is "5679"`,
+    message: `Conflicting setting node_name from env: NODE_NAME is "sb-1" but NODE_ID is "sb-2"`,
   });
 });
 

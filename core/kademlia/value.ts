@@ -1,5 +1,16 @@
-/** The values a DHT key can hold, as the legacy nodes allow them on the wire. */
-export type DhtValue = string | number | boolean | Uint8Array;
+import { MAX_REQUEST_PAYLOAD_BYTES } from "../net/wire.ts";
+
+/**
+ * The values a DHT key can hold, as the legacy nodes allow them on the wire. Integers beyond 32 bits that arrive
+ * as msgpack int64/uint64 are bigints, so that they come back exact.
+ */
+export type DhtValue = string | number | bigint | boolean | Uint8Array;
+
+/**
+ * Largest encoded value that fits one store request within the legacy 8 KiB payload limit: the request's other
+ * parts (`[ "store", [sender, key, value] ]`) take 52 bytes.
+ */
+export const MAX_VALUE_BYTES = MAX_REQUEST_PAYLOAD_BYTES - 52;
 
 /** Raised for a value the DHT cannot hold (wrong type or too large); nothing is stored. */
 export class InvalidValueError extends TypeError {
@@ -9,6 +20,7 @@ export class InvalidValueError extends TypeError {
 /** True for a value of one of the four wire types (finite numbers only). */
 export function isDhtValue(value: unknown): value is DhtValue {
   return typeof value === "string" || typeof value === "boolean" || value instanceof Uint8Array ||
+    (typeof value === "bigint" && value >= -(2n ** 63n) && value < 2n ** 64n) ||
     (typeof value === "number" && Number.isFinite(value));
 }
 
@@ -18,7 +30,18 @@ export function isDhtValue(value: unknown): value is DhtValue {
  */
 export function toDhtValue(value: unknown): DhtValue {
   if (isDhtValue(value)) return value;
-  if (value !== null && typeof value === "object") return JSON.stringify(value);
+  if (value !== null && typeof value === "object") {
+    let json: string | undefined;
+    try {
+      json = JSON.stringify(value);
+    } catch (cause) {
+      // Cycles and bigints: the caller must get an InvalidValueError, not the engine's TypeError.
+      const reason = (cause as Error).message.split("\n")[0];
+      throw new InvalidValueError(`Cannot store the value: it cannot be encoded as JSON: ${reason}`, { cause });
+    }
+    // A toJSON() may yield undefined, which has no wire form.
+    if (typeof json === "string") return json;
+  }
   throw new InvalidValueError(
     `Cannot store the value: ${describe(value)} is not a string, bytes, number, boolean or JSON`,
   );

@@ -10,3 +10,4 @@ export * from "./rpc_registry.ts";
 export * from "./stats.ts";
 export * from "./udp_transport.ts";
 export * from "./wire.ts";
+export * from "./resolve.ts";

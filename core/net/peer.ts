@@ -13,7 +13,7 @@ export function formatPeer(peer: Peer): string {
  * Parses `host:port` (or `[v6]:port`). @throws {SyntaxError} naming the bad entry
  */
 export function parsePeer(text: string): Peer {
-  const match = /^(?:\[([0-9a-fA-F:.]+)\]|([^:\s]+)):(\d{1,5})$/.exec(text.trim());
+  const match = /^(?:\[([0-9a-fA-F:.]+)\]|([^:\s[\]]+)):(\d{1,5})$/.exec(text.trim());
   const port = match ? Number(match[3]) : NaN;
   if (!match || port < 1 || port > 65535) {
     throw new SyntaxError(`Cannot parse address "${text}": expected host:port with a port from 1 to 65535`);

@@ -86,7 +86,12 @@ export class UdpTransport {
   request(peer: Peer, method: string, args: readonly unknown[], options: RequestOptions = {}): Promise<unknown> {
     if (this.#closed) return Promise.reject(new TransportClosedError());
     const messageId = newMessageId();
-    const datagram = encodeRequest(messageId, method, args);
+    let datagram: Uint8Array;
+    try {
+      datagram = encodeRequest(messageId, method, args);
+    } catch (error) {
+      return Promise.reject(error);
+    }
     const key = toHex(messageId);
     const timeoutMs = options.timeoutMs ?? 5000;
     const { signal } = options;

@@ -37,9 +37,21 @@ export class FrameTooLargeError extends RangeError {
   }
 }
 
-const encoder = new Encoder();
+// int64/uint64 travel as bigints, so that integers past 2^53 written by legacy nodes come back exact.
+const encoder = new Encoder({ useBigInt64: true });
 // Datagrams are small, so the limits only guard against lying length prefixes.
-const decoder = new Decoder({ maxStrLength: 65536, maxBinLength: 65536, maxArrayLength: 4096, maxMapLength: 1024 });
+const decoder = new Decoder({
+  useBigInt64: true,
+  maxStrLength: 65536,
+  maxBinLength: 65536,
+  maxArrayLength: 4096,
+  maxMapLength: 1024,
+});
+
+/** The msgpack encoding of one value, as it travels inside a frame. */
+export function encodeValue(value: unknown): Uint8Array {
+  return encoder.encode(value);
+}
 
 /** A fresh random message id. */
 export function newMessageId(): Uint8Array {

@@ -1,0 +1,195 @@
+import assert from "node:assert/strict";
+import { NodeHost } from "../host.ts";
+import { RpcTimeoutError } from "../net/rpc_errors.ts";
+import { BootstrapError, type KademliaNode, type KademliaNodeOptions } from "./node.ts";
+import { NodeId } from "./node_id.ts";
+import { InvalidValueError } from "./value.ts";
+
+/** Starts `count` nodes (options per node allowed) and joins each, in order, through the first. */
+async function network(host: NodeHost, count: number, options: (i: number) => KademliaNodeOptions = () => ({})) {
+  const nodes = [host.start(options(0))];
+  for (let i = 1; i < count; i++) {
+    const node = host.start(options(i));
+    await node.bootstrap([nodes[0]!.address]);
+    nodes.push(node);
+  }
+  return nodes;
+}
+
+/** Waits (bounded) for a fire-and-forget RPC to have its effect. */
+async function eventually(check: () => boolean, what: string): Promise<void> {
+  for (let i = 0; i < 300 && !check(); i++) await new Promise((resolve) => setTimeout(resolve, 10));
+  assert.ok(check(), `Timed out waiting until ${what}`);
+}
+
+const byDistanceTo = (key: NodeId) => (a: KademliaNode, b: KademliaNode) =>
+  a.id.distanceTo(key) < b.id.distanceTo(key) ? -1 : 1;
+
+/** A port nobody listens on. */
+function deadPort(): number {
+  const conn = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
+  const port = (conn.addr as Deno.NetAddr).port;
+  conn.close();
+  return port;
+}
+
+Deno.test("KademliaNode.bootstrap() fills the routing tables of the joining node and of those it meets", async () => {
+  await using host = new NodeHost();
+  const nodes = await network(host, 10);
+  for (const node of nodes) {
+    assert.equal(node.table.size, 9, `node ${nodes.indexOf(node)} knows ${node.table.size} of 9`);
+    for (const other of nodes) {
+      if (other === node) continue;
+      assert.deepEqual(node.table.get(other.id), { id: other.id, ...other.address });
+    }
+  }
+  const late = host.start();
+  const result = await late.bootstrap([nodes[3]!.address]);
+  assert.equal(result.contacts, 10);
+  assert.equal(late.table.size, 10);
+});
+
+Deno.test("KademliaNode.bootstrap() throws BootstrapError when no address answers", async () => {
+  await using host = new NodeHost({ rpcTimeoutMs: 200 });
+  const node = host.start();
+  const dead = { host: "127.0.0.1", port: deadPort() };
+  await assert.rejects(node.bootstrap([dead]), (error) => {
+    assert.ok(error instanceof BootstrapError);
+    assert.equal(error.message, `Cannot join the network: no answer from 127.0.0.1:${dead.port}`);
+    assert.deepEqual(error.tried, [dead]);
+    assert.ok(error.cause instanceof RpcTimeoutError);
+    return true;
+  });
+  assert.equal(node.table.size, 0);
+});
+
+Deno.test("KademliaNode.set() stores on the k closest nodes and get() finds it from any node", async () => {
+  await using host = new NodeHost({ k: 3 });
+  const nodes = await network(host, 12);
+  const key = await NodeId.digest("greeting");
+  const writer = nodes[5]!;
+  const result = await writer.set("greeting", "hello world");
+  assert.deepEqual(result, { key, replicas: 3, asked: 3 });
+  const others = nodes.filter((n) => n !== writer).sort(byDistanceTo(key));
+  for (const [i, node] of others.entries()) {
+    assert.equal(node.records.get(key), i < 3 ? "hello world" : undefined, `node ${i} from the key`);
+  }
+  assert.equal(writer.records.get(key), "hello world", "the writer keeps its value to republish it");
+  for (const node of nodes) assert.equal(await node.get("greeting"), "hello world");
+  assert.equal(await nodes[0]!.get("nobody-wrote-this"), undefined);
+});
+
+Deno.test("KademliaNode.set() and get() round-trip every value type across nodes", async (t) => {
+  await using host = new NodeHost({ k: 2 });
+  const nodes = await network(host, 8);
+  const cases: Array<[string, unknown, unknown]> = [
+    ["string", "ünïcode ✓", "ünïcode ✓"],
+    ["empty string", "", ""],
+    ["integer", 42, 42],
+    ["negative float", -3.25, -3.25],
+    ["true", true, true],
+    ["false", false, false],
+    ["bytes", new Uint8Array([0, 1, 2, 254, 255]), new Uint8Array([0, 1, 2, 254, 255])],
+    ["object", { a: [1, 2], b: { c: null } }, '{"a":[1,2],"b":{"c":null}}'],
+    ["array", [1, "x"], '[1,"x"]'],
+  ];
+  for (const [name, value, expected] of cases) {
+    await t.step(name, async () => {
+      const key = await NodeId.digest(`type-${name}`);
+      await nodes[0]!.set(key, value);
+      const reader = nodes.filter((n) => n !== nodes[0]).sort(byDistanceTo(key)).at(-1)!;
+      assert.equal(reader.records.get(key), undefined, "the reader must not hold it already");
+      assert.deepEqual(await reader.get(key), expected);
+    });
+  }
+});
+
+Deno.test("KademliaNode.set() refuses bad and oversize values with InvalidValueError and stores nothing", async () => {
+  await using host = new NodeHost({ maxValueBytes: 100 });
+  const nodes = await network(host, 3);
+  await assert.rejects(nodes[0]!.set("big", "x".repeat(200)), {
+    name: "InvalidValueError",
+    message: "Cannot store the value: it is 202 bytes encoded, the limit is 100",
+  });
+  await assert.rejects(nodes[0]!.set("nothing", null), InvalidValueError);
+  await assert.rejects(nodes[0]!.set("nan", NaN), InvalidValueError);
+  for (const node of nodes) assert.equal(node.records.size, 0);
+  // A store RPC from elsewhere over the limit is answered false and not kept either.
+  const key = await NodeId.digest("big");
+  const answer = await nodes[1]!.transport.request(nodes[2]!.address, "store", [
+    nodes[1]!.id.bytes,
+    key.bytes,
+    "x".repeat(200),
+  ]);
+  assert.equal(answer, false);
+  assert.equal(nodes[2]!.records.get(key), undefined);
+});
+
+Deno.test("KademliaNode.get() caches a found value at the closest node that lacked it", async () => {
+  const key = await NodeId.digest("cache-me");
+  const near = (n: bigint) => NodeId.fromValue(key.value ^ (n << 100n));
+  await using host = new NodeHost();
+  // n1..n4 are closest to the key, then the holder; the reader is far away.
+  const [n1, n2, n3, n4, holder, reader] = await network(
+    host,
+    6,
+    (i) => ({ id: near(i < 5 ? BigInt(i + 1) : 1n << 59n) }),
+  );
+  holder!.records.put(key, "cached value");
+  reader!.alpha = 1; // one query at a time, so that n1 has answered when the value turns up
+  assert.equal(await reader!.get(key), "cached value");
+  await eventually(() => n1!.records.get(key) !== undefined, "n1 caches the value");
+  assert.equal(n1!.records.get(key), "cached value");
+  for (const node of [n2, n3, n4, reader]) assert.equal(node!.records.get(key), undefined);
+});
+
+Deno.test("KademliaNode hands a stored key over to a new node closer to it", async () => {
+  const key = await NodeId.digest("hand-me-over");
+  await using host = new NodeHost();
+  const far = [159n, 158n, 157n].map((bit) => NodeId.fromValue(key.value ^ (1n << bit)));
+  const nodes = await network(host, 3, (i) => ({ id: far[i]! }));
+  await nodes[0]!.set(key, "handed over");
+  const newcomer = host.start({ id: NodeId.fromValue(key.value ^ 1n) });
+  assert.equal(newcomer.records.get(key), undefined);
+  await newcomer.bootstrap([nodes[0]!.address]);
+  await eventually(() => newcomer.records.get(key) !== undefined, "the newcomer receives the key");
+  assert.equal(newcomer.records.get(key), "handed over");
+  assert.equal(newcomer.records.records()[0]!.original, false);
+});
+
+Deno.test("KademliaNode.stun() returns the address the peer sees us at", async () => {
+  await using host = new NodeHost();
+  const [a, b] = [host.start(), host.start()];
+  assert.deepEqual(await a.stun(b.address), { host: "127.0.0.1", port: a.address.port });
+  assert.deepEqual(await b.stun(a.address), b.address);
+});
+
+Deno.test("KademliaNode.maintain() republishes own values, expires others' and refreshes idle buckets", async () => {
+  let clock = 1_000_000;
+  await using host = new NodeHost({ now: () => clock, valueTtlS: 100, republishIntervalS: 10 });
+  const [writer, holder] = await network(host, 2);
+  const key = await NodeId.digest("republished");
+  await writer!.set(key, "v");
+  const storedAt = () => holder!.records.records().find((r) => r.key.equals(key))?.storedAtMs;
+  assert.equal(storedAt(), 1_000_000);
+
+  clock += 9_000;
+  await writer!.maintain();
+  assert.equal(storedAt(), 1_000_000, "not due yet");
+  clock += 2_000;
+  await writer!.maintain();
+  assert.equal(storedAt(), 1_011_000, "republished to the holder");
+
+  clock += 99_999;
+  await holder!.maintain();
+  assert.equal(holder!.records.get(key), "v");
+  clock += 1;
+  await holder!.maintain();
+  assert.equal(holder!.records.size, 0, "expired a TTL after the last store");
+
+  clock += 3_600_000;
+  assert.notDeepEqual(writer!.table.staleRanges(3_600_000), []);
+  await writer!.maintain();
+  assert.deepEqual(writer!.table.staleRanges(3_600_000), [], "every idle bucket was refreshed");
+  assert.equal(writer!.table.size, 1);
+});

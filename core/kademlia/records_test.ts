@@ -1,0 +1,92 @@
+import assert from "node:assert/strict";
+import { NodeId } from "./node_id.ts";
+import { RecordStore, StorageFullError } from "./records.ts";
+
+const key = (n: number) => NodeId.fromValue(BigInt(n));
+
+function store(options: { ttlS?: number; maxRecords?: number } = {}) {
+  const clock = { ms: 1_000_000 };
+  const records = new RecordStore({ ...options, now: () => clock.ms });
+  return { clock, records };
+}
+
+Deno.test("RecordStore.put() stores and refreshes values", () => {
+  const { clock, records } = store();
+  const bytes = new Uint8Array([1, 2]);
+  records.put(key(1), "world");
+  records.put(key(2), bytes);
+  assert.equal(records.get(key(1)), "world");
+  assert.equal(records.get(key(2)), bytes);
+  assert.equal(records.get(key(3)), undefined);
+  clock.ms += 5;
+  const refreshed = records.put(key(1), 42);
+  assert.deepEqual(refreshed, { key: key(1), value: 42, storedAtMs: 1_000_005, original: false });
+  assert.equal(records.get(key(1)), 42);
+  assert.equal(records.size, 2);
+});
+
+Deno.test("RecordStore forgets a value once its TTL since the last store has passed", () => {
+  const { clock, records } = store({ ttlS: 10 });
+  records.put(key(1), "a");
+  records.put(key(2), "b");
+  clock.ms += 5000;
+  records.put(key(2), "b"); // refreshed: lives 5 s longer
+  clock.ms += 4999;
+  assert.equal(records.get(key(1)), "a");
+  assert.equal(records.records().length, 2);
+  clock.ms += 1;
+  assert.equal(records.get(key(1)), undefined, "expired at exactly the TTL");
+  assert.deepEqual(records.records().map((r) => r.key), [key(2)]);
+  clock.ms += 5000;
+  assert.equal(records.size, 1, "get() dropped key 1, key 2 waits for expire()");
+  assert.equal(records.expire(), 1);
+  assert.equal(records.size, 0);
+  assert.equal(records.expire(), 0);
+});
+
+Deno.test("RecordStore has a default TTL of one week", () => {
+  const { clock, records } = store();
+  records.put(key(1), "a");
+  clock.ms += 604_800_000 - 1;
+  assert.equal(records.get(key(1)), "a");
+  clock.ms += 1;
+  assert.equal(records.get(key(1)), undefined);
+});
+
+Deno.test("RecordStore.put() refuses a new key beyond maxRecords with StorageFullError", () => {
+  const { clock, records } = store({ maxRecords: 2, ttlS: 100 });
+  records.put(key(1), "a");
+  clock.ms += 50_000;
+  records.put(key(2), "b");
+  assert.throws(() => records.put(key(3), "c"), (error) => {
+    assert.ok(error instanceof StorageFullError);
+    assert.equal(error.name, "StorageFullError");
+    assert.equal(error.limit, 2);
+    assert.equal(error.message, "Cannot store the value: this node already holds its limit of 2 values");
+    return true;
+  });
+  assert.equal(records.get(key(3)), undefined);
+  records.put(key(1), "a again"); // a key already held may be refreshed
+  assert.equal(records.size, 2);
+  clock.ms += 100_000; // both expired: a new key makes room by expiring them
+  records.put(key(3), "c");
+  assert.equal(records.size, 1);
+  assert.equal(records.get(key(3)), "c");
+});
+
+Deno.test("RecordStore.originalsOlderThan() lists own values due for republishing", () => {
+  const { clock, records } = store({ ttlS: 3600 });
+  records.put(key(1), "mine", true);
+  records.put(key(2), "theirs");
+  records.put(key(3), "mine too", true);
+  clock.ms += 600_000;
+  records.put(key(3), "mine too"); // a store from elsewhere keeps it original, and refreshes it
+  assert.deepEqual(records.originalsOlderThan(600_000).map((r) => r.key), [key(1)]);
+  assert.deepEqual(records.originalsOlderThan(600_001), []);
+  assert.deepEqual(records.originalsOlderThan(0).map((r) => r.key), [key(1), key(3)]);
+  assert.equal(records.records().find((r) => r.key === key(3))?.original, true);
+  records.put(key(2), "theirs", true);
+  assert.deepEqual(records.originalsOlderThan(0).map((r) => r.key), [key(1), key(2), key(3)]);
+  clock.ms += 3_000_000; // key 1 expired, 2 and 3 not
+  assert.deepEqual(records.originalsOlderThan(0).map((r) => r.key), [key(2), key(3)]);
+});

@@ -1,0 +1,206 @@
+import assert from "node:assert/strict";
+import type { Contact } from "./contact.ts";
+import { ID_SPACE, NodeId } from "./node_id.ts";
+import { type PingFn, RoutingTable } from "./routing_table.ts";
+
+const SELF = NodeId.fromValue(0n);
+/** Start of the far bucket of depth 5 (ids 000001…) when our own id is 0. */
+const FAR5 = 1n << 155n;
+
+function contact(value: bigint): Contact {
+  return { id: NodeId.fromValue(value), host: "127.0.0.1", port: 4000 + Number(value % 1000n) };
+}
+
+/** A ping whose answers the test gives by hand. */
+function fakePing() {
+  const calls: Array<{ contact: Contact; answer: (alive: boolean) => void }> = [];
+  const ping: PingFn = (c) => new Promise((resolve) => calls.push({ contact: c, answer: resolve }));
+  return { calls, ping };
+}
+
+/** Lets the table's ping callbacks run. */
+const settle = () => new Promise((resolve) => setTimeout(resolve, 0));
+
+const ids = (contacts: Contact[]) => contacts.map((c) => c.id.value);
+
+function bucketAt(table: RoutingTable, lo: bigint) {
+  return table.buckets().find((b) => b.lo === lo) ?? assert.fail(`no bucket starts at ${lo}`);
+}
+
+/** A table with k=2 whose depth-5 far bucket [2^155, 2^156) is full of a (least recently seen) and b. */
+function fullFarBucket() {
+  const { calls, ping } = fakePing();
+  const table = new RoutingTable(SELF, { k: 2, ping });
+  const [a, b] = [contact(FAR5 + 1n), contact(FAR5 + 2n)];
+  assert.equal(table.add(a), "added");
+  assert.equal(table.add(b), "added");
+  return { table, calls, a, b };
+}
+
+Deno.test("RoutingTable.add() splits the bucket that covers its own id", () => {
+  const table = new RoutingTable(SELF, { k: 2, ping: () => assert.fail("no ping expected") });
+  assert.equal(table.add(contact((1n << 159n) + 1n)), "added");
+  assert.equal(table.add(contact(1n)), "added");
+  assert.equal(table.add(contact(2n)), "added");
+  assert.deepEqual(
+    table.buckets().map(({ lo, hi, depth, size }) => ({ lo, hi, depth, size })),
+    [{ lo: 0n, hi: 1n << 159n, depth: 1, size: 2 }, { lo: 1n << 159n, hi: ID_SPACE, depth: 1, size: 1 }],
+  );
+  assert.equal(table.size, 3);
+  assert.equal(table.add({ ...contact(0n) }), "self");
+  assert.equal(table.size, 3);
+});
+
+Deno.test("RoutingTable.add() splits a full far bucket whose depth is not a multiple of 5", () => {
+  const table = new RoutingTable(SELF, { k: 2, ping: () => assert.fail("no ping expected") });
+  const base = 1n << 156n; // the far bucket [2^156, 2^157) has depth 4
+  table.add(contact(base + 1n));
+  table.add(contact(base + (1n << 155n) + 1n));
+  assert.equal(table.add(contact(base + 2n)), "added");
+  assert.equal(table.size, 3);
+  const [left, right] = [bucketAt(table, base), bucketAt(table, base + (1n << 155n))];
+  assert.deepEqual([left.hi, left.depth, left.size, left.replacements], [base + (1n << 155n), 5, 2, 0]);
+  assert.deepEqual([right.hi, right.depth, right.size], [1n << 157n, 5, 1]);
+});
+
+Deno.test("RoutingTable.add() caches the newcomer of a full depth-5 far bucket and pings the oldest", async (t) => {
+  await t.step("no split, newcomer cached", () => {
+    const { table, calls, a } = fullFarBucket();
+    assert.equal(table.add(contact(FAR5 + 3n)), "cached");
+    const bucket = bucketAt(table, FAR5);
+    assert.deepEqual({ hi: bucket.hi, depth: bucket.depth, size: bucket.size }, { hi: 1n << 156n, depth: 5, size: 2 });
+    assert.equal(bucket.replacements, 1);
+    assert.equal(table.get(contact(FAR5 + 3n).id), undefined);
+    assert.deepEqual(calls.map((c) => c.contact), [a]);
+  });
+
+  await t.step("one ping at a time per bucket", () => {
+    const { table, calls } = fullFarBucket();
+    table.add(contact(FAR5 + 3n));
+    table.add(contact(FAR5 + 4n));
+    assert.equal(calls.length, 1);
+    assert.equal(bucketAt(table, FAR5).replacements, 2);
+  });
+
+  await t.step("no answer: the oldest is evicted and the newest replacement takes its place", async () => {
+    const { table, calls, a, b } = fullFarBucket();
+    table.add(contact(FAR5 + 3n));
+    table.add(contact(FAR5 + 4n));
+    calls[0]!.answer(false);
+    await settle();
+    assert.equal(table.get(a.id), undefined);
+    assert.deepEqual(ids(table.contacts()), [b.id.value, FAR5 + 4n]);
+    assert.equal(bucketAt(table, FAR5).replacements, 1);
+  });
+
+  await t.step("an answer keeps the oldest and makes it the most recent", async () => {
+    const { table, calls, a, b } = fullFarBucket();
+    table.add(contact(FAR5 + 3n));
+    calls[0]!.answer(true);
+    await settle();
+    assert.deepEqual(ids(table.contacts()), [b.id.value, a.id.value]);
+    // b is now the least recently seen, so the next newcomer gets it pinged.
+    assert.equal(table.add(contact(FAR5 + 4n)), "cached");
+    assert.deepEqual(calls.map((c) => c.contact), [a, b]);
+  });
+
+  await t.step("without a ping function the bucket keeps its contacts", () => {
+    const table = new RoutingTable(SELF, { k: 2 });
+    table.add(contact(FAR5 + 1n));
+    table.add(contact(FAR5 + 2n));
+    assert.equal(table.add(contact(FAR5 + 3n)), "cached");
+    assert.deepEqual(ids(table.contacts()), [FAR5 + 1n, FAR5 + 2n]);
+  });
+});
+
+Deno.test("RoutingTable.remove() drops a contact and promotes the newest replacement", () => {
+  const { table, a, b } = fullFarBucket();
+  table.add(contact(FAR5 + 3n));
+  table.add(contact(FAR5 + 4n));
+  assert.equal(table.remove(b.id), true);
+  assert.deepEqual(ids(table.contacts()), [a.id.value, FAR5 + 4n]);
+  assert.equal(table.remove(b.id), false);
+  assert.equal(table.remove(NodeId.fromValue(FAR5 + 99n)), false);
+  // Removing a cached contact forgets it without touching the bucket.
+  assert.equal(table.remove(NodeId.fromValue(FAR5 + 3n)), false);
+  assert.equal(bucketAt(table, FAR5).replacements, 0);
+  assert.equal(table.remove(a.id), true);
+  assert.deepEqual(ids(table.contacts()), [FAR5 + 4n]);
+});
+
+Deno.test("RoutingTable.add() never lets a hearsay contact displace a known one", () => {
+  const { table, calls, a } = fullFarBucket();
+  assert.equal(table.add(contact(FAR5 + 3n), { hearsay: true }), "ignored");
+  assert.equal(calls.length, 0);
+  assert.equal(bucketAt(table, FAR5).replacements, 0);
+  // Hearsay of a known contact does not count as seeing it: a stays the least recently seen.
+  assert.equal(table.add(a, { hearsay: true }), "updated");
+  table.add(contact(FAR5 + 4n));
+  assert.deepEqual(calls.map((c) => c.contact), [a]);
+  // A free slot is taken.
+  assert.equal(table.add(contact(1n << 158n), { hearsay: true }), "added");
+});
+
+Deno.test("RoutingTable.closest() orders by distance, honours count and leaves out the excluded id", () => {
+  const table = new RoutingTable(NodeId.random(), { k: 20 });
+  for (let i = 0; i < 300; i++) table.add({ id: NodeId.random(), host: "127.0.0.1", port: 1000 + i });
+  const all = table.contacts();
+  assert.ok(all.length >= 40, `only ${all.length} contacts kept`);
+  for (let round = 0; round < 20; round++) {
+    const target = NodeId.random();
+    const truth = [...all].sort((x, y) => {
+      const [dx, dy] = [x.id.distanceTo(target), y.id.distanceTo(target)];
+      return dx < dy ? -1 : 1;
+    });
+    assert.deepEqual(ids(table.closest(target, 7)), ids(truth.slice(0, 7)));
+    assert.deepEqual(ids(table.closest(target)), ids(truth.slice(0, 20)));
+    assert.deepEqual(ids(table.closest(target, 5, truth[0]!.id)), ids(truth.slice(1, 6)));
+  }
+  assert.deepEqual(table.closest(NodeId.random(), 0), []);
+  assert.deepEqual(new RoutingTable(SELF).closest(SELF), []);
+});
+
+Deno.test("RoutingTable.k shrinks buckets into the replacement caches and validates", async (t) => {
+  await t.step("shrink", () => {
+    const table = new RoutingTable(SELF, { k: 4 });
+    for (let i = 1n; i <= 4n; i++) table.add(contact((1n << 159n) + i));
+    table.k = 1;
+    assert.equal(table.k, 1);
+    assert.deepEqual(ids(table.contacts()), [(1n << 159n) + 4n]);
+    // The evicted became replacements, trimmed to k: the most recent of them is kept.
+    assert.equal(table.buckets()[0]!.replacements, 1);
+    table.remove(NodeId.fromValue((1n << 159n) + 4n));
+    assert.deepEqual(ids(table.contacts()), [(1n << 159n) + 3n]);
+  });
+  await t.step("bad sizes", () => {
+    const table = new RoutingTable(SELF);
+    for (const bad of [0, -1, 2.5, NaN]) {
+      assert.throws(() => (table.k = bad), {
+        name: "RangeError",
+        message: `Cannot use bucket size ${bad}: expected an integer >= 1`,
+      });
+    }
+    assert.throws(() => new RoutingTable(SELF, { k: 0 }), RangeError);
+    assert.equal(table.k, 20);
+  });
+});
+
+Deno.test("RoutingTable.staleRanges() lists the buckets idle for the given time", () => {
+  let clock = 1000;
+  const table = new RoutingTable(SELF, { k: 2, now: () => clock });
+  const far = contact((1n << 159n) + 1n);
+  table.add(far);
+  table.add(contact(1n));
+  clock = 5000;
+  assert.deepEqual(table.staleRanges(4000), [[0n, ID_SPACE]]);
+  assert.deepEqual(table.staleRanges(4001), []);
+  table.add(contact(2n)); // splits; the near half is updated now, the far half keeps its time
+  clock = 9000;
+  assert.deepEqual(table.staleRanges(4000), [[0n, 1n << 159n], [1n << 159n, ID_SPACE]]);
+  assert.deepEqual(table.staleRanges(4001), [[1n << 159n, ID_SPACE]]);
+  table.touchRange(NodeId.fromValue((1n << 159n) + 12345n));
+  assert.deepEqual(table.staleRanges(4001), []);
+  clock = 9001;
+  table.add(far); // seeing a known contact again refreshes its bucket
+  assert.equal(bucketAt(table, 1n << 159n).lastUpdatedMs, 9001);
+});

@@ -1,0 +1,80 @@
+import { nodeOptionsFrom, type Settings } from "../core/config/mod.ts";
+import { BootstrapError, KademliaNode } from "../core/kademlia/mod.ts";
+import { Logger } from "../core/log.ts";
+import { formatPeer } from "../core/net/mod.ts";
+import { DEFAULT_PORT, mayRunAlone, type NodeRole } from "../roles/role.ts";
+import { CommandError } from "./exit_codes.ts";
+import { bootstrapSeeds } from "./seeds.ts";
+
+/** Options of {@linkcode runNode}. */
+export interface RunNodeOptions {
+  /** Print machine-readable JSON events on stdout (one per line) besides the log. */
+  json?: boolean;
+  /** Resolves when the node should stop. @default SIGINT or SIGTERM */
+  stopSignal?: Promise<void>;
+}
+
+/**
+ * Runs one node of `role` in the foreground: binds its port, joins the network, then serves until SIGINT or
+ * SIGTERM, when it stops cleanly.
+ * @throws {CommandError} when the port is taken or the network cannot be joined
+ */
+export async function runNode(role: NodeRole, settings: Settings, options: RunNodeOptions = {}): Promise<void> {
+  const log = new Logger(settings.log_level, { prefix: settings.node_name || role });
+  const emit = (event: Record<string, unknown>) => options.json && console.log(JSON.stringify(event));
+  const port = settings.dht_port === 0 ? DEFAULT_PORT[role] : settings.dht_port;
+  const node = startNode(role, settings, port, log);
+  try {
+    const address = formatPeer(node.address);
+    log.info(`${role} ${node.id.hex} listening on ${address} (udp)`);
+    emit({ event: "listening", role, id: node.id.hex, address, name: settings.node_name });
+    const seeds = await bootstrapSeeds(settings, node.address);
+    try {
+      if (seeds.length === 0) throw new BootstrapError([]);
+      const joined = await node.bootstrap(seeds);
+      log.info(`joined through ${joined.reached.map(formatPeer).join(", ")}: ${joined.contacts} contacts`);
+      emit({ event: "joined", reached: joined.reached.map(formatPeer), contacts: joined.contacts });
+    } catch (error) {
+      if (!(error instanceof BootstrapError)) throw error;
+      if (!mayRunAlone(role)) throw new CommandError(error.message, undefined, { cause: error });
+      log.warn(`no other node answered (${seeds.map(formatPeer).join(", ") || "none listed"}): starting a new network`);
+      emit({ event: "alone" });
+    }
+    await (options.stopSignal ?? stopSignal());
+    log.info("stopping");
+  } finally {
+    await node.stop();
+  }
+  emit({ event: "stopped" });
+}
+
+function startNode(role: NodeRole, settings: Settings, port: number, log: Logger): KademliaNode {
+  try {
+    return KademliaNode.start({
+      ...nodeOptionsFrom(settings),
+      port,
+      role,
+      onWarning: (message) => log.warn(message),
+    });
+  } catch (error) {
+    if (error instanceof Deno.errors.AddrInUse) {
+      throw new CommandError(`Cannot listen on ${settings.bind_host}:${port}: the port is already in use`);
+    }
+    if (error instanceof Deno.errors.AddrNotAvailable) {
+      throw new CommandError(`Cannot listen on ${settings.bind_host}:${port}: no such local address`);
+    }
+    throw error;
+  }
+}
+
+function stopSignal(): Promise<void> {
+  return new Promise((resolve) => {
+    const stop = () => {
+      Deno.removeSignalListener("SIGINT", stop);
+      Deno.removeSignalListener("SIGTERM", stop);
+      resolve();
+    };
+    Deno.addSignalListener("SIGINT", stop);
+    Deno.addSignalListener("SIGTERM", stop);
+  });
+}
