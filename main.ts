@@ -36,7 +36,12 @@ function buildProgram(): Command {
     .description("CQKD network: a Kademlia DHT on which Alice and Bob agree on a key by a distributed BB84 simulation")
     .version(VERSION)
     .option("-c, --config <file>", "YAML settings file (defaults < file < environment < flags)")
-    .option("--set <name=value...>", "override any setting, e.g. --set ksize=30 (see `cqkd config fields`)")
+    .option(
+      "--set <name=value>",
+      "override a setting, repeatable, e.g. --set ksize=30 (see `cqkd config fields`)",
+      (assignment: string, previous: string[]) => [...previous, assignment],
+      [] as string[],
+    )
     .showHelpAfterError("(add --help for usage)")
     .exitOverride();
 

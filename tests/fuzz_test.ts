@@ -185,16 +185,6 @@ Deno.test(`A node survives ${DATAGRAMS} random and mutated datagrams and keeps s
   assert.equal(await client.get(key), "still here", "the node still serves its value");
 
   const stats = target.transport.stats;
-  console.log(
-    "DEBUG records",
-    target.records.size,
-    "table",
-    target.table.size,
-    "timeouts",
-    stats.timeouts,
-    "out",
-    stats.requestsOut,
-  );
   console.log("datagrams sent by kind:", fuzz.counts);
   console.log(`target received ${stats.datagramsIn}, answered ${stats.datagramsOut}, dropped:`, stats.dropped);
   // Some datagrams may be lost in the kernel, but not more than a few percent of them.

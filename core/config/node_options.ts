@@ -9,6 +9,7 @@ export function nodeOptionsFrom(settings: Settings): KademliaNodeOptions {
     k: settings.ksize,
     alpha: settings.alpha,
     rpcTimeoutMs: Math.round(settings.rpc_timeout * 1000),
+    lookupStallMs: Math.round(settings.lookup_stall_timeout * 1000),
     valueTtlS: settings.value_ttl,
     republishIntervalS: settings.republish_interval,
     refreshIntervalS: settings.refresh_interval,

@@ -84,6 +84,7 @@ export const SETTINGS_SCHEMA = [
   int("ksize", 20, "Bucket size k, also the replication factor", { min: 2, max: 200 }),
   int("alpha", 3, "Lookup concurrency", { min: 1, max: 32 }),
   float("rpc_timeout", 5.0, "Seconds to wait for an RPC reply", SECONDS),
+  float("lookup_stall_timeout", 1.0, "Seconds after which a lookup stops waiting for a silent contact", SECONDS),
   int("value_ttl", 604800, "Seconds a stored value lives unless republished", POSITIVE),
   int("republish_interval", 3600, "Seconds between republishes of stored values", POSITIVE),
   int("refresh_interval", 3600, "Seconds after which an idle bucket is refreshed", POSITIVE),

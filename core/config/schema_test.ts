@@ -44,6 +44,7 @@ const SPEC_DEFAULTS = {
   ksize: 20,
   alpha: 3,
   rpc_timeout: 5.0,
+  lookup_stall_timeout: 1.0,
   value_ttl: 604800,
   republish_interval: 3600,
   refresh_interval: 3600,

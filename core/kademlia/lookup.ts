@@ -16,6 +16,11 @@ export interface LookupOptions {
   alpha: number;
   /** Our own id, never queried. */
   self?: NodeId;
+  /**
+   * After this long without an answer a query no longer holds up the lookup: its slot goes to the next contact and
+   * the lookup may finish without it (a late answer is still used). No limit when absent.
+   */
+  stallMs?: number;
   /** Aborts the lookup; it rejects with the signal's reason. */
   signal?: AbortSignal;
 }
@@ -44,16 +49,19 @@ export function iterativeLookup(
   options: LookupOptions,
 ): Promise<LookupResult> {
   const state = new LookupState(target, options.k, seeds, options.self);
-  const { alpha, signal } = options;
+  const { alpha, signal, stallMs } = options;
   return new Promise((resolve, reject) => {
-    let inFlight = 0;
+    /** Queries that hold an alpha slot: pending and not stalled. */
+    let active = 0;
     let settled = false;
     let found: LookupResult["found"];
+    const stallTimers = new Set<ReturnType<typeof setTimeout>>();
     const onAbort = () => settle(() => reject(signal!.reason));
     const settle = (finish: () => void) => {
       if (settled) return;
       settled = true;
       signal?.removeEventListener("abort", onAbort);
+      for (const timer of stallTimers) clearTimeout(timer);
       finish();
     };
     const done = () =>
@@ -66,27 +74,43 @@ export function iterativeLookup(
           hops: state.hops,
         })
       );
+    const launch = (contact: Contact) => {
+      active++;
+      let holdsSlot = true;
+      const release = () => {
+        if (holdsSlot) active--;
+        holdsSlot = false;
+      };
+      const stallTimer = stallMs === undefined ? undefined : setTimeout(() => {
+        stallTimers.delete(stallTimer!);
+        if (state.stalled(contact)) {
+          release();
+          pump();
+        }
+      }, stallMs);
+      if (stallTimer !== undefined) stallTimers.add(stallTimer);
+      Promise.try(query, contact).then(
+        (answer) => {
+          if ("value" in answer) {
+            state.answered(contact);
+            found ??= { value: answer.value, from: contact };
+          } else {
+            state.answered(contact, answer.contacts);
+          }
+        },
+        () => state.failed(contact),
+      ).finally(() => {
+        clearTimeout(stallTimer);
+        stallTimers.delete(stallTimer!);
+        release();
+        pump();
+      });
+    };
     const pump = () => {
       if (settled) return;
       if (found !== undefined || state.finished) return done();
-      for (const contact of state.next(alpha - inFlight)) {
-        inFlight++;
-        Promise.try(query, contact).then(
-          (answer) => {
-            if ("value" in answer) {
-              state.answered(contact);
-              found ??= { value: answer.value, from: contact };
-            } else {
-              state.answered(contact, answer.contacts);
-            }
-          },
-          () => state.failed(contact),
-        ).finally(() => {
-          inFlight--;
-          pump();
-        });
-      }
-      if (inFlight === 0) done();
+      for (const contact of state.next(alpha - active)) launch(contact);
+      if (active === 0) done();
     };
     if (signal?.aborted) return onAbort();
     signal?.addEventListener("abort", onAbort, { once: true });

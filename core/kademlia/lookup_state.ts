@@ -1,7 +1,8 @@
 import type { Contact } from "./contact.ts";
 import type { NodeId } from "./node_id.ts";
 
-type Progress = "new" | "pending" | "answered" | "failed";
+/** "stalled": asked, silent for longer than the lookup waits; it may still answer, but the lookup goes on. */
+type Progress = "new" | "pending" | "stalled" | "answered" | "failed";
 
 interface Candidate {
   contact: Contact;
@@ -13,7 +14,7 @@ interface Candidate {
 
 /**
  * The pure state of one iterative lookup: the candidates ordered by distance to the target and what is known of
- * each. It is finished when the `k` closest candidates that did not fail have all answered.
+ * each. It is finished when the `k` closest candidates that did not fail (or stall) have all answered.
  */
 export class LookupState {
   readonly target: NodeId;
@@ -38,7 +39,7 @@ export class LookupState {
     let live = 0;
     for (const candidate of this.#ordered) {
       if (picked.length >= slots || live >= this.k) break;
-      if (candidate.progress === "failed") continue;
+      if (candidate.progress === "failed" || candidate.progress === "stalled") continue;
       live++;
       if (candidate.progress === "new") {
         candidate.progress = "pending";
@@ -63,12 +64,20 @@ export class LookupState {
     if (candidate !== undefined) candidate.progress = "failed";
   }
 
+  /** Records that a pending contact is slow: the lookup stops waiting for it. Returns whether it was pending. */
+  stalled(contact: Contact): boolean {
+    const candidate = this.#byHex.get(contact.id.hex);
+    if (candidate?.progress !== "pending") return false;
+    candidate.progress = "stalled";
+    return true;
+  }
+
   /** True when the `k` closest live candidates have all answered (or no candidate is left to ask). */
   get finished(): boolean {
     let live = 0;
     for (const candidate of this.#ordered) {
       if (live >= this.k) break;
-      if (candidate.progress === "failed") continue;
+      if (candidate.progress === "failed" || candidate.progress === "stalled") continue;
       if (candidate.progress !== "answered") return false;
       live++;
     }

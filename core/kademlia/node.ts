@@ -27,6 +27,8 @@ export interface KademliaNodeOptions {
   alpha?: number;
   /** Time to wait for one RPC answer. @default {5000} */
   rpcTimeoutMs?: number;
+  /** A lookup stops waiting for a contact silent this long (it may still answer). @default {1000} */
+  lookupStallMs?: number;
   /** Lifetime of stored values. @default {604800} */
   valueTtlS?: number;
   /** How often the writer of a value stores it again. @default {3600} */
@@ -89,6 +91,8 @@ export class KademliaNode {
   alpha: number;
   /** RPC timeout in force. */
   rpcTimeoutMs: number;
+  /** How long a lookup waits for a silent contact before going on without it. */
+  lookupStallMs: number;
   readonly #options: Required<Pick<KademliaNodeOptions, "republishIntervalS" | "refreshIntervalS" | "maxValueBytes">>;
   readonly #maintenance: ReturnType<typeof setInterval>;
   #maintaining = false;
@@ -99,6 +103,7 @@ export class KademliaNode {
     this.role = options.role ?? "worker";
     this.alpha = options.alpha ?? 3;
     this.rpcTimeoutMs = options.rpcTimeoutMs ?? 5000;
+    this.lookupStallMs = options.lookupStallMs ?? 1000;
     this.#options = {
       republishIntervalS: options.republishIntervalS ?? 3600,
       refreshIntervalS: options.refreshIntervalS ?? 3600,
@@ -278,7 +283,12 @@ export class KademliaNode {
       return findValue ? parseFindValueAnswer(answer) : { contacts: parseContacts(answer) };
     };
     const seeds = this.table.closest(target, this.table.k);
-    return iterativeLookup(target, seeds, query, { k: this.table.k, alpha: this.alpha, self: this.id });
+    return iterativeLookup(target, seeds, query, {
+      k: this.table.k,
+      alpha: this.alpha,
+      self: this.id,
+      stallMs: Math.min(this.lookupStallMs, this.rpcTimeoutMs),
+    });
   }
 
   /** An RPC to a known contact: an answer refreshes it in the routing table, no answer removes it. */

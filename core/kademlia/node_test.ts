@@ -87,6 +87,7 @@ Deno.test("KademliaNode.set() and get() round-trip every value type across nodes
     ["empty string", "", ""],
     ["integer", 42, 42],
     ["negative float", -3.25, -3.25],
+    ["64-bit integer", 2n ** 62n + 1n, 2n ** 62n + 1n],
     ["true", true, true],
     ["false", false, false],
     ["bytes", new Uint8Array([0, 1, 2, 254, 255]), new Uint8Array([0, 1, 2, 254, 255])],

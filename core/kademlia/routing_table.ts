@@ -139,13 +139,19 @@ export class RoutingTable {
 
   /** Up to `count` contacts closest to `target`, closest first, optionally leaving one id out. */
   closest(target: NodeId, count: number = this.#k, exclude?: NodeId): Contact[] {
-    const all: Contact[] = [];
-    for (const bucket of this.#buckets) {
-      for (const contact of bucket.contacts.values()) {
-        if (exclude === undefined || !contact.id.equals(exclude)) all.push(contact);
-      }
+    // Buckets are aligned ranges, so the distances of their ids to the target form disjoint intervals: visiting
+    // buckets by the low end of their interval yields contacts in distance order, and only the first few are sorted.
+    const t = target.value;
+    const byNearness = this.#buckets
+      .map((bucket) => ({ bucket, nearest: (bucket.lo ^ t) & ~(bucket.hi - bucket.lo - 1n) }))
+      .sort((a, b) => (a.nearest < b.nearest ? -1 : a.nearest > b.nearest ? 1 : 0));
+    const found: Contact[] = [];
+    for (const { bucket } of byNearness) {
+      if (found.length >= count) break;
+      const members = [...bucket.contacts.values()].filter((c) => exclude === undefined || !c.id.equals(exclude));
+      found.push(...sortByDistance(members, target));
     }
-    return sortByDistance(all, target).slice(0, count);
+    return found.slice(0, count);
   }
 
   /** Every contact, bucket by bucket. */

@@ -1,9 +1,12 @@
 import assert from "node:assert/strict";
 import { InvalidValueError, isDhtValue, toDhtValue } from "./value.ts";
 
-Deno.test("toDhtValue() keeps strings, finite numbers, booleans and bytes as they are", () => {
+Deno.test("toDhtValue() keeps strings, finite numbers, 64-bit bigints, booleans and bytes as they are", () => {
   const bytes = new Uint8Array([0, 1, 255]);
-  for (const value of ["", "world", 0, -7, 3.5, Number.MAX_SAFE_INTEGER, true, false, bytes, new Uint8Array()]) {
+  const bigints = [10n, -(2n ** 63n), 2n ** 64n - 1n];
+  for (
+    const value of ["", "world", 0, -7, 3.5, Number.MAX_SAFE_INTEGER, ...bigints, true, false, bytes, new Uint8Array()]
+  ) {
     assert.equal(toDhtValue(value), value);
     assert.equal(isDhtValue(value), true);
   }
@@ -37,10 +40,11 @@ Deno.test("toDhtValue() refuses what the DHT cannot hold with InvalidValueError"
     refuse(Infinity, `Cannot store the value: the number Infinity ${kinds}`);
     refuse(-Infinity, `Cannot store the value: the number -Infinity ${kinds}`);
   });
-  await t.step("functions, symbols and bigints", () => {
+  await t.step("functions, symbols and bigints beyond 64 bits", () => {
     refuse(() => 1, `Cannot store the value: function ${kinds}`);
     refuse(Symbol("s"), `Cannot store the value: symbol ${kinds}`);
-    refuse(10n, `Cannot store the value: bigint ${kinds}`);
+    refuse(2n ** 64n, `Cannot store the value: bigint ${kinds}`);
+    refuse(-(2n ** 63n) - 1n, `Cannot store the value: bigint ${kinds}`);
   });
   await t.step("objects JSON cannot encode", () => {
     const cyclic: Record<string, unknown> = {};

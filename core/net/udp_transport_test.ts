@@ -3,7 +3,7 @@ import type { Peer } from "./peer.ts";
 import { RpcArgumentError, RpcTimeoutError, TransportClosedError } from "./rpc_errors.ts";
 import { RpcRegistry } from "./rpc_registry.ts";
 import { UdpTransport } from "./udp_transport.ts";
-import { decodeFrame, encodeRequest, encodeResponse, newMessageId } from "./wire.ts";
+import { decodeFrame, encodeRequest, encodeResponse, FrameTooLargeError, newMessageId } from "./wire.ts";
 
 /** A server answering `echo` (its args and the sender), `add`, and two failing methods. */
 function serverRegistry(): RpcRegistry {
@@ -161,6 +161,14 @@ Deno.test("UdpTransport does not send a response larger than maxDatagramBytes", 
   await assert.rejects(client.request(node.address, "big", [], { timeoutMs: 100 }), RpcTimeoutError);
   await sync(client, node);
   assert.equal(node.stats.dropped["response-too-large"], 1);
+});
+
+Deno.test("UdpTransport.request() rejects a request over the payload limit with FrameTooLargeError", async () => {
+  using silent = rawSocket();
+  await using client = UdpTransport.listen(new RpcRegistry());
+  await assert.rejects(client.request(silent.peer, "store", ["x".repeat(9000)]), FrameTooLargeError);
+  assert.equal(client.stats.requestsOut, 0);
+  assert.equal(client.pendingCount, 0);
 });
 
 Deno.test("UdpTransport.close() rejects pending requests with TransportClosedError", async () => {

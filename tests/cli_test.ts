@@ -1,0 +1,213 @@
+/**
+ * The `cqkd` CLI as a user runs it: real processes (`deno run main.ts …`) talking UDP on 127.0.0.1.
+ */
+import assert from "node:assert/strict";
+
+const MAIN = new URL("../main.ts", import.meta.url).pathname;
+
+interface Outcome {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `cqkd ARGS` to completion. */
+async function cqkd(args: string[], env: Record<string, string> = {}): Promise<Outcome> {
+  const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", MAIN, ...args],
+    env: { NO_COLOR: "1", ...env },
+    stdin: "null",
+  }).output();
+  const decode = (b: Uint8Array) => new TextDecoder().decode(b);
+  return { code, stdout: decode(stdout), stderr: decode(stderr) };
+}
+
+/** A `cqkd node` running in the background, read through its `--json` events. */
+class NodeProcess {
+  readonly #child: Deno.ChildProcess;
+  readonly #lines: ReadableStreamDefaultReader<string>;
+  #buffer = "";
+
+  constructor(args: string[]) {
+    this.#child = new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", MAIN, "node", ...args, "--json", "--set", "log_level=warn"],
+      env: { NO_COLOR: "1" },
+      stdin: "null",
+      stdout: "piped",
+      stderr: "null",
+    }).spawn();
+    this.#lines = this.#child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  }
+
+  /** The next JSON event (waits for it). */
+  async event(): Promise<Record<string, unknown>> {
+    while (!this.#buffer.includes("\n")) {
+      const { value, done } = await this.#lines.read();
+      if (done) throw new Error(`node exited before its next event (had: ${this.#buffer})`);
+      this.#buffer += value;
+    }
+    const end = this.#buffer.indexOf("\n");
+    const line = this.#buffer.slice(0, end);
+    this.#buffer = this.#buffer.slice(end + 1);
+    return JSON.parse(line);
+  }
+
+  /** Sends SIGTERM and waits for the exit status and the final event. */
+  async stop(): Promise<{ code: number; last: Record<string, unknown> | undefined }> {
+    this.#child.kill("SIGTERM");
+    let last;
+    try {
+      for (;;) last = await this.event();
+    } catch { /* stdout closed */ }
+    this.#lines.releaseLock();
+    await this.#child.stdout.cancel().catch(() => {});
+    const { code } = await this.#child.status;
+    return { code, last };
+  }
+}
+
+async function freePort(): Promise<number> {
+  const socket = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
+  socket.close();
+  return (socket.addr as Deno.NetAddr).port;
+}
+
+Deno.test("cqkd node and cqkd dht: a worker joins a bootstrap node, put/get/find-node work, get of a missing key exits 1", async () => {
+  const port = await freePort();
+  const seed = new NodeProcess([
+    "super-bootstrap",
+    "--port",
+    String(port),
+    "--bootstrap",
+    "127.0.0.1:1",
+    "--set",
+    "rpc_timeout=0.3",
+  ]);
+  let worker: NodeProcess | undefined;
+  try {
+    assert.deepEqual((await seed.event()).event, "listening");
+    assert.equal((await seed.event()).event, "alone");
+    worker = new NodeProcess(["worker", "--port", "0", "--bootstrap", `127.0.0.1:${port}`]);
+    const listening = await worker.event();
+    assert.equal(listening.role, "worker");
+    const joined = await worker.event();
+    assert.equal(joined.event, "joined");
+    assert.deepEqual(joined.reached, [`127.0.0.1:${port}`]);
+
+    const bootstrap = ["--bootstrap", `127.0.0.1:${port}`];
+    const put = await cqkd(["dht", "put", "hello", "world", ...bootstrap, "--json"]);
+    assert.equal(put.code, 0, put.stderr);
+    const stored = JSON.parse(put.stdout);
+    assert.equal(stored.dht_key, "aaf4c61ddcc5e8a2dabede0f3b482cd9aea9434d");
+    assert.equal(stored.replicas, 2);
+
+    const get = await cqkd(["dht", "get", "hello", ...bootstrap]);
+    assert.equal(get.code, 0, get.stderr);
+    assert.equal(get.stdout.trim(), "world");
+
+    const missing = await cqkd(["dht", "get", "no-such-key", ...bootstrap, "--json"]);
+    assert.equal(missing.code, 1);
+    assert.equal(JSON.parse(missing.stdout).found, false);
+
+    const ping = await cqkd(["dht", "ping", `127.0.0.1:${port}`, "--json"]);
+    assert.equal(ping.code, 0, ping.stderr);
+    const seedId = JSON.parse(ping.stdout).id;
+    const found = await cqkd(["dht", "find-node", "--key", "hello", ...bootstrap, "--json"]);
+    assert.equal(found.code, 0, found.stderr);
+    const ids = JSON.parse(found.stdout).closest.map((c: { id: string }) => c.id).sort();
+    assert.deepEqual(ids, [listening.id, seedId].sort());
+
+    const typed = await cqkd(["dht", "put", "n", "12x", "--type", "number", ...bootstrap]);
+    assert.equal(typed.code, 2);
+    assert.match(typed.stderr, /Cannot read the value "12x" as a finite number/);
+  } finally {
+    const stopped = worker ? await worker.stop() : undefined;
+    const seedStopped = await seed.stop();
+    assert.equal(seedStopped.code, 0);
+    assert.equal(seedStopped.last?.event, "stopped");
+    if (stopped) assert.equal(stopped.code, 0);
+  }
+});
+
+Deno.test("cqkd node refuses a port in use and a network nobody answers, naming what it tried", async (t) => {
+  const port = await freePort();
+  const held = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port });
+  try {
+    await t.step("port in use", async () => {
+      const out = await cqkd(["node", "worker", "--port", String(port), "--bootstrap", "127.0.0.1:1"]);
+      assert.equal(out.code, 2);
+      assert.match(out.stderr, new RegExp(`Cannot listen on 127\\.0\\.0\\.1:${port}: the port is already in use`));
+    });
+    await t.step("nobody answers", async () => {
+      const out = await cqkd([
+        "node",
+        "worker",
+        "--port",
+        "0",
+        "--bootstrap",
+        `127.0.0.1:${port}`,
+        "--set",
+        "rpc_timeout=0.2",
+      ]);
+      assert.equal(out.code, 2);
+      assert.match(out.stderr, new RegExp(`Cannot join the network: no answer from 127\\.0\\.0\\.1:${port}`));
+    });
+  } finally {
+    held.close();
+  }
+});
+
+Deno.test("cqkd rejects bad usage and bad configuration with exit code 2 and a clear message", async (t) => {
+  await t.step("unknown flag", async () => {
+    const out = await cqkd(["node", "worker", "--bogus"]);
+    assert.equal(out.code, 2);
+    assert.match(out.stderr, /unknown option '--bogus'/);
+  });
+  await t.step("unknown role", async () => {
+    const out = await cqkd(["node", "wizard"]);
+    assert.equal(out.code, 2);
+    assert.match(out.stderr, /value 'wizard' is invalid for argument 'role'/);
+  });
+  await t.step("bad environment value", async () => {
+    const out = await cqkd(["config", "validate"], { BASE_PORT: "abc" });
+    assert.equal(out.code, 2);
+    assert.match(out.stderr, /Invalid setting base_port from env BASE_PORT: "abc" is not an integer/);
+  });
+  await t.step("bad YAML file", async () => {
+    const file = await Deno.makeTempFile({ suffix: ".yaml" });
+    try {
+      await Deno.writeTextFile(file, "ksize: 1000\n");
+      const out = await cqkd(["config", "validate", file]);
+      assert.equal(out.code, 2);
+      assert.match(out.stderr, /ksize/);
+      await Deno.writeTextFile(file, "ksize: 30\n");
+      const ok = await cqkd(["config", "validate", file]);
+      assert.equal(ok.code, 0, ok.stderr);
+    } finally {
+      await Deno.remove(file);
+    }
+  });
+  await t.step("bad address", async () => {
+    const out = await cqkd(["dht", "ping", "nowhere"]);
+    assert.equal(out.code, 2);
+    assert.match(out.stderr, /Cannot parse address "nowhere"/);
+  });
+});
+
+Deno.test("cqkd config show applies file < env < --set and prints loadable YAML", async () => {
+  const file = await Deno.makeTempFile({ suffix: ".yaml" });
+  try {
+    await Deno.writeTextFile(file, "ksize: 25\nalpha: 4\nregion: east\n");
+    const out = await cqkd(["--config", file, "--set", "alpha=6", "config", "show", "--json"], { REGION: "west" });
+    assert.equal(out.code, 0, out.stderr);
+    const shown = JSON.parse(out.stdout);
+    assert.equal(shown.ksize, 25);
+    assert.equal(shown.region, "west");
+    assert.equal(shown.alpha, 6);
+    const yaml = await cqkd(["--config", file, "config", "show"]);
+    await Deno.writeTextFile(file, yaml.stdout);
+    assert.equal((await cqkd(["config", "validate", file])).code, 0);
+  } finally {
+    await Deno.remove(file);
+  }
+});
