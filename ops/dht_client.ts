@@ -1,6 +1,6 @@
 import { nodeOptionsFrom, type Settings } from "../core/config/mod.ts";
 import { type DhtValue, KademliaNode, NodeId } from "../core/kademlia/mod.ts";
-import { toHex } from "../core/hex.ts";
+import { toHex } from "../core/bytes.ts";
 import { formatPeer, parsePeer, resolvePeer } from "../core/net/mod.ts";
 import { CommandError, EXIT } from "./exit_codes.ts";
 import { bootstrapSeeds } from "./seeds.ts";

@@ -66,14 +66,14 @@ class NodeProcess {
   }
 }
 
-async function freePort(): Promise<number> {
+function freePort(): number {
   const socket = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
   socket.close();
   return (socket.addr as Deno.NetAddr).port;
 }
 
 Deno.test("cqkd node and cqkd dht: a worker joins a bootstrap node, put/get/find-node work, get of a missing key exits 1", async () => {
-  const port = await freePort();
+  const port = freePort();
   const seed = new NodeProcess([
     "super-bootstrap",
     "--port",
@@ -130,7 +130,7 @@ Deno.test("cqkd node and cqkd dht: a worker joins a bootstrap node, put/get/find
 });
 
 Deno.test("cqkd node refuses a port in use and a network nobody answers, naming what it tried", async (t) => {
-  const port = await freePort();
+  const port = freePort();
   const held = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port });
   try {
     await t.step("port in use", async () => {

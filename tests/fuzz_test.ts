@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { encode } from "@msgpack/msgpack";
-import { toHex } from "../core/hex.ts";
+import { toHex } from "../core/bytes.ts";
 import { NodeHost } from "../core/host.ts";
 import { NodeId } from "../core/kademlia/mod.ts";
 import { decodeFrame, encodeRequest, encodeResponse, type Peer } from "../core/net/mod.ts";

@@ -102,3 +102,19 @@ Deno.test("LookupState counts queried contacts and hops", () => {
   assert.equal(state.hops, 2);
   assert.equal(state.queried, 4);
 });
+
+Deno.test("LookupState.stalled() lets the lookup go on without a silent contact, and still takes its answer", () => {
+  const state = new LookupState(TARGET, 2, [c(1), c(2), c(3)]);
+  assert.deepEqual(distances(state.next(3)), [1, 2]);
+  assert.equal(state.stalled(c(1)), true);
+  assert.equal(state.stalled(c(1)), false, "only a pending contact stalls");
+  assert.equal(state.stalled(c(3)), false, "3 was not asked yet");
+  assert.equal(state.stalled(c(9)), false);
+  assert.deepEqual(distances(state.next(3)), [3], "the stalled contact's slot goes to the next one");
+  state.answered(c(2));
+  state.answered(c(3));
+  assert.equal(state.finished, true);
+  assert.deepEqual(distances(state.closest()), [2, 3]);
+  state.answered(c(1)); // a late answer
+  assert.deepEqual(distances(state.closest()), [1, 2]);
+});

@@ -152,6 +152,31 @@ Deno.test("iterativeLookup() never has more than alpha queries in flight", async
   }
 });
 
+Deno.test("iterativeLookup() with stallMs finishes without the contacts that never answer", async () => {
+  const net = simulatedNetwork(150, 11);
+  const self = net.nodes[0]!;
+  const target = net.randomId();
+  const silent = new Set(net.truth(target, (c) => c === self).slice(0, 3));
+  const hang = Promise.withResolvers<never>();
+  hang.promise.catch(() => {});
+  const query: QueryFn = async (c) => {
+    if (silent.has(c)) return await hang.promise;
+    await tick();
+    return net.answer(c, target, self.id);
+  };
+  try {
+    const seeds = net.tables.get(self.id.hex)!.closest(target, K);
+    const result = await iterativeLookup(target, seeds, query, { k: K, alpha: 3, self: self.id, stallMs: 20 });
+    for (const c of silent) assert.ok(!result.closest.includes(c));
+    assert.deepEqual(result.failed, [], "a stalled contact has not failed");
+    const live = net.truth(target, (c) => c === self || silent.has(c));
+    assert.deepEqual(hexes(result.closest), hexes(live.slice(0, result.closest.length)));
+    assert.ok(result.closest.length >= K - 3);
+  } finally {
+    hang.reject(new Error("test over"));
+  }
+});
+
 Deno.test("iterativeLookup() rejects with the signal's reason when aborted", async (t) => {
   const net = simulatedNetwork(100, 9);
   const target = net.randomId();

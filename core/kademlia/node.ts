@@ -280,7 +280,11 @@ export class KademliaNode {
     const method = findValue ? "find_value" : "find_node";
     const query = async (contact: Contact): Promise<QueryAnswer> => {
       const answer = await this.#call(contact, method, [this.id.bytes, target.bytes]);
-      return findValue ? parseFindValueAnswer(answer) : { contacts: parseContacts(answer) };
+      const parsed = findValue ? parseFindValueAnswer(answer) : { contacts: parseContacts(answer) };
+      // Contacts named in answers take free slots: right after a mass join, this is what keeps nodes whose
+      // tables were filled while the network was small from routing into a dead end.
+      if ("contacts" in parsed) { for (const c of parsed.contacts) this.table.add(c, { hearsay: true }); }
+      return parsed;
     };
     const seeds = this.table.closest(target, this.table.k);
     return iterativeLookup(target, seeds, query, {
@@ -304,22 +308,21 @@ export class KademliaNode {
   }
 
   /**
-   * A request came from `contact`. If it is new, hand over the values it should hold: those for which it is
-   * among the k closest we know and we are the closest holder (so that only one node sends each value).
+   * A request came from `contact`. If it took a new slot in the routing table, hand over the values it should
+   * hold: those for which it is among the k closest we know and we are the closest holder (so that only one node
+   * sends each value). Contacts that only reach a replacement cache cost no such scan.
    */
   #welcome(contact: Contact): void {
-    if (this.table.get(contact.id) === undefined && this.records.size > 0) {
-      for (const record of this.records.records()) {
-        if (this.#shouldHandOver(contact, record.key)) {
-          this.#call(contact, "store", [this.id.bytes, record.key.bytes, record.value]).catch(() => {});
-        }
+    if (this.table.add(contact) !== "added" || this.records.size === 0) return;
+    for (const record of this.records.records()) {
+      if (this.#shouldHandOver(contact, record.key)) {
+        this.#call(contact, "store", [this.id.bytes, record.key.bytes, record.value]).catch(() => {});
       }
     }
-    this.table.add(contact);
   }
 
   #shouldHandOver(contact: Contact, key: NodeId): boolean {
-    const neighbours = this.table.closest(key, this.table.k);
+    const neighbours = this.table.closest(key, this.table.k, contact.id);
     if (neighbours.length === 0) return true;
     const newIsClose = neighbours.length < this.table.k ||
       contact.id.distanceTo(key) < neighbours[neighbours.length - 1]!.id.distanceTo(key);

@@ -1,5 +1,5 @@
 /** 160-bit Kademlia identifiers and the XOR metric. */
-import { toHex } from "../hex.ts";
+import { equalBytes, prefix48, toHex } from "../bytes.ts";
 
 /** Length of a node id or DHT key in bytes. */
 export const ID_BYTES = 20;
@@ -8,9 +8,13 @@ export const ID_BITS = ID_BYTES * 8;
 /** One past the largest id, as a number: the id space is `[0, ID_SPACE)`. */
 export const ID_SPACE: bigint = 1n << BigInt(ID_BITS);
 
-/** Ids seen on the wire are interned, so that 1000 routing tables in one process share one object per peer. */
+/**
+ * Ids seen on the wire are interned, so that 1000 routing tables in one process share one object per peer and a
+ * known id costs no allocation. The key is the id's top 48 bits (an exact float); on the rare clash of two ids with
+ * the same prefix the second simply is not interned.
+ */
 const INTERN_LIMIT = 1 << 16;
-const interned = new Map<string, NodeId>();
+const interned = new Map<number, NodeId>();
 
 /**
  * A 160-bit id of a node or a DHT key. The numeric value is computed once, so that XOR distances are
@@ -38,12 +42,13 @@ export class NodeId {
     if (!(bytes instanceof Uint8Array) || bytes.length !== ID_BYTES) {
       throw new TypeError(`Cannot make a node id: expected ${ID_BYTES} bytes, got ${describeLength(bytes)}`);
     }
-    const hex = toHex(bytes);
-    let id = interned.get(hex);
-    if (id === undefined) {
+    const key = prefix48(bytes);
+    const known = interned.get(key);
+    if (known !== undefined && equalBytes(known.bytes, bytes)) return known;
+    const id = new NodeId(Uint8Array.from(bytes), toHex(bytes));
+    if (known === undefined) {
       if (interned.size >= INTERN_LIMIT) interned.clear();
-      id = new NodeId(Uint8Array.from(bytes), hex);
-      interned.set(hex, id);
+      interned.set(key, id);
     }
     return id;
   }

@@ -1,4 +1,4 @@
-import { toHex } from "../hex.ts";
+import { equalBytes, prefix48 } from "../bytes.ts";
 import { formatPeer, type Peer } from "./peer.ts";
 import { RpcArgumentError, RpcTimeoutError, TransportClosedError } from "./rpc_errors.ts";
 import type { RpcRegistry } from "./rpc_registry.ts";
@@ -25,6 +25,7 @@ export interface RequestOptions {
 }
 
 interface Pending {
+  messageId: Uint8Array;
   method: string;
   peer: Peer;
   resolve: (value: unknown) => void;
@@ -44,7 +45,8 @@ export class UdpTransport {
   readonly #conn: Deno.DatagramConn;
   readonly #registry: RpcRegistry;
   readonly #maxDatagramBytes: number;
-  readonly #pending = new Map<string, Pending>();
+  /** Keyed by the first 6 bytes of the message id (an exact float); the full id is checked on arrival. */
+  readonly #pending = new Map<number, Pending>();
   readonly #onWarning: (message: string) => void;
   readonly #loop: Promise<void>;
   #closed = false;
@@ -85,14 +87,15 @@ export class UdpTransport {
    */
   request(peer: Peer, method: string, args: readonly unknown[], options: RequestOptions = {}): Promise<unknown> {
     if (this.#closed) return Promise.reject(new TransportClosedError());
-    const messageId = newMessageId();
+    let messageId = newMessageId();
+    while (this.#pending.has(prefix48(messageId))) messageId = newMessageId();
     let datagram: Uint8Array;
     try {
       datagram = encodeRequest(messageId, method, args);
     } catch (error) {
       return Promise.reject(error);
     }
-    const key = toHex(messageId);
+    const key = prefix48(messageId);
     const timeoutMs = options.timeoutMs ?? 5000;
     const { signal } = options;
     return new Promise((resolve, reject) => {
@@ -106,6 +109,7 @@ export class UdpTransport {
         reject(signal!.reason);
       };
       const entry: Pending = {
+        messageId,
         method,
         peer,
         resolve: (value) => {
@@ -185,9 +189,8 @@ export class UdpTransport {
       return;
     }
     if (frame.kind === "response") {
-      const key = toHex(frame.messageId);
-      const entry = this.#pending.get(key);
-      if (entry === undefined) {
+      const entry = this.#pending.get(prefix48(frame.messageId));
+      if (entry === undefined || !equalBytes(entry.messageId, frame.messageId)) {
         this.stats.dropped.unsolicited++;
       } else if (!sameSender(entry.peer, from)) {
         this.stats.dropped["wrong-sender"]++;
