@@ -1,0 +1,64 @@
+/**
+ * A worker thread of `bench/dht.ts`: hosts a share of the benchmark's nodes in its own event loop (one per core)
+ * and runs the operations the main thread asks for. Messages: `{ id, op, ...args }` in, `{ id, result | error }` out.
+ */
+/// <reference lib="deno.worker" />
+import { NodeHost } from "../core/host.ts";
+import { NodeId } from "../core/kademlia/mod.ts";
+import type { Peer } from "../core/net/mod.ts";
+import { runPool } from "./_util.ts";
+
+/** A node as the main thread knows it. */
+export interface NodeRef {
+  id: string;
+  host: string;
+  port: number;
+}
+
+const host = new NodeHost();
+const ref = (node: { id: NodeId; address: Peer }): NodeRef => ({ id: node.id.hex, ...node.address });
+
+const operations: Record<string, (args: Record<string, unknown>) => Promise<unknown>> = {
+  /** Starts `count` nodes (the first `seeds` of them without bootstrapping) and joins the rest through `through`. */
+  async join({ count, parallel, through }) {
+    const seeds = through as Peer[];
+    const started: NodeRef[] = [];
+    await runPool(count as number, parallel as number, async () => {
+      const node = host.start();
+      if (seeds.length > 0) await node.bootstrap(seeds);
+      started.push(ref(node));
+    });
+    return started;
+  },
+  async set({ node, key, value }) {
+    return (await nodeById(node as string).set(key as string, value)).replicas;
+  },
+  async get({ node, key }) {
+    const t0 = performance.now();
+    const value = await nodeById(node as string).get(key as string);
+    return { value, ms: performance.now() - t0 };
+  },
+  async findNode({ node, target }) {
+    return (await nodeById(node as string).findNode(NodeId.fromHex(target as string))).map((c) => c.id.hex);
+  },
+  async stop() {
+    const stats = host.stats();
+    await host.stopAll();
+    return stats;
+  },
+};
+
+function nodeById(hex: string) {
+  const node = host.nodes().find((n) => n.id.hex === hex);
+  if (node === undefined) throw new Error(`No node ${hex} in this worker`);
+  return node;
+}
+
+self.onmessage = async (event: MessageEvent<{ id: number; op: string } & Record<string, unknown>>) => {
+  const { id, op, ...args } = event.data;
+  try {
+    self.postMessage({ id, result: await operations[op]!(args) });
+  } catch (error) {
+    self.postMessage({ id, error: String(error) });
+  }
+};
