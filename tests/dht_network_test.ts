@@ -1,32 +1,12 @@
 import assert from "node:assert/strict";
+import { mulberry32 } from "./_prng.ts";
+import { runPool } from "../bench/_util.ts";
 import { NodeHost } from "../core/host.ts";
 import type { KademliaNode } from "../core/kademlia/mod.ts";
 
 const NODES = 200;
 const PAIRS = 200;
 const JOINS_IN_FLIGHT = 50;
-
-/** Deterministic PRNG for the choice of writers and readers. */
-function mulberry32(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** Runs `task` `count` times with at most `parallel` runs in flight. */
-async function pool(count: number, parallel: number, task: () => Promise<void>): Promise<void> {
-  let started = 0;
-  const lane = async () => {
-    while (started < count) {
-      started++;
-      await task();
-    }
-  };
-  await Promise.all(Array.from({ length: parallel }, lane));
-}
 
 Deno.test(`A ${NODES}-node network in one process serves ${PAIRS} put/get pairs between random nodes`, async () => {
   const seed = Number(Deno.env.get("DHT_TEST_SEED") ?? Math.floor(Math.random() * 2 ** 32));
@@ -39,7 +19,7 @@ Deno.test(`A ${NODES}-node network in one process serves ${PAIRS} put/get pairs 
   const seedB = host.start({ role: "bootstrap" });
   await seedB.bootstrap([seedA.address]);
   const seeds = [seedA.address, seedB.address];
-  await pool(NODES - 2, JOINS_IN_FLIGHT, async () => {
+  await runPool(NODES - 2, JOINS_IN_FLIGHT, async () => {
     const node = host.start();
     const { contacts } = await node.bootstrap(seeds);
     assert.ok(contacts > 0);

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { mulberry32 } from "./_prng.ts";
 import { encode } from "@msgpack/msgpack";
 import { toHex } from "../core/bytes.ts";
 import { NodeHost } from "../core/host.ts";
@@ -12,15 +13,6 @@ const DATAGRAMS = 20_000;
  */
 const BATCH = 100;
 const BATCH_BYTES = 64 * 1024;
-
-function mulberry32(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Builds the fuzz datagrams from one seed. */
 function fuzzer(rand: () => number) {

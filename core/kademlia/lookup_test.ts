@@ -1,20 +1,11 @@
 import assert from "node:assert/strict";
+import { mulberry32 } from "../../tests/_prng.ts";
 import { type Contact, sortByDistance } from "./contact.ts";
 import { iterativeLookup, type QueryAnswer, type QueryFn } from "./lookup.ts";
 import { NodeId } from "./node_id.ts";
 import { RoutingTable } from "./routing_table.ts";
 
 const K = 8;
-
-/** Deterministic PRNG, so that a failing network can be rebuilt. */
-function mulberry32(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A network of `size` nodes in memory, each with a full k-bucket routing table of every other node. */
 function simulatedNetwork(size: number, seed: number) {
