@@ -150,7 +150,7 @@ export class KademliaNode {
   async ping(peer: Peer): Promise<NodeId> {
     const answer = await this.transport.request(peer, "ping", [this.id.bytes], { timeoutMs: this.rpcTimeoutMs });
     const id = parseId(answer, "ping answer");
-    this.table.add({ id, host: peer.host, port: peer.port });
+    if (!id.equals(this.id)) this.#welcome({ id, host: peer.host, port: peer.port });
     return id;
   }
 
@@ -295,11 +295,11 @@ export class KademliaNode {
     });
   }
 
-  /** An RPC to a known contact: an answer refreshes it in the routing table, no answer removes it. */
+  /** An RPC to a known contact: an answer welcomes it into the routing table, no answer removes it. */
   async #call(contact: Contact, method: string, args: unknown[]): Promise<unknown> {
     try {
       const answer = await this.transport.request(contact, method, args, { timeoutMs: this.rpcTimeoutMs });
-      this.table.add(contact);
+      this.#welcome(contact);
       return answer;
     } catch (error) {
       this.table.remove(contact.id);
@@ -308,7 +308,7 @@ export class KademliaNode {
   }
 
   /**
-   * A request came from `contact`. If it took a new slot in the routing table, hand over the values it should
+   * We heard from `contact` (a request, or an answer). If it took a new slot in the routing table, hand over the values it should
    * hold: those for which it is among the k closest we know and we are the closest holder (so that only one node
    * sends each value). Contacts that only reach a replacement cache cost no such scan.
    */
