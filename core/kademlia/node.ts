@@ -94,7 +94,7 @@ export class KademliaNode {
   /** How long a lookup waits for a silent contact before going on without it. */
   lookupStallMs: number;
   readonly #options: Required<Pick<KademliaNodeOptions, "republishIntervalS" | "refreshIntervalS" | "maxValueBytes">>;
-  readonly #maintenance: ReturnType<typeof setInterval>;
+  #maintenance: ReturnType<typeof setTimeout>;
   #maintaining = false;
 
   private constructor(options: KademliaNodeOptions) {
@@ -125,10 +125,12 @@ export class KademliaNode {
     const warn = options.onWarning ?? (() => {});
     this.transport = UdpTransport.listen(this.rpc, { hostname: options.host, port: options.port, onWarning: warn });
     const every = options.maintenanceIntervalMs ?? 60_000;
-    this.#maintenance = setInterval(
-      () => this.maintain().catch((e) => warn(`Maintenance failed: ${e.message}`)),
-      every,
-    );
+    const tick = () => {
+      this.maintain().catch((e) => warn(`Maintenance failed: ${e.message}`));
+      this.#maintenance = setTimeout(tick, every);
+    };
+    // A random first tick: nodes started together (a whole host at once) must not refresh and republish in step.
+    this.#maintenance = setTimeout(tick, Math.random() * every);
   }
 
   /** Binds the node's socket and starts its upkeep. @throws {Deno.errors.AddrInUse} when the port is taken */
@@ -242,7 +244,7 @@ export class KademliaNode {
 
   /** Stops the upkeep and closes the socket; pending requests fail. Idempotent. */
   async stop(): Promise<void> {
-    clearInterval(this.#maintenance);
+    clearTimeout(this.#maintenance);
     await this.transport.close();
   }
 

@@ -194,3 +194,13 @@ Deno.test("KademliaNode.maintain() republishes own values, expires others' and r
   assert.deepEqual(writer!.table.staleRanges(3_600_000), [], "every idle bucket was refreshed");
   assert.equal(writer!.table.size, 1);
 });
+
+Deno.test("KademliaNode runs its upkeep on its own timer: a value past its TTL is dropped without a call", async () => {
+  let clock = 0;
+  await using host = new NodeHost({ now: () => clock, valueTtlS: 10, maintenanceIntervalMs: 20 });
+  const [writer, holder] = await network(host, 2);
+  await writer!.set("short-lived", "v");
+  assert.equal(holder!.records.size, 1);
+  clock += 10_000;
+  await eventually(() => holder!.records.size === 0, "the holder's upkeep expired the value");
+});
