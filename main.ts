@@ -19,7 +19,7 @@ import {
 import { CommandError, EXIT } from "./ops/exit_codes.ts";
 import { type GlobalOptions, settingsFromCli } from "./ops/cli_settings.ts";
 import { runNode } from "./ops/node_runner.ts";
-import { NODE_ROLES, type NodeRole } from "./roles/role.ts";
+import { NODE_ROLES, type NodeRole } from "./roles/mod.ts";
 
 const VERSION = "0.1.0";
 

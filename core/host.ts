@@ -4,6 +4,15 @@ import { TransportStats } from "./net/stats.ts";
 /**
  * Many DHT nodes in one process, each with its own socket, port and routing table: how the local cluster runs
  * 1000+ nodes on a small machine.
+ *
+ * @example Ten nodes joined through the first
+ * ```ts
+ * import { NodeHost } from "./host.ts";
+ * await using host = new NodeHost({ k: 8 });
+ * const seed = host.start({ role: "bootstrap" });
+ * for (let i = 0; i < 9; i++) await host.start().bootstrap([seed.address]);
+ * console.assert(host.size === 10 && seed.table.size === 9);
+ * ```
  */
 export class NodeHost {
   readonly #nodes = new Map<string, KademliaNode>();

@@ -2,7 +2,7 @@ import { nodeOptionsFrom, type Settings } from "../core/config/mod.ts";
 import { BootstrapError, KademliaNode } from "../core/kademlia/mod.ts";
 import { Logger } from "../core/log.ts";
 import { formatPeer } from "../core/net/mod.ts";
-import { DEFAULT_PORT, mayRunAlone, type NodeRole } from "../roles/role.ts";
+import { DEFAULT_PORT, mayRunAlone, type NodeRole } from "../roles/mod.ts";
 import { CommandError } from "./exit_codes.ts";
 import { bootstrapSeeds } from "./seeds.ts";
 

@@ -1,4 +1,4 @@
-import type { KademliaNodeOptions } from "../kademlia/node.ts";
+import type { KademliaNodeOptions } from "../kademlia/mod.ts";
 import type { Settings } from "./schema.ts";
 
 /** The DHT node options that settings decide (bind address, bucket size, timeouts, value lifetimes). */

@@ -1,4 +1,4 @@
-import type { Peer } from "../net/peer.ts";
+import type { Peer } from "../net/mod.ts";
 import type { NodeId } from "./node_id.ts";
 
 /** A peer of the DHT: its id and the UDP address it answers on. */

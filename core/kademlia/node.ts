@@ -1,7 +1,4 @@
-import { encodeValue } from "../net/wire.ts";
-import { formatPeer, type Peer } from "../net/peer.ts";
-import { RpcRegistry } from "../net/rpc_registry.ts";
-import { UdpTransport } from "../net/udp_transport.ts";
+import { encodeValue, formatPeer, type Peer, RpcRegistry, UdpTransport } from "../net/mod.ts";
 import type { Contact } from "./contact.ts";
 import { iterativeLookup, type LookupResult, type QueryAnswer } from "./lookup.ts";
 import { NodeId } from "./node_id.ts";
@@ -78,6 +75,16 @@ export class BootstrapError extends Error {
 /**
  * One Kademlia DHT node: a UDP socket, a routing table, a value store and the legacy RPCs, plus the client
  * operations (bootstrap, lookups, set/get) and the periodic upkeep (expiry, bucket refresh, republish).
+ *
+ * @example Two nodes on 127.0.0.1 share a value
+ * ```ts
+ * import { KademliaNode } from "./mod.ts";
+ * await using first = KademliaNode.start();
+ * await using second = KademliaNode.start();
+ * await second.bootstrap([first.address]);
+ * await first.set("hello", "world");
+ * console.assert(await second.get("hello") === "world");
+ * ```
  */
 export class KademliaNode {
   readonly id: NodeId;

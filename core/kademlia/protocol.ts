@@ -1,4 +1,4 @@
-import type { RpcRegistry } from "../net/rpc_registry.ts";
+import type { RpcRegistry } from "../net/mod.ts";
 import type { Contact } from "./contact.ts";
 import type { NodeId } from "./node_id.ts";
 import { type RecordStore, StorageFullError } from "./records.ts";

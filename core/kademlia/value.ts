@@ -1,4 +1,4 @@
-import { MAX_REQUEST_PAYLOAD_BYTES } from "../net/wire.ts";
+import { MAX_REQUEST_PAYLOAD_BYTES } from "../net/mod.ts";
 
 /**
  * The values a DHT key can hold, as the legacy nodes allow them on the wire. Integers beyond 32 bits that arrive

@@ -1,5 +1,4 @@
-import type { Peer } from "../net/peer.ts";
-import { RpcArgumentError } from "../net/rpc_errors.ts";
+import { type Peer, RpcArgumentError } from "../net/mod.ts";
 import type { Contact } from "./contact.ts";
 import { ID_BYTES, NodeId } from "./node_id.ts";
 import { type DhtValue, isDhtValue } from "./value.ts";
