@@ -13,3 +13,4 @@ export * from "./records.ts";
 export * from "./routing_table.ts";
 export * from "./value.ts";
 export * from "./wire_types.ts";
+export * from "./publications.ts";

@@ -3,6 +3,7 @@ import type { Contact } from "./contact.ts";
 import { iterativeLookup, type LookupResult, type QueryAnswer } from "./lookup.ts";
 import { NodeId } from "./node_id.ts";
 import { registerKademliaRpcs } from "./protocol.ts";
+import { Publications } from "./publications.ts";
 import { RecordStore } from "./records.ts";
 import { RoutingTable } from "./routing_table.ts";
 import { type DhtValue, InvalidValueError, MAX_VALUE_BYTES, toDhtValue } from "./value.ts";
@@ -90,7 +91,10 @@ export class KademliaNode {
   readonly id: NodeId;
   readonly role: string;
   readonly table: RoutingTable;
+  /** The values this node holds for the network. */
   readonly records: RecordStore;
+  /** The values this node wrote, which it republishes. */
+  readonly publications: Publications;
   /** The methods this node answers; roles register their own here. */
   readonly rpc = new RpcRegistry();
   readonly transport: UdpTransport;
@@ -122,6 +126,7 @@ export class KademliaNode {
       ping: (contact) => this.ping(contact).then((id) => id.equals(contact.id), () => false),
     });
     this.records = new RecordStore({ ttlS: options.valueTtlS, maxRecords: options.maxStoredValues, now });
+    this.publications = new Publications({ limit: options.maxStoredValues, now });
     registerKademliaRpcs(this.rpc, {
       id: this.id,
       table: this.table,
@@ -199,7 +204,8 @@ export class KademliaNode {
   }
 
   /**
-   * Stores a value under `key` on the k closest nodes and keeps it here, to republish it hourly.
+   * Stores a value under `key` on the k closest nodes (and here too when this node is one of them, as legacy
+   * nodes do), and remembers it to republish it every republish interval.
    * @throws {InvalidValueError} for a value of the wrong type or too large; nothing is stored then
    */
   async set(key: string | NodeId, value: unknown): Promise<SetResult> {
@@ -211,8 +217,8 @@ export class KademliaNode {
       );
     }
     const dkey = typeof key === "string" ? await NodeId.digest(key) : key;
-    this.records.put(dkey, dhtValue, true);
-    return await this.#storeOnClosest(dkey, dhtValue);
+    this.publications.published(dkey, dhtValue);
+    return await this.#publish(dkey, dhtValue);
   }
 
   /** The value under `key`: from this node if held, else by a value lookup; `undefined` when nobody has it. */
@@ -229,7 +235,7 @@ export class KademliaNode {
     return value as DhtValue;
   }
 
-  /** Expires values, refreshes buckets idle for the refresh interval and republishes own values that are due. */
+  /** Expires values, refreshes buckets idle for the refresh interval and republishes written values that are due. */
   async maintain(): Promise<void> {
     if (this.#maintaining) return;
     this.#maintaining = true;
@@ -240,9 +246,9 @@ export class KademliaNode {
         this.table.touchRange(target);
         await this.findNode(target);
       }
-      for (const record of this.records.originalsOlderThan(this.#options.republishIntervalS * 1000)) {
-        this.records.put(record.key, record.value, true);
-        await this.#storeOnClosest(record.key, record.value);
+      for (const { key, value } of this.publications.dueFor(this.#options.republishIntervalS * 1000)) {
+        this.publications.published(key, value);
+        await this.#publish(key, value);
       }
     } finally {
       this.#maintaining = false;
@@ -276,8 +282,15 @@ export class KademliaNode {
     }));
   }
 
-  async #storeOnClosest(key: NodeId, value: DhtValue): Promise<SetResult> {
+  /** Stores on the k closest nodes found, and here when this node is closer than the farthest of them. */
+  async #publish(key: NodeId, value: DhtValue): Promise<SetResult> {
     const closest = await this.findNode(key);
+    const farthest = closest.at(-1);
+    if (
+      closest.length < this.table.k || farthest === undefined || this.id.distanceTo(key) < farthest.id.distanceTo(key)
+    ) {
+      this.records.put(key, value);
+    }
     const answers = await Promise.allSettled(
       closest.map((c) => this.#call(c, "store", [this.id.bytes, key.bytes, value])),
     );

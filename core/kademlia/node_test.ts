@@ -74,7 +74,9 @@ Deno.test("KademliaNode.set() stores on the k closest nodes and get() finds it f
   for (const [i, node] of others.entries()) {
     assert.equal(node.records.get(key), i < 3 ? "hello world" : undefined, `node ${i} from the key`);
   }
-  assert.equal(writer.records.get(key), "hello world", "the writer keeps its value to republish it");
+  const writerIsClose = writer.id.distanceTo(key) < others[2]!.id.distanceTo(key);
+  assert.equal(writer.records.get(key), writerIsClose ? "hello world" : undefined, "held by the writer iff close");
+  assert.deepEqual(writer.publications.dueFor(0).map((p) => p.value), ["hello world"], "kept to republish");
   for (const node of nodes) assert.equal(await node.get("greeting"), "hello world");
   assert.equal(await nodes[0]!.get("nobody-wrote-this"), undefined);
 });
@@ -155,7 +157,7 @@ Deno.test("KademliaNode hands a stored key over to a new node closer to it", asy
   await newcomer.bootstrap([nodes[0]!.address]);
   await eventually(() => newcomer.records.get(key) !== undefined, "the newcomer receives the key");
   assert.equal(newcomer.records.get(key), "handed over");
-  assert.equal(newcomer.records.records()[0]!.original, false);
+  assert.equal(newcomer.publications.size, 0, "a handed-over value is held, not published, by the newcomer");
 });
 
 Deno.test("KademliaNode.stun() returns the address the peer sees us at", async () => {
@@ -203,4 +205,14 @@ Deno.test("KademliaNode runs its upkeep on its own timer: a value past its TTL i
   assert.equal(holder!.records.size, 1);
   clock += 10_000;
   await eventually(() => holder!.records.size === 0, "the holder's upkeep expired the value");
+});
+
+Deno.test("KademliaNode.get() on a writer far from the key sees the value another writer put later", async () => {
+  await using host = new NodeHost({ k: 3 });
+  const nodes = await network(host, 12);
+  const key = await NodeId.digest("replaced");
+  const [firstWriter, secondWriter] = [...nodes].sort(byDistanceTo(key)).reverse();
+  await firstWriter!.set(key, "first");
+  await secondWriter!.set(key, "second");
+  assert.equal(await firstWriter!.get(key), "second");
 });

@@ -7,8 +7,6 @@ export interface StoredRecord {
   readonly value: DhtValue;
   /** When it was stored or last refreshed, in ms. */
   readonly storedAtMs: number;
-  /** Set on the node that wrote the value through `set()`: it republishes the value. */
-  readonly original: boolean;
 }
 
 /** Options of {@linkcode RecordStore}. */
@@ -30,8 +28,8 @@ export class StorageFullError extends Error {
 }
 
 /**
- * The values a node holds, with TTL expiry. Storing the same key again refreshes it (and keeps it "original"
- * once this node wrote it itself).
+ * The values a node holds for the network, with TTL expiry. Storing the same key again replaces the value and
+ * restarts its lifetime.
  */
 export class RecordStore {
   readonly #records = new Map<string, StoredRecord>();
@@ -50,13 +48,13 @@ export class RecordStore {
   }
 
   /** Stores or refreshes a value. @throws {StorageFullError} when a new key would exceed the limit */
-  put(key: NodeId, value: DhtValue, original = false): StoredRecord {
+  put(key: NodeId, value: DhtValue): StoredRecord {
     const previous = this.#records.get(key.hex);
     if (previous === undefined && this.#records.size >= this.#maxRecords) {
       this.expire();
       if (this.#records.size >= this.#maxRecords) throw new StorageFullError(this.#maxRecords);
     }
-    const record = { key, value, storedAtMs: this.#now(), original: original || (previous?.original ?? false) };
+    const record = { key, value, storedAtMs: this.#now() };
     this.#records.set(key.hex, record);
     return record;
   }
@@ -75,12 +73,6 @@ export class RecordStore {
   /** Every live record. */
   records(): StoredRecord[] {
     return [...this.#records.values()].filter((r) => !this.#isExpired(r));
-  }
-
-  /** Original records last stored more than `ageMs` ago: the ones due for republishing. */
-  originalsOlderThan(ageMs: number): StoredRecord[] {
-    const limit = this.#now() - ageMs;
-    return this.records().filter((r) => r.original && r.storedAtMs <= limit);
   }
 
   /** Drops expired values; returns how many. */

@@ -20,7 +20,7 @@ Deno.test("RecordStore.put() stores and refreshes values", () => {
   assert.equal(records.get(key(3)), undefined);
   clock.ms += 5;
   const refreshed = records.put(key(1), 42);
-  assert.deepEqual(refreshed, { key: key(1), value: 42, storedAtMs: 1_000_005, original: false });
+  assert.deepEqual(refreshed, { key: key(1), value: 42, storedAtMs: 1_000_005 });
   assert.equal(records.get(key(1)), 42);
   assert.equal(records.size, 2);
 });
@@ -72,21 +72,4 @@ Deno.test("RecordStore.put() refuses a new key beyond maxRecords with StorageFul
   records.put(key(3), "c");
   assert.equal(records.size, 1);
   assert.equal(records.get(key(3)), "c");
-});
-
-Deno.test("RecordStore.originalsOlderThan() lists own values due for republishing", () => {
-  const { clock, records } = store({ ttlS: 3600 });
-  records.put(key(1), "mine", true);
-  records.put(key(2), "theirs");
-  records.put(key(3), "mine too", true);
-  clock.ms += 600_000;
-  records.put(key(3), "mine too"); // a store from elsewhere keeps it original, and refreshes it
-  assert.deepEqual(records.originalsOlderThan(600_000).map((r) => r.key), [key(1)]);
-  assert.deepEqual(records.originalsOlderThan(600_001), []);
-  assert.deepEqual(records.originalsOlderThan(0).map((r) => r.key), [key(1), key(3)]);
-  assert.equal(records.records().find((r) => r.key.equals(key(3)))?.original, true);
-  records.put(key(2), "theirs", true);
-  assert.deepEqual(records.originalsOlderThan(0).map((r) => r.key), [key(1), key(2), key(3)]);
-  clock.ms += 3_000_000; // key 1 expired, 2 and 3 not
-  assert.deepEqual(records.originalsOlderThan(0).map((r) => r.key), [key(2), key(3)]);
 });
