@@ -20,8 +20,3 @@ export function parsePeer(text: string): Peer {
   }
   return { host: match[1] ?? match[2]!, port };
 }
-
-/** Parses a comma-separated list of `host:port`, ignoring blanks. */
-export function parsePeerList(text: string): Peer[] {
-  return text.split(",").map((s) => s.trim()).filter((s) => s !== "").map(parsePeer);
-}

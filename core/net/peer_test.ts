@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { formatPeer, parsePeer, parsePeerList } from "./peer.ts";
+import { formatPeer, parsePeer } from "./peer.ts";
 
 function assertRefused(text: string): void {
   assert.throws(() => parsePeer(text), (error) => {
@@ -58,26 +58,6 @@ Deno.test("parsePeer() refuses bad addresses with a SyntaxError naming them", as
     "host:80:90",
   ];
   for (const text of bad) await t.step(JSON.stringify(text), () => assertRefused(text));
-});
-
-Deno.test("parsePeerList() reads a comma-separated list and ignores blanks", async (t) => {
-  await t.step("several", () => {
-    assert.deepEqual(parsePeerList("127.0.0.1:5678, [::1]:5679,,host:1 ,"), [
-      { host: "127.0.0.1", port: 5678 },
-      { host: "::1", port: 5679 },
-      { host: "host", port: 1 },
-    ]);
-  });
-  await t.step("empty", () => {
-    assert.deepEqual(parsePeerList(""), []);
-    assert.deepEqual(parsePeerList(" , ,"), []);
-  });
-  await t.step("one bad entry fails the list, naming the entry", () => {
-    assert.throws(() => parsePeerList("a:1,b:0,c:3"), {
-      name: "SyntaxError",
-      message: `Cannot parse address "b:0": expected host:port with a port from 1 to 65535`,
-    });
-  });
 });
 
 Deno.test("formatPeer() writes host:port and brackets IPv6 hosts", async (t) => {
