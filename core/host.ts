@@ -1,6 +1,28 @@
 import { KademliaNode, type KademliaNodeOptions } from "./kademlia/node.ts";
 import { TransportStats } from "./net/stats.ts";
 
+/** Raised when the process reaches its open-files limit (one socket per node): the message says what to do. */
+export class OpenFilesLimitError extends Error {
+  override name = "OpenFilesLimitError";
+  constructor(readonly running: number, readonly limit: number | undefined, options?: ErrorOptions) {
+    super(
+      `Cannot start another node: this process may not open more files (${running} nodes running, ulimit -n is ` +
+        `${limit ?? "unknown"}); raise the limit (ulimit -n 65536) or spread the nodes over more processes`,
+      options,
+    );
+  }
+}
+
+/** The soft limit on open files of this process (Linux), if it can be read. */
+function openFilesLimit(): number | undefined {
+  try {
+    const line = Deno.readTextFileSync("/proc/self/limits").split("\n").find((l) => l.startsWith("Max open files"));
+    return line === undefined ? undefined : Number(line.split(/\s{2,}/)[1]);
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * Many DHT nodes in one process, each with its own socket, port and routing table: how the local cluster runs
  * 1000+ nodes on a small machine.
@@ -17,6 +39,8 @@ import { TransportStats } from "./net/stats.ts";
 export class NodeHost {
   readonly #nodes = new Map<string, KademliaNode>();
   readonly #defaults: KademliaNodeOptions;
+  /** Read up front: at the limit, reading it would fail too. */
+  readonly #openFilesLimit = openFilesLimit();
 
   /** @param defaults options applied to every node this host starts (each call may override them) */
   constructor(defaults: KademliaNodeOptions = {}) {
@@ -28,9 +52,21 @@ export class NodeHost {
     return this.#nodes.size;
   }
 
-  /** Starts a node. @throws {Deno.errors.AddrInUse} when its port is taken */
+  /**
+   * Starts a node.
+   * @throws {Deno.errors.AddrInUse} when its port is taken
+   * @throws {OpenFilesLimitError} when the process may not open another socket
+   */
   start(options: KademliaNodeOptions = {}): KademliaNode {
-    const node = KademliaNode.start({ ...this.#defaults, ...options });
+    let node: KademliaNode;
+    try {
+      node = KademliaNode.start({ ...this.#defaults, ...options });
+    } catch (error) {
+      if ((error as { code?: string }).code === "EMFILE") {
+        throw new OpenFilesLimitError(this.size, this.#openFilesLimit, { cause: error });
+      }
+      throw error;
+    }
     this.#nodes.set(node.id.hex, node);
     return node;
   }
