@@ -5,9 +5,10 @@
  * @module
  */
 import { Argument, Command, CommanderError, Option } from "commander";
-import { ConfigError, loadSettings } from "./core/config/mod.ts";
+import { ConfigError } from "./core/config/mod.ts";
 import { listFields, showSettings } from "./ops/config_report.ts";
 import {
+  type ClientContext,
   type ClientOutput,
   dhtFindNode,
   dhtGet,
@@ -64,22 +65,23 @@ function buildProgram(): Command {
         "-b, --bootstrap <host:port,...>",
         "nodes to reach the network through (default: the super bootstrap nodes)",
       )
-      .option("--json", "print the result as JSON");
+      .option("--json", "print the result as JSON")
+      .option("--timeout <seconds>", "give up after this long", "30");
   clientCommand("ping", "ping the node at an address and print its id")
     .argument("<address>", "host:port of the node")
-    .action(client((settings, [address]) => dhtPing(settings, address!)));
+    .action(client((context, [address]) => dhtPing(context, address!)));
   clientCommand("put", "store a value under a key on the k closest nodes")
     .argument("<key>", "the key (any string; the DHT key is its SHA-1)")
     .argument("<value>", "the value")
     .addOption(new Option("-t, --type <type>", "how to read the value").choices(VALUE_TYPES).default("string"))
-    .action(client((settings, [key, value], flags) => dhtPut(settings, key!, value!, flags.type as ValueType)));
+    .action(client((context, [key, value], flags) => dhtPut(context, key!, value!, flags.type as ValueType)));
   clientCommand("get", "print the value of a key (exit code 1 when not found)")
     .argument("<key>", "the key")
-    .action(client((settings, [key]) => dhtGet(settings, key!)));
+    .action(client((context, [key]) => dhtGet(context, key!)));
   clientCommand("find-node", "print the k closest nodes to an id")
     .argument("<target>", "node id (40 hex digits), or a key with --key")
     .option("-k, --key", "hash the target as a DHT key first")
-    .action(client((settings, [target], flags) => dhtFindNode(settings, target!, flags.key === true)));
+    .action(client((context, [target], flags) => dhtFindNode(context, target!, flags.key === true)));
 
   const config = program.command("config").description("inspect and check the settings");
   config.command("show").description("print the settings in force (YAML, or JSON with --json)")
@@ -105,19 +107,17 @@ function nodeFlags(flags: NodeFlags): Record<string, unknown> {
 
 /** Wraps a `dht` subcommand: settings from the flags, output as text or JSON, the exit code it asks for. */
 function client(
-  run: (
-    settings: Awaited<ReturnType<typeof loadSettings>>,
-    args: string[],
-    flags: Record<string, unknown>,
-  ) => Promise<ClientOutput>,
+  run: (context: ClientContext, args: string[], flags: Record<string, unknown>) => Promise<ClientOutput>,
 ) {
   return async (...received: unknown[]) => {
     const command = received.at(-1) as Command;
-    const flags = command.opts<NodeFlags & Record<string, unknown>>();
+    const flags = command.opts<NodeFlags & { timeout: string } & Record<string, unknown>>();
+    const timeoutS = Number(flags.timeout);
+    if (!(timeoutS > 0)) throw new CommandError(`Invalid --timeout "${flags.timeout}": expected seconds > 0`);
     const settings = await settingsFromCli(command.optsWithGlobals<GlobalOptions>(), {
       bootstrap_nodes: flags.bootstrap,
     });
-    const output = await run(settings, command.processedArgs as string[], flags);
+    const output = await run({ settings, timeoutS }, command.processedArgs as string[], flags);
     console.log(flags.json ? JSON.stringify(output.json) : output.text);
     Deno.exitCode = output.exitCode;
   };

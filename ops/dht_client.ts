@@ -1,7 +1,7 @@
 import { nodeOptionsFrom, type Settings } from "../core/config/mod.ts";
-import { type DhtValue, KademliaNode, NodeId } from "../core/kademlia/mod.ts";
+import { BootstrapError, type DhtValue, KademliaNode, NodeId } from "../core/kademlia/mod.ts";
 import { toHex } from "../core/bytes.ts";
-import { formatPeer, parsePeer, resolvePeer } from "../core/net/mod.ts";
+import { formatPeer, parsePeer, resolvePeer, RpcTimeoutError } from "../core/net/mod.ts";
 import { CommandError, EXIT } from "./exit_codes.ts";
 import { bootstrapSeeds } from "./seeds.ts";
 
@@ -16,49 +16,62 @@ export interface ClientOutput {
   exitCode: number;
 }
 
+/** What every `dht` subcommand is given: the settings in force and how long it may take in all. */
+export interface ClientContext {
+  settings: Settings;
+  /** Seconds before the command gives up. */
+  timeoutS: number;
+}
+
 /**
- * Runs `action` on a short-lived client node (ephemeral port) that has pinged the bootstrap nodes but not
- * joined their routing tables for good, then stops it.
+ * Runs `action` on a short-lived client node (ephemeral port), after pinging the bootstrap nodes unless
+ * `bootstrap` is false, then stops it. The whole command is bounded by the context's timeout.
  */
-async function withClient<T>(settings: Settings, action: (node: KademliaNode) => Promise<T>): Promise<T> {
+async function withClient<T>(
+  { settings, timeoutS }: ClientContext,
+  action: (node: KademliaNode, signal: AbortSignal) => Promise<T>,
+  bootstrap = true,
+): Promise<T> {
+  const signal = AbortSignal.timeout(timeoutS * 1000);
   const node = KademliaNode.start({ ...nodeOptionsFrom(settings), port: 0, role: "client" });
   try {
-    const seeds = await bootstrapSeeds(settings);
-    if (seeds.length === 0) throw new CommandError("No bootstrap node given: pass --bootstrap host:port");
-    await node.bootstrap(seeds, { join: false }).catch((error) => {
+    if (bootstrap) {
+      const seeds = await bootstrapSeeds(settings);
+      if (seeds.length === 0) throw new CommandError("No bootstrap node given: pass --bootstrap host:port");
+      await node.bootstrap(seeds, { join: false, signal });
+    }
+    return await action(node, signal);
+  } catch (error) {
+    if (signal.aborted) throw new CommandError(`No result within ${timeoutS} s (raise it with --timeout)`);
+    if (error instanceof BootstrapError || error instanceof RpcTimeoutError) {
       throw new CommandError(error.message, EXIT.error, { cause: error });
-    });
-    return await action(node);
+    }
+    throw error;
   } finally {
     await node.stop();
   }
 }
 
 /** `cqkd dht ping ADDRESS`: the id of the node there and the round-trip time. */
-export async function dhtPing(settings: Settings, address: string): Promise<ClientOutput> {
+export async function dhtPing(context: ClientContext, address: string): Promise<ClientOutput> {
   const peer = await resolvePeer(parseAddress(address));
-  const node = KademliaNode.start({ ...nodeOptionsFrom(settings), port: 0, role: "client" });
-  try {
+  return withClient(context, async (node, signal) => {
     const t0 = performance.now();
-    const id = await node.ping(peer).catch((error) => {
-      throw new CommandError(error.message, EXIT.error, { cause: error });
-    });
+    const id = await node.ping(peer, { signal });
     const rttMs = Number((performance.now() - t0).toFixed(2));
     return {
       text: `${formatPeer(peer)} is ${id.hex} (${rttMs} ms)`,
       json: { address: formatPeer(peer), id: id.hex, rtt_ms: rttMs },
       exitCode: EXIT.ok,
     };
-  } finally {
-    await node.stop();
-  }
+  }, false);
 }
 
 /** `cqkd dht put KEY VALUE`: stores the value on the k closest nodes. */
-export function dhtPut(settings: Settings, key: string, text: string, type: ValueType): Promise<ClientOutput> {
+export function dhtPut(context: ClientContext, key: string, text: string, type: ValueType): Promise<ClientOutput> {
   const value = parseValueArgument(text, type);
-  return withClient(settings, async (node) => {
-    const result = await node.set(key, value);
+  return withClient(context, async (node, signal) => {
+    const result = await node.set(key, value, { signal });
     if (result.replicas === 0) throw new CommandError(`Cannot store ${key}: no node confirmed the store`);
     return {
       text: `stored ${key} (${result.key.hex}) on ${result.replicas} of ${result.asked} closest nodes`,
@@ -69,9 +82,9 @@ export function dhtPut(settings: Settings, key: string, text: string, type: Valu
 }
 
 /** `cqkd dht get KEY`: the value, or exit code 1 when no node has it. */
-export function dhtGet(settings: Settings, key: string): Promise<ClientOutput> {
-  return withClient(settings, async (node) => {
-    const value = await node.get(key);
+export function dhtGet(context: ClientContext, key: string): Promise<ClientOutput> {
+  return withClient(context, async (node, signal) => {
+    const value = await node.get(key, { signal });
     const dhtKey = (await NodeId.digest(key)).hex;
     if (value === undefined) {
       return { text: `${key} not found`, json: { key, dht_key: dhtKey, found: false }, exitCode: EXIT.no };
@@ -85,10 +98,10 @@ export function dhtGet(settings: Settings, key: string): Promise<ClientOutput> {
 }
 
 /** `cqkd dht find-node TARGET`: the k closest nodes to an id (40 hex digits) or to the DHT key of a string. */
-export function dhtFindNode(settings: Settings, target: string, isKey: boolean): Promise<ClientOutput> {
-  return withClient(settings, async (node) => {
+export function dhtFindNode(context: ClientContext, target: string, isKey: boolean): Promise<ClientOutput> {
+  return withClient(context, async (node, signal) => {
     const id = isKey ? await NodeId.digest(target) : parseTargetId(target);
-    const closest = await node.findNode(id);
+    const closest = await node.findNode(id, { signal });
     const rows = closest.map((c) => ({
       id: c.id.hex,
       address: formatPeer(c),

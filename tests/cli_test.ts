@@ -192,6 +192,23 @@ Deno.test("cqkd rejects bad usage and bad configuration with exit code 2 and a c
     assert.equal(out.code, 2);
     assert.match(out.stderr, /Cannot parse address "nowhere"/);
   });
+  await t.step("bad timeout", async () => {
+    const out = await cqkd(["dht", "get", "k", "--timeout", "soon"]);
+    assert.equal(out.code, 2);
+    assert.match(out.stderr, /Invalid --timeout "soon": expected seconds > 0/);
+  });
+});
+
+Deno.test("cqkd dht gives up after --timeout when nothing answers", async () => {
+  const silent = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
+  try {
+    const port = (silent.addr as Deno.NetAddr).port;
+    const out = await cqkd(["dht", "ping", `127.0.0.1:${port}`, "--timeout", "0.3"]);
+    assert.equal(out.code, 2);
+    assert.match(out.stderr, /No result within 0\.3 s \(raise it with --timeout\)/);
+  } finally {
+    silent.close();
+  }
 });
 
 Deno.test("cqkd config show applies file < env < --set and prints loadable YAML", async () => {

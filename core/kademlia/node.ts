@@ -1,4 +1,4 @@
-import { encodeValue, formatPeer, type Peer, RpcRegistry, UdpTransport } from "../net/mod.ts";
+import { encodeValue, formatPeer, type Peer, type RequestOptions, RpcRegistry, UdpTransport } from "../net/mod.ts";
 import type { Contact } from "./contact.ts";
 import { iterativeLookup, type LookupResult, type QueryAnswer } from "./lookup.ts";
 import { NodeId } from "./node_id.ts";
@@ -43,6 +43,12 @@ export interface KademliaNodeOptions {
   now?: () => number;
   /** Receives warnings (failed handlers, receive errors). */
   onWarning?: (message: string) => void;
+}
+
+/** Options of the node's network operations. */
+export interface OperationOptions {
+  /** Aborts the operation: it rejects with the signal's reason (contacts are not blamed for it). */
+  signal?: AbortSignal;
 }
 
 /** The outcome of {@linkcode KademliaNode.set}. */
@@ -161,16 +167,16 @@ export class KademliaNode {
   }
 
   /** Pings an address; resolves with the id it answers with. */
-  async ping(peer: Peer): Promise<NodeId> {
-    const answer = await this.transport.request(peer, "ping", [this.id.bytes], { timeoutMs: this.rpcTimeoutMs });
+  async ping(peer: Peer, options: OperationOptions = {}): Promise<NodeId> {
+    const answer = await this.transport.request(peer, "ping", [this.id.bytes], this.#requestOptions(options.signal));
     const id = parseId(answer, "ping answer");
     if (!id.equals(this.id)) this.#welcome({ id, host: peer.host, port: peer.port });
     return id;
   }
 
   /** Asks a peer which address our datagrams come from. */
-  async stun(peer: Peer): Promise<Peer> {
-    const answer = await this.transport.request(peer, "stun", [], { timeoutMs: this.rpcTimeoutMs });
+  async stun(peer: Peer, options: OperationOptions = {}): Promise<Peer> {
+    const answer = await this.transport.request(peer, "stun", [], this.#requestOptions(options.signal));
     if (!Array.isArray(answer) || typeof answer[0] !== "string" || !Number.isInteger(answer[1])) {
       throw new TypeError(`Unexpected stun answer from ${formatPeer(peer)}`);
     }
@@ -182,25 +188,32 @@ export class KademliaNode {
    * short-lived client) looks up our own id so that the nodes around us learn of us and we of them, and fills
    * the far buckets. @throws {BootstrapError} when none answers
    */
-  async bootstrap(peers: readonly Peer[], options: { join?: boolean } = {}): Promise<BootstrapResult> {
+  async bootstrap(
+    peers: readonly Peer[],
+    options: OperationOptions & { join?: boolean } = {},
+  ): Promise<BootstrapResult> {
+    const { signal } = options;
     const answers = await Promise.allSettled(peers.map(async (peer) => {
-      if ((await this.ping(peer)).equals(this.id)) throw new Error(`${formatPeer(peer)} is this node itself`);
+      if ((await this.ping(peer, { signal })).equals(this.id)) {
+        throw new Error(`${formatPeer(peer)} is this node itself`);
+      }
     }));
+    signal?.throwIfAborted();
     const reached = peers.filter((_, i) => answers[i]!.status === "fulfilled");
     if (reached.length === 0) {
       const causes = answers.map((a) => (a as PromiseRejectedResult).reason);
       throw new BootstrapError([...peers], { cause: causes[0] });
     }
     if (options.join ?? true) {
-      await this.findNode(this.id);
-      await this.#fillFarBuckets();
+      await this.findNode(this.id, { signal });
+      await this.#fillFarBuckets(signal);
     }
     return { reached, contacts: this.table.size };
   }
 
   /** The k closest live contacts to `target` found by an iterative lookup. */
-  async findNode(target: NodeId): Promise<Contact[]> {
-    return (await this.#lookup(target, false)).closest;
+  async findNode(target: NodeId, options: OperationOptions = {}): Promise<Contact[]> {
+    return (await this.#lookup(target, false, options.signal)).closest;
   }
 
   /**
@@ -208,7 +221,7 @@ export class KademliaNode {
    * nodes do), and remembers it to republish it every republish interval.
    * @throws {InvalidValueError} for a value of the wrong type or too large; nothing is stored then
    */
-  async set(key: string | NodeId, value: unknown): Promise<SetResult> {
+  async set(key: string | NodeId, value: unknown, options: OperationOptions = {}): Promise<SetResult> {
     const dhtValue = toDhtValue(value);
     const size = encodedSize(dhtValue);
     if (size > this.#options.maxValueBytes) {
@@ -218,15 +231,15 @@ export class KademliaNode {
     }
     const dkey = typeof key === "string" ? await NodeId.digest(key) : key;
     this.publications.published(dkey, dhtValue);
-    return await this.#publish(dkey, dhtValue);
+    return await this.#publish(dkey, dhtValue, options.signal);
   }
 
   /** The value under `key`: from this node if held, else by a value lookup; `undefined` when nobody has it. */
-  async get(key: string | NodeId): Promise<DhtValue | undefined> {
+  async get(key: string | NodeId, options: OperationOptions = {}): Promise<DhtValue | undefined> {
     const dkey = typeof key === "string" ? await NodeId.digest(key) : key;
     const local = this.records.get(dkey);
     if (local !== undefined) return local;
-    const result = await this.#lookup(dkey, true);
+    const result = await this.#lookup(dkey, true, options.signal);
     if (result.found === undefined) return undefined;
     const { value, from } = result.found;
     // Cache the value one step closer to where lookups come from: the closest node that lacked it.
@@ -271,20 +284,20 @@ export class KademliaNode {
    * way), so ask, for each bucket that is not ours, the known contact closest to a random id in it, and let the
    * contacts it names fill free slots. One RPC per bucket instead of the paper's full lookup per bucket.
    */
-  async #fillFarBuckets(): Promise<void> {
+  async #fillFarBuckets(signal?: AbortSignal): Promise<void> {
     const far = this.table.buckets().filter((b) => !(b.lo <= this.id.value && this.id.value < b.hi));
     await Promise.allSettled(far.map(async ({ lo, hi }) => {
       const target = NodeId.randomInRange(lo, hi);
       const [closest] = this.table.closest(target, 1);
       if (closest === undefined) return;
-      const answer = await this.#call(closest, "find_node", [this.id.bytes, target.bytes]);
+      const answer = await this.#call(closest, "find_node", [this.id.bytes, target.bytes], signal);
       for (const contact of parseContacts(answer)) this.table.add(contact, { hearsay: true });
     }));
   }
 
   /** Stores on the k closest nodes found, and here when this node is closer than the farthest of them. */
-  async #publish(key: NodeId, value: DhtValue): Promise<SetResult> {
-    const closest = await this.findNode(key);
+  async #publish(key: NodeId, value: DhtValue, signal?: AbortSignal): Promise<SetResult> {
+    const closest = await this.findNode(key, { signal });
     const farthest = closest.at(-1);
     if (
       closest.length < this.table.k || farthest === undefined || this.id.distanceTo(key) < farthest.id.distanceTo(key)
@@ -292,16 +305,16 @@ export class KademliaNode {
       this.records.put(key, value);
     }
     const answers = await Promise.allSettled(
-      closest.map((c) => this.#call(c, "store", [this.id.bytes, key.bytes, value])),
+      closest.map((c) => this.#call(c, "store", [this.id.bytes, key.bytes, value], signal)),
     );
     const replicas = answers.filter((a) => a.status === "fulfilled" && a.value === true).length;
     return { key, replicas, asked: closest.length };
   }
 
-  #lookup(target: NodeId, findValue: boolean): Promise<LookupResult> {
+  #lookup(target: NodeId, findValue: boolean, signal?: AbortSignal): Promise<LookupResult> {
     const method = findValue ? "find_value" : "find_node";
     const query = async (contact: Contact): Promise<QueryAnswer> => {
-      const answer = await this.#call(contact, method, [this.id.bytes, target.bytes]);
+      const answer = await this.#call(contact, method, [this.id.bytes, target.bytes], signal);
       const parsed = findValue ? parseFindValueAnswer(answer) : { contacts: parseContacts(answer) };
       // Contacts named in answers take free slots: right after a mass join, this is what keeps nodes whose
       // tables were filled while the network was small from routing into a dead end.
@@ -314,19 +327,24 @@ export class KademliaNode {
       alpha: this.alpha,
       self: this.id,
       stallMs: Math.min(this.lookupStallMs, this.rpcTimeoutMs),
+      ...(signal ? { signal } : {}),
     });
   }
 
   /** An RPC to a known contact: an answer welcomes it into the routing table, no answer removes it. */
-  async #call(contact: Contact, method: string, args: unknown[]): Promise<unknown> {
+  async #call(contact: Contact, method: string, args: unknown[], signal?: AbortSignal): Promise<unknown> {
     try {
-      const answer = await this.transport.request(contact, method, args, { timeoutMs: this.rpcTimeoutMs });
+      const answer = await this.transport.request(contact, method, args, this.#requestOptions(signal));
       this.#welcome(contact);
       return answer;
     } catch (error) {
-      this.table.remove(contact.id);
+      if (!signal?.aborted) this.table.remove(contact.id);
       throw error;
     }
+  }
+
+  #requestOptions(signal: AbortSignal | undefined): RequestOptions {
+    return signal === undefined ? { timeoutMs: this.rpcTimeoutMs } : { timeoutMs: this.rpcTimeoutMs, signal };
   }
 
   /**

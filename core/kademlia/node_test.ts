@@ -216,3 +216,18 @@ Deno.test("KademliaNode.get() on a writer far from the key sees the value anothe
   await secondWriter!.set(key, "second");
   assert.equal(await firstWriter!.get(key), "second");
 });
+
+Deno.test("KademliaNode.get() rejects with the abort reason and does not blame the contact it waited for", async () => {
+  await using host = new NodeHost();
+  const node = host.start();
+  const silent = { id: NodeId.random(), host: "127.0.0.1", port: deadPort() };
+  node.table.add(silent);
+  const controller = new AbortController();
+  const pending = node.get("anything", { signal: controller.signal });
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  assert.equal(node.transport.pendingCount, 1, "the lookup is waiting for the silent contact");
+  controller.abort(new Error("user gave up"));
+  await assert.rejects(pending, /user gave up/);
+  assert.equal(node.transport.pendingCount, 0);
+  assert.ok(node.table.get(silent.id), "an aborted request does not remove the contact");
+});
