@@ -481,11 +481,7 @@ legacyTest(
   () => assertFindValueKeepsEncoding({ int: "9007199254740993" }, "cf0020000000000001"),
 );
 
-// Known limitation, kept as a ready regression test: msgpack numbers decode into JS numbers, so a legacy float with
-// an integral value (2.0, cb 4000000000000000) is answered as the int 2 (02): equal in Python, but another type.
-Deno.test({
-  name: "cqkd answers find_value with a legacy integral float as a float " +
-    "(ignored: known limitation, float 2.0 comes back as int 2)",
-  ignore: true,
-  fn: () => assertFindValueKeepsEncoding({ float: 2.0 }, "cb4000000000000000"),
-});
+legacyTest(
+  "cqkd answers find_value with a legacy integral float as a float (2.0 stays cb 4000000000000000)",
+  () => assertFindValueKeepsEncoding({ float: 2.0 }, "cb4000000000000000"),
+);

@@ -6,7 +6,14 @@ import { registerKademliaRpcs } from "./protocol.ts";
 import { Publications } from "./publications.ts";
 import { RecordStore } from "./records.ts";
 import { RoutingTable } from "./routing_table.ts";
-import { type DhtValue, InvalidValueError, MAX_VALUE_BYTES, toDhtValue } from "./value.ts";
+import {
+  type DhtValue,
+  InvalidValueError,
+  MAX_VALUE_BYTES,
+  type StoredValue,
+  toDhtValue,
+  toDhtValueView,
+} from "./value.ts";
 import { parseContacts, parseFindValueAnswer, parseId } from "./wire_types.ts";
 
 /** Options of {@linkcode KademliaNode.start}. */
@@ -238,14 +245,14 @@ export class KademliaNode {
   async get(key: string | NodeId, options: OperationOptions = {}): Promise<DhtValue | undefined> {
     const dkey = typeof key === "string" ? await NodeId.digest(key) : key;
     const local = this.records.get(dkey);
-    if (local !== undefined) return local;
+    if (local !== undefined) return toDhtValueView(local);
     const result = await this.#lookup(dkey, true, options.signal);
     if (result.found === undefined) return undefined;
     const { value, from } = result.found;
     // Cache the value one step closer to where lookups come from: the closest node that lacked it.
     const cacheAt = result.closest.find((c) => !c.id.equals(from.id));
     if (cacheAt !== undefined) this.#call(cacheAt, "store", [this.id.bytes, dkey.bytes, value]).catch(() => {});
-    return value as DhtValue;
+    return toDhtValueView(value as StoredValue);
   }
 
   /** Expires values, refreshes buckets idle for the refresh interval and republishes written values that are due. */
@@ -296,7 +303,7 @@ export class KademliaNode {
   }
 
   /** Stores on the k closest nodes found, and here when this node is closer than the farthest of them. */
-  async #publish(key: NodeId, value: DhtValue, signal?: AbortSignal): Promise<SetResult> {
+  async #publish(key: NodeId, value: StoredValue, signal?: AbortSignal): Promise<SetResult> {
     const closest = await this.findNode(key, { signal });
     const farthest = closest.at(-1);
     if (
@@ -371,6 +378,6 @@ export class KademliaNode {
   }
 }
 
-function encodedSize(value: DhtValue): number {
+function encodedSize(value: StoredValue): number {
   return encodeValue(value).length;
 }

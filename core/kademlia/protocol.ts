@@ -3,7 +3,7 @@ import type { Contact } from "./contact.ts";
 import type { NodeId } from "./node_id.ts";
 import { type RecordStore, StorageFullError } from "./records.ts";
 import type { RoutingTable } from "./routing_table.ts";
-import type { DhtValue } from "./value.ts";
+import type { StoredValue } from "./value.ts";
 import { contactAt, contactToWire, expectArgs, parseId, parseValue } from "./wire_types.ts";
 
 /** What the legacy RPC handlers need from the node that serves them. */
@@ -14,7 +14,7 @@ export interface ProtocolHost {
   /** Records that a contact sent us a request (adds it, hands keys over to it). */
   welcome(contact: Contact): void;
   /** Whether this node accepts to hold the value (size limits). */
-  accepts(value: DhtValue): boolean;
+  accepts(value: StoredValue): boolean;
 }
 
 /** Registers the five legacy RPCs of SPEC §2.1: ping, store, find_node, find_value and stun. */

@@ -1,10 +1,10 @@
 import type { NodeId } from "./node_id.ts";
-import type { DhtValue } from "./value.ts";
+import type { StoredValue } from "./value.ts";
 
 /** A value this node wrote with `set()`, and when it last stored it on the network. */
 export interface Publication {
   readonly key: NodeId;
-  readonly value: DhtValue;
+  readonly value: StoredValue;
   readonly publishedAtMs: number;
 }
 
@@ -29,7 +29,7 @@ export class Publications {
   }
 
   /** Records that `value` was just stored under `key`. */
-  published(key: NodeId, value: DhtValue): void {
+  published(key: NodeId, value: StoredValue): void {
     this.#entries.delete(key.hex);
     this.#entries.set(key.hex, { key, value, publishedAtMs: this.#now() });
     for (const hex of this.#entries.keys()) {

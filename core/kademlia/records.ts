@@ -1,10 +1,10 @@
 import type { NodeId } from "./node_id.ts";
-import type { DhtValue } from "./value.ts";
+import type { StoredValue } from "./value.ts";
 
 /** One stored value. */
 export interface StoredRecord {
   readonly key: NodeId;
-  readonly value: DhtValue;
+  readonly value: StoredValue;
   /** When it was stored or last refreshed, in ms. */
   readonly storedAtMs: number;
 }
@@ -48,7 +48,7 @@ export class RecordStore {
   }
 
   /** Stores or refreshes a value. @throws {StorageFullError} when a new key would exceed the limit */
-  put(key: NodeId, value: DhtValue): StoredRecord {
+  put(key: NodeId, value: StoredValue): StoredRecord {
     const previous = this.#records.get(key.hex);
     if (previous === undefined && this.#records.size >= this.#maxRecords) {
       this.expire();
@@ -60,7 +60,7 @@ export class RecordStore {
   }
 
   /** The live value of a key, if held. */
-  get(key: NodeId): DhtValue | undefined {
+  get(key: NodeId): StoredValue | undefined {
     const record = this.#records.get(key.hex);
     if (record === undefined) return undefined;
     if (this.#isExpired(record)) {

@@ -1,10 +1,16 @@
-import { MAX_REQUEST_PAYLOAD_BYTES } from "../net/mod.ts";
+import { MAX_REQUEST_PAYLOAD_BYTES, MsgpackFloat } from "../net/mod.ts";
 
 /**
  * The values a DHT key can hold, as the legacy nodes allow them on the wire. Integers beyond 32 bits that arrive
  * as msgpack int64/uint64 are bigints, so that they come back exact.
  */
 export type DhtValue = string | number | bigint | boolean | Uint8Array;
+
+/**
+ * A value as nodes store and forward it: a {@linkcode DhtValue}, or a float that must keep its msgpack type (a
+ * legacy node's 2.0 stays a float on its way back). Callers of `get()` see the plain number.
+ */
+export type StoredValue = DhtValue | MsgpackFloat;
 
 /**
  * Largest encoded value that fits one store request within the legacy 8 KiB payload limit: the request's other
@@ -17,11 +23,21 @@ export class InvalidValueError extends TypeError {
   override name = "InvalidValueError";
 }
 
-/** True for a value of one of the four wire types (finite numbers only). */
+/** True for a value of one of the four wire types (finite numbers only), as a caller gives it. */
 export function isDhtValue(value: unknown): value is DhtValue {
   return typeof value === "string" || typeof value === "boolean" || value instanceof Uint8Array ||
     (typeof value === "bigint" && value >= -(2n ** 63n) && value < 2n ** 64n) ||
     (typeof value === "number" && Number.isFinite(value));
+}
+
+/** True for a value a node may hold: a DhtValue or a kept msgpack float. */
+export function isStoredValue(value: unknown): value is StoredValue {
+  return value instanceof MsgpackFloat || isDhtValue(value);
+}
+
+/** The value a caller sees: kept msgpack floats become plain numbers. */
+export function toDhtValueView(value: StoredValue): DhtValue {
+  return value instanceof MsgpackFloat ? value.value : value;
 }
 
 /**

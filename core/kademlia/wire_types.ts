@@ -1,7 +1,7 @@
 import { type Peer, RpcArgumentError } from "../net/mod.ts";
 import type { Contact } from "./contact.ts";
 import { ID_BYTES, NodeId } from "./node_id.ts";
-import { type DhtValue, isDhtValue } from "./value.ts";
+import { isStoredValue, type StoredValue } from "./value.ts";
 
 /**
  * Conversions between the legacy RPC shapes (SPEC §2.1) and cqkd types, in both directions. Parsers throw
@@ -24,8 +24,8 @@ export function expectArgs(args: unknown[], count: number, method: string): void
 }
 
 /** Reads a stored value argument. */
-export function parseValue(value: unknown): DhtValue {
-  if (!isDhtValue(value)) throw new RpcArgumentError("Expected the value to be a string, bytes, number or boolean");
+export function parseValue(value: unknown): StoredValue {
+  if (!isStoredValue(value)) throw new RpcArgumentError("Expected the value to be a string, bytes, number or boolean");
   return value;
 }
 
@@ -52,10 +52,10 @@ export function parseContacts(value: unknown): Contact[] {
 }
 
 /** A find_value answer: `{value}` or contacts. */
-export function parseFindValueAnswer(value: unknown): { value: DhtValue } | { contacts: Contact[] } {
+export function parseFindValueAnswer(value: unknown): { value: StoredValue } | { contacts: Contact[] } {
   if (value !== null && typeof value === "object" && !Array.isArray(value) && !(value instanceof Uint8Array)) {
     const found = (value as Record<string, unknown>).value;
-    if (!isDhtValue(found)) throw new TypeError("Expected the found value to be a string, bytes, number or boolean");
+    if (!isStoredValue(found)) throw new TypeError("Expected the found value to be a string, bytes, number or boolean");
     return { value: found };
   }
   return { contacts: parseContacts(value) };

@@ -4,6 +4,7 @@
  * a response.
  */
 import { Decoder, Encoder } from "@msgpack/msgpack";
+import { decodeKeepingFloat, encodeKeepingFloat, refuseMisplacedFloats } from "./msgpack_float.ts";
 
 export const REQUEST_BYTE = 0x00;
 export const RESPONSE_BYTE = 0x01;
@@ -38,7 +39,7 @@ export class FrameTooLargeError extends RangeError {
 }
 
 // int64/uint64 travel as bigints, so that integers past 2^53 written by legacy nodes come back exact.
-const encoder = new Encoder({ useBigInt64: true });
+const encoder = new Encoder({ useBigInt64: true, extensionCodec: refuseMisplacedFloats });
 // Datagrams are small, so the limits only guard against lying length prefixes.
 const decoder = new Decoder({
   useBigInt64: true,
@@ -50,7 +51,7 @@ const decoder = new Decoder({
 
 /** The msgpack encoding of one value, as it travels inside a frame. */
 export function encodeValue(value: unknown): Uint8Array {
-  return encoder.encode(value);
+  return encodeKeepingFloat(encoder, value);
 }
 
 /** A fresh random message id. */
@@ -60,7 +61,7 @@ export function newMessageId(): Uint8Array {
 
 /** Encodes a request frame. @throws {FrameTooLargeError} past the legacy payload limit */
 export function encodeRequest(messageId: Uint8Array, method: string, args: readonly unknown[]): Uint8Array {
-  const payload = encoder.encode([method, args]);
+  const payload = encodeKeepingFloat(encoder, [method, args]);
   if (payload.length > MAX_REQUEST_PAYLOAD_BYTES) {
     throw new FrameTooLargeError(payload.length, MAX_REQUEST_PAYLOAD_BYTES);
   }
@@ -69,7 +70,7 @@ export function encodeRequest(messageId: Uint8Array, method: string, args: reado
 
 /** Encodes a response frame. */
 export function encodeResponse(messageId: Uint8Array, result: unknown): Uint8Array {
-  return frame(RESPONSE_BYTE, messageId, encoder.encode(result));
+  return frame(RESPONSE_BYTE, messageId, encodeKeepingFloat(encoder, result));
 }
 
 /**
@@ -87,7 +88,7 @@ export function decodeFrame(datagram: Uint8Array): Frame {
   const messageId = datagram.subarray(1, 1 + MESSAGE_ID_BYTES);
   let body: unknown;
   try {
-    body = decoder.decode(datagram.subarray(1 + MESSAGE_ID_BYTES));
+    body = decodeKeepingFloat(decoder, datagram.subarray(1 + MESSAGE_ID_BYTES));
   } catch (cause) {
     throw new MalformedFrameError("msgpack", `Datagram body is not msgpack: ${(cause as Error).message}`, { cause });
   }
