@@ -1,7 +1,7 @@
 import { nodeOptionsFrom, type Settings } from "../core/config/mod.ts";
 import { BootstrapError, type DhtValue, KademliaNode, NodeId } from "../core/kademlia/mod.ts";
 import { toHex } from "../core/bytes.ts";
-import { formatPeer, parsePeer, resolvePeer, RpcTimeoutError } from "../core/net/mod.ts";
+import { formatPeer, parsePeer, ResolveError, resolvePeer, RpcTimeoutError } from "../core/net/mod.ts";
 import { CommandError, EXIT } from "./exit_codes.ts";
 import { bootstrapSeeds } from "./seeds.ts";
 
@@ -36,14 +36,14 @@ async function withClient<T>(
   const node = KademliaNode.start({ ...nodeOptionsFrom(settings), port: 0, role: "client" });
   try {
     if (bootstrap) {
-      const seeds = await bootstrapSeeds(settings);
+      const { peers: seeds } = await bootstrapSeeds(settings);
       if (seeds.length === 0) throw new CommandError("No bootstrap node given: pass --bootstrap host:port");
       await node.bootstrap(seeds, { join: false, signal });
     }
     return await action(node, signal);
   } catch (error) {
     if (signal.aborted) throw new CommandError(`No result within ${timeoutS} s (raise it with --timeout)`);
-    if (error instanceof BootstrapError || error instanceof RpcTimeoutError) {
+    if (error instanceof BootstrapError || error instanceof RpcTimeoutError || error instanceof ResolveError) {
       throw new CommandError(error.message, EXIT.error, { cause: error });
     }
     throw error;
@@ -53,9 +53,10 @@ async function withClient<T>(
 }
 
 /** `cqkd dht ping ADDRESS`: the id of the node there and the round-trip time. */
-export async function dhtPing(context: ClientContext, address: string): Promise<ClientOutput> {
-  const peer = await resolvePeer(parseAddress(address));
+export function dhtPing(context: ClientContext, address: string): Promise<ClientOutput> {
+  const listed = parseAddress(address);
   return withClient(context, async (node, signal) => {
+    const peer = await resolvePeer(listed);
     const t0 = performance.now();
     const id = await node.ping(peer, { signal });
     const rttMs = Number((performance.now() - t0).toFixed(2));

@@ -28,7 +28,8 @@ export async function runNode(role: NodeRole, settings: Settings, options: RunNo
     const address = formatPeer(node.address);
     log.info(`${role} ${node.id.hex} listening on ${address} (udp)`);
     emit({ event: "listening", role, id: node.id.hex, address, name: settings.node_name });
-    const seeds = await bootstrapSeeds(settings, node.address);
+    const { peers: seeds, unresolved } = await bootstrapSeeds(settings, node.address);
+    if (unresolved.length > 0) log.warn(`skipping bootstrap addresses that do not resolve: ${unresolved.join(", ")}`);
     try {
       if (seeds.length === 0) throw new BootstrapError([]);
       const joined = await node.bootstrap(seeds);
