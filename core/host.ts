@@ -14,7 +14,7 @@ export class OpenFilesLimitError extends Error {
 }
 
 /** The soft limit on open files of this process (Linux), if it can be read. */
-function openFilesLimit(): number | undefined {
+export function openFilesLimit(): number | undefined {
   try {
     const line = Deno.readTextFileSync("/proc/self/limits").split("\n").find((l) => l.startsWith("Max open files"));
     return line === undefined ? undefined : Number(line.split(/\s{2,}/)[1]);

@@ -2,8 +2,8 @@ import assert from "node:assert/strict";
 import {
   PortAllocationTimeoutError,
   PortExhaustedError,
-  PortRegistry,
   portRangeFor,
+  PortRegistry,
   splitRange,
 } from "./port_registry.ts";
 

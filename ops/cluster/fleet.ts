@@ -1,0 +1,277 @@
+import { nodeOptionsFrom, type Settings } from "../../core/config/mod.ts";
+import { KademliaNode, NodeId } from "../../core/kademlia/mod.ts";
+import type { Logger } from "../../core/log.ts";
+import { formatPeer, parsePeer } from "../../core/net/mod.ts";
+import { type PortRange, PortRegistry } from "../../core/ports/mod.ts";
+import { type Attachment, BootstrapService, joinNetwork, type Tier } from "../../roles/bootstrap/mod.ts";
+import type { NodeSpec } from "./plan.ts";
+
+/** Where a node of a host process is in its life. */
+export type NodeState = "starting" | "joining" | "ready" | "failed" | "stopped";
+
+/** What a host process reports of one of its nodes. */
+export interface NodeStatus {
+  name: string;
+  role: string;
+  region: string;
+  state: NodeState;
+  id?: string;
+  address?: string;
+  error?: string;
+  /** The first bootstrap node that answered, and its tier. */
+  entry?: string;
+  entryTier?: string;
+  /** Where the node was admitted (a bootstrap node, or a fallback address). */
+  attachedTo?: string;
+  fallback?: boolean;
+  contacts: number;
+  /** Bootstrap nodes: admitted joiners and capacity. */
+  load?: number;
+  capacity?: number;
+  /** Milliseconds from the start request until the node was ready. */
+  readyMs?: number;
+}
+
+/** Options of {@linkcode Fleet}. */
+export interface FleetOptions {
+  settings: Settings;
+  log: Logger;
+  /** Where worker ports come from (this host's slice of the cluster's range). */
+  workerPorts?: PortRange;
+  /** Nodes starting and joining at once. @default {32} */
+  concurrency?: number;
+  /** Bootstrap nodes announce themselves to their parent this often. @default {5000} */
+  heartbeatMs?: number;
+  /** Time allowed to each attempt of the bootstrap flow. @default {2000} */
+  attemptTimeoutMs?: number;
+}
+
+interface Member {
+  spec: NodeSpec;
+  state: NodeState;
+  requestedAt: number;
+  readyAt?: number;
+  error?: string;
+  node?: KademliaNode;
+  bootstrap?: BootstrapService;
+  attachment?: Attachment;
+}
+
+const BOOTSTRAP_TIER: Partial<Record<string, Tier>> = {
+  "super-bootstrap": "super",
+  "regional-bootstrap": "regional",
+  "local-bootstrap": "local",
+};
+
+/**
+ * The nodes of one host process: starts them from specs (bootstrap nodes with their tier service, workers on ports
+ * from the host's registry), joins each through the bootstrap flow, reports their state, and stops them in order.
+ */
+export class Fleet {
+  readonly #members = new Map<string, Member>();
+  readonly #queue: Member[] = [];
+  readonly #options: Required<Omit<FleetOptions, "workerPorts">>;
+  readonly #ports?: PortRegistry;
+  #running = 0;
+
+  constructor(options: FleetOptions) {
+    this.#options = { concurrency: 32, heartbeatMs: 5000, attemptTimeoutMs: 2000, ...options };
+    if (options.workerPorts) {
+      this.#ports = new PortRegistry(options.workerPorts, {
+        allocationTimeoutMs: options.settings.port_allocation_timeout * 1000,
+      });
+    }
+  }
+
+  /** Queues nodes to start; they start and join in the background, `concurrency` at a time. */
+  start(specs: readonly NodeSpec[]): void {
+    for (const spec of specs) {
+      if (this.#members.has(spec.name)) throw new RangeError(`A node named ${spec.name} already runs on this host`);
+    }
+    for (const spec of specs) {
+      const member: Member = { spec, state: "starting", requestedAt: performance.now() };
+      this.#members.set(spec.name, member);
+      this.#queue.push(member);
+    }
+    this.#pump();
+  }
+
+  /** The node named `name`, when it is running. */
+  node(name: string): KademliaNode | undefined {
+    const member = this.#members.get(name);
+    return member?.state === "ready" ? member.node : undefined;
+  }
+
+  /** Every node's status, in start order. */
+  statuses(): NodeStatus[] {
+    return [...this.#members.values()].map(statusOf);
+  }
+
+  /** How many nodes of each role are in each state: what startup polls to gate its steps. */
+  countsByRole(): Record<string, Record<NodeState, number>> {
+    const counts: Record<string, Record<NodeState, number>> = {};
+    for (const { spec, state } of this.#members.values()) {
+      counts[spec.role] ??= { starting: 0, joining: 0, ready: 0, failed: 0, stopped: 0 };
+      counts[spec.role]![state]++;
+    }
+    return counts;
+  }
+
+  /** Ids (hex) of the joiners holding a slot on this host's bootstrap nodes. */
+  leaseHolders(): string[] {
+    return [...this.#members.values()].flatMap((m) => m.state === "ready" ? m.bootstrap?.joiners() ?? [] : []);
+  }
+
+  /** Conflicts met by the worker port registry (ports held by other processes). */
+  portConflicts(): number[] {
+    return this.#ports?.conflicts().map((c) => c.port) ?? [];
+  }
+
+  /**
+   * Stops the running nodes that match: workers first leave their bootstrap node (freeing its slot), then close.
+   * @returns how many stopped
+   */
+  async stop(match: { roles?: readonly string[]; names?: readonly string[] } = {}): Promise<number> {
+    const chosen = [...this.#members.values()].filter((m) =>
+      m.state !== "stopped" && (match.roles === undefined || match.roles.includes(m.spec.role)) &&
+      (match.names === undefined || match.names.includes(m.spec.name))
+    );
+    for (const member of chosen) this.#queue.splice(this.#queue.indexOf(member) >>> 0, 1);
+    await Promise.all(chosen.map((member) => this.#stopMember(member)));
+    return chosen.length;
+  }
+
+  /** Stops every node. */
+  stopAll(): Promise<number> {
+    return this.stop();
+  }
+
+  /**
+   * Looks up each id from the node `from`: an id counts as found when the lookup returns the node with that id.
+   * @throws {RangeError} when `from` is not a running node of this host
+   */
+  async findAll(
+    from: string,
+    ids: readonly string[],
+    options: { signal?: AbortSignal; concurrency?: number } = {},
+  ): Promise<{ found: number; missing: string[] }> {
+    const node = this.node(from);
+    if (node === undefined) throw new RangeError(`No running node named ${from} on this host`);
+    const missing: string[] = [];
+    let next = 0;
+    const lane = async () => {
+      while (next < ids.length) {
+        const hex = ids[next++]!;
+        const target = NodeId.fromHex(hex);
+        const closest = await node.findNode(target, { signal: options.signal }).catch(() => []);
+        if (!closest.some((c) => c.id.equals(target))) missing.push(hex);
+      }
+    };
+    await Promise.all(Array.from({ length: options.concurrency ?? 16 }, lane));
+    return { found: ids.length - missing.length, missing };
+  }
+
+  #pump(): void {
+    while (this.#running < this.#options.concurrency && this.#queue.length > 0) {
+      const member = this.#queue.shift()!;
+      this.#running++;
+      this.#launch(member).finally(() => {
+        this.#running--;
+        this.#pump();
+      });
+    }
+  }
+
+  async #launch(member: Member): Promise<void> {
+    const { spec } = member;
+    const log = this.#options.log;
+    try {
+      member.node = this.#bind(spec);
+      const tier = BOOTSTRAP_TIER[spec.role];
+      if (tier !== undefined) {
+        member.bootstrap = BootstrapService.attach(member.node, {
+          tier,
+          region: spec.region,
+          name: spec.name,
+          capacity: this.#options.settings.max_connections || undefined,
+          ...(spec.parent ? { parent: parsePeer(spec.parent) } : {}),
+          heartbeatMs: this.#options.heartbeatMs,
+        });
+      }
+      member.state = "joining";
+      if (spec.seeds.length > 0) {
+        member.attachment = await joinNetwork(member.node, {
+          seeds: spec.seeds.map((s) => ({ ...parsePeer(s.address), tier: s.tier })),
+          fallback: this.#options.settings.enable_fallback_mode ? spec.fallback.map(parsePeer) : [],
+          role: spec.role,
+          attemptTimeoutMs: this.#options.attemptTimeoutMs,
+        });
+      }
+      // A bootstrap node is ready once its parent has heard of it: the load balancer can hand it out.
+      await member.bootstrap?.announceNow();
+      if (member.state !== "joining") return;
+      member.state = "ready";
+      member.readyAt = performance.now();
+    } catch (error) {
+      if (member.state === "stopped") return;
+      member.state = "failed";
+      member.error = (error as Error).message;
+      log.warn(`${spec.name}: ${member.error}`);
+      await this.#release(member);
+    }
+  }
+
+  #bind(spec: NodeSpec): KademliaNode {
+    const { settings, log } = this.#options;
+    const start = (port: number) =>
+      KademliaNode.start({
+        ...nodeOptionsFrom(settings),
+        host: "127.0.0.1",
+        port,
+        role: spec.role,
+        onWarning: (message) => log.debug(`${spec.name}: ${message}`),
+      });
+    if (spec.port !== 0) return start(spec.port);
+    if (this.#ports === undefined) throw new RangeError(`${spec.name} needs a port, and this host has no port range`);
+    return this.#ports.allocate(start, spec.name);
+  }
+
+  async #stopMember(member: Member): Promise<void> {
+    const wasRunning = member.state === "ready" || member.state === "joining";
+    member.state = "stopped";
+    if (wasRunning) await member.attachment?.leave().catch(() => {});
+    await this.#release(member);
+  }
+
+  async #release(member: Member): Promise<void> {
+    member.bootstrap?.stop();
+    const node = member.node;
+    if (node === undefined) return;
+    await node.stop();
+    if (member.spec.port === 0) this.#ports?.release(node.address.port);
+  }
+}
+
+function statusOf(member: Member): NodeStatus {
+  const { spec, node, attachment, bootstrap } = member;
+  const info = bootstrap?.info();
+  const attached = attachment?.attachedTo;
+  return {
+    name: spec.name,
+    role: spec.role,
+    region: spec.region,
+    state: member.state,
+    ...(node ? { id: node.id.hex, address: formatPeer(node.address), contacts: node.table.size } : { contacts: 0 }),
+    ...(member.error ? { error: member.error } : {}),
+    ...(attachment
+      ? {
+        entry: formatPeer(attachment.entry),
+        ...(attachment.entry.tier ? { entryTier: attachment.entry.tier } : {}),
+        attachedTo: attached && "name" in attached ? attached.name : formatPeer(attached!),
+        fallback: attachment.fallback,
+      }
+      : {}),
+    ...(info ? { load: info.load, capacity: info.capacity } : {}),
+    ...(member.readyAt !== undefined ? { readyMs: Math.round(member.readyAt - member.requestedAt) } : {}),
+  };
+}

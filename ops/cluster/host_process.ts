@@ -1,0 +1,67 @@
+import type { Settings } from "../../core/config/mod.ts";
+import { Logger } from "../../core/log.ts";
+import type { PortRange } from "../../core/ports/mod.ts";
+import { Fleet } from "./fleet.ts";
+import { hostApp } from "./host_api.ts";
+import { writeJsonAtomic } from "./state.ts";
+
+/** Environment variable through which a host process receives the cluster's control token (not argv: ps shows it). */
+export const TOKEN_ENV = "CQKD_CONTROL_TOKEN";
+
+/** What a host process writes to its ready file once its control API listens. */
+export interface HostReady {
+  name: string;
+  pid: number;
+  controlPort: number;
+}
+
+/** Options of {@linkcode runHost}. */
+export interface RunHostOptions {
+  name: string;
+  settings: Settings;
+  /** File to write {@linkcode HostReady} to once the control API listens. */
+  readyFile: string;
+  /** Log file (appended to); the process runs detached, with no terminal. */
+  logFile: string;
+  token: string;
+  workerPorts?: PortRange;
+  heartbeatMs?: number;
+}
+
+/**
+ * A host process of the local cluster (`cqkd host`): a {@linkcode Fleet} of nodes driven through the control API
+ * on 127.0.0.1, until POST /shutdown, SIGTERM or SIGINT stops every node and the process ends.
+ */
+export async function runHost(options: RunHostOptions): Promise<void> {
+  const logFile = await Deno.open(options.logFile, { append: true, create: true });
+  const encoder = new TextEncoder();
+  const log = new Logger(options.settings.log_level, {
+    prefix: options.name,
+    write: (line) => logFile.writeSync(encoder.encode(line + "\n")),
+  });
+  // Detached, an uncaught error would vanish with the terminal it never had: put it in the log.
+  globalThis.addEventListener("unhandledrejection", (event) => {
+    log.error(`unhandled: ${event.reason?.stack ?? event.reason}`);
+    event.preventDefault();
+  });
+  const { promise: stopped, resolve: stop } = Promise.withResolvers<void>();
+  for (const signal of ["SIGTERM", "SIGINT"] as const) Deno.addSignalListener(signal, stop);
+  const fleet = new Fleet({
+    settings: options.settings,
+    log,
+    ...(options.workerPorts ? { workerPorts: options.workerPorts } : {}),
+    ...(options.heartbeatMs ? { heartbeatMs: options.heartbeatMs } : {}),
+  });
+  const app = hostApp(fleet, { name: options.name, token: options.token, onShutdown: stop });
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, app.fetch);
+  const ready: HostReady = { name: options.name, pid: Deno.pid, controlPort: server.addr.port };
+  await writeJsonAtomic(options.readyFile, ready);
+  log.info(`host ${options.name} (pid ${Deno.pid}) control API on 127.0.0.1:${server.addr.port}`);
+  await stopped;
+  log.info("stopping");
+  const count = await fleet.stopAll();
+  await server.shutdown();
+  log.info(`stopped ${count} nodes`);
+  for (const signal of ["SIGTERM", "SIGINT"] as const) Deno.removeSignalListener(signal, stop);
+  logFile.close();
+}

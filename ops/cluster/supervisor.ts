@@ -1,0 +1,177 @@
+import { basename } from "node:path";
+import { fileURLToPath as fromFileUrl } from "node:url";
+import type { PortRange } from "../../core/ports/mod.ts";
+import { type HostReady, TOKEN_ENV } from "./host_process.ts";
+import { type HostRecord, isHostProcess, type StateDir } from "./state.ts";
+
+/** Raised when a host process does not come up, or its control API does not answer. */
+export class HostError extends Error {
+  override name = "HostError";
+}
+
+/**
+ * How to run this program again: the compiled `cqkd` binary runs itself; under `deno run` the runtime needs the
+ * script, its config and the same permissions.
+ */
+export function selfCommand(): { command: string; args: string[] } {
+  const command = Deno.execPath();
+  if (!/^deno(\.exe)?$/.test(basename(command))) return { command, args: [] };
+  return {
+    command,
+    args: [
+      "run",
+      "--quiet",
+      `--config=${fromFileUrl(new URL("../../deno.json", import.meta.url))}`,
+      "--v8-flags=--max-semi-space-size=8",
+      "--allow-net",
+      "--allow-read",
+      "--allow-write",
+      "--allow-env",
+      "--allow-sys",
+      "--allow-run",
+      fromFileUrl(new URL("../../main.ts", import.meta.url)),
+    ],
+  };
+}
+
+/** Options of {@linkcode spawnHost}. */
+export interface SpawnHostOptions {
+  name: string;
+  state: StateDir;
+  token: string;
+  /** Global cqkd arguments to pass on (`--config`, `--set`), so that the host runs with the same settings. */
+  globalArgs: readonly string[];
+  workerPorts?: PortRange;
+  heartbeatMs?: number;
+  /** Give up when the host is not ready after this long. @default {30000} */
+  readyTimeoutMs?: number;
+}
+
+/**
+ * Starts a detached host process (`cqkd host`) and waits until its control API listens (it writes its ready
+ * file), or until it exits, whichever comes first.
+ * @throws {HostError} when it exits or times out first; the message points to its log
+ */
+export async function spawnHost(options: SpawnHostOptions): Promise<HostRecord> {
+  const { name, state } = options;
+  const readyFile = state.readyPath(name);
+  const logFile = state.logPath(name);
+  await Deno.remove(readyFile).catch(() => {});
+  const self = selfCommand();
+  const args = [
+    ...self.args,
+    ...options.globalArgs,
+    "host",
+    "--name",
+    name,
+    "--ready-file",
+    readyFile,
+    "--log-file",
+    logFile,
+    ...(options.workerPorts ? ["--ports", `${options.workerPorts.first}-${options.workerPorts.last}`] : []),
+    ...(options.heartbeatMs ? ["--heartbeat-ms", String(options.heartbeatMs)] : []),
+  ];
+  const child = new Deno.Command(self.command, {
+    args,
+    env: { [TOKEN_ENV]: options.token },
+    stdin: "null",
+    stdout: "null",
+    stderr: "null",
+    detached: true,
+  }).spawn();
+  child.unref();
+  let exited: Deno.CommandStatus | undefined;
+  child.status.then((status) => exited = status);
+  const deadline = Date.now() + (options.readyTimeoutMs ?? 30_000);
+  while (Date.now() < deadline) {
+    const ready = await readReady(readyFile);
+    if (ready !== undefined) {
+      return { name, pid: ready.pid, controlPort: ready.controlPort, logFile, workerPorts: options.workerPorts };
+    }
+    if (exited !== undefined) {
+      throw new HostError(`Host process ${name} exited with code ${exited.code} before it was ready; see ${logFile}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  try {
+    child.kill("SIGKILL");
+  } catch { /* already gone */ }
+  throw new HostError(
+    `Host process ${name} was not ready after ${options.readyTimeoutMs ?? 30_000} ms; see ${logFile}`,
+  );
+}
+
+async function readReady(path: string): Promise<HostReady | undefined> {
+  try {
+    return JSON.parse(await Deno.readTextFile(path)) as HostReady;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A client of one host process's control API. */
+export class HostClient {
+  readonly #base: string;
+  constructor(readonly record: HostRecord, readonly token: string) {
+    this.#base = `http://127.0.0.1:${record.controlPort}`;
+  }
+
+  get<T>(path: string, timeoutMs = 5000): Promise<T> {
+    return this.#request<T>("GET", path, undefined, timeoutMs);
+  }
+
+  post<T>(path: string, body: unknown = {}, timeoutMs = 60_000): Promise<T> {
+    return this.#request<T>("POST", path, body, timeoutMs);
+  }
+
+  async #request<T>(method: string, path: string, body: unknown, timeoutMs: number): Promise<T> {
+    let response: Response;
+    try {
+      response = await fetch(this.#base + path, {
+        method,
+        headers: { authorization: `Bearer ${this.token}`, "content-type": "application/json" },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        signal: AbortSignal.timeout(timeoutMs),
+      });
+    } catch (error) {
+      throw new HostError(`Host process ${this.record.name} does not answer: ${(error as Error).message}`, {
+        cause: error,
+      });
+    }
+    const payload = await response.json().catch(() => ({}));
+    if (!response.ok) {
+      throw new HostError(
+        `Host process ${this.record.name} refused ${method} ${path}: ${payload.error ?? response.status}`,
+      );
+    }
+    return payload as T;
+  }
+}
+
+/**
+ * Stops a host process: asks it to shut down (it stops its nodes), waits for it to exit, then escalates to SIGTERM
+ * and SIGKILL. A pid that is no longer this host (gone, or reused by another program) is left alone.
+ * @returns how the process ended
+ */
+export async function stopHost(client: HostClient, graceMs = 10_000): Promise<"stopped" | "terminated" | "killed"> {
+  const { pid, name } = client.record;
+  if (!isHostProcess(pid, name)) return "stopped";
+  await client.post("/shutdown", {}, 5000).catch(() => {});
+  if (await exitedWithin(pid, name, graceMs)) return "stopped";
+  for (const [signal, outcome] of [["SIGTERM", "terminated"], ["SIGKILL", "killed"]] as const) {
+    try {
+      Deno.kill(pid, signal);
+    } catch { /* exited meanwhile */ }
+    if (await exitedWithin(pid, name, 3000)) return outcome;
+  }
+  throw new HostError(`Host process ${name} (pid ${pid}) does not exit even after SIGKILL`);
+}
+
+async function exitedWithin(pid: number, name: string, ms: number): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  while (isHostProcess(pid, name)) {
+    if (Date.now() > deadline) return false;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return true;
+}

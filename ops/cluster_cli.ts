@@ -1,0 +1,199 @@
+import { type Command, Option } from "commander";
+import { resolve } from "node:path";
+import type { Settings } from "../core/config/mod.ts";
+import { type GlobalOptions, settingsFromCli } from "./cli_settings.ts";
+import { runHost, TOKEN_ENV } from "./cluster/host_process.ts";
+import { CommandError, EXIT } from "./exit_codes.ts";
+import { stopCluster } from "./shutdown.ts";
+import { startCluster, type StartupEvent, type StartupSummary } from "./startup.ts";
+import { clusterStatus } from "./status.ts";
+import { formatTable } from "./table.ts";
+import { VERIFY_TARGETS, verifyCluster, type VerifyTarget } from "./verify.ts";
+
+interface StartupFlags {
+  workers: string;
+  super: string;
+  regional: string;
+  local: string;
+  perHost: string;
+  bootstrapPort: string;
+  alicePort: string;
+  heartbeatMs: string;
+  json?: boolean;
+}
+
+/** Adds the local-cluster commands (`startup`, `status`, `shutdown`, `verify`, and the internal `host`). */
+export function addClusterCommands(program: Command): void {
+  program.command("startup")
+    .description("start a local cluster on 127.0.0.1: bootstrap tiers, workers, Alice and Bob (runs in the background)")
+    .option("-w, --workers <n>", "worker nodes", "1000")
+    .option("--super <n>", "super bootstrap nodes", "4")
+    .option("--regional <n>", "regional bootstrap nodes (default: regional_bootstrap_count)")
+    .option("--local <n>", "local bootstrap nodes (default: local_bootstrap_count)")
+    .option("--per-host <n>", "most workers per host process", "250")
+    .option("--bootstrap-port <port>", "first bootstrap port (super, regional and local ports follow)", "5678")
+    .option("--alice-port <port>", "Alice's port; Bob gets the next one", "6000")
+    .option("--heartbeat-ms <ms>", "how often bootstrap nodes report their load to the tier above", "5000")
+    .option("--json", "print JSON events on stdout, one per line")
+    .action(async (flags: Partial<StartupFlags>, command: Command) => {
+      const global = command.optsWithGlobals<GlobalOptions>();
+      const settings = await settingsFromCli(global);
+      const summary = await startCluster({
+        settings,
+        shape: {
+          superCount: count(flags.super, "--super"),
+          regionalCount: count(flags.regional ?? String(settings.regional_bootstrap_count), "--regional"),
+          localCount: count(flags.local ?? String(settings.local_bootstrap_count), "--local"),
+          workers: count(flags.workers, "--workers"),
+          workersPerHost: count(flags.perHost, "--per-host"),
+        },
+        ports: {
+          bootstrapFirst: count(flags.bootstrapPort, "--bootstrap-port"),
+          alice: count(flags.alicePort, "--alice-port"),
+          bob: count(flags.alicePort, "--alice-port") + 1,
+          workerBase: settings.base_port,
+          workerMax: settings.max_port,
+        },
+        globalArgs: passOn(global),
+        heartbeatMs: count(flags.heartbeatMs, "--heartbeat-ms"),
+        onEvent: flags.json ? (event) => console.log(JSON.stringify(event)) : progressPrinter(),
+      });
+      if (!flags.json) console.log(startupTable(summary));
+    });
+
+  program.command("status")
+    .description("show the local cluster: host processes, nodes per tier, memory (exit code 1 when not healthy)")
+    .option("--json", "print JSON")
+    .action(async (flags: { json?: boolean }, command: Command) => {
+      const status = await clusterStatus(await settingsFromCli(command.optsWithGlobals<GlobalOptions>()));
+      Deno.exitCode = status.healthy ? EXIT.ok : EXIT.no;
+      if (flags.json) return console.log(JSON.stringify(status));
+      if (!status.running) return console.log(`No cluster is running (state: ${status.stateFile})`);
+      console.log(`Cluster started ${status.startedAt}: ${status.healthy ? "healthy" : "NOT healthy"}\n`);
+      console.log(formatTable(
+        ["tier", "ready", "expected", "failed"],
+        status.tiers.map((t) => [t.tier, t.ready, t.expected, t.failed]),
+      ));
+      console.log();
+      console.log(formatTable(
+        ["host process", "pid", "alive", "nodes", "ready", "rss MB"],
+        status.hosts.map((h) => [h.name, h.pid, h.alive ? "yes" : "NO", h.nodes, h.ready, h.rssMb]),
+      ));
+      console.log(`\n${status.rssMb} MB resident in all`);
+    });
+
+  program.command("shutdown")
+    .description("stop the local cluster: workers, then (once settled) local and regional, then super; idempotent")
+    .option("--settle-timeout <s>", "longest wait for the bootstrap nodes to release the workers' slots", "15")
+    .option("--json", "print the report as JSON")
+    .action(async (flags: { settleTimeout: string; json?: boolean }, command: Command) => {
+      const settings = await settingsFromCli(command.optsWithGlobals<GlobalOptions>());
+      const report = await stopCluster({
+        settings,
+        settleTimeoutMs: seconds(flags.settleTimeout, "--settle-timeout") * 1000,
+        onEvent: flags.json ? undefined : (e) => console.error(e.type === "step" ? `… ${e.detail}` : `! ${e.message}`),
+      });
+      if (flags.json) return console.log(JSON.stringify(report));
+      if (!report.wasRunning) return console.log("No cluster is running: nothing to stop");
+      console.log(formatTable(["host process", "ended"], report.hosts.map((h) => [h.name, h.outcome])));
+      console.log(`\nCluster stopped in ${report.seconds.toFixed(1)} s`);
+    });
+
+  program.command("verify")
+    .description("check the running local cluster (exit code 1 when a check fails)")
+    .addArgument(new Option("<target>", "what to check").choices(VERIFY_TARGETS) as never)
+    .option("--json", "print JSON")
+    .action(async (target: VerifyTarget, flags: { json?: boolean }, command: Command) => {
+      const checks = await verifyCluster(await settingsFromCli(command.optsWithGlobals<GlobalOptions>()), target);
+      const ok = checks.every((c) => c.ok);
+      Deno.exitCode = ok ? EXIT.ok : EXIT.no;
+      if (flags.json) return console.log(JSON.stringify({ target, ok, checks }));
+      console.log(
+        formatTable(["check", "result", "detail"], checks.map((c) => [c.name, c.ok ? "ok" : "FAIL", c.detail])),
+      );
+      console.log(`\nverify ${target}: ${ok ? "passed" : "FAILED"}`);
+    });
+
+  program.command("host", { hidden: true })
+    .description("run a host process of the local cluster (started by `cqkd startup`)")
+    .requiredOption("--name <name>", "host process name")
+    .requiredOption("--ready-file <file>", "where to write the control port once listening")
+    .requiredOption("--log-file <file>", "log file")
+    .option("--ports <first-last>", "worker port range of this host")
+    .option("--heartbeat-ms <ms>", "bootstrap heartbeat")
+    .action(async (flags: Record<string, string>, command: Command) => {
+      const token = Deno.env.get(TOKEN_ENV);
+      if (!token) throw new CommandError(`cqkd host is started by cqkd startup (${TOKEN_ENV} is not set)`);
+      const settings: Settings = await settingsFromCli(command.optsWithGlobals<GlobalOptions>());
+      const ports = flags.ports?.match(/^(\d+)-(\d+)$/);
+      await runHost({
+        name: flags.name!,
+        settings,
+        readyFile: flags.readyFile!,
+        logFile: flags.logFile!,
+        token,
+        ...(ports ? { workerPorts: { first: Number(ports[1]), last: Number(ports[2]) } } : {}),
+        ...(flags.heartbeatMs ? { heartbeatMs: count(flags.heartbeatMs, "--heartbeat-ms") } : {}),
+      });
+    });
+}
+
+/** The global options again as arguments, for the host processes (a relative config path made absolute). */
+function passOn(global: GlobalOptions): string[] {
+  return [
+    ...(global.config ? ["--config", resolve(global.config)] : []),
+    ...(global.set ?? []).flatMap((assignment) => ["--set", assignment]),
+  ];
+}
+
+function count(text: string | undefined, flag: string): number {
+  const value = Number(text);
+  if (text === undefined || !/^\d+$/.test(text.trim()) || !Number.isSafeInteger(value)) {
+    throw new CommandError(`Invalid ${flag} "${text}": expected a whole number`);
+  }
+  return value;
+}
+
+function seconds(text: string, flag: string): number {
+  const value = Number(text);
+  if (!(value >= 0)) throw new CommandError(`Invalid ${flag} "${text}": expected seconds >= 0`);
+  return value;
+}
+
+/** Shows startup progress on stderr: one updating line on a terminal, a line per finished step otherwise. */
+function progressPrinter(): (event: StartupEvent) => void {
+  const live = Deno.stderr.isTerminal();
+  const encoder = new TextEncoder();
+  const write = (text: string) => Deno.stderr.writeSync(encoder.encode(text));
+  return (event) => {
+    switch (event.type) {
+      case "step":
+        write(`… ${event.detail}\n`);
+        break;
+      case "warning":
+        write(`! ${event.message}\n`);
+        break;
+      case "progress":
+        if (live) write(`\r  ${event.tier}: ${event.ready}/${event.total} ready\x1b[K`);
+        break;
+      case "tier":
+        write(
+          `${live ? "\r" : ""}  ${event.tier}: ${event.ready}/${event.total} ready in ${
+            event.seconds.toFixed(1)
+          } s\x1b[K\n`,
+        );
+        break;
+    }
+  };
+}
+
+function startupTable(summary: StartupSummary): string {
+  const rows = summary.tiers.map((t) => [t.tier, t.nodes, t.seconds.toFixed(2)]);
+  return [
+    formatTable(["tier", "nodes up", "ready in (s)"], rows),
+    "",
+    `${summary.nodes} nodes in ${summary.processes} host processes, up in ${summary.seconds.toFixed(1)} s; ` +
+    `Alice found ${summary.lookup.found}/${summary.lookup.workers} workers by lookup`,
+    `State: ${summary.stateFile} — \`cqkd status\`, \`cqkd verify network\`, \`cqkd shutdown\``,
+  ].join("\n");
+}

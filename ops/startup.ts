@@ -1,0 +1,202 @@
+import type { Settings } from "../core/config/mod.ts";
+import { type ClusterPorts, type ClusterShape, planCluster, type Stage } from "./cluster/plan.ts";
+import { type RoleCounts, RunningCluster, STEP_ROLES, sumCounts } from "./cluster/cluster.ts";
+import { type ClusterState, type HostRecord, StateDir } from "./cluster/state.ts";
+import { HostClient, spawnHost, stopHost } from "./cluster/supervisor.ts";
+import { CommandError } from "./exit_codes.ts";
+import { busyPorts, checkOpenFilesLimit } from "./cluster/preflight.ts";
+
+/** Something `cqkd startup` reports while it works. */
+export type StartupEvent =
+  | { type: "step"; step: string; detail: string }
+  | { type: "progress"; tier: string; ready: number; total: number }
+  | { type: "tier"; tier: string; ready: number; total: number; seconds: number }
+  | { type: "warning"; message: string }
+  | { type: "done"; summary: StartupSummary };
+
+/** The closing summary of a startup. */
+export interface StartupSummary {
+  tiers: Array<{ tier: string; nodes: number; seconds: number }>;
+  nodes: number;
+  processes: number;
+  /** Workers Alice found by lookup, out of all workers. */
+  lookup: { found: number; workers: number };
+  seconds: number;
+  stateFile: string;
+}
+
+/** Options of {@linkcode startCluster}. */
+export interface StartupOptions {
+  settings: Settings;
+  shape: ClusterShape;
+  ports: ClusterPorts;
+  /** Global cqkd arguments the host processes get too. */
+  globalArgs: readonly string[];
+  /** Bootstrap heartbeat (also how fast a dead bootstrap drops out of the load balancer). @default {5000} */
+  heartbeatMs?: number;
+  /** Give up on a step after this long. @default {300000} */
+  stepTimeoutMs?: number;
+  onEvent?: (event: StartupEvent) => void;
+}
+
+/**
+ * `cqkd startup`: brings up the topology of SPEC §1 on 127.0.0.1 — host processes, then super, regional and local
+ * bootstrap nodes, workers, Alice and Bob, each step gated on the nodes reporting ready — and checks that Alice finds
+ * every worker by lookup. The host processes keep running after it returns; the state file records them. On any
+ * failure everything started is stopped again: never a half cluster.
+ * @throws {CommandError} when a cluster already runs, a port is taken, or a step fails
+ */
+export async function startCluster(options: StartupOptions): Promise<StartupSummary> {
+  const started = performance.now();
+  const emit = options.onEvent ?? (() => {});
+  const dir = new StateDir(options.settings.state_dir);
+  const lock = await dir.lock();
+  const spawned: HostRecord[] = [];
+  let token = "";
+  try {
+    emit({ type: "step", step: "setup", detail: `state in ${dir.dir}` });
+    await refuseRunningCluster(dir, emit);
+    const plan = (() => {
+      try {
+        return planCluster(options.shape, options.ports, options.settings.fallback_bootstrap_nodes);
+      } catch (error) {
+        throw new CommandError(`Cannot plan the cluster: ${(error as Error).message}`);
+      }
+    })();
+    const fixedPorts = plan.stages.flatMap((s) => s.placements.flatMap((p) => p.nodes.map((n) => n.port)))
+      .filter((p) => p !== 0);
+    const busy = busyPorts(fixedPorts);
+    if (busy.length > 0) {
+      throw new CommandError(
+        `Cannot start the cluster: ${busy.length} of its ports are in use on 127.0.0.1 (${
+          busy.slice(0, 10).join(", ")
+        }${busy.length > 10 ? ", …" : ""}); stop what holds them or choose other ports`,
+      );
+    }
+    checkOpenFilesLimit(Math.max(options.shape.workersPerHost, fixedPorts.length));
+
+    token = crypto.randomUUID();
+    emit({ type: "step", step: "hosts", detail: `starting ${plan.hosts.length} host processes` });
+    const results = await Promise.allSettled(plan.hosts.map((host) =>
+      spawnHost({
+        name: host.name,
+        state: dir,
+        token,
+        globalArgs: options.globalArgs,
+        ...(host.workerPorts ? { workerPorts: host.workerPorts } : {}),
+        ...(options.heartbeatMs ? { heartbeatMs: options.heartbeatMs } : {}),
+      })
+    ));
+    for (const result of results) if (result.status === "fulfilled") spawned.push(result.value);
+    const failedSpawn = results.find((r) => r.status === "rejected") as PromiseRejectedResult | undefined;
+    if (failedSpawn) throw new CommandError((failedSpawn.reason as Error).message);
+    const state: ClusterState = {
+      version: 1,
+      startedAt: new Date().toISOString(),
+      token,
+      shape: options.shape,
+      ports: { ...options.ports, workers: plan.workerPorts },
+      hosts: spawned,
+    };
+    // Recorded before the nodes start, so that `cqkd shutdown` can clean up even if this command is killed.
+    await dir.write(state);
+    const cluster = new RunningCluster(state, dir);
+
+    const tiers: StartupSummary["tiers"] = [];
+    for (const stage of plan.stages) {
+      tiers.push(await runStage(cluster, stage, options.stepTimeoutMs ?? 300_000, emit));
+    }
+
+    emit({ type: "step", step: "verify", detail: "Alice looks up every worker" });
+    const lookup = await verifyLookups(cluster);
+    if (lookup.found < lookup.workers) {
+      throw new CommandError(
+        `Network check failed: Alice found ${lookup.found} of ${lookup.workers} workers by lookup`,
+      );
+    }
+    const summary: StartupSummary = {
+      tiers,
+      nodes: tiers.reduce((sum, t) => sum + t.nodes, 0),
+      processes: spawned.length,
+      lookup,
+      seconds: (performance.now() - started) / 1000,
+      stateFile: dir.statePath,
+    };
+    emit({ type: "done", summary });
+    return summary;
+  } catch (error) {
+    if (spawned.length > 0) {
+      emit({ type: "warning", message: "startup failed: stopping the host processes it started" });
+      await Promise.allSettled(spawned.map((record) => stopHost(new HostClient(record, token))));
+      await dir.clear(spawned.map((h) => h.name));
+    }
+    throw error;
+  } finally {
+    await lock.release();
+  }
+}
+
+/** Workers whose ids Alice finds by lookup, out of all workers of the cluster. */
+export async function verifyLookups(cluster: RunningCluster): Promise<{ found: number; workers: number }> {
+  const { nodes } = await cluster.nodes();
+  const workers = nodes.filter((n) => n.role === "worker" && n.state === "ready" && n.id !== undefined);
+  const alice = nodes.find((n) => n.role === "alice" && n.state === "ready");
+  const client = alice && cluster.client(alice.host);
+  if (client === undefined) throw new CommandError("Network check failed: Alice is not running");
+  const { found } = await client.post<{ found: number }>("/find", {
+    from: alice!.name,
+    ids: workers.map((w) => w.id!),
+  }, 120_000);
+  return { found, workers: workers.length };
+}
+
+async function refuseRunningCluster(dir: StateDir, emit: (e: StartupEvent) => void): Promise<void> {
+  const existing = await RunningCluster.open(dir);
+  if (existing === undefined) return;
+  const alive = existing.alive();
+  if (alive.length > 0) {
+    throw new CommandError(
+      `A cluster is already running from ${dir.dir} (${alive.length} host processes, started ` +
+        `${existing.state.startedAt}): see it with \`cqkd status\`, stop it with \`cqkd shutdown\``,
+    );
+  }
+  emit({ type: "warning", message: `removing the state of a cluster that no longer runs (${dir.statePath})` });
+  await dir.clear(existing.state.hosts.map((h) => h.name));
+}
+
+async function runStage(
+  cluster: RunningCluster,
+  stage: Stage,
+  timeoutMs: number,
+  emit: (e: StartupEvent) => void,
+): Promise<{ tier: string; nodes: number; seconds: number }> {
+  const started = performance.now();
+  const roles = STEP_ROLES[stage.tier];
+  const total = stage.placements.reduce((sum, p) => sum + p.nodes.length, 0);
+  const clients = stage.placements.map((p) => cluster.client(p.host)!);
+  await Promise.all(stage.placements.map((p, i) => clients[i]!.post("/nodes", { nodes: p.nodes })));
+  let last = -1;
+  while (true) {
+    const counts = await Promise.all(clients.map((c) => c.get<{ roles: RoleCounts }>("/health")));
+    const sum = sumCounts(counts.map((c) => c.roles), roles);
+    if (sum.failed > 0) {
+      const { nodes } = await cluster.nodes();
+      const failed = nodes.filter((n) => n.state === "failed" && (roles as readonly string[]).includes(n.role));
+      throw new CommandError(
+        `Cannot start the ${stage.tier} nodes: ${sum.failed} failed, e.g. ${failed[0]?.name}: ${failed[0]?.error}`,
+      );
+    }
+    if (sum.ready !== last) emit({ type: "progress", tier: stage.tier, ready: sum.ready, total });
+    last = sum.ready;
+    if (sum.ready >= total) break;
+    if (performance.now() - started > timeoutMs) {
+      throw new CommandError(
+        `The ${stage.tier} nodes were not ready after ${timeoutMs / 1000} s (${sum.ready}/${total})`,
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  const seconds = (performance.now() - started) / 1000;
+  emit({ type: "tier", tier: stage.tier, ready: total, total, seconds });
+  return { tier: stage.tier, nodes: total, seconds };
+}

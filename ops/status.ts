@@ -1,0 +1,83 @@
+import type { Settings } from "../core/config/mod.ts";
+import { RunningCluster } from "./cluster/cluster.ts";
+import { STEP_ROLES } from "./cluster/cluster.ts";
+import { residentMb, StateDir } from "./cluster/state.ts";
+
+/** One host process as `cqkd status` sees it. */
+export interface HostStatus {
+  name: string;
+  pid: number;
+  alive: boolean;
+  rssMb: number;
+  nodes: number;
+  ready: number;
+}
+
+/** One startup tier as `cqkd status` sees it. */
+export interface TierStatus {
+  tier: string;
+  expected: number;
+  ready: number;
+  failed: number;
+}
+
+/** What `cqkd status` reports. */
+export interface ClusterStatus {
+  running: boolean;
+  /** Every host alive and every expected node ready. */
+  healthy: boolean;
+  stateFile: string;
+  startedAt?: string;
+  hosts: HostStatus[];
+  tiers: TierStatus[];
+  rssMb: number;
+}
+
+/** Reads the state file back and asks every host process how its nodes are. */
+export async function clusterStatus(settings: Settings): Promise<ClusterStatus> {
+  const dir = new StateDir(settings.state_dir);
+  const cluster = await RunningCluster.open(dir);
+  if (cluster === undefined) {
+    return { running: false, healthy: false, stateFile: dir.statePath, hosts: [], tiers: [], rssMb: 0 };
+  }
+  const { nodes } = await cluster.nodes();
+  const hosts = cluster.clients.map((client): HostStatus => {
+    const { name, pid } = client.record;
+    const own = nodes.filter((n) => n.host === name);
+    return {
+      name,
+      pid,
+      alive: cluster.alive().includes(client),
+      rssMb: Math.round(residentMb(pid)),
+      nodes: own.length,
+      ready: own.filter((n) => n.state === "ready").length,
+    };
+  });
+  const { shape } = cluster.state;
+  const expected: Record<keyof typeof STEP_ROLES, number> = {
+    super: shape.superCount,
+    regional: shape.regionalCount,
+    local: shape.localCount,
+    worker: shape.workers,
+    "alice-bob": 2,
+  };
+  const tiers = Object.entries(STEP_ROLES).map(([tier, roles]): TierStatus => {
+    const own = nodes.filter((n) => (roles as readonly string[]).includes(n.role));
+    return {
+      tier,
+      expected: expected[tier as keyof typeof STEP_ROLES],
+      ready: own.filter((n) => n.state === "ready").length,
+      failed: own.filter((n) => n.state === "failed").length,
+    };
+  });
+  const running = hosts.some((h) => h.alive);
+  return {
+    running,
+    healthy: hosts.every((h) => h.alive) && tiers.every((t) => t.ready === t.expected),
+    stateFile: dir.statePath,
+    startedAt: cluster.state.startedAt,
+    hosts,
+    tiers,
+    rssMb: hosts.reduce((sum, h) => sum + h.rssMb, 0),
+  };
+}
