@@ -2,25 +2,7 @@
  * The `cqkd` CLI as a user runs it: real processes (`deno run main.ts …`) talking UDP on 127.0.0.1.
  */
 import assert from "node:assert/strict";
-
-const MAIN = new URL("../main.ts", import.meta.url).pathname;
-
-interface Outcome {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs `cqkd ARGS` to completion. */
-async function cqkd(args: string[], env: Record<string, string> = {}): Promise<Outcome> {
-  const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", MAIN, ...args],
-    env: { NO_COLOR: "1", ...env },
-    stdin: "null",
-  }).output();
-  const decode = (b: Uint8Array) => new TextDecoder().decode(b);
-  return { code, stdout: decode(stdout), stderr: decode(stderr) };
-}
+import { cqkd, MAIN } from "./_cli.ts";
 
 /** A `cqkd node` running in the background, read through its `--json` events. */
 class NodeProcess {

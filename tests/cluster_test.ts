@@ -1,0 +1,123 @@
+/**
+ * The local cluster as a user drives it: `cqkd startup`, `status`, `verify`, `shutdown` as real processes, with
+ * detached host processes holding the nodes, all on 127.0.0.1.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { isHostProcess } from "../ops/cluster/state.ts";
+import type { ClusterState } from "../ops/cluster/state.ts";
+import { cqkd } from "./_cli.ts";
+
+/** `count` consecutive UDP ports below the ephemeral range that are free now. */
+function freePorts(count: number): number {
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const first = 20000 + Math.floor(Math.random() * 12000);
+    const held: Deno.DatagramConn[] = [];
+    try {
+      for (let port = first; port < first + count; port++) {
+        held.push(Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port }));
+      }
+      return first;
+    } catch {
+      continue;
+    } finally {
+      for (const socket of held) socket.close();
+    }
+  }
+  throw new Error("no free ports");
+}
+
+Deno.test("cqkd startup → status → verify → shutdown runs a small cluster and leaves no process behind", async (t) => {
+  const stateDir = await Deno.makeTempDir({ prefix: "cqkd-cluster-test-" });
+  const bootstrapPort = freePorts(16); // 2 super + 4 regional + 8 local, then Alice and Bob
+  const workerBase = freePorts(40);
+  const settings = ["--set", `state_dir=${stateDir}`, "--set", `base_port=${workerBase}`];
+  settings.push("--set", `max_port=${workerBase + 39}`, "--set", "fallback_bootstrap_nodes=127.0.0.1:" + bootstrapPort);
+  const shape = ["--workers", "30", "--super", "2", "--regional", "4", "--local", "8", "--per-host", "15"];
+  const ports = ["--bootstrap-port", String(bootstrapPort), "--alice-port", String(bootstrapPort + 14)];
+  // A port of the worker range held by someone else: the registry must skip it.
+  const foreign = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: workerBase });
+  let state: ClusterState | undefined;
+  try {
+    await t.step("startup brings every tier up and reports the summary table", async () => {
+      const run = await cqkd([...settings, "startup", ...shape, ...ports, "--heartbeat-ms", "300"]);
+      assert.equal(run.code, 0, run.stderr);
+      assert.match(run.stdout, /tier\s+nodes up\s+ready in \(s\)/);
+      for (const [tier, n] of [["super", 2], ["regional", 4], ["local", 8], ["worker", 30], ["alice-bob", 2]]) {
+        assert.match(run.stdout, new RegExp(`^${tier}\\s+${n}\\s`, "m"));
+      }
+      assert.match(run.stdout, /Alice found 30\/30 workers by lookup/);
+      state = JSON.parse(await Deno.readTextFile(join(stateDir, "cluster.json")));
+      assert.equal(state!.hosts.length, 4); // bootstrap, 2 worker hosts, alice-bob
+      for (const host of state!.hosts) assert.ok(isHostProcess(host.pid, host.name), `${host.name} runs`);
+    });
+
+    await t.step("the worker port held by another socket was skipped and recorded", async () => {
+      const host = state!.hosts.find((h) => h.workerPorts?.first === workerBase)!;
+      const conflicts = await (await fetch(`http://127.0.0.1:${host.controlPort}/ports/conflicts`)).json();
+      assert.deepEqual(conflicts, [workerBase]);
+    });
+
+    await t.step("status reads the state back and finds every node ready", async () => {
+      const run = await cqkd([...settings, "status", "--json"]);
+      assert.equal(run.code, 0, run.stderr);
+      const status = JSON.parse(run.stdout);
+      assert.equal(status.healthy, true);
+      assert.deepEqual(
+        status.tiers.map((t: { tier: string; ready: number }) => [t.tier, t.ready]),
+        [["super", 2], ["regional", 4], ["local", 8], ["worker", 30], ["alice-bob", 2]],
+      );
+      assert.ok(status.rssMb > 0);
+    });
+
+    await t.step("verify bootstrap and verify network pass", async () => {
+      for (const target of ["bootstrap", "network"]) {
+        const run = await cqkd([...settings, "verify", target, "--json"]);
+        assert.equal(run.code, 0, run.stdout + run.stderr);
+        const report = JSON.parse(run.stdout);
+        assert.equal(report.ok, true);
+        assert.ok(report.checks.length >= 3);
+      }
+    });
+
+    await t.step("a second startup is refused while the cluster runs", async () => {
+      const run = await cqkd([...settings, "startup", ...shape, ...ports]);
+      assert.equal(run.code, 2);
+      assert.match(run.stderr, /A cluster is already running/);
+    });
+
+    await t.step("a startup on occupied ports is refused before anything starts", async () => {
+      const otherState = await Deno.makeTempDir({ prefix: "cqkd-cluster-test-" });
+      try {
+        const run = await cqkd(["--set", `state_dir=${otherState}`, "startup", ...shape, ...ports]);
+        assert.equal(run.code, 2);
+        assert.match(run.stderr, /ports are in use on 127\.0\.0\.1/);
+        await assert.rejects(Deno.stat(join(otherState, "cluster.json")), Deno.errors.NotFound);
+      } finally {
+        await Deno.remove(otherState, { recursive: true });
+      }
+    });
+
+    await t.step("shutdown stops every host process and removes the state; a second one has nothing to do", async () => {
+      const run = await cqkd([...settings, "shutdown", "--json"]);
+      assert.equal(run.code, 0, run.stderr);
+      const report = JSON.parse(run.stdout);
+      assert.equal(report.wasRunning, true);
+      assert.equal(report.unsettled, 0);
+      assert.ok(report.hosts.every((h: { outcome: string }) => h.outcome === "stopped"));
+      for (const host of state!.hosts) assert.equal(isHostProcess(host.pid, host.name), false);
+      await assert.rejects(Deno.stat(join(stateDir, "cluster.json")), Deno.errors.NotFound);
+      const again = await cqkd([...settings, "shutdown"]);
+      assert.equal(again.code, 0);
+      assert.match(again.stdout, /No cluster is running/);
+      const status = await cqkd([...settings, "status"]);
+      assert.equal(status.code, 1);
+    });
+  } finally {
+    foreign.close();
+    if (state !== undefined) {
+      for (const host of state.hosts) if (isHostProcess(host.pid, host.name)) Deno.kill(host.pid, "SIGKILL");
+    }
+    await Deno.remove(stateDir, { recursive: true });
+  }
+});
