@@ -1,7 +1,7 @@
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
+import type { TransportStats } from "../net/mod.ts";
 import { type MetricDefinition, METRICS } from "./definitions.ts";
 import { type MetricsSource, summarizeNodes } from "./source.ts";
-import type { TransportStats } from "../net/mod.ts";
 
 /** How an RPC this process sent ended. */
 export type RpcOutcome = "ok" | "timeout" | "error" | "aborted";
@@ -150,8 +150,8 @@ export class CqkdMetrics {
   #readSource(source: MetricsSource): void {
     const { byRole, contacts, buckets } = summarizeNodes(source.nodes());
     // Reset first: nodes and roles that are gone must not linger as series.
-    for (const gauge of [this.#nodes, this.#alpha, this.#k, this.#rpcTimeout, this.#refreshInterval]) gauge.reset();
-    this.#routingTableContacts.reset();
+    const perRole = [this.#nodes, this.#alpha, this.#k, this.#rpcTimeout, this.#refreshInterval];
+    for (const gauge of [...perRole, this.#routingTableContacts]) gauge.reset();
     for (const [role, summary] of byRole) {
       this.#nodes.set({ role }, summary.nodes);
       this.#alpha.set({ role }, summary.alpha);

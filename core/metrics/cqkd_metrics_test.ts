@@ -15,7 +15,9 @@ interface Sample {
 function parseSamples(text: string): Sample[] {
   return text.split("\n").filter((line) => line !== "" && !line.startsWith("#")).map((line) => {
     const match = /^([a-zA-Z_:][\w:]*)(?:\{(.*)\})? (\S+)$/.exec(line) ?? assert.fail(`bad sample line: ${line}`);
-    const labels = Object.fromEntries([...(match[2] ?? "").matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)].map((m) => [m[1], m[2]]));
+    const labels = Object.fromEntries(
+      [...(match[2] ?? "").matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)].map((m) => [m[1], m[2]]),
+    );
     return { name: match[1]!, labels, value: Number(match[3]) };
   });
 }
@@ -123,7 +125,10 @@ Deno.test("CqkdMetrics refuses values that would corrupt a series", async (t) =>
     assert.throws(() => metrics.keygenStep(1.5, 1), RangeError);
   });
   await t.step("a QBER outside 0-1", () => {
-    assert.throws(() => metrics.qber(1.2), { name: "RangeError", message: "Cannot record a QBER of 1.2: expected 0-1" });
+    assert.throws(() => metrics.qber(1.2), {
+      name: "RangeError",
+      message: "Cannot record a QBER of 1.2: expected 0-1",
+    });
     assert.throws(() => metrics.qber(-0.1), RangeError);
     assert.throws(() => metrics.qber(NaN), RangeError);
   });

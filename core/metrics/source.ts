@@ -69,7 +69,9 @@ export function summarizeNodes(nodes: Iterable<ObservedNode>): NodesSummary {
   const buckets: BucketFill = { empty: 0, partial: 0, full: 0 };
   for (const node of nodes) {
     let sum = sums.get(node.role);
-    if (sum === undefined) sums.set(node.role, sum = { nodes: 0, alpha: 0, k: 0, timeoutMs: 0, refreshS: 0, refreshing: 0 });
+    if (sum === undefined) {
+      sums.set(node.role, sum = { nodes: 0, alpha: 0, k: 0, timeoutMs: 0, refreshS: 0, refreshing: 0 });
+    }
     const k = node.table.k;
     sum.nodes++;
     sum.alpha += node.alpha;
