@@ -55,7 +55,7 @@ export async function probe(
 }
 
 function describe(answer: JoinAnswer): string {
-  if (answer.status === "accepted") return `admitted by ${answer.info.name}`;
+  if (answer.status === "accepted") return `by ${answer.info.name}`;
   const names = answer.to.map((info) => info.name).join(", ") || "none";
-  return answer.status === "full" ? `full; alternatives: ${names}` : `redirected to ${names}`;
+  return answer.status === "full" ? `alternatives ${names}` : `to ${names}`;
 }

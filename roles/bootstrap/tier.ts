@@ -1,4 +1,5 @@
 /** The three bootstrap tiers, their default capacities, and which tier each kind of joiner hangs under. */
+import type { NodeRole } from "../role.ts";
 
 /** A bootstrap tier, from the root of the hierarchy down. */
 export type Tier = "super" | "regional" | "local";
@@ -9,11 +10,11 @@ export const TIERS: readonly Tier[] = ["super", "regional", "local"];
 /** Joiners a bootstrap of each tier admits at once (SPEC §1: connections). */
 export const DEFAULT_CAPACITY: Readonly<Record<Tier, number>> = { super: 500, regional: 250, local: 50 };
 
-const HOME_TIER: Readonly<Record<string, Tier>> = {
-  "worker": "local",
-  "local-bootstrap": "regional",
-  "regional-bootstrap": "super",
+const HOME_TIER: Readonly<Record<NodeRole, Tier>> = {
   "super-bootstrap": "super",
+  "regional-bootstrap": "super",
+  "local-bootstrap": "regional",
+  "worker": "local",
   "alice": "regional",
   "bob": "regional",
 };
@@ -24,15 +25,14 @@ const HOME_TIER: Readonly<Record<string, Tier>> = {
  * @throws {RangeError} for a role that is not one of the node roles
  */
 export function homeTier(role: string): Tier {
-  const tier = Object.hasOwn(HOME_TIER, role) ? HOME_TIER[role] : undefined;
-  if (tier === undefined) {
+  if (!isJoinerRole(role)) {
     throw new RangeError(`Cannot place role "${role}": expected one of ${Object.keys(HOME_TIER).join(", ")}`);
   }
-  return tier;
+  return HOME_TIER[role];
 }
 
 /** Whether `role` is a role {@linkcode homeTier} knows. */
-export function isJoinerRole(role: unknown): role is string {
+export function isJoinerRole(role: unknown): role is NodeRole {
   return typeof role === "string" && Object.hasOwn(HOME_TIER, role);
 }
 
