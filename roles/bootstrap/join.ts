@@ -1,4 +1,4 @@
-import type { KademliaNode } from "../../core/kademlia/mod.ts";
+import type { BootstrapResult, KademliaNode } from "../../core/kademlia/mod.ts";
 import { formatPeer, type Peer, TransportClosedError } from "../../core/net/mod.ts";
 import { probe } from "./_probe.ts";
 import type { BootstrapInfo } from "./info.ts";
@@ -69,15 +69,14 @@ interface Admission {
  * await using superNode = KademliaNode.start();
  * await using localNode = KademliaNode.start();
  * await using worker = KademliaNode.start();
- * const top = BootstrapService.attach(superNode, { tier: "super" });
- * const local = BootstrapService.attach(localNode, { tier: "local", parent: superNode.address });
+ * using _top = BootstrapService.attach(superNode, { tier: "super" });
+ * using local = BootstrapService.attach(localNode, { tier: "local", parent: superNode.address });
  * await local.announceNow();
- * await using attachment = await joinNetwork(worker, { seeds: [{ ...superNode.address, tier: "super" }], role: "worker" });
+ * const seeds = [{ ...superNode.address, tier: "super" as const }];
+ * await using attachment = await joinNetwork(worker, { seeds, role: "worker" });
  * assert.equal(attachment.entry.tier, "super");
  * assert.deepEqual(attachment.attachedTo, local.info());
  * assert.deepEqual(attachment.attempts.map((a) => a.outcome), ["redirect", "accepted"]);
- * top.stop();
- * local.stop();
  * ```
  * @throws {JoinError} naming every address tried and why, when none admits the joiner
  * @throws {RangeError} for an unknown role or a timeout that is not positive
@@ -152,27 +151,28 @@ class JoinFlow {
     const entry = this.#entry ?? admission.peer;
     const peers = formatPeer(entry) === formatPeer(admission.peer) ? [admission.peer] : [admission.peer, entry];
     const leave = keepLease(this.#node, admission, this.#plan.role, this.#timeoutMs);
-    const contacts = await this.#bootstrap(peers);
-    if (contacts === undefined) {
-      await leave();
-      return undefined;
+    let joined: BootstrapResult | undefined;
+    try {
+      joined = await this.#bootstrap(peers);
+    } finally {
+      if (joined === undefined) await leave();
     }
-    return this.#attachment(entry, admission.info, fallback, contacts, leave);
+    return joined && this.#attachment(entry, admission.info, fallback, joined.contacts, leave);
   }
 
   async #attachPlain(plain: Target[], fallback: boolean): Promise<Attachment | undefined> {
-    const peers = plain.map((p) => ({ host: p.host, port: p.port }));
-    const contacts = await this.#bootstrap(peers);
-    if (contacts === undefined) return undefined;
-    this.#record({ peer: peers[0]!, outcome: "accepted", detail: "joined through plain DHT nodes" });
-    return this.#attachment(this.#entry ?? peers[0]!, peers[0]!, fallback, contacts, () => Promise.resolve());
+    const joined = await this.#bootstrap(plain.map((p) => ({ host: p.host, port: p.port })));
+    const through = joined?.reached[0];
+    if (joined === undefined || through === undefined) return undefined;
+    this.#record({ peer: through, outcome: "accepted", detail: "joined through a plain DHT node" });
+    return this.#attachment(this.#entry ?? through, through, fallback, joined.contacts, () => Promise.resolve());
   }
 
-  /** The Kademlia join; the routing-table size, or undefined (recorded) when no peer answers any more. */
-  async #bootstrap(peers: Peer[]): Promise<number | undefined> {
+  /** The Kademlia join; undefined (and recorded) when none of the peers answers any more. */
+  async #bootstrap(peers: Peer[]): Promise<BootstrapResult | undefined> {
     const { signal } = this.#options;
     try {
-      return (await this.#node.bootstrap(peers, signal === undefined ? {} : { signal })).contacts;
+      return await this.#node.bootstrap(peers, signal === undefined ? {} : { signal });
     } catch (error) {
       signal?.throwIfAborted();
       this.#record({ peer: peers[0]!, outcome: "error", detail: `Kademlia join failed: ${(error as Error).message}` });

@@ -25,6 +25,8 @@ export interface BootstrapServiceOptions {
   name?: string;
   /** Joiners admitted at once. @default {DEFAULT_CAPACITY[tier]} (500 / 250 / 50) */
   capacity?: number;
+  /** Host other nodes reach this one at, when it bound a wildcard address. @default the bound host */
+  advertisedHost?: string;
   /** The bootstrap above, announced to every heartbeat; a super may name another super to share directories. */
   parent?: Peer;
   /** Time between announces; an entry silent for 3 heartbeats is dead. @default {5000} */
@@ -51,14 +53,13 @@ const ALTERNATIVES = 8;
  * import { KademliaNode } from "../../core/kademlia/mod.ts";
  * import { BootstrapService, joinNetwork } from "./mod.ts";
  * await using superNode = KademliaNode.start({ role: "super-bootstrap" });
- * const service = BootstrapService.attach(superNode, { tier: "super", name: "super-0" });
+ * using service = BootstrapService.attach(superNode, { tier: "super", name: "super-0" });
  * await using worker = KademliaNode.start();
  * const attachment = await joinNetwork(worker, { seeds: [superNode.address], role: "worker" });
  * assert.deepEqual(attachment.attachedTo, service.info());
  * assert.equal(service.load, 1);
  * await attachment.leave();
  * assert.equal(service.load, 0);
- * service.stop();
  * ```
  */
 export class BootstrapService {
@@ -68,6 +69,7 @@ export class BootstrapService {
   readonly capacity: number;
   readonly #node: KademliaNode;
   readonly #parent: Peer | undefined;
+  readonly #advertisedHost: string | undefined;
   readonly #heartbeatMs: number;
   readonly #leaseMs: number;
   readonly #warn: (message: string) => void;
@@ -95,6 +97,7 @@ export class BootstrapService {
     this.name = options.name ?? `${tier}-${node.id.hex.slice(0, 8)}`;
     this.capacity = capacity;
     this.#parent = options.parent;
+    this.#advertisedHost = options.advertisedHost;
     this.#heartbeatMs = heartbeatMs;
     this.#leaseMs = leaseMs;
     this.#warn = options.onWarning ?? (() => {});
@@ -116,7 +119,8 @@ export class BootstrapService {
 
   /** This node's self-description, current load included. */
   info(): BootstrapInfo {
-    const { host, port } = this.#node.address;
+    const { host: boundHost, port } = this.#node.address;
+    const host = this.#advertisedHost ?? boundHost;
     const { tier, region, name, capacity, load } = this;
     return { tier, region, name, id: this.#node.id.hex, host, port, load, capacity };
   }
@@ -163,6 +167,11 @@ export class BootstrapService {
   stop(): void {
     this.#stopped = true;
     clearTimeout(this.#timer);
+  }
+
+  /** Same as {@linkcode BootstrapService.stop}. */
+  [Symbol.dispose](): void {
+    this.stop();
   }
 
   #schedule(): void {

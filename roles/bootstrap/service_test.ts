@@ -41,6 +41,12 @@ Deno.test("BootstrapService answers cqkd_bootstrap_info with its tier, address, 
   } finally {
     service.stop();
   }
+  const other = host.start();
+  using advertised = BootstrapService.attach(other, { tier: "local", advertisedHost: "127.0.0.9" });
+  assert.deepEqual([advertised.info().host, advertised.info().name], [
+    "127.0.0.9",
+    `local-${other.id.hex.slice(0, 8)}`,
+  ]);
 });
 
 Deno.test("BootstrapService.attach() refuses a bad tier, capacity or interval, and a second service", async () => {
