@@ -109,7 +109,21 @@ class JoinFlow {
     const seeded = await this.#phase(this.#plan.seeds, false);
     const attachment = seeded ?? await this.#phase(this.#plan.fallback ?? [], true);
     if (attachment === undefined) throw new JoinError(this.#attempts);
+    this.#releaseLate(attachment.attachedTo);
     return attachment;
+  }
+
+  /**
+   * A bootstrap that answered too late may still have admitted us: release those slots rather than hold them until
+   * the lease ends. Fire and forget; a dead address simply does not answer.
+   */
+  #releaseLate(attachedTo: Peer): void {
+    const here = formatPeer(attachedTo);
+    for (const { peer, outcome } of this.#attempts) {
+      if (outcome !== "timeout" || formatPeer(peer) === here) continue;
+      this.#node.transport.request(peer, BOOTSTRAP_RPC.leave, [this.#node.id.bytes], { timeoutMs: this.#timeoutMs })
+        .catch(() => {});
+    }
   }
 
   /** Tries each address of a list; when no bootstrap admits the joiner, joins through the plain nodes found. */

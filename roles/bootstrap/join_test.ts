@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { NodeHost } from "../../core/host.ts";
 import { formatPeer } from "../../core/net/mod.ts";
-import { ATTEMPT_TIMEOUT_MS, deadPort, Tree } from "./_test_util.ts";
+import { ATTEMPT_TIMEOUT_MS, deadPort, eventually, Tree } from "./_test_util.ts";
 import type { BootstrapInfo } from "./info.ts";
 import { joinNetwork, MAX_REDIRECT_HOPS } from "./join.ts";
 import { type JoinAttempt, JoinError } from "./join_error.ts";
@@ -174,4 +174,25 @@ Deno.test("joinNetwork() renews the lease until leave() and stops when aborted",
   } finally {
     service.stop();
   }
+});
+
+Deno.test("joinNetwork() releases the slot of a bootstrap whose answer came too late", async () => {
+  await using host = new NodeHost();
+  const slow = host.start();
+  const held = new Set<string>();
+  // Admits at once, but its answer is late.
+  slow.rpc.register(BOOTSTRAP_RPC.join, async ([id]) => {
+    held.add(String(id));
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    return { status: "accepted", info: {}, leaseMs: 1000 };
+  });
+  slow.rpc.register(BOOTSTRAP_RPC.leave, ([id]) => held.delete(String(id)));
+  const local = host.start();
+  using service = BootstrapService.attach(local, { tier: "local" });
+  const node = host.start();
+  const plan = { seeds: [slow.address, local.address], role: "worker", attemptTimeoutMs: 30 };
+  await using attachment = await joinNetwork(node, plan);
+  assert.deepEqual(outcomes(attachment.attempts), ["? timeout", "? accepted"]);
+  assert.equal(service.load, 1);
+  await eventually(() => held.size === 0, "the late slot is released");
 });
