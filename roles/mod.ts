@@ -5,3 +5,4 @@
  * @module
  */
 export * from "./role.ts";
+export * from "./bootstrap/mod.ts";
