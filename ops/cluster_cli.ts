@@ -1,4 +1,4 @@
-import { type Command, Option } from "commander";
+import { Argument, type Command } from "commander";
 import { resolve } from "node:path";
 import type { Settings } from "../core/config/mod.ts";
 import { type GlobalOptions, settingsFromCli } from "./cli_settings.ts";
@@ -101,7 +101,7 @@ export function addClusterCommands(program: Command): void {
 
   program.command("verify")
     .description("check the running local cluster (exit code 1 when a check fails)")
-    .addArgument(new Option("<target>", "what to check").choices(VERIFY_TARGETS) as never)
+    .addArgument(new Argument("<target>", "what to check").choices(VERIFY_TARGETS))
     .option("--json", "print JSON")
     .action(async (target: VerifyTarget, flags: { json?: boolean }, command: Command) => {
       const checks = await verifyCluster(await settingsFromCli(command.optsWithGlobals<GlobalOptions>()), target);
@@ -164,7 +164,9 @@ function seconds(text: string, flag: string): number {
 function progressPrinter(): (event: StartupEvent) => void {
   const live = Deno.stderr.isTerminal();
   const encoder = new TextEncoder();
-  const write = (text: string) => Deno.stderr.writeSync(encoder.encode(text));
+  // On a terminal a line is rewritten in place: back to its start, then clear what the older text left.
+  const write = (text: string) =>
+    Deno.stderr.writeSync(encoder.encode(live ? text : text.replaceAll("\r", "").replaceAll("\x1b[K", "")));
   return (event) => {
     switch (event.type) {
       case "step":

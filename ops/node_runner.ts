@@ -1,8 +1,17 @@
 import { nodeOptionsFrom, type Settings } from "../core/config/mod.ts";
-import { BootstrapError, KademliaNode } from "../core/kademlia/mod.ts";
+import { KademliaNode } from "../core/kademlia/mod.ts";
 import { Logger } from "../core/log.ts";
 import { formatPeer } from "../core/net/mod.ts";
-import { DEFAULT_PORT, mayRunAlone, type NodeRole } from "../roles/mod.ts";
+import {
+  type Attachment,
+  BootstrapService,
+  DEFAULT_PORT,
+  JoinError,
+  joinNetwork,
+  mayRunAlone,
+  type NodeRole,
+  servedTier,
+} from "../roles/mod.ts";
 import { CommandError } from "./exit_codes.ts";
 import { bootstrapSeeds } from "./seeds.ts";
 
@@ -15,8 +24,9 @@ export interface RunNodeOptions {
 }
 
 /**
- * Runs one node of `role` in the foreground: binds its port, joins the network, then serves until SIGINT or
- * SIGTERM, when it stops cleanly.
+ * Runs one node of `role` in the foreground: binds its port, joins the network through the bootstrap flow (a
+ * bootstrap role then serves its tier, with the node that admitted it as its parent), then serves until SIGINT or
+ * SIGTERM, when it leaves its bootstrap node and stops cleanly.
  * @throws {CommandError} when the port is taken or the network cannot be joined
  */
 export async function runNode(role: NodeRole, settings: Settings, options: RunNodeOptions = {}): Promise<void> {
@@ -24,26 +34,57 @@ export async function runNode(role: NodeRole, settings: Settings, options: RunNo
   const emit = (event: Record<string, unknown>) => options.json && console.log(JSON.stringify(event));
   const port = settings.dht_port === 0 ? DEFAULT_PORT[role] : settings.dht_port;
   const node = startNode(role, settings, port, log);
+  let service: BootstrapService | undefined;
   try {
     const address = formatPeer(node.address);
     log.info(`${role} ${node.id.hex} listening on ${address} (udp)`);
     emit({ event: "listening", role, id: node.id.hex, address, name: settings.node_name });
     const { peers: seeds, unresolved } = await bootstrapSeeds(settings, node.address);
     if (unresolved.length > 0) log.warn(`skipping bootstrap addresses that do not resolve: ${unresolved.join(", ")}`);
+    let attachment: Attachment | undefined;
     try {
-      if (seeds.length === 0) throw new BootstrapError([]);
-      const joined = await node.bootstrap(seeds);
-      log.info(`joined through ${joined.reached.map(formatPeer).join(", ")}: ${joined.contacts} contacts`);
-      emit({ event: "joined", reached: joined.reached.map(formatPeer), contacts: joined.contacts });
+      if (seeds.length === 0) throw new JoinError([]);
+      attachment = await joinNetwork(node, {
+        seeds,
+        role,
+        attemptTimeoutMs: Math.round(settings.rpc_timeout * 1000),
+      });
+      const attachedTo = "name" in attachment.attachedTo
+        ? attachment.attachedTo.name
+        : formatPeer(attachment.attachedTo);
+      log.info(
+        `joined through ${formatPeer(attachment.entry)}, admitted by ${attachedTo}: ${attachment.contacts} contacts`,
+      );
+      emit({
+        event: "joined",
+        reached: [formatPeer(attachment.entry)],
+        attachedTo,
+        fallback: attachment.fallback,
+        contacts: attachment.contacts,
+      });
     } catch (error) {
-      if (!(error instanceof BootstrapError)) throw error;
+      if (!(error instanceof JoinError)) throw error;
       if (!mayRunAlone(role)) throw new CommandError(error.message, undefined, { cause: error });
       log.warn(`no other node answered (${seeds.map(formatPeer).join(", ") || "none listed"}): starting a new network`);
       emit({ event: "alone" });
     }
+    const tier = servedTier(role);
+    if (tier !== undefined) {
+      const admittedBy = attachment?.attachedTo;
+      service = BootstrapService.attach(node, {
+        tier,
+        region: settings.region,
+        name: settings.node_name || role,
+        capacity: settings.max_connections || undefined,
+        ...(admittedBy && "tier" in admittedBy ? { parent: { host: admittedBy.host, port: admittedBy.port } } : {}),
+        onWarning: (message) => log.warn(message),
+      });
+    }
     await (options.stopSignal ?? stopSignal());
     log.info("stopping");
+    await attachment?.leave();
   } finally {
+    service?.stop();
     await node.stop();
   }
   emit({ event: "stopped" });

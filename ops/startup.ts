@@ -1,5 +1,12 @@
 import type { Settings } from "../core/config/mod.ts";
-import { type ClusterPorts, type ClusterShape, planCluster, type Stage } from "./cluster/plan.ts";
+import {
+  BOOTSTRAP_HOST,
+  type ClusterPorts,
+  type ClusterShape,
+  type HostPlan,
+  planCluster,
+  type Stage,
+} from "./cluster/plan.ts";
 import { type RoleCounts, RunningCluster, STEP_ROLES, sumCounts } from "./cluster/cluster.ts";
 import { type ClusterState, type HostRecord, StateDir } from "./cluster/state.ts";
 import { HostClient, spawnHost, stopHost } from "./cluster/supervisor.ts";
@@ -52,6 +59,7 @@ export async function startCluster(options: StartupOptions): Promise<StartupSumm
   const dir = new StateDir(options.settings.state_dir);
   const lock = await dir.lock();
   const spawned: HostRecord[] = [];
+  let others: Promise<PromiseSettledResult<HostRecord>[]> = Promise.resolve([]);
   let token = "";
   try {
     emit({ type: "step", step: "setup", detail: `state in ${dir.dir}` });
@@ -77,7 +85,7 @@ export async function startCluster(options: StartupOptions): Promise<StartupSumm
 
     token = crypto.randomUUID();
     emit({ type: "step", step: "hosts", detail: `starting ${plan.hosts.length} host processes` });
-    const results = await Promise.allSettled(plan.hosts.map((host) =>
+    const spawn = (host: HostPlan) =>
       spawnHost({
         name: host.name,
         state: dir,
@@ -85,11 +93,7 @@ export async function startCluster(options: StartupOptions): Promise<StartupSumm
         globalArgs: options.globalArgs,
         ...(host.workerPorts ? { workerPorts: host.workerPorts } : {}),
         ...(options.heartbeatMs ? { heartbeatMs: options.heartbeatMs } : {}),
-      })
-    ));
-    for (const result of results) if (result.status === "fulfilled") spawned.push(result.value);
-    const failedSpawn = results.find((r) => r.status === "rejected") as PromiseRejectedResult | undefined;
-    if (failedSpawn) throw new CommandError((failedSpawn.reason as Error).message);
+      }).then((record) => (spawned.push(record), record));
     const state: ClusterState = {
       version: 1,
       startedAt: new Date().toISOString(),
@@ -98,14 +102,24 @@ export async function startCluster(options: StartupOptions): Promise<StartupSumm
       ports: { ...options.ports, workers: plan.workerPorts },
       hosts: spawned,
     };
-    // Recorded before the nodes start, so that `cqkd shutdown` can clean up even if this command is killed.
+    // The bootstrap tiers start while the other host processes are still loading; each host is recorded in the
+    // state file as soon as it runs, so that `cqkd shutdown` can clean up even if this command is killed.
+    const [bootstrapHost, ...otherHosts] = plan.hosts;
+    others = Promise.allSettled(otherHosts.map(spawn));
+    await spawn(bootstrapHost!);
     await dir.write(state);
-    const cluster = new RunningCluster(state, dir);
-
     const tiers: StartupSummary["tiers"] = [];
     for (const stage of plan.stages) {
+      if (!stage.placements.every((p) => spawned.some((h) => h.name === p.host))) {
+        const failed = (await others).find((r) => r.status === "rejected") as PromiseRejectedResult | undefined;
+        await dir.write(state);
+        if (failed) throw new CommandError((failed.reason as Error).message);
+      }
+      const cluster = new RunningCluster(state, dir);
       tiers.push(await runStage(cluster, stage, options.stepTimeoutMs ?? 300_000, emit));
+      await spreadDirectory(cluster, stage);
     }
+    const cluster = new RunningCluster(state, dir);
 
     emit({ type: "step", step: "verify", detail: "Alice looks up every worker" });
     const lookup = await verifyLookups(cluster);
@@ -125,6 +139,7 @@ export async function startCluster(options: StartupOptions): Promise<StartupSumm
     emit({ type: "done", summary });
     return summary;
   } catch (error) {
+    await others; // Host processes still starting must not outlive a failed startup.
     if (spawned.length > 0) {
       emit({ type: "warning", message: "startup failed: stopping the host processes it started" });
       await Promise.allSettled(spawned.map((record) => stopHost(new HostClient(record, token))));
@@ -148,6 +163,20 @@ export async function verifyLookups(cluster: RunningCluster): Promise<{ found: n
     ids: workers.map((w) => w.id!),
   }, 120_000);
   return { found, workers: workers.length };
+}
+
+/**
+ * After a bootstrap tier came up, one heartbeat from each tier above it, bottom up (the supers twice: they announce
+ * to the first super and learn the whole tree from its answer), so that the load balancers know the new nodes
+ * before the next step needs them, instead of a heartbeat interval later.
+ */
+async function spreadDirectory(cluster: RunningCluster, stage: Stage): Promise<void> {
+  const above: Partial<Record<Stage["tier"], string[]>> = {
+    regional: ["super-bootstrap", "super-bootstrap"],
+    local: ["regional-bootstrap", "super-bootstrap", "super-bootstrap"],
+  };
+  const host = cluster.client(BOOTSTRAP_HOST);
+  for (const role of above[stage.tier] ?? []) await host?.post("/bootstrap/announce", { role });
 }
 
 async function refuseRunningCluster(dir: StateDir, emit: (e: StartupEvent) => void): Promise<void> {

@@ -75,6 +75,7 @@ Deno.test("cqkd node and cqkd dht: a worker joins a bootstrap node, put/get/find
     const joined = await worker.event();
     assert.equal(joined.event, "joined");
     assert.deepEqual(joined.reached, [`127.0.0.1:${port}`]);
+    assert.equal(joined.attachedTo, "super-bootstrap", "the super bootstrap node admitted it (no lower tier runs)");
 
     const bootstrap = ["--bootstrap", `127.0.0.1:${port}`];
     const put = await cqkd(["dht", "put", "hello", "world", ...bootstrap, "--json"]);
@@ -132,7 +133,10 @@ Deno.test("cqkd node refuses a port in use and a network nobody answers, naming 
         "rpc_timeout=0.2",
       ]);
       assert.equal(out.code, 2);
-      assert.match(out.stderr, new RegExp(`Cannot join the network: no answer from 127\\.0\\.0\\.1:${port}`));
+      assert.match(
+        out.stderr,
+        new RegExp(`Cannot join the network: 127\\.0\\.0\\.1:${port} timeout: no answer within`),
+      );
     });
   } finally {
     held.close();

@@ -98,21 +98,24 @@ Deno.test("cqkd startup → status → verify → shutdown runs a small cluster 
       }
     });
 
-    await t.step("shutdown stops every host process and removes the state; a second one has nothing to do", async () => {
-      const run = await cqkd([...settings, "shutdown", "--json"]);
-      assert.equal(run.code, 0, run.stderr);
-      const report = JSON.parse(run.stdout);
-      assert.equal(report.wasRunning, true);
-      assert.equal(report.unsettled, 0);
-      assert.ok(report.hosts.every((h: { outcome: string }) => h.outcome === "stopped"));
-      for (const host of state!.hosts) assert.equal(isHostProcess(host.pid, host.name), false);
-      await assert.rejects(Deno.stat(join(stateDir, "cluster.json")), Deno.errors.NotFound);
-      const again = await cqkd([...settings, "shutdown"]);
-      assert.equal(again.code, 0);
-      assert.match(again.stdout, /No cluster is running/);
-      const status = await cqkd([...settings, "status"]);
-      assert.equal(status.code, 1);
-    });
+    await t.step(
+      "shutdown stops every host process and removes the state; a second one has nothing to do",
+      async () => {
+        const run = await cqkd([...settings, "shutdown", "--json"]);
+        assert.equal(run.code, 0, run.stderr);
+        const report = JSON.parse(run.stdout);
+        assert.equal(report.wasRunning, true);
+        assert.equal(report.unsettled, 0);
+        assert.ok(report.hosts.every((h: { outcome: string }) => h.outcome === "stopped"));
+        for (const host of state!.hosts) assert.equal(isHostProcess(host.pid, host.name), false);
+        await assert.rejects(Deno.stat(join(stateDir, "cluster.json")), Deno.errors.NotFound);
+        const again = await cqkd([...settings, "shutdown"]);
+        assert.equal(again.code, 0);
+        assert.match(again.stdout, /No cluster is running/);
+        const status = await cqkd([...settings, "status"]);
+        assert.equal(status.code, 1);
+      },
+    );
   } finally {
     foreign.close();
     if (state !== undefined) {

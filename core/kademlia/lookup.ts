@@ -23,6 +23,8 @@ export interface LookupOptions {
   stallMs?: number;
   /** Aborts the lookup; it rejects with the signal's reason. */
   signal?: AbortSignal;
+  /** Stop as soon as the node with this id has answered (locating one node needs no k closest). */
+  stopAt?: NodeId;
 }
 
 /** The outcome of a lookup. */
@@ -55,6 +57,7 @@ export function iterativeLookup(
     let active = 0;
     let settled = false;
     let found: LookupResult["found"];
+    let reached = false;
     const stallTimers = new Set<ReturnType<typeof setTimeout>>();
     const onAbort = () => settle(() => reject(signal!.reason));
     const settle = (finish: () => void) => {
@@ -97,6 +100,7 @@ export function iterativeLookup(
           } else {
             state.answered(contact, answer.contacts);
           }
+          if (options.stopAt?.equals(contact.id)) reached = true;
         },
         () => state.failed(contact),
       ).finally(() => {
@@ -108,7 +112,7 @@ export function iterativeLookup(
     };
     const pump = () => {
       if (settled) return;
-      if (found !== undefined || state.finished) return done();
+      if (found !== undefined || reached || state.finished) return done();
       for (const contact of state.next(alpha - active)) launch(contact);
       if (active === 0) done();
     };

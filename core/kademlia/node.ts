@@ -224,6 +224,15 @@ export class KademliaNode {
   }
 
   /**
+   * Finds the node with id `id` by an iterative lookup that stops as soon as that node answers.
+   * @returns its contact, or `undefined` when the lookup ends without reaching it
+   */
+  async locate(id: NodeId, options: OperationOptions = {}): Promise<Contact | undefined> {
+    const { closest } = await this.#lookup(id, false, options.signal, id);
+    return closest.find((c) => c.id.equals(id));
+  }
+
+  /**
    * Stores a value under `key` on the k closest nodes (and here too when this node is one of them, as legacy
    * nodes do), and remembers it to republish it every republish interval.
    * @throws {InvalidValueError} for a value of the wrong type or too large; nothing is stored then
@@ -318,7 +327,7 @@ export class KademliaNode {
     return { key, replicas, asked: closest.length };
   }
 
-  #lookup(target: NodeId, findValue: boolean, signal?: AbortSignal): Promise<LookupResult> {
+  #lookup(target: NodeId, findValue: boolean, signal?: AbortSignal, stopAt?: NodeId): Promise<LookupResult> {
     const method = findValue ? "find_value" : "find_node";
     const query = async (contact: Contact): Promise<QueryAnswer> => {
       const answer = await this.#call(contact, method, [this.id.bytes, target.bytes], signal);
@@ -335,6 +344,7 @@ export class KademliaNode {
       self: this.id,
       stallMs: Math.min(this.lookupStallMs, this.rpcTimeoutMs),
       ...(signal ? { signal } : {}),
+      ...(stopAt ? { stopAt } : {}),
     });
   }
 

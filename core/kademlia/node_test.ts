@@ -231,3 +231,21 @@ Deno.test("KademliaNode.get() rejects with the abort reason and does not blame t
   assert.equal(node.transport.pendingCount, 0);
   assert.ok(node.table.get(silent.id), "an aborted request does not remove the contact");
 });
+
+Deno.test("KademliaNode.locate() reaches a node by id with fewer queries than a full lookup", async () => {
+  await using host = new NodeHost({ k: 8 });
+  const nodes = await network(host, 40);
+  const [from, wanted] = [nodes[0]!, nodes[39]!];
+  const sent = () => from.transport.stats.requestsOut;
+  const before = sent();
+  const contact = await from.locate(wanted.id);
+  const locateCost = sent() - before;
+  assert.deepEqual(contact && { id: contact.id.hex, port: contact.port }, {
+    id: wanted.id.hex,
+    port: wanted.address.port,
+  });
+  const between = sent();
+  await from.findNode(wanted.id);
+  assert.ok(locateCost < sent() - between, `locate sent ${locateCost}, findNode ${sent() - between}`);
+  assert.equal(await from.locate(NodeId.random()), undefined);
+});

@@ -3,7 +3,7 @@ import { KademliaNode, NodeId } from "../../core/kademlia/mod.ts";
 import type { Logger } from "../../core/log.ts";
 import { formatPeer, parsePeer } from "../../core/net/mod.ts";
 import { type PortRange, PortRegistry } from "../../core/ports/mod.ts";
-import { type Attachment, BootstrapService, joinNetwork, type Tier } from "../../roles/bootstrap/mod.ts";
+import { type Attachment, BootstrapService, joinNetwork, servedTier, type Tier } from "../../roles/bootstrap/mod.ts";
 import type { NodeSpec } from "./plan.ts";
 
 /** Where a node of a host process is in its life. */
@@ -56,12 +56,6 @@ interface Member {
   bootstrap?: BootstrapService;
   attachment?: Attachment;
 }
-
-const BOOTSTRAP_TIER: Partial<Record<string, Tier>> = {
-  "super-bootstrap": "super",
-  "regional-bootstrap": "regional",
-  "local-bootstrap": "local",
-};
 
 /**
  * The nodes of one host process: starts them from specs (bootstrap nodes with their tier service, workers on ports
@@ -147,7 +141,7 @@ export class Fleet {
   }
 
   /**
-   * Looks up each id from the node `from`: an id counts as found when the lookup returns the node with that id.
+   * Looks up each id from the node `from`: an id counts as found when the lookup reaches the node with that id.
    * @throws {RangeError} when `from` is not a running node of this host
    */
   async findAll(
@@ -163,8 +157,8 @@ export class Fleet {
       while (next < ids.length) {
         const hex = ids[next++]!;
         const target = NodeId.fromHex(hex);
-        const closest = await node.findNode(target, { signal: options.signal }).catch(() => []);
-        if (!closest.some((c) => c.id.equals(target))) missing.push(hex);
+        const found = await node.locate(target, { signal: options.signal }).catch(() => undefined);
+        if (found === undefined) missing.push(hex);
       }
     };
     await Promise.all(Array.from({ length: options.concurrency ?? 16 }, lane));
@@ -187,17 +181,6 @@ export class Fleet {
     const log = this.#options.log;
     try {
       member.node = this.#bind(spec);
-      const tier = BOOTSTRAP_TIER[spec.role];
-      if (tier !== undefined) {
-        member.bootstrap = BootstrapService.attach(member.node, {
-          tier,
-          region: spec.region,
-          name: spec.name,
-          capacity: this.#options.settings.max_connections || undefined,
-          ...(spec.parent ? { parent: parsePeer(spec.parent) } : {}),
-          heartbeatMs: this.#options.heartbeatMs,
-        });
-      }
       member.state = "joining";
       if (spec.seeds.length > 0) {
         member.attachment = await joinNetwork(member.node, {
@@ -207,6 +190,9 @@ export class Fleet {
           attemptTimeoutMs: this.#options.attemptTimeoutMs,
         });
       }
+      if (member.state !== "joining") return void await member.attachment?.leave();
+      const tier = servedTier(spec.role);
+      if (tier !== undefined) member.bootstrap = this.#serve(member.node, spec, tier, member.attachment);
       // A bootstrap node is ready once its parent has heard of it: the load balancer can hand it out.
       await member.bootstrap?.announceNow();
       if (member.state !== "joining") return;
@@ -219,6 +205,35 @@ export class Fleet {
       log.warn(`${spec.name}: ${member.error}`);
       await this.#release(member);
     }
+  }
+
+  /**
+   * Makes a joined node a bootstrap node of `tier`. Its parent is the bootstrap node that admitted it (which the
+   * load balancer chose), else the one the plan names.
+   */
+  #serve(node: KademliaNode, spec: NodeSpec, tier: Tier, attachment: Attachment | undefined): BootstrapService {
+    const admittedBy = attachment?.attachedTo;
+    const parent = admittedBy !== undefined && "tier" in admittedBy
+      ? { host: admittedBy.host, port: admittedBy.port }
+      : spec.parent === undefined
+      ? undefined
+      : parsePeer(spec.parent);
+    return BootstrapService.attach(node, {
+      tier,
+      region: spec.region,
+      name: spec.name,
+      capacity: this.#options.settings.max_connections || undefined,
+      ...(parent ? { parent } : {}),
+      heartbeatMs: this.#options.heartbeatMs,
+      onWarning: (message) => this.#options.log.debug(`${spec.name}: ${message}`),
+    });
+  }
+
+  /** One heartbeat now from every ready bootstrap node of `role`: spreads fresh load and directory news. */
+  async announce(role: string): Promise<void> {
+    const services = [...this.#members.values()].filter((m) => m.spec.role === role && m.state === "ready")
+      .flatMap((m) => m.bootstrap ? [m.bootstrap] : []);
+    await Promise.allSettled(services.map((service) => service.announceNow()));
   }
 
   #bind(spec: NodeSpec): KademliaNode {

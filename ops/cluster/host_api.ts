@@ -23,6 +23,7 @@ const stopBody = z.object({
   roles: z.array(z.enum(NODE_ROLES)).optional(),
   names: z.array(z.string()).optional(),
 });
+const announceBody = z.object({ role: z.enum(NODE_ROLES) });
 const findBody = z.object({ from: z.string().min(1), ids: z.array(z.string().regex(/^[0-9a-f]{40}$/)).max(100_000) });
 
 /** Options of {@linkcode hostApp}. */
@@ -63,6 +64,10 @@ export function hostApp(fleet: Fleet, options: HostAppOptions): Hono {
   app.post("/nodes/stop", auth, zValidator("json", stopBody, invalidBody), async (c) => {
     const match = c.req.valid("json");
     return c.json({ stopped: await fleet.stop(match) });
+  });
+  app.post("/bootstrap/announce", auth, zValidator("json", announceBody, invalidBody), async (c) => {
+    await fleet.announce(c.req.valid("json").role);
+    return c.json({ announced: true });
   });
   app.post("/find", auth, zValidator("json", findBody, invalidBody), async (c) => {
     const { from, ids } = c.req.valid("json");

@@ -16,6 +16,12 @@ export class Leases {
     return this.#ends.size;
   }
 
+  /** Ids of the joiners holding a slot now. */
+  holders(): string[] {
+    this.expire();
+    return [...this.#ends.keys()];
+  }
+
   /** Whether the joiner holds a slot now. */
   has(id: string): boolean {
     this.expire();

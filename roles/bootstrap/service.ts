@@ -130,6 +130,11 @@ export class BootstrapService {
     return this.#leases.size;
   }
 
+  /** Ids (hex) of the joiners holding a slot now. */
+  joiners(): string[] {
+    return this.#leases.holders();
+  }
+
   /** The other bootstrap nodes this one knows: its subtree and what its parent answered, dead ones included. */
   directory(): DirectoryEntry[] {
     return this.#directory.entries();

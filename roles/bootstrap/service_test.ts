@@ -190,10 +190,12 @@ Deno.test("cqkd_bootstrap_leave frees the joiner's slot, and so does the end of 
     assert.equal(await call(node.address, BOOTSTRAP_RPC.leave, [a.bytes]), true);
     assert.equal(service.load, 0);
     assert.equal((await join(node.address, b)).status, "accepted");
+    assert.deepEqual(service.joiners(), [b.hex]);
     clock.advance(999);
     assert.equal(service.load, 1);
     clock.advance(1);
     assert.equal(service.load, 0, "the lease ended");
+    assert.deepEqual(service.joiners(), []);
     assert.equal((await join(node.address, a)).status, "accepted");
     const worker = host.start();
     await assert.rejects(joinNetwork(worker, { seeds: [node.address], role: "worker" }), (error) => {

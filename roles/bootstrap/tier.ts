@@ -45,3 +45,9 @@ export function isTier(value: unknown): value is Tier {
 export function tierDistance(a: Tier, b: Tier): number {
   return Math.abs(TIERS.indexOf(a) - TIERS.indexOf(b));
 }
+
+/** The tier a node of `role` serves, for the bootstrap roles; `undefined` for the others. */
+export function servedTier(role: string): Tier | undefined {
+  const match = /^(super|regional|local)-bootstrap$/.exec(role);
+  return match === null ? undefined : match[1] as Tier;
+}

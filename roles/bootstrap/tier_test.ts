@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { NODE_ROLES } from "../role.ts";
-import { DEFAULT_CAPACITY, homeTier, isJoinerRole, tierDistance } from "./tier.ts";
+import { DEFAULT_CAPACITY, homeTier, isJoinerRole, servedTier, tierDistance } from "./tier.ts";
 
 Deno.test("homeTier() places every node role under its tier", () => {
   const placed = Object.fromEntries(NODE_ROLES.map((role) => [role, homeTier(role)]));
@@ -35,4 +35,11 @@ Deno.test("DEFAULT_CAPACITY and tierDistance() follow the 500 / 250 / 50 hierarc
   assert.equal(tierDistance("super", "local"), 2);
   assert.equal(tierDistance("local", "regional"), 1);
   assert.equal(tierDistance("regional", "regional"), 0);
+});
+
+Deno.test("servedTier() names the tier of the bootstrap roles only", () => {
+  assert.equal(servedTier("super-bootstrap"), "super");
+  assert.equal(servedTier("local-bootstrap"), "local");
+  assert.equal(servedTier("worker"), undefined);
+  assert.equal(servedTier("alice"), undefined);
 });
