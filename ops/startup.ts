@@ -1,12 +1,5 @@
 import type { Settings } from "../core/config/mod.ts";
-import {
-  BOOTSTRAP_HOST,
-  type ClusterPorts,
-  type ClusterShape,
-  type HostPlan,
-  planCluster,
-  type Stage,
-} from "./cluster/plan.ts";
+import { BOOTSTRAP_HOST, type ClusterPorts, type ClusterShape, planCluster, type Stage } from "./cluster/plan.ts";
 import { type RoleCounts, RunningCluster, STEP_ROLES, sumCounts } from "./cluster/cluster.ts";
 import { type ClusterState, type HostRecord, StateDir } from "./cluster/state.ts";
 import { HostClient, spawnHost, stopHost } from "./cluster/supervisor.ts";
@@ -85,15 +78,6 @@ export async function startCluster(options: StartupOptions): Promise<StartupSumm
 
     token = crypto.randomUUID();
     emit({ type: "step", step: "hosts", detail: `starting ${plan.hosts.length} host processes` });
-    const spawn = (host: HostPlan) =>
-      spawnHost({
-        name: host.name,
-        state: dir,
-        token,
-        globalArgs: options.globalArgs,
-        ...(host.workerPorts ? { workerPorts: host.workerPorts } : {}),
-        ...(options.heartbeatMs ? { heartbeatMs: options.heartbeatMs } : {}),
-      }).then((record) => (spawned.push(record), record));
     const state: ClusterState = {
       version: 1,
       startedAt: new Date().toISOString(),
@@ -102,18 +86,32 @@ export async function startCluster(options: StartupOptions): Promise<StartupSumm
       ports: { ...options.ports, workers: plan.workerPorts },
       hosts: spawned,
     };
-    // The bootstrap tiers start while the other host processes are still loading; each host is recorded in the
-    // state file as soon as it runs, so that `cqkd shutdown` can clean up even if this command is killed.
-    const [bootstrapHost, ...otherHosts] = plan.hosts;
-    others = Promise.allSettled(otherHosts.map(spawn));
-    await spawn(bootstrapHost!);
-    await dir.write(state);
+    // Every host process starts at once, and the bootstrap tiers start as soon as theirs runs. Each host is
+    // recorded in the state file the moment it runs (writes one after another), so that `cqkd shutdown` can clean
+    // up even if this command is killed.
+    let recorded = Promise.resolve();
+    const spawning = new Map(plan.hosts.map((host) => [
+      host.name,
+      spawnHost({
+        name: host.name,
+        state: dir,
+        token,
+        globalArgs: options.globalArgs,
+        ...(host.workerPorts ? { workerPorts: host.workerPorts } : {}),
+        ...(options.heartbeatMs ? { heartbeatMs: options.heartbeatMs } : {}),
+      }).then(async (record) => {
+        spawned.push(record);
+        await (recorded = recorded.then(() => dir.write(state)));
+        return record;
+      }),
+    ]));
+    others = Promise.allSettled(spawning.values());
     const tiers: StartupSummary["tiers"] = [];
     for (const stage of plan.stages) {
-      if (!stage.placements.every((p) => spawned.some((h) => h.name === p.host))) {
-        const failed = (await others).find((r) => r.status === "rejected") as PromiseRejectedResult | undefined;
-        await dir.write(state);
-        if (failed) throw new CommandError((failed.reason as Error).message);
+      try {
+        await Promise.all(stage.placements.map((p) => spawning.get(p.host)));
+      } catch (error) {
+        throw new CommandError((error as Error).message, undefined, { cause: error });
       }
       const cluster = new RunningCluster(state, dir);
       tiers.push(await runStage(cluster, stage, options.stepTimeoutMs ?? 300_000, emit));

@@ -49,7 +49,10 @@ Deno.test("cqkd startup → status → verify → shutdown runs a small cluster 
       assert.match(run.stdout, /Alice found 30\/30 workers by lookup/);
       state = JSON.parse(await Deno.readTextFile(join(stateDir, "cluster.json")));
       assert.equal(state!.hosts.length, 4); // bootstrap, 2 worker hosts, alice-bob
-      for (const host of state!.hosts) assert.ok(isHostProcess(host.pid, host.name), `${host.name} runs`);
+      for (const host of state!.hosts) {
+        const log = () => Deno.readTextFileSync(host.logFile).split("\n").slice(-8).join("\n");
+        assert.ok(isHostProcess(host.pid, host.name), `${host.name} runs; its log ends:\n${log()}`);
+      }
     });
 
     await t.step("the worker port held by another socket was skipped and recorded", async () => {
