@@ -12,7 +12,9 @@ export function unpackBits(bytes: Uint8Array, count: number = bytes.length * 8):
   if (count > bytes.length * 8) {
     throw new RangeError(`Cannot unpack ${count} bits: the input holds ${bytes.length * 8}`);
   }
-  return Uint8Array.from({ length: count }, (_, i) => (bytes[i >>> 3]! >>> (7 - (i & 7))) & 1);
+  const bits = new Uint8Array(count);
+  for (let i = 0; i < count; i++) bits[i] = (bytes[i >>> 3]! >>> (7 - (i & 7))) & 1;
+  return bits;
 }
 
 /** The bit arrays one after the other. */

@@ -4,7 +4,7 @@
  * of the blocks holding it in earlier passes, which are searched again. Queries are batched: each pass's block
  * parities go in one exchange, and every block under search advances one halving per exchange.
  */
-import { cryptoRandom, randomPermutation, type RandomSource } from "../quantum/mod.ts";
+import { cryptoRandom, identityPermutation, randomPermutation, type RandomSource } from "../quantum/mod.ts";
 import type { ParityOracle } from "./parity_oracle.ts";
 
 /** Options of {@linkcode cascade}. */
@@ -51,8 +51,8 @@ const MIN_QBER = 0.01;
  * import { cascade, ParityResponder } from "./mod.ts";
  * const alice = Uint8Array.from({ length: 1000 }, (_, i) => (i * 7919) % 3 === 0 ? 1 : 0);
  * const bob = alice.slice();
- * bob[10] ^= 1;
- * bob[500] ^= 1;
+ * bob[10]! ^= 1;
+ * bob[500]! ^= 1;
  * const result = await cascade(bob, new ParityResponder(alice), { qber: 0.002 });
  * console.assert(result.bits.join() === alice.join() && result.corrected === 2);
  * ```
@@ -72,7 +72,7 @@ export async function cascade(
   const largest = Math.ceil(n / 4);
   let blockSize = Math.min(largest, Math.ceil(0.73 / Math.max(qber, MIN_QBER)));
   for (let pass = 0; pass < passes && n > 0; pass++) {
-    const order = pass === 0 ? Uint32Array.from({ length: n }, (_, i) => i) : randomPermutation(n, random);
+    const order = pass === 0 ? identityPermutation(n) : randomPermutation(n, random);
     await run.addPass(order, blockSize);
     await run.correctOddBlocks();
     blockSize = Math.min(largest, 2 * blockSize);

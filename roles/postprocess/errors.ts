@@ -34,7 +34,8 @@ export class KeyMaterialError extends SessionAbortError {
     readonly rounds: number,
   ) {
     super(
-      `Cannot produce a ${requestedBits}-bit key: ${rawPositions} positions in ${rounds} rounds leave only ` +
+      `Cannot produce a ${requestedBits}-bit key: ${rawPositions} positions in ${rounds} ` +
+        `round${rounds === 1 ? "" : "s"} leave only ` +
         `${secureBits} secure bits`,
     );
   }

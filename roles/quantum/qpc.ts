@@ -16,9 +16,11 @@ export function sift(aliceBases: Uint8Array, bobBases: Uint8Array): Uint32Array 
 
 /** The bits at `positions`, in that order: how each side extracts its sifted key. */
 export function pickBits(bits: Uint8Array, positions: Uint32Array): Uint8Array {
-  return Uint8Array.from(positions, (position) => {
-    const bit = bits[position];
-    if (bit === undefined) throw new RangeError(`Cannot pick bit ${position}: the batch holds ${bits.length} bits`);
-    return bit;
-  });
+  const picked = new Uint8Array(positions.length);
+  for (let i = 0; i < positions.length; i++) {
+    const bit = bits[positions[i]!];
+    if (bit === undefined) throw new RangeError(`Cannot pick bit ${positions[i]}: the batch holds ${bits.length} bits`);
+    picked[i] = bit;
+  }
+  return picked;
 }

@@ -80,7 +80,9 @@ export function randomBits(count: number, source: RandomSource): Uint8Array {
 export function randomUnits(count: number, source: RandomSource): Float64Array {
   const words = new Uint32Array(count);
   source.fill(new Uint8Array(words.buffer));
-  return Float64Array.from(words, (word) => word / 2 ** 32);
+  const units = new Float64Array(count);
+  for (let i = 0; i < count; i++) units[i] = words[i]! / 2 ** 32;
+  return units;
 }
 
 /** A uniform integer in [0, bound), without modulo bias. @throws {RangeError} unless 1 ≤ bound ≤ 2³² */
@@ -88,23 +90,32 @@ export function randomBelow(bound: number, source: RandomSource): number {
   if (!Number.isInteger(bound) || bound < 1 || bound > 2 ** 32) {
     throw new RangeError(`Cannot draw a random integer: bound must be an integer in 1-2^32, got ${bound}`);
   }
-  const word = new Uint32Array(1);
-  const bytes = new Uint8Array(word.buffer);
   // Words in the last incomplete run of `bound` values would favour the small results: draw again.
   const limit = 2 ** 32 - (2 ** 32 % bound);
-  do source.fill(bytes); while (word[0]! >= limit);
-  return word[0]! % bound;
+  do source.fill(scratchBytes); while (scratch[0]! >= limit);
+  return scratch[0]! % bound;
 }
+
+/** One reused word for {@linkcode randomBelow}, a hot path of shuffles (drawing is synchronous). */
+const scratch = new Uint32Array(1);
+const scratchBytes = new Uint8Array(scratch.buffer);
 
 /** A uniformly random permutation of 0..n-1 (Fisher–Yates). */
 export function randomPermutation(n: number, source: RandomSource): Uint32Array {
-  const order = Uint32Array.from({ length: n }, (_, i) => i);
+  const order = identityPermutation(n);
   for (let i = n - 1; i > 0; i--) {
     const j = randomBelow(i + 1, source);
     const swap = order[i]!;
     order[i] = order[j]!;
     order[j] = swap;
   }
+  return order;
+}
+
+/** The identity permutation 0..n-1. */
+export function identityPermutation(n: number): Uint32Array {
+  const order = new Uint32Array(n);
+  for (let i = 0; i < n; i++) order[i] = i;
   return order;
 }
 
