@@ -92,7 +92,7 @@ interface Pass {
   known: Map<number, number>;
 }
 
-/** A range [start, end) of one pass's order, with Alice's parity when known. */
+/** A range [start, end) of one pass's order; Alice's parity of it, once known, is in the pass's `known`. */
 interface Range {
   pass: Pass;
   start: number;

@@ -78,7 +78,7 @@ export async function runSessionLocally(options: LocalSessionOptions): Promise<L
   const aliceChunks: Uint8Array[] = [];
   const bobChunks: Uint8Array[] = [];
   let siftedErrors = 0;
-  const seed = (bytes: number) => {
+  const drawBytes = (bytes: number) => {
     const out = new Uint8Array(bytes);
     random.fill(out);
     return out;
@@ -108,7 +108,7 @@ export async function runSessionLocally(options: LocalSessionOptions): Promise<L
       budget.addBatch(positions, sifted);
       siftedErrors += countErrors(batch.aliceBits, batch.bobBits);
 
-      const sample = chooseSample(sifted, budget.sampleSize(sifted), seed(16));
+      const sample = chooseSample(sifted, budget.sampleSize(sifted), drawBytes(16));
       const alice = splitSample(batch.aliceBits, sample);
       const bob = splitSample(batch.bobBits, sample);
       budget.addSample(sample.length, countErrors(alice.sampled, bob.sampled));
@@ -124,10 +124,10 @@ export async function runSessionLocally(options: LocalSessionOptions): Promise<L
       aliceChunks.push(alice.kept);
       bobChunks.push(corrected.bits);
     }
-    const amplificationSeed = seed(32);
+    const amplificationSeed = drawBytes(32);
     const aliceKey = await privacyAmplify(concatBits(aliceChunks), keyBits, amplificationSeed);
     const bobKey = await privacyAmplify(concatBits(bobChunks), keyBits, amplificationSeed);
-    const nonce = seed(16);
+    const nonce = drawBytes(16);
     const tag = await confirmationTag(aliceKey, nonce, options.confirmationBits ?? DEFAULT_SECURITY.confirmationBits);
     await verifyConfirmation(bobKey, nonce, tag);
     return outcome(aliceKey, bobKey);
