@@ -25,8 +25,8 @@ const MAX_GROWTH = 64;
  * The account of one session. The first round asks for ⌈2.5·lc⌉ positions (SPEC §9); after each round the
  * secure length of the pooled material is computed ({@linkcode secureKeyLength}) and, while it is short of the
  * requested bits, the next round is sized by projecting the yield seen so far (with 10 % headroom, and at least
- * a quarter of the first round, so that a small deficit does not cost a string of tiny rounds). So a session asks
- * for the raw positions it needs instead of failing short.
+ * a quarter of the positions spent so far: tiny rounds reconcile poorly and shift the estimate, and a string of
+ * them used to run out of rounds). So a session asks for the raw positions it needs instead of failing short.
  *
  * @example
  * ```ts
@@ -140,7 +140,7 @@ export class KeyBudget {
       if (lengthAt(mid) >= this.targetBits) high = mid;
       else low = mid;
     }
-    return Math.max(Math.ceil(first / 4), Math.ceil(high * PROJECTION_HEADROOM));
+    return Math.max(Math.ceil(this.#rawPositions / 4), Math.ceil(high * PROJECTION_HEADROOM));
   }
 
   /** Records a round's quantum phase: positions spent and bits left after sifting. */

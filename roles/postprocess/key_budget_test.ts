@@ -51,6 +51,15 @@ Deno.test("KeyBudget.nextBatchPositions() asks for enough positions to reach the
   assert.equal(budget.complete, true);
 });
 
+Deno.test("KeyBudget.nextBatchPositions() asks for at least a quarter of the positions spent so far", () => {
+  const evidence = { reconciledBits: 4000, sampleBits: 1000, sampleErrors: 0, leakage: 100 };
+  const budget = new KeyBudget(secureKeyLength(evidence) + 1);
+  budget.addBatch(10_000, 5000);
+  budget.addSample(1000, 0);
+  budget.addReconciled(4000, 100);
+  assert.equal(budget.nextBatchPositions(), 2500);
+});
+
 Deno.test("KeyBudget.nextBatchPositions() doubles the material when no yield is in sight", () => {
   const budget = new KeyBudget(1000);
   budget.addBatch(2500, 1250);
