@@ -1,0 +1,12 @@
+/**
+ * Node cryptography: X25519 identity key pairs, sealing a message to a recipient's public key (ephemeral X25519 +
+ * HKDF-SHA-256 + AES-256-GCM with associated data) and opening it, raw public keys for the wire, and the expansion
+ * of a short shared seed into a long public random string.
+ *
+ * @module
+ */
+export * from "./errors.ts";
+export * from "./expand.ts";
+export * from "./key_pair.ts";
+export * from "./public_key.ts";
+export * from "./seal.ts";
