@@ -23,12 +23,8 @@ export function selfCommand(): { command: string; args: string[] } {
       "--quiet",
       `--config=${fromFileUrl(new URL("../../deno.json", import.meta.url))}`,
       "--v8-flags=--max-semi-space-size=8",
-      "--allow-net",
-      "--allow-read",
-      "--allow-write",
-      "--allow-env",
-      "--allow-sys",
-      "--allow-run",
+      // All: reading /proc/<pid> (liveness, memory, the open-files limit) needs --allow-all in Deno 2.
+      "--allow-all",
       fromFileUrl(new URL("../../main.ts", import.meta.url)),
     ],
   };
