@@ -4,8 +4,8 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { isHostProcess } from "../ops/cluster/state.ts";
-import type { ClusterState } from "../ops/cluster/state.ts";
+import { type ClusterState, isHostProcess, StateDir } from "../ops/cluster/state.ts";
+import { spawnHost } from "../ops/cluster/supervisor.ts";
 import { cqkd } from "./_cli.ts";
 
 /** `count` consecutive UDP ports below the ephemeral range that are free now. */
@@ -101,6 +101,41 @@ Deno.test("cqkd startup → status → verify → shutdown runs a small cluster 
       }
     });
 
+    await t.step("with the super tier stopped, a new worker still joins, through a regional node", async () => {
+      const control = (name: string) => {
+        const host = state!.hosts.find((h) => h.name === name)!;
+        return (path: string, body?: unknown) =>
+          fetch(`http://127.0.0.1:${host.controlPort}${path}`, {
+            method: body === undefined ? "GET" : "POST",
+            headers: { authorization: `Bearer ${state!.token}`, "content-type": "application/json" },
+            ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+          }).then((r) => r.json());
+      };
+      const bootstrapHost = control("bootstrap");
+      assert.deepEqual(await bootstrapHost("/nodes/stop", { roles: ["super-bootstrap"] }), { stopped: 2 });
+      const workers = control("workers-1");
+      const late = {
+        name: "worker-late",
+        role: "worker",
+        port: 0,
+        region: "east",
+        seeds: [
+          { address: `127.0.0.1:${bootstrapPort}`, tier: "super" },
+          { address: `127.0.0.1:${bootstrapPort + 2}`, tier: "regional" },
+        ],
+        fallback: [],
+      };
+      assert.deepEqual(await workers("/nodes", { nodes: [late] }), { accepted: 1 });
+      let status: { state: string; entryTier?: string; attachedTo?: string } | undefined;
+      for (let i = 0; i < 200 && !["ready", "failed"].includes(status?.state ?? ""); i++) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        status = (await workers("/nodes")).find((n: { name: string }) => n.name === "worker-late");
+      }
+      assert.equal(status?.state, "ready", JSON.stringify(status));
+      assert.equal(status?.entryTier, "regional");
+      assert.match(status?.attachedTo ?? "", /^local-\d+$/, "the regional node sent it on to a local one");
+    });
+
     await t.step(
       "shutdown stops every host process and removes the state; a second one has nothing to do",
       async () => {
@@ -125,5 +160,22 @@ Deno.test("cqkd startup → status → verify → shutdown runs a small cluster 
       for (const host of state.hosts) if (isHostProcess(host.pid, host.name)) Deno.kill(host.pid, "SIGKILL");
     }
     await Deno.remove(stateDir, { recursive: true });
+  }
+});
+
+Deno.test("a host process whose ready file is removed (an abandoned cluster) stops on its own", async () => {
+  const dir = new StateDir(await Deno.makeTempDir({ prefix: "cqkd-host-test-" }));
+  try {
+    await dir.ensure();
+    const record = await spawnHost({ name: "lonely", state: dir, token: "t", globalArgs: [] });
+    assert.ok(isHostProcess(record.pid, "lonely"));
+    await Deno.remove(dir.readyPath("lonely"));
+    for (let i = 0; i < 200 && isHostProcess(record.pid, "lonely"); i++) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    assert.equal(isHostProcess(record.pid, "lonely"), false);
+    assert.match(await Deno.readTextFile(record.logFile), /was abandoned, stopping/);
+  } finally {
+    await Deno.remove(dir.dir, { recursive: true });
   }
 });

@@ -56,8 +56,19 @@ export async function runHost(options: RunHostOptions): Promise<void> {
   const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, app.fetch);
   const ready: HostReady = { name: options.name, pid: Deno.pid, controlPort: server.addr.port };
   await writeJsonAtomic(options.readyFile, ready);
+  // The ready file goes when the cluster's state is cleared: a host whose file is gone has been abandoned (a killed
+  // startup, a removed state directory) and stops instead of living on as an orphan.
+  const watchdog = setInterval(() => {
+    try {
+      Deno.statSync(options.readyFile);
+    } catch {
+      log.warn(`${options.readyFile} is gone: this host was abandoned, stopping`);
+      stop();
+    }
+  }, 5000);
   log.info(`host ${options.name} (pid ${Deno.pid}) control API on 127.0.0.1:${server.addr.port}`);
   await stopped;
+  clearInterval(watchdog);
   log.info("stopping");
   const count = await fleet.stopAll();
   await server.shutdown();
