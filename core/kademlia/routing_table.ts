@@ -64,6 +64,11 @@ export class RoutingTable {
   readonly self: NodeId;
   /** Reports every contact that takes or loses a slot. */
   readonly changes: Emitter<TableChange> = new Emitter();
+  /**
+   * Decides whether a contact only heard of may take a free slot (health checks refuse contacts they just found
+   * dead, which slower nodes still name); contacts heard from directly are always admitted. @default admits all
+   */
+  admitHearsay: ((contact: Contact) => boolean) | undefined;
   #k: number;
   readonly #ping: PingFn | undefined;
   readonly #now: () => number;
@@ -113,6 +118,7 @@ export class RoutingTable {
     const bucket = this.#bucketFor(contact.id);
     const known = bucket.contacts.has(contact.id.hex);
     if (known && options.hearsay) return "updated";
+    if (options.hearsay && this.admitHearsay?.(contact) === false) return "ignored";
     if (known || bucket.contacts.size < this.#k) {
       bucket.contacts.delete(contact.id.hex);
       bucket.contacts.set(contact.id.hex, contact);
