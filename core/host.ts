@@ -101,6 +101,9 @@ export class NodeHost {
       total.responsesIn += s.responsesIn;
       total.timeouts += s.timeouts;
       total.sendErrors += s.sendErrors;
+      for (const [purpose, n] of Object.entries(s.requestsByPurpose)) {
+        total.requestsByPurpose[purpose] = (total.requestsByPurpose[purpose] ?? 0) + n;
+      }
       for (const reason of Object.keys(s.dropped) as Array<keyof typeof s.dropped>) {
         total.dropped[reason] += s.dropped[reason];
       }

@@ -95,6 +95,13 @@ export const SETTINGS_SCHEMA = [
   int("max_stored_values", 100000, "Most values one node stores", POSITIVE),
   nonEmptyStr("state_dir", ".state", "Directory for state files"),
   oneOf("log_level", ["debug", "info", "warn", "error"], "info", "Least severe log level printed"),
+  // Adaptive parameters, health checks and discovery (SPEC §5, §6, §8).
+  int("adaptive_analysis_interval", 60, "Seconds between analyses of the network size and dynamics", POSITIVE),
+  float("fast_check_timeout", 2.0, "Seconds allowed for a fast health check (ping)", SECONDS),
+  float("medium_check_timeout", 5.0, "Seconds allowed for a medium health check (ping, find_node, store/get)", SECONDS),
+  float("deep_check_timeout", 15.0, "Seconds allowed for a deep health check (full DHT suite)", SECONDS),
+  int("discovery_cache_ttl", 120, "Seconds a discovered node stays in the discovery cache", POSITIVE),
+  int("discovery_cache_size", 2000, "Most nodes kept in the discovery cache", POSITIVE),
 ] as const;
 
 /** The descriptor type of one {@linkcode SETTINGS_SCHEMA} entry, with its literal name and choices. */

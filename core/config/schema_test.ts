@@ -52,6 +52,12 @@ const SPEC_DEFAULTS = {
   max_stored_values: 100000,
   state_dir: ".state",
   log_level: "info",
+  adaptive_analysis_interval: 60,
+  fast_check_timeout: 2.0,
+  medium_check_timeout: 5.0,
+  deep_check_timeout: 15.0,
+  discovery_cache_ttl: 120,
+  discovery_cache_size: 2000,
 } satisfies Settings;
 
 Deno.test("DEFAULT_SETTINGS equals the SPEC value of every setting", () => {

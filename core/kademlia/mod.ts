@@ -14,3 +14,4 @@ export * from "./routing_table.ts";
 export * from "./value.ts";
 export * from "./wire_types.ts";
 export * from "./publications.ts";
+export * from "./emitter.ts";

@@ -1,5 +1,6 @@
 import { encodeValue, formatPeer, type Peer, type RequestOptions, RpcRegistry, UdpTransport } from "../net/mod.ts";
 import type { Contact } from "./contact.ts";
+import { Emitter } from "./emitter.ts";
 import { iterativeLookup, type LookupResult, type QueryAnswer } from "./lookup.ts";
 import { NodeId } from "./node_id.ts";
 import { registerKademliaRpcs } from "./protocol.ts";
@@ -56,6 +57,33 @@ export interface KademliaNodeOptions {
 export interface OperationOptions {
   /** Aborts the operation: it rejects with the signal's reason (contacts are not blamed for it). */
   signal?: AbortSignal;
+  /** Time to wait for each RPC answer. @default the node's {@linkcode KademliaNode.rpcTimeoutMs} */
+  timeoutMs?: number;
+  /** What the traffic is for ("refresh", "health", …): counted apart in `transport.stats.requestsByPurpose`. */
+  purpose?: string;
+}
+
+/** A finished lookup, as reported on {@linkcode KademliaNode.events}. */
+export interface LookupEvent {
+  readonly target: NodeId;
+  /** Whether it was a value lookup. */
+  readonly findValue: boolean;
+  readonly purpose: string | undefined;
+  readonly durationMs: number;
+  /** Contacts asked, and how many of them did not answer. */
+  readonly queried: number;
+  readonly failed: number;
+  /** The closest contacts that answered, closest first (at most k). */
+  readonly closest: readonly Contact[];
+  /** The k in force when it ran. */
+  readonly k: number;
+}
+
+/** An RPC to a known contact that got no answer; the contact was removed from the routing table. */
+export interface RpcFailureEvent {
+  readonly contact: Contact;
+  readonly method: string;
+  readonly error: unknown;
 }
 
 /** The outcome of {@linkcode KademliaNode.set}. */
@@ -111,13 +139,20 @@ export class KademliaNode {
   /** The methods this node answers; roles register their own here. */
   readonly rpc = new RpcRegistry();
   readonly transport: UdpTransport;
+  /** What the node reports to the services attached to it: finished lookups and contacts that went silent. */
+  readonly events: { readonly lookup: Emitter<LookupEvent>; readonly rpcFailure: Emitter<RpcFailureEvent> } = {
+    lookup: new Emitter(),
+    rpcFailure: new Emitter(),
+  };
   /** Lookup parallelism in force (changed live by the adaptive parameters). */
   alpha: number;
   /** RPC timeout in force. */
   rpcTimeoutMs: number;
   /** How long a lookup waits for a silent contact before going on without it. */
   lookupStallMs: number;
-  readonly #options: Required<Pick<KademliaNodeOptions, "republishIntervalS" | "refreshIntervalS" | "maxValueBytes">>;
+  /** Buckets without traffic for this long are refreshed by the upkeep (changed live by the adaptive refresh). */
+  refreshIntervalS: number;
+  readonly #options: Required<Pick<KademliaNodeOptions, "republishIntervalS" | "maxValueBytes">>;
   #maintenance: ReturnType<typeof setTimeout>;
   #maintaining = false;
 
@@ -128,9 +163,9 @@ export class KademliaNode {
     this.alpha = options.alpha ?? 3;
     this.rpcTimeoutMs = options.rpcTimeoutMs ?? 5000;
     this.lookupStallMs = options.lookupStallMs ?? 1000;
+    this.refreshIntervalS = options.refreshIntervalS ?? 3600;
     this.#options = {
       republishIntervalS: options.republishIntervalS ?? 3600,
-      refreshIntervalS: options.refreshIntervalS ?? 3600,
       maxValueBytes: options.maxValueBytes ?? MAX_VALUE_BYTES,
     };
     this.table = new RoutingTable(this.id, {
@@ -175,7 +210,7 @@ export class KademliaNode {
 
   /** Pings an address; resolves with the id it answers with. */
   async ping(peer: Peer, options: OperationOptions = {}): Promise<NodeId> {
-    const answer = await this.transport.request(peer, "ping", [this.id.bytes], this.#requestOptions(options.signal));
+    const answer = await this.transport.request(peer, "ping", [this.id.bytes], this.#requestOptions(options));
     const id = parseId(answer, "ping answer");
     if (!id.equals(this.id)) this.#welcome({ id, host: peer.host, port: peer.port });
     return id;
@@ -183,7 +218,7 @@ export class KademliaNode {
 
   /** Asks a peer which address our datagrams come from. */
   async stun(peer: Peer, options: OperationOptions = {}): Promise<Peer> {
-    const answer = await this.transport.request(peer, "stun", [], this.#requestOptions(options.signal));
+    const answer = await this.transport.request(peer, "stun", [], this.#requestOptions(options));
     if (!Array.isArray(answer) || typeof answer[0] !== "string" || !Number.isInteger(answer[1])) {
       throw new TypeError(`Unexpected stun answer from ${formatPeer(peer)}`);
     }
@@ -220,7 +255,40 @@ export class KademliaNode {
 
   /** The k closest live contacts to `target` found by an iterative lookup. */
   async findNode(target: NodeId, options: OperationOptions = {}): Promise<Contact[]> {
-    return (await this.#lookup(target, false, options.signal)).closest;
+    return (await this.#lookup(target, false, options)).closest;
+  }
+
+  /**
+   * Sends one RPC to a contact; an answer welcomes it (routing table, hand-over). Unlike the lookups, a missing
+   * answer does not remove the contact: the caller (a health check, a capability query) decides what it means.
+   */
+  async request(contact: Contact, method: string, args: unknown[], options: OperationOptions = {}): Promise<unknown> {
+    const answer = await this.transport.request(contact, method, args, this.#requestOptions(options));
+    this.#welcome(contact);
+    return answer;
+  }
+
+  /**
+   * Refreshes the bucket covering `id` cheaply: asks the `alpha` known contacts closest to a random id of its range
+   * for their closest contacts (one find_node each, tagged "refresh" unless told otherwise), lets the contacts they
+   * name take free slots, and marks the bucket refreshed. Contacts that do not answer are removed, as in lookups.
+   * @returns how many contacts took a slot
+   */
+  async refreshBucket(id: NodeId, options: OperationOptions = {}): Promise<number> {
+    const { lo, hi } = this.table.bucketOf(id);
+    const target = NodeId.randomInRange(lo, hi);
+    this.table.touchRange(target);
+    const tagged = { purpose: "refresh", ...options };
+    let added = 0;
+    await Promise.allSettled(
+      this.table.closest(target, this.alpha).map(async (contact) => {
+        const answer = await this.#call(contact, "find_node", [this.id.bytes, target.bytes], tagged);
+        for (const named of parseContacts(answer)) {
+          if (this.table.add(named, { hearsay: true }) === "added") added++;
+        }
+      }),
+    );
+    return added;
   }
 
   /**
@@ -228,7 +296,7 @@ export class KademliaNode {
    * @returns its contact, or `undefined` when the lookup ends without reaching it
    */
   async locate(id: NodeId, options: OperationOptions = {}): Promise<Contact | undefined> {
-    const { closest } = await this.#lookup(id, false, options.signal, id);
+    const { closest } = await this.#lookup(id, false, { ...options, stopAt: id });
     return closest.find((c) => c.id.equals(id));
   }
 
@@ -247,7 +315,7 @@ export class KademliaNode {
     }
     const dkey = typeof key === "string" ? await NodeId.digest(key) : key;
     this.publications.published(dkey, dhtValue);
-    return await this.#publish(dkey, dhtValue, options.signal);
+    return await this.#publish(dkey, dhtValue, options);
   }
 
   /** The value under `key`: from this node if held, else by a value lookup; `undefined` when nobody has it. */
@@ -255,7 +323,7 @@ export class KademliaNode {
     const dkey = typeof key === "string" ? await NodeId.digest(key) : key;
     const local = this.records.get(dkey);
     if (local !== undefined) return toDhtValueView(local);
-    const result = await this.#lookup(dkey, true, options.signal);
+    const result = await this.#lookup(dkey, true, options);
     if (result.found === undefined) return undefined;
     const { value, from } = result.found;
     // Cache the value one step closer to where lookups come from: the closest node that lacked it.
@@ -270,14 +338,14 @@ export class KademliaNode {
     this.#maintaining = true;
     try {
       this.records.expire();
-      for (const [lo, hi] of this.table.staleRanges(this.#options.refreshIntervalS * 1000)) {
+      for (const [lo, hi] of this.table.staleRanges(this.refreshIntervalS * 1000)) {
         const target = NodeId.randomInRange(lo, hi);
         this.table.touchRange(target);
-        await this.findNode(target);
+        await this.findNode(target, { purpose: "refresh" });
       }
       for (const { key, value } of this.publications.dueFor(this.#options.republishIntervalS * 1000)) {
         this.publications.published(key, value);
-        await this.#publish(key, value);
+        await this.#publish(key, value, { purpose: "republish" });
       }
     } finally {
       this.#maintaining = false;
@@ -306,14 +374,14 @@ export class KademliaNode {
       const target = NodeId.randomInRange(lo, hi);
       const [closest] = this.table.closest(target, 1);
       if (closest === undefined) return;
-      const answer = await this.#call(closest, "find_node", [this.id.bytes, target.bytes], signal);
+      const answer = await this.#call(closest, "find_node", [this.id.bytes, target.bytes], { signal });
       for (const contact of parseContacts(answer)) this.table.add(contact, { hearsay: true });
     }));
   }
 
   /** Stores on the k closest nodes found, and here when this node is closer than the farthest of them. */
-  async #publish(key: NodeId, value: StoredValue, signal?: AbortSignal): Promise<SetResult> {
-    const closest = await this.findNode(key, { signal });
+  async #publish(key: NodeId, value: StoredValue, options: OperationOptions = {}): Promise<SetResult> {
+    const closest = await this.findNode(key, options);
     const farthest = closest.at(-1);
     if (
       closest.length < this.table.k || farthest === undefined || this.id.distanceTo(key) < farthest.id.distanceTo(key)
@@ -321,47 +389,72 @@ export class KademliaNode {
       this.records.put(key, value);
     }
     const answers = await Promise.allSettled(
-      closest.map((c) => this.#call(c, "store", [this.id.bytes, key.bytes, value], signal)),
+      closest.map((c) => this.#call(c, "store", [this.id.bytes, key.bytes, value], options)),
     );
     const replicas = answers.filter((a) => a.status === "fulfilled" && a.value === true).length;
     return { key, replicas, asked: closest.length };
   }
 
-  #lookup(target: NodeId, findValue: boolean, signal?: AbortSignal, stopAt?: NodeId): Promise<LookupResult> {
+  async #lookup(
+    target: NodeId,
+    findValue: boolean,
+    options: OperationOptions & { stopAt?: NodeId },
+  ): Promise<LookupResult> {
+    const { signal, stopAt } = options;
     const method = findValue ? "find_value" : "find_node";
     const query = async (contact: Contact): Promise<QueryAnswer> => {
-      const answer = await this.#call(contact, method, [this.id.bytes, target.bytes], signal);
+      const answer = await this.#call(contact, method, [this.id.bytes, target.bytes], options);
       const parsed = findValue ? parseFindValueAnswer(answer) : { contacts: parseContacts(answer) };
       // Contacts named in answers take free slots: right after a mass join, this is what keeps nodes whose
       // tables were filled while the network was small from routing into a dead end.
       if ("contacts" in parsed) { for (const c of parsed.contacts) this.table.add(c, { hearsay: true }); }
       return parsed;
     };
-    const seeds = this.table.closest(target, this.table.k);
-    return iterativeLookup(target, seeds, query, {
-      k: this.table.k,
+    const k = this.table.k;
+    const started = performance.now();
+    const result = await iterativeLookup(target, this.table.closest(target, k), query, {
+      k,
       alpha: this.alpha,
       self: this.id,
-      stallMs: Math.min(this.lookupStallMs, this.rpcTimeoutMs),
+      stallMs: Math.min(this.lookupStallMs, options.timeoutMs ?? this.rpcTimeoutMs),
       ...(signal ? { signal } : {}),
       ...(stopAt ? { stopAt } : {}),
     });
+    if (this.events.lookup.size > 0) {
+      this.events.lookup.emit({
+        target,
+        findValue,
+        purpose: options.purpose,
+        durationMs: performance.now() - started,
+        queried: result.queried,
+        failed: result.failed.length,
+        closest: result.closest,
+        k,
+      });
+    }
+    return result;
   }
 
   /** An RPC to a known contact: an answer welcomes it into the routing table, no answer removes it. */
-  async #call(contact: Contact, method: string, args: unknown[], signal?: AbortSignal): Promise<unknown> {
+  async #call(contact: Contact, method: string, args: unknown[], options: OperationOptions = {}): Promise<unknown> {
     try {
-      const answer = await this.transport.request(contact, method, args, this.#requestOptions(signal));
-      this.#welcome(contact);
-      return answer;
+      return await this.request(contact, method, args, options);
     } catch (error) {
-      if (!signal?.aborted) this.table.remove(contact.id);
+      if (!options.signal?.aborted) {
+        this.table.remove(contact.id);
+        if (this.events.rpcFailure.size > 0) this.events.rpcFailure.emit({ contact, method, error });
+      }
       throw error;
     }
   }
 
-  #requestOptions(signal: AbortSignal | undefined): RequestOptions {
-    return signal === undefined ? { timeoutMs: this.rpcTimeoutMs } : { timeoutMs: this.rpcTimeoutMs, signal };
+  #requestOptions(options: OperationOptions): RequestOptions {
+    const { signal, purpose } = options;
+    return {
+      timeoutMs: options.timeoutMs ?? this.rpcTimeoutMs,
+      ...(signal === undefined ? {} : { signal }),
+      ...(purpose === undefined ? {} : { purpose }),
+    };
   }
 
   /**

@@ -249,3 +249,45 @@ Deno.test("KademliaNode.locate() reaches a node by id with fewer queries than a 
   assert.ok(locateCost < sent() - between, `locate sent ${locateCost}, findNode ${sent() - between}`);
   assert.equal(await from.locate(NodeId.random()), undefined);
 });
+
+Deno.test("KademliaNode.refreshBucket() asks alpha contacts of the range, fills free slots and counts as refresh", async () => {
+  await using host = new NodeHost({ alpha: 2 });
+  const nodes = await network(host, 8);
+  const late = host.start();
+  await late.bootstrap([nodes[0]!.address], { join: false });
+  assert.equal(late.table.size, 1);
+  const added = await late.refreshBucket(nodes[0]!.id);
+  assert.equal(late.table.size, 8, "the first node named every other node");
+  assert.equal(added, 7);
+  assert.deepEqual(late.transport.stats.requestsByPurpose, { refresh: 1 }, "one contact known, one RPC");
+  assert.equal(late.table.staleRanges(1000).length, 0);
+});
+
+Deno.test("KademliaNode.events reports lookups and the contacts a failed RPC removed", async () => {
+  await using host = new NodeHost({ rpcTimeoutMs: 200, lookupStallMs: 100 });
+  const nodes = await network(host, 5);
+  const node = nodes[4]!;
+  const silent = { id: NodeId.random(), host: "127.0.0.1", port: deadPort() };
+  node.table.add(silent);
+  const lookups: string[] = [];
+  const failures: string[] = [];
+  node.events.lookup.on((e) => lookups.push(`${e.purpose} ${e.findValue} ${e.queried} ${e.closest.length} ${e.k}`));
+  node.events.rpcFailure.on((e) => failures.push(`${e.method} ${e.contact.port}`));
+  await node.findNode(NodeId.random(), { purpose: "test" });
+  assert.deepEqual(lookups, ["test false 5 4 20"]);
+  await eventually(() => failures.length > 0, "the silent contact timed out");
+  assert.deepEqual(failures, [`find_node ${silent.port}`]);
+  assert.equal(node.table.get(silent.id), undefined);
+});
+
+Deno.test("KademliaNode.request() welcomes a contact that answers and keeps one that does not", async () => {
+  await using host = new NodeHost();
+  const [a, b] = [host.start(), host.start()];
+  const silent = { id: NodeId.random(), host: "127.0.0.1", port: deadPort() };
+  a.table.add(silent);
+  assert.deepEqual(await a.request(b.contact, "ping", [a.id.bytes], { purpose: "health" }), b.id.bytes);
+  assert.ok(a.table.get(b.id));
+  await assert.rejects(a.request(silent, "ping", [a.id.bytes], { timeoutMs: 50 }), RpcTimeoutError);
+  assert.ok(a.table.get(silent.id), "the caller decides what silence means");
+  assert.deepEqual(a.transport.stats.requestsByPurpose, { health: 1 });
+});

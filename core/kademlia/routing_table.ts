@@ -1,4 +1,5 @@
 import { type Contact, sortByDistance } from "./contact.ts";
+import { Emitter } from "./emitter.ts";
 import { ID_BITS, ID_SPACE, type NodeId } from "./node_id.ts";
 
 /** Asks a contact whether it is alive; resolves `false` on no answer. */
@@ -16,6 +17,14 @@ export interface RoutingTableOptions {
   /** Clock in milliseconds. @default {Date.now} */
   now?: () => number;
 }
+
+/**
+ * A change of the table's membership: a contact took a slot, or lost it (`promoted` names the replacement that
+ * took its slot, if any). Contacts that only pass through a replacement cache are not reported.
+ */
+export type TableChange =
+  | { readonly kind: "added"; readonly contact: Contact }
+  | { readonly kind: "removed"; readonly contact: Contact; readonly promoted?: Contact };
 
 /** Read-only view of one bucket, for diagnostics. */
 export interface BucketInfo {
@@ -53,10 +62,19 @@ class KBucket {
  */
 export class RoutingTable {
   readonly self: NodeId;
+  /** Reports every contact that takes or loses a slot. */
+  readonly changes: Emitter<TableChange> = new Emitter();
+  /**
+   * Decides whether a contact only heard of may take a free slot (health checks refuse contacts they just found
+   * dead, which slower nodes still name); contacts heard from directly are always admitted. @default admits all
+   */
+  admitHearsay: ((contact: Contact) => boolean) | undefined;
   #k: number;
   readonly #ping: PingFn | undefined;
   readonly #now: () => number;
   #buckets: KBucket[];
+  /** When each contact (in a bucket or a replacement cache) was last heard from; 0 for one only heard of. */
+  readonly #seenAtMs = new Map<string, number>();
 
   constructor(self: NodeId, options: RoutingTableOptions = {}) {
     this.self = self;
@@ -100,12 +118,16 @@ export class RoutingTable {
     const bucket = this.#bucketFor(contact.id);
     const known = bucket.contacts.has(contact.id.hex);
     if (known && options.hearsay) return "updated";
+    if (options.hearsay && this.admitHearsay?.(contact) === false) return "ignored";
     if (known || bucket.contacts.size < this.#k) {
       bucket.contacts.delete(contact.id.hex);
       bucket.contacts.set(contact.id.hex, contact);
       bucket.replacements.delete(contact.id.hex);
       bucket.lastUpdatedMs = this.#now();
-      return known ? "updated" : "added";
+      this.#seen(contact, options.hearsay);
+      if (known) return "updated";
+      this.changes.emit({ kind: "added", contact });
+      return "added";
     }
     if (bucket.covers(this.self) || bucket.depth % 5 !== 0) {
       this.#split(bucket);
@@ -114,6 +136,7 @@ export class RoutingTable {
     if (options.hearsay) return "ignored";
     bucket.replacements.delete(contact.id.hex);
     bucket.replacements.set(contact.id.hex, contact);
+    this.#seen(contact, false);
     this.#trimReplacements(bucket);
     this.#pingLeastRecentlySeen(bucket);
     return "cached";
@@ -122,14 +145,26 @@ export class RoutingTable {
   /** Drops a contact (it failed to answer) and promotes the freshest replacement into its slot. */
   remove(id: NodeId): boolean {
     const bucket = this.#bucketFor(id);
+    const contact = bucket.contacts.get(id.hex);
     bucket.replacements.delete(id.hex);
-    if (!bucket.contacts.delete(id.hex)) return false;
-    const newest = [...bucket.replacements.keys()].pop();
-    if (newest !== undefined) {
-      bucket.contacts.set(newest, bucket.replacements.get(newest)!);
-      bucket.replacements.delete(newest);
+    this.#seenAtMs.delete(id.hex);
+    if (contact === undefined) return false;
+    bucket.contacts.delete(id.hex);
+    const newest = [...bucket.replacements.values()].pop();
+    if (newest === undefined) {
+      this.changes.emit({ kind: "removed", contact });
+      return true;
     }
+    bucket.contacts.set(newest.id.hex, newest);
+    bucket.replacements.delete(newest.id.hex);
+    this.changes.emit({ kind: "removed", contact, promoted: newest });
+    this.changes.emit({ kind: "added", contact: newest });
     return true;
+  }
+
+  /** When the contact was last heard from (a request or an answer), in ms; 0 if only heard of; undefined if unknown. */
+  lastSeenMs(id: NodeId): number | undefined {
+    return this.#seenAtMs.get(id.hex);
   }
 
   /** The contact with this id, if it is in a bucket. */
@@ -161,14 +196,12 @@ export class RoutingTable {
 
   /** Diagnostics of every bucket, lowest range first. */
   buckets(): BucketInfo[] {
-    return this.#buckets.map((b) => ({
-      lo: b.lo,
-      hi: b.hi,
-      depth: b.depth,
-      size: b.contacts.size,
-      replacements: b.replacements.size,
-      lastUpdatedMs: b.lastUpdatedMs,
-    }));
+    return this.#buckets.map(bucketInfo);
+  }
+
+  /** Diagnostics of the bucket whose range covers `id`. */
+  bucketOf(id: NodeId): BucketInfo {
+    return bucketInfo(this.#bucketFor(id));
   }
 
   /** Ranges of the buckets not updated for `olderThanMs`: the ones a refresh should look up. */
@@ -207,7 +240,14 @@ export class RoutingTable {
     for (const hex of bucket.replacements.keys()) {
       if (bucket.replacements.size <= this.#k) break;
       bucket.replacements.delete(hex);
+      this.#seenAtMs.delete(hex);
     }
+  }
+
+  /** Records that we heard from a contact now, or (hearsay) that we know of it without having heard from it. */
+  #seen(contact: Contact, hearsay = false): void {
+    if (!hearsay) this.#seenAtMs.set(contact.id.hex, this.#now());
+    else if (!this.#seenAtMs.has(contact.id.hex)) this.#seenAtMs.set(contact.id.hex, 0);
   }
 
   #pingLeastRecentlySeen(bucket: KBucket): void {
@@ -227,6 +267,17 @@ export class RoutingTable {
       }
     });
   }
+}
+
+function bucketInfo(b: KBucket): BucketInfo {
+  return {
+    lo: b.lo,
+    hi: b.hi,
+    depth: b.depth,
+    size: b.contacts.size,
+    replacements: b.replacements.size,
+    lastUpdatedMs: b.lastUpdatedMs,
+  };
 }
 
 function checkK(k: number): number {

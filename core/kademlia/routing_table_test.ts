@@ -204,3 +204,53 @@ Deno.test("RoutingTable.staleRanges() lists the buckets idle for the given time"
   table.add(far); // seeing a known contact again refreshes its bucket
   assert.equal(bucketAt(table, 1n << 159n).lastUpdatedMs, 9001);
 });
+
+Deno.test("RoutingTable.changes reports contacts taking and losing slots, with the promoted replacement", () => {
+  const { table, a, b } = fullFarBucket();
+  const changes: string[] = [];
+  table.changes.on((change) =>
+    changes.push(
+      `${change.kind} ${change.contact.id.value - FAR5}` +
+        (change.kind === "removed" && change.promoted ? ` for ${change.promoted.id.value - FAR5}` : ""),
+    )
+  );
+  table.add(a);
+  table.add(contact(FAR5 + 3n));
+  table.remove(b.id);
+  table.remove(a.id);
+  table.add(contact(1n), { hearsay: true });
+  assert.deepEqual(changes, ["removed 2 for 3", "added 3", "removed 1", `added ${1n - FAR5}`]);
+});
+
+Deno.test("RoutingTable.lastSeenMs() is when a contact was last heard from, 0 when only heard of", () => {
+  let clock = 1000;
+  const table = new RoutingTable(SELF, { k: 2, now: () => clock });
+  const [heard, told] = [contact(FAR5 + 1n), contact(FAR5 + 2n)];
+  table.add(heard);
+  table.add(told, { hearsay: true });
+  assert.equal(table.lastSeenMs(heard.id), 1000);
+  assert.equal(table.lastSeenMs(told.id), 0);
+  clock = 2000;
+  table.add(told, { hearsay: true });
+  assert.equal(table.lastSeenMs(told.id), 0, "hearsay of a known contact is not news of it");
+  table.add(told);
+  assert.equal(table.lastSeenMs(told.id), 2000);
+  table.remove(told.id);
+  assert.equal(table.lastSeenMs(told.id), undefined);
+});
+
+Deno.test("RoutingTable.bucketOf() describes the bucket covering an id", () => {
+  const { table } = fullFarBucket();
+  table.add(contact(FAR5 + 3n));
+  const info = table.bucketOf(NodeId.fromValue(FAR5 + 77n));
+  assert.deepEqual([info.lo, info.hi, info.depth, info.size, info.replacements], [FAR5, FAR5 * 2n, 5, 2, 1]);
+});
+
+Deno.test("RoutingTable.admitHearsay filters contacts only heard of, never those heard from", () => {
+  const table = new RoutingTable(SELF, { k: 2 });
+  const [refused, other] = [contact(FAR5 + 1n), contact(FAR5 + 2n)];
+  table.admitHearsay = (c) => !c.id.equals(refused.id);
+  assert.equal(table.add(refused, { hearsay: true }), "ignored");
+  assert.equal(table.add(other, { hearsay: true }), "added");
+  assert.equal(table.add(refused), "added");
+});

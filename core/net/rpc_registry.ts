@@ -16,6 +16,11 @@ export class RpcRegistry {
     this.#handlers.set(method, handler);
   }
 
+  /** Removes a method (a service that stops withdraws its RPCs); returns whether it was registered. */
+  unregister(method: string): boolean {
+    return this.#handlers.delete(method);
+  }
+
   /** The handler of a method, if registered. */
   get(method: string): RpcHandler | undefined {
     return this.#handlers.get(method);

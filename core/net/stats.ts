@@ -21,6 +21,8 @@ export class TransportStats {
   responsesIn = 0;
   timeouts = 0;
   sendErrors = 0;
+  /** Requests sent with a purpose tag, by tag: how refresh or health traffic compares with all of `requestsOut`. */
+  readonly requestsByPurpose: Record<string, number> = {};
   readonly dropped: Record<DropReason, number> = {
     "short": 0,
     "unknown-kind": 0,

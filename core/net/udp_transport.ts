@@ -22,6 +22,8 @@ export interface RequestOptions {
   /** Time to wait for the answer. @default {5000} */
   timeoutMs?: number;
   signal?: AbortSignal;
+  /** What the request is for (e.g. "refresh", "health"); counted in `stats.requestsByPurpose`. */
+  purpose?: string;
 }
 
 interface Pending {
@@ -129,6 +131,9 @@ export class UdpTransport {
       signal?.addEventListener("abort", onAbort, { once: true });
       this.#pending.set(key, entry);
       this.stats.requestsOut++;
+      if (options.purpose !== undefined) {
+        this.stats.requestsByPurpose[options.purpose] = (this.stats.requestsByPurpose[options.purpose] ?? 0) + 1;
+      }
       this.#send(datagram, peer).catch((error) => entry.reject(error));
     });
   }

@@ -59,6 +59,27 @@ Deno.test("UdpTransport.request() gets the answer of the peer's registered handl
   assert.equal(client.stats.droppedTotal + server.stats.droppedTotal, 0);
 });
 
+Deno.test("UdpTransport.request() counts requests by purpose besides the total", async () => {
+  await using server = UdpTransport.listen(serverRegistry());
+  await using client = UdpTransport.listen(new RpcRegistry());
+  await client.request(server.address, "add", [1, 1], { purpose: "refresh" });
+  await client.request(server.address, "add", [1, 1], { purpose: "refresh" });
+  await client.request(server.address, "add", [1, 1], { purpose: "health" });
+  await client.request(server.address, "add", [1, 1]);
+  assert.equal(client.stats.requestsOut, 4);
+  assert.deepEqual(client.stats.requestsByPurpose, { refresh: 2, health: 1 });
+});
+
+Deno.test("RpcRegistry.unregister() withdraws a method: the transport stops answering it", async () => {
+  const registry = serverRegistry();
+  await using server = UdpTransport.listen(registry);
+  await using client = UdpTransport.listen(new RpcRegistry());
+  assert.equal(registry.unregister("add"), true);
+  assert.equal(registry.unregister("add"), false);
+  await assert.rejects(client.request(server.address, "add", [1, 2], { timeoutMs: 100 }), RpcTimeoutError);
+  assert.equal(server.stats.dropped["unknown-method"], 1);
+});
+
 Deno.test("UdpTransport.request() keeps concurrent requests apart by message id", async () => {
   await using server = UdpTransport.listen(serverRegistry());
   await using client = UdpTransport.listen(new RpcRegistry());

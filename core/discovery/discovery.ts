@@ -1,0 +1,171 @@
+import type { HealthRegistry } from "../health/mod.ts";
+import { type Contact, ID_SPACE, type KademliaNode, NodeId } from "../kademlia/mod.ts";
+import { queryCapabilities } from "./capabilities.ts";
+import { type DiscoveredNode, NotEnoughNodesError } from "./discovered_node.ts";
+import { DiscoveryCache, type DiscoveryCacheOptions } from "./discovery_cache.ts";
+
+/** Options of {@linkcode Discovery}. */
+export interface DiscoveryOptions {
+  cache?: DiscoveryCacheOptions;
+  /** Role of the nodes discovered. @default {"worker"} */
+  role?: string;
+  /** The health registry: contacts it holds as unhealthy are never returned, degraded ones come last. */
+  health?: HealthRegistry;
+  /** The estimated network size, to spread the first lookups. @default the routing table's size */
+  networkSize?: () => number;
+  /** A cached node heard from within this long is live without a ping. @default {30000} */
+  freshMs?: number;
+  /** Time to wait for a capability answer or a verifying ping. @default {2000} */
+  verifyTimeoutMs?: number;
+  /** Lookups in flight at once. @default {8} */
+  parallelLookups?: number;
+  /** Capability queries and pings in flight at once. @default {64} */
+  parallelQueries?: number;
+  /** Clock in milliseconds. @default {Date.now} */
+  now?: () => number;
+}
+
+/** Options of {@linkcode Discovery.discover}. */
+export interface DiscoverOptions {
+  /** Capabilities every node returned must advertise. @default {[]} */
+  capabilities?: readonly string[];
+  signal?: AbortSignal;
+}
+
+/** Rounds of region splitting before giving up: 2^8 times more regions than the first round. */
+const MAX_ROUNDS = 8;
+
+/**
+ * Discovery (SPEC §8): `discover(count, {capabilities})` returns `count` distinct live workers. From the cache when
+ * it holds enough (each verified: heard from recently, or answering a ping now); otherwise from the routing
+ * table's contacts that are not unhealthy, then from iterative lookups of random targets spread over the id
+ * space — one per region of about k nodes, splitting every region whose lookup came back full — until enough
+ * workers answered their capability query. Lookups and queries are tagged "discovery".
+ *
+ * @throws {NotEnoughNodesError} (from discover) saying how many were found
+ */
+export class Discovery {
+  readonly cache: DiscoveryCache;
+  readonly #node: KademliaNode;
+  readonly #role: string;
+  readonly #health: HealthRegistry | undefined;
+  readonly #networkSize: () => number;
+  readonly #freshMs: number;
+  readonly #verifyTimeoutMs: number;
+  readonly #parallelLookups: number;
+  readonly #parallelQueries: number;
+  readonly #now: () => number;
+
+  constructor(node: KademliaNode, options: DiscoveryOptions = {}) {
+    this.#node = node;
+    this.#now = options.now ?? Date.now;
+    this.cache = new DiscoveryCache({ now: this.#now, ...options.cache });
+    this.#role = options.role ?? "worker";
+    this.#health = options.health;
+    this.#networkSize = options.networkSize ?? (() => node.table.size + 1);
+    this.#freshMs = options.freshMs ?? 30_000;
+    this.#verifyTimeoutMs = options.verifyTimeoutMs ?? 2000;
+    this.#parallelLookups = options.parallelLookups ?? 8;
+    this.#parallelQueries = options.parallelQueries ?? 64;
+  }
+
+  /**
+   * `discover_nodes(required_count, capabilities?)`: `count` distinct live workers advertising `capabilities`.
+   * @throws {RangeError} when count is not a positive integer
+   * @throws {NotEnoughNodesError} when fewer are found
+   */
+  async discover(count: number, options: DiscoverOptions = {}): Promise<DiscoveredNode[]> {
+    if (!Number.isInteger(count) || count < 1) {
+      throw new RangeError(`Cannot discover ${count} nodes: expected a positive integer`);
+    }
+    const { capabilities = [], signal } = options;
+    const accept = (n: DiscoveredNode) =>
+      n.role === this.#role && capabilities.every((c) => n.capabilities.includes(c)) &&
+      this.#health?.status(n.id) !== "unhealthy";
+    const cached = await this.#verified(this.cache.select(accept), count, signal);
+    this.cache.count(cached.length >= count);
+    if (cached.length >= count) return this.#best(cached, count);
+
+    const found = new Map<string, DiscoveredNode>();
+    const asked = new Set<string>([this.#node.id.hex]);
+    const enough = () => found.size >= count;
+    const consider = (contacts: readonly Contact[]) =>
+      pool(contacts.filter((c) => !asked.has(c.id.hex)), this.#parallelQueries, async (contact) => {
+        if (asked.has(contact.id.hex)) return;
+        asked.add(contact.id.hex);
+        const answer = await queryCapabilities(this.#node, contact, { timeoutMs: this.#verifyTimeoutMs, signal });
+        if (answer === undefined) return;
+        const node = { ...contact, ...answer };
+        this.cache.put(node);
+        if (accept(node)) found.set(contact.id.hex, node);
+      });
+
+    await consider(this.#node.table.contacts().filter((c) => this.#health?.status(c.id) !== "unhealthy"));
+    let regions = initialRegions(Math.ceil(Math.log2(Math.max(1, this.#networkSize() / this.#node.table.k))));
+    for (let round = 0; round < MAX_ROUNDS && regions.length > 0 && !enough(); round++) {
+      const next: Array<[bigint, bigint]> = [];
+      await pool(regions, this.#parallelLookups, async ([lo, hi]) => {
+        if (enough()) return;
+        const closest = await this.#node.findNode(NodeId.randomInRange(lo, hi), { signal, purpose: "discovery" });
+        await consider(closest);
+        const inside = closest.filter((c) => lo <= c.id.value && c.id.value < hi).length;
+        // A region whose lookup came back with k nodes inside it may hold more: look at each half.
+        if (inside >= this.#node.table.k && hi - lo > 1n) next.push([lo, (lo + hi) / 2n], [(lo + hi) / 2n, hi]);
+      });
+      regions = next;
+    }
+    signal?.throwIfAborted();
+    if (!enough()) throw new NotEnoughNodesError(count, found.size, capabilities);
+    return this.#best([...found.values()], count);
+  }
+
+  /**
+   * The candidates that are live: heard from recently, or answering a ping now (dead ones leave the cache). A
+   * hit does not renew an entry: it lives a TTL after its capabilities were learned.
+   */
+  async #verified(candidates: DiscoveredNode[], count: number, signal?: AbortSignal): Promise<DiscoveredNode[]> {
+    if (candidates.length < count) return [];
+    const recent = this.#now() - this.#freshMs;
+    const live: DiscoveredNode[] = [];
+    await pool(candidates, this.#parallelQueries, async (candidate) => {
+      if (live.length >= count) return;
+      if ((this.#node.table.lastSeenMs(candidate.id) ?? 0) <= recent) {
+        try {
+          await this.#node.request(candidate, "ping", [this.#node.id.bytes], {
+            timeoutMs: this.#verifyTimeoutMs,
+            purpose: "discovery",
+            signal,
+          });
+        } catch (error) {
+          if (signal?.aborted) throw error;
+          this.cache.delete(candidate.id);
+          return;
+        }
+      }
+      live.push(candidate);
+    });
+    return live;
+  }
+
+  /** `count` nodes, healthy ones before degraded ones. */
+  #best(nodes: DiscoveredNode[], count: number): DiscoveredNode[] {
+    const degraded = (n: DiscoveredNode) => this.#health?.status(n.id) === "degraded" ? 1 : 0;
+    return nodes.sort((a, b) => degraded(a) - degraded(b)).slice(0, count);
+  }
+}
+
+/** The id space cut into 2^depth equal regions. */
+function initialRegions(depth: number): Array<[bigint, bigint]> {
+  const n = 1n << BigInt(Math.min(12, depth));
+  const size = ID_SPACE / n;
+  return Array.from({ length: Number(n) }, (_, i) => [BigInt(i) * size, BigInt(i + 1) * size]);
+}
+
+/** Runs `task` on every item with at most `parallel` in flight; rejects with the first failure. */
+async function pool<T>(items: readonly T[], parallel: number, task: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const lane = async () => {
+    while (next < items.length) await task(items[next++]!);
+  };
+  await Promise.all(Array.from({ length: Math.min(parallel, items.length) }, lane));
+}

@@ -1,0 +1,265 @@
+import { type Contact, Emitter, type KademliaNode } from "../kademlia/mod.ts";
+import { runCheck } from "./checks.ts";
+import {
+  type CheckResult,
+  HEALTH_LEVELS,
+  type HealthLevel,
+  HealthRegistry,
+  type HealthRegistryOptions,
+  type HealthStatus,
+} from "./registry.ts";
+
+/** Timing of one check level. */
+export interface HealthLevelOptions {
+  /** Every contact is checked at this level once per interval. */
+  intervalS?: number;
+  /** Time allowed for one check. */
+  timeoutMs?: number;
+  /** Most contacts checked per interval (fast checks cover the whole table). */
+  perInterval?: number;
+}
+
+/** Options of {@linkcode HealthManager}. */
+export interface HealthManagerOptions {
+  /** Levels to run. @default {["fast", "medium", "deep"]} */
+  levels?: readonly HealthLevel[];
+  /** @default {{ intervalS: 30, timeoutMs: 2000 }} */
+  fast?: HealthLevelOptions;
+  /** @default {{ intervalS: 120, timeoutMs: 5000, perInterval: 32 }} */
+  medium?: HealthLevelOptions;
+  /** @default {{ intervalS: 600, timeoutMs: 15000, perInterval: 4 }} */
+  deep?: HealthLevelOptions;
+  /** Each interval is served in this many batches, spread evenly over it. @default {10} */
+  slices?: number;
+  /**
+   * A contact found dead is kept out of the routing table this long when other nodes name it (it may come back
+   * by contacting us). @default ten fast intervals
+   */
+  quarantineS?: number;
+  registry?: HealthRegistryOptions;
+  /** Clock in milliseconds. @default {Date.now} */
+  now?: () => number;
+}
+
+/** A check that finished, as reported on {@linkcode HealthManager.checked}. */
+export interface CheckedEvent {
+  readonly contact: Contact;
+  readonly result: CheckResult;
+  readonly status: HealthStatus;
+}
+
+/** Health of the routing table's contacts, by status; "unchecked" ones were neither checked nor heard from. */
+export type HealthCounts = Record<HealthStatus | "unchecked", number>;
+
+const DEFAULTS: Readonly<Record<HealthLevel, Required<HealthLevelOptions>>> = {
+  fast: { intervalS: 30, timeoutMs: 2000, perInterval: Infinity },
+  medium: { intervalS: 120, timeoutMs: 5000, perInterval: 32 },
+  deep: { intervalS: 600, timeoutMs: 15000, perInterval: 4 },
+};
+
+/**
+ * The health manager (SPEC §6): checks the contacts of a node's routing table at the fast, medium and deep levels,
+ * records the results in a {@linkcode HealthRegistry}, removes a contact that fails a fast check from the routing
+ * table (which triggers the refresh of its bucket), and reports every check on {@linkcode checked}. An RPC of
+ * the node's own that got no answer counts as a failed fast check too. A contact found dead is not re-admitted
+ * when slower nodes still name it, for `quarantineS`.
+ *
+ * Cost: one timer per node at a random phase; each level's interval is served in `slices` batches of at most
+ * 1/slices of its contacts, so a 1000-contact table never pings in a burst; a contact heard from within the fast
+ * interval (a request, an answer) needs no fast check at all.
+ */
+export class HealthManager {
+  readonly registry: HealthRegistry;
+  readonly checked: Emitter<CheckedEvent> = new Emitter();
+  /** Checks run and failed, by level. */
+  readonly stats: Record<HealthLevel, { checks: number; failures: number }> = {
+    fast: { checks: 0, failures: 0 },
+    medium: { checks: 0, failures: 0 },
+    deep: { checks: 0, failures: 0 },
+  };
+  readonly #node: KademliaNode;
+  readonly #levels: readonly HealthLevel[];
+  readonly #options: Record<HealthLevel, Required<HealthLevelOptions>>;
+  readonly #slices: number;
+  readonly #quarantineMs: number;
+  readonly #now: () => number;
+  readonly #inFlight = new Set<string>();
+  readonly #running = new Set<Promise<unknown>>();
+  readonly #nextMs: Partial<Record<HealthLevel, number>> = {};
+  #abort = new AbortController();
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  readonly #unsubscribe: Array<() => void> = [];
+  readonly #admit = (contact: Contact) => !this.#quarantined(contact);
+
+  constructor(node: KademliaNode, options: HealthManagerOptions = {}) {
+    this.#node = node;
+    this.#levels = options.levels ?? HEALTH_LEVELS;
+    this.#options = {
+      fast: { ...DEFAULTS.fast, ...options.fast },
+      medium: { ...DEFAULTS.medium, ...options.medium },
+      deep: { ...DEFAULTS.deep, ...options.deep },
+    };
+    for (const level of HEALTH_LEVELS) {
+      const { intervalS, timeoutMs } = this.#options[level];
+      if (!(intervalS > 0) || !(timeoutMs > 0)) {
+        throw new RangeError(`Cannot check health: the ${level} interval and timeout must be > 0`);
+      }
+    }
+    this.#slices = options.slices ?? 10;
+    this.#quarantineMs = (options.quarantineS ?? 10 * this.#options.fast.intervalS) * 1000;
+    this.#now = options.now ?? Date.now;
+    this.registry = new HealthRegistry(options.registry);
+  }
+
+  /** Starts the periodic checks, each level at a random point of its first slice. */
+  start(): void {
+    if (this.#timer !== undefined) return;
+    this.#abort = new AbortController();
+    this.#node.table.admitHearsay = this.#admit;
+    this.#unsubscribe.push(
+      this.#node.events.rpcFailure.on(({ contact, method, error }) => {
+        this.#observed(contact, `${method} got no answer: ${(error as Error).message}`);
+      }),
+      // A contact found dead that takes a slot again was heard from: it is reachable once more.
+      this.#node.table.changes.on(({ kind, contact }) => {
+        if (kind !== "added" || this.registry.status(contact.id) !== "unhealthy") return;
+        if ((this.#node.table.lastSeenMs(contact.id) ?? 0) > this.registry.lastCheckedMs(contact.id, "fast")) {
+          this.#observed(contact);
+        }
+      }),
+    );
+    const now = this.#now();
+    for (const level of this.#levels) this.#nextMs[level] = now + Math.random() * this.#sliceMs(level);
+    this.#schedule();
+  }
+
+  /** Stops the checks and waits for those in flight to give up. */
+  async stop(): Promise<void> {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    for (const off of this.#unsubscribe.splice(0)) off();
+    if (this.#node.table.admitHearsay === this.#admit) this.#node.table.admitHearsay = undefined;
+    this.#abort.abort(new Error("Health checks stopped"));
+    await Promise.allSettled([...this.#running]);
+  }
+
+  /**
+   * Checks one contact at `level` now and acts on the result: records it, and removes the contact from the
+   * routing table when a fast check fails. Resolves with the result (rejects only when stopped).
+   */
+  async check(contact: Contact, level: HealthLevel): Promise<CheckResult> {
+    const { timeoutMs } = this.#options[level];
+    const started = performance.now();
+    let failure: string | undefined;
+    try {
+      await runCheck(this.#node, contact, level, { timeoutMs, signal: this.#abort.signal });
+    } catch (error) {
+      if (this.#abort.signal.aborted) throw error;
+      failure = (error as Error).message;
+    }
+    const result: CheckResult = {
+      level,
+      ok: failure === undefined,
+      atMs: this.#now(),
+      durationMs: performance.now() - started,
+      ...(failure === undefined ? {} : { failure }),
+    };
+    this.stats[level].checks++;
+    if (!result.ok) this.stats[level].failures++;
+    const status = this.registry.record(contact, result);
+    if (level === "fast" && !result.ok) this.#node.table.remove(contact.id);
+    this.checked.emit({ contact, result, status });
+    return result;
+  }
+
+  /** Runs one batch of `level`: the contacts most overdue for it, at most 1/slices of its share of the table. */
+  async runBatch(level: HealthLevel): Promise<void> {
+    const batch = this.#due(level);
+    await Promise.allSettled(batch.map((contact) => this.#track(contact, level)));
+  }
+
+  /** Counts the routing table's contacts by status (contacts heard from within the fast interval are healthy). */
+  counts(): HealthCounts {
+    const counts: HealthCounts = { healthy: 0, degraded: 0, unhealthy: 0, unchecked: 0 };
+    const table = this.#node.table;
+    const recent = this.#now() - this.#options.fast.intervalS * 1000;
+    for (const contact of table.contacts()) {
+      const status = this.registry.status(contact.id);
+      if (status !== undefined) counts[status]++;
+      else if ((table.lastSeenMs(contact.id) ?? 0) > recent) counts.healthy++;
+      else counts.unchecked++;
+    }
+    // Unhealthy contacts have left the table; the registry still remembers them.
+    for (const entry of this.registry.entries()) {
+      if (entry.status === "unhealthy" && table.get(entry.contact.id) === undefined) counts.unhealthy++;
+    }
+    return counts;
+  }
+
+  /** Records what the node's own traffic showed of a contact's reachability, as a fast check result. */
+  #observed(contact: Contact, failure?: string): void {
+    const result: CheckResult = {
+      level: "fast",
+      ok: failure === undefined,
+      atMs: this.#now(),
+      durationMs: 0,
+      ...(failure === undefined ? {} : { failure }),
+    };
+    this.checked.emit({ contact, result, status: this.registry.record(contact, result) });
+  }
+
+  /** Whether the contact failed its latest fast check (or RPC) within the quarantine, with no answer since. */
+  #quarantined(contact: Contact): boolean {
+    return this.registry.status(contact.id) === "unhealthy" &&
+      this.registry.lastCheckedMs(contact.id, "fast") > this.#now() - this.#quarantineMs;
+  }
+
+  #sliceMs(level: HealthLevel): number {
+    return this.#options[level].intervalS * 1000 / this.#slices;
+  }
+
+  #schedule(): void {
+    const next = Math.min(...this.#levels.map((level) => this.#nextMs[level]!));
+    this.#timer = setTimeout(() => {
+      const now = this.#now();
+      for (const level of this.#levels) {
+        if (this.#nextMs[level]! > now) continue;
+        this.#nextMs[level] = now + this.#sliceMs(level);
+        this.#background(this.runBatch(level));
+      }
+      this.#schedule();
+    }, Math.max(0, next - this.#now()));
+  }
+
+  #due(level: HealthLevel): Contact[] {
+    const table = this.#node.table;
+    const { intervalS, perInterval } = this.#options[level];
+    const limit = this.#now() - intervalS * 1000;
+    const overdue: Array<{ contact: Contact; sinceMs: number }> = [];
+    for (const contact of table.contacts()) {
+      if (this.#inFlight.has(contact.id.hex)) continue;
+      const checkedMs = this.registry.lastCheckedMs(contact.id, level);
+      if (checkedMs > limit) continue;
+      // A contact we heard from recently is known to be reachable: no ping needed (medium and deep test more).
+      const seenMs = level === "fast" ? table.lastSeenMs(contact.id) ?? 0 : 0;
+      if (seenMs > limit) continue;
+      overdue.push({ contact, sinceMs: Math.max(checkedMs, seenMs) });
+    }
+    const share = Math.ceil(Math.min(perInterval, table.size) / this.#slices);
+    return overdue.sort((a, b) => a.sinceMs - b.sinceMs).slice(0, share).map((o) => o.contact);
+  }
+
+  async #track(contact: Contact, level: HealthLevel): Promise<void> {
+    this.#inFlight.add(contact.id.hex);
+    try {
+      await this.check(contact, level);
+    } finally {
+      this.#inFlight.delete(contact.id.hex);
+    }
+  }
+
+  #background(task: Promise<unknown>): void {
+    const tracked = task.catch(() => {}).finally(() => this.#running.delete(tracked));
+    this.#running.add(tracked);
+  }
+}

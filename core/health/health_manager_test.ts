@@ -1,0 +1,118 @@
+import assert from "node:assert/strict";
+import { NodeHost } from "../host.ts";
+import { type Contact, type KademliaNode, NodeId } from "../kademlia/mod.ts";
+import { HealthManager } from "./health_manager.ts";
+
+/** Nodes joined through the first, and a health manager on the last (not started: batches run by hand). */
+async function checkedNetwork(host: NodeHost, count: number) {
+  const nodes = [host.start()];
+  for (let i = 1; i < count; i++) {
+    const node = host.start();
+    await node.bootstrap([nodes[0]!.address]);
+    nodes.push(node);
+  }
+  return nodes;
+}
+
+/** A port nobody listens on. */
+function deadPort(): number {
+  const conn = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
+  const port = (conn.addr as Deno.NetAddr).port;
+  conn.close();
+  return port;
+}
+
+const fakeContact = (): Contact => ({ id: NodeId.random(), host: "127.0.0.1", port: deadPort() });
+
+Deno.test("HealthManager fast check removes a dead contact from the routing table and marks it unhealthy", async () => {
+  await using host = new NodeHost();
+  const [a, b, c] = await checkedNetwork(host, 3) as [KademliaNode, KademliaNode, KademliaNode];
+  const manager = new HealthManager(a, { fast: { intervalS: 0.2, timeoutMs: 200 }, levels: ["fast"], slices: 2 });
+  const removed: string[] = [];
+  a.table.changes.on((change) => change.kind === "removed" && removed.push(change.contact.id.hex));
+  await host.stop(c);
+  manager.start();
+  try {
+    for (let i = 0; i < 100 && a.table.get(c.id) !== undefined; i++) await new Promise((r) => setTimeout(r, 20));
+  } finally {
+    await manager.stop();
+  }
+  assert.deepEqual(removed, [c.id.hex]);
+  assert.equal(manager.registry.status(c.id), "unhealthy");
+  assert.match(manager.registry.get(c.id)!.history.at(-1)!.failure!, /^ping got no answer/);
+  assert.equal(manager.registry.status(b.id), "healthy");
+  assert.ok(a.table.get(b.id), "the live contact stays");
+  assert.deepEqual(manager.counts(), { healthy: 1, degraded: 0, unhealthy: 1, unchecked: 0 });
+  assert.ok((a.transport.stats.requestsByPurpose.health ?? 0) >= 2);
+});
+
+Deno.test("HealthManager medium check marks degraded a contact that answers pings but cannot store", async () => {
+  await using host = new NodeHost();
+  const [a, healthy] = await checkedNetwork(host, 2) as [KademliaNode, KademliaNode];
+  // A node whose value limit refuses every value: alive, but its DHT storage does not work.
+  const refusing = host.start({ maxValueBytes: 1 });
+  await refusing.bootstrap([a.address]);
+  const manager = new HealthManager(a, { levels: ["medium"] });
+  for (const contact of [healthy.contact, refusing.contact]) await manager.check(contact, "medium");
+  assert.equal(manager.registry.status(healthy.id), "healthy");
+  assert.match(String(healthy.records.get(a.id)), /^cqkd-health /, "the test value is held under the checker's id");
+  assert.equal(manager.registry.status(refusing.id), "degraded");
+  assert.equal(manager.registry.get(refusing.id)!.history[0]!.failure, "store refused the value");
+  assert.ok(a.table.get(refusing.id), "a degraded contact stays in the routing table");
+  assert.deepEqual(manager.counts(), { healthy: 1, degraded: 1, unhealthy: 0, unchecked: 0 });
+});
+
+Deno.test("HealthManager deep check runs the full suite and flags a contact whose routing names only dead nodes", async () => {
+  await using host = new NodeHost();
+  const [a, b] = await checkedNetwork(host, 2) as [KademliaNode, KademliaNode];
+  const manager = new HealthManager(a, { levels: ["deep"], deep: { timeoutMs: 1000 } });
+  const passed = await manager.check(b.contact, "deep");
+  assert.equal(passed.ok, true, passed.failure);
+  // A node that names nothing but two dead contacts for our id.
+  const stale = host.start();
+  stale.table.add(fakeContact());
+  stale.table.add(fakeContact());
+  const failed = await manager.check(stale.contact, "deep");
+  assert.equal(failed.failure, "routing named only contacts that do not answer");
+  assert.equal(manager.registry.status(stale.id), "degraded");
+});
+
+Deno.test("HealthManager.runBatch() pings a slice of the table, skipping contacts heard from recently", async () => {
+  await using host = new NodeHost();
+  const node = host.start();
+  const heard = host.start();
+  await heard.bootstrap([node.address]);
+  for (let i = 0; i < 99; i++) node.table.add(fakeContact(), { hearsay: true });
+  assert.equal(node.table.size, 100);
+  const manager = new HealthManager(node, { fast: { intervalS: 30, timeoutMs: 100 }, slices: 10, levels: ["fast"] });
+  await manager.runBatch("fast");
+  assert.equal(manager.stats.fast.checks, 10, "one tenth of the table per batch");
+  assert.equal(manager.registry.status(heard.id), undefined, "heard from recently: not pinged");
+  assert.equal(node.table.size, 90);
+  await manager.runBatch("fast");
+  assert.equal(manager.stats.fast.checks, 19, "ceil(90 / 10) more, the newest fakes");
+});
+
+Deno.test("HealthManager keeps a contact found dead out while others name it, until it is heard from again", async () => {
+  await using host = new NodeHost({ rpcTimeoutMs: 200 });
+  const [a, b, c] = await checkedNetwork(host, 3) as [KademliaNode, KademliaNode, KademliaNode];
+  const manager = new HealthManager(a, { levels: ["fast"], fast: { intervalS: 3600, timeoutMs: 200 } });
+  manager.start();
+  try {
+    await host.stop(c);
+    await a.findNode(NodeId.random());
+    for (let i = 0; i < 50 && a.table.get(c.id) !== undefined; i++) await new Promise((r) => setTimeout(r, 20));
+    assert.equal(a.table.get(c.id), undefined, "the lookup's silent RPC dropped it");
+    assert.equal(manager.registry.status(c.id), "unhealthy", "and counts as a failed fast check");
+    await a.refreshBucket(c.id);
+    assert.ok(b.table.get(c.id), "b still names c");
+    assert.equal(a.table.get(c.id), undefined, "a does not take it back on b's word");
+    const revived = host.start({ id: c.id, port: c.address.port });
+    await revived.ping(a.address);
+    assert.ok(a.table.get(c.id), "heard from directly, it is admitted");
+    assert.equal(manager.registry.status(c.id), "healthy");
+  } finally {
+    await manager.stop();
+  }
+  assert.equal(a.table.admitHearsay, undefined, "stop() removes the filter");
+});

@@ -1,0 +1,246 @@
+import type { DynamicsLevel } from "../adaptive/mod.ts";
+import { type KademliaNode, NodeId, type TableChange } from "../kademlia/mod.ts";
+import { PerformanceMonitor, type PerformanceMonitorOptions, type PerformanceSnapshot } from "./performance_monitor.ts";
+
+/** How often idle buckets are refreshed, chosen from the network dynamics (SPEC §7). */
+export type RefreshStrategy = "active" | "normal" | "maintenance";
+
+/** Why buckets were refreshed. */
+export type RefreshTrigger = "event" | "partition" | "performance" | "scheduled";
+
+/** Options of {@linkcode RefreshManager}. */
+export interface RefreshManagerOptions {
+  /** The network dynamics in force (from the dynamics analyzer). @default always "medium" */
+  dynamics?: () => DynamicsLevel;
+  /** Refresh the bucket of a failed contact at once. @default {true} */
+  immediate?: boolean;
+  /** The "normal" refresh interval, from the parameter table. @default {300} */
+  baseIntervalS?: number;
+  /** Shortest refresh interval, and least time between two event refreshes of one bucket. @default {15} */
+  activeMinIntervalS?: number;
+  /** Longest refresh interval (the maintenance strategy). @default {600} */
+  stableMaxIntervalS?: number;
+  /** Time between re-evaluations of the strategy. @default {300} */
+  optimizationIntervalS?: number;
+  /** A partition is suspected when the table lost this share of its contacts within `activeMinIntervalS`. @default {0.5} */
+  partitionLossShare?: number;
+  performance?: PerformanceMonitorOptions;
+  /** Clock in milliseconds. @default {Date.now} */
+  now?: () => number;
+}
+
+/** Refresh figures of one node: what ran, why, and what it cost. */
+export interface RefreshSummary {
+  strategy: RefreshStrategy;
+  intervalS: number;
+  /** Bucket refreshes by trigger. */
+  refreshes: Record<RefreshTrigger, number>;
+  /** Requests tagged "refresh" and all requests this node sent. */
+  refreshRpcs: number;
+  totalRpcs: number;
+  /** refreshRpcs / totalRpcs (0..1). */
+  overhead: number;
+  performance: PerformanceSnapshot;
+}
+
+/**
+ * The adaptive refresh (SPEC §7). Triggers: a contact that fails (leaves the table with no replacement) gets its
+ * bucket refreshed at once, at most once per `activeMinIntervalS` per bucket (later ones wait for the next tick);
+ * a suspected partition (half the table lost at once) refreshes every bucket; lookups that become slow or fail
+ * more than their baseline force the active strategy. The scheduled refresh of idle buckets follows the
+ * dynamics — active (a quarter of the normal interval, 15–60 s), normal (the parameter table's interval) or
+ * maintenance (`stableMaxIntervalS`) — by setting the node's refresh interval, re-evaluated every optimization
+ * interval; the active strategy also revisits, every active interval, the buckets that lost contacts.
+ *
+ * Bucket refreshes here are probes (one find_node to each of alpha contacts of the range, {@linkcode
+ * KademliaNode.refreshBucket}); the node's upkeep refreshes idle buckets with full lookups. All of it is tagged
+ * "refresh", so that its share of the node's traffic is measured.
+ */
+export class RefreshManager {
+  readonly refreshes: Record<RefreshTrigger, number> = { event: 0, partition: 0, performance: 0, scheduled: 0 };
+  readonly performance: PerformanceMonitor;
+  readonly #node: KademliaNode;
+  readonly #dynamics: () => DynamicsLevel;
+  readonly #immediate: boolean;
+  readonly #activeMinMs: number;
+  readonly #stableMaxS: number;
+  readonly #optimizationMs: number;
+  readonly #partitionLossShare: number;
+  readonly #now: () => number;
+  /** Last refresh of each bucket by this manager, by the low end of its range. */
+  readonly #refreshedMs = new Map<bigint, number>();
+  /** Ids in buckets that lost a contact and wait for a refresh. */
+  readonly #waiting = new Map<string, NodeId>();
+  readonly #losses: number[] = [];
+  readonly #running = new Set<Promise<unknown>>();
+  readonly #unsubscribe: Array<() => void> = [];
+  #baseIntervalS: number;
+  #strategy: RefreshStrategy = "normal";
+  #forcedActive = false;
+  #lastPartitionMs = -Infinity;
+  #lastActiveMs = -Infinity;
+  #lastOptimizationMs = -Infinity;
+  #abort = new AbortController();
+  #timer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(node: KademliaNode, options: RefreshManagerOptions = {}) {
+    this.#node = node;
+    this.#dynamics = options.dynamics ?? (() => "medium");
+    this.#immediate = options.immediate ?? true;
+    this.#baseIntervalS = options.baseIntervalS ?? 300;
+    this.#activeMinMs = (options.activeMinIntervalS ?? 15) * 1000;
+    this.#stableMaxS = options.stableMaxIntervalS ?? 600;
+    this.#optimizationMs = (options.optimizationIntervalS ?? 300) * 1000;
+    this.#partitionLossShare = options.partitionLossShare ?? 0.5;
+    this.#now = options.now ?? Date.now;
+    this.performance = new PerformanceMonitor(options.performance);
+  }
+
+  /** The strategy in force. */
+  get strategy(): RefreshStrategy {
+    return this.#strategy;
+  }
+
+  /** The refresh interval of idle buckets in force. */
+  get intervalS(): number {
+    const activeMinS = this.#activeMinMs / 1000;
+    if (this.#strategy === "maintenance") return this.#stableMaxS;
+    if (this.#strategy === "active") return clamp(this.#baseIntervalS / 4, activeMinS, Math.max(activeMinS, 60));
+    return clamp(this.#baseIntervalS, activeMinS, this.#stableMaxS);
+  }
+
+  /** The normal interval (from the parameter table); the strategy's interval follows it. */
+  set baseIntervalS(value: number) {
+    this.#baseIntervalS = value;
+    this.#node.refreshIntervalS = this.intervalS;
+  }
+
+  /** Starts listening to the node and ticking every `activeMinIntervalS` at a random phase. */
+  start(): void {
+    if (this.#timer !== undefined) return;
+    this.#abort = new AbortController();
+    this.#unsubscribe.push(
+      this.#node.table.changes.on((change) => this.#onChange(change)),
+      this.#node.events.lookup.on((e) => {
+        if (e.purpose === "refresh") this.refreshes.scheduled++;
+        this.performance.record(e.durationMs, e.queried, e.failed);
+      }),
+    );
+    this.optimize();
+    const tick = () => {
+      this.#tick();
+      this.#timer = setTimeout(tick, this.#activeMinMs);
+    };
+    this.#timer = setTimeout(tick, Math.random() * this.#activeMinMs);
+  }
+
+  /** Stops listening and ticking, and waits for refreshes in flight to give up. */
+  async stop(): Promise<void> {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    for (const off of this.#unsubscribe.splice(0)) off();
+    this.#abort.abort(new Error("Refresh stopped"));
+    await Promise.allSettled([...this.#running]);
+  }
+
+  /** Re-evaluates the strategy from the dynamics and the lookup performance; sets the node's refresh interval. */
+  optimize(): RefreshStrategy {
+    this.#lastOptimizationMs = this.#now();
+    this.#forcedActive &&= this.performance.degraded;
+    const level = this.#dynamics();
+    this.#strategy = this.#forcedActive || level === "high" ? "active" : level === "low" ? "maintenance" : "normal";
+    this.#node.refreshIntervalS = this.intervalS;
+    return this.#strategy;
+  }
+
+  /** What the refresh did and cost so far. */
+  summary(): RefreshSummary {
+    const stats = this.#node.transport.stats;
+    const refreshRpcs = stats.requestsByPurpose.refresh ?? 0;
+    return {
+      strategy: this.#strategy,
+      intervalS: this.intervalS,
+      refreshes: { ...this.refreshes },
+      refreshRpcs,
+      totalRpcs: stats.requestsOut,
+      overhead: stats.requestsOut === 0 ? 0 : refreshRpcs / stats.requestsOut,
+      performance: this.performance.snapshot(),
+    };
+  }
+
+  #onChange(change: TableChange): void {
+    if (change.kind !== "removed" || change.promoted !== undefined) return;
+    const now = this.#now();
+    this.#losses.push(now);
+    while (this.#losses[0]! < now - this.#activeMinMs) this.#losses.shift();
+    const lost = this.#losses.length;
+    if (lost >= 3 && lost >= this.#partitionLossShare * (this.#node.table.size + lost)) {
+      if (now - this.#lastPartitionMs >= this.#activeMinMs) {
+        this.#lastPartitionMs = now;
+        this.#refreshAll("partition");
+        return;
+      }
+    }
+    this.#waiting.set(change.contact.id.hex, change.contact.id);
+    if (this.#immediate) this.#serveWaiting("event");
+  }
+
+  #tick(): void {
+    const now = this.#now();
+    if (now - this.#lastOptimizationMs >= this.#optimizationMs) this.optimize();
+    if (!this.#forcedActive && this.performance.degraded) {
+      this.#forcedActive = true;
+      this.optimize();
+      this.#activeRound("performance", true);
+    } else if (this.#strategy === "active" && now - this.#lastActiveMs >= this.intervalS * 1000) {
+      this.#activeRound("scheduled", false);
+    } else {
+      this.#serveWaiting(this.#immediate ? "event" : "scheduled");
+    }
+  }
+
+  /** The active round: buckets that lost contacts, and buckets idle for the active interval (or all buckets). */
+  #activeRound(trigger: RefreshTrigger, all: boolean): void {
+    this.#lastActiveMs = this.#now();
+    for (const [lo] of this.#node.table.staleRanges(all ? 0 : this.intervalS * 1000)) {
+      const id = NodeId.fromValue(lo);
+      this.#waiting.set(id.hex, id);
+    }
+    this.#serveWaiting(trigger);
+  }
+
+  /**
+   * Refreshes each bucket with ids waiting, once, except the buckets this manager refreshed within
+   * `activeMinIntervalS`: their ids wait for a later tick.
+   */
+  #serveWaiting(trigger: RefreshTrigger): void {
+    const now = this.#now();
+    const served = new Set<bigint>();
+    for (const [hex, id] of this.#waiting) {
+      const { lo } = this.#node.table.bucketOf(id);
+      if (!served.has(lo)) {
+        if (now - (this.#refreshedMs.get(lo) ?? -Infinity) < this.#activeMinMs) continue;
+        served.add(lo);
+        this.#refresh(id, lo, trigger);
+      }
+      this.#waiting.delete(hex);
+    }
+  }
+
+  #refreshAll(trigger: RefreshTrigger): void {
+    this.#waiting.clear();
+    for (const { lo } of this.#node.table.buckets()) this.#refresh(NodeId.fromValue(lo), lo, trigger);
+  }
+
+  #refresh(id: NodeId, lo: bigint, trigger: RefreshTrigger): void {
+    this.#refreshedMs.set(lo, this.#now());
+    this.refreshes[trigger]++;
+    const task = this.#node.refreshBucket(id, { signal: this.#abort.signal }).catch(() => {});
+    const tracked = task.finally(() => this.#running.delete(tracked));
+    this.#running.add(tracked);
+  }
+}
+
+function clamp(x: number, lo: number, hi: number): number {
+  return Math.min(hi, Math.max(lo, x));
+}

@@ -1,0 +1,106 @@
+import assert from "node:assert/strict";
+import type { DynamicsLevel } from "../adaptive/mod.ts";
+import { NodeHost } from "../host.ts";
+import type { KademliaNode } from "../kademlia/mod.ts";
+import { RefreshManager } from "./refresh_manager.ts";
+
+async function network(host: NodeHost, count: number): Promise<KademliaNode[]> {
+  const nodes = [host.start()];
+  for (let i = 1; i < count; i++) {
+    const node = host.start();
+    await node.bootstrap([nodes[0]!.address]);
+    nodes.push(node);
+  }
+  return nodes;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function eventually(check: () => boolean, what: string): Promise<void> {
+  for (let i = 0; i < 200 && !check(); i++) await sleep(10);
+  assert.ok(check(), `Timed out waiting until ${what}`);
+}
+
+Deno.test("RefreshManager refreshes the bucket of a lost contact at once, then at most once per window", async () => {
+  await using host = new NodeHost();
+  const [node, ...others] = await network(host, 6) as [KademliaNode, ...KademliaNode[]];
+  const manager = new RefreshManager(node, { activeMinIntervalS: 0.3 });
+  manager.start();
+  try {
+    node.table.remove(others[0]!.id);
+    assert.equal(manager.refreshes.event, 1, "the first loss is served at once");
+    await eventually(() => node.table.get(others[0]!.id) !== undefined, "the refresh found the node again");
+    assert.ok(node.transport.stats.requestsByPurpose.refresh! >= 1);
+    node.table.remove(others[0]!.id);
+    assert.equal(manager.refreshes.event, 1, "the same bucket again within the window waits");
+    await eventually(() => manager.refreshes.event === 2, "the next tick served it");
+  } finally {
+    await manager.stop();
+  }
+});
+
+Deno.test("RefreshManager suspects a partition when half the table goes at once, and refreshes every bucket", async () => {
+  await using host = new NodeHost();
+  const [node, ...others] = await network(host, 9) as [KademliaNode, ...KademliaNode[]];
+  const manager = new RefreshManager(node, { activeMinIntervalS: 60, immediate: false });
+  manager.start();
+  try {
+    for (const other of others.slice(0, 4)) node.table.remove(other.id);
+    assert.equal(manager.refreshes.partition, node.table.buckets().length);
+    assert.equal(manager.refreshes.event, 0);
+  } finally {
+    await manager.stop();
+  }
+});
+
+Deno.test("RefreshManager.optimize() follows the dynamics: active, normal or maintenance intervals", () => {
+  let level: DynamicsLevel = "medium";
+  // optimize() only reads the dynamics and sets the node's refresh interval.
+  const node = { refreshIntervalS: 0 } as unknown as KademliaNode;
+  const manager = new RefreshManager(node, { dynamics: () => level, baseIntervalS: 180 });
+  assert.deepEqual([manager.optimize(), node.refreshIntervalS], ["normal", 180]);
+  level = "high";
+  assert.deepEqual([manager.optimize(), node.refreshIntervalS], ["active", 45]);
+  manager.baseIntervalS = 300;
+  assert.equal(node.refreshIntervalS, 60, "active is 15–60 s");
+  manager.baseIntervalS = 40;
+  assert.equal(node.refreshIntervalS, 15, "never below active_refresh_min_interval");
+  level = "low";
+  assert.deepEqual([manager.optimize(), node.refreshIntervalS], ["maintenance", 600]);
+});
+
+Deno.test("RefreshManager forces the active strategy when lookups degrade, and reports its overhead", async () => {
+  await using host = new NodeHost();
+  const node = (await network(host, 4))[3]!;
+  const manager = new RefreshManager(node, { activeMinIntervalS: 0.05, dynamics: () => "low" });
+  manager.start();
+  try {
+    assert.equal(manager.strategy, "maintenance");
+    for (let i = 0; i < 30; i++) manager.performance.record(100, 10, 0);
+    for (let i = 0; i < 10; i++) manager.performance.record(3000, 10, 0);
+    await eventually(() => manager.strategy === "active", "the performance trigger fired");
+    assert.equal(manager.refreshes.performance, node.table.buckets().length, "every bucket, at once");
+    await eventually(() => node.transport.pendingCount === 0, "the refresh finished");
+    const summary = manager.summary();
+    assert.equal(summary.refreshRpcs, node.transport.stats.requestsByPurpose.refresh);
+    assert.equal(summary.overhead, summary.refreshRpcs / summary.totalRpcs);
+    assert.ok(summary.overhead > 0 && summary.overhead < 1);
+  } finally {
+    await manager.stop();
+  }
+});
+
+Deno.test("RefreshManager counts the scheduled refresh lookups of the node's upkeep", async () => {
+  let clock = 1_000_000;
+  await using host = new NodeHost({ now: () => clock });
+  const [node] = await network(host, 3) as [KademliaNode];
+  const manager = new RefreshManager(node, { now: () => clock, dynamics: () => "low" });
+  manager.start();
+  try {
+    clock += 601_000;
+    await node.maintain();
+    assert.equal(manager.refreshes.scheduled, node.table.buckets().length);
+  } finally {
+    await manager.stop();
+  }
+});

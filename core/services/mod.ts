@@ -1,0 +1,7 @@
+/**
+ * The services attached to every node: adaptive parameters, health checks, adaptive refresh and discovery,
+ * composed by {@linkcode attachNodeServices}.
+ *
+ * @module
+ */
+export * from "./node_services.ts";

@@ -1,0 +1,146 @@
+import {
+  AdaptiveKademlia,
+  type AdaptiveKademliaOptions,
+  type DynamicsSnapshot,
+  type NetworkTier,
+  type RoutingTableAnalysis,
+} from "../adaptive/mod.ts";
+import { advertiseCapabilities, type CacheStats, Discovery, type DiscoveryOptions } from "../discovery/mod.ts";
+import { type HealthCounts, type HealthLevel, HealthManager, type HealthManagerOptions } from "../health/mod.ts";
+import type { KademliaNode } from "../kademlia/mod.ts";
+import { RefreshManager, type RefreshManagerOptions, type RefreshSummary } from "../refresh/mod.ts";
+
+/** Options of {@linkcode attachNodeServices}; `servicesOptionsFrom(settings)` builds them from the settings. */
+export interface NodeServicesOptions {
+  /** Adaptive parameters; `enabled: false` keeps the node's own parameters (the analysis still runs). */
+  adaptive?: AdaptiveKademliaOptions;
+  /** Health checks; `enabled: false` runs none. @default enabled */
+  health?: HealthManagerOptions & { enabled?: boolean };
+  /** Adaptive refresh; `enabled: false` leaves the node's own refresh of idle buckets alone. @default enabled */
+  refresh?: Omit<RefreshManagerOptions, "dynamics" | "baseIntervalS" | "now"> & { enabled?: boolean };
+  /** Discovery cache and limits. */
+  discovery?: Omit<DiscoveryOptions, "health" | "networkSize" | "now">;
+  /** What the node advertises on `cqkd_capabilities`. @default every protocol role for a worker, none otherwise */
+  capabilities?: readonly string[];
+  /** Clock in milliseconds, for every service. @default {Date.now} */
+  now?: () => number;
+}
+
+/** The state of a node's services, as `cqkd status` prints it: a plain JSON-able object. */
+export interface NodeServicesSummary {
+  networkSize: number;
+  tier: NetworkTier;
+  /** The parameters the node uses now. */
+  parameters: { alpha: number; k: number; timeoutMs: number; refreshIntervalS: number; adaptive: boolean };
+  dynamics: DynamicsSnapshot;
+  routingTable: RoutingTableAnalysis;
+  health: { enabled: boolean; counts: HealthCounts; checks: Record<HealthLevel, { checks: number; failures: number }> };
+  refresh: RefreshSummary | { enabled: false };
+  discovery: CacheStats;
+}
+
+/** The services attached to one node. */
+export interface NodeServices extends AsyncDisposable {
+  readonly adaptive: AdaptiveKademlia;
+  readonly health: HealthManager | undefined;
+  readonly refresh: RefreshManager | undefined;
+  /** `discover(count, {capabilities?, signal?})`: SPEC §8's discover_nodes. */
+  readonly discovery: Discovery;
+  /** What the services see and do now. */
+  summary(): NodeServicesSummary;
+  /** Stops every service (timers, checks and refreshes in flight) and withdraws the capabilities RPC. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Attaches the adaptive parameters, health checks, adaptive refresh and discovery to a running node and starts
+ * them: the composition root the host processes and `cqkd node` call for every node.
+ *
+ * @example A worker with its services, and their summary
+ * ```ts
+ * import { KademliaNode } from "../kademlia/mod.ts";
+ * import { attachNodeServices } from "./mod.ts";
+ * await using node = KademliaNode.start({ role: "worker" });
+ * await using services = attachNodeServices(node);
+ * console.assert(services.summary().parameters.k === 20);
+ * ```
+ */
+export function attachNodeServices(node: KademliaNode, options: NodeServicesOptions = {}): NodeServices {
+  const { now } = options;
+  const clock = now === undefined ? {} : { now };
+  const withdraw = advertiseCapabilities(node, options.capabilities);
+  const adaptive = new AdaptiveKademlia(node, { ...options.adaptive, ...clock });
+  const { enabled: healthEnabled = true, ...healthOptions } = options.health ?? {};
+  const health = healthEnabled && healthOptions.levels?.length !== 0
+    ? new HealthManager(node, { ...healthOptions, ...clock })
+    : undefined;
+  const { enabled: refreshEnabled = true, ...refreshOptions } = options.refresh ?? {};
+  const refresh = refreshEnabled
+    ? new RefreshManager(node, {
+      ...refreshOptions,
+      ...clock,
+      dynamics: () => adaptive.dynamics.snapshot(node.table.size).level,
+      baseIntervalS: adaptive.parameters.refreshIntervalS,
+    })
+    : undefined;
+  const offParameters = adaptive.parametersChanged.on(({ refreshIntervalS }) => {
+    if (refresh !== undefined) refresh.baseIntervalS = refreshIntervalS;
+    else node.refreshIntervalS = refreshIntervalS;
+  });
+  const fast = { intervalS: 30, timeoutMs: 2000, ...healthOptions.fast };
+  const discovery = new Discovery(node, {
+    freshMs: fast.intervalS * 1000,
+    verifyTimeoutMs: fast.timeoutMs,
+    ...options.discovery,
+    ...(health === undefined ? {} : { health: health.registry }),
+    networkSize: () => adaptive.estimator.estimate(node.table),
+    ...clock,
+  });
+  adaptive.start();
+  health?.start();
+  refresh?.start();
+
+  let stopped: Promise<void> | undefined;
+  const stop = () =>
+    stopped ??= (async () => {
+      offParameters();
+      adaptive.stop();
+      await Promise.all([health?.stop(), refresh?.stop()]);
+      withdraw();
+    })();
+  return {
+    adaptive,
+    health,
+    refresh,
+    discovery,
+    summary() {
+      const analysis = adaptive.report();
+      return {
+        networkSize: analysis.networkSize,
+        tier: analysis.tier,
+        parameters: {
+          alpha: node.alpha,
+          k: node.table.k,
+          timeoutMs: node.rpcTimeoutMs,
+          refreshIntervalS: node.refreshIntervalS,
+          adaptive: analysis.adaptive,
+        },
+        dynamics: analysis.dynamics,
+        routingTable: analysis.routingTable,
+        health: {
+          enabled: health !== undefined,
+          counts: health?.counts() ?? { healthy: 0, degraded: 0, unhealthy: 0, unchecked: node.table.size },
+          checks: health?.stats ?? {
+            fast: { checks: 0, failures: 0 },
+            medium: { checks: 0, failures: 0 },
+            deep: { checks: 0, failures: 0 },
+          },
+        },
+        refresh: refresh?.summary() ?? { enabled: false },
+        discovery: discovery.cache.stats,
+      };
+    },
+    stop,
+    [Symbol.asyncDispose]: stop,
+  };
+}
