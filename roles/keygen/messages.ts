@@ -1,0 +1,161 @@
+/**
+ * The wire messages of a key exchange, all carried sealed by {@linkcode SealedMessenger}: Alice's role commands to
+ * the workers, role data between workers, Alice and Bob, and the session messages between Alice and Bob. Bits,
+ * bases and polarizations travel as one byte per position; sifted positions as little-endian 32-bit integers.
+ */
+import type { SealedPeer } from "./sealed_messenger.ts";
+
+/** The sealed methods of the protocol. */
+export const METHOD = {
+  /** Alice → worker: run a role on a batch ({@linkcode RoleCommand}). */
+  command: "role_command",
+  /** Any → any: a role's output for the next node ({@linkcode RoleData}). */
+  data: "role_data",
+  /** Alice → Bob: a session is announced in the DHT under this id ({@linkcode SessionNotice}). */
+  notify: "session_notify",
+  /** Alice → Bob: wait for these batches and say which are missing ({@linkcode CollectRequest}). */
+  collect: "session_collect",
+  /** Alice → Bob: disclose a sample of a round's sifted bits ({@linkcode SampleRequest}). */
+  sample: "session_sample",
+  /** Alice → Bob: reconcile a round with Cascade ({@linkcode ReconcileRequest}). */
+  reconcile: "session_reconcile",
+  /** Bob → Alice: parities of blocks of Alice's bits of a round ({@linkcode ParityRequest}). */
+  parity: "session_parity",
+  /** Alice → Bob: amplify and confirm ({@linkcode ConfirmRequest}). */
+  confirm: "session_confirm",
+  /** Alice → Bob: the session ended without a key ({@linkcode AbortNotice}). */
+  abort: "session_abort",
+} as const;
+
+/** The protocol roles a worker executes. */
+export type WorkerRole = "qsg" | "bg" | "qpp" | "qpm" | "qpc";
+
+/** The inputs each role waits for, by the name its data arrives under. */
+export const ROLE_INPUTS: Readonly<Record<WorkerRole, readonly string[]>> = {
+  qsg: [],
+  bg: [],
+  qpp: ["spins", "bases"],
+  qpm: ["polarizations", "bases"],
+  qpc: ["aliceBases", "bobBases"],
+};
+
+/** Where a role's output goes, and the name it arrives under there. */
+export interface Route {
+  to: SealedPeer;
+  as: string;
+}
+
+/** A role to run on `count` positions of a batch. */
+export interface RoleCommand {
+  session: string;
+  batch: string;
+  role: WorkerRole;
+  count: number;
+  routes: Route[];
+  /** The polarizer→meter link (QPP applies it to what it sends). */
+  channel?: { noise: number; eve: number };
+}
+
+/** One role output. */
+export interface RoleData {
+  session: string;
+  batch: string;
+  name: string;
+  data: Uint8Array;
+}
+
+/** The session announcement Alice stores in the DHT (msgpack bytes) and Bob reads. */
+export interface SessionAnnouncement {
+  session: string;
+  /** Alice's address and key. */
+  alice: { host: string; port: number; key: Uint8Array };
+  /** The requested key length and the positions of the first round. */
+  keyBits: number;
+  positions: number;
+  /** How both sides order the sifted bits (step 10). */
+  sortingRule: "batch order, then ascending position";
+}
+
+/** Alice's notification to Bob (step 11). */
+export interface SessionNotice {
+  session: string;
+}
+
+/** Alice asks Bob to wait for batches. */
+export interface CollectRequest {
+  session: string;
+  batches: string[];
+  timeoutMs: number;
+}
+
+/** Bob's answer to a {@linkcode CollectRequest}. */
+export interface CollectReply {
+  missing: string[];
+}
+
+/** A round's sample: Bob builds the round's sifted string from `batches` in order and discloses `size` bits. */
+export interface SampleRequest {
+  session: string;
+  round: number;
+  batches: string[];
+  seed: Uint8Array;
+  size: number;
+}
+
+/** Reconcile a round's kept bits against Alice's. */
+export interface ReconcileRequest {
+  session: string;
+  round: number;
+  qber: number;
+}
+
+/** Bob's parity query. */
+export interface ParityRequest {
+  session: string;
+  round: number;
+  blocks: number[][];
+}
+
+/** The last message: amplification seed, confirmation nonce and Alice's tag. */
+export interface ConfirmRequest {
+  session: string;
+  keyBits: number;
+  seed: Uint8Array;
+  nonce: Uint8Array;
+  tag: Uint8Array;
+}
+
+/** Bob's answer: whether his tag matches, and his step timings. */
+export interface ConfirmReply {
+  confirmed: boolean;
+  steps: Record<string, number>;
+}
+
+/** The session is over without a key. */
+export interface AbortNotice {
+  session: string;
+  reason: string;
+}
+
+/** Sifted positions as bytes. */
+export function encodePositions(positions: Uint32Array): Uint8Array {
+  const bytes = new Uint8Array(positions.length * 4);
+  const view = new DataView(bytes.buffer);
+  positions.forEach((p, i) => view.setUint32(i * 4, p, true));
+  return bytes;
+}
+
+/** Sifted positions from bytes. @throws {RangeError} when the length is not a multiple of 4 */
+export function decodePositions(bytes: Uint8Array): Uint32Array {
+  if (bytes.length % 4 !== 0) throw new RangeError(`Cannot decode positions: ${bytes.length} bytes`);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
+  return Uint32Array.from({ length: bytes.length / 4 }, (_, i) => view.getUint32(i * 4, true));
+}
+
+/** The fields of a message body as a record. @throws {TypeError} when it is not an object */
+export function fields(body: unknown, what: string): Record<string, unknown> {
+  if (typeof body !== "object" || body === null || Array.isArray(body)) {
+    throw new TypeError(`Cannot read ${what}: expected an object`);
+  }
+  return body as Record<string, unknown>;
+}
