@@ -19,3 +19,75 @@ Deno.test("Alice.generateKey() gives Alice and Bob the same 128-bit key in 50 se
   assert.ok(monobitTest(all).passed, `monobit p ${monobitTest(all).pValue}`);
   assert.ok(runsTest(all).passed, `runs p ${runsTest(all).pValue}`);
 });
+
+Deno.test("Alice.generateKey() with noise 0.03 ends with identical keys and a QBER estimate within 0.015", async () => {
+  await using net = await startTestNetwork(12);
+  for (let i = 0; i < 3; i++) {
+    const result = await net.alice.generateKey({ keyBits: 1024, noise: 0.03, bob: net.bobNode.address });
+    assert.equal(result.reason, undefined, `session ${i}`);
+    const bob = net.bob.session(result.session)!;
+    assert.deepEqual(bob.key, result.key);
+    assert.equal(result.finalBits, 1024);
+    const trueQber = countErrors(result.sifted, concatBits(bob.sifted)) / result.sifted.length;
+    assert.ok(Math.abs(trueQber - 0.03) < 0.01, `true error rate ${trueQber}`);
+    assert.ok(Math.abs(result.qber - trueQber) <= 0.015, `estimate ${result.qber}, true ${trueQber}`);
+    assert.ok(result.leakage > 0);
+  }
+});
+
+Deno.test("Alice.generateKey() with Eve on every photon measures a QBER of 0.25 ± 0.04 and aborts", async () => {
+  await using net = await startTestNetwork(12);
+  for (let i = 0; i < 3; i++) {
+    const result = await net.alice.generateKey({ keyBits: 4096, eve: 1, bob: net.bobNode.address });
+    assert.equal(result.ok, false);
+    assert.ok(Math.abs(result.qber - 0.25) <= 0.04, `QBER ${result.qber}`);
+    assert.match(result.reason ?? "", /^Cannot continue the session: QBER 0\.\d{3} exceeds the threshold 0\.11 /);
+    assert.equal(result.key.length, 0);
+    const bob = net.bob.session(result.session)!;
+    assert.equal(bob.key, undefined);
+    assert.equal(bob.reason, result.reason);
+  }
+  for (let i = 0; i < 5; i++) {
+    const result = await net.alice.generateKey({ keyBits: 128, eve: 1, bob: net.bobNode.address });
+    assert.match(result.reason ?? "", /exceeds the threshold 0\.11/);
+  }
+});
+
+Deno.test("Alice.generateKey() makes a 4096-bit key whose bits pass the monobit and runs tests", async () => {
+  await using net = await startTestNetwork(12);
+  const result = await net.alice.generateKey({ keyBits: 4096, noise: 0.01, bob: net.bobNode.address });
+  assert.equal(result.reason, undefined);
+  assert.equal(result.finalBits, 4096);
+  assert.deepEqual(net.bob.session(result.session)?.key, result.key);
+  assert.ok(monobitTest(result.key).passed, `monobit p ${monobitTest(result.key).pValue}`);
+  assert.ok(runsTest(result.key).passed, `runs p ${runsTest(result.key).pValue}`);
+  for (const step of ["01 compute lk", "08 dispatch role commands", "12 Bob receives the notification", "cascade"]) {
+    assert.ok(step in result.steps || step in result.bobSteps, `step ${step} is timed`);
+  }
+});
+
+Deno.test("Alice.generateKey() replaces a worker killed mid-session and never uses it again", async () => {
+  await using net = await startTestNetwork(12, { batchTimeoutMs: 400, maxWorkers: 12 });
+  const warmup = await net.alice.generateKey({ keyBits: 128, bob: net.bobNode.address });
+  assert.equal(warmup.ok, true);
+  // Kill a worker as soon as the next session has dispatched its first commands.
+  const victim = 3;
+  const victimId = net.workers[victim]!.node.id.hex;
+  let killed: Promise<void> | undefined;
+  const session = net.alice.generateKey({ keyBits: 512, bob: net.bobNode.address });
+  while (net.workers[victim]!.service.jobs === 0 && killed === undefined) {
+    await new Promise((resolve) => setTimeout(resolve, 1));
+  }
+  killed = net.kill(victim);
+  const result = await session;
+  await killed;
+  const bob = net.bob.session(result.session);
+  if (result.ok) assert.deepEqual(bob?.key, result.key);
+  else assert.equal(bob?.key, undefined, "a failed session leaves Bob without a key");
+  assert.ok(net.alice.deadWorkers.includes(victimId), "the dead worker is known");
+  for (let i = 0; i < 3; i++) {
+    const after = await net.alice.generateKey({ keyBits: 128, bob: net.bobNode.address });
+    assert.equal(after.ok, true, after.reason);
+    assert.deepEqual(net.bob.session(after.session)?.key, after.key);
+  }
+});
