@@ -73,12 +73,9 @@ Deno.test("Alice.generateKey() replaces a worker killed mid-session and never us
   // Kill a worker as soon as the next session has dispatched its first commands.
   const victim = 3;
   const victimId = net.workers[victim]!.node.id.hex;
-  let killed: Promise<void> | undefined;
   const session = net.alice.generateKey({ keyBits: 512, bob: net.bobNode.address });
-  while (net.workers[victim]!.service.jobs === 0 && killed === undefined) {
-    await new Promise((resolve) => setTimeout(resolve, 1));
-  }
-  killed = net.kill(victim);
+  while (net.workers[victim]!.service.jobs === 0) await new Promise((resolve) => setTimeout(resolve, 1));
+  const killed = net.kill(victim);
   const result = await session;
   await killed;
   const bob = net.bob.session(result.session);
