@@ -24,7 +24,9 @@ function sample(field: FieldSpec, layer: number): SettingValue {
       return layer % 2 === 1 ? !field.default : field.default;
     case "int":
     case "float": {
-      const step = field.kind === "int" ? layer : layer / 2;
+      // Narrow ranges (a rate within 0-0.5) take small steps.
+      const narrow = field.max !== undefined && field.max - (field.min ?? 0) < 2;
+      const step = field.kind === "int" ? layer : narrow ? layer / 100 : layer / 2;
       return field.max !== undefined && field.default + step > field.max ? field.default - step : field.default + step;
     }
     case "string":

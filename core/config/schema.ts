@@ -102,6 +102,11 @@ export const SETTINGS_SCHEMA = [
   float("deep_check_timeout", 15.0, "Seconds allowed for a deep health check (full DHT suite)", SECONDS),
   int("discovery_cache_ttl", 120, "Seconds a discovered node stays in the discovery cache", POSITIVE),
   int("discovery_cache_size", 2000, "Most nodes kept in the discovery cache", POSITIVE),
+  // Key generation (SPEC §9).
+  float("qber_threshold", 0.11, "Estimated QBER above which a key exchange aborts", { min: 0, max: 0.5 }),
+  float("key_length_multiplier", 2.5, "Raw positions per requested key bit in the first round (lk = ceil(m * lc))", {
+    min: 1,
+  }),
 ] as const;
 
 /** The descriptor type of one {@linkcode SETTINGS_SCHEMA} entry, with its literal name and choices. */

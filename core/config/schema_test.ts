@@ -58,6 +58,8 @@ const SPEC_DEFAULTS = {
   deep_check_timeout: 15.0,
   discovery_cache_ttl: 120,
   discovery_cache_size: 2000,
+  qber_threshold: 0.11,
+  key_length_multiplier: 2.5,
 } satisfies Settings;
 
 Deno.test("DEFAULT_SETTINGS equals the SPEC value of every setting", () => {
