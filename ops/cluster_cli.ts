@@ -7,6 +7,7 @@ import { CommandError, EXIT } from "./exit_codes.ts";
 import { stopCluster } from "./shutdown.ts";
 import { startCluster, type StartupEvent, type StartupSummary } from "./startup.ts";
 import { clusterStatus } from "./status.ts";
+import { formatKeygenReport, runKeygen } from "./keygen.ts";
 import { formatTable } from "./table.ts";
 import { VERIFY_TARGETS, verifyCluster, type VerifyTarget } from "./verify.ts";
 
@@ -114,6 +115,30 @@ export function addClusterCommands(program: Command): void {
       console.log(`\nverify ${target}: ${ok ? "passed" : "FAILED"}`);
     });
 
+  program.command("keygen")
+    .description("run one key exchange between Alice and Bob on the running local cluster (exit code 1 on failure)")
+    .requiredOption("--bits <n>", "key length in bits")
+    .option("--noise <p>", "bit-flip probability of the photon link", "0")
+    .option("--eve <r>", "share of photons an intercept-resend eavesdropper measures (0..1)", "0")
+    .option("--show-key", "print the keys themselves")
+    .option("--json", "print the report as JSON")
+    .action(
+      async (
+        flags: { bits: string; noise: string; eve: string; showKey?: boolean; json?: boolean },
+        command: Command,
+      ) => {
+        const settings = await settingsFromCli(command.optsWithGlobals<GlobalOptions>());
+        const report = await runKeygen(settings, {
+          bits: count(flags.bits, "--bits"),
+          noise: rate(flags.noise, "--noise"),
+          eve: rate(flags.eve, "--eve"),
+          showKey: flags.showKey ?? false,
+        });
+        Deno.exitCode = report.ok ? EXIT.ok : EXIT.no;
+        console.log(flags.json ? JSON.stringify(report) : formatKeygenReport(report));
+      },
+    );
+
   program.command("host", { hidden: true })
     .description("run a host process of the local cluster (started by `cqkd startup`)")
     .requiredOption("--name <name>", "host process name")
@@ -150,6 +175,14 @@ function count(text: string | undefined, flag: string): number {
   const value = Number(text);
   if (text === undefined || !/^\d+$/.test(text.trim()) || !Number.isSafeInteger(value)) {
     throw new CommandError(`Invalid ${flag} "${text}": expected a whole number`);
+  }
+  return value;
+}
+
+function rate(text: string, flag: string): number {
+  const value = Number(text);
+  if (text.trim() === "" || !(value >= 0 && value <= 1)) {
+    throw new CommandError(`Invalid ${flag} "${text}": expected a number within 0-1`);
   }
   return value;
 }

@@ -179,3 +179,34 @@ Deno.test("a host process whose ready file is removed (an abandoned cluster) sto
     await Deno.remove(dir.dir, { recursive: true });
   }
 });
+
+Deno.test("cqkd keygen runs a key exchange on a running cluster, and says clearly when none runs", async () => {
+  const stateDir = await Deno.makeTempDir({ prefix: "cqkd-keygen-test-" });
+  const bootstrapPort = freePorts(8);
+  const workerBase = freePorts(12);
+  const settings = ["--set", `state_dir=${stateDir}`, "--set", `base_port=${workerBase}`];
+  settings.push("--set", `max_port=${workerBase + 11}`, "--set", "fallback_bootstrap_nodes=127.0.0.1:" + bootstrapPort);
+  try {
+    const none = await cqkd([...settings, "keygen", "--bits", "128"]);
+    assert.equal(none.code, 2);
+    assert.match(none.stderr, /Cannot generate a key: no local cluster with Alice and Bob is running/);
+    const shape = ["--workers", "10", "--super", "1", "--regional", "1", "--local", "2", "--per-host", "10"];
+    const ports = ["--bootstrap-port", String(bootstrapPort), "--alice-port", String(bootstrapPort + 6)];
+    const up = await cqkd([...settings, "startup", ...shape, ...ports, "--heartbeat-ms", "300", "--json"]);
+    assert.equal(up.code, 0, up.stderr);
+    const run = await cqkd([...settings, "keygen", "--bits", "256", "--json"]);
+    assert.equal(run.code, 0, run.stdout + run.stderr);
+    const report = JSON.parse(run.stdout);
+    assert.equal(report.keys_equal, true);
+    assert.equal(report.final_bits, 256);
+    assert.equal(report.alice.fingerprint, report.bob.fingerprint);
+    assert.ok("08 dispatch role commands" in report.steps && "cascade" in report.steps);
+    const eve = await cqkd([...settings, "keygen", "--bits", "128", "--eve", "1", "--show-key"]);
+    assert.equal(eve.code, 1);
+    assert.match(eve.stdout, /FAILED: Cannot continue the session: QBER 0\.\d+ exceeds the threshold 0\.11/);
+  } finally {
+    const down = await cqkd([...settings, "shutdown", "--json"]);
+    assert.equal(down.code, 0, down.stderr);
+    await Deno.remove(stateDir, { recursive: true });
+  }
+});

@@ -5,6 +5,7 @@ import { formatPeer, parsePeer } from "../../core/net/mod.ts";
 import { type PortRange, PortRegistry } from "../../core/ports/mod.ts";
 import { type Attachment, BootstrapService, joinNetwork, servedTier, type Tier } from "../../roles/bootstrap/mod.ts";
 import type { NodeSpec } from "./plan.ts";
+import { attachProtocolRole, type ProtocolRole } from "./protocol_roles.ts";
 
 /** Where a node of a host process is in its life. */
 export type NodeState = "starting" | "joining" | "ready" | "failed" | "stopped";
@@ -55,6 +56,8 @@ interface Member {
   node?: KademliaNode;
   bootstrap?: BootstrapService;
   attachment?: Attachment;
+  /** The key-exchange services of the node's role (worker, Alice, Bob). */
+  protocol?: ProtocolRole;
 }
 
 /**
@@ -94,6 +97,11 @@ export class Fleet {
   node(name: string): KademliaNode | undefined {
     const member = this.#members.get(name);
     return member?.state === "ready" ? member.node : undefined;
+  }
+
+  /** The protocol services of the first ready node of `role` (Alice and Bob for a key exchange). */
+  protocol(role: "worker" | "alice" | "bob"): ProtocolRole | undefined {
+    return [...this.#members.values()].find((m) => m.state === "ready" && m.spec.role === role)?.protocol;
   }
 
   /** Every node's status, in start order. */
@@ -196,6 +204,8 @@ export class Fleet {
       // A bootstrap node is ready once its parent has heard of it: the load balancer can hand it out.
       await member.bootstrap?.announceNow();
       if (member.state !== "joining") return;
+      member.protocol = await attachProtocolRole(member.node, { ...this.#options, name: spec.name });
+      if (member.state !== "joining") return void await member.protocol?.stop();
       member.state = "ready";
       member.readyAt = performance.now();
     } catch (error) {
@@ -260,6 +270,7 @@ export class Fleet {
 
   async #release(member: Member): Promise<void> {
     member.bootstrap?.stop();
+    await member.protocol?.stop();
     const node = member.node;
     if (node === undefined) return;
     await node.stop();

@@ -6,6 +6,7 @@ import { HTTPException } from "hono/http-exception";
 import { z } from "zod";
 import { NODE_ROLES } from "../../roles/mod.ts";
 import type { Fleet } from "./fleet.ts";
+import { keygenRoute } from "./keygen_route.ts";
 import { TIERS } from "./plan.ts";
 
 const address = z.string().regex(/^[^\s]+:\d{1,5}$/, "expected host:port");
@@ -73,6 +74,7 @@ export function hostApp(fleet: Fleet, options: HostAppOptions): Hono {
     const { from, ids } = c.req.valid("json");
     return c.json(await fleet.findAll(from, ids, { signal: c.req.raw.signal }));
   });
+  app.route("/keygen", keygenRoute(fleet, options.token));
   app.post("/shutdown", auth, (c) => {
     queueMicrotask(options.onShutdown);
     return c.json({ stopping: true }, 202);

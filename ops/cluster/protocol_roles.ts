@@ -50,7 +50,12 @@ export async function attachProtocolRole(
       };
     }
     case "alice": {
-      const services = attachNodeServices(node, servicesOptionsFrom(settings));
+      const defaults = servicesOptionsFrom(settings);
+      // Bootstrap nodes never answer a capability query: on 127.0.0.1 a worker answers well within 500 ms.
+      const services = attachNodeServices(node, {
+        ...defaults,
+        discovery: { ...defaults.discovery, verifyTimeoutMs: 500 },
+      });
       const alice = await Alice.attach(node, {
         discover: (count, o) => services.discovery.discover(count, o),
         qberThreshold: settings.qber_threshold,

@@ -1,0 +1,58 @@
+/** `cqkd keygen`: one key exchange between Alice and Bob on the running local cluster. */
+import type { Settings } from "../core/config/mod.ts";
+import { RunningCluster } from "./cluster/cluster.ts";
+import type { KeygenReport } from "./cluster/keygen_route.ts";
+import { ALICE_BOB_HOST } from "./cluster/plan.ts";
+import { StateDir } from "./cluster/state.ts";
+import { CommandError } from "./exit_codes.ts";
+import { formatTable } from "./table.ts";
+
+export type { KeygenReport };
+
+/** Options of {@linkcode runKeygen}. */
+export interface KeygenOptions {
+  bits: number;
+  /** Bit-flip probability of the photon link. @default {0} */
+  noise?: number;
+  /** Share of photons an intercept–resend Eve measures. @default {0} */
+  eve?: number;
+  /** Include both keys (hex) in the report. @default {false} */
+  showKey?: boolean;
+  /** Longest wait for the session. @default {120000} */
+  timeoutMs?: number;
+}
+
+/**
+ * Asks the host process of Alice and Bob for one key exchange.
+ *
+ * @throws {CommandError} when no cluster runs, or Alice and Bob's host process does not
+ */
+export async function runKeygen(settings: Settings, options: KeygenOptions): Promise<KeygenReport> {
+  const dir = new StateDir(settings.state_dir);
+  const cluster = await RunningCluster.open(dir);
+  const client = cluster?.alive().find((c) => c.record.name === ALICE_BOB_HOST);
+  if (cluster === undefined || client === undefined) {
+    throw new CommandError(
+      `Cannot generate a key: no local cluster with Alice and Bob is running (state: ${dir.statePath}); ` +
+        "start one with `cqkd startup`",
+    );
+  }
+  const { bits, noise = 0, eve = 0, showKey = false, timeoutMs = 120_000 } = options;
+  return await client.post<KeygenReport>("/keygen", { bits, noise, eve, showKey }, timeoutMs);
+}
+
+/** The human form of a report. */
+export function formatKeygenReport(report: KeygenReport): string {
+  const side = (name: string, key: KeygenReport["alice"]) =>
+    `${name}: ${key.bits} bits, fingerprint ${key.fingerprint ?? "-"}${key.key ? `\n  key ${key.key}` : ""}`;
+  return [
+    `Session ${report.session}: ${report.ok ? "keys agree" : `FAILED: ${report.reason}`}`,
+    side("Alice", report.alice),
+    side("Bob  ", report.bob),
+    `QBER ${report.qber.toFixed(4)} (true ${report.true_qber.toFixed(4)}), sifted ${report.sifted_bits} bits, ` +
+    `final ${report.final_bits} bits, ${report.raw_positions} positions in ${report.rounds} round(s), ` +
+    `${report.workers} workers, ${report.total_ms.toFixed(0)} ms`,
+    "",
+    formatTable(["step", "ms"], Object.entries(report.steps).map(([step, ms]) => [step, ms.toFixed(1)])),
+  ].join("\n");
+}
