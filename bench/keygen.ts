@@ -1,0 +1,62 @@
+/**
+ * `deno task bench:keygen [--bits 256] [--workers 1000] [--noise 0] [--eve 0] [--json]`: starts a local cluster
+ * of `--workers` workers in a fresh state directory, runs one key exchange with `cqkd keygen` and stops the
+ * cluster. Prints `{"bits","workers","total_s","steps":{...},"keys_equal","qber","final_bits"}`, where total_s is
+ * the session's time on Alice's side (discovery to confirmation) and steps its step timings in seconds.
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { selfCommand } from "../ops/cluster/supervisor.ts";
+
+const { values } = parseArgs({
+  options: {
+    bits: { type: "string", default: "256" },
+    workers: { type: "string", default: "1000" },
+    noise: { type: "string", default: "0" },
+    eve: { type: "string", default: "0" },
+    json: { type: "boolean", default: false },
+  },
+});
+
+async function cqkd(stateDir: string, args: string[]): Promise<string> {
+  const self = selfCommand();
+  const output = await new Deno.Command(self.command, {
+    args: [...self.args, "--set", `state_dir=${stateDir}`, ...args],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const stdout = new TextDecoder().decode(output.stdout);
+  if (!output.success && args[0] !== "keygen") {
+    throw new Error(`cqkd ${args.join(" ")} failed: ${new TextDecoder().decode(output.stderr).trim()}`);
+  }
+  return stdout;
+}
+
+const stateDir = await Deno.makeTempDir({ prefix: "cqkd-keygen-bench-" });
+try {
+  await cqkd(stateDir, ["startup", "--workers", values.workers, "--json"]);
+  const report = JSON.parse(
+    await cqkd(stateDir, ["keygen", "--bits", values.bits, "--noise", values.noise, "--eve", values.eve, "--json"]),
+  );
+  const result = {
+    bits: Number(values.bits),
+    workers: Number(values.workers),
+    total_s: report.total_ms / 1000,
+    steps: Object.fromEntries(
+      Object.entries(report.steps as Record<string, number>).map(([k, ms]) => [k, Math.round(ms) / 1000]),
+    ),
+    keys_equal: report.keys_equal,
+    qber: report.qber,
+    final_bits: report.final_bits,
+  };
+  console.log(
+    values.json
+      ? JSON.stringify(result)
+      : `${result.bits}-bit key with ${result.workers} workers: ${result.total_s} s, keys equal: ${result.keys_equal}, ` +
+        `QBER ${result.qber}, ${result.final_bits} final bits`,
+  );
+} finally {
+  await cqkd(stateDir, ["shutdown", "--json"]);
+  await Deno.remove(stateDir, { recursive: true });
+}
