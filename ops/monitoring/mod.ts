@@ -7,3 +7,4 @@
 export * from "./prometheus_client.ts";
 export * from "./prometheus_config.ts";
 export * from "./tools.ts";
+export * from "./local_stack.ts";
