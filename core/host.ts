@@ -39,6 +39,8 @@ export function openFilesLimit(): number | undefined {
 export class NodeHost {
   readonly #nodes = new Map<string, KademliaNode>();
   readonly #defaults: KademliaNodeOptions;
+  /** Counters of the nodes stopped so far: the totals never go down (Prometheus would see a counter reset). */
+  readonly #retired = new TransportStats();
   /** Read up front: at the limit, reading it would fail too. */
   readonly #openFilesLimit = openFilesLimit();
 
@@ -78,36 +80,21 @@ export class NodeHost {
 
   /** Stops one node and forgets it. */
   async stop(node: KademliaNode): Promise<void> {
-    this.#nodes.delete(node.id.hex);
+    if (!this.#nodes.has(node.id.hex)) return;
     await node.stop();
+    // Moved only once stopped, so that a scrape in between neither misses nor double-counts it.
+    if (this.#nodes.delete(node.id.hex)) this.#retired.add(node.transport.stats);
   }
 
   /** Stops every node. */
   async stopAll(): Promise<void> {
-    const nodes = this.nodes();
-    this.#nodes.clear();
-    await Promise.all(nodes.map((node) => node.stop()));
+    await Promise.all(this.nodes().map((node) => this.stop(node)));
   }
 
-  /** Transport counters summed over the running nodes. */
+  /** Transport counters summed over every node this host ran, stopped ones included: they never go down. */
   stats(): TransportStats {
-    const total = new TransportStats();
-    for (const node of this.#nodes.values()) {
-      const s = node.transport.stats;
-      total.datagramsIn += s.datagramsIn;
-      total.datagramsOut += s.datagramsOut;
-      total.requestsIn += s.requestsIn;
-      total.requestsOut += s.requestsOut;
-      total.responsesIn += s.responsesIn;
-      total.timeouts += s.timeouts;
-      total.sendErrors += s.sendErrors;
-      for (const [purpose, n] of Object.entries(s.requestsByPurpose)) {
-        total.requestsByPurpose[purpose] = (total.requestsByPurpose[purpose] ?? 0) + n;
-      }
-      for (const reason of Object.keys(s.dropped) as Array<keyof typeof s.dropped>) {
-        total.dropped[reason] += s.dropped[reason];
-      }
-    }
+    const total = new TransportStats().add(this.#retired);
+    for (const node of this.#nodes.values()) total.add(node.transport.stats);
     return total;
   }
 

@@ -20,6 +20,10 @@ interface StartupFlags {
   bootstrapPort: string;
   alicePort: string;
   heartbeatMs: string;
+  monitoring?: boolean;
+  prometheusPort: string;
+  alertmanagerPort: string;
+  scrapeInterval: string;
   json?: boolean;
 }
 
@@ -35,6 +39,10 @@ export function addClusterCommands(program: Command): void {
     .option("--bootstrap-port <port>", "first bootstrap port (super, regional and local ports follow)", "5678")
     .option("--alice-port <port>", "Alice's port; Bob gets the next one", "6000")
     .option("--heartbeat-ms <ms>", "how often bootstrap nodes report their load to the tier above", "5000")
+    .option("--monitoring", "also start Prometheus and Alertmanager (Debian packages) pointed at the cluster")
+    .option("--prometheus-port <port>", "Prometheus's port with --monitoring", "9090")
+    .option("--alertmanager-port <port>", "Alertmanager's port with --monitoring", "9093")
+    .option("--scrape-interval <s>", "Prometheus's scrape and rule evaluation interval with --monitoring", "15")
     .option("--json", "print JSON events on stdout, one per line")
     .action(async (flags: Partial<StartupFlags>, command: Command) => {
       const global = command.optsWithGlobals<GlobalOptions>();
@@ -57,6 +65,15 @@ export function addClusterCommands(program: Command): void {
         },
         globalArgs: passOn(global),
         heartbeatMs: count(flags.heartbeatMs, "--heartbeat-ms"),
+        ...(flags.monitoring
+          ? {
+            monitoring: {
+              prometheusPort: count(flags.prometheusPort, "--prometheus-port"),
+              alertmanagerPort: count(flags.alertmanagerPort, "--alertmanager-port"),
+              scrapeIntervalS: count(flags.scrapeInterval, "--scrape-interval"),
+            },
+          }
+          : {}),
         onEvent: flags.json ? (event) => console.log(JSON.stringify(event)) : progressPrinter(),
       });
       if (!flags.json) console.log(startupTable(summary));
@@ -96,7 +113,11 @@ export function addClusterCommands(program: Command): void {
       });
       if (flags.json) return console.log(JSON.stringify(report));
       if (!report.wasRunning) return console.log("No cluster is running: nothing to stop");
-      console.log(formatTable(["host process", "ended"], report.hosts.map((h) => [h.name, h.outcome])));
+      const ended = [
+        ...report.hosts.map((h) => [h.name, h.outcome]),
+        ...report.monitoring.map((m) => [m.tool, m.outcome]),
+      ];
+      console.log(formatTable(["process", "ended"], ended));
       console.log(`\nCluster stopped in ${report.seconds.toFixed(1)} s`);
     });
 
@@ -230,5 +251,7 @@ function startupTable(summary: StartupSummary): string {
     `${summary.nodes} nodes in ${summary.processes} host processes, up in ${summary.seconds.toFixed(1)} s; ` +
     `Alice found ${summary.lookup.found}/${summary.lookup.workers} workers by lookup`,
     `State: ${summary.stateFile} — \`cqkd status\`, \`cqkd verify network\`, \`cqkd shutdown\``,
+    `Scrape targets (admin API of each host process): ${summary.targetsFile}`,
+    ...(summary.monitoring ?? []).map((m) => `${m.tool}: http://${m.address} (pid ${m.pid})`),
   ].join("\n");
 }

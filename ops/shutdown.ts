@@ -2,6 +2,7 @@ import type { Settings } from "../core/config/mod.ts";
 import { RunningCluster } from "./cluster/cluster.ts";
 import { StateDir } from "./cluster/state.ts";
 import { stopHost } from "./cluster/supervisor.ts";
+import { stopLocalStack } from "./monitoring/mod.ts";
 
 /** Something `cqkd shutdown` reports while it works. */
 export type ShutdownEvent =
@@ -13,6 +14,8 @@ export interface ShutdownReport {
   /** False when no cluster was recorded: nothing to do. */
   wasRunning: boolean;
   hosts: Array<{ name: string; outcome: "stopped" | "terminated" | "killed" | "already gone" }>;
+  /** Prometheus and Alertmanager started by `startup --monitoring`. */
+  monitoring: Array<{ tool: string; outcome: "terminated" | "killed" | "already gone" }>;
   /** Worker and Alice/Bob leases the bootstrap nodes still held when the settle time ran out. */
   unsettled: number;
   seconds: number;
@@ -39,7 +42,7 @@ export async function stopCluster(options: ShutdownOptions): Promise<ShutdownRep
   const lock = await dir.lock();
   try {
     const cluster = await RunningCluster.open(dir);
-    if (cluster === undefined) return { wasRunning: false, hosts: [], unsettled: 0, seconds: 0 };
+    if (cluster === undefined) return { wasRunning: false, hosts: [], monitoring: [], unsettled: 0, seconds: 0 };
     const alive = cluster.alive();
     const stopRoles = async (roles: string[], detail: string) => {
       emit({ type: "step", step: "stop", detail });
@@ -63,8 +66,11 @@ export async function stopCluster(options: ShutdownOptions): Promise<ShutdownRep
       name: client.record.name,
       outcome: alive.includes(client) ? await stopHost(client) : "already gone" as const,
     })));
+    const recorded = cluster.state.monitoring ?? [];
+    if (recorded.length > 0) emit({ type: "step", step: "monitoring", detail: "stopping Prometheus and Alertmanager" });
+    const monitoring = await stopLocalStack(recorded);
     await dir.clear(cluster.state.hosts.map((h) => h.name));
-    return { wasRunning: true, hosts, unsettled, seconds: (performance.now() - started) / 1000 };
+    return { wasRunning: true, hosts, monitoring, unsettled, seconds: (performance.now() - started) / 1000 };
   } finally {
     await lock.release();
   }

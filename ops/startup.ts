@@ -5,6 +5,7 @@ import { type ClusterState, type HostRecord, StateDir } from "./cluster/state.ts
 import { HostClient, spawnHost, stopHost } from "./cluster/supervisor.ts";
 import { CommandError } from "./exit_codes.ts";
 import { busyPorts, checkOpenFilesLimit } from "./cluster/preflight.ts";
+import { type MonitoringRecord, startLocalStack, writeTargets } from "./monitoring/mod.ts";
 
 /** Something `cqkd startup` reports while it works. */
 export type StartupEvent =
@@ -23,6 +24,20 @@ export interface StartupSummary {
   lookup: { found: number; workers: number };
   seconds: number;
   stateFile: string;
+  /** The file_sd targets file listing each host process's admin API (for any Prometheus). */
+  targetsFile: string;
+  /** Prometheus and Alertmanager, when `--monitoring` started them. */
+  monitoring?: MonitoringRecord[];
+}
+
+/** Ports of the monitoring stack `cqkd startup --monitoring` starts. */
+export interface MonitoringPorts {
+  /** @default {9090} */
+  prometheusPort?: number;
+  /** @default {9093} */
+  alertmanagerPort?: number;
+  /** @default {15} */
+  scrapeIntervalS?: number;
 }
 
 /** Options of {@linkcode startCluster}. */
@@ -36,6 +51,8 @@ export interface StartupOptions {
   heartbeatMs?: number;
   /** Give up on a step after this long. @default {300000} */
   stepTimeoutMs?: number;
+  /** Also start Prometheus and Alertmanager (when installed) pointed at the cluster. */
+  monitoring?: MonitoringPorts;
   onEvent?: (event: StartupEvent) => void;
 }
 
@@ -126,6 +143,15 @@ export async function startCluster(options: StartupOptions): Promise<StartupSumm
         `Network check failed: Alice found ${lookup.found} of ${lookup.workers} workers by lookup`,
       );
     }
+    const targets = spawned.map((h) => ({ process: h.name, admin: { host: "127.0.0.1", port: h.controlPort } }));
+    await writeTargets(dir.monitoringDir, targets);
+    if (options.monitoring !== undefined) {
+      emit({ type: "step", step: "monitoring", detail: "starting Prometheus and Alertmanager" });
+      const { started, missing } = await startLocalStack({ dir: dir.monitoringDir, targets, ...options.monitoring });
+      for (const { message } of missing) emit({ type: "warning", message: `monitoring: ${message}` });
+      state.monitoring = started;
+      await dir.write(state);
+    }
     const summary: StartupSummary = {
       tiers,
       nodes: tiers.reduce((sum, t) => sum + t.nodes, 0),
@@ -133,6 +159,8 @@ export async function startCluster(options: StartupOptions): Promise<StartupSumm
       lookup,
       seconds: (performance.now() - started) / 1000,
       stateFile: dir.statePath,
+      targetsFile: `${dir.monitoringDir}/targets.json`,
+      ...(state.monitoring ? { monitoring: state.monitoring } : {}),
     };
     emit({ type: "done", summary });
     return summary;

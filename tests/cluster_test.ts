@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { type ClusterState, isHostProcess, StateDir } from "../ops/cluster/state.ts";
 import { spawnHost } from "../ops/cluster/supervisor.ts";
+import { queryPrometheus, stopLocalStack } from "../ops/monitoring/mod.ts";
 import { cqkd } from "./_cli.ts";
 
 /** `count` consecutive UDP ports below the ephemeral range that are free now. */
@@ -27,6 +28,13 @@ function freePorts(count: number): number {
   throw new Error("no free ports");
 }
 
+function freeTcpPort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const { port } = listener.addr;
+  listener.close();
+  return port;
+}
+
 Deno.test("cqkd startup → status → verify → shutdown runs a small cluster and leaves no process behind", async (t) => {
   const stateDir = await Deno.makeTempDir({ prefix: "cqkd-cluster-test-" });
   const bootstrapPort = freePorts(16); // 2 super + 4 regional + 8 local, then Alice and Bob
@@ -37,11 +45,15 @@ Deno.test("cqkd startup → status → verify → shutdown runs a small cluster 
   const ports = ["--bootstrap-port", String(bootstrapPort), "--alice-port", String(bootstrapPort + 14)];
   // A port of the worker range held by someone else: the registry must skip it.
   const foreign = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: workerBase });
+  const [prometheusPort, alertmanagerPort] = [freeTcpPort(), freeTcpPort()];
+  const monitoring = ["--monitoring", "--scrape-interval", "1"];
+  monitoring.push("--prometheus-port", String(prometheusPort), "--alertmanager-port", String(alertmanagerPort));
   let state: ClusterState | undefined;
   try {
     await t.step("startup brings every tier up and reports the summary table", async () => {
-      const run = await cqkd([...settings, "startup", ...shape, ...ports, "--heartbeat-ms", "300"]);
+      const run = await cqkd([...settings, "startup", ...shape, ...ports, "--heartbeat-ms", "300", ...monitoring]);
       assert.equal(run.code, 0, run.stderr);
+      assert.match(run.stdout, new RegExp(`prometheus: http://127\\.0\\.0\\.1:${prometheusPort} \\(pid \\d+\\)`));
       assert.match(run.stdout, /tier\s+nodes up\s+ready in \(s\)/);
       for (const [tier, n] of [["super", 2], ["regional", 4], ["local", 8], ["worker", 30], ["alice-bob", 2]]) {
         assert.match(run.stdout, new RegExp(`^${tier}\\s+${n}\\s`, "m"));
@@ -59,6 +71,32 @@ Deno.test("cqkd startup → status → verify → shutdown runs a small cluster 
       const host = state!.hosts.find((h) => h.workerPorts?.first === workerBase)!;
       const conflicts = await (await fetch(`http://127.0.0.1:${host.controlPort}/ports/conflicts`)).json();
       assert.deepEqual(conflicts, [workerBase]);
+    });
+
+    await t.step("the Prometheus started by --monitoring scrapes every host process's /metrics", async () => {
+      const targets = JSON.parse(await Deno.readTextFile(join(stateDir, "monitoring", "targets.json")));
+      assert.deepEqual(
+        targets.map((g: { labels: { process: string } }) => g.labels.process).sort(),
+        [
+          ...state!.hosts.map((h) => h.name),
+        ].sort(),
+      );
+      const base = `http://127.0.0.1:${prometheusPort}`;
+      let up: Array<{ value: number }> = [];
+      let rpcs = 0;
+      for (
+        let i = 0;
+        i < 120 && (up.length < state!.hosts.length || up.some((s) => s.value !== 1) || rpcs === 0);
+        i++
+      ) {
+        await new Promise((resolve) => setTimeout(resolve, 250));
+        up = await queryPrometheus(base, 'up{job="cqkd-local"}').catch(() => []);
+        rpcs = (await queryPrometheus(base, "sum(cqkd_rpc_requests_total)").catch(() => []))[0]?.value ?? 0;
+      }
+      assert.equal(up.length, state!.hosts.length);
+      assert.ok(up.every((s) => s.value === 1), JSON.stringify(up));
+      assert.ok(rpcs > 0);
+      assert.equal(state!.monitoring?.length, 2, "Prometheus and Alertmanager are recorded");
     });
 
     await t.step("status reads the state back and finds every node ready", async () => {
@@ -145,6 +183,10 @@ Deno.test("cqkd startup → status → verify → shutdown runs a small cluster 
         assert.equal(report.wasRunning, true);
         assert.equal(report.unsettled, 0);
         assert.ok(report.hosts.every((h: { outcome: string }) => h.outcome === "stopped"));
+        assert.deepEqual(report.monitoring.map((m: { tool: string; outcome: string }) => m.outcome), [
+          "terminated",
+          "terminated",
+        ]);
         for (const host of state!.hosts) assert.equal(isHostProcess(host.pid, host.name), false);
         await assert.rejects(Deno.stat(join(stateDir, "cluster.json")), Deno.errors.NotFound);
         const again = await cqkd([...settings, "shutdown"]);
@@ -158,6 +200,7 @@ Deno.test("cqkd startup → status → verify → shutdown runs a small cluster 
     foreign.close();
     if (state !== undefined) {
       for (const host of state.hosts) if (isHostProcess(host.pid, host.name)) Deno.kill(host.pid, "SIGKILL");
+      await stopLocalStack(state.monitoring ?? [], 0);
     }
     await Deno.remove(stateDir, { recursive: true });
   }

@@ -1,4 +1,12 @@
-import { encodeValue, formatPeer, type Peer, type RequestOptions, RpcRegistry, UdpTransport } from "../net/mod.ts";
+import {
+  encodeValue,
+  formatPeer,
+  type Peer,
+  type RequestOptions,
+  type RequestSettledEvent,
+  RpcRegistry,
+  UdpTransport,
+} from "../net/mod.ts";
 import type { Contact } from "./contact.ts";
 import { Emitter } from "./emitter.ts";
 import { iterativeLookup, type LookupResult, type QueryAnswer } from "./lookup.ts";
@@ -51,6 +59,10 @@ export interface KademliaNodeOptions {
   now?: () => number;
   /** Receives warnings (failed handlers, receive errors). */
   onWarning?: (message: string) => void;
+  /** Called once per RPC the node sent, when it settles (answered, timed out, aborted or failed). */
+  onRequestSettled?: (event: RequestSettledEvent) => void;
+  /** Called for every finished lookup (as {@linkcode KademliaNode.events}.lookup, but from the node's start). */
+  onLookup?: (event: LookupEvent) => void;
 }
 
 /** Options of the node's network operations. */
@@ -72,6 +84,8 @@ export interface LookupEvent {
   readonly durationMs: number;
   /** Contacts asked, and how many of them did not answer. */
   readonly queried: number;
+  /** Rounds of queries it took. */
+  readonly hops: number;
   readonly failed: number;
   /** The closest contacts that answered, closest first (at most k). */
   readonly closest: readonly Contact[];
@@ -183,7 +197,13 @@ export class KademliaNode {
       accepts: (value) => encodedSize(value) <= this.#options.maxValueBytes,
     });
     const warn = options.onWarning ?? (() => {});
-    this.transport = UdpTransport.listen(this.rpc, { hostname: options.host, port: options.port, onWarning: warn });
+    this.transport = UdpTransport.listen(this.rpc, {
+      hostname: options.host,
+      port: options.port,
+      onWarning: warn,
+      ...(options.onRequestSettled ? { onRequestSettled: options.onRequestSettled } : {}),
+    });
+    if (options.onLookup) this.events.lookup.on(options.onLookup);
     const every = options.maintenanceIntervalMs ?? 60_000;
     const tick = () => {
       this.maintain().catch((e) => warn(`Maintenance failed: ${e.message}`));
@@ -427,6 +447,7 @@ export class KademliaNode {
         purpose: options.purpose,
         durationMs: performance.now() - started,
         queried: result.queried,
+        hops: result.hops,
         failed: result.failed.length,
         closest: result.closest,
         k,

@@ -18,5 +18,6 @@
  */
 export * from "./cqkd_metrics.ts";
 export * from "./definitions.ts";
+export * from "./node_hooks.ts";
 export * from "./scrape_targets.ts";
 export * from "./source.ts";

@@ -37,6 +37,22 @@ export class TransportStats {
     "response-too-large": 0,
   };
 
+  /** Adds the counters of `other` to these (a host sums its nodes, and keeps the totals of stopped ones). */
+  add(other: TransportStats): this {
+    this.datagramsIn += other.datagramsIn;
+    this.datagramsOut += other.datagramsOut;
+    this.requestsIn += other.requestsIn;
+    this.requestsOut += other.requestsOut;
+    this.responsesIn += other.responsesIn;
+    this.timeouts += other.timeouts;
+    this.sendErrors += other.sendErrors;
+    for (const [purpose, n] of Object.entries(other.requestsByPurpose)) {
+      this.requestsByPurpose[purpose] = (this.requestsByPurpose[purpose] ?? 0) + n;
+    }
+    for (const reason of Object.keys(other.dropped) as DropReason[]) this.dropped[reason] += other.dropped[reason];
+    return this;
+  }
+
   /** Total of the dropped counters. */
   get droppedTotal(): number {
     return Object.values(this.dropped).reduce((a, b) => a + b, 0);

@@ -15,6 +15,20 @@ export interface UdpTransportOptions {
   maxDatagramBytes?: number;
   /** Called for every well-formed response-less event worth logging; silent by default. */
   onWarning?: (message: string) => void;
+  /** Called once per request this transport sent, when it settles (what the RPC metrics count). */
+  onRequestSettled?: (event: RequestSettledEvent) => void;
+}
+
+/** How a request ended: answered, timed out, aborted by its signal, or failed (send error, transport closed). */
+export type RequestOutcome = "ok" | "timeout" | "error" | "aborted";
+
+/** A request that settled, as reported to {@linkcode UdpTransportOptions.onRequestSettled}. */
+export interface RequestSettledEvent {
+  readonly method: string;
+  readonly peer: Peer;
+  readonly outcome: RequestOutcome;
+  /** Milliseconds from sending to settling. */
+  readonly elapsedMs: number;
 }
 
 /** Options of one request. */
@@ -50,6 +64,7 @@ export class UdpTransport {
   /** Keyed by the first 6 bytes of the message id (an exact float); the full id is checked on arrival. */
   readonly #pending = new Map<number, Pending>();
   readonly #onWarning: (message: string) => void;
+  readonly #onRequestSettled: ((event: RequestSettledEvent) => void) | undefined;
   readonly #loop: Promise<void>;
   #closed = false;
 
@@ -58,6 +73,7 @@ export class UdpTransport {
     this.#registry = registry;
     this.#maxDatagramBytes = options.maxDatagramBytes ?? 16384;
     this.#onWarning = options.onWarning ?? (() => {});
+    this.#onRequestSettled = options.onRequestSettled;
     this.#loop = this.#receiveLoop();
   }
 
@@ -100,27 +116,31 @@ export class UdpTransport {
     const key = prefix48(messageId);
     const timeoutMs = options.timeoutMs ?? 5000;
     const { signal } = options;
+    const sentAt = performance.now();
     return new Promise((resolve, reject) => {
-      const finish = () => {
+      let settled = false;
+      /** Settles the request once (a send error may follow the answer); false when it was settled already. */
+      const finish = (outcome: RequestOutcome): boolean => {
+        if (settled) return false;
+        settled = true;
         clearTimeout(entry.timer);
         this.#pending.delete(key);
         signal?.removeEventListener("abort", onAbort);
+        this.#onRequestSettled?.({ method, peer, outcome, elapsedMs: performance.now() - sentAt });
+        return true;
       };
       const onAbort = () => {
-        finish();
-        reject(signal!.reason);
+        if (finish("aborted")) reject(signal!.reason);
       };
       const entry: Pending = {
         messageId,
         method,
         peer,
         resolve: (value) => {
-          finish();
-          resolve(value);
+          if (finish("ok")) resolve(value);
         },
         reject: (reason) => {
-          finish();
-          reject(reason);
+          if (finish(reason instanceof RpcTimeoutError ? "timeout" : "error")) reject(reason);
         },
         timer: setTimeout(() => {
           this.stats.timeouts++;

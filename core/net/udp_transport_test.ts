@@ -70,6 +70,31 @@ Deno.test("UdpTransport.request() counts requests by purpose besides the total",
   assert.deepEqual(client.stats.requestsByPurpose, { refresh: 2, health: 1 });
 });
 
+Deno.test("UdpTransport calls onRequestSettled once per request with its outcome", async () => {
+  const settled: Array<{ method: string; outcome: string; elapsedMs: number }> = [];
+  await using server = UdpTransport.listen(serverRegistry());
+  using silent = rawSocket();
+  const client = UdpTransport.listen(new RpcRegistry(), {
+    onRequestSettled: ({ method, outcome, elapsedMs }) => settled.push({ method, outcome, elapsedMs }),
+  });
+  await client.request(server.address, "add", [1, 2]);
+  await assert.rejects(client.request(silent.peer, "ping", [], { timeoutMs: 50 }), RpcTimeoutError);
+  const aborting = new AbortController();
+  const aborted = client.request(silent.peer, "find_node", [], { signal: aborting.signal });
+  aborting.abort(new Error("stop"));
+  await assert.rejects(aborted, /stop/);
+  const closing = assert.rejects(client.request(silent.peer, "store", []), TransportClosedError);
+  await client.close();
+  await closing;
+  assert.deepEqual(settled.map(({ method, outcome }) => [method, outcome]), [
+    ["add", "ok"],
+    ["ping", "timeout"],
+    ["find_node", "aborted"],
+    ["store", "error"],
+  ]);
+  assert.ok(settled[1]!.elapsedMs >= 45, "a timeout settles after its timeout");
+});
+
 Deno.test("RpcRegistry.unregister() withdraws a method: the transport stops answering it", async () => {
   const registry = serverRegistry();
   await using server = UdpTransport.listen(registry);

@@ -1,7 +1,8 @@
 import { nodeOptionsFrom, type Settings } from "../../core/config/mod.ts";
 import { KademliaNode, NodeId } from "../../core/kademlia/mod.ts";
 import type { Logger } from "../../core/log.ts";
-import { formatPeer, parsePeer } from "../../core/net/mod.ts";
+import { type CqkdMetrics, metricsHooks, type MetricsSource } from "../../core/metrics/mod.ts";
+import { formatPeer, parsePeer, TransportStats } from "../../core/net/mod.ts";
 import { type PortRange, PortRegistry } from "../../core/ports/mod.ts";
 import { type Attachment, BootstrapService, joinNetwork, servedTier, type Tier } from "../../roles/bootstrap/mod.ts";
 import type { NodeSpec } from "./plan.ts";
@@ -45,6 +46,15 @@ export interface FleetOptions {
   heartbeatMs?: number;
   /** Time allowed to each attempt of the bootstrap flow. @default {2000} */
   attemptTimeoutMs?: number;
+  /** Records the nodes' RPCs, lookups and join times; observe the fleet itself for their state. */
+  metrics?: CqkdMetrics;
+}
+
+/** A running node of the fleet and what runs on it. */
+export interface FleetNode {
+  name: string;
+  node: KademliaNode;
+  bootstrap?: BootstrapService;
 }
 
 interface Member {
@@ -58,16 +68,20 @@ interface Member {
   attachment?: Attachment;
   /** The key-exchange services of the node's role (worker, Alice, Bob). */
   protocol?: ProtocolRole;
+  /** Its socket is closed and its counters moved to the fleet's retired totals. */
+  retired?: boolean;
 }
 
 /**
  * The nodes of one host process: starts them from specs (bootstrap nodes with their tier service, workers on ports
  * from the host's registry), joins each through the bootstrap flow, reports their state, and stops them in order.
  */
-export class Fleet {
+export class Fleet implements MetricsSource {
   readonly #members = new Map<string, Member>();
   readonly #queue: Member[] = [];
-  readonly #options: Required<Omit<FleetOptions, "workerPorts">>;
+  readonly #options: Required<Omit<FleetOptions, "workerPorts" | "metrics">> & Pick<FleetOptions, "metrics">;
+  /** Counters of the nodes closed so far: the fleet's totals never go down. */
+  readonly #retired = new TransportStats();
   readonly #ports?: PortRegistry;
   #running = 0;
 
@@ -102,6 +116,27 @@ export class Fleet {
   /** The protocol services of the first ready node of `role` (Alice and Bob for a key exchange). */
   protocol(role: "worker" | "alice" | "bob"): ProtocolRole | undefined {
     return [...this.#members.values()].find((m) => m.state === "ready" && m.spec.role === role)?.protocol;
+  }
+
+  /** The nodes that run now (joining or ready), in start order. */
+  running(): FleetNode[] {
+    return [...this.#members.values()].flatMap(({ spec, node, bootstrap, state }) =>
+      node !== undefined && (state === "ready" || state === "joining")
+        ? [{ name: spec.name, node, ...(bootstrap ? { bootstrap } : {}) }]
+        : []
+    );
+  }
+
+  /** The nodes whose sockets are open, as the metrics read them. */
+  nodes(): KademliaNode[] {
+    return [...this.#members.values()].flatMap((m) => m.node !== undefined && !m.retired ? [m.node] : []);
+  }
+
+  /** Transport counters of every node this fleet ran, closed ones included. */
+  stats(): TransportStats {
+    const total = new TransportStats().add(this.#retired);
+    for (const node of this.nodes()) total.add(node.transport.stats);
+    return total;
   }
 
   /** Every node's status, in start order. */
@@ -208,6 +243,7 @@ export class Fleet {
       if (member.state !== "joining") return void await member.protocol?.stop();
       member.state = "ready";
       member.readyAt = performance.now();
+      this.#options.metrics?.bootstrapFinished((member.readyAt - member.requestedAt) / 1000);
     } catch (error) {
       if (member.state === "stopped") return;
       member.state = "failed";
@@ -255,6 +291,7 @@ export class Fleet {
         port,
         role: spec.role,
         onWarning: (message) => log.debug(`${spec.name}: ${message}`),
+        ...(this.#options.metrics ? metricsHooks(this.#options.metrics) : {}),
       });
     if (spec.port !== 0) return start(spec.port);
     if (this.#ports === undefined) throw new RangeError(`${spec.name} needs a port, and this host has no port range`);
@@ -274,6 +311,8 @@ export class Fleet {
     const node = member.node;
     if (node === undefined) return;
     await node.stop();
+    if (!member.retired) this.#retired.add(node.transport.stats);
+    member.retired = true;
     if (member.spec.port === 0) this.#ports?.release(node.address.port);
   }
 }

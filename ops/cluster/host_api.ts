@@ -1,9 +1,8 @@
-import { zValidator } from "@hono/zod-validator";
 import { Hono } from "hono";
-import { bearerAuth } from "hono/bearer-auth";
-import { bodyLimit } from "hono/body-limit";
-import { HTTPException } from "hono/http-exception";
 import { z } from "zod";
+import { CqkdMetrics } from "../../core/metrics/mod.ts";
+import type { Peer } from "../../core/net/mod.ts";
+import { adminApp, limitBody, requireToken, valid } from "../admin/mod.ts";
 import { NODE_ROLES } from "../../roles/mod.ts";
 import type { Fleet } from "./fleet.ts";
 import { keygenRoute } from "./keygen_route.ts";
@@ -35,60 +34,64 @@ export interface HostAppOptions {
   token: string;
   /** Called by POST /shutdown after the answer is sent. */
   onShutdown: () => void;
+  /** The process's metrics (the fleet records into them). @default fresh metrics observing the fleet */
+  metrics?: CqkdMetrics;
+  /** Where `POST /nodes/:id/ops/fallback` rejoins by default. @default {[]} */
+  fallbackPeers?: readonly Peer[];
 }
 
+/** A start request for thousands of nodes is well under 4 MiB; anything larger is a mistake or an attack. */
+const CONTROL_BODY_LIMIT_BYTES = 4 * 1024 * 1024;
+
 /**
- * The control API of a host process, served on 127.0.0.1: what `cqkd startup`, `status`, `verify` and `shutdown`
- * use to drive the nodes of the process. Reads are open; every mutation needs the cluster's bearer token.
+ * The API of a host process, served on 127.0.0.1: the admin API over the fleet's nodes ({@linkcode adminApp}:
+ * `/nodes/:id/…`, `/bootstrap/nodes`, `/metrics`, `/status`) plus the control endpoints that `cqkd startup`,
+ * `status`, `verify` and `shutdown` use to drive the nodes of the process. Reads are open; every mutation needs the
+ * cluster's bearer token.
  */
 export function hostApp(fleet: Fleet, options: HostAppOptions): Hono {
-  const app = new Hono();
-  const auth = bearerAuth({ token: options.token });
-  // A start request for thousands of nodes is well under 4 MiB; anything larger is a mistake or an attack.
-  app.use("*", bodyLimit({ maxSize: 4 * 1024 * 1024 }));
-  app.onError((error, c) => {
-    if (error instanceof HTTPException) return c.json({ error: error.message || "Request refused" }, error.status);
-    if (error instanceof RangeError) return c.json({ error: error.message }, 409);
-    return c.json({ error: `Internal error: ${error.message}` }, 500);
+  const metrics = options.metrics ?? new CqkdMetrics();
+  if (options.metrics === undefined) metrics.observe(fleet);
+  const app = adminApp({
+    name: options.name,
+    nodes: { list: () => fleet.running() },
+    metrics,
+    token: options.token,
+    ...(options.fallbackPeers ? { fallbackPeers: options.fallbackPeers } : {}),
+    health: () => ({ roles: fleet.countsByRole() }),
+    describeNodes: () => fleet.statuses(),
   });
-  app.notFound((c) => c.json({ error: `No such endpoint: ${c.req.method} ${c.req.path}` }, 404));
+  app.route("/", controlRoutes(fleet, options));
+  return app;
+}
 
-  app.get("/health", (c) => c.json({ host: options.name, pid: Deno.pid, roles: fleet.countsByRole() }));
-  app.get("/nodes", (c) => c.json(fleet.statuses()));
+/** The endpoints through which the cluster commands drive a host's fleet. */
+function controlRoutes(fleet: Fleet, options: HostAppOptions): Hono {
+  const app = new Hono();
+  const guard = [requireToken(options.token), limitBody(CONTROL_BODY_LIMIT_BYTES)] as const;
   app.get("/leases", (c) => c.json(fleet.leaseHolders()));
   app.get("/ports/conflicts", (c) => c.json(fleet.portConflicts()));
-  app.post("/nodes", auth, zValidator("json", startBody, invalidBody), (c) => {
+  app.post("/nodes", ...guard, valid("json", startBody), (c) => {
     const { nodes } = c.req.valid("json");
     fleet.start(nodes);
     return c.json({ accepted: nodes.length }, 202);
   });
-  app.post("/nodes/stop", auth, zValidator("json", stopBody, invalidBody), async (c) => {
+  app.post("/nodes/stop", ...guard, valid("json", stopBody), async (c) => {
     const match = c.req.valid("json");
     return c.json({ stopped: await fleet.stop(match) });
   });
-  app.post("/bootstrap/announce", auth, zValidator("json", announceBody, invalidBody), async (c) => {
+  app.post("/bootstrap/announce", ...guard, valid("json", announceBody), async (c) => {
     await fleet.announce(c.req.valid("json").role);
     return c.json({ announced: true });
   });
-  app.post("/find", auth, zValidator("json", findBody, invalidBody), async (c) => {
+  app.post("/find", ...guard, valid("json", findBody), async (c) => {
     const { from, ids } = c.req.valid("json");
     return c.json(await fleet.findAll(from, ids, { signal: c.req.raw.signal }));
   });
   app.route("/keygen", keygenRoute(fleet, options.token));
-  app.post("/shutdown", auth, (c) => {
+  app.post("/shutdown", ...guard, (c) => {
     queueMicrotask(options.onShutdown);
     return c.json({ stopping: true }, 202);
   });
   return app;
-}
-
-/** Answers a body that fails validation with 400 and the first problem, naming its field. */
-function invalidBody(
-  result: { success: boolean; error?: { issues: Array<{ path: PropertyKey[]; message: string }> } },
-  c: { json: (body: unknown, status: 400) => Response },
-): Response | undefined {
-  if (result.success) return undefined;
-  const issue = result.error?.issues[0];
-  const field = issue?.path.map(String).join(".") || "body";
-  return c.json({ error: `Invalid request body: ${field}: ${issue?.message ?? "malformed"}` }, 400);
 }

@@ -30,6 +30,9 @@ Deno.test("hostApp answers reads without a token and refuses mutations without t
 
 Deno.test("hostApp refuses bad bodies with 400 naming the field, and unknown paths with 404", async () => {
   const { app, post } = await setup();
+  assert.equal((await post("/nodes", { nodes: [] }, "secret")).status, 400);
+  const huge = await post("/nodes", JSON.stringify({ nodes: [], padding: "x".repeat(4 * 1024 * 1024) }));
+  assert.equal(huge.status, 413);
   const bad = await post("/nodes", { nodes: [{ ...superNode, role: "wizard" }] });
   assert.equal(bad.status, 400);
   assert.match((await bad.json()).error, /^Invalid request body: nodes\.0\.role: /);
@@ -56,7 +59,12 @@ Deno.test("hostApp starts nodes on request, reports them, and stops them", async
     assert.equal(node.address, `127.0.0.1:${free}`);
     assert.equal(node.capacity, 500);
     assert.equal((await post("/nodes", { nodes: [{ ...superNode, port: free }] })).status, 409, "same name twice");
+    const status = await (await app.request("/nodes/super-1/status")).json();
+    assert.equal(status.bootstrap.tier, "super");
+    assert.equal((await (await app.request("/bootstrap/nodes?role=regional-bootstrap")).json()).via, "super-1");
+    assert.match(await (await app.request("/metrics")).text(), /^cqkd_nodes\{role="super-bootstrap"\} 1$/m);
     assert.deepEqual(await (await post("/nodes/stop", { roles: ["super-bootstrap"] })).json(), { stopped: 1 });
+    assert.equal((await app.request("/nodes/super-1/status")).status, 404, "a stopped node is no longer served");
     assert.equal((await post("/shutdown", {})).status, 202);
     await new Promise((resolve) => setTimeout(resolve, 0));
     assert.equal(shutdowns(), 1);

@@ -1,5 +1,7 @@
 import type { Settings } from "../../core/config/mod.ts";
 import { Logger } from "../../core/log.ts";
+import { CqkdMetrics } from "../../core/metrics/mod.ts";
+import { parsePeer } from "../../core/net/mod.ts";
 import type { PortRange } from "../../core/ports/mod.ts";
 import { Fleet } from "./fleet.ts";
 import { hostApp } from "./host_api.ts";
@@ -46,13 +48,22 @@ export async function runHost(options: RunHostOptions): Promise<void> {
   });
   const { promise: stopped, resolve: stop } = Promise.withResolvers<void>();
   for (const signal of ["SIGTERM", "SIGINT"] as const) Deno.addSignalListener(signal, stop);
+  const metrics = new CqkdMetrics();
   const fleet = new Fleet({
     settings: options.settings,
     log,
+    metrics,
     ...(options.workerPorts ? { workerPorts: options.workerPorts } : {}),
     ...(options.heartbeatMs ? { heartbeatMs: options.heartbeatMs } : {}),
   });
-  const app = hostApp(fleet, { name: options.name, token: options.token, onShutdown: stop });
+  metrics.observe(fleet);
+  const app = hostApp(fleet, {
+    name: options.name,
+    token: options.token,
+    onShutdown: stop,
+    metrics,
+    fallbackPeers: options.settings.fallback_bootstrap_nodes.map(parsePeer),
+  });
   const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, app.fetch);
   const ready: HostReady = { name: options.name, pid: Deno.pid, controlPort: server.addr.port };
   await writeJsonAtomic(options.readyFile, ready);

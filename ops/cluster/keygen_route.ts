@@ -2,10 +2,9 @@
  * POST /keygen on the control API of the host process that runs Alice and Bob: one key exchange, reported with
  * both sides' key fingerprints, whether they agree, the QBER, lengths and step timings.
  */
-import { zValidator } from "@hono/zod-validator";
 import { Hono } from "hono";
-import { bearerAuth } from "hono/bearer-auth";
 import { z } from "zod";
+import { requireToken, valid } from "../admin/mod.ts";
 import { concatBits, countErrors, packBits } from "../../roles/postprocess/mod.ts";
 import { mergeSteps } from "../../roles/keygen/mod.ts";
 import type { Fleet } from "./fleet.ts";
@@ -53,7 +52,7 @@ export interface KeygenReport {
 /** The /keygen sub-app; every request needs the cluster's bearer token. */
 export function keygenRoute(fleet: Fleet, token: string): Hono {
   const app = new Hono();
-  app.post("/", bearerAuth({ token }), zValidator("json", keygenBody), async (c) => {
+  app.post("/", requireToken(token), valid("json", keygenBody), async (c) => {
     const { bits, noise, eve, showKey } = c.req.valid("json");
     const alice = fleet.protocol("alice")?.alice;
     const bob = fleet.protocol("bob")?.bob;

@@ -1,5 +1,6 @@
 import { join } from "node:path";
 import type { PortRange } from "../../core/ports/mod.ts";
+import type { MonitoringRecord } from "../monitoring/mod.ts";
 import type { ClusterPorts, ClusterShape } from "./plan.ts";
 
 /** A host process of a running cluster, as the state file records it. */
@@ -20,6 +21,8 @@ export interface ClusterState {
   shape: ClusterShape;
   ports: ClusterPorts & { workers: PortRange };
   hosts: HostRecord[];
+  /** Prometheus and Alertmanager, when `cqkd startup --monitoring` started them. */
+  monitoring?: MonitoringRecord[];
 }
 
 /** Raised when the state file exists but cannot be used. */
@@ -45,6 +48,10 @@ export class StateDir {
   }
   get lockPath(): string {
     return join(this.dir, "cluster.lock");
+  }
+  /** Prometheus's targets file of the cluster (`targets.json`), and with `--monitoring` its configs and data. */
+  get monitoringDir(): string {
+    return join(this.dir, "monitoring");
   }
   get logsDir(): string {
     return join(this.dir, "logs");

@@ -1,0 +1,106 @@
+import { type Context, Hono } from "hono";
+import { HTTPException } from "hono/http-exception";
+import type { CqkdMetrics } from "../../core/metrics/mod.ts";
+import type { Peer } from "../../core/net/mod.ts";
+import { formatPeer } from "../../core/net/mod.ts";
+import { bootstrapRoutes } from "./bootstrap_routes.ts";
+import { metricsRoutes } from "./metrics_routes.ts";
+import { jsonErrors, jsonNotFound } from "./middleware.ts";
+import { type AdminNode, findNode, type NodeDirectory } from "./node_directory.ts";
+import { nodeRoutes } from "./node_routes.ts";
+
+/** Options of {@linkcode adminApp}. */
+export interface AdminAppOptions {
+  /** Name of the process (reported by /health and /status). */
+  name: string;
+  /** The nodes the API exposes. */
+  nodes: NodeDirectory;
+  /** The process's metrics, served at /metrics. */
+  metrics: CqkdMetrics;
+  /** Bearer token every mutating request must carry; without one, mutations are refused (401). */
+  token?: string;
+  /** Where `POST …/ops/fallback` rejoins by default. @default {[]} */
+  fallbackPeers?: readonly Peer[];
+  /** More fields for `GET /health` (a host adds its node counts by role and state). */
+  health?: () => Record<string, unknown>;
+  /** What `GET /nodes` lists. @default name, id, role, address and contacts of each node */
+  describeNodes?: () => unknown[];
+}
+
+/**
+ * The admin HTTP API of a cqkd process (SPEC §13), one Hono app with a sub-app per resource: `/health`, `/status`
+ * (the process), `/nodes` and `/nodes/:id/…` (each node: status, legacy network-status, routing table, DHT reads and
+ * writes, ops), `/bootstrap/nodes` (load balancer), `/metrics` (Prometheus). A process with a single node also
+ * answers the node endpoints at the top level (`/network-status`, `/dht/:key`, …), as the legacy nodes do. Reads
+ * are open; every mutation needs the bearer token. Errors are JSON `{error}` with a 4xx or 5xx status.
+ *
+ * @example The network status of the only node of a process
+ * ```ts
+ * import { KademliaNode } from "../../core/kademlia/mod.ts";
+ * import { CqkdMetrics } from "../../core/metrics/mod.ts";
+ * import { adminApp } from "./mod.ts";
+ * await using node = KademliaNode.start();
+ * const app = adminApp({ name: "n1", nodes: { list: () => [{ name: "n1", node }] }, metrics: new CqkdMetrics() });
+ * const status = await (await app.request("/network-status")).json();
+ * console.assert(status.node_id === node.id.hex);
+ * ```
+ */
+export function adminApp(options: AdminAppOptions): Hono {
+  const { nodes, token } = options;
+  const started = performance.now();
+  const fallback = options.fallbackPeers === undefined ? {} : { fallbackPeers: options.fallbackPeers };
+  const app = new Hono();
+  app.onError(jsonErrors);
+  app.notFound(jsonNotFound);
+
+  app.get("/health", (c) => c.json({ host: options.name, pid: Deno.pid, ...options.health?.() }));
+  app.get("/status", (c) => c.json(processStatus(options.name, [...nodes.list()], started)));
+  app.get("/nodes", (c) => c.json(options.describeNodes?.() ?? [...nodes.list()].map(brief)));
+  app.route("/nodes/:id", nodeRoutes({ pick: (c) => byId(nodes, c), token, ...fallback }));
+  app.route("/bootstrap", bootstrapRoutes(nodes));
+  app.route("/metrics", metricsRoutes(options.metrics));
+  app.route("/", nodeRoutes({ pick: () => onlyNode(nodes), token, ...fallback }));
+  return app;
+}
+
+function byId(directory: NodeDirectory, c: Context): AdminNode {
+  const id = c.req.param("id") ?? "";
+  const entry = findNode(directory, id);
+  if (entry === undefined) throw new HTTPException(404, { message: `No node named or with id ${id} in this process` });
+  return entry;
+}
+
+function onlyNode(directory: NodeDirectory): AdminNode {
+  const all = [...directory.list()];
+  if (all.length !== 1) {
+    throw new HTTPException(404, {
+      message: `This process runs ${all.length} nodes: ask for one by name or id under /nodes/:id/`,
+    });
+  }
+  return all[0]!;
+}
+
+function brief({ name, node }: AdminNode) {
+  return { name, id: node.id.hex, role: node.role, address: formatPeer(node.address), contacts: node.table.size };
+}
+
+/** What `GET /status` tells of the process: its nodes by role, and RPC traffic over them all. */
+function processStatus(name: string, entries: readonly AdminNode[], started: number) {
+  const roles: Record<string, number> = {};
+  let requestsOut = 0, timeouts = 0, contacts = 0;
+  for (const { node } of entries) {
+    roles[node.role] = (roles[node.role] ?? 0) + 1;
+    requestsOut += node.transport.stats.requestsOut;
+    timeouts += node.transport.stats.timeouts;
+    contacts += node.table.size;
+  }
+  return {
+    name,
+    pid: Deno.pid,
+    uptimeS: Math.round((performance.now() - started) / 1000),
+    nodes: entries.length,
+    roles,
+    meanContacts: entries.length === 0 ? 0 : Math.round(contacts / entries.length * 10) / 10,
+    rpc: { requestsOut, timeouts },
+  };
+}

@@ -1,0 +1,48 @@
+import type { Context, ErrorHandler, MiddlewareHandler, NotFoundHandler } from "hono";
+import { bearerAuth } from "hono/bearer-auth";
+import { bodyLimit } from "hono/body-limit";
+import { HTTPException } from "hono/http-exception";
+import { InvalidValueError } from "../../core/kademlia/mod.ts";
+
+/**
+ * Lets a request through only with `Authorization: Bearer <token>`; answers 401 otherwise. Without a token (none
+ * configured) every request it guards is refused: mutations stay off rather than open.
+ */
+export function requireToken(token: string | undefined): MiddlewareHandler {
+  if (token === undefined || token === "") {
+    return function noToken() {
+      throw new HTTPException(401, { message: "Mutations are disabled: no admin token is configured" });
+    };
+  }
+  return bearerAuth({ token });
+}
+
+/** Answers 413 to a request whose body is over `maxBytes`, before any handler reads it. */
+export function limitBody(maxBytes: number): MiddlewareHandler {
+  return bodyLimit({
+    maxSize: maxBytes,
+    onError: (c) => c.json({ error: `Request body too large: the limit is ${maxBytes} bytes` }, 413),
+  });
+}
+
+/**
+ * The one error handler of the admin API: every failure becomes a JSON `{error}` with a fitting status (HTTP
+ * exceptions keep theirs; invalid DHT values are the client's fault; a conflicting fleet request is 409).
+ */
+export const jsonErrors: ErrorHandler = function jsonErrors(error, c) {
+  if (error instanceof HTTPException) {
+    const response = error.getResponse();
+    return c.json({ error: error.message || response.statusText || "Request refused" }, error.status, {
+      ...Object.fromEntries(response.headers),
+      "content-type": "application/json",
+    });
+  }
+  if (error instanceof InvalidValueError) return c.json({ error: error.message }, 400);
+  if (error instanceof RangeError) return c.json({ error: error.message }, 409);
+  return c.json({ error: `Internal error: ${error.message}` }, 500);
+};
+
+/** A JSON 404 naming the method and path. */
+export const jsonNotFound: NotFoundHandler = function jsonNotFound(c: Context) {
+  return c.json({ error: `No such endpoint: ${c.req.method} ${c.req.path}` }, 404);
+};

@@ -1,0 +1,15 @@
+/**
+ * The admin HTTP API every cqkd process serves (SPEC §13): {@linkcode adminApp} composes one Hono sub-app per
+ * resource (nodes, bootstrap load balancer, metrics) over a {@linkcode NodeDirectory}, with token-guarded mutations,
+ * body limits and JSON errors.
+ *
+ * @module
+ */
+export * from "./admin_app.ts";
+export * from "./bootstrap_routes.ts";
+export * from "./metrics_routes.ts";
+export * from "./middleware.ts";
+export * from "./network_status.ts";
+export * from "./node_directory.ts";
+export * from "./node_routes.ts";
+export * from "./validation.ts";

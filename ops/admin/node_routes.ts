@@ -1,0 +1,146 @@
+import { type Context, Hono } from "hono";
+import { HTTPException } from "hono/http-exception";
+import { z } from "zod";
+import { NodeId } from "../../core/kademlia/mod.ts";
+import { formatPeer, parsePeer, type Peer } from "../../core/net/mod.ts";
+import { fromJsonValue, toJsonValue } from "./_json_value.ts";
+import { limitBody, requireToken } from "./middleware.ts";
+import { networkStatus } from "./network_status.ts";
+import type { AdminNode } from "./node_directory.ts";
+import { valid } from "./validation.ts";
+
+/** Options of {@linkcode nodeRoutes}. */
+export interface NodeRoutesOptions {
+  /** The node a request is about (from its path, or the process's only node); throws HTTPException 404 if none. */
+  pick: (c: Context) => AdminNode;
+  /** Bearer token of the mutating endpoints; none turns them off. */
+  token: string | undefined;
+  /** Where `POST …/ops/fallback` rejoins when the request names no peers. @default {[]} */
+  fallbackPeers?: readonly Peer[];
+}
+
+/** Largest body a node endpoint takes: a DHT value (8 KiB encoded) in JSON, with room to spare. */
+export const NODE_BODY_LIMIT_BYTES = 64 * 1024;
+
+const IP_PORT = /^(\d{1,3}(\.\d{1,3}){3}|\[[0-9a-fA-F:.]+\]):\d{1,5}$/;
+const peer = z.string().regex(IP_PORT, "expected ip:port (an IP literal: names are not resolved here)");
+const jsonValue = z.union([
+  z.string(),
+  z.number().finite(),
+  z.boolean(),
+  z.object({ bigint: z.string().regex(/^-?\d{1,30}$/) }).strict(),
+  z.object({ base64: z.string().base64() }).strict(),
+]);
+const dhtKey = z.object({ key: z.string().min(1).max(512) });
+const putBody = z.object({ value: jsonValue }).strict();
+const refreshBody = z.object({ buckets: z.enum(["all", "stale"]).default("all") }).strict();
+const isolateBody = z.object({
+  ids: z.array(z.string().regex(/^[0-9a-fA-F]{40}$/, "expected a node id (40 hex digits)")).min(1).max(1000),
+})
+  .strict();
+const fallbackBody = z.object({ peers: z.array(peer).min(1).max(64).optional() }).strict();
+
+/**
+ * The endpoints about one node (SPEC §13): reads `status`, `network-status` (legacy shape), `routing-table`,
+ * `dht/:key`; token-guarded `PUT dht/:key` and the ops `refresh` (buckets by lookup), `isolate` (drop contacts)
+ * and `fallback` (rejoin through the fallback bootstrap nodes).
+ */
+export function nodeRoutes(options: NodeRoutesOptions): Hono {
+  const { pick } = options;
+  // Per route, not app.use("*"): mounted at "/", a catch-all would also limit the host's control endpoints.
+  const guard = [requireToken(options.token), limitBody(NODE_BODY_LIMIT_BYTES)] as const;
+  const app = new Hono();
+
+  app.get("/status", (c) => c.json(nodeStatus(pick(c))));
+  app.get("/network-status", (c) => c.json(networkStatus(pick(c).node)));
+  app.get("/routing-table", (c) => c.json(routingTable(pick(c))));
+  app.get("/dht/:key", valid("param", dhtKey), async (c) => {
+    const { node } = pick(c);
+    const { key } = c.req.valid("param");
+    const value = await node.get(key, { signal: c.req.raw.signal });
+    if (value === undefined) throw new HTTPException(404, { message: `No value under ${key}` });
+    return c.json({ key, value: toJsonValue(value) });
+  });
+  app.put("/dht/:key", ...guard, valid("param", dhtKey), valid("json", putBody), async (c) => {
+    const { node } = pick(c);
+    const { key } = c.req.valid("param");
+    const { replicas, asked } = await node.set(key, fromJsonValue(c.req.valid("json").value), {
+      signal: c.req.raw.signal,
+    });
+    return c.json({ key, replicas, asked });
+  });
+
+  app.post("/ops/refresh", ...guard, valid("json", refreshBody), async (c) => {
+    const { node } = pick(c);
+    const ranges = c.req.valid("json").buckets === "stale"
+      ? node.table.staleRanges(node.refreshIntervalS * 1000)
+      : node.table.buckets().map((b): [bigint, bigint] => [b.lo, b.hi]);
+    let added = 0;
+    for (const [lo] of ranges) added += await node.refreshBucket(NodeId.fromValue(lo), { signal: c.req.raw.signal });
+    return c.json({ buckets: ranges.length, added, contacts: node.table.size });
+  });
+  app.post("/ops/isolate", ...guard, valid("json", isolateBody), (c) => {
+    const { node } = pick(c);
+    const removed = c.req.valid("json").ids.filter((hex) => node.table.remove(NodeId.fromHex(hex.toLowerCase())));
+    return c.json({ removed: removed.length, contacts: node.table.size });
+  });
+  app.post("/ops/fallback", ...guard, valid("json", fallbackBody), async (c) => {
+    const { node } = pick(c);
+    const peers = c.req.valid("json").peers?.map(parsePeer) ?? options.fallbackPeers ?? [];
+    if (peers.length === 0) throw new HTTPException(409, { message: "No fallback bootstrap nodes are configured" });
+    const { reached, contacts } = await node.bootstrap(peers, { signal: c.req.raw.signal }).catch((error) => {
+      throw new HTTPException(502, { message: error.message, cause: error });
+    });
+    return c.json({ reached: reached.map(formatPeer), contacts });
+  });
+  return app;
+}
+
+/** What `GET …/status` tells of a node. */
+function nodeStatus({ name, node, bootstrap, services }: AdminNode) {
+  const { stats } = node.transport;
+  return {
+    name,
+    id: node.id.hex,
+    role: node.role,
+    address: formatPeer(node.address),
+    contacts: node.table.size,
+    parameters: {
+      alpha: node.alpha,
+      k: node.table.k,
+      rpcTimeoutMs: node.rpcTimeoutMs,
+      refreshIntervalS: node.refreshIntervalS,
+    },
+    values: { held: node.records.size },
+    transport: {
+      requestsOut: stats.requestsOut,
+      requestsIn: stats.requestsIn,
+      responsesIn: stats.responsesIn,
+      timeouts: stats.timeouts,
+      dropped: stats.droppedTotal,
+      pending: node.transport.pendingCount,
+    },
+    ...(bootstrap ? { bootstrap: bootstrap.info() } : {}),
+    ...(services ? { services: services.summary() } : {}),
+  };
+}
+
+/** What `GET …/routing-table` lists: every bucket with its range, and every contact. */
+function routingTable({ node }: AdminNode) {
+  const hex = (value: bigint) => value.toString(16).padStart(40, "0");
+  return {
+    node_id: node.id.hex,
+    k: node.table.k,
+    size: node.table.size,
+    buckets: node.table.buckets().map((b, index) => ({
+      index,
+      lo: hex(b.lo),
+      hi: hex(b.hi - 1n),
+      depth: b.depth,
+      size: b.size,
+      replacements: b.replacements,
+      lastUpdatedMs: b.lastUpdatedMs,
+    })),
+    contacts: node.table.contacts().map((c) => ({ id: c.id.hex, host: c.host, port: c.port })),
+  };
+}
