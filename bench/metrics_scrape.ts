@@ -58,7 +58,7 @@ for (const level of ["fast", "medium", "deep"] as const) {
 for (let i = 0; i < 1000; i++) {
   metrics.lookupFinished(pick(["find_node", "find_value"]), 1 + Math.floor(Math.random() * 6));
 }
-for (let step = 1; step <= 19; step++) metrics.keygenStep(step, Math.random());
+for (let step = 1; step <= 19; step++) metrics.keygenStep(`step ${step}`, Math.random());
 metrics.discoveryFinished(3);
 metrics.refreshTraffic(100, 1000);
 metrics.qber(0.02);

@@ -247,6 +247,13 @@ Deno.test("cqkd keygen runs a key exchange on a running cluster, and says clearl
     const eve = await cqkd([...settings, "keygen", "--bits", "128", "--eve", "1", "--show-key"]);
     assert.equal(eve.code, 1);
     assert.match(eve.stdout, /FAILED: Cannot continue the session: QBER 0\.\d+ exceeds the threshold 0\.11/);
+    const state: ClusterState = JSON.parse(await Deno.readTextFile(join(stateDir, "cluster.json")));
+    const aliceHost = state.hosts.find((h) => h.name === "alice-bob")!;
+    const metrics = await (await fetch(`http://127.0.0.1:${aliceHost.controlPort}/metrics`)).text();
+    assert.match(metrics, /^cqkd_keygen_sessions_total\{outcome="completed"\} 1$/m);
+    assert.match(metrics, /^cqkd_keygen_sessions_total\{outcome="aborted"\} 1$/m);
+    assert.match(metrics, /^cqkd_keygen_qber_ratio_count 2$/m);
+    assert.match(metrics, /^cqkd_keygen_step_duration_seconds_count\{step="cascade"\} [1-9]/m);
   } finally {
     const down = await cqkd([...settings, "shutdown", "--json"]);
     assert.equal(down.code, 0, down.stderr);

@@ -14,8 +14,8 @@ export type LookupKind = "find_node" | "find_value";
 /** How a key-generation session ended: a key, an abort on QBER, or a failure. */
 export type SessionOutcome = "completed" | "aborted" | "failed";
 
-/** Number of steps of the key-generation protocol (SPEC §9). */
-export const KEYGEN_STEPS = 19;
+/** Longest key-generation step label accepted (labels are series: they must stay short and few). */
+export const MAX_STEP_LABEL = 64;
 
 /** Each cumulative transport counter and the metric family that exports it. */
 const TRANSPORT_COUNTERS = [
@@ -122,12 +122,15 @@ export class CqkdMetrics {
     this.#lookupHops.observe({ kind }, checkAmount("a lookup hop count", hops));
   }
 
-  /** Records how long one key-generation step (1–19, SPEC §9) took. @throws {RangeError} for another step */
-  keygenStep(step: number, seconds: number): void {
-    if (!Number.isInteger(step) || step < 1 || step > KEYGEN_STEPS) {
-      throw new RangeError(`Cannot record key-generation step ${step}: steps are 1-${KEYGEN_STEPS}`);
+  /**
+   * Records how long one key-generation step took, by the step's name ("02-03 discover workers", "cascade", …).
+   * @throws {RangeError} for an empty or overlong name
+   */
+  keygenStep(step: string, seconds: number): void {
+    if (step.length === 0 || step.length > MAX_STEP_LABEL) {
+      throw new RangeError(`Cannot record key-generation step "${step}": expected 1-${MAX_STEP_LABEL} characters`);
     }
-    this.#keygenStepDuration.observe({ step: String(step) }, checkAmount("a step duration", seconds));
+    this.#keygenStepDuration.observe({ step }, checkAmount("a step duration", seconds));
   }
 
   /** Records the QBER a session estimated. @throws {RangeError} outside 0–1 */

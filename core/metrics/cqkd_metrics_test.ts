@@ -97,8 +97,8 @@ Deno.test("CqkdMetrics.refreshTraffic() adds refresh and accounted RPCs, and ref
 Deno.test("CqkdMetrics records lookups, key-generation steps, QBER and sessions", async () => {
   const metrics = new CqkdMetrics();
   metrics.lookupFinished("find_value", 3);
-  metrics.keygenStep(9, 0.2);
-  metrics.keygenStep(19, 0.004);
+  metrics.keygenStep("09 collect Alice's spins and bases", 0.2);
+  metrics.keygenStep("cascade", 0.004);
   metrics.qber(0.03);
   metrics.qber(0.26);
   metrics.session("completed");
@@ -106,8 +106,11 @@ Deno.test("CqkdMetrics records lookups, key-generation steps, QBER and sessions"
   metrics.session("aborted");
   const text = await metrics.render();
   assert.equal(valueOf(text, "cqkd_lookup_hops_bucket", { kind: "find_value", le: "3" }), 1);
-  assert.equal(valueOf(text, "cqkd_keygen_step_duration_seconds_count", { step: "9" }), 1);
-  assert.equal(valueOf(text, "cqkd_keygen_step_duration_seconds_count", { step: "19" }), 1);
+  assert.equal(
+    valueOf(text, "cqkd_keygen_step_duration_seconds_count", { step: "09 collect Alice's spins and bases" }),
+    1,
+  );
+  assert.equal(valueOf(text, "cqkd_keygen_step_duration_seconds_count", { step: "cascade" }), 1);
   assert.equal(valueOf(text, "cqkd_keygen_qber_ratio_bucket", { le: "0.11" }), 1);
   assert.equal(valueOf(text, "cqkd_keygen_qber_ratio_count"), 2);
   assert.equal(valueOf(text, "cqkd_keygen_sessions_total", { outcome: "aborted" }), 2);
@@ -116,13 +119,12 @@ Deno.test("CqkdMetrics records lookups, key-generation steps, QBER and sessions"
 
 Deno.test("CqkdMetrics refuses values that would corrupt a series", async (t) => {
   const metrics = new CqkdMetrics();
-  await t.step("a step outside 1-19", () => {
-    assert.throws(() => metrics.keygenStep(0, 1), {
+  await t.step("an empty or overlong step name", () => {
+    assert.throws(() => metrics.keygenStep("", 1), {
       name: "RangeError",
-      message: "Cannot record key-generation step 0: steps are 1-19",
+      message: 'Cannot record key-generation step "": expected 1-64 characters',
     });
-    assert.throws(() => metrics.keygenStep(20, 1), RangeError);
-    assert.throws(() => metrics.keygenStep(1.5, 1), RangeError);
+    assert.throws(() => metrics.keygenStep("x".repeat(65), 1), RangeError);
   });
   await t.step("a QBER outside 0-1", () => {
     assert.throws(() => metrics.qber(1.2), {

@@ -94,6 +94,11 @@ export class Fleet implements MetricsSource {
     }
   }
 
+  /** Where this host's metrics are recorded, if anywhere. */
+  get metrics(): CqkdMetrics | undefined {
+    return this.#options.metrics;
+  }
+
   /** Queues nodes to start; they start and join in the background, `concurrency` at a time. */
   start(specs: readonly NodeSpec[]): void {
     for (const spec of specs) {

@@ -92,6 +92,9 @@ export function keygenRoute(fleet: Fleet, token: string): Hono {
       steps: mergeSteps(result.steps, result.bobSteps),
       total_ms: Math.round(total * 10) / 10,
     };
+    const metrics = fleet.metrics;
+    metrics?.session(keysEqual ? "completed" : result.aborted ? "aborted" : "failed");
+    if (result.qber >= 0 && result.qber <= 1) metrics?.qber(result.qber);
     return c.json(report);
   });
   return app;

@@ -5,6 +5,7 @@
 import { servicesOptionsFrom, type Settings } from "../../core/config/mod.ts";
 import { advertiseCapabilities, CAPABILITIES_RPC } from "../../core/discovery/mod.ts";
 import type { KademliaNode } from "../../core/kademlia/mod.ts";
+import type { CqkdMetrics } from "../../core/metrics/mod.ts";
 import type { Logger } from "../../core/log.ts";
 import { attachNodeServices } from "../../core/services/mod.ts";
 import { Alice, Bob, type StepEvent } from "../../roles/keygen/mod.ts";
@@ -24,6 +25,8 @@ export interface ProtocolRoleOptions {
   log: Logger;
   /** The node's name, for the log. */
   name: string;
+  /** Where step durations are recorded. */
+  metrics?: CqkdMetrics;
 }
 
 /**
@@ -36,7 +39,10 @@ export async function attachProtocolRole(
 ): Promise<ProtocolRole | undefined> {
   const { settings, log, name } = options;
   const onWarning = (message: string) => log.debug(`${name}: ${message}`);
-  const onStep = (e: StepEvent) => log.info(`${name}: session ${e.session} step ${e.step}: ${e.ms.toFixed(1)} ms`);
+  const onStep = (e: StepEvent) => {
+    log.info(`${name}: session ${e.session} step ${e.step}: ${e.ms.toFixed(1)} ms`);
+    options.metrics?.keygenStep(e.step, e.ms / 1000);
+  };
   switch (node.role) {
     case "worker": {
       const withdraw = node.rpc.get(CAPABILITIES_RPC) === undefined ? advertiseCapabilities(node) : () => {};

@@ -78,6 +78,9 @@ export interface AliceResult {
   key: Uint8Array;
   /** Why the session ended without a key. */
   reason?: string;
+  /** The session was aborted by the protocol itself (QBER above the threshold, failed confirmation, too little
+   * key material), as opposed to failing (workers lost, timeouts). */
+  aborted: boolean;
   /** The pooled QBER estimate. */
   qber: number;
   rawPositions: number;
@@ -198,11 +201,12 @@ export class Alice {
     const siftedChunks: Uint8Array[] = [];
     let session: Session | undefined;
     let bobSteps: Record<string, number> = {};
-    const outcome = (key: Uint8Array, reason?: string): AliceResult => ({
+    const outcome = (key: Uint8Array, reason?: string, aborted = false): AliceResult => ({
       session: id,
       ok: reason === undefined,
       key,
       ...(reason === undefined ? {} : { reason }),
+      aborted,
       qber: budget.qber,
       rawPositions: budget.rawPositions,
       rounds: budget.rounds,
@@ -307,7 +311,7 @@ export class Alice {
       if (session?.notified) {
         await this.messenger.request(session.bob, METHOD.abort, { session: id, reason }).catch(() => {});
       }
-      return outcome(new Uint8Array(), reason);
+      return outcome(new Uint8Array(), reason, error instanceof SessionAbortError);
     } finally {
       this.#inbox.dropSession(id);
     }
