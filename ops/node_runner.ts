@@ -1,6 +1,8 @@
 import { nodeOptionsFrom, type Settings } from "../core/config/mod.ts";
 import { KademliaNode } from "../core/kademlia/mod.ts";
 import { Logger } from "../core/log.ts";
+import { CqkdMetrics, metricsHooks } from "../core/metrics/mod.ts";
+import { type NodeAdminServer, serveNodeAdmin, singleNode } from "./node_admin.ts";
 import { formatPeer } from "../core/net/mod.ts";
 import {
   type Attachment,
@@ -33,12 +35,20 @@ export async function runNode(role: NodeRole, settings: Settings, options: RunNo
   const log = new Logger(settings.log_level, { prefix: settings.node_name || role });
   const emit = (event: Record<string, unknown>) => options.json && console.log(JSON.stringify(event));
   const port = settings.dht_port === 0 ? DEFAULT_PORT[role] : settings.dht_port;
-  const node = startNode(role, settings, port, log);
+  const metrics = new CqkdMetrics();
+  const node = startNode(role, settings, port, log, metrics);
+  metrics.observe(singleNode(node));
   let service: BootstrapService | undefined;
+  let admin: NodeAdminServer | undefined;
   try {
+    admin = serveNodeAdmin(
+      () => ({ name: settings.node_name || role, node, ...(service ? { bootstrap: service } : {}) }),
+      settings,
+      metrics,
+    );
     const address = formatPeer(node.address);
-    log.info(`${role} ${node.id.hex} listening on ${address} (udp)`);
-    emit({ event: "listening", role, id: node.id.hex, address, name: settings.node_name });
+    log.info(`${role} ${node.id.hex} listening on ${address} (udp), admin API on ${admin.url}`);
+    emit({ event: "listening", role, id: node.id.hex, address, name: settings.node_name, admin: admin.url });
     const { peers: seeds, unresolved } = await bootstrapSeeds(settings, node.address);
     if (unresolved.length > 0) log.warn(`skipping bootstrap addresses that do not resolve: ${unresolved.join(", ")}`);
     let attachment: Attachment | undefined;
@@ -85,18 +95,20 @@ export async function runNode(role: NodeRole, settings: Settings, options: RunNo
     await attachment?.leave();
   } finally {
     service?.stop();
+    await admin?.shutdown();
     await node.stop();
   }
   emit({ event: "stopped" });
 }
 
-function startNode(role: NodeRole, settings: Settings, port: number, log: Logger): KademliaNode {
+function startNode(role: NodeRole, settings: Settings, port: number, log: Logger, metrics: CqkdMetrics): KademliaNode {
   try {
     return KademliaNode.start({
       ...nodeOptionsFrom(settings),
       port,
       role,
       onWarning: (message) => log.warn(message),
+      ...metricsHooks(metrics),
     });
   } catch (error) {
     if (error instanceof Deno.errors.AddrInUse) {

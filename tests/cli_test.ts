@@ -72,6 +72,12 @@ Deno.test("cqkd node and cqkd dht: a worker joins a bootstrap node, put/get/find
     worker = new NodeProcess(["worker", "--port", "0", "--bootstrap", `127.0.0.1:${port}`]);
     const listening = await worker.event();
     assert.equal(listening.role, "worker");
+    // Every node process serves the admin API: the legacy network status of this worker, and a refused mutation.
+    const status = await (await fetch(`${listening.admin}/network-status`)).json();
+    assert.equal(status.node_id, listening.id);
+    const refused = await fetch(`${listening.admin}/dht/x`, { method: "PUT", body: '{"value":1}' });
+    assert.equal(refused.status, 401);
+    await refused.body?.cancel();
     const joined = await worker.event();
     assert.equal(joined.event, "joined");
     assert.deepEqual(joined.reached, [`127.0.0.1:${port}`]);

@@ -107,6 +107,13 @@ export const SETTINGS_SCHEMA = [
   float("key_length_multiplier", 2.5, "Raw positions per requested key bit in the first round (lk = ceil(m * lc))", {
     min: 1,
   }),
+  // Admin HTTP API of `cqkd node` (SPEC §13); host processes of the local cluster serve theirs on a free port.
+  str("admin_host", "127.0.0.1", "Address the admin HTTP API of `cqkd node` binds"),
+  int("admin_port", 0, "Port of the admin HTTP API of `cqkd node` (0 = any free port, printed at start)", {
+    min: 0,
+    max: 65535,
+  }),
+  str("admin_token", "", "Bearer token for the admin API's mutating endpoints (empty = mutations refused)"),
 ] as const;
 
 /** The descriptor type of one {@linkcode SETTINGS_SCHEMA} entry, with its literal name and choices. */

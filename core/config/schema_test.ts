@@ -60,6 +60,9 @@ const SPEC_DEFAULTS = {
   discovery_cache_size: 2000,
   qber_threshold: 0.11,
   key_length_multiplier: 2.5,
+  admin_host: "127.0.0.1",
+  admin_port: 0,
+  admin_token: "",
 } satisfies Settings;
 
 Deno.test("DEFAULT_SETTINGS equals the SPEC value of every setting", () => {
