@@ -111,6 +111,19 @@ Deno.test("cqkd startup → status → verify → shutdown runs a small cluster 
       assert.ok(status.rssMb > 0);
     });
 
+    await t.step("every host process serves the cluster-level view", async () => {
+      const host = state!.hosts.find((h) => h.name === "workers-2")!;
+      const view = await (await fetch(`http://127.0.0.1:${host.controlPort}/cluster`)).json();
+      assert.equal(view.healthy, true);
+      assert.equal(view.hosts.length, 4);
+      assert.deepEqual(view.tiers.find((t: { tier: string }) => t.tier === "worker"), {
+        tier: "worker",
+        expected: 30,
+        ready: 30,
+        failed: 0,
+      });
+    });
+
     await t.step("verify bootstrap and verify network pass", async () => {
       for (const target of ["bootstrap", "network"]) {
         const run = await cqkd([...settings, "verify", target, "--json"]);

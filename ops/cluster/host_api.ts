@@ -38,6 +38,8 @@ export interface HostAppOptions {
   metrics?: CqkdMetrics;
   /** Where `POST /nodes/:id/ops/fallback` rejoins by default. @default {[]} */
   fallbackPeers?: readonly Peer[];
+  /** The whole cluster as `cqkd status` sees it, served at GET /cluster. */
+  clusterView?: () => Promise<unknown>;
 }
 
 /** A start request for thousands of nodes is well under 4 MiB; anything larger is a mistake or an attack. */
@@ -70,6 +72,10 @@ function controlRoutes(fleet: Fleet, options: HostAppOptions): Hono {
   const app = new Hono();
   const guard = [requireToken(options.token), limitBody(CONTROL_BODY_LIMIT_BYTES)] as const;
   app.get("/leases", (c) => c.json(fleet.leaseHolders()));
+  app.get("/cluster", async (c) => {
+    if (options.clusterView === undefined) return c.json({ error: "This host process has no cluster view" }, 404);
+    return c.json(await options.clusterView());
+  });
   app.get("/ports/conflicts", (c) => c.json(fleet.portConflicts()));
   app.post("/nodes", ...guard, valid("json", startBody), (c) => {
     const { nodes } = c.req.valid("json");

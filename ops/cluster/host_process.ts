@@ -3,6 +3,7 @@ import { Logger } from "../../core/log.ts";
 import { CqkdMetrics } from "../../core/metrics/mod.ts";
 import { parsePeer } from "../../core/net/mod.ts";
 import type { PortRange } from "../../core/ports/mod.ts";
+import { clusterStatus } from "../status.ts";
 import { Fleet } from "./fleet.ts";
 import { hostApp } from "./host_api.ts";
 import { writeJsonAtomic } from "./state.ts";
@@ -63,6 +64,7 @@ export async function runHost(options: RunHostOptions): Promise<void> {
     onShutdown: stop,
     metrics,
     fallbackPeers: options.settings.fallback_bootstrap_nodes.map(parsePeer),
+    clusterView: () => clusterStatus(options.settings),
   });
   const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, app.fetch);
   const ready: HostReady = { name: options.name, pid: Deno.pid, controlPort: server.addr.port };
