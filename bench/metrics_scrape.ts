@@ -60,7 +60,6 @@ for (let i = 0; i < 1000; i++) {
 }
 for (let step = 1; step <= 19; step++) metrics.keygenStep(`step ${step}`, Math.random());
 metrics.discoveryFinished(3);
-metrics.refreshTraffic(100, 1000);
 metrics.qber(0.02);
 metrics.session("completed");
 

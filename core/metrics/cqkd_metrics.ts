@@ -102,21 +102,6 @@ export class CqkdMetrics {
     this.#healthCheckDuration.observe({ level }, seconds);
   }
 
-  /**
-   * Records the traffic of one accounting period of the refresh manager: `refreshRpcs` of the `allRpcs` RPCs sent
-   * in it were refreshes. The refresh overhead is the ratio of the two counters' rates.
-   * @throws {RangeError} unless 0 <= refreshRpcs <= allRpcs (integers)
-   */
-  refreshTraffic(refreshRpcs: number, allRpcs: number): void {
-    if (!Number.isInteger(refreshRpcs) || !Number.isInteger(allRpcs) || refreshRpcs < 0 || refreshRpcs > allRpcs) {
-      throw new RangeError(
-        `Cannot record refresh traffic: expected integers 0 <= refresh RPCs <= all RPCs, got ${refreshRpcs} of ${allRpcs}`,
-      );
-    }
-    this.#refreshRpcs.inc(refreshRpcs);
-    this.#refreshAccountedRpcs.inc(allRpcs);
-  }
-
   /** Records the number of query rounds of one iterative lookup. */
   lookupFinished(kind: LookupKind, hops: number): void {
     this.#lookupHops.observe({ kind }, checkAmount("a lookup hop count", hops));
@@ -168,6 +153,9 @@ export class CqkdMetrics {
     // The transport keeps cumulative counts: a counter shows them as they are.
     const stats = source.stats();
     for (const [field, counter] of this.#transport) setCounter(counter, stats[field]);
+    // Refresh overhead = rate(refresh RPCs) / rate(all RPCs sent); the transport counts requests by purpose.
+    setCounter(this.#refreshRpcs, stats.requestsByPurpose.refresh ?? 0);
+    setCounter(this.#refreshAccountedRpcs, stats.requestsOut);
     this.#datagramsDropped.reset();
     for (const [reason, count] of Object.entries(stats.dropped)) this.#datagramsDropped.inc({ reason }, count);
   }

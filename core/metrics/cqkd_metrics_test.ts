@@ -79,21 +79,6 @@ Deno.test("CqkdMetrics.healthCheck() counts checks by level and status and times
   assert.equal(valueOf(text, "cqkd_health_check_duration_seconds_sum", { level: "deep" }), 43);
 });
 
-Deno.test("CqkdMetrics.refreshTraffic() adds refresh and accounted RPCs, and refuses more refreshes than RPCs", async () => {
-  const metrics = new CqkdMetrics();
-  metrics.refreshTraffic(10, 100);
-  metrics.refreshTraffic(5, 50);
-  const text = await metrics.render();
-  assert.equal(valueOf(text, "cqkd_refresh_rpcs_total"), 15);
-  assert.equal(valueOf(text, "cqkd_refresh_accounted_rpcs_total"), 150);
-  assert.throws(() => metrics.refreshTraffic(11, 10), {
-    name: "RangeError",
-    message: "Cannot record refresh traffic: expected integers 0 <= refresh RPCs <= all RPCs, got 11 of 10",
-  });
-  assert.throws(() => metrics.refreshTraffic(-1, 10), RangeError);
-  assert.throws(() => metrics.refreshTraffic(0.5, 10), RangeError);
-});
-
 Deno.test("CqkdMetrics records lookups, key-generation steps, QBER and sessions", async () => {
   const metrics = new CqkdMetrics();
   metrics.lookupFinished("find_value", 3);
@@ -172,6 +157,7 @@ Deno.test("CqkdMetrics.observe() reads the source at every render and forgets no
   const nodes = [fakeNode("aa", "worker", 3), fakeNode("bb", "worker", 5), fakeNode("cc", "alice", 20)];
   const stats = new TransportStats();
   stats.requestsOut = 40;
+  stats.requestsByPurpose.refresh = 6;
   stats.timeouts = 2;
   stats.dropped.msgpack = 3;
   const source: MetricsSource = { nodes: () => nodes, stats: () => stats };
@@ -188,6 +174,8 @@ Deno.test("CqkdMetrics.observe() reads the source at every render and forgets no
   assert.equal(valueOf(text, "cqkd_kademlia_rpc_timeout_seconds", { role: "alice" }), 2);
   assert.equal(valueOf(text, "cqkd_kademlia_refresh_interval_seconds", { role: "worker" }), undefined);
   assert.equal(valueOf(text, "cqkd_requests_sent_total"), 40);
+  assert.equal(valueOf(text, "cqkd_refresh_rpcs_total"), 6, "refresh traffic comes from the requests by purpose");
+  assert.equal(valueOf(text, "cqkd_refresh_accounted_rpcs_total"), 40);
   assert.equal(valueOf(text, "cqkd_request_timeouts_total"), 2);
   assert.equal(valueOf(text, "cqkd_datagrams_dropped_total", { reason: "msgpack" }), 3);
   assert.equal(valueOf(text, "cqkd_datagrams_dropped_total", { reason: "short" }), 0);
