@@ -98,6 +98,15 @@ export function addClusterCommands(program: Command): void {
         status.hosts.map((h) => [h.name, h.pid, h.alive ? "yes" : "NO", h.nodes, h.ready, h.rssMb]),
       ));
       console.log(`\n${status.rssMb} MB resident in all`);
+      if (status.parameters.length > 0) {
+        console.log(`\nKademlia parameters in force (estimated network size ${status.estimatedNetworkSize ?? "?"}):`);
+        console.log(formatTable(
+          ["alpha", "k", "timeout s", "refresh s", "nodes"],
+          status.parameters.map((p) => [p.alpha, p.k, p.timeoutMs / 1000, p.refreshIntervalS, p.nodes]),
+        ));
+        const health = Object.entries(status.health).map(([state, n]) => `${n} ${state}`).join(", ");
+        console.log(`\nContacts in the routing tables: ${health}`);
+      }
     });
 
   program.command("shutdown")

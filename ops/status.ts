@@ -1,6 +1,7 @@
 import type { Settings } from "../core/config/mod.ts";
 import { RunningCluster } from "./cluster/cluster.ts";
 import { STEP_ROLES } from "./cluster/cluster.ts";
+import type { NodeStatus } from "./cluster/fleet.ts";
 import { residentMb, StateDir } from "./cluster/state.ts";
 
 /** One host process as `cqkd status` sees it. */
@@ -21,6 +22,15 @@ export interface TierStatus {
   failed: number;
 }
 
+/** Nodes using one set of Kademlia parameters (the adaptive table of SPEC §5 decides them). */
+export interface ParameterGroup {
+  alpha: number;
+  k: number;
+  timeoutMs: number;
+  refreshIntervalS: number;
+  nodes: number;
+}
+
 /** What `cqkd status` reports. */
 export interface ClusterStatus {
   running: boolean;
@@ -31,6 +41,12 @@ export interface ClusterStatus {
   hosts: HostStatus[];
   tiers: TierStatus[];
   rssMb: number;
+  /** The parameters in force, grouped, most used first. */
+  parameters: ParameterGroup[];
+  /** The median of the nodes' network-size estimates. */
+  estimatedNetworkSize?: number;
+  /** Routing-table contacts by health status, summed over the nodes. */
+  health: Record<string, number>;
 }
 
 /** Reads the state file back and asks every host process how its nodes are. */
@@ -38,7 +54,16 @@ export async function clusterStatus(settings: Settings): Promise<ClusterStatus> 
   const dir = new StateDir(settings.state_dir);
   const cluster = await RunningCluster.open(dir);
   if (cluster === undefined) {
-    return { running: false, healthy: false, stateFile: dir.statePath, hosts: [], tiers: [], rssMb: 0 };
+    return {
+      running: false,
+      healthy: false,
+      stateFile: dir.statePath,
+      hosts: [],
+      tiers: [],
+      rssMb: 0,
+      parameters: [],
+      health: {},
+    };
   }
   const { nodes } = await cluster.nodes();
   const hosts = cluster.clients.map((client): HostStatus => {
@@ -79,5 +104,32 @@ export async function clusterStatus(settings: Settings): Promise<ClusterStatus> 
     hosts,
     tiers,
     rssMb: hosts.reduce((sum, h) => sum + h.rssMb, 0),
+    ...servicesView(nodes),
+  };
+}
+
+/** What the nodes' services report, summed up: parameter sets in force, network size, contacts' health. */
+function servicesView(
+  nodes: readonly NodeStatus[],
+): Pick<ClusterStatus, "parameters" | "estimatedNetworkSize" | "health"> {
+  const groups = new Map<string, ParameterGroup>();
+  const health: Record<string, number> = {};
+  const sizes: number[] = [];
+  for (const { parameters: p, health: counts, networkSize } of nodes) {
+    if (p !== undefined) {
+      const key = `${p.alpha}/${p.k}/${p.timeoutMs}/${p.refreshIntervalS}`;
+      const group = groups.get(key) ??
+        { alpha: p.alpha, k: p.k, timeoutMs: p.timeoutMs, refreshIntervalS: p.refreshIntervalS, nodes: 0 };
+      group.nodes++;
+      groups.set(key, group);
+    }
+    for (const [status, n] of Object.entries(counts ?? {})) health[status] = (health[status] ?? 0) + n;
+    if (networkSize !== undefined) sizes.push(networkSize);
+  }
+  sizes.sort((a, b) => a - b);
+  return {
+    parameters: [...groups.values()].sort((a, b) => b.nodes - a.nodes),
+    ...(sizes.length > 0 ? { estimatedNetworkSize: sizes[Math.floor(sizes.length / 2)]! } : {}),
+    health,
   };
 }

@@ -1,9 +1,10 @@
-import { nodeOptionsFrom, type Settings } from "../../core/config/mod.ts";
+import { nodeOptionsFrom, servicesOptionsFrom, type Settings } from "../../core/config/mod.ts";
 import { KademliaNode, NodeId } from "../../core/kademlia/mod.ts";
 import type { Logger } from "../../core/log.ts";
 import { type CqkdMetrics, metricsHooks, type MetricsSource } from "../../core/metrics/mod.ts";
 import { formatPeer, parsePeer, TransportStats } from "../../core/net/mod.ts";
 import { type PortRange, PortRegistry } from "../../core/ports/mod.ts";
+import { attachNodeServices, type NodeServices } from "../../core/services/mod.ts";
 import { type Attachment, BootstrapService, joinNetwork, servedTier, type Tier } from "../../roles/bootstrap/mod.ts";
 import type { NodeSpec } from "./plan.ts";
 import { attachProtocolRole, type ProtocolRole } from "./protocol_roles.ts";
@@ -32,6 +33,11 @@ export interface NodeStatus {
   capacity?: number;
   /** Milliseconds from the start request until the node was ready. */
   readyMs?: number;
+  /** From the node's services: the network size it estimates and the Kademlia parameters it uses now. */
+  networkSize?: number;
+  parameters?: { alpha: number; k: number; timeoutMs: number; refreshIntervalS: number; adaptive: boolean };
+  /** Its contacts by health status. */
+  health?: Record<string, number>;
 }
 
 /** Options of {@linkcode Fleet}. */
@@ -66,6 +72,8 @@ interface Member {
   node?: KademliaNode;
   bootstrap?: BootstrapService;
   attachment?: Attachment;
+  /** Adaptive parameters, health checks, adaptive refresh and discovery. */
+  services?: NodeServices;
   /** The key-exchange services of the node's role (worker, Alice, Bob). */
   protocol?: ProtocolRole;
   /** Its socket is closed and its counters moved to the fleet's retired totals. */
@@ -125,9 +133,9 @@ export class Fleet implements MetricsSource {
 
   /** The nodes that run now (joining or ready), in start order. */
   running(): FleetNode[] {
-    return [...this.#members.values()].flatMap(({ spec, node, bootstrap, state }) =>
+    return [...this.#members.values()].flatMap(({ spec, node, bootstrap, services, state }) =>
       node !== undefined && (state === "ready" || state === "joining")
-        ? [{ name: spec.name, node, ...(bootstrap ? { bootstrap } : {}) }]
+        ? [{ name: spec.name, node, ...(bootstrap ? { bootstrap } : {}), ...(services ? { services } : {}) }]
         : []
     );
   }
@@ -244,7 +252,12 @@ export class Fleet implements MetricsSource {
       // A bootstrap node is ready once its parent has heard of it: the load balancer can hand it out.
       await member.bootstrap?.announceNow();
       if (member.state !== "joining") return;
-      member.protocol = await attachProtocolRole(member.node, { ...this.#options, name: spec.name });
+      member.services = this.#attachServices(member.node);
+      member.protocol = await attachProtocolRole(member.node, {
+        ...this.#options,
+        name: spec.name,
+        services: member.services,
+      });
       if (member.state !== "joining") return void await member.protocol?.stop();
       member.state = "ready";
       member.readyAt = performance.now();
@@ -280,6 +293,18 @@ export class Fleet implements MetricsSource {
     });
   }
 
+  /** The node's services, their health checks recorded in the metrics. */
+  #attachServices(node: KademliaNode): NodeServices {
+    const services = attachNodeServices(node, servicesOptionsFrom(this.#options.settings));
+    const metrics = this.#options.metrics;
+    if (metrics !== undefined) {
+      services.health?.checked.on(({ result, status }) =>
+        metrics.healthCheck(result.level, status, result.durationMs / 1000)
+      );
+    }
+    return services;
+  }
+
   /** One heartbeat now from every ready bootstrap node of `role`: spreads fresh load and directory news. */
   async announce(role: string): Promise<void> {
     const services = [...this.#members.values()].filter((m) => m.spec.role === role && m.state === "ready")
@@ -313,6 +338,7 @@ export class Fleet implements MetricsSource {
   async #release(member: Member): Promise<void> {
     member.bootstrap?.stop();
     await member.protocol?.stop();
+    await member.services?.stop();
     const node = member.node;
     if (node === undefined) return;
     await node.stop();
@@ -323,8 +349,9 @@ export class Fleet implements MetricsSource {
 }
 
 function statusOf(member: Member): NodeStatus {
-  const { spec, node, attachment, bootstrap } = member;
+  const { spec, node, attachment, bootstrap, services } = member;
   const info = bootstrap?.info();
+  const summary = member.state === "ready" ? services?.summary() : undefined;
   const attached = attachment?.attachedTo;
   return {
     name: spec.name,
@@ -343,5 +370,8 @@ function statusOf(member: Member): NodeStatus {
       : {}),
     ...(info ? { load: info.load, capacity: info.capacity } : {}),
     ...(member.readyAt !== undefined ? { readyMs: Math.round(member.readyAt - member.requestedAt) } : {}),
+    ...(summary
+      ? { networkSize: summary.networkSize, parameters: summary.parameters, health: { ...summary.health.counts } }
+      : {}),
   };
 }

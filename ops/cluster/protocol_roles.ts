@@ -2,12 +2,11 @@
  * The key-exchange services of a cluster node, by role: the role executor on a worker, Alice (with her
  * discovery) and Bob. Fleet attaches them once a node is ready and stops them before the node.
  */
-import { servicesOptionsFrom, type Settings } from "../../core/config/mod.ts";
-import { advertiseCapabilities, CAPABILITIES_RPC } from "../../core/discovery/mod.ts";
+import type { Settings } from "../../core/config/mod.ts";
 import type { KademliaNode } from "../../core/kademlia/mod.ts";
 import type { CqkdMetrics } from "../../core/metrics/mod.ts";
 import type { Logger } from "../../core/log.ts";
-import { attachNodeServices } from "../../core/services/mod.ts";
+import type { NodeServices } from "../../core/services/mod.ts";
 import { Alice, Bob, type StepEvent } from "../../roles/keygen/mod.ts";
 import { WorkerService } from "../../roles/worker/mod.ts";
 
@@ -25,13 +24,14 @@ export interface ProtocolRoleOptions {
   log: Logger;
   /** The node's name, for the log. */
   name: string;
-  /** Where step durations are recorded. */
+  /** Where step and discovery durations are recorded. */
   metrics?: CqkdMetrics;
+  /** The node's own services (Alice discovers workers through them). */
+  services: NodeServices;
 }
 
 /**
- * Attaches the services of `node`'s role (none for bootstrap nodes). A worker advertises its capabilities on
- * `cqkd_capabilities` unless the node's services already do.
+ * Attaches the services of `node`'s role (none for bootstrap nodes).
  */
 export async function attachProtocolRole(
   node: KademliaNode,
@@ -45,34 +45,28 @@ export async function attachProtocolRole(
   };
   switch (node.role) {
     case "worker": {
-      const withdraw = node.rpc.get(CAPABILITIES_RPC) === undefined ? advertiseCapabilities(node) : () => {};
+      // The node's services advertise the worker's capabilities on cqkd_capabilities.
       const worker = await WorkerService.attach(node, { onWarning });
-      return {
-        worker,
-        async stop() {
-          await worker.stop();
-          withdraw();
-        },
-      };
+      return { worker, stop: () => worker.stop() };
     }
     case "alice": {
-      const defaults = servicesOptionsFrom(settings);
-      // Bootstrap nodes never answer a capability query: on 127.0.0.1 a worker answers well within 500 ms.
-      const services = attachNodeServices(node, {
-        ...defaults,
-        discovery: { ...defaults.discovery, verifyTimeoutMs: 500 },
-      });
+      const { discovery } = options.services;
       const alice = await Alice.attach(node, {
-        discover: (count, o) => services.discovery.discover(count, o),
+        discover: async (count, o) => {
+          const started = performance.now();
+          const found = await discovery.discover(count, o);
+          options.metrics?.discoveryFinished((performance.now() - started) / 1000);
+          return found;
+        },
         qberThreshold: settings.qber_threshold,
         keyLengthMultiplier: settings.key_length_multiplier,
         onStep,
       });
       return {
         alice,
-        async stop() {
+        stop() {
           alice.stop();
-          await services.stop();
+          return Promise.resolve();
         },
       };
     }
