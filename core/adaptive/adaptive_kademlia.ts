@@ -89,7 +89,8 @@ export class AdaptiveKademlia {
     if (this.#unsubscribe.length > 0) return;
     this.#unsubscribe.push(
       this.dynamics.observe(this.#node),
-      this.#node.events.lookup.on((e) => this.estimator.addLookup(e.target, e.closest, e.k)),
+      // A value lookup stops at the first value: its closest contacts say nothing of the density.
+      this.#node.events.lookup.on((e) => e.findValue || this.estimator.addLookup(e.target, e.closest, e.k)),
     );
     const tick = () => {
       this.analyze();

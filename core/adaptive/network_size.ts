@@ -4,8 +4,8 @@ import { type Contact, ID_SPACE, type NodeId, type RoutingTable } from "../kadem
 export interface NetworkSizeEstimatorOptions {
   /** Lookup samples kept (the newest). @default {16} */
   samples?: number;
-  /** Lookup samples older than this are dropped (a growing network outdates them). @default {300000} */
-  maxAgeMs?: number;
+  /** A lookup sample counts half as much as a fresh one after this long (a growing network outdates it). @default {60000} */
+  halfLifeMs?: number;
   /** Clock in milliseconds. @default {Date.now} */
   now?: () => number;
 }
@@ -15,8 +15,9 @@ const SPACE = Number(ID_SPACE);
 /**
  * Estimates the number N of nodes in the network from the density of ids around a point. Ids are uniform, so
  * the m-th closest of n other nodes lies at a normalized XOR distance d with E[(m-1)/d] = n: one estimate per
- * finished lookup (its closest contacts around a random target) and one from the routing table (the contacts
- * around our own id, which our neighbours keep fresh). A lookup that found fewer than k nodes saw them all.
+ * finished node lookup (its closest contacts around a random target), weighted down as it ages, and one from the
+ * routing table (the k contacts around our own id, which our neighbours keep fresh). A lookup that found fewer
+ * than k nodes saw them all.
  *
  * @example
  * ```ts
@@ -30,13 +31,13 @@ const SPACE = Number(ID_SPACE);
  */
 export class NetworkSizeEstimator {
   readonly #limit: number;
-  readonly #maxAgeMs: number;
+  readonly #halfLifeMs: number;
   readonly #now: () => number;
   readonly #samples: Array<{ size: number; atMs: number }> = [];
 
   constructor(options: NetworkSizeEstimatorOptions = {}) {
     this.#limit = options.samples ?? 16;
-    this.#maxAgeMs = options.maxAgeMs ?? 300_000;
+    this.#halfLifeMs = options.halfLifeMs ?? 60_000;
     this.#now = options.now ?? Date.now;
   }
 
@@ -50,19 +51,20 @@ export class NetworkSizeEstimator {
   }
 
   /**
-   * The estimated number of nodes: the mean of the recent lookup samples and, given a routing table, of the
-   * estimate from the k contacts closest to its own id (all of them when it knows fewer).
+   * The estimated number of nodes: the weighted mean of the lookup samples (weight 1/2 per half-life of age) and,
+   * given a routing table, of the estimate from the k contacts closest to its own id (weight 1).
    */
   estimate(table?: RoutingTable): number {
-    const oldest = this.#now() - this.#maxAgeMs;
-    while (this.#samples.length > 0 && this.#samples[0]!.atMs < oldest) this.#samples.shift();
-    const sizes = this.#samples.map((s) => s.size);
+    const now = this.#now();
+    const weighted = this.#samples.map((s) => ({ size: s.size, weight: 0.5 ** ((now - s.atMs) / this.#halfLifeMs) }));
     if (table !== undefined && table.size > 0) {
       const near = table.closest(table.self, table.k);
-      sizes.push(near.length < table.k ? near.length + 1 : densityEstimate(table.self, near) + 1);
+      const size = near.length < table.k ? near.length + 1 : densityEstimate(table.self, near) + 1;
+      weighted.push({ size, weight: 1 });
     }
-    if (sizes.length === 0) return 1;
-    return Math.round(sizes.reduce((a, b) => a + b, 0) / sizes.length);
+    const total = weighted.reduce((sum, s) => sum + s.weight, 0);
+    if (total === 0) return 1;
+    return Math.round(weighted.reduce((sum, s) => sum + s.size * s.weight, 0) / total);
   }
 }
 

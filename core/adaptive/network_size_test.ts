@@ -37,13 +37,15 @@ Deno.test("NetworkSizeEstimator counts exactly when a lookup or the table sees f
   assert.equal(new NetworkSizeEstimator().estimate(), 1, "alone");
 });
 
-Deno.test("NetworkSizeEstimator forgets lookup samples older than maxAgeMs", () => {
+Deno.test("NetworkSizeEstimator weighs a lookup sample down by half per half-life of age", () => {
   let clock = 0;
-  const estimator = new NetworkSizeEstimator({ maxAgeMs: 1000, now: () => clock });
-  estimator.addLookup(NodeId.random(), population(4, 2), 20);
-  clock = 500;
+  const estimator = new NetworkSizeEstimator({ halfLifeMs: 1000, now: () => clock });
+  estimator.addLookup(NodeId.random(), population(3, 2), 20);
+  clock = 1000;
   estimator.addLookup(NodeId.random(), population(9, 3), 20);
-  assert.equal(estimator.estimate(), 8);
-  clock = 1200;
-  assert.equal(estimator.estimate(), 10);
+  assert.equal(estimator.estimate(), Math.round((4 * 0.5 + 10) / 1.5));
+  const table = new RoutingTable(NodeId.random(), { k: 20 });
+  for (const c of population(5, 4)) table.add(c);
+  clock = 11_000;
+  assert.equal(estimator.estimate(table), 6, "old samples fade before the table's fresh count");
 });

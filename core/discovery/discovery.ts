@@ -19,7 +19,7 @@ export interface DiscoveryOptions {
   verifyTimeoutMs?: number;
   /** Lookups in flight at once. @default {8} */
   parallelLookups?: number;
-  /** Capability queries and pings in flight at once. @default {64} */
+  /** Capability queries and pings in flight at once (more would overflow the socket's receive buffer). @default {64} */
   parallelQueries?: number;
   /** Clock in milliseconds. @default {Date.now} */
   now?: () => number;
@@ -38,9 +38,11 @@ const MAX_ROUNDS = 8;
 /**
  * Discovery (SPEC §8): `discover(count, {capabilities})` returns `count` distinct live workers. From the cache when
  * it holds enough (each verified: heard from recently, or answering a ping now); otherwise from the routing
- * table's contacts that are not unhealthy, then from iterative lookups of random targets spread over the id
+ * table's contacts known to be live (heard from within `freshMs`, not unhealthy), then from iterative lookups of
+ * random targets spread over the id
  * space — one per region of about k nodes, splitting every region whose lookup came back full — until enough
- * workers answered their capability query. Lookups and queries are tagged "discovery".
+ * workers answered their capability query (a contact silent to it is asked again once a lookup shows it alive).
+ * Lookups and queries are tagged "discovery".
  *
  * @throws {NotEnoughNodesError} (from discover) saying how many were found
  */
@@ -87,27 +89,37 @@ export class Discovery {
     if (cached.length >= count) return this.#best(cached, count);
 
     const found = new Map<string, DiscoveredNode>();
-    const asked = new Set<string>([this.#node.id.hex]);
+    /** Capability queries sent to each contact; Infinity once it answered. */
+    const tries = new Map<string, number>([[this.#node.id.hex, Infinity]]);
     const enough = () => found.size >= count;
-    const consider = (contacts: readonly Contact[]) =>
-      pool(contacts.filter((c) => !asked.has(c.id.hex)), this.#parallelQueries, async (contact) => {
-        if (asked.has(contact.id.hex)) return;
-        asked.add(contact.id.hex);
+    /** Asks the contacts not asked yet; those that answered a lookup just now may be asked a second time. */
+    const consider = (contacts: readonly Contact[], answeredNow: boolean) =>
+      pool(contacts, this.#parallelQueries, async (contact) => {
+        const hex = contact.id.hex;
+        const sent = tries.get(hex) ?? 0;
+        if (sent >= (answeredNow ? 2 : 1)) return;
+        tries.set(hex, sent + 1);
         const answer = await queryCapabilities(this.#node, contact, { timeoutMs: this.#verifyTimeoutMs, signal });
         if (answer === undefined) return;
+        tries.set(hex, Infinity);
         const node = { ...contact, ...answer };
         this.cache.put(node);
-        if (accept(node)) found.set(contact.id.hex, node);
+        if (accept(node)) found.set(hex, node);
       });
 
-    await consider(this.#node.table.contacts().filter((c) => this.#health?.status(c.id) !== "unhealthy"));
+    const recent = this.#now() - this.#freshMs;
+    const table = this.#node.table;
+    const live = table.contacts().filter((c) =>
+      (table.lastSeenMs(c.id) ?? 0) > recent && this.#health?.status(c.id) !== "unhealthy"
+    );
+    await consider(live, false);
     let regions = initialRegions(Math.ceil(Math.log2(Math.max(1, this.#networkSize() / this.#node.table.k))));
     for (let round = 0; round < MAX_ROUNDS && regions.length > 0 && !enough(); round++) {
       const next: Array<[bigint, bigint]> = [];
       await pool(regions, this.#parallelLookups, async ([lo, hi]) => {
         if (enough()) return;
         const closest = await this.#node.findNode(NodeId.randomInRange(lo, hi), { signal, purpose: "discovery" });
-        await consider(closest);
+        await consider(closest, true);
         const inside = closest.filter((c) => lo <= c.id.value && c.id.value < hi).length;
         // A region whose lookup came back with k nodes inside it may hold more: look at each half.
         if (inside >= this.#node.table.k && hi - lo > 1n) next.push([lo, (lo + hi) / 2n], [(lo + hi) / 2n, hi]);

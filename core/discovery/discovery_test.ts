@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { NodeHost } from "../host.ts";
-import type { KademliaNode } from "../kademlia/mod.ts";
+import { type KademliaNode, NodeId } from "../kademlia/mod.ts";
 import { advertiseCapabilities, CAPABILITIES_RPC, queryCapabilities } from "./capabilities.ts";
 import { NotEnoughNodesError } from "./discovered_node.ts";
 import { Discovery } from "./discovery.ts";
@@ -102,6 +102,8 @@ Deno.test("queryCapabilities() treats a node without the RPC (a legacy node) as 
     role: "worker",
     capabilities: ["qsg", "bg", "qpp", "qpm", "qpc"],
   });
+  const impostor = { ...legacy.contact, id: NodeId.random() };
+  assert.equal(await queryCapabilities(asker, impostor, { timeoutMs: 1000 }), undefined, "another node's answer");
   withdraw();
   assert.equal(legacy.rpc.get(CAPABILITIES_RPC), undefined);
 });

@@ -6,13 +6,19 @@ import {
   parseFindValueAnswer,
   parseId,
 } from "../kademlia/mod.ts";
+import { RpcTimeoutError } from "../net/mod.ts";
 import type { HealthLevel } from "./registry.ts";
 
-/** Raised by a check that failed: `step` names the test that failed. */
+/**
+ * Raised by a check that failed: `step` names the test that failed. An inconclusive failure says nothing of the
+ * peer: this process was stalled (its timer fired well after the timeout), so an answer may have been waiting.
+ */
 export class HealthCheckFailure extends Error {
   override name = "HealthCheckFailure";
-  constructor(readonly step: string, problem: string, options?: ErrorOptions) {
+  readonly inconclusive: boolean;
+  constructor(readonly step: string, problem: string, options?: ErrorOptions & { inconclusive?: boolean }) {
     super(`${step} ${problem}`, options);
+    this.inconclusive = options?.inconclusive ?? false;
   }
 }
 
@@ -24,12 +30,28 @@ export interface CheckOptions {
 }
 
 type Step = (node: KademliaNode, contact: Contact, rpc: Rpc) => Promise<void>;
-type Rpc = (step: string, target: Contact, method: string, args: unknown[]) => Promise<unknown>;
+/** One RPC of a check, allowed `share` of the time left (all of it by default). */
+type Rpc = (step: string, target: Contact, method: string, args: unknown[], share?: number) => Promise<unknown>;
 
-/** Test of every level: the peer answers a ping with the id we know it by. */
-const ping: Step = async (node, contact, rpc) => {
-  const id = parseId(await rpc("ping", contact, "ping", [node.id.bytes]), "ping answer");
+/** Test of every level: the peer answers a ping with the id we know it by (within `share` of the time left). */
+const pingWithin = (share: number): Step => async (node, contact, rpc) => {
+  const id = parseId(await rpc("ping", contact, "ping", [node.id.bytes], share), "ping answer");
   if (!id.equals(contact.id)) throw new HealthCheckFailure("ping", `answered as ${id.hex.slice(0, 8)}…`);
+};
+
+/** The first test of the deeper levels: a peer that does not answer a ping within a fifth of the time is gone. */
+const ping = pingWithin(0.2);
+
+/** The fast test: a ping, sent again once (half the time each) if the first goes unanswered or is lost. */
+const pingTwice: Step = async (node, contact, rpc) => {
+  try {
+    return await pingWithin(0.5)(node, contact, rpc);
+  } catch (error) {
+    if (!(error instanceof HealthCheckFailure) || error.inconclusive || !(error.cause instanceof RpcTimeoutError)) {
+      throw error;
+    }
+  }
+  await pingWithin(1)(node, contact, rpc);
 };
 
 /** The peer answers find_node with well-formed contacts. */
@@ -66,14 +88,15 @@ const suite: Step = async (node, contact, rpc) => {
 
 /** SPEC §6: fast = ping; medium = ping + find_node + store/get; deep = the full DHT suite. */
 const LEVEL_STEPS: Readonly<Record<HealthLevel, readonly Step[]>> = {
-  fast: [ping],
+  fast: [pingTwice],
   medium: [ping, findNode, storeGet],
   deep: [ping, findNode, storeGet, suite],
 };
 
 /**
  * Runs the tests of `level` against `contact`, one after the other within the time budget. RPCs are tagged
- * "health" and do not remove the contact on silence (the health manager decides).
+ * "health" and do not remove the contact on silence (the health manager decides). The fast test sends its ping
+ * twice before concluding that the peer is silent.
  * @throws {HealthCheckFailure} naming the failed test
  * @throws the signal's reason when aborted
  */
@@ -84,14 +107,19 @@ export async function runCheck(
   options: CheckOptions,
 ): Promise<void> {
   const deadline = performance.now() + options.timeoutMs;
-  const rpc: Rpc = async (step, target, method, args) => {
-    const timeoutMs = Math.floor(deadline - performance.now());
+  const rpc: Rpc = async (step, target, method, args, share = 1) => {
+    const timeoutMs = Math.floor((deadline - performance.now()) * share);
     if (timeoutMs <= 0) throw new HealthCheckFailure(step, `not reached within ${options.timeoutMs} ms`);
+    const sent = performance.now();
     try {
       return await node.request(target, method, args, { timeoutMs, purpose: "health", signal: options.signal });
     } catch (error) {
       if (options.signal?.aborted) throw error;
-      throw new HealthCheckFailure(step, `got no answer: ${(error as Error).message}`, { cause: error });
+      const late = performance.now() - sent - timeoutMs;
+      throw new HealthCheckFailure(step, `got no answer: ${(error as Error).message}`, {
+        cause: error,
+        inconclusive: error instanceof RpcTimeoutError && late > Math.max(250, timeoutMs / 2),
+      });
     }
   };
   for (const step of LEVEL_STEPS[level]) await step(node, contact, rpc);

@@ -1,5 +1,6 @@
 import { type Contact, Emitter, type KademliaNode } from "../kademlia/mod.ts";
-import { runCheck } from "./checks.ts";
+import { HealthCheckFailure, runCheck } from "./checks.ts";
+import { LossWindow } from "./loss_window.ts";
 import {
   type CheckResult,
   HEALTH_LEVELS,
@@ -25,7 +26,7 @@ export interface HealthManagerOptions {
   levels?: readonly HealthLevel[];
   /** @default {{ intervalS: 30, timeoutMs: 2000 }} */
   fast?: HealthLevelOptions;
-  /** @default {{ intervalS: 120, timeoutMs: 5000, perInterval: 32 }} */
+  /** @default {{ intervalS: 120, timeoutMs: 5000, perInterval: 8 }} */
   medium?: HealthLevelOptions;
   /** @default {{ intervalS: 600, timeoutMs: 15000, perInterval: 4 }} */
   deep?: HealthLevelOptions;
@@ -33,9 +34,15 @@ export interface HealthManagerOptions {
   slices?: number;
   /**
    * A contact found dead is kept out of the routing table this long when other nodes name it (it may come back
-   * by contacting us). @default ten fast intervals
+   * by contacting us). @default two fast intervals
    */
   quarantineS?: number;
+  /**
+   * When fast checks have removed this share of the table within one fast interval, a partition (or this host
+   * stalling) is suspected: failing contacts are marked unhealthy but kept, as the Kademlia paper advises.
+   * @default {0.5}
+   */
+  partitionLossShare?: number;
   registry?: HealthRegistryOptions;
   /** Clock in milliseconds. @default {Date.now} */
   now?: () => number;
@@ -48,12 +55,19 @@ export interface CheckedEvent {
   readonly status: HealthStatus;
 }
 
+/** Check counts of one level. */
+export interface LevelStats {
+  checks: number;
+  failures: number;
+  inconclusive: number;
+}
+
 /** Health of the routing table's contacts, by status; "unchecked" ones were neither checked nor heard from. */
 export type HealthCounts = Record<HealthStatus | "unchecked", number>;
 
 const DEFAULTS: Readonly<Record<HealthLevel, Required<HealthLevelOptions>>> = {
   fast: { intervalS: 30, timeoutMs: 2000, perInterval: Infinity },
-  medium: { intervalS: 120, timeoutMs: 5000, perInterval: 32 },
+  medium: { intervalS: 120, timeoutMs: 5000, perInterval: 8 },
   deep: { intervalS: 600, timeoutMs: 15000, perInterval: 4 },
 };
 
@@ -62,7 +76,8 @@ const DEFAULTS: Readonly<Record<HealthLevel, Required<HealthLevelOptions>>> = {
  * records the results in a {@linkcode HealthRegistry}, removes a contact that fails a fast check from the routing
  * table (which triggers the refresh of its bucket), and reports every check on {@linkcode checked}. An RPC of
  * the node's own that got no answer counts as a failed fast check too. A contact found dead is not re-admitted
- * when slower nodes still name it, for `quarantineS`.
+ * when slower nodes still name it, for `quarantineS`. When half the table failed within one fast interval, the
+ * failing contacts are kept (a partition or a stalled host must not empty the table).
  *
  * Cost: one timer per node at a random phase; each level's interval is served in `slices` batches of at most
  * 1/slices of its contacts, so a 1000-contact table never pings in a burst; a contact heard from within the fast
@@ -71,17 +86,18 @@ const DEFAULTS: Readonly<Record<HealthLevel, Required<HealthLevelOptions>>> = {
 export class HealthManager {
   readonly registry: HealthRegistry;
   readonly checked: Emitter<CheckedEvent> = new Emitter();
-  /** Checks run and failed, by level. */
-  readonly stats: Record<HealthLevel, { checks: number; failures: number }> = {
-    fast: { checks: 0, failures: 0 },
-    medium: { checks: 0, failures: 0 },
-    deep: { checks: 0, failures: 0 },
+  /** Checks run, failed and inconclusive (not recorded: this process stalled), by level. */
+  readonly stats: Record<HealthLevel, LevelStats> = {
+    fast: { checks: 0, failures: 0, inconclusive: 0 },
+    medium: { checks: 0, failures: 0, inconclusive: 0 },
+    deep: { checks: 0, failures: 0, inconclusive: 0 },
   };
   readonly #node: KademliaNode;
   readonly #levels: readonly HealthLevel[];
   readonly #options: Record<HealthLevel, Required<HealthLevelOptions>>;
   readonly #slices: number;
   readonly #quarantineMs: number;
+  readonly #losses: LossWindow;
   readonly #now: () => number;
   readonly #inFlight = new Set<string>();
   readonly #running = new Set<Promise<unknown>>();
@@ -106,9 +122,15 @@ export class HealthManager {
       }
     }
     this.#slices = options.slices ?? 10;
-    this.#quarantineMs = (options.quarantineS ?? 10 * this.#options.fast.intervalS) * 1000;
+    this.#quarantineMs = (options.quarantineS ?? 2 * this.#options.fast.intervalS) * 1000;
+
     this.#now = options.now ?? Date.now;
     this.registry = new HealthRegistry(options.registry);
+    this.#losses = new LossWindow({
+      windowMs: this.#options.fast.intervalS * 1000,
+      share: options.partitionLossShare,
+      now: this.#now,
+    });
   }
 
   /** Starts the periodic checks, each level at a random point of its first slice. */
@@ -145,17 +167,20 @@ export class HealthManager {
 
   /**
    * Checks one contact at `level` now and acts on the result: records it, and removes the contact from the
-   * routing table when a fast check fails. Resolves with the result (rejects only when stopped).
+   * routing table when a fast check fails. An inconclusive result (this process stalled) is returned but neither
+   * recorded nor acted on. Resolves with the result (rejects only when stopped).
    */
   async check(contact: Contact, level: HealthLevel): Promise<CheckResult> {
     const { timeoutMs } = this.#options[level];
     const started = performance.now();
     let failure: string | undefined;
+    let inconclusive = false;
     try {
       await runCheck(this.#node, contact, level, { timeoutMs, signal: this.#abort.signal });
     } catch (error) {
       if (this.#abort.signal.aborted) throw error;
       failure = (error as Error).message;
+      inconclusive = error instanceof HealthCheckFailure && error.inconclusive;
     }
     const result: CheckResult = {
       level,
@@ -163,12 +188,23 @@ export class HealthManager {
       atMs: this.#now(),
       durationMs: performance.now() - started,
       ...(failure === undefined ? {} : { failure }),
+      ...(inconclusive ? { inconclusive: true as const } : {}),
     };
     this.stats[level].checks++;
+    if (inconclusive) {
+      this.stats[level].inconclusive++;
+      return result;
+    }
     if (!result.ok) this.stats[level].failures++;
     const status = this.registry.record(contact, result);
-    if (level === "fast" && !result.ok) this.#node.table.remove(contact.id);
+    if (level === "fast" && !result.ok && !this.#losses.suspected(this.#node.table.size)) {
+      if (this.#node.table.remove(contact.id)) this.#losses.record();
+    }
     this.checked.emit({ contact, result, status });
+    // A deeper check that could not even ping: find out now whether the contact is gone, not a fast interval later.
+    if (level !== "fast" && result.failure?.startsWith("ping got no answer") && this.#levels.includes("fast")) {
+      this.#background(this.check(contact, "fast"));
+    }
     return result;
   }
 
@@ -237,24 +273,30 @@ export class HealthManager {
     const limit = this.#now() - intervalS * 1000;
     const overdue: Array<{ contact: Contact; sinceMs: number }> = [];
     for (const contact of table.contacts()) {
-      if (this.#inFlight.has(contact.id.hex)) continue;
+      if (this.#inFlight.has(`${level} ${contact.id.hex}`)) continue;
       const checkedMs = this.registry.lastCheckedMs(contact.id, level);
       if (checkedMs > limit) continue;
       // A contact we heard from recently is known to be reachable: no ping needed (medium and deep test more).
       const seenMs = level === "fast" ? table.lastSeenMs(contact.id) ?? 0 : 0;
       if (seenMs > limit) continue;
-      overdue.push({ contact, sinceMs: Math.max(checkedMs, seenMs) });
+      // Contacts silent the longest first; contacts only heard of (named by others, never checked) after them.
+      const sinceMs = Math.max(checkedMs, seenMs);
+      overdue.push({ contact, sinceMs: sinceMs === 0 ? limit : sinceMs });
     }
-    const share = Math.ceil(Math.min(perInterval, table.size) / this.#slices);
+    // A fast batch covers a tenth (1/slices) of the table, or more when a backlog built up (new contacts after
+    // a refresh): then it clears within half an interval.
+    const wanted = level === "fast" ? Math.max(table.size, 2 * overdue.length) : Math.min(perInterval, table.size);
+    const share = Math.ceil(wanted / this.#slices);
     return overdue.sort((a, b) => a.sinceMs - b.sinceMs).slice(0, share).map((o) => o.contact);
   }
 
   async #track(contact: Contact, level: HealthLevel): Promise<void> {
-    this.#inFlight.add(contact.id.hex);
+    const key = `${level} ${contact.id.hex}`;
+    this.#inFlight.add(key);
     try {
       await this.check(contact, level);
     } finally {
-      this.#inFlight.delete(contact.id.hex);
+      this.#inFlight.delete(key);
     }
   }
 

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { NodeHost } from "../host.ts";
 import { type Contact, type KademliaNode, NodeId } from "../kademlia/mod.ts";
+import { decodeFrame, encodeResponse } from "../net/mod.ts";
 import { HealthManager } from "./health_manager.ts";
 
 /** Nodes joined through the first, and a health manager on the last (not started: batches run by hand). */
@@ -77,20 +78,25 @@ Deno.test("HealthManager deep check runs the full suite and flags a contact whos
   assert.equal(manager.registry.status(stale.id), "degraded");
 });
 
-Deno.test("HealthManager.runBatch() pings a slice of the table, skipping contacts heard from recently", async () => {
+Deno.test("HealthManager.runBatch() pings a slice of the table, skipping contacts heard from recently", async (t) => {
   await using host = new NodeHost();
   const node = host.start();
-  const heard = host.start();
-  await heard.bootstrap([node.address]);
-  for (let i = 0; i < 99; i++) node.table.add(fakeContact(), { hearsay: true });
-  assert.equal(node.table.size, 100);
   const manager = new HealthManager(node, { fast: { intervalS: 30, timeoutMs: 100 }, slices: 10, levels: ["fast"] });
-  await manager.runBatch("fast");
-  assert.equal(manager.stats.fast.checks, 10, "one tenth of the table per batch");
-  assert.equal(manager.registry.status(heard.id), undefined, "heard from recently: not pinged");
-  assert.equal(node.table.size, 90);
-  await manager.runBatch("fast");
-  assert.equal(manager.stats.fast.checks, 19, "ceil(90 / 10) more, the newest fakes");
+  await t.step("a tenth of the table per batch", async () => {
+    const heard = host.start();
+    await heard.bootstrap([node.address]);
+    for (let i = 0; i < 59; i++) node.table.add(fakeContact());
+    for (let i = 0; i < 40; i++) node.table.add(fakeContact(), { hearsay: true });
+    await manager.runBatch("fast");
+    assert.equal(manager.stats.fast.checks, 10, "10 of the 40 only heard of; none of the 60 heard from now");
+    assert.equal(manager.registry.status(heard.id), undefined, "heard from recently: not pinged");
+  });
+  await t.step("a fifth of a backlog per batch, when it is larger", async () => {
+    for (let i = 0; i < 100; i++) node.table.add(fakeContact(), { hearsay: true });
+    const due = node.table.size - 60;
+    await manager.runBatch("fast");
+    assert.equal(manager.stats.fast.checks, 10 + Math.ceil((2 * due) / 10));
+  });
 });
 
 Deno.test("HealthManager keeps a contact found dead out while others name it, until it is heard from again", async () => {
@@ -115,4 +121,56 @@ Deno.test("HealthManager keeps a contact found dead out while others name it, un
     await manager.stop();
   }
   assert.equal(a.table.admitHearsay, undefined, "stop() removes the filter");
+});
+
+Deno.test("HealthManager fast check pings again when the first ping is lost", async () => {
+  await using host = new NodeHost();
+  const node = host.start();
+  const peer = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
+  const contact = { id: NodeId.random(), host: "127.0.0.1", port: (peer.addr as Deno.NetAddr).port };
+  let pings = 0;
+  const answering = (async () => {
+    // A peer that loses the first ping and answers the next.
+    for (;;) {
+      const [datagram, from] = await peer.receive().catch(() => [undefined, undefined] as const);
+      if (datagram === undefined) return;
+      const frame = decodeFrame(datagram);
+      if (++pings > 1) await peer.send(encodeResponse(frame.messageId, contact.id.bytes), from);
+    }
+  })();
+  try {
+    const manager = new HealthManager(node, { levels: ["fast"], fast: { timeoutMs: 400 } });
+    const result = await manager.check(contact, "fast");
+    assert.deepEqual([result.ok, pings], [true, 2]);
+  } finally {
+    peer.close();
+    await answering;
+  }
+});
+
+Deno.test("HealthManager holds nothing against a contact when this process stalled past the timeout", async () => {
+  await using host = new NodeHost();
+  const node = host.start();
+  const silent = fakeContact();
+  node.table.add(silent);
+  const manager = new HealthManager(node, { levels: ["fast"], fast: { timeoutMs: 200 } });
+  const pending = manager.check(silent, "fast");
+  const until = performance.now() + 700;
+  while (performance.now() < until) { /* the event loop is blocked, as by an overloaded host */ }
+  const result = await pending;
+  assert.equal(result.inconclusive, true);
+  assert.equal(manager.registry.status(silent.id), undefined, "not recorded");
+  assert.ok(node.table.get(silent.id), "not removed");
+  assert.deepEqual(manager.stats.fast, { checks: 1, failures: 0, inconclusive: 1 });
+});
+
+Deno.test("HealthManager keeps failing contacts once half the table failed at once (a partition, or a stalled host)", async () => {
+  await using host = new NodeHost();
+  const node = host.start();
+  const contacts = Array.from({ length: 6 }, fakeContact);
+  for (const c of contacts) node.table.add(c, { hearsay: true });
+  const manager = new HealthManager(node, { levels: ["fast"], fast: { timeoutMs: 100 }, slices: 1 });
+  await manager.runBatch("fast");
+  assert.deepEqual(contacts.map((c) => manager.registry.status(c.id)), Array(6).fill("unhealthy"));
+  assert.equal(node.table.size, 3, "three removed; then the rest is kept");
 });

@@ -7,4 +7,5 @@
  */
 export * from "./checks.ts";
 export * from "./health_manager.ts";
+export * from "./loss_window.ts";
 export * from "./registry.ts";

@@ -18,6 +18,8 @@ export interface CheckResult {
   readonly durationMs: number;
   /** What failed, e.g. `store refused the value`. */
   readonly failure?: string;
+  /** Set when the check could not conclude (this process stalled); such results are not recorded. */
+  readonly inconclusive?: true;
 }
 
 /** What the registry knows of one contact. */

@@ -289,19 +289,21 @@ export class KademliaNode {
   }
 
   /**
-   * Refreshes the bucket covering `id` cheaply: asks the `alpha` known contacts closest to a random id of its range
-   * for their closest contacts (one find_node each, tagged "refresh" unless told otherwise), lets the contacts they
-   * name take free slots, and marks the bucket refreshed. Contacts that do not answer are removed, as in lookups.
+   * Refreshes the bucket covering `id` cheaply, without a lookup: asks the `width` known contacts closest to a
+   * random id of its range for their closest contacts (one find_node each, tagged "refresh" unless told
+   * otherwise), lets the contacts they name take free slots, and marks the bucket refreshed. Contacts that do not
+   * answer are removed, as in lookups.
    * @returns how many contacts took a slot
    */
-  async refreshBucket(id: NodeId, options: OperationOptions = {}): Promise<number> {
+  async refreshBucket(id: NodeId, options: OperationOptions & { width?: number } = {}): Promise<number> {
+    const { width = 1, ...rest } = options;
     const { lo, hi } = this.table.bucketOf(id);
     const target = NodeId.randomInRange(lo, hi);
     this.table.touchRange(target);
-    const tagged = { purpose: "refresh", ...options };
+    const tagged = { purpose: "refresh", ...rest };
     let added = 0;
     await Promise.allSettled(
-      this.table.closest(target, this.alpha).map(async (contact) => {
+      this.table.closest(target, width).map(async (contact) => {
         const answer = await this.#call(contact, "find_node", [this.id.bytes, target.bytes], tagged);
         for (const named of parseContacts(answer)) {
           if (this.table.add(named, { hearsay: true }) === "added") added++;

@@ -1,4 +1,5 @@
 import type { DynamicsLevel } from "../adaptive/mod.ts";
+import { LossWindow } from "../health/mod.ts";
 import { type KademliaNode, NodeId, type TableChange } from "../kademlia/mod.ts";
 import { PerformanceMonitor, type PerformanceMonitorOptions, type PerformanceSnapshot } from "./performance_monitor.ts";
 
@@ -32,7 +33,10 @@ export interface RefreshManagerOptions {
 /** Refresh figures of one node: what ran, why, and what it cost. */
 export interface RefreshSummary {
   strategy: RefreshStrategy;
+  /** Interval of the refresh of idle buckets. */
   intervalS: number;
+  /** Interval of the active rounds, when the strategy is active. */
+  activeIntervalS: number;
   /** Bucket refreshes by trigger. */
   refreshes: Record<RefreshTrigger, number>;
   /** Requests tagged "refresh" and all requests this node sent. */
@@ -47,14 +51,15 @@ export interface RefreshSummary {
  * The adaptive refresh (SPEC §7). Triggers: a contact that fails (leaves the table with no replacement) gets its
  * bucket refreshed at once, at most once per `activeMinIntervalS` per bucket (later ones wait for the next tick);
  * a suspected partition (half the table lost at once) refreshes every bucket; lookups that become slow or fail
- * more than their baseline force the active strategy. The scheduled refresh of idle buckets follows the
- * dynamics — active (a quarter of the normal interval, 15–60 s), normal (the parameter table's interval) or
- * maintenance (`stableMaxIntervalS`) — by setting the node's refresh interval, re-evaluated every optimization
- * interval; the active strategy also revisits, every active interval, the buckets that lost contacts.
+ * more than their baseline force the active strategy. The strategy follows the dynamics, re-evaluated every
+ * optimization interval: high → active (every active interval — a quarter of the normal interval, 15–60 s — the
+ * buckets that lost contacts since their last refresh are refreshed), medium → normal (idle buckets are refreshed
+ * every normal interval, the parameter table's), low → maintenance (idle buckets every `stableMaxIntervalS`). The
+ * refresh of idle buckets is the node's own upkeep: the manager sets its interval.
  *
- * Bucket refreshes here are probes (one find_node to each of alpha contacts of the range, {@linkcode
- * KademliaNode.refreshBucket}); the node's upkeep refreshes idle buckets with full lookups. All of it is tagged
- * "refresh", so that its share of the node's traffic is measured.
+ * Bucket refreshes here are probes (one find_node to the closest known contact of a random id of the range,
+ * {@linkcode KademliaNode.refreshBucket}); the node's upkeep refreshes idle buckets with full lookups. All of it
+ * is tagged "refresh", so that its share of the node's traffic is measured.
  */
 export class RefreshManager {
   readonly refreshes: Record<RefreshTrigger, number> = { event: 0, partition: 0, performance: 0, scheduled: 0 };
@@ -65,13 +70,12 @@ export class RefreshManager {
   readonly #activeMinMs: number;
   readonly #stableMaxS: number;
   readonly #optimizationMs: number;
-  readonly #partitionLossShare: number;
+  readonly #losses: LossWindow;
   readonly #now: () => number;
   /** Last refresh of each bucket by this manager, by the low end of its range. */
   readonly #refreshedMs = new Map<bigint, number>();
   /** Ids in buckets that lost a contact and wait for a refresh. */
   readonly #waiting = new Map<string, NodeId>();
-  readonly #losses: number[] = [];
   readonly #running = new Set<Promise<unknown>>();
   readonly #unsubscribe: Array<() => void> = [];
   #baseIntervalS: number;
@@ -91,8 +95,8 @@ export class RefreshManager {
     this.#activeMinMs = (options.activeMinIntervalS ?? 15) * 1000;
     this.#stableMaxS = options.stableMaxIntervalS ?? 600;
     this.#optimizationMs = (options.optimizationIntervalS ?? 300) * 1000;
-    this.#partitionLossShare = options.partitionLossShare ?? 0.5;
     this.#now = options.now ?? Date.now;
+    this.#losses = new LossWindow({ windowMs: this.#activeMinMs, share: options.partitionLossShare, now: this.#now });
     this.performance = new PerformanceMonitor(options.performance);
   }
 
@@ -103,10 +107,14 @@ export class RefreshManager {
 
   /** The refresh interval of idle buckets in force. */
   get intervalS(): number {
-    const activeMinS = this.#activeMinMs / 1000;
     if (this.#strategy === "maintenance") return this.#stableMaxS;
-    if (this.#strategy === "active") return clamp(this.#baseIntervalS / 4, activeMinS, Math.max(activeMinS, 60));
-    return clamp(this.#baseIntervalS, activeMinS, this.#stableMaxS);
+    return clamp(this.#baseIntervalS, this.#activeMinMs / 1000, this.#stableMaxS);
+  }
+
+  /** The interval of the active rounds: a quarter of the normal interval, within 15–60 s. */
+  get activeIntervalS(): number {
+    const activeMinS = this.#activeMinMs / 1000;
+    return clamp(this.#baseIntervalS / 4, activeMinS, Math.max(activeMinS, 60));
   }
 
   /** The normal interval (from the parameter table); the strategy's interval follows it. */
@@ -160,6 +168,7 @@ export class RefreshManager {
     return {
       strategy: this.#strategy,
       intervalS: this.intervalS,
+      activeIntervalS: this.activeIntervalS,
       refreshes: { ...this.refreshes },
       refreshRpcs,
       totalRpcs: stats.requestsOut,
@@ -171,15 +180,11 @@ export class RefreshManager {
   #onChange(change: TableChange): void {
     if (change.kind !== "removed" || change.promoted !== undefined) return;
     const now = this.#now();
-    this.#losses.push(now);
-    while (this.#losses[0]! < now - this.#activeMinMs) this.#losses.shift();
-    const lost = this.#losses.length;
-    if (lost >= 3 && lost >= this.#partitionLossShare * (this.#node.table.size + lost)) {
-      if (now - this.#lastPartitionMs >= this.#activeMinMs) {
-        this.#lastPartitionMs = now;
-        this.#refreshAll("partition");
-        return;
-      }
+    this.#losses.record();
+    if (this.#losses.suspected(this.#node.table.size) && now - this.#lastPartitionMs >= this.#activeMinMs) {
+      this.#lastPartitionMs = now;
+      this.#refreshAll("partition");
+      return;
     }
     this.#waiting.set(change.contact.id.hex, change.contact.id);
     if (this.#immediate) this.#serveWaiting("event");
@@ -192,19 +197,21 @@ export class RefreshManager {
       this.#forcedActive = true;
       this.optimize();
       this.#activeRound("performance", true);
-    } else if (this.#strategy === "active" && now - this.#lastActiveMs >= this.intervalS * 1000) {
+    } else if (this.#strategy === "active" && now - this.#lastActiveMs >= this.activeIntervalS * 1000) {
       this.#activeRound("scheduled", false);
     } else {
       this.#serveWaiting(this.#immediate ? "event" : "scheduled");
     }
   }
 
-  /** The active round: buckets that lost contacts, and buckets idle for the active interval (or all buckets). */
+  /** The active round: the buckets that lost contacts (or, when performance degraded, every bucket). */
   #activeRound(trigger: RefreshTrigger, all: boolean): void {
     this.#lastActiveMs = this.#now();
-    for (const [lo] of this.#node.table.staleRanges(all ? 0 : this.intervalS * 1000)) {
-      const id = NodeId.fromValue(lo);
-      this.#waiting.set(id.hex, id);
+    if (all) {
+      for (const { lo } of this.#node.table.buckets()) {
+        const id = NodeId.fromValue(lo);
+        this.#waiting.set(id.hex, id);
+      }
     }
     this.#serveWaiting(trigger);
   }

@@ -60,13 +60,16 @@ Deno.test("RefreshManager.optimize() follows the dynamics: active, normal or mai
   const manager = new RefreshManager(node, { dynamics: () => level, baseIntervalS: 180 });
   assert.deepEqual([manager.optimize(), node.refreshIntervalS], ["normal", 180]);
   level = "high";
-  assert.deepEqual([manager.optimize(), node.refreshIntervalS], ["active", 45]);
+  assert.deepEqual([manager.optimize(), node.refreshIntervalS, manager.activeIntervalS], ["active", 180, 45]);
   manager.baseIntervalS = 300;
-  assert.equal(node.refreshIntervalS, 60, "active is 15–60 s");
+  assert.equal(manager.activeIntervalS, 60, "active rounds every 15–60 s");
   manager.baseIntervalS = 40;
-  assert.equal(node.refreshIntervalS, 15, "never below active_refresh_min_interval");
+  assert.deepEqual([manager.activeIntervalS, node.refreshIntervalS], [15, 40], "never below the active minimum");
   level = "low";
   assert.deepEqual([manager.optimize(), node.refreshIntervalS], ["maintenance", 600]);
+  manager.baseIntervalS = 3600;
+  level = "medium";
+  assert.deepEqual([manager.optimize(), node.refreshIntervalS], ["normal", 600], "never above the stable maximum");
 });
 
 Deno.test("RefreshManager forces the active strategy when lookups degrade, and reports its overhead", async () => {

@@ -6,7 +6,13 @@ import {
   type RoutingTableAnalysis,
 } from "../adaptive/mod.ts";
 import { advertiseCapabilities, type CacheStats, Discovery, type DiscoveryOptions } from "../discovery/mod.ts";
-import { type HealthCounts, type HealthLevel, HealthManager, type HealthManagerOptions } from "../health/mod.ts";
+import {
+  type HealthCounts,
+  type HealthLevel,
+  HealthManager,
+  type HealthManagerOptions,
+  type LevelStats,
+} from "../health/mod.ts";
 import type { KademliaNode } from "../kademlia/mod.ts";
 import { RefreshManager, type RefreshManagerOptions, type RefreshSummary } from "../refresh/mod.ts";
 
@@ -34,7 +40,7 @@ export interface NodeServicesSummary {
   parameters: { alpha: number; k: number; timeoutMs: number; refreshIntervalS: number; adaptive: boolean };
   dynamics: DynamicsSnapshot;
   routingTable: RoutingTableAnalysis;
-  health: { enabled: boolean; counts: HealthCounts; checks: Record<HealthLevel, { checks: number; failures: number }> };
+  health: { enabled: boolean; counts: HealthCounts; checks: Record<HealthLevel, LevelStats> };
   refresh: RefreshSummary | { enabled: false };
   discovery: CacheStats;
 }
@@ -131,9 +137,9 @@ export function attachNodeServices(node: KademliaNode, options: NodeServicesOpti
           enabled: health !== undefined,
           counts: health?.counts() ?? { healthy: 0, degraded: 0, unhealthy: 0, unchecked: node.table.size },
           checks: health?.stats ?? {
-            fast: { checks: 0, failures: 0 },
-            medium: { checks: 0, failures: 0 },
-            deep: { checks: 0, failures: 0 },
+            fast: { checks: 0, failures: 0, inconclusive: 0 },
+            medium: { checks: 0, failures: 0, inconclusive: 0 },
+            deep: { checks: 0, failures: 0, inconclusive: 0 },
           },
         },
         refresh: refresh?.summary() ?? { enabled: false },
