@@ -151,7 +151,11 @@ export class HealthManager {
       }),
     );
     const now = this.#now();
-    for (const level of this.#levels) this.#nextMs[level] = now + Math.random() * this.#sliceMs(level);
+    // The first batch at a random point of a whole interval: nodes started together (a host of hundreds, a cluster
+    // of a thousand) spread their first checks over the interval instead of all pinging in its first slice.
+    for (const level of this.#levels) {
+      this.#nextMs[level] = now + Math.random() * this.#options[level].intervalS * 1000;
+    }
     this.#schedule();
   }
 
