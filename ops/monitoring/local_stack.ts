@@ -46,6 +46,13 @@ export async function writeTargets(dir: string, targets: readonly ScrapeTarget[]
   await Deno.rename(`${path}.tmp`, path);
 }
 
+/** Copies a file of compose/monitoring/ into `dir` (flat) and returns the copy's path. */
+async function copyShipped(relative: string, dir: string): Promise<string> {
+  const copy = join(dir, relative.replaceAll("/", "_"));
+  await Deno.writeTextFile(copy, await Deno.readTextFile(`${MONITORING}${relative}`));
+  return copy;
+}
+
 /**
  * Starts Prometheus (scraping the targets file, with the SPEC §14 alert rules) and Alertmanager (with
  * `compose/monitoring/alertmanager.yml`) on 127.0.0.1, detached, each with its data and log under `dir`. A program
@@ -54,6 +61,10 @@ export async function writeTargets(dir: string, targets: readonly ScrapeTarget[]
 export async function startLocalStack(options: LocalStackOptions): Promise<LocalStackReport> {
   const { dir } = options;
   await writeTargets(dir, options.targets);
+  // The tools read copies in `dir`: in the compiled binary the shipped files live inside the executable
+  // (deno compile --include), where only this process can read them.
+  const alertmanagerConfig = await copyShipped("alertmanager.yml", dir);
+  const alertRules = await copyShipped("rules/cqkd_alerts.yml", dir);
   const report: LocalStackReport = { started: [], missing: [] };
   const alertmanager = `127.0.0.1:${options.alertmanagerPort ?? 9093}`;
   const launch = (tool: MonitoringTool, address: string, args: string[]) => {
@@ -67,7 +78,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     report.started.push({ tool, pid: child.pid, address });
   };
   launch("alertmanager", alertmanager, [
-    `--config.file=${MONITORING}alertmanager.yml`,
+    `--config.file=${alertmanagerConfig}`,
     `--storage.path=${join(dir, "alertmanager")}`,
     `--web.listen-address=${alertmanager}`,
     "--cluster.listen-address=",
@@ -78,7 +89,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     configFile,
     prometheusConfig({
       targetsFile: targetsFileIn(dir),
-      ruleFiles: [`${MONITORING}rules/cqkd_alerts.yml`],
+      ruleFiles: [alertRules],
       ...(hasAlertmanager ? { alertmanager } : {}),
       scrapeIntervalS: options.scrapeIntervalS ?? 15,
     }),
