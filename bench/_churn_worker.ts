@@ -88,7 +88,6 @@ serveOperations({
     return dead.size;
   },
   /** How many live nodes name a dead node among their k closest contacts to one of `targets` random ids. */
-  /** How many live nodes name a dead node among their k closest contacts to one of `targets` random ids. */
   dirtyNodes({ targets }) {
     let dirty = 0;
     for (const n of host.nodes()) {
@@ -100,6 +99,23 @@ serveOperations({
       }
     }
     return dirty;
+  },
+  /**
+   * Routing-table sizes, live nodes that health registries hold as unhealthy (wrongly: they are alive), and the
+   * longest event-loop stall of this thread since the last call.
+   */
+  tables() {
+    let contacts = 0;
+    let wronglyUnhealthy = 0;
+    for (const [hex, s] of services) {
+      contacts += node(hex).table.size;
+      for (const entry of s.health?.registry.entries() ?? []) {
+        if (entry.status === "unhealthy" && !dead.has(entry.contact.id.hex)) wronglyUnhealthy++;
+      }
+    }
+    const lagMs = Math.round(maxLagMs);
+    maxLagMs = 0;
+    return { nodes: services.size, contacts, wronglyUnhealthy, lagMs };
   },
   async discover({ node: id, count }) {
     const t0 = performance.now();
