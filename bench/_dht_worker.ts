@@ -1,12 +1,12 @@
 /**
  * A worker thread of `bench/dht.ts`: hosts a share of the benchmark's nodes in its own event loop (one per core)
- * and runs the operations the main thread asks for. Messages: `{ id, op, ...args }` in, `{ id, result | error }` out.
+ * and runs the operations the main thread asks for.
  */
-/// <reference lib="deno.worker" />
 import { NodeHost } from "../core/host.ts";
 import { NodeId } from "../core/kademlia/mod.ts";
 import type { Peer } from "../core/net/mod.ts";
 import { runPool } from "./_util.ts";
+import { serveOperations } from "./_worker_serve.ts";
 
 /** A node as the main thread knows it. */
 export interface NodeRef {
@@ -54,11 +54,4 @@ function nodeById(hex: string) {
   return node;
 }
 
-self.onmessage = async (event: MessageEvent<{ id: number; op: string } & Record<string, unknown>>) => {
-  const { id, op, ...args } = event.data;
-  try {
-    self.postMessage({ id, result: await operations[op]!(args) });
-  } catch (error) {
-    self.postMessage({ id, error: String(error) });
-  }
-};
+serveOperations(operations);

@@ -17,6 +17,7 @@ async function workerNetwork(host: NodeHost, workers: number) {
     nodes.push(node);
   }
   const alice = host.start({ role: "alice" });
+  advertiseCapabilities(alice);
   await alice.bootstrap([seed.address]);
   return { seed, workers: nodes, alice };
 }

@@ -66,7 +66,7 @@ Deno.test("HealthManager medium check marks degraded a contact that answers ping
 Deno.test("HealthManager deep check runs the full suite and flags a contact whose routing names only dead nodes", async () => {
   await using host = new NodeHost();
   const [a, b] = await checkedNetwork(host, 2) as [KademliaNode, KademliaNode];
-  const manager = new HealthManager(a, { levels: ["deep"], deep: { timeoutMs: 1000 } });
+  const manager = new HealthManager(a, { levels: ["deep"], deep: { timeoutMs: 300 } });
   const passed = await manager.check(b.contact, "deep");
   assert.equal(passed.ok, true, passed.failure);
   // A node that names nothing but two dead contacts for our id.

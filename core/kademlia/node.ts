@@ -427,10 +427,13 @@ export class KademliaNode {
     const query = async (contact: Contact): Promise<QueryAnswer> => {
       const answer = await this.#call(contact, method, [this.id.bytes, target.bytes], options);
       const parsed = findValue ? parseFindValueAnswer(answer) : { contacts: parseContacts(answer) };
+      if (!("contacts" in parsed)) return parsed;
       // Contacts named in answers take free slots: right after a mass join, this is what keeps nodes whose
-      // tables were filled while the network was small from routing into a dead end.
-      if ("contacts" in parsed) { for (const c of parsed.contacts) this.table.add(c, { hearsay: true }); }
-      return parsed;
+      // tables were filled while the network was small from routing into a dead end. Contacts the table refuses
+      // (known dead, named by slower nodes) are not worth a query either.
+      const admitted = parsed.contacts.filter((c) => this.table.admitHearsay?.(c) !== false);
+      for (const c of admitted) this.table.add(c, { hearsay: true });
+      return { contacts: admitted };
     };
     const k = this.table.k;
     const started = performance.now();

@@ -293,3 +293,15 @@ Deno.test("KademliaNode.request() welcomes a contact that answers and keeps one 
   assert.ok(a.table.get(silent.id), "the caller decides what silence means");
   assert.deepEqual(a.transport.stats.requestsByPurpose, { health: 1 });
 });
+
+Deno.test("KademliaNode lookups skip the contacts the routing table refuses as hearsay", async () => {
+  await using host = new NodeHost();
+  const nodes = await network(host, 6);
+  const node = nodes[5]!;
+  const refused = nodes[3]!;
+  node.table.remove(refused.id);
+  node.table.admitHearsay = (c) => !c.id.equals(refused.id);
+  const found = await node.findNode(refused.id);
+  assert.ok(!found.some((c) => c.id.equals(refused.id)), "never queried, so never among the answered");
+  assert.equal(node.table.get(refused.id), undefined);
+});

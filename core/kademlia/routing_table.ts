@@ -65,8 +65,9 @@ export class RoutingTable {
   /** Reports every contact that takes or loses a slot. */
   readonly changes: Emitter<TableChange> = new Emitter();
   /**
-   * Decides whether a contact only heard of may take a free slot (health checks refuse contacts they just found
-   * dead, which slower nodes still name); contacts heard from directly are always admitted. @default admits all
+   * Decides whether a contact only heard of may take a free slot, and the node's lookups query it (health checks
+   * refuse contacts they just found dead, which slower nodes still name); contacts heard from directly are always
+   * admitted. @default admits all
    */
   admitHearsay: ((contact: Contact) => boolean) | undefined;
   #k: number;

@@ -74,8 +74,8 @@ export class RefreshManager {
   readonly #now: () => number;
   /** Last refresh of each bucket by this manager, by the low end of its range. */
   readonly #refreshedMs = new Map<bigint, number>();
-  /** Ids in buckets that lost a contact and wait for a refresh. */
-  readonly #waiting = new Map<string, NodeId>();
+  /** Buckets that lost a contact and wait for a refresh: an id in each, by the low end of its range. */
+  readonly #waiting = new Map<bigint, NodeId>();
   readonly #running = new Set<Promise<unknown>>();
   readonly #unsubscribe: Array<() => void> = [];
   #baseIntervalS: number;
@@ -186,8 +186,10 @@ export class RefreshManager {
       this.#refreshAll("partition");
       return;
     }
-    this.#waiting.set(change.contact.id.hex, change.contact.id);
-    if (this.#immediate) this.#serveWaiting("event");
+    const id = change.contact.id;
+    const { lo } = this.#node.table.bucketOf(id);
+    this.#waiting.set(lo, id);
+    if (this.#immediate) this.#serve(lo, id, "event");
   }
 
   #tick(): void {
@@ -207,31 +209,24 @@ export class RefreshManager {
   /** The active round: the buckets that lost contacts (or, when performance degraded, every bucket). */
   #activeRound(trigger: RefreshTrigger, all: boolean): void {
     this.#lastActiveMs = this.#now();
-    if (all) {
-      for (const { lo } of this.#node.table.buckets()) {
-        const id = NodeId.fromValue(lo);
-        this.#waiting.set(id.hex, id);
-      }
-    }
+    if (all) { for (const { lo } of this.#node.table.buckets()) this.#waiting.set(lo, NodeId.fromValue(lo)); }
     this.#serveWaiting(trigger);
   }
 
-  /**
-   * Refreshes each bucket with ids waiting, once, except the buckets this manager refreshed within
-   * `activeMinIntervalS`: their ids wait for a later tick.
-   */
+  /** Serves every waiting bucket (at most one entry per bucket, so this is cheap). */
   #serveWaiting(trigger: RefreshTrigger): void {
-    const now = this.#now();
-    const served = new Set<bigint>();
-    for (const [hex, id] of this.#waiting) {
-      const { lo } = this.#node.table.bucketOf(id);
-      if (!served.has(lo)) {
-        if (now - (this.#refreshedMs.get(lo) ?? -Infinity) < this.#activeMinMs) continue;
-        served.add(lo);
-        this.#refresh(id, lo, trigger);
-      }
-      this.#waiting.delete(hex);
-    }
+    for (const [lo, id] of this.#waiting) this.#serve(lo, id, trigger);
+  }
+
+  /**
+   * Refreshes the waiting bucket at `lo` unless this manager refreshed it within `activeMinIntervalS`: then it
+   * waits for a later tick. (A bucket that split since is looked up again by its id.)
+   */
+  #serve(key: bigint, id: NodeId, trigger: RefreshTrigger): void {
+    const { lo } = this.#node.table.bucketOf(id);
+    if (this.#now() - (this.#refreshedMs.get(lo) ?? -Infinity) < this.#activeMinMs) return;
+    this.#waiting.delete(key);
+    this.#refresh(id, lo, trigger);
   }
 
   #refreshAll(trigger: RefreshTrigger): void {
