@@ -9,8 +9,8 @@
  * @module
  */
 import { parseArgs } from "node:util";
+import { cqkd } from "./_cqkd.ts";
 import { residentMb, StateDir } from "../ops/cluster/state.ts";
-import { selfCommand } from "../ops/cluster/supervisor.ts";
 
 const { values } = parseArgs({
   options: {
@@ -20,18 +20,6 @@ const { values } = parseArgs({
 });
 const scales = values.scales.split(",").map(Number);
 if (scales.some((n) => !Number.isInteger(n) || n < 0)) throw new RangeError(`Invalid --scales ${values.scales}`);
-
-async function cqkd(stateDir: string, args: string[]): Promise<void> {
-  const self = selfCommand();
-  const output = await new Deno.Command(self.command, {
-    args: [...self.args, "--set", `state_dir=${stateDir}`, ...args],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  if (!output.success) {
-    throw new Error(`cqkd ${args.join(" ")} failed: ${new TextDecoder().decode(output.stderr).trim()}`);
-  }
-}
 
 async function processesRssMb(dir: StateDir): Promise<number> {
   const state = await dir.read();
