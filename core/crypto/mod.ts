@@ -1,7 +1,8 @@
 /**
- * Node cryptography: Ed25519 signing identities (the key behind a secure node id), X25519 identity key pairs, sealing a message to a recipient's public key (ephemeral X25519 +
- * HKDF-SHA-256 + AES-256-GCM with associated data) and opening it, raw public keys for the wire, and the expansion
- * of a short shared seed into a long public random string.
+ * Node cryptography: Ed25519 signing identities (the key behind a secure node id), X25519 identity key pairs,
+ * sealing a message to a recipient's public key (ephemeral X25519 + HKDF-SHA-256 + AES-256-GCM with associated
+ * data) and opening it, raw public keys for the wire, and the expansion of a short shared seed into a long public
+ * random string.
  *
  * @module
  */
