@@ -235,13 +235,15 @@ export class HealthManager {
   }
 
   /**
-   * Acts on a fast check: the first failure makes the contact a suspect, checked again from the next batch on (a
-   * host starved of CPU for a moment must not lose live contacts); a second failure removes it from the routing
-   * table, unless half the table already went within one fast interval.
+   * Acts on a fast check. A contact we have heard from before becomes a suspect at its first failure, checked
+   * again from the next batch on (a host starved of CPU for a moment must not lose live contacts); its second
+   * failure removes it from the routing table — as does the first failure of a contact only heard of — unless
+   * half the table already went within one fast interval.
    */
   #judge(contact: Contact, ok: boolean): void {
     const hex = contact.id.hex;
-    if (ok || !this.#suspects.has(hex)) {
+    const heardOf = (this.#node.table.lastSeenMs(contact.id) ?? 0) === 0;
+    if (ok || !(this.#suspects.has(hex) || heardOf)) {
       if (ok) this.#suspects.delete(hex);
       else this.#suspects.set(hex, this.#now());
       return;
