@@ -73,12 +73,12 @@ const DEFAULTS: Readonly<Record<HealthLevel, Required<HealthLevelOptions>>> = {
 
 /**
  * The health manager (SPEC §6): checks the contacts of a node's routing table at the fast, medium and deep levels,
- * records the results in a {@linkcode HealthRegistry}, removes a contact that fails a fast check — and its
- * confirmation a batch later — from the routing table (which triggers the refresh of its bucket), and reports
- * every check on {@linkcode checked}. An RPC of
- * the node's own that got no answer counts as a failed fast check too. A contact found dead is not re-admitted
- * when slower nodes still name it, for `quarantineS`. When half the table failed within one fast interval, the
- * failing contacts are kept (a partition or a stalled host must not empty the table).
+ * records the results in a {@linkcode HealthRegistry}, removes a contact that fails a fast check (a contact heard
+ * from before: and its confirmation a batch later) from the routing table, which triggers the refresh of its
+ * bucket, and reports every check on {@linkcode checked}. An RPC of the node's own that got no answer counts as a
+ * failed fast check too. A contact found dead is not re-admitted when slower nodes still name it, for
+ * `quarantineS`. When half the table failed within one fast interval, failing contacts are kept (a partition or a
+ * stalled host must not empty the table).
  *
  * Cost: one timer per node at a random phase; each level's interval is served in `slices` batches of at most
  * 1/slices of its contacts, so a 1000-contact table never pings in a burst; a contact heard from within the fast
@@ -126,7 +126,6 @@ export class HealthManager {
     }
     this.#slices = options.slices ?? 10;
     this.#quarantineMs = (options.quarantineS ?? 2 * this.#options.fast.intervalS) * 1000;
-
     this.#now = options.now ?? Date.now;
     this.registry = new HealthRegistry(options.registry);
     this.#losses = new LossWindow({
