@@ -73,11 +73,12 @@ const DEFAULTS: Readonly<Record<HealthLevel, Required<HealthLevelOptions>>> = {
 
 /**
  * The health manager (SPEC §6): checks the contacts of a node's routing table at the fast, medium and deep levels,
- * records the results in a {@linkcode HealthRegistry}, removes a contact that fails a fast check from the routing
- * table (which triggers the refresh of its bucket), and reports every check on {@linkcode checked}. An RPC of
- * the node's own that got no answer counts as a failed fast check too. A contact found dead is not re-admitted
- * when slower nodes still name it, for `quarantineS`. When half the table failed within one fast interval, the
- * failing contacts are kept (a partition or a stalled host must not empty the table).
+ * records the results in a {@linkcode HealthRegistry}, removes a contact that fails a fast check (a contact heard
+ * from before: and its confirmation a batch later) from the routing table, which triggers the refresh of its
+ * bucket, and reports every check on {@linkcode checked}. An RPC of the node's own that got no answer counts as a
+ * failed fast check too. A contact found dead is not re-admitted when slower nodes still name it, for
+ * `quarantineS`. When half the table failed within one fast interval, failing contacts are kept (a partition or a
+ * stalled host must not empty the table).
  *
  * Cost: one timer per node at a random phase; each level's interval is served in `slices` batches of at most
  * 1/slices of its contacts, so a 1000-contact table never pings in a burst; a contact heard from within the fast
@@ -100,6 +101,8 @@ export class HealthManager {
   readonly #losses: LossWindow;
   readonly #now: () => number;
   readonly #inFlight = new Set<string>();
+  /** Contacts that failed one fast check, with when: the next batch checks them again first. */
+  readonly #suspects = new Map<string, number>();
   readonly #running = new Set<Promise<unknown>>();
   readonly #nextMs: Partial<Record<HealthLevel, number>> = {};
   #abort = new AbortController();
@@ -123,7 +126,6 @@ export class HealthManager {
     }
     this.#slices = options.slices ?? 10;
     this.#quarantineMs = (options.quarantineS ?? 2 * this.#options.fast.intervalS) * 1000;
-
     this.#now = options.now ?? Date.now;
     this.registry = new HealthRegistry(options.registry);
     this.#losses = new LossWindow({
@@ -144,6 +146,7 @@ export class HealthManager {
       }),
       // A contact found dead that takes a slot again was heard from: it is reachable once more.
       this.#node.table.changes.on(({ kind, contact }) => {
+        if (kind === "removed") this.#suspects.delete(contact.id.hex);
         if (kind !== "added" || this.registry.status(contact.id) !== "unhealthy") return;
         if ((this.#node.table.lastSeenMs(contact.id) ?? 0) > this.registry.lastCheckedMs(contact.id, "fast")) {
           this.#observed(contact);
@@ -201,9 +204,7 @@ export class HealthManager {
     }
     if (!result.ok) this.stats[level].failures++;
     const status = this.registry.record(contact, result);
-    if (level === "fast" && !result.ok && !this.#losses.suspected(this.#node.table.size)) {
-      if (this.#node.table.remove(contact.id)) this.#losses.record();
-    }
+    if (level === "fast") this.#judge(contact, result.ok);
     this.checked.emit({ contact, result, status });
     // A deeper check that could not even ping: find out now whether the contact is gone, not a fast interval later.
     if (level !== "fast" && result.failure?.startsWith("ping got no answer") && this.#levels.includes("fast")) {
@@ -234,6 +235,25 @@ export class HealthManager {
       if (entry.status === "unhealthy" && table.get(entry.contact.id) === undefined) counts.unhealthy++;
     }
     return counts;
+  }
+
+  /**
+   * Acts on a fast check. A contact we have heard from before becomes a suspect at its first failure, checked
+   * again from the next batch on (a host starved of CPU for a moment must not lose live contacts); its second
+   * failure removes it from the routing table — as does the first failure of a contact only heard of — unless
+   * half the table already went within one fast interval.
+   */
+  #judge(contact: Contact, ok: boolean): void {
+    const hex = contact.id.hex;
+    const heardOf = (this.#node.table.lastSeenMs(contact.id) ?? 0) === 0;
+    if (ok || !(this.#suspects.has(hex) || heardOf)) {
+      if (ok) this.#suspects.delete(hex);
+      else this.#suspects.set(hex, this.#now());
+      return;
+    }
+    this.#suspects.delete(hex);
+    if (this.#losses.suspected(this.#node.table.size)) return;
+    if (this.#node.table.remove(contact.id)) this.#losses.record();
   }
 
   /** Records what the node's own traffic showed of a contact's reachability, as a fast check result. */
@@ -274,10 +294,17 @@ export class HealthManager {
   #due(level: HealthLevel): Contact[] {
     const table = this.#node.table;
     const { intervalS, perInterval } = this.#options[level];
-    const limit = this.#now() - intervalS * 1000;
+    const now = this.#now();
+    const limit = now - intervalS * 1000;
     const overdue: Array<{ contact: Contact; sinceMs: number }> = [];
     for (const contact of table.contacts()) {
       if (this.#inFlight.has(`${level} ${contact.id.hex}`)) continue;
+      const suspectedMs = level === "fast" ? this.#suspects.get(contact.id.hex) : undefined;
+      if (suspectedMs !== undefined) {
+        // A suspect is checked again a slice after it failed, before anything else.
+        if (suspectedMs <= now - this.#sliceMs(level)) overdue.push({ contact, sinceMs: -Infinity });
+        continue;
+      }
       const checkedMs = this.registry.lastCheckedMs(contact.id, level);
       if (checkedMs > limit) continue;
       // A contact we heard from recently is known to be reachable: no ping needed (medium and deep test more).

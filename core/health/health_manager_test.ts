@@ -93,9 +93,10 @@ Deno.test("HealthManager.runBatch() pings a slice of the table, skipping contact
   });
   await t.step("a fifth of a backlog per batch, when it is larger", async () => {
     for (let i = 0; i < 100; i++) node.table.add(fakeContact(), { hearsay: true });
-    const due = node.table.size - 60;
+    // The 10 checked were only heard of: one failure removed them. 190 contacts: 60 heard from, 130 due.
+    assert.equal(node.table.size, 190);
     await manager.runBatch("fast");
-    assert.equal(manager.stats.fast.checks, 10 + Math.ceil((2 * due) / 10));
+    assert.equal(manager.stats.fast.checks, 10 + Math.ceil((2 * 130) / 10));
   });
 });
 
@@ -165,12 +166,38 @@ Deno.test("HealthManager holds nothing against a contact when this process stall
 });
 
 Deno.test("HealthManager keeps failing contacts once half the table failed at once (a partition, or a stalled host)", async () => {
-  await using host = new NodeHost();
+  let clock = 1_000_000;
+  await using host = new NodeHost({ now: () => clock });
   const node = host.start();
   const contacts = Array.from({ length: 6 }, fakeContact);
-  for (const c of contacts) node.table.add(c, { hearsay: true });
-  const manager = new HealthManager(node, { levels: ["fast"], fast: { timeoutMs: 100 }, slices: 1 });
+  for (const c of contacts) node.table.add(c);
+  const manager = new HealthManager(node, { levels: ["fast"], fast: { timeoutMs: 100 }, slices: 1, now: () => clock });
+  clock += 31_000;
   await manager.runBatch("fast");
   assert.deepEqual(contacts.map((c) => manager.registry.status(c.id)), Array(6).fill("unhealthy"));
-  assert.equal(node.table.size, 3, "three removed; then the rest is kept");
+  assert.equal(node.table.size, 6, "one failed check makes a suspect, not a removal");
+  clock += 30_000;
+  await manager.runBatch("fast");
+  assert.equal(node.table.size, 3, "confirmed: three removed; then the rest is kept");
+});
+
+Deno.test("HealthManager removes a contact only when a second fast check a batch later confirms the first", async () => {
+  let clock = 1_000_000;
+  await using host = new NodeHost({ now: () => clock });
+  const node = host.start();
+  const flaky = host.start();
+  await flaky.bootstrap([node.address]);
+  const manager = new HealthManager(node, { levels: ["fast"], fast: { timeoutMs: 100 }, slices: 10, now: () => clock });
+  clock += 31_000;
+  flaky.rpc.unregister("ping");
+  await manager.runBatch("fast");
+  assert.equal(manager.registry.status(flaky.id), "unhealthy");
+  assert.ok(node.table.get(flaky.id), "a suspect stays");
+  flaky.rpc.register("ping", () => flaky.id.bytes);
+  await manager.runBatch("fast");
+  assert.equal(manager.stats.fast.checks, 1, "not again within the same slice");
+  clock += 3_000;
+  await manager.runBatch("fast");
+  assert.deepEqual([manager.stats.fast.checks, manager.registry.status(flaky.id)], [2, "healthy"]);
+  assert.ok(node.table.get(flaky.id), "it answered the confirmation");
 });

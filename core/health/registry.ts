@@ -99,11 +99,6 @@ export class HealthRegistry {
   entries(): HealthEntry[] {
     return [...this.#entries.values()];
   }
-
-  /** Forgets a contact. */
-  forget(id: NodeId): void {
-    this.#entries.delete(id.hex);
-  }
 }
 
 function statusOf(latest: Partial<Record<HealthLevel, CheckResult>>): HealthStatus {
