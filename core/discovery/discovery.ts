@@ -88,10 +88,23 @@ export class Discovery {
     this.cache.count(cached.length >= count);
     if (cached.length >= count) return this.#best(cached, count);
 
-    const found = new Map<string, DiscoveredNode>();
+    const found = await collectUntil<DiscoveredNode>(count, signal, (add, search) => this.#search(accept, add, search));
+    if (found.length < count) throw new NotEnoughNodesError(count, found.length, capabilities);
+    return this.#best(found, count);
+  }
+
+  /**
+   * The search behind a cache miss: the contacts heard from recently, then lookups of random targets region by
+   * region, each contact asked its capabilities (once it answered, never again); `accepted` gets every node that
+   * passes `accept`. Ends when `signal` aborts (by the caller, or because enough were found) or no region is left.
+   */
+  async #search(
+    accept: (node: DiscoveredNode) => boolean,
+    accepted: (node: DiscoveredNode) => void,
+    signal: AbortSignal,
+  ): Promise<void> {
     /** Capability queries sent to each contact; Infinity once it answered. */
     const tries = new Map<string, number>([[this.#node.id.hex, Infinity]]);
-    const enough = () => found.size >= count;
     /** Asks the contacts not asked yet; those that answered a lookup just now may be asked a second time. */
     const consider = (contacts: readonly Contact[], answeredNow: boolean) =>
       pool(contacts, this.#parallelQueries, async (contact) => {
@@ -100,11 +113,12 @@ export class Discovery {
         if (sent >= (answeredNow ? 2 : 1)) return;
         tries.set(hex, sent + 1);
         const answer = await queryCapabilities(this.#node, contact, { timeoutMs: this.#verifyTimeoutMs, signal });
-        if (answer === undefined) return;
+        // A second query to the same contact may have been answered first.
+        if (answer === undefined || tries.get(hex) === Infinity) return;
         tries.set(hex, Infinity);
         const node = { ...contact, ...answer };
         this.cache.put(node);
-        if (accept(node)) found.set(hex, node);
+        if (accept(node)) accepted(node);
       });
 
     const recent = this.#now() - this.#freshMs;
@@ -114,10 +128,9 @@ export class Discovery {
     );
     await consider(live, false);
     let regions = initialRegions(Math.ceil(Math.log2(Math.max(1, this.#networkSize() / this.#node.table.k))));
-    for (let round = 0; round < MAX_ROUNDS && regions.length > 0 && !enough(); round++) {
+    for (let round = 0; round < MAX_ROUNDS && regions.length > 0; round++) {
       const next: Array<[bigint, bigint]> = [];
       await pool(regions, this.#parallelLookups, async ([lo, hi]) => {
-        if (enough()) return;
         const closest = await this.#node.findNode(NodeId.randomInRange(lo, hi), { signal, purpose: "discovery" });
         await consider(closest, true);
         const inside = closest.filter((c) => lo <= c.id.value && c.id.value < hi).length;
@@ -126,9 +139,6 @@ export class Discovery {
       });
       regions = next;
     }
-    signal?.throwIfAborted();
-    if (!enough()) throw new NotEnoughNodesError(count, found.size, capabilities);
-    return this.#best([...found.values()], count);
   }
 
   /**
@@ -138,25 +148,27 @@ export class Discovery {
   async #verified(candidates: DiscoveredNode[], count: number, signal?: AbortSignal): Promise<DiscoveredNode[]> {
     if (candidates.length < count) return [];
     const recent = this.#now() - this.#freshMs;
-    const live: DiscoveredNode[] = [];
-    await pool(candidates, this.#parallelQueries, async (candidate) => {
-      if (live.length >= count) return;
-      if ((this.#node.table.lastSeenMs(candidate.id) ?? 0) <= recent) {
-        try {
-          await this.#node.request(candidate, "ping", [this.#node.id.bytes], {
-            timeoutMs: this.#verifyTimeoutMs,
-            purpose: "discovery",
-            signal,
-          });
-        } catch (error) {
-          if (signal?.aborted) throw error;
-          this.cache.delete(candidate.id);
-          return;
-        }
-      }
-      live.push(candidate);
-    });
-    return live;
+    return await collectUntil<DiscoveredNode>(
+      count,
+      signal,
+      (add, verifying) =>
+        pool(candidates, this.#parallelQueries, async (candidate) => {
+          if ((this.#node.table.lastSeenMs(candidate.id) ?? 0) <= recent) {
+            try {
+              await this.#node.request(candidate, "ping", [this.#node.id.bytes], {
+                timeoutMs: this.#verifyTimeoutMs,
+                purpose: "discovery",
+                signal: verifying,
+              });
+            } catch (error) {
+              if (verifying.aborted) throw error;
+              this.cache.delete(candidate.id);
+              return;
+            }
+          }
+          add(candidate);
+        }),
+    );
   }
 
   /** `count` nodes, healthy ones before degraded ones. */
@@ -171,6 +183,31 @@ function initialRegions(depth: number): Array<[bigint, bigint]> {
   const n = 1n << BigInt(Math.min(12, depth));
   const size = ID_SPACE / n;
   return Array.from({ length: Number(n) }, (_, i) => [BigInt(i) * size, BigInt(i + 1) * size]);
+}
+
+/**
+ * Runs `collect` until it added `count` items — then its signal aborts, so that work still waiting (on dead
+ * contacts, say) is cut short — or until it ends on its own with fewer.
+ * @throws what `collect` throws before enough were added, or the caller's abort reason
+ */
+async function collectUntil<T>(
+  count: number,
+  signal: AbortSignal | undefined,
+  collect: (add: (item: T) => void, signal: AbortSignal) => Promise<void>,
+): Promise<T[]> {
+  const items: T[] = [];
+  const enough = new AbortController();
+  const inner = signal === undefined ? enough.signal : AbortSignal.any([signal, enough.signal]);
+  try {
+    await collect((item) => {
+      items.push(item);
+      if (items.length >= count) enough.abort();
+    }, inner);
+  } catch (error) {
+    if (!enough.signal.aborted) throw error;
+  }
+  signal?.throwIfAborted();
+  return items;
 }
 
 /** Runs `task` on every item with at most `parallel` in flight; rejects with the first failure. */

@@ -62,6 +62,19 @@ Deno.test("Discovery.discover() verifies cached workers not heard from lately an
   assert.ok((alice.transport.stats.requestsByPurpose.discovery ?? 0) > 0);
 });
 
+Deno.test("Discovery.discover() returns once it has enough, cutting short queries still waiting on dead nodes", async () => {
+  await using host = new NodeHost({ rpcTimeoutMs: 300 });
+  const { workers, alice } = await workerNetwork(host, 8);
+  for (const worker of workers.slice(0, 3)) await host.stop(worker);
+  // Queries to the dead workers would time out after 5 s; with enough found they must be aborted before.
+  const discovery = new Discovery(alice, { verifyTimeoutMs: 5_000 });
+  const found = await discovery.discover(4);
+  assert.equal(found.length, 4);
+  assert.ok(found.every((n) => workers.slice(3).some((w) => w.id.equals(n.id))), "live workers only");
+  assert.equal(alice.transport.stats.timeouts, 0, "no query to a dead worker was waited for");
+  assert.equal(alice.transport.pendingCount, 0, "nor left behind");
+});
+
 Deno.test("Discovery.discover() filters on capabilities and says how many it found when too few", async () => {
   await using host = new NodeHost({ rpcTimeoutMs: 300 });
   const { workers, alice } = await workerNetwork(host, 8);
