@@ -4,17 +4,25 @@ import type { AuditLog } from "../audit/mod.ts";
 import type { AccessTokens, TokenGrant } from "./access_tokens.ts";
 import { TokenBuckets } from "./rate_limit.ts";
 
+/** Per-client rate limits of the admin API: a token bucket per client address and per token. */
+export interface RateLimit {
+  /** Requests per second a client earns back. */
+  ratePerS: number;
+  /** Requests a client may send at once. */
+  burst: number;
+  /** Clock in milliseconds (tests use a fake one). @default {performance.now} */
+  nowMs?: () => number;
+}
+
 /** Options of {@linkcode accessControl}. */
 export interface AccessControlOptions {
   tokens: AccessTokens;
   /** Per-client limits: one bucket per client address and one per token. @default no limit */
-  rateLimit?: { ratePerS: number; burst: number };
+  rateLimit?: RateLimit;
   /** Where every mutation (refused ones included) is recorded. @default not recorded */
   audit?: AuditLog;
   /** Counts the requests refused with 429. */
   metrics?: CqkdMetrics;
-  /** Clock of the rate limiter, in milliseconds. @default {performance.now} */
-  nowMs?: () => number;
 }
 
 /** Methods that read; every other method is a mutation and needs a write token. */
@@ -35,8 +43,7 @@ const MAX_LISTED = 16;
  */
 export function accessControl(options: AccessControlOptions): MiddlewareHandler {
   const { tokens, audit, metrics } = options;
-  const buckets = options.rateLimit &&
-    new TokenBuckets({ ...options.rateLimit, ...(options.nowMs ? { nowMs: options.nowMs } : {}) });
+  const buckets = options.rateLimit && new TokenBuckets(options.rateLimit);
   return async function adminGate(c, next) {
     const address = clientAddress(c);
     const presented = bearerToken(c.req.header("authorization"));

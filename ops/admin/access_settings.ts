@@ -1,11 +1,12 @@
 import type { Settings } from "../../core/config/mod.ts";
 import { AuditLog, auditLogPath } from "../audit/mod.ts";
+import type { RateLimit } from "./access_control.ts";
 import { AccessTokens, type TokenEntry } from "./access_tokens.ts";
 
 /** The access-control part of the admin app's options, as a process's settings give it. */
 export interface AdminAccess {
   tokens: AccessTokens;
-  rateLimit?: { ratePerS: number; burst: number };
+  rateLimit?: RateLimit;
   audit: AuditLog;
 }
 

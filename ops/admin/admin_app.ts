@@ -4,7 +4,7 @@ import type { CqkdMetrics } from "../../core/metrics/mod.ts";
 import type { Peer } from "../../core/net/mod.ts";
 import { formatPeer } from "../../core/net/mod.ts";
 import type { AuditLog } from "../audit/mod.ts";
-import { accessControl } from "./access_control.ts";
+import { accessControl, type RateLimit } from "./access_control.ts";
 import { AccessTokens } from "./access_tokens.ts";
 import { bootstrapRoutes } from "./bootstrap_routes.ts";
 import { metricsRoutes } from "./metrics_routes.ts";
@@ -25,7 +25,7 @@ export interface AdminAppOptions {
   /** The tokens accepted, with their scopes; without a write token, mutations are refused (401). @default `token` */
   tokens?: AccessTokens;
   /** Per-client rate limits (per client address and per token). @default no limit */
-  rateLimit?: { ratePerS: number; burst: number };
+  rateLimit?: RateLimit;
   /** Where every mutation is recorded, refused ones included. @default not recorded */
   audit?: AuditLog;
   /** Where `POST …/ops/fallback` rejoins by default. @default {[]} */

@@ -3,7 +3,7 @@ import { z } from "zod";
 import { CqkdMetrics } from "../../core/metrics/mod.ts";
 import type { Peer } from "../../core/net/mod.ts";
 import type { AuditLog } from "../audit/mod.ts";
-import { AccessTokens, adminApp, limitBody, valid } from "../admin/mod.ts";
+import { AccessTokens, adminApp, limitBody, type RateLimit, valid } from "../admin/mod.ts";
 import { NODE_ROLES } from "../../roles/mod.ts";
 import type { Fleet } from "./fleet.ts";
 import { keygenRoute } from "./keygen_route.ts";
@@ -36,7 +36,7 @@ export interface HostAppOptions {
   /** The tokens accepted. @default the cluster's token alone, as a write token named `cluster` */
   tokens?: AccessTokens;
   /** Per-client rate limits. @default no limit */
-  rateLimit?: { ratePerS: number; burst: number };
+  rateLimit?: RateLimit;
   /** Where every mutation is recorded. @default not recorded */
   audit?: AuditLog;
   /** Called by POST /shutdown after the answer is sent. */
