@@ -216,7 +216,7 @@ Deno.test("cqkd startup → status → verify → shutdown runs a small cluster 
       },
     );
 
-    await t.step("the audit log holds every procedure and the host processes' control mutations", async () => {
+    await t.step("the audit log holds every procedure and the host processes' control mutations", () => {
       const { entries, skipped } = AuditLog.read(join(stateDir, "audit.jsonl"));
       assert.equal(skipped, 0);
       const procedures = entries.filter((e) => e.procedure).map((e) => [e.procedure, e.ok, e.who.startsWith("cli:")]);
