@@ -20,6 +20,8 @@ import {
 import { CommandError, EXIT } from "./ops/exit_codes.ts";
 import { type GlobalOptions, settingsFromCli } from "./ops/cli_settings.ts";
 import { addClusterCommands } from "./ops/cluster_cli.ts";
+import { addSecurityCommands } from "./ops/security_cli.ts";
+import { audited } from "./ops/audit/mod.ts";
 import { runNode } from "./ops/node_runner.ts";
 import { NODE_ROLES, type NodeRole } from "./roles/mod.ts";
 
@@ -56,7 +58,8 @@ function buildProgram(): Command {
     .option("--json", "print JSON events on stdout")
     .action(async (role: NodeRole, flags: NodeFlags, command: Command) => {
       const settings = await settingsFromCli(command.optsWithGlobals<GlobalOptions>(), nodeFlags(flags));
-      await runNode(role, settings, { json: flags.json });
+      const args = { role, name: settings.node_name || undefined, host: settings.bind_host, port: settings.dht_port };
+      await audited(settings, "node", args, () => runNode(role, settings, { json: flags.json }));
     });
 
   const dht = program.command("dht").description("act on the DHT as a short-lived client node");
@@ -75,7 +78,15 @@ function buildProgram(): Command {
     .argument("<key>", "the key (any string; the DHT key is its SHA-1)")
     .argument("<value>", "the value")
     .addOption(new Option("-t, --type <type>", "how to read the value").choices(VALUE_TYPES).default("string"))
-    .action(client((context, [key, value], flags) => dhtPut(context, key!, value!, flags.type as ValueType)));
+    .action(client((context, [key, value], flags) =>
+      audited(
+        context.settings,
+        "dht put",
+        { key, type: flags.type },
+        () => dhtPut(context, key!, value!, flags.type as ValueType),
+        { failure: (output) => output.exitCode === EXIT.ok ? undefined : output.text },
+      )
+    ));
   clientCommand("get", "print the value of a key (exit code 1 when not found)")
     .argument("<key>", "the key")
     .action(client((context, [key]) => dhtGet(context, key!)));
@@ -99,6 +110,7 @@ function buildProgram(): Command {
     });
   config.command("fields").description("list every setting with its default and environment variable")
     .action(() => console.log(listFields()));
+  addSecurityCommands(program, config);
   addClusterCommands(program);
   return program;
 }

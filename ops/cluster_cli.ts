@@ -1,6 +1,7 @@
 import { Argument, type Command } from "commander";
 import { resolve } from "node:path";
 import type { Settings } from "../core/config/mod.ts";
+import { audited } from "./audit/mod.ts";
 import { type GlobalOptions, settingsFromCli } from "./cli_settings.ts";
 import { runHost, TOKEN_ENV } from "./cluster/host_process.ts";
 import { CommandError, EXIT } from "./exit_codes.ts";
@@ -53,38 +54,40 @@ export function addClusterCommands(program: Command): void {
     .action(async (flags: Partial<StartupFlags>, command: Command) => {
       const global = command.optsWithGlobals<GlobalOptions>();
       const settings = await settingsFromCli(global);
-      const summary = await startCluster({
-        settings,
-        shape: {
-          superCount: count(flags.super, "--super"),
-          regionalCount: count(flags.regional ?? String(settings.regional_bootstrap_count), "--regional"),
-          localCount: count(flags.local ?? String(settings.local_bootstrap_count), "--local"),
-          workers: count(flags.workers, "--workers"),
-          workersPerHost: count(flags.perHost, "--per-host"),
-        },
-        ports: {
-          bootstrapFirst: count(flags.bootstrapPort, "--bootstrap-port"),
-          alice: count(flags.alicePort, "--alice-port"),
-          bob: count(flags.alicePort, "--alice-port") + 1,
-          workerBase: settings.base_port,
-          workerMax: settings.max_port,
-        },
-        globalArgs: [
-          ...passOn(global),
-          ...scaledHealthChecks(settings, count(flags.checkIntervalScale, "--check-interval-scale")),
-        ],
-        heartbeatMs: count(flags.heartbeatMs, "--heartbeat-ms"),
-        ...(flags.monitoring
-          ? {
-            monitoring: {
-              prometheusPort: count(flags.prometheusPort, "--prometheus-port"),
-              alertmanagerPort: count(flags.alertmanagerPort, "--alertmanager-port"),
-              scrapeIntervalS: count(flags.scrapeInterval, "--scrape-interval"),
-            },
-          }
-          : {}),
-        onEvent: flags.json ? (event) => console.log(JSON.stringify(event)) : progressPrinter(),
-      });
+      const shapeArgs = { workers: flags.workers, super: flags.super, regional: flags.regional, local: flags.local };
+      const summary = await audited(settings, "startup", shapeArgs, () =>
+        startCluster({
+          settings,
+          shape: {
+            superCount: count(flags.super, "--super"),
+            regionalCount: count(flags.regional ?? String(settings.regional_bootstrap_count), "--regional"),
+            localCount: count(flags.local ?? String(settings.local_bootstrap_count), "--local"),
+            workers: count(flags.workers, "--workers"),
+            workersPerHost: count(flags.perHost, "--per-host"),
+          },
+          ports: {
+            bootstrapFirst: count(flags.bootstrapPort, "--bootstrap-port"),
+            alice: count(flags.alicePort, "--alice-port"),
+            bob: count(flags.alicePort, "--alice-port") + 1,
+            workerBase: settings.base_port,
+            workerMax: settings.max_port,
+          },
+          globalArgs: [
+            ...passOn(global),
+            ...scaledHealthChecks(settings, count(flags.checkIntervalScale, "--check-interval-scale")),
+          ],
+          heartbeatMs: count(flags.heartbeatMs, "--heartbeat-ms"),
+          ...(flags.monitoring
+            ? {
+              monitoring: {
+                prometheusPort: count(flags.prometheusPort, "--prometheus-port"),
+                alertmanagerPort: count(flags.alertmanagerPort, "--alertmanager-port"),
+                scrapeIntervalS: count(flags.scrapeInterval, "--scrape-interval"),
+              },
+            }
+            : {}),
+          onEvent: flags.json ? (event) => console.log(JSON.stringify(event)) : progressPrinter(),
+        }));
       if (!flags.json) console.log(startupTable(summary));
     });
 
@@ -124,11 +127,14 @@ export function addClusterCommands(program: Command): void {
     .option("--json", "print the report as JSON")
     .action(async (flags: { settleTimeout: string; json?: boolean }, command: Command) => {
       const settings = await settingsFromCli(command.optsWithGlobals<GlobalOptions>());
-      const report = await stopCluster({
-        settings,
-        settleTimeoutMs: seconds(flags.settleTimeout, "--settle-timeout") * 1000,
-        onEvent: flags.json ? undefined : (e) => console.error(e.type === "step" ? `… ${e.detail}` : `! ${e.message}`),
-      });
+      const report = await audited(settings, "shutdown", {}, () =>
+        stopCluster({
+          settings,
+          settleTimeoutMs: seconds(flags.settleTimeout, "--settle-timeout") * 1000,
+          onEvent: flags.json
+            ? undefined
+            : (e) => console.error(e.type === "step" ? `… ${e.detail}` : `! ${e.message}`),
+        }));
       if (flags.json) return console.log(JSON.stringify(report));
       if (!report.wasRunning) return console.log("No cluster is running: nothing to stop");
       const ended = [
@@ -144,7 +150,11 @@ export function addClusterCommands(program: Command): void {
     .addArgument(new Argument("<target>", "what to check").choices(VERIFY_TARGETS))
     .option("--json", "print JSON")
     .action(async (target: VerifyTarget, flags: { json?: boolean }, command: Command) => {
-      const checks = await verifyCluster(await settingsFromCli(command.optsWithGlobals<GlobalOptions>()), target);
+      const settings = await settingsFromCli(command.optsWithGlobals<GlobalOptions>());
+      const checks = await audited(settings, "verify", { target }, () => verifyCluster(settings, target), {
+        failure: (all) =>
+          all.some((c) => !c.ok) ? `failed: ${all.filter((c) => !c.ok).map((c) => c.name).join(", ")}` : undefined,
+      });
       const ok = checks.every((c) => c.ok);
       Deno.exitCode = ok ? EXIT.ok : EXIT.no;
       if (flags.json) return console.log(JSON.stringify({ target, ok, checks }));
@@ -167,11 +177,15 @@ export function addClusterCommands(program: Command): void {
         command: Command,
       ) => {
         const settings = await settingsFromCli(command.optsWithGlobals<GlobalOptions>());
-        const report = await runKeygen(settings, {
+        const options = {
           bits: count(flags.bits, "--bits"),
           noise: rate(flags.noise, "--noise"),
           eve: rate(flags.eve, "--eve"),
           showKey: flags.showKey ?? false,
+        };
+        const { showKey: _, ...args } = options;
+        const report = await audited(settings, "keygen", args, () => runKeygen(settings, options), {
+          failure: (r) => r.ok ? undefined : r.reason ?? "the keys differ",
         });
         Deno.exitCode = report.ok ? EXIT.ok : EXIT.no;
         console.log(flags.json ? JSON.stringify(report) : formatKeygenReport(report));

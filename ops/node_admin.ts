@@ -2,7 +2,7 @@ import type { Settings } from "../core/config/mod.ts";
 import type { KademliaNode } from "../core/kademlia/mod.ts";
 import type { CqkdMetrics } from "../core/metrics/mod.ts";
 import { parsePeer } from "../core/net/mod.ts";
-import { adminApp, type AdminNode } from "./admin/mod.ts";
+import { adminAccessFrom, adminApp, type AdminNode } from "./admin/mod.ts";
 import { CommandError } from "./exit_codes.ts";
 
 /** The admin API of a `cqkd node` process, listening. */
@@ -15,19 +15,21 @@ export interface NodeAdminServer {
 /**
  * Serves the admin API (SPEC §13) of the one node of a `cqkd node` process on `admin_host:admin_port`, with the
  * node endpoints at the top level as the legacy nodes had them. `entry` is read on every request, so that a tier
- * service attached after joining shows up.
+ * service attached after joining shows up. Tokens, rate limits and the audit log come from the settings.
  * @throws {CommandError} when the admin port is taken or the address is not local
+ * @throws {ConfigError} when the admin tokens file is unreadable or invalid
  */
-export function serveNodeAdmin(
+export async function serveNodeAdmin(
   entry: () => AdminNode,
   settings: Settings,
   metrics: CqkdMetrics,
-): NodeAdminServer {
+  onWarning: (message: string) => void = console.warn,
+): Promise<NodeAdminServer> {
   const app = adminApp({
     name: settings.node_name || entry().node.role,
     nodes: { list: () => [entry()] },
     metrics,
-    ...(settings.admin_token ? { token: settings.admin_token } : {}),
+    ...await adminAccessFrom(settings, { onAuditError: (error) => onWarning(error.message) }),
     fallbackPeers: settings.fallback_bootstrap_nodes.map(parsePeer),
   });
   try {

@@ -41,10 +41,11 @@ export async function runNode(role: NodeRole, settings: Settings, options: RunNo
   let service: BootstrapService | undefined;
   let admin: NodeAdminServer | undefined;
   try {
-    admin = serveNodeAdmin(
+    admin = await serveNodeAdmin(
       () => ({ name: settings.node_name || role, node, ...(service ? { bootstrap: service } : {}) }),
       settings,
       metrics,
+      (message) => log.warn(message),
     );
     const address = formatPeer(node.address);
     log.info(`${role} ${node.id.hex} listening on ${address} (udp), admin API on ${admin.url}`);

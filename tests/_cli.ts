@@ -19,3 +19,55 @@ export async function cqkd(args: string[], env: Record<string, string> = {}): Pr
   const decode = (b: Uint8Array) => new TextDecoder().decode(b);
   return { code, stdout: decode(stdout), stderr: decode(stderr) };
 }
+
+/** A `cqkd node` running in the background, read through its `--json` events. */
+export class NodeProcess {
+  readonly #child: Deno.ChildProcess;
+  readonly #lines: ReadableStreamDefaultReader<string>;
+  #buffer = "";
+
+  /** Starts `cqkd node ARGS --json`. */
+  constructor(args: string[]) {
+    this.#child = new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", MAIN, "node", ...args, "--json", "--set", "log_level=warn"],
+      env: { NO_COLOR: "1" },
+      stdin: "null",
+      stdout: "piped",
+      stderr: "null",
+    }).spawn();
+    this.#lines = this.#child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  }
+
+  /** The next JSON event (waits for it). */
+  async event(): Promise<Record<string, unknown>> {
+    while (!this.#buffer.includes("\n")) {
+      const { value, done } = await this.#lines.read();
+      if (done) throw new Error(`node exited before its next event (had: ${this.#buffer})`);
+      this.#buffer += value;
+    }
+    const end = this.#buffer.indexOf("\n");
+    const line = this.#buffer.slice(0, end);
+    this.#buffer = this.#buffer.slice(end + 1);
+    return JSON.parse(line);
+  }
+
+  /** Sends SIGTERM and waits for the exit status and the final event. */
+  async stop(): Promise<{ code: number; last: Record<string, unknown> | undefined }> {
+    this.#child.kill("SIGTERM");
+    let last;
+    try {
+      for (;;) last = await this.event();
+    } catch { /* stdout closed */ }
+    this.#lines.releaseLock();
+    await this.#child.stdout.cancel().catch(() => {});
+    const { code } = await this.#child.status;
+    return { code, last };
+  }
+}
+
+/** A UDP port on 127.0.0.1 that is free now. */
+export function freePort(): number {
+  const socket = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
+  socket.close();
+  return (socket.addr as Deno.NetAddr).port;
+}

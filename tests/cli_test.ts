@@ -2,57 +2,7 @@
  * The `cqkd` CLI as a user runs it: real processes (`deno run main.ts …`) talking UDP on 127.0.0.1.
  */
 import assert from "node:assert/strict";
-import { cqkd, MAIN } from "./_cli.ts";
-
-/** A `cqkd node` running in the background, read through its `--json` events. */
-class NodeProcess {
-  readonly #child: Deno.ChildProcess;
-  readonly #lines: ReadableStreamDefaultReader<string>;
-  #buffer = "";
-
-  constructor(args: string[]) {
-    this.#child = new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", MAIN, "node", ...args, "--json", "--set", "log_level=warn"],
-      env: { NO_COLOR: "1" },
-      stdin: "null",
-      stdout: "piped",
-      stderr: "null",
-    }).spawn();
-    this.#lines = this.#child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  }
-
-  /** The next JSON event (waits for it). */
-  async event(): Promise<Record<string, unknown>> {
-    while (!this.#buffer.includes("\n")) {
-      const { value, done } = await this.#lines.read();
-      if (done) throw new Error(`node exited before its next event (had: ${this.#buffer})`);
-      this.#buffer += value;
-    }
-    const end = this.#buffer.indexOf("\n");
-    const line = this.#buffer.slice(0, end);
-    this.#buffer = this.#buffer.slice(end + 1);
-    return JSON.parse(line);
-  }
-
-  /** Sends SIGTERM and waits for the exit status and the final event. */
-  async stop(): Promise<{ code: number; last: Record<string, unknown> | undefined }> {
-    this.#child.kill("SIGTERM");
-    let last;
-    try {
-      for (;;) last = await this.event();
-    } catch { /* stdout closed */ }
-    this.#lines.releaseLock();
-    await this.#child.stdout.cancel().catch(() => {});
-    const { code } = await this.#child.status;
-    return { code, last };
-  }
-}
-
-function freePort(): number {
-  const socket = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
-  socket.close();
-  return (socket.addr as Deno.NetAddr).port;
-}
+import { cqkd, freePort, NodeProcess } from "./_cli.ts";
 
 Deno.test("cqkd node and cqkd dht: a worker joins a bootstrap node, put/get/find-node work, get of a missing key exits 1", async () => {
   const port = freePort();

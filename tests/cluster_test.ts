@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { type ClusterState, isHostProcess, StateDir } from "../ops/cluster/state.ts";
 import { spawnHost } from "../ops/cluster/supervisor.ts";
+import { AuditLog } from "../ops/audit/mod.ts";
 import { queryPrometheus, stopLocalStack } from "../ops/monitoring/mod.ts";
 import { cqkd } from "./_cli.ts";
 
@@ -214,6 +215,19 @@ Deno.test("cqkd startup → status → verify → shutdown runs a small cluster 
         assert.equal(status.code, 1);
       },
     );
+
+    await t.step("the audit log holds every procedure and the host processes' control mutations", () => {
+      const { entries, skipped } = AuditLog.read(join(stateDir, "audit.jsonl"));
+      assert.equal(skipped, 0);
+      const procedures = entries.filter((e) => e.procedure).map((e) => [e.procedure, e.ok, e.who.startsWith("cli:")]);
+      for (const expected of ["startup", "verify", "shutdown"]) {
+        assert.ok(procedures.some(([p, ok, cli]) => p === expected && ok && cli), `${expected} is audited`);
+      }
+      assert.ok(procedures.some(([p, ok]) => p === "startup" && !ok), "the refused second startup is audited too");
+      const starts = entries.filter((e) => e.method === "POST" && e.path === "/nodes");
+      assert.ok(starts.length >= 4 && starts.every((e) => e.who === "cluster" && e.client === "127.0.0.1"));
+      assert.ok(new Set(entries.map((e) => e.pid)).size > 4, "the CLI and every host process wrote to the one file");
+    });
   } finally {
     foreign.close();
     if (state !== undefined) {

@@ -114,6 +114,21 @@ export const SETTINGS_SCHEMA = [
     max: 65535,
   }),
   str("admin_token", "", "Bearer token for the admin API's mutating endpoints (empty = mutations refused)"),
+  // Admin access control and audit (SPEC §10).
+  str(
+    "admin_tokens_file",
+    "",
+    "YAML list of admin API tokens {name, token or sha256, scope: read|write} (empty = none)",
+  ),
+  float("admin_rate_limit", 20, "Admin API requests per second per client address and per token (0 = no limit)", {
+    min: 0,
+  }),
+  int("admin_rate_burst", 60, "Admin API requests a client may send at once before admin_rate_limit applies", POSITIVE),
+  str(
+    "audit_log_file",
+    "",
+    "JSON-lines audit log of admin mutations and ops procedures (empty = <state_dir>/audit.jsonl)",
+  ),
 ] as const;
 
 /** The descriptor type of one {@linkcode SETTINGS_SCHEMA} entry, with its literal name and choices. */

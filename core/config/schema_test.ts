@@ -63,6 +63,10 @@ const SPEC_DEFAULTS = {
   admin_host: "127.0.0.1",
   admin_port: 0,
   admin_token: "",
+  admin_tokens_file: "",
+  admin_rate_limit: 20,
+  admin_rate_burst: 60,
+  audit_log_file: "",
 } satisfies Settings;
 
 Deno.test("DEFAULT_SETTINGS equals the SPEC value of every setting", () => {

@@ -57,6 +57,7 @@ export class CqkdMetrics {
   readonly #keygenStepDuration = this.#histogram(METRICS.keygenStepDuration);
   readonly #keygenQber = this.#histogram(METRICS.keygenQber);
   readonly #keygenSessions = this.#counter(METRICS.keygenSessions);
+  readonly #adminRateLimited = this.#counter(METRICS.adminRateLimited);
   readonly #nodes = this.#gauge(METRICS.nodes);
   readonly #routingTableContacts = this.#gauge(METRICS.routingTableContacts);
   readonly #routingTableBuckets = this.#gauge(METRICS.routingTableBuckets);
@@ -127,6 +128,11 @@ export class CqkdMetrics {
   /** Records the end of a key-generation session. */
   session(outcome: SessionOutcome): void {
     this.#keygenSessions.inc({ outcome });
+  }
+
+  /** Records an admin API request refused with 429, by the bucket that ran dry (client address or token). */
+  rateLimited(by: "address" | "token"): void {
+    this.#adminRateLimited.inc({ by });
   }
 
   /** The text exposition of every metric, state metrics read from the source now. */

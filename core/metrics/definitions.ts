@@ -93,6 +93,11 @@ export const METRICS = {
     "Key-generation sessions ended, by outcome (completed, aborted, failed)",
     ["outcome"],
   ),
+  adminRateLimited: counter(
+    "cqkd_admin_rate_limited_total",
+    "Admin API requests refused with 429, by the limit hit (address: per client address, token: per token)",
+    ["by"],
+  ),
 
   // State, read from the process's nodes at every scrape.
   nodes: gauge("cqkd_nodes", "DHT nodes running in this process, by role", ["role"]),

@@ -3,6 +3,9 @@ import { HTTPException } from "hono/http-exception";
 import type { CqkdMetrics } from "../../core/metrics/mod.ts";
 import type { Peer } from "../../core/net/mod.ts";
 import { formatPeer } from "../../core/net/mod.ts";
+import type { AuditLog } from "../audit/mod.ts";
+import { accessControl, type RateLimit } from "./access_control.ts";
+import { AccessTokens } from "./access_tokens.ts";
 import { bootstrapRoutes } from "./bootstrap_routes.ts";
 import { metricsRoutes } from "./metrics_routes.ts";
 import { jsonErrors, jsonNotFound } from "./middleware.ts";
@@ -17,8 +20,14 @@ export interface AdminAppOptions {
   nodes: NodeDirectory;
   /** The process's metrics, served at /metrics. */
   metrics: CqkdMetrics;
-  /** Bearer token every mutating request must carry; without one, mutations are refused (401). */
+  /** A write token (named `admin_token`), the simple form of `tokens`. */
   token?: string;
+  /** The tokens accepted, with their scopes; without a write token, mutations are refused (401). @default `token` */
+  tokens?: AccessTokens;
+  /** Per-client rate limits (per client address and per token). @default no limit */
+  rateLimit?: RateLimit;
+  /** Where every mutation is recorded, refused ones included. @default not recorded */
+  audit?: AuditLog;
   /** Where `POST …/ops/fallback` rejoins by default. @default {[]} */
   fallbackPeers?: readonly Peer[];
   /** More fields for `GET /health` (a host adds its node counts by role and state). */
@@ -31,8 +40,9 @@ export interface AdminAppOptions {
  * The admin HTTP API of a cqkd process (SPEC §13), one Hono app with a sub-app per resource: `/health`, `/status`
  * (the process), `/nodes` and `/nodes/:id/…` (each node: status, legacy network-status, routing table, DHT reads and
  * writes, ops), `/bootstrap/nodes` (load balancer), `/metrics` (Prometheus). A process with a single node also
- * answers the node endpoints at the top level (`/network-status`, `/dht/:key`, …), as the legacy nodes do. Reads
- * are open; every mutation needs the bearer token. Errors are JSON `{error}` with a 4xx or 5xx status.
+ * answers the node endpoints at the top level (`/network-status`, `/dht/:key`, …), as the legacy nodes do. Every
+ * request passes {@linkcode accessControl}: rate limits, then a write token for every mutation (and a read token for
+ * reads once one is configured), and an audit line per mutation. Errors are JSON `{error}` with a 4xx or 5xx status.
  *
  * @example The network status of the only node of a process
  * ```ts
@@ -46,20 +56,28 @@ export interface AdminAppOptions {
  * ```
  */
 export function adminApp(options: AdminAppOptions): Hono {
-  const { nodes, token } = options;
+  const { nodes } = options;
+  const tokens = options.tokens ??
+    new AccessTokens(options.token ? [{ name: "admin_token", scope: "write", token: options.token }] : []);
   const started = performance.now();
   const fallback = options.fallbackPeers === undefined ? {} : { fallbackPeers: options.fallbackPeers };
   const app = new Hono();
   app.onError(jsonErrors);
   app.notFound(jsonNotFound);
+  app.use(accessControl({
+    tokens,
+    metrics: options.metrics,
+    ...(options.rateLimit ? { rateLimit: options.rateLimit } : {}),
+    ...(options.audit ? { audit: options.audit } : {}),
+  }));
 
   app.get("/health", (c) => c.json({ host: options.name, pid: Deno.pid, ...options.health?.() }));
   app.get("/status", (c) => c.json(processStatus(options.name, [...nodes.list()], started)));
   app.get("/nodes", (c) => c.json(options.describeNodes?.() ?? [...nodes.list()].map(brief)));
-  app.route("/nodes/:id", nodeRoutes({ pick: (c) => byId(nodes, c), token, ...fallback }));
+  app.route("/nodes/:id", nodeRoutes({ pick: (c) => byId(nodes, c), ...fallback }));
   app.route("/bootstrap", bootstrapRoutes(nodes));
   app.route("/metrics", metricsRoutes(options.metrics));
-  app.route("/", nodeRoutes({ pick: () => onlyNode(nodes), token, ...fallback }));
+  app.route("/", nodeRoutes({ pick: () => onlyNode(nodes), ...fallback }));
   return app;
 }
 

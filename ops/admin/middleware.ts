@@ -1,21 +1,7 @@
 import type { Context, ErrorHandler, MiddlewareHandler, NotFoundHandler } from "hono";
-import { bearerAuth } from "hono/bearer-auth";
 import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
 import { InvalidValueError } from "../../core/kademlia/mod.ts";
-
-/**
- * Lets a request through only with `Authorization: Bearer <token>`; answers 401 otherwise. Without a token (none
- * configured) every request it guards is refused: mutations stay off rather than open.
- */
-export function requireToken(token: string | undefined): MiddlewareHandler {
-  if (token === undefined || token === "") {
-    return function noToken() {
-      throw new HTTPException(401, { message: "Mutations are disabled: no admin token is configured" });
-    };
-  }
-  return bearerAuth({ token });
-}
 
 /** Answers 413 to a request whose body is over `maxBytes`, before any handler reads it. */
 export function limitBody(maxBytes: number): MiddlewareHandler {

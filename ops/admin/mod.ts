@@ -1,10 +1,14 @@
 /**
  * The admin HTTP API every cqkd process serves (SPEC §13): {@linkcode adminApp} composes one Hono sub-app per
- * resource (nodes, bootstrap load balancer, metrics) over a {@linkcode NodeDirectory}, with token-guarded mutations,
- * body limits and JSON errors.
+ * resource (nodes, bootstrap load balancer, metrics) over a {@linkcode NodeDirectory}, behind one access-control
+ * gate (tokens with read or write scope, per-client rate limits, an audit line per mutation), with body limits and
+ * JSON errors.
  *
  * @module
  */
+export * from "./access_control.ts";
+export * from "./access_settings.ts";
+export * from "./access_tokens.ts";
 export * from "./admin_app.ts";
 export * from "./bootstrap_routes.ts";
 export * from "./metrics_routes.ts";
@@ -12,4 +16,5 @@ export * from "./middleware.ts";
 export * from "./network_status.ts";
 export * from "./node_directory.ts";
 export * from "./node_routes.ts";
+export * from "./rate_limit.ts";
 export * from "./validation.ts";

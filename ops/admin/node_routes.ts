@@ -4,7 +4,7 @@ import { z } from "zod";
 import { NodeId } from "../../core/kademlia/mod.ts";
 import { formatPeer, parsePeer, type Peer } from "../../core/net/mod.ts";
 import { fromJsonValue, toJsonValue } from "./_json_value.ts";
-import { limitBody, requireToken } from "./middleware.ts";
+import { limitBody } from "./middleware.ts";
 import { networkStatus } from "./network_status.ts";
 import type { AdminNode } from "./node_directory.ts";
 import { valid } from "./validation.ts";
@@ -13,8 +13,6 @@ import { valid } from "./validation.ts";
 export interface NodeRoutesOptions {
   /** The node a request is about (from its path, or the process's only node); throws HTTPException 404 if none. */
   pick: (c: Context) => AdminNode;
-  /** Bearer token of the mutating endpoints; none turns them off. */
-  token: string | undefined;
   /** Where `POST …/ops/fallback` rejoins when the request names no peers. @default {[]} */
   fallbackPeers?: readonly Peer[];
 }
@@ -42,13 +40,14 @@ const fallbackBody = z.object({ peers: z.array(peer).min(1).max(64).optional() }
 
 /**
  * The endpoints about one node (SPEC §13): reads `status`, `network-status` (legacy shape), `routing-table`,
- * `dht/:key`; token-guarded `PUT dht/:key` and the ops `refresh` (buckets by lookup), `isolate` (drop contacts)
- * and `fallback` (rejoin through the fallback bootstrap nodes).
+ * `dht/:key`; `PUT dht/:key` and the ops `refresh` (buckets by lookup), `isolate` (drop contacts)
+ * and `fallback` (rejoin through the fallback bootstrap nodes). The app they are mounted in guards the mutations
+ * ({@linkcode adminApp}'s access control).
  */
 export function nodeRoutes(options: NodeRoutesOptions): Hono {
   const { pick } = options;
   // Per route, not app.use("*"): mounted at "/", a catch-all would also limit the host's control endpoints.
-  const guard = [requireToken(options.token), limitBody(NODE_BODY_LIMIT_BYTES)] as const;
+  const guard = [limitBody(NODE_BODY_LIMIT_BYTES)] as const;
   const app = new Hono();
 
   app.get("/status", (c) => c.json(nodeStatus(pick(c))));

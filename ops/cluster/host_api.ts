@@ -2,7 +2,8 @@ import { Hono } from "hono";
 import { z } from "zod";
 import { CqkdMetrics } from "../../core/metrics/mod.ts";
 import type { Peer } from "../../core/net/mod.ts";
-import { adminApp, limitBody, requireToken, valid } from "../admin/mod.ts";
+import type { AuditLog } from "../audit/mod.ts";
+import { AccessTokens, adminApp, limitBody, type RateLimit, valid } from "../admin/mod.ts";
 import { NODE_ROLES } from "../../roles/mod.ts";
 import type { Fleet } from "./fleet.ts";
 import { keygenRoute } from "./keygen_route.ts";
@@ -30,8 +31,14 @@ const findBody = z.object({ from: z.string().min(1), ids: z.array(z.string().reg
 export interface HostAppOptions {
   /** Name of the host process (reported by /health). */
   name: string;
-  /** Bearer token that every mutating request must carry. */
+  /** The cluster's control token, which the CLI sends with every request. */
   token: string;
+  /** The tokens accepted. @default the cluster's token alone, as a write token named `cluster` */
+  tokens?: AccessTokens;
+  /** Per-client rate limits. @default no limit */
+  rateLimit?: RateLimit;
+  /** Where every mutation is recorded. @default not recorded */
+  audit?: AuditLog;
   /** Called by POST /shutdown after the answer is sent. */
   onShutdown: () => void;
   /** The process's metrics (the fleet records into them). @default fresh metrics observing the fleet */
@@ -48,8 +55,8 @@ const CONTROL_BODY_LIMIT_BYTES = 4 * 1024 * 1024;
 /**
  * The API of a host process, served on 127.0.0.1: the admin API over the fleet's nodes ({@linkcode adminApp}:
  * `/nodes/:id/…`, `/bootstrap/nodes`, `/metrics`, `/status`) plus the control endpoints that `cqkd startup`,
- * `status`, `verify` and `shutdown` use to drive the nodes of the process. Reads are open; every mutation needs the
- * cluster's bearer token.
+ * `status`, `verify` and `shutdown` use to drive the nodes of the process. Access control as in
+ * {@linkcode adminApp}, with the cluster's token as a write token.
  */
 export function hostApp(fleet: Fleet, options: HostAppOptions): Hono {
   const metrics = options.metrics ?? new CqkdMetrics();
@@ -58,7 +65,9 @@ export function hostApp(fleet: Fleet, options: HostAppOptions): Hono {
     name: options.name,
     nodes: { list: () => fleet.running() },
     metrics,
-    token: options.token,
+    tokens: options.tokens ?? new AccessTokens([{ name: "cluster", scope: "write", token: options.token }]),
+    ...(options.rateLimit ? { rateLimit: options.rateLimit } : {}),
+    ...(options.audit ? { audit: options.audit } : {}),
     ...(options.fallbackPeers ? { fallbackPeers: options.fallbackPeers } : {}),
     health: () => ({ roles: fleet.countsByRole() }),
     describeNodes: () => fleet.statuses(),
@@ -70,7 +79,7 @@ export function hostApp(fleet: Fleet, options: HostAppOptions): Hono {
 /** The endpoints through which the cluster commands drive a host's fleet. */
 function controlRoutes(fleet: Fleet, options: HostAppOptions): Hono {
   const app = new Hono();
-  const guard = [requireToken(options.token), limitBody(CONTROL_BODY_LIMIT_BYTES)] as const;
+  const guard = [limitBody(CONTROL_BODY_LIMIT_BYTES)] as const;
   app.get("/leases", (c) => c.json(fleet.leaseHolders()));
   app.get("/cluster", async (c) => {
     if (options.clusterView === undefined) return c.json({ error: "This host process has no cluster view" }, 404);
@@ -94,7 +103,7 @@ function controlRoutes(fleet: Fleet, options: HostAppOptions): Hono {
     const { from, ids } = c.req.valid("json");
     return c.json(await fleet.findAll(from, ids, { signal: c.req.raw.signal }));
   });
-  app.route("/keygen", keygenRoute(fleet, options.token));
+  app.route("/keygen", keygenRoute(fleet));
   app.post("/shutdown", ...guard, (c) => {
     queueMicrotask(options.onShutdown);
     return c.json({ stopping: true }, 202);

@@ -5,6 +5,7 @@ import { parsePeer } from "../../core/net/mod.ts";
 import type { PortRange } from "../../core/ports/mod.ts";
 import { clusterStatus } from "../status.ts";
 import { Fleet } from "./fleet.ts";
+import { adminAccessFrom } from "../admin/mod.ts";
 import { hostApp } from "./host_api.ts";
 import { writeJsonAtomic } from "./state.ts";
 
@@ -58,9 +59,14 @@ export async function runHost(options: RunHostOptions): Promise<void> {
     ...(options.heartbeatMs ? { heartbeatMs: options.heartbeatMs } : {}),
   });
   metrics.observe(fleet);
+  const access = await adminAccessFrom(options.settings, {
+    extraTokens: [{ name: "cluster", scope: "write", token: options.token }],
+    onAuditError: (error) => log.warn(error.message),
+  });
   const app = hostApp(fleet, {
     name: options.name,
     token: options.token,
+    ...access,
     onShutdown: stop,
     metrics,
     fallbackPeers: options.settings.fallback_bootstrap_nodes.map(parsePeer),
