@@ -93,6 +93,7 @@ export const SETTINGS_SCHEMA = [
     max: 8140,
   }),
   int("max_stored_values", 100000, "Most values one node stores", POSITIVE),
+  int("max_storage_bytes", 268435456, "Most bytes of values one node stores (msgpack-encoded; 256 MiB)", POSITIVE),
   nonEmptyStr("state_dir", ".state", "Directory for state files"),
   oneOf("log_level", ["debug", "info", "warn", "error"], "info", "Least severe log level printed"),
   // Adaptive parameters, health checks and discovery (SPEC §5, §6, §8).

@@ -50,6 +50,7 @@ const SPEC_DEFAULTS = {
   refresh_interval: 3600,
   max_value_bytes: 8140,
   max_stored_values: 100000,
+  max_storage_bytes: 268435456,
   state_dir: ".state",
   log_level: "info",
   adaptive_analysis_interval: 60,

@@ -425,12 +425,16 @@ export class KademliaNode {
     }));
   }
 
-  /** Stores on the k closest nodes found, and here when this node is closer than the farthest of them. */
+  /**
+   * Stores on the k closest nodes found, and here when this node is closer than the farthest of them or holds a
+   * copy already (a cached copy must not answer this node's own reads with the value it replaces).
+   */
   async #publish(key: NodeId, value: StoredValue, options: OperationOptions = {}): Promise<SetResult> {
     const closest = await this.findNode(key, options);
     const farthest = closest.at(-1);
     if (
-      closest.length < this.table.k || farthest === undefined || this.id.distanceTo(key) < farthest.id.distanceTo(key)
+      closest.length < this.table.k || farthest === undefined ||
+      this.id.distanceTo(key) < farthest.id.distanceTo(key) || this.records.get(key) !== undefined
     ) {
       this.#storeHere(key, value);
     }
