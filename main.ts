@@ -20,6 +20,7 @@ import {
 import { CommandError, EXIT } from "./ops/exit_codes.ts";
 import { type GlobalOptions, settingsFromCli } from "./ops/cli_settings.ts";
 import { addClusterCommands } from "./ops/cluster_cli.ts";
+import { addBootstrapSecretCommands } from "./ops/bootstrap_secret_cli.ts";
 import { runNode } from "./ops/node_runner.ts";
 import { NODE_ROLES, type NodeRole } from "./roles/mod.ts";
 
@@ -100,6 +101,7 @@ function buildProgram(): Command {
   config.command("fields").description("list every setting with its default and environment variable")
     .action(() => console.log(listFields()));
   addClusterCommands(program);
+  addBootstrapSecretCommands(program);
   return program;
 }
 

@@ -26,6 +26,8 @@ const listOf = <const N extends string, const C extends readonly string[]>(
   value: readonly C[number][],
   description: string,
 ) => ({ name, kind: "string_list", default: value, description, choices }) satisfies ListField;
+const strings = <const N extends string>(name: N, value: readonly string[], description: string) =>
+  ({ name, kind: "string_list", default: value, description }) satisfies ListField;
 const hostPorts = <const N extends string>(name: N, value: readonly string[], description: string) =>
   ({ name, kind: "host_port_list", default: value, description }) satisfies ListField;
 
@@ -115,6 +117,10 @@ export const SETTINGS_SCHEMA = [
     max: 65535,
   }),
   str("admin_token", "", "Bearer token for the admin API's mutating endpoints (empty = mutations refused)"),
+  // Bootstrap authentication (SPEC §10): with either of the first two set, joiners accept only signed answers.
+  strings("trusted_bootstrap_keys", [], "Ed25519 public keys (hex) of the bootstrap nodes a joiner trusts"),
+  str("bootstrap_authority_key", "", "Ed25519 public key (hex) of the authority whose bootstrap certificates count"),
+  str("bootstrap_certificate", "", "This bootstrap node's certificate from the authority (`cqkd secret certify`)"),
 ] as const;
 
 /** The descriptor type of one {@linkcode SETTINGS_SCHEMA} entry, with its literal name and choices. */

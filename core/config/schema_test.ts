@@ -64,6 +64,9 @@ const SPEC_DEFAULTS = {
   admin_host: "127.0.0.1",
   admin_port: 0,
   admin_token: "",
+  trusted_bootstrap_keys: [],
+  bootstrap_authority_key: "",
+  bootstrap_certificate: "",
 } satisfies Settings;
 
 Deno.test("DEFAULT_SETTINGS equals the SPEC value of every setting", () => {
