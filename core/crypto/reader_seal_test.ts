@@ -1,5 +1,12 @@
 import assert from "node:assert/strict";
-import { MAX_READERS, NodeKeyPair, openAsReader, READER_SLOT_BYTES, SealedMessageError, sealForReaders } from "./mod.ts";
+import {
+  MAX_READERS,
+  NodeKeyPair,
+  openAsReader,
+  READER_SLOT_BYTES,
+  SealedMessageError,
+  sealForReaders,
+} from "./mod.ts";
 
 const message = new TextEncoder().encode("the reconciled key of session 7");
 const associatedData = new TextEncoder().encode("dht key 1");

@@ -6,12 +6,7 @@
  */
 import { Decoder, Encoder } from "@msgpack/msgpack";
 import { equalBytes } from "../bytes.ts";
-import {
-  SIGNATURE_BYTES,
-  SIGNING_PUBLIC_KEY_BYTES,
-  type SigningIdentity,
-  verifySignature,
-} from "../crypto/mod.ts";
+import { SIGNATURE_BYTES, SIGNING_PUBLIC_KEY_BYTES, type SigningIdentity, verifySignature } from "../crypto/mod.ts";
 import type { NodeId } from "./node_id.ts";
 import type { StoredValue } from "./value.ts";
 

@@ -10,7 +10,11 @@ const content = { seq: 3, timestampMs: 1_700_000_000_000, sealed: false, payload
 Deno.test("verifySignedRecord() returns the fields of a record signed for the key", () => {
   const record = signRecord(key, content, writer);
   assert.ok(isSignedRecord(record));
-  assert.deepEqual(verifySignedRecord(key, record), { ...content, writer: writer.publicKey, signature: record.slice(-64) });
+  assert.deepEqual(verifySignedRecord(key, record), {
+    ...content,
+    writer: writer.publicKey,
+    signature: record.slice(-64),
+  });
 });
 
 Deno.test("verifySignedRecord() refuses a record altered anywhere, or under another key", () => {

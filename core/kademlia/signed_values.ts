@@ -6,8 +6,8 @@
 import { Decoder } from "@msgpack/msgpack";
 import { equalBytes } from "../bytes.ts";
 import {
-  type NodeKeyPair,
   nodeIdOfPublicKey,
+  type NodeKeyPair,
   openAsReader,
   sealForReaders,
   type SigningIdentity,

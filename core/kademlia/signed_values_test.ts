@@ -79,7 +79,7 @@ Deno.test("A signed key refuses unsigned, stale, foreign and forged writes on ev
   });
   await t.step("republished", async () => {
     await attacker.maintain(); // republishes its last write to the key, the forged one
-    await refused(async () => ({ replicas: 0 }));
+    await refused(() => Promise.resolve({ replicas: 0 }));
   });
   // Every node refused every write, the attacker's own copy included: 5 writes and a republish.
   const sum = (reason: StoreRefusal) => nodes.reduce((total, n) => total + n.storeRefusals.counts[reason], 0);
@@ -127,7 +127,10 @@ Deno.test("A node refuses stores beyond its storage limit and keeps what it hold
   assert.ok(full.records.bytes <= 2000);
   for (let i = 0; i < 3; i++) assert.deepEqual(await full.get(`k${i}`), value(i), "nothing held was lost");
   assert.equal(full.storeRefusals.counts["storage-full"], 1);
-  assert.match(warnings.join("\n"), /Refused to store key [0-9a-f]{40} from 127\.0\.0\.1:\d+: this node's storage limit/);
+  assert.match(
+    warnings.join("\n"),
+    /Refused to store key [0-9a-f]{40} from 127\.0\.0\.1:\d+: this node's storage limit/,
+  );
   assert.equal(small.storeRefusals.counts["too-large"], 4, "the 600-byte values exceed its 200-byte value limit");
   assert.equal(small.records.size, 0);
 });

@@ -1,4 +1,4 @@
-import { expectArgs, type KademliaNode } from "../../core/kademlia/mod.ts";
+import type { KademliaNode } from "../../core/kademlia/mod.ts";
 import { formatPeer, type Peer } from "../../core/net/mod.ts";
 import { Leases } from "./_leases.ts";
 import type { AnswerSigner } from "./answer_signer.ts";
