@@ -22,6 +22,7 @@ import { type GlobalOptions, settingsFromCli } from "./ops/cli_settings.ts";
 import { addClusterCommands } from "./ops/cluster_cli.ts";
 import { addSecurityCommands } from "./ops/security_cli.ts";
 import { audited } from "./ops/audit/mod.ts";
+import { addBootstrapSecretCommands } from "./ops/bootstrap_secret_cli.ts";
 import { runNode } from "./ops/node_runner.ts";
 import { NODE_ROLES, type NodeRole } from "./roles/mod.ts";
 
@@ -112,6 +113,7 @@ function buildProgram(): Command {
     .action(() => console.log(listFields()));
   addSecurityCommands(program, config);
   addClusterCommands(program);
+  addBootstrapSecretCommands(program);
   return program;
 }
 

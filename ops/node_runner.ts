@@ -4,6 +4,7 @@ import { Logger } from "../core/log.ts";
 import { CqkdMetrics, metricsHooks } from "../core/metrics/mod.ts";
 import { type NodeAdminServer, serveNodeAdmin, singleNode } from "./node_admin.ts";
 import { formatPeer } from "../core/net/mod.ts";
+import { toHex } from "../core/bytes.ts";
 import {
   type Attachment,
   BootstrapService,
@@ -14,6 +15,7 @@ import {
   type NodeRole,
   servedTier,
 } from "../roles/mod.ts";
+import { answerSignerFrom, bootstrapTrustFrom } from "./bootstrap_auth.ts";
 import { CommandError } from "./exit_codes.ts";
 import { bootstrapSeeds } from "./seeds.ts";
 
@@ -53,12 +55,14 @@ export async function runNode(role: NodeRole, settings: Settings, options: RunNo
     const { peers: seeds, unresolved } = await bootstrapSeeds(settings, node.address);
     if (unresolved.length > 0) log.warn(`skipping bootstrap addresses that do not resolve: ${unresolved.join(", ")}`);
     let attachment: Attachment | undefined;
+    const trust = bootstrapTrustFrom(settings);
     try {
       if (seeds.length === 0) throw new JoinError([]);
       attachment = await joinNetwork(node, {
         seeds,
         role,
         attemptTimeoutMs: Math.round(settings.rpc_timeout * 1000),
+        ...(trust ? { trust } : {}),
       });
       const attachedTo = "name" in attachment.attachedTo
         ? attachment.attachedTo.name
@@ -82,7 +86,10 @@ export async function runNode(role: NodeRole, settings: Settings, options: RunNo
     const tier = servedTier(role);
     if (tier !== undefined) {
       const admittedBy = attachment?.attachedTo;
+      const signer = await answerSignerFrom(settings, role);
+      log.info(`signing bootstrap answers with public key ${toHex(signer.identity.publicKey)}`);
       service = BootstrapService.attach(node, {
+        signer,
         tier,
         region: settings.region,
         name: settings.node_name || role,

@@ -34,7 +34,8 @@ function sample(field: FieldSpec, layer: number): SettingValue {
     case "enum":
       return field.choices.filter((choice) => choice !== field.default)[layer - 1] ?? assert.fail(field.name);
     case "string_list":
-      return [field.choices?.[layer - 1] ?? assert.fail(field.name)];
+      if (field.choices === undefined) return [`${field.name}-${layer}`];
+      return [field.choices[layer - 1] ?? assert.fail(field.name)];
     case "host_port_list":
       return [`node-${layer}.example:${5000 + layer}`];
   }

@@ -16,6 +16,7 @@ export function nodeOptionsFrom(settings: Settings): KademliaNodeOptions {
     refreshIntervalS: settings.refresh_interval,
     maxValueBytes: settings.max_value_bytes,
     maxStoredValues: settings.max_stored_values,
+    maxStorageBytes: settings.max_storage_bytes,
   };
 }
 

@@ -26,6 +26,8 @@ const listOf = <const N extends string, const C extends readonly string[]>(
   value: readonly C[number][],
   description: string,
 ) => ({ name, kind: "string_list", default: value, description, choices }) satisfies ListField;
+const strings = <const N extends string>(name: N, value: readonly string[], description: string) =>
+  ({ name, kind: "string_list", default: value, description }) satisfies ListField;
 const hostPorts = <const N extends string>(name: N, value: readonly string[], description: string) =>
   ({ name, kind: "host_port_list", default: value, description }) satisfies ListField;
 
@@ -93,6 +95,7 @@ export const SETTINGS_SCHEMA = [
     max: 8140,
   }),
   int("max_stored_values", 100000, "Most values one node stores", POSITIVE),
+  int("max_storage_bytes", 268435456, "Most bytes of values one node stores (msgpack-encoded; 256 MiB)", POSITIVE),
   nonEmptyStr("state_dir", ".state", "Directory for state files"),
   oneOf("log_level", ["debug", "info", "warn", "error"], "info", "Least severe log level printed"),
   // Adaptive parameters, health checks and discovery (SPEC §5, §6, §8).
@@ -129,6 +132,10 @@ export const SETTINGS_SCHEMA = [
     "",
     "JSON-lines audit log of admin mutations and ops procedures (empty = <state_dir>/audit.jsonl)",
   ),
+  // Bootstrap authentication (SPEC §10): with either of the first two set, joiners accept only signed answers.
+  strings("trusted_bootstrap_keys", [], "Ed25519 public keys (hex) of the bootstrap nodes a joiner trusts"),
+  str("bootstrap_authority_key", "", "Ed25519 public key (hex) of the authority whose bootstrap certificates count"),
+  str("bootstrap_certificate", "", "This bootstrap node's certificate from the authority (`cqkd secret certify`)"),
 ] as const;
 
 /** The descriptor type of one {@linkcode SETTINGS_SCHEMA} entry, with its literal name and choices. */

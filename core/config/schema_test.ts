@@ -50,6 +50,7 @@ const SPEC_DEFAULTS = {
   refresh_interval: 3600,
   max_value_bytes: 8140,
   max_stored_values: 100000,
+  max_storage_bytes: 268435456,
   state_dir: ".state",
   log_level: "info",
   adaptive_analysis_interval: 60,
@@ -67,6 +68,9 @@ const SPEC_DEFAULTS = {
   admin_rate_limit: 20,
   admin_rate_burst: 60,
   audit_log_file: "",
+  trusted_bootstrap_keys: [],
+  bootstrap_authority_key: "",
+  bootstrap_certificate: "",
 } satisfies Settings;
 
 Deno.test("DEFAULT_SETTINGS equals the SPEC value of every setting", () => {

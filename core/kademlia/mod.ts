@@ -15,3 +15,7 @@ export * from "./value.ts";
 export * from "./wire_types.ts";
 export * from "./publications.ts";
 export * from "./emitter.ts";
+export * from "./signed_record.ts";
+export * from "./signed_values.ts";
+export * from "./store_policy.ts";
+export * from "./store_refusals.ts";

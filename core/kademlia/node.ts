@@ -13,8 +13,10 @@ import { iterativeLookup, type LookupResult, type QueryAnswer } from "./lookup.t
 import { NodeId } from "./node_id.ts";
 import { registerKademliaRpcs } from "./protocol.ts";
 import { Publications } from "./publications.ts";
-import { RecordStore } from "./records.ts";
+import { RecordStore, StorageFullError } from "./records.ts";
 import { RoutingTable } from "./routing_table.ts";
+import { signedWriteRefusal } from "./store_policy.ts";
+import { type StoreRefusal, StoreRefusals } from "./store_refusals.ts";
 import {
   type DhtValue,
   InvalidValueError,
@@ -53,6 +55,8 @@ export interface KademliaNodeOptions {
   maxValueBytes?: number;
   /** Most values held at once. @default {100000} */
   maxStoredValues?: number;
+  /** Most bytes (msgpack-encoded values) held at once. @default {268435456} (256 MiB) */
+  maxStorageBytes?: number;
   /** How often expiry, refresh and republish are checked. @default {60000} */
   maintenanceIntervalMs?: number;
   /** Clock in milliseconds. @default {Date.now} */
@@ -73,6 +77,15 @@ export interface OperationOptions {
   timeoutMs?: number;
   /** What the traffic is for ("refresh", "health", …): counted apart in `transport.stats.requestsByPurpose`. */
   purpose?: string;
+}
+
+/** Options of {@linkcode KademliaNode.get}. */
+export interface GetOptions extends OperationOptions {
+  /**
+   * Which values count as found (e.g. validly signed records): a node answering with another value is passed over
+   * and the lookup goes on. @default every value
+   */
+  accept?: (value: StoredValue) => boolean;
 }
 
 /** A finished lookup, as reported on {@linkcode KademliaNode.events}. */
@@ -150,6 +163,8 @@ export class KademliaNode {
   readonly records: RecordStore;
   /** The values this node wrote, which it republishes. */
   readonly publications: Publications;
+  /** The stores this node refused (too large, storage full, forged, unsigned or stale writes to a signed key). */
+  readonly storeRefusals: StoreRefusals;
   /** The methods this node answers; roles register their own here. */
   readonly rpc = new RpcRegistry();
   readonly transport: UdpTransport;
@@ -187,16 +202,22 @@ export class KademliaNode {
       now,
       ping: (contact) => this.ping(contact).then((id) => id.equals(contact.id), () => false),
     });
-    this.records = new RecordStore({ ttlS: options.valueTtlS, maxRecords: options.maxStoredValues, now });
+    this.records = new RecordStore({
+      ttlS: options.valueTtlS,
+      maxRecords: options.maxStoredValues,
+      maxBytes: options.maxStorageBytes,
+      now,
+    });
     this.publications = new Publications({ limit: options.maxStoredValues, now });
+    const warn = options.onWarning ?? (() => {});
+    this.storeRefusals = new StoreRefusals({ onWarning: warn, now });
     registerKademliaRpcs(this.rpc, {
       id: this.id,
       table: this.table,
       records: this.records,
       welcome: (contact) => this.#welcome(contact),
-      accepts: (value) => encodedSize(value) <= this.#options.maxValueBytes,
+      store: (key, value, from) => this.#storeHere(key, value, from),
     });
-    const warn = options.onWarning ?? (() => {});
     this.transport = UdpTransport.listen(this.rpc, {
       hostname: options.host,
       port: options.port,
@@ -340,11 +361,14 @@ export class KademliaNode {
     return await this.#publish(dkey, dhtValue, options);
   }
 
-  /** The value under `key`: from this node if held, else by a value lookup; `undefined` when nobody has it. */
-  async get(key: string | NodeId, options: OperationOptions = {}): Promise<DhtValue | undefined> {
+  /**
+   * The value under `key`: from this node if held (and accepted), else by a value lookup; `undefined` when nobody
+   * has it.
+   */
+  async get(key: string | NodeId, options: GetOptions = {}): Promise<DhtValue | undefined> {
     const dkey = typeof key === "string" ? await NodeId.digest(key) : key;
     const local = this.records.get(dkey);
-    if (local !== undefined) return toDhtValueView(local);
+    if (local !== undefined && (options.accept?.(local) ?? true)) return toDhtValueView(local);
     const result = await this.#lookup(dkey, true, options);
     if (result.found === undefined) return undefined;
     const { value, from } = result.found;
@@ -401,14 +425,18 @@ export class KademliaNode {
     }));
   }
 
-  /** Stores on the k closest nodes found, and here when this node is closer than the farthest of them. */
+  /**
+   * Stores on the k closest nodes found, and here when this node is closer than the farthest of them or holds a
+   * copy already (a cached copy must not answer this node's own reads with the value it replaces).
+   */
   async #publish(key: NodeId, value: StoredValue, options: OperationOptions = {}): Promise<SetResult> {
     const closest = await this.findNode(key, options);
     const farthest = closest.at(-1);
     if (
-      closest.length < this.table.k || farthest === undefined || this.id.distanceTo(key) < farthest.id.distanceTo(key)
+      closest.length < this.table.k || farthest === undefined ||
+      this.id.distanceTo(key) < farthest.id.distanceTo(key) || this.records.get(key) !== undefined
     ) {
-      this.records.put(key, value);
+      this.#storeHere(key, value);
     }
     const answers = await Promise.allSettled(
       closest.map((c) => this.#call(c, "store", [this.id.bytes, key.bytes, value], options)),
@@ -420,14 +448,14 @@ export class KademliaNode {
   async #lookup(
     target: NodeId,
     findValue: boolean,
-    options: OperationOptions & { stopAt?: NodeId },
+    options: GetOptions & { stopAt?: NodeId },
   ): Promise<LookupResult> {
-    const { signal, stopAt } = options;
+    const { signal, stopAt, accept } = options;
     const method = findValue ? "find_value" : "find_node";
     const query = async (contact: Contact): Promise<QueryAnswer> => {
       const answer = await this.#call(contact, method, [this.id.bytes, target.bytes], options);
       const parsed = findValue ? parseFindValueAnswer(answer) : { contacts: parseContacts(answer) };
-      if (!("contacts" in parsed)) return parsed;
+      if (!("contacts" in parsed)) return accept?.(parsed.value) === false ? { contacts: [] } : parsed;
       // Contacts named in answers take free slots: right after a mass join, this is what keeps nodes whose
       // tables were filled while the network was small from routing into a dead end. Contacts the table refuses
       // (known dead, named by slower nodes) are not worth a query either.
@@ -459,6 +487,29 @@ export class KademliaNode {
       });
     }
     return result;
+  }
+
+  /**
+   * Stores a value here (sent by `from`, or written by this node) unless the value limit, the signed-value rules
+   * (see {@linkcode signedWriteRefusal}) or the storage limits refuse it; a refusal is counted and warned about,
+   * and what was held stays. @returns whether it was stored
+   */
+  #storeHere(key: NodeId, value: StoredValue, from?: Contact): boolean {
+    const refusal = this.#storeRefusal(key, value);
+    if (refusal !== undefined) this.storeRefusals.record(refusal, key, from);
+    return refusal === undefined;
+  }
+
+  #storeRefusal(key: NodeId, value: StoredValue): StoreRefusal | undefined {
+    if (encodedSize(value) > this.#options.maxValueBytes) return "too-large";
+    const signed = signedWriteRefusal(key, value, this.records.get(key));
+    if (signed !== undefined) return signed;
+    try {
+      this.records.put(key, value);
+    } catch (error) {
+      if (error instanceof StorageFullError) return "storage-full";
+      throw error;
+    }
   }
 
   /** An RPC to a known contact: an answer welcomes it into the routing table, no answer removes it. */

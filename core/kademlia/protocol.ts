@@ -1,7 +1,7 @@
 import type { RpcRegistry } from "../net/mod.ts";
 import type { Contact } from "./contact.ts";
 import type { NodeId } from "./node_id.ts";
-import { type RecordStore, StorageFullError } from "./records.ts";
+import type { RecordStore } from "./records.ts";
 import type { RoutingTable } from "./routing_table.ts";
 import type { StoredValue } from "./value.ts";
 import { contactAt, contactToWire, expectArgs, parseId, parseValue } from "./wire_types.ts";
@@ -13,8 +13,8 @@ export interface ProtocolHost {
   readonly records: RecordStore;
   /** Records that a contact sent us a request (adds it, hands keys over to it). */
   welcome(contact: Contact): void;
-  /** Whether this node accepts to hold the value (size limits). */
-  accepts(value: StoredValue): boolean;
+  /** Stores a value a peer sent, unless a limit or the signed-value rules refuse it; says whether it did. */
+  store(key: NodeId, value: StoredValue, from: Contact): boolean;
 }
 
 /** Registers the five legacy RPCs of SPEC §2.1: ping, store, find_node, find_value and stun. */
@@ -33,15 +33,9 @@ export function registerKademliaRpcs(registry: RpcRegistry, host: ProtocolHost):
     const sender = parseId(args[0], "sender id");
     const key = parseId(args[1], "key");
     const value = parseValue(args[2]);
-    host.welcome(contactAt(sender, from));
-    if (!host.accepts(value)) return false;
-    try {
-      host.records.put(key, value);
-      return true;
-    } catch (error) {
-      if (error instanceof StorageFullError) return false;
-      throw error;
-    }
+    const contact = contactAt(sender, from);
+    host.welcome(contact);
+    return host.store(key, value, contact);
   });
 
   registry.register("find_node", (args, from) => {

@@ -4,7 +4,7 @@ import { RecordStore, StorageFullError } from "./records.ts";
 
 const key = (n: number) => NodeId.fromValue(BigInt(n));
 
-function store(options: { ttlS?: number; maxRecords?: number } = {}) {
+function store(options: { ttlS?: number; maxRecords?: number; maxBytes?: number } = {}) {
   const clock = { ms: 1_000_000 };
   const records = new RecordStore({ ...options, now: () => clock.ms });
   return { clock, records };
@@ -20,7 +20,7 @@ Deno.test("RecordStore.put() stores and refreshes values", () => {
   assert.equal(records.get(key(3)), undefined);
   clock.ms += 5;
   const refreshed = records.put(key(1), 42);
-  assert.deepEqual(refreshed, { key: key(1), value: 42, storedAtMs: 1_000_005 });
+  assert.deepEqual(refreshed, { key: key(1), value: 42, storedAtMs: 1_000_005, sizeBytes: 1 });
   assert.equal(records.get(key(1)), 42);
   assert.equal(records.size, 2);
 });
@@ -72,4 +72,38 @@ Deno.test("RecordStore.put() refuses a new key beyond maxRecords with StorageFul
   records.put(key(3), "c");
   assert.equal(records.size, 1);
   assert.equal(records.get(key(3)), "c");
+});
+
+Deno.test("RecordStore.put() refuses a value beyond maxBytes and keeps what it holds", () => {
+  const { records } = store({ maxBytes: 100 });
+  const bytes = (n: number) => new Uint8Array(n); // msgpack bin8: n + 2 bytes
+  records.put(key(1), bytes(48));
+  records.put(key(2), bytes(38));
+  assert.equal(records.bytes, 90);
+  assert.throws(() => records.put(key(3), bytes(9)), (error) => {
+    assert.ok(error instanceof StorageFullError);
+    assert.equal(error.unit, "bytes");
+    assert.equal(error.limit, 100);
+    assert.equal(error.sizeBytes, 11);
+    assert.equal(
+      error.message,
+      "Cannot store the value: its 11 bytes would exceed this node's storage limit of 100 bytes",
+    );
+    return true;
+  });
+  assert.equal(records.bytes, 90);
+  assert.deepEqual(records.get(key(1)), bytes(48));
+  records.put(key(2), bytes(48)); // a replaced value counts only its new size
+  assert.equal(records.bytes, 100);
+  assert.throws(() => records.put(key(2), bytes(49)), StorageFullError);
+  assert.deepEqual(records.get(key(2)), bytes(48), "a refused replacement keeps the old value");
+});
+
+Deno.test("RecordStore frees the bytes of expired values", () => {
+  const { clock, records } = store({ maxBytes: 100, ttlS: 10 });
+  records.put(key(1), new Uint8Array(90));
+  clock.ms += 10_000;
+  records.put(key(2), new Uint8Array(90)); // the expired value makes room
+  assert.equal(records.bytes, 92);
+  assert.equal(records.size, 1);
 });

@@ -2,6 +2,7 @@
 import { equalBytes } from "../../core/bytes.ts";
 import type { KademliaNode } from "../../core/kademlia/mod.ts";
 import { type Peer, RpcTimeoutError } from "../../core/net/mod.ts";
+import type { BootstrapTrust } from "./bootstrap_trust.ts";
 import type { JoinAttempt } from "./join_error.ts";
 import { BOOTSTRAP_RPC, type JoinAnswer, parseJoinAnswer } from "./protocol.ts";
 import type { Tier } from "./tier.ts";
@@ -13,6 +14,15 @@ export type ProbeResult =
   | { kind: "plain"; attempt: JoinAttempt }
   | { kind: "silent"; attempt: JoinAttempt };
 
+/** Options of {@linkcode probe}. */
+export interface ProbeOptions {
+  /** Time to wait for the answers. */
+  timeoutMs: number;
+  /** When given, only a join answer signed by a key it trusts counts; others (and plain nodes) are unauthenticated. */
+  trust?: BootstrapTrust | undefined;
+  signal?: AbortSignal | undefined;
+}
+
 /**
  * Asks `target` to admit `node` as a joiner of `role`. The ping travels at the same time as the join, so that a
  * dead address costs one timeout, not two. @throws the signal's reason when aborted
@@ -21,14 +31,16 @@ export async function probe(
   node: KademliaNode,
   target: Peer & { tier?: Tier },
   role: string,
-  timeoutMs: number,
-  signal?: AbortSignal,
+  probeOptions: ProbeOptions,
 ): Promise<ProbeResult> {
+  const { timeoutMs, trust, signal } = probeOptions;
   const peer = { host: target.host, port: target.port };
   const base = target.tier === undefined ? { peer } : { peer, tier: target.tier };
   const options = signal === undefined ? { timeoutMs } : { timeoutMs, signal };
+  const nonce = trust?.nonce();
+  const joinArgs = nonce === undefined ? [node.id.bytes, role] : [node.id.bytes, role, nonce];
   const [join, ping] = await Promise.allSettled([
-    node.transport.request(peer, BOOTSTRAP_RPC.join, [node.id.bytes, role], options),
+    node.transport.request(peer, BOOTSTRAP_RPC.join, joinArgs, options),
     node.transport.request(peer, "ping", [node.id.bytes], options),
   ]);
   signal?.throwIfAborted();
@@ -36,9 +48,13 @@ export async function probe(
     return { kind: "silent", attempt: { ...base, outcome: "error", detail: "it is this node itself" } };
   }
   if (join.status === "fulfilled") {
+    const opened = trust === undefined ? { answer: join.value } : trust.open(BOOTSTRAP_RPC.join, nonce!, join.value);
+    if ("problem" in opened) {
+      return { kind: "silent", attempt: { ...base, outcome: "unauthenticated", detail: opened.problem } };
+    }
     let answer: JoinAnswer;
     try {
-      answer = parseJoinAnswer(join.value);
+      answer = parseJoinAnswer(opened.answer);
     } catch (error) {
       return { kind: "silent", attempt: { ...base, outcome: "error", detail: (error as Error).message } };
     }
@@ -46,6 +62,10 @@ export async function probe(
   }
   if (!(join.reason instanceof RpcTimeoutError)) {
     return { kind: "silent", attempt: { ...base, outcome: "error", detail: (join.reason as Error).message } };
+  }
+  if (ping.status === "fulfilled" && trust !== undefined) {
+    const detail = "answers ping but not cqkd_bootstrap_join: a plain DHT node cannot prove a trusted key";
+    return { kind: "silent", attempt: { ...base, outcome: "unauthenticated", detail } };
   }
   if (ping.status === "fulfilled") {
     const detail = "answers ping but not cqkd_bootstrap_join: a plain DHT node";

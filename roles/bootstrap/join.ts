@@ -1,6 +1,7 @@
 import type { BootstrapResult, KademliaNode } from "../../core/kademlia/mod.ts";
 import { formatPeer, type Peer, TransportClosedError } from "../../core/net/mod.ts";
 import { probe } from "./_probe.ts";
+import type { BootstrapTrust } from "./bootstrap_trust.ts";
 import type { BootstrapInfo } from "./info.ts";
 import { type JoinAttempt, JoinError } from "./join_error.ts";
 import { BOOTSTRAP_RPC } from "./protocol.ts";
@@ -16,6 +17,11 @@ export interface JoinPlan {
   role: string;
   /** Time to wait for one address to answer. @default {2000} */
   attemptTimeoutMs?: number;
+  /**
+   * Accept only answers signed by bootstrap nodes this policy trusts: others, and plain DHT nodes (which cannot
+   * prove a key, so no joining through them), are skipped as unauthenticated. @default none: every answer counts
+   */
+  trust?: BootstrapTrust;
 }
 
 /** Options of {@linkcode joinNetwork}. */
@@ -114,13 +120,14 @@ class JoinFlow {
   }
 
   /**
-   * A bootstrap that answered too late may still have admitted us: release those slots rather than hold them until
-   * the lease ends. Fire and forget; a dead address simply does not answer.
+   * A bootstrap that answered too late (or unauthenticated) may still have admitted us: release those slots rather
+   * than hold them until the lease ends. Fire and forget; a dead address simply does not answer.
    */
   #releaseLate(attachedTo: Peer): void {
     const here = formatPeer(attachedTo);
     for (const { peer, outcome } of this.#attempts) {
-      if (outcome !== "timeout" || formatPeer(peer) === here) continue;
+      // An unauthenticated bootstrap may have admitted us as well: its answer was only not believed.
+      if ((outcome !== "timeout" && outcome !== "unauthenticated") || formatPeer(peer) === here) continue;
       this.#node.transport.request(peer, BOOTSTRAP_RPC.leave, [this.#node.id.bytes], { timeoutMs: this.#timeoutMs })
         .catch(() => {});
     }
@@ -142,7 +149,11 @@ class JoinFlow {
     const key = formatPeer(target);
     if (this.#visited.has(key)) return undefined;
     this.#visited.add(key);
-    const result = await probe(this.#node, target, this.#plan.role, this.#timeoutMs, this.#options.signal);
+    const result = await probe(this.#node, target, this.#plan.role, {
+      timeoutMs: this.#timeoutMs,
+      trust: this.#plan.trust,
+      signal: this.#options.signal,
+    });
     this.#record(result.attempt);
     if (result.kind === "silent") return undefined;
     this.#entry ??= withTier({ host: target.host, port: target.port }, target.tier);

@@ -6,8 +6,11 @@ export interface JoinAttempt {
   peer: Peer;
   /** The tier the address was listed or offered as, when known. */
   tier?: Tier;
-  /** "timeout" with a detail saying so covers a plain DHT node that answers ping but not the join. */
-  outcome: "accepted" | "redirect" | "full" | "timeout" | "error";
+  /**
+   * "timeout" with a detail saying so covers a plain DHT node that answers ping but not the join; "unauthenticated"
+   * an answer the joiner's trust policy refused (skipped like a dead address).
+   */
+  outcome: "accepted" | "redirect" | "full" | "timeout" | "error" | "unauthenticated";
   detail?: string;
 }
 

@@ -4,10 +4,14 @@
  */
 import { expectArgs, NodeId, parseId } from "../../core/kademlia/mod.ts";
 import { encodeValue, RpcArgumentError } from "../../core/net/mod.ts";
+import { NONCE_BYTES } from "./_signed_answer.ts";
 import { type BootstrapInfo, parseInfo, parseInfoList } from "./info.ts";
 import { isJoinerRole } from "./tier.ts";
 
-/** Method names of the bootstrap RPCs. */
+/**
+ * Method names of the bootstrap RPCs. info, nodes and join take an optional last argument, a 16-byte nonce: a
+ * bootstrap node with a signing identity then answers with the signed form of its answer (see AnswerSigner).
+ */
 export const BOOTSTRAP_RPC = {
   /** `[]` → {@linkcode BootstrapInfo} */
   info: "cqkd_bootstrap_info",
@@ -74,26 +78,48 @@ export function parseAnnounceArgs(args: unknown[]): { info: BootstrapInfo; subtr
   return { info, subtree };
 }
 
+/** The nonce of a request that asks for a signed answer, when it carries one. */
+export interface Nonced {
+  nonce?: Uint8Array;
+}
+
+/** Reads the args of cqkd_bootstrap_info. @throws {RpcArgumentError} */
+export function parseInfoArgs(args: unknown[]): Nonced {
+  return splitNonce(args, 0, BOOTSTRAP_RPC.info).nonced;
+}
+
 /** Reads the args of cqkd_bootstrap_nodes. @throws {RpcArgumentError} */
-export function parseNodesArgs(args: unknown[]): { role: string; count: number } {
-  expectArgs(args, 2, BOOTSTRAP_RPC.nodes);
-  const [role, count] = args;
+export function parseNodesArgs(args: unknown[]): { role: string; count: number } & Nonced {
+  const { rest: [role, count], nonced } = splitNonce(args, 2, BOOTSTRAP_RPC.nodes);
   if (!Number.isSafeInteger(count) || (count as number) < 1) {
     throw new RpcArgumentError("Expected the count to be a positive integer");
   }
-  return { role: parseRole(role), count: count as number };
+  return { role: parseRole(role), count: count as number, ...nonced };
 }
 
 /** Reads the args of cqkd_bootstrap_join. @throws {RpcArgumentError} */
-export function parseJoinArgs(args: unknown[]): { joiner: NodeId; role: string } {
-  expectArgs(args, 2, BOOTSTRAP_RPC.join);
-  return { joiner: parseId(args[0], "joiner id"), role: parseRole(args[1]) };
+export function parseJoinArgs(args: unknown[]): { joiner: NodeId; role: string } & Nonced {
+  const { rest: [joiner, role], nonced } = splitNonce(args, 2, BOOTSTRAP_RPC.join);
+  return { joiner: parseId(joiner, "joiner id"), role: parseRole(role), ...nonced };
 }
 
 /** Reads the args of cqkd_bootstrap_leave. @throws {RpcArgumentError} */
 export function parseLeaveArgs(args: unknown[]): { joiner: NodeId } {
   expectArgs(args, 1, BOOTSTRAP_RPC.leave);
   return { joiner: parseId(args[0], "joiner id") };
+}
+
+/** Splits `count` args from an optional trailing nonce. */
+function splitNonce(args: unknown[], count: number, method: string): { rest: unknown[]; nonced: Nonced } {
+  if (args.length !== count + 1) {
+    expectArgs(args, count, method);
+    return { rest: args, nonced: {} };
+  }
+  const nonce = args[count];
+  if (!(nonce instanceof Uint8Array) || nonce.length !== NONCE_BYTES) {
+    throw new RpcArgumentError(`Expected the nonce to be ${NONCE_BYTES} bytes`);
+  }
+  return { rest: args.slice(0, count), nonced: { nonce } };
 }
 
 function parseRole(role: unknown): string {

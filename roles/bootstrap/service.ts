@@ -1,6 +1,7 @@
-import { expectArgs, type KademliaNode } from "../../core/kademlia/mod.ts";
+import type { KademliaNode } from "../../core/kademlia/mod.ts";
 import { formatPeer, type Peer } from "../../core/net/mod.ts";
 import { Leases } from "./_leases.ts";
+import type { AnswerSigner } from "./answer_signer.ts";
 import { Directory, type DirectoryEntry } from "./directory.ts";
 import { type BootstrapInfo, parseInfoList } from "./info.ts";
 import { type Candidate, rankCandidates, spareCapacity } from "./load_balancer.ts";
@@ -8,7 +9,9 @@ import {
   BOOTSTRAP_RPC,
   fitList,
   type JoinAnswer,
+  type Nonced,
   parseAnnounceArgs,
+  parseInfoArgs,
   parseJoinArgs,
   parseLeaveArgs,
   parseNodesArgs,
@@ -33,6 +36,11 @@ export interface BootstrapServiceOptions {
   heartbeatMs?: number;
   /** How long an admission lasts unless renewed. @default {600000} */
   leaseMs?: number;
+  /**
+   * Signs the answers to requests that carry a nonce (joiners with a trust policy send one). @default none: such
+   * joiners skip this node
+   */
+  signer?: AnswerSigner;
   /** Clock in milliseconds. @default {Date.now} */
   now?: () => number;
   /** Receives warnings (a failed heartbeat). */
@@ -73,6 +81,7 @@ export class BootstrapService {
   readonly #heartbeatMs: number;
   readonly #leaseMs: number;
   readonly #warn: (message: string) => void;
+  readonly #signer: AnswerSigner | undefined;
   readonly #directory: Directory;
   readonly #leases: Leases;
   /** Joiners this node pointed to itself since its last heartbeat who have not arrived yet. */
@@ -101,6 +110,7 @@ export class BootstrapService {
     this.#heartbeatMs = heartbeatMs;
     this.#leaseMs = leaseMs;
     this.#warn = options.onWarning ?? (() => {});
+    this.#signer = options.signer;
     this.#directory = new Directory({ selfId: node.id.hex, heartbeatMs, now });
     this.#leases = new Leases(leaseMs, now);
   }
@@ -190,10 +200,7 @@ export class BootstrapService {
 
   #register(): void {
     const rpc = this.#node.rpc;
-    rpc.register(BOOTSTRAP_RPC.info, (args) => {
-      expectArgs(args, 0, BOOTSTRAP_RPC.info);
-      return this.info();
-    });
+    rpc.register(BOOTSTRAP_RPC.info, (args) => this.#answer(BOOTSTRAP_RPC.info, parseInfoArgs(args), this.info()));
     rpc.register(BOOTSTRAP_RPC.announce, (args, from) => {
       const { info, subtree } = parseAnnounceArgs(args);
       // The announcer is reachable where its datagrams come from, whatever address it bound.
@@ -201,17 +208,24 @@ export class BootstrapService {
       return fitList(this.#knownAlive(info.tier));
     });
     rpc.register(BOOTSTRAP_RPC.nodes, (args) => {
-      const { role, count } = parseNodesArgs(args);
-      return this.#handOut(role, count, true);
+      const request = parseNodesArgs(args);
+      return this.#answer(BOOTSTRAP_RPC.nodes, request, this.#handOut(request.role, request.count, true));
     });
     rpc.register(BOOTSTRAP_RPC.join, (args) => {
-      const { joiner, role } = parseJoinArgs(args);
-      return this.#join(joiner.hex, role);
+      const request = parseJoinArgs(args);
+      return this.#answer(BOOTSTRAP_RPC.join, request, this.#join(request.joiner.hex, request.role));
     });
     rpc.register(BOOTSTRAP_RPC.leave, (args) => {
       this.#leases.release(parseLeaveArgs(args).joiner.hex);
       return true;
     });
+  }
+
+  /** The answer, signed when the request asked for it (with a nonce) and this node has a signer. */
+  #answer(method: string, request: Nonced, answer: unknown): unknown {
+    return request.nonce !== undefined && this.#signer !== undefined
+      ? this.#signer.sign(method, request.nonce, answer)
+      : answer;
   }
 
   #join(joiner: string, role: string): JoinAnswer {
