@@ -76,7 +76,8 @@ const DEFAULTS: Readonly<Record<HealthLevel, Required<HealthLevelOptions>>> = {
  * records the results in a {@linkcode HealthRegistry}, removes a contact that fails a fast check (a contact heard
  * from before: and its confirmation a batch later) from the routing table, which triggers the refresh of its
  * bucket, and reports every check on {@linkcode checked}. An RPC of the node's own that got no answer counts as a
- * failed fast check too. A contact found dead is not re-admitted when slower nodes still name it, for
+ * failed fast check too — as a first one, to be confirmed, for a contact heard from within the fast interval, which
+ * stays in the table meanwhile (a process short of CPU misses live contacts' answers). A contact found dead is not re-admitted when slower nodes still name it, for
  * `quarantineS`. When half the table failed within one fast interval, failing contacts are kept (a partition or a
  * stalled host must not empty the table).
  *
@@ -109,6 +110,9 @@ export class HealthManager {
   #timer: ReturnType<typeof setTimeout> | undefined;
   readonly #unsubscribe: Array<() => void> = [];
   readonly #admit = (contact: Contact) => !this.#quarantined(contact);
+  /** A contact heard from within the fast interval that misses an answer is a suspect, not gone (yet). */
+  readonly #keepSilent = (contact: Contact) =>
+    (this.#node.table.lastSeenMs(contact.id) ?? 0) > this.#now() - this.#options.fast.intervalS * 1000;
 
   constructor(node: KademliaNode, options: HealthManagerOptions = {}) {
     this.#node = node;
@@ -140,9 +144,15 @@ export class HealthManager {
     if (this.#timer !== undefined) return;
     this.#abort = new AbortController();
     this.#node.table.admitHearsay = this.#admit;
+    this.#node.keepSilent = this.#keepSilent;
     this.#unsubscribe.push(
       this.#node.events.rpcFailure.on(({ contact, method, error }) => {
-        this.#observed(contact, `${method} got no answer: ${(error as Error).message}`);
+        if (this.#node.table.get(contact.id) === undefined) {
+          this.#observed(contact, `${method} got no answer: ${(error as Error).message}`);
+        } else if (!this.#suspects.has(contact.id.hex)) {
+          // Kept by keepSilent: checked first by the next fast batch, removed if that check fails too.
+          this.#suspects.set(contact.id.hex, this.#now() - this.#sliceMs("fast"));
+        }
       }),
       // A contact found dead that takes a slot again was heard from: it is reachable once more.
       this.#node.table.changes.on(({ kind, contact }) => {
@@ -168,6 +178,7 @@ export class HealthManager {
     this.#timer = undefined;
     for (const off of this.#unsubscribe.splice(0)) off();
     if (this.#node.table.admitHearsay === this.#admit) this.#node.table.admitHearsay = undefined;
+    if (this.#node.keepSilent === this.#keepSilent) this.#node.keepSilent = undefined;
     this.#abort.abort(new Error("Health checks stopped"));
     await Promise.allSettled([...this.#running]);
   }
@@ -297,12 +308,13 @@ export class HealthManager {
     const now = this.#now();
     const limit = now - intervalS * 1000;
     const overdue: Array<{ contact: Contact; sinceMs: number }> = [];
+    const suspects: Contact[] = [];
     for (const contact of table.contacts()) {
       if (this.#inFlight.has(`${level} ${contact.id.hex}`)) continue;
       const suspectedMs = level === "fast" ? this.#suspects.get(contact.id.hex) : undefined;
       if (suspectedMs !== undefined) {
-        // A suspect is checked again a slice after it failed, before anything else.
-        if (suspectedMs <= now - this.#sliceMs(level)) overdue.push({ contact, sinceMs: -Infinity });
+        // A suspect is checked again a slice after it failed, on top of the batch's share.
+        if (suspectedMs <= now - this.#sliceMs(level)) suspects.push(contact);
         continue;
       }
       const checkedMs = this.registry.lastCheckedMs(contact.id, level);
@@ -318,7 +330,7 @@ export class HealthManager {
     // a refresh): then it clears within half an interval.
     const wanted = level === "fast" ? Math.max(table.size, 2 * overdue.length) : Math.min(perInterval, table.size);
     const share = Math.ceil(wanted / this.#slices);
-    return overdue.sort((a, b) => a.sinceMs - b.sinceMs).slice(0, share).map((o) => o.contact);
+    return [...suspects, ...overdue.sort((a, b) => a.sinceMs - b.sinceMs).slice(0, share).map((o) => o.contact)];
   }
 
   async #track(contact: Contact, level: HealthLevel): Promise<void> {

@@ -101,12 +101,15 @@ Deno.test("HealthManager.runBatch() pings a slice of the table, skipping contact
 });
 
 Deno.test("HealthManager keeps a contact found dead out while others name it, until it is heard from again", async () => {
-  await using host = new NodeHost({ rpcTimeoutMs: 200 });
+  let clock = 1_000_000;
+  await using host = new NodeHost({ rpcTimeoutMs: 200, now: () => clock });
   const [a, b, c] = await checkedNetwork(host, 3) as [KademliaNode, KademliaNode, KademliaNode];
-  const manager = new HealthManager(a, { levels: ["fast"], fast: { intervalS: 3600, timeoutMs: 200 } });
+  const fast = { intervalS: 3600, timeoutMs: 200 };
+  const manager = new HealthManager(a, { levels: ["fast"], fast, now: () => clock });
   manager.start();
   try {
     await host.stop(c);
+    clock += fast.intervalS * 1000 + 1; // not heard from within the fast interval: no benefit of the doubt
     await a.findNode(NodeId.random());
     for (let i = 0; i < 50 && a.table.get(c.id) !== undefined; i++) await new Promise((r) => setTimeout(r, 20));
     assert.equal(a.table.get(c.id), undefined, "the lookup's silent RPC dropped it");
@@ -114,6 +117,7 @@ Deno.test("HealthManager keeps a contact found dead out while others name it, un
     await a.refreshBucket(c.id);
     assert.ok(b.table.get(c.id), "b still names c");
     assert.equal(a.table.get(c.id), undefined, "a does not take it back on b's word");
+    clock += 1;
     const revived = host.start({ id: c.id, port: c.address.port });
     await revived.ping(a.address);
     assert.ok(a.table.get(c.id), "heard from directly, it is admitted");
@@ -122,6 +126,32 @@ Deno.test("HealthManager keeps a contact found dead out while others name it, un
     await manager.stop();
   }
   assert.equal(a.table.admitHearsay, undefined, "stop() removes the filter");
+  assert.equal(a.keepSilent, undefined, "and the benefit of the doubt");
+});
+
+Deno.test("HealthManager keeps a contact heard from lately that misses an RPC until the next fast batch confirms", async () => {
+  await using host = new NodeHost({ rpcTimeoutMs: 200 });
+  const [a, b, c] = await checkedNetwork(host, 3) as [KademliaNode, KademliaNode, KademliaNode];
+  const manager = new HealthManager(a, { levels: ["fast"], fast: { timeoutMs: 200 }, slices: 10 });
+  manager.start();
+  try {
+    b.rpc.unregister("find_node"); // alive, but silent to lookups (as a live node of a starved process can be)
+    await host.stop(c);
+    const silent = new Set<string>();
+    a.events.rpcFailure.on(({ contact }) => silent.add(contact.id.hex));
+    await a.findNode(NodeId.random());
+    for (let i = 0; i < 50 && silent.size < 2; i++) await new Promise((r) => setTimeout(r, 20));
+    assert.deepEqual([...silent].sort(), [b.id.hex, c.id.hex].sort(), "both missed an answer");
+    assert.ok(a.table.get(b.id) && a.table.get(c.id), "both were heard from lately: kept");
+    assert.equal(manager.registry.status(b.id), undefined, "nothing held against them yet");
+    assert.equal(manager.registry.status(c.id), undefined);
+    await manager.runBatch("fast");
+    assert.deepEqual([manager.registry.status(b.id), manager.registry.status(c.id)], ["healthy", "unhealthy"]);
+    assert.ok(a.table.get(b.id), "b answered its ping: it stays");
+    assert.equal(a.table.get(c.id), undefined, "c's silence is confirmed: it leaves");
+  } finally {
+    await manager.stop();
+  }
 });
 
 Deno.test("HealthManager fast check pings again when the first ping is lost", async () => {

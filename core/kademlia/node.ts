@@ -106,7 +106,10 @@ export interface LookupEvent {
   readonly k: number;
 }
 
-/** An RPC to a known contact that got no answer; the contact was removed from the routing table. */
+/**
+ * An RPC to a known contact that got no answer; the contact was removed from the routing table unless
+ * {@linkcode KademliaNode.keepSilent} kept it.
+ */
 export interface RpcFailureEvent {
   readonly contact: Contact;
   readonly method: string;
@@ -181,6 +184,12 @@ export class KademliaNode {
   lookupStallMs: number;
   /** Buckets without traffic for this long are refreshed by the upkeep (changed live by the adaptive refresh). */
   refreshIntervalS: number;
+  /**
+   * Whether a contact that missed an answer stays in the routing table. Unset, it leaves at once (the paper's
+   * rule); the health manager keeps contacts heard from lately until a fast check confirms them gone, because a
+   * process short of CPU misses answers from live contacts.
+   */
+  keepSilent: ((contact: Contact) => boolean) | undefined;
   readonly #options: Required<Pick<KademliaNodeOptions, "republishIntervalS" | "maxValueBytes">>;
   #maintenance: ReturnType<typeof setTimeout>;
   #maintaining = false;
@@ -512,13 +521,13 @@ export class KademliaNode {
     }
   }
 
-  /** An RPC to a known contact: an answer welcomes it into the routing table, no answer removes it. */
+  /** An RPC to a known contact: an answer welcomes it into the routing table, no answer removes it (see keepSilent). */
   async #call(contact: Contact, method: string, args: unknown[], options: OperationOptions = {}): Promise<unknown> {
     try {
       return await this.request(contact, method, args, options);
     } catch (error) {
       if (!options.signal?.aborted) {
-        this.table.remove(contact.id);
+        if (this.keepSilent?.(contact) !== true) this.table.remove(contact.id);
         if (this.events.rpcFailure.size > 0) this.events.rpcFailure.emit({ contact, method, error });
       }
       throw error;
