@@ -9,7 +9,10 @@ export interface DiscoveryOptions {
   cache?: DiscoveryCacheOptions;
   /** Role of the nodes discovered. @default {"worker"} */
   role?: string;
-  /** The health registry: contacts it holds as unhealthy are never returned, degraded ones come last. */
+  /**
+   * The health registry: cached nodes it holds as unhealthy are passed over, degraded ones come last. A node that
+   * answers a capability query now is live, whatever the registry says (a busy host's checks can miss answers).
+   */
   health?: HealthRegistry;
   /** The estimated network size, to spread the first lookups. @default the routing table's size */
   networkSize?: () => number;
@@ -82,9 +85,9 @@ export class Discovery {
     }
     const { capabilities = [], signal } = options;
     const accept = (n: DiscoveredNode) =>
-      n.role === this.#role && capabilities.every((c) => n.capabilities.includes(c)) &&
-      this.#health?.status(n.id) !== "unhealthy";
-    const cached = await this.#verified(this.cache.select(accept), count, signal);
+      n.role === this.#role && capabilities.every((c) => n.capabilities.includes(c));
+    const candidates = this.cache.select((n) => accept(n) && this.#health?.status(n.id) !== "unhealthy");
+    const cached = await this.#verified(candidates, count, signal);
     this.cache.count(cached.length >= count);
     if (cached.length >= count) return this.#best(cached, count);
 

@@ -4,6 +4,7 @@ import { type KademliaNode, NodeId } from "../kademlia/mod.ts";
 import { advertiseCapabilities, CAPABILITIES_RPC, queryCapabilities } from "./capabilities.ts";
 import { NotEnoughNodesError } from "./discovered_node.ts";
 import { Discovery } from "./discovery.ts";
+import { HealthRegistry } from "../health/mod.ts";
 
 /** A seed, `workers` advertising workers and an "alice" that discovers them, all joined through the seed. */
 async function workerNetwork(host: NodeHost, workers: number) {
@@ -73,6 +74,17 @@ Deno.test("Discovery.discover() returns once it has enough, cutting short querie
   assert.ok(found.every((n) => workers.slice(3).some((w) => w.id.equals(n.id))), "live workers only");
   assert.equal(alice.transport.stats.timeouts, 0, "no query to a dead worker was waited for");
   assert.equal(alice.transport.pendingCount, 0, "nor left behind");
+});
+
+Deno.test("Discovery.discover() returns a worker its registry holds unhealthy once it answers a query now", async () => {
+  await using host = new NodeHost({ rpcTimeoutMs: 300 });
+  const { workers, alice } = await workerNetwork(host, 4);
+  const health = new HealthRegistry();
+  const missed = { level: "fast", ok: false, atMs: Date.now(), durationMs: 1, failure: "ping got no answer" } as const;
+  health.record(workers[0]!.contact, missed);
+  assert.equal(health.status(workers[0]!.id), "unhealthy");
+  const found = await new Discovery(alice, { health }).discover(4);
+  assert.deepEqual(hexes(found), hexes(workers), "a busy moment of the past does not hide a live worker");
 });
 
 Deno.test("Discovery.discover() filters on capabilities and says how many it found when too few", async () => {
