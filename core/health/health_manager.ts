@@ -279,9 +279,12 @@ export class HealthManager {
     this.checked.emit({ contact, result, status: this.registry.record(contact, result) });
   }
 
-  /** Whether the contact failed its latest fast check (or RPC) within the quarantine, with no answer since. */
+  /**
+   * Whether the contact failed its latest fast check (or RPC) within the quarantine, with no answer since. A
+   * suspect (one failure of a contact heard from before, to be confirmed) is in doubt, not dead: lookups still ask it.
+   */
   #quarantined(contact: Contact): boolean {
-    return this.registry.status(contact.id) === "unhealthy" &&
+    return this.registry.status(contact.id) === "unhealthy" && !this.#suspects.has(contact.id.hex) &&
       this.registry.lastCheckedMs(contact.id, "fast") > this.#now() - this.#quarantineMs;
   }
 
