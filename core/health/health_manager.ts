@@ -189,7 +189,10 @@ export class HealthManager {
    * recorded nor acted on. Resolves with the result (rejects only when stopped).
    */
   async check(contact: Contact, level: HealthLevel): Promise<CheckResult> {
-    const { timeoutMs } = this.#options[level];
+    // A process that answers and reads answers slowly (short of CPU) waits longer, up to 4 times the setting,
+    // rather than take its own slowness for dead peers: twice the transport's retransmission timeout (RFC 6298).
+    const configuredMs = this.#options[level].timeoutMs;
+    const timeoutMs = Math.min(4 * configuredMs, Math.max(configuredMs, 2 * this.#node.transport.rtt.timeoutMs));
     const started = performance.now();
     let failure: string | undefined;
     let inconclusive = false;

@@ -8,6 +8,7 @@ export * from "./msgpack_float.ts";
 export * from "./peer.ts";
 export * from "./rpc_errors.ts";
 export * from "./rpc_registry.ts";
+export * from "./rtt_estimator.ts";
 export * from "./stats.ts";
 export * from "./udp_transport.ts";
 export * from "./wire.ts";

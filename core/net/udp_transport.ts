@@ -2,6 +2,7 @@ import { equalBytes, prefix48 } from "../bytes.ts";
 import { formatPeer, type Peer } from "./peer.ts";
 import { RpcArgumentError, RpcTimeoutError, TransportClosedError } from "./rpc_errors.ts";
 import type { RpcRegistry } from "./rpc_registry.ts";
+import { RttEstimator } from "./rtt_estimator.ts";
 import { TransportStats } from "./stats.ts";
 import { decodeFrame, encodeRequest, encodeResponse, MalformedFrameError, newMessageId } from "./wire.ts";
 
@@ -58,6 +59,8 @@ const IP_LITERAL = /^(\d{1,3}(\.\d{1,3}){3}|[0-9a-fA-F:]*:[0-9a-fA-F:.]*)$/;
  */
 export class UdpTransport {
   readonly stats = new TransportStats();
+  /** Round trips of the answered requests: what the health checks' timeouts stretch by when this process is slow. */
+  readonly rtt = new RttEstimator();
   readonly #conn: Deno.DatagramConn;
   readonly #registry: RpcRegistry;
   readonly #maxDatagramBytes: number;
@@ -137,7 +140,9 @@ export class UdpTransport {
         method,
         peer,
         resolve: (value) => {
-          if (finish("ok")) resolve(value);
+          if (!finish("ok")) return;
+          this.rtt.sample(performance.now() - sentAt);
+          resolve(value);
         },
         reject: (reason) => {
           if (finish(reason instanceof RpcTimeoutError ? "timeout" : "error")) reject(reason);
