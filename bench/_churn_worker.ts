@@ -107,15 +107,18 @@ serveOperations({
   tables() {
     let contacts = 0;
     let wronglyUnhealthy = 0;
+    let pending = 0;
     for (const [hex, s] of services) {
       contacts += node(hex).table.size;
+      pending += node(hex).transport.pendingCount;
       for (const entry of s.health?.registry.entries() ?? []) {
         if (entry.status === "unhealthy" && !dead.has(entry.contact.id.hex)) wronglyUnhealthy++;
       }
     }
     const lagMs = Math.round(maxLagMs);
     maxLagMs = 0;
-    return { nodes: services.size, contacts, wronglyUnhealthy, lagMs };
+    const heapMb = Math.round(Deno.memoryUsage().heapUsed / 2 ** 20);
+    return { nodes: services.size, contacts, wronglyUnhealthy, lagMs, pending, heapMb };
   },
   async discover({ node: id, count }) {
     const t0 = performance.now();

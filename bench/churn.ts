@@ -159,14 +159,15 @@ try {
         `(p50 ${ms(gets, 0.5)} ms, p99 ${ms(gets, 0.99)} ms), lookup ${lookupSuccess[at]} ` +
         `(p50 ${ms(lookups, 0.5)} ms, p99 ${ms(lookups, 0.99)} ms)`,
     );
-    const tables = await onAll<{ nodes: number; contacts: number; wronglyUnhealthy: number; lagMs: number }>(
-      "tables",
-    );
-    const sum = (f: "nodes" | "contacts" | "wronglyUnhealthy") => tables.reduce((n, t) => n + t[f], 0);
+    const tables = await onAll<
+      { nodes: number; contacts: number; wronglyUnhealthy: number; lagMs: number; pending: number; heapMb: number }
+    >("tables");
+    const sum = (f: "nodes" | "contacts" | "wronglyUnhealthy" | "pending") => tables.reduce((n, t) => n + t[f], 0);
     log(
       `  routing tables: ${Math.round(sum("contacts") / sum("nodes"))} contacts on average; live nodes a registry ` +
         `holds unhealthy: ${sum("wronglyUnhealthy")}; longest event-loop stall per thread: ` +
-        `${tables.map((t) => t.lagMs).join(", ")} ms`,
+        `${tables.map((t) => t.lagMs).join(", ")} ms; requests pending: ${sum("pending")}; heap per thread: ` +
+        `${tables.map((t) => t.heapMb).join(", ")} MB`,
     );
   }
   sampling = false;
