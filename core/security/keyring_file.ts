@@ -56,9 +56,12 @@ export function parseKeyring(text: string, source: string): ClusterKeyring {
     if (typeof secret !== "string" || !BASE64_KEY.test(secret)) {
       throw new KeyringFileError(source, `keys[${i}].secret must be 32 bytes in base64 (44 characters)`);
     }
+    if (typeof id !== "string") {
+      throw new KeyringFileError(source, `keys[${i}].id must be a string of 8 hex digits (quote it in YAML)`);
+    }
     const bytes = new Uint8Array(Buffer.from(secret, "base64"));
     if (id !== keyIdOf(bytes)) {
-      throw new KeyringFileError(source, `keys[${i}].id is ${String(id)}, but its secret's id is ${keyIdOf(bytes)}`);
+      throw new KeyringFileError(source, `keys[${i}].id is ${id}, but its secret's id is ${keyIdOf(bytes)}`);
     }
     return { id, secret: bytes, ...(typeof created === "string" ? { created } : {}) };
   });
