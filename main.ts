@@ -21,6 +21,7 @@ import { CommandError, EXIT } from "./ops/exit_codes.ts";
 import { type GlobalOptions, settingsFromCli } from "./ops/cli_settings.ts";
 import { addClusterCommands } from "./ops/cluster_cli.ts";
 import { runNode } from "./ops/node_runner.ts";
+import { generateSecret, promoteSecret, retireSecret } from "./ops/secret.ts";
 import { NODE_ROLES, type NodeRole } from "./roles/mod.ts";
 
 const VERSION = "0.1.0";
@@ -99,6 +100,21 @@ function buildProgram(): Command {
     });
   config.command("fields").description("list every setting with its default and environment variable")
     .action(() => console.log(listFields()));
+  const secret = program.command("secret").description("the cluster keyring that seals every datagram (secure mode)");
+  secret.command("generate").description("create a keyring (mode 0600), or add a new key to one")
+    .option("-o, --output <file>", "write a new keyring file (refused if it exists); default: print it")
+    .option("--add-to <file>", "add a new key to this keyring file, as its primary (old keys still open datagrams)")
+    .option("--staged", "with --add-to: keep the current primary; promote the new key once every node has it")
+    .option("--env", "print the keys in CQKD_CLUSTER_KEY form (base64, comma separated)")
+    .action(async (flags: { output?: string; addTo?: string; staged?: boolean; env?: boolean }) => {
+      console.log(await generateSecret(flags));
+    });
+  secret.command("promote").description("make a key of a keyring file its primary (the one that seals)")
+    .argument("<file>", "keyring file").argument("<id>", "key id (8 hex digits)")
+    .action(async (file: string, id: string) => console.log(await promoteSecret(file, id)));
+  secret.command("retire").description("remove a key from a keyring file: it opens nothing any more")
+    .argument("<file>", "keyring file").argument("<id>", "key id (8 hex digits)")
+    .action(async (file: string, id: string) => console.log(await retireSecret(file, id)));
   addClusterCommands(program);
   return program;
 }

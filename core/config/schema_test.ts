@@ -63,6 +63,9 @@ const SPEC_DEFAULTS = {
   admin_host: "127.0.0.1",
   admin_port: 0,
   admin_token: "",
+  cluster_key_file: "",
+  replay_window: 30.0,
+  replay_cache_size: 100000,
 } satisfies Settings;
 
 Deno.test("DEFAULT_SETTINGS equals the SPEC value of every setting", () => {
