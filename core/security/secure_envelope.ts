@@ -22,7 +22,7 @@
  * (our request times out), and our certificate travels again.
  */
 import sodium from "libsodium-wrappers";
-import { equalBytes, toHex } from "../bytes.ts";
+import { equalBytes } from "../bytes.ts";
 import type { SigningIdentity } from "../crypto/mod.ts";
 import type { NodeId } from "../kademlia/node_id.ts";
 import type { DatagramEnvelope, EnvelopeDropReason, OpenedDatagram, Peer } from "../net/mod.ts";
@@ -189,7 +189,11 @@ export class SecureEnvelope implements DatagramEnvelope {
     } else if (peer?.id === undefined) {
       return "unproven";
     }
-    const verdict = this.#replay.check(toHex(nonce), readTimestamp(view));
+    // The nonce as a one-byte string: 24 characters, half the memory of hex in a cache of 100,000.
+    const verdict = this.#replay.check(
+      String.fromCharCode.apply(null, nonce as unknown as number[]),
+      readTimestamp(view),
+    );
     if (verdict !== "fresh") return verdict;
     if (provenId !== undefined && !(peer?.id !== undefined && equalBytes(peer.id.bytes, provenId.bytes))) {
       peer = this.#remember(address, { id: provenId, knowsUs: false });
