@@ -23,15 +23,10 @@ for await (const line of Deno.stdin.readable.pipeThrough(new TextDecoderStream()
     console.log(JSON.stringify({
       rssBytes: Deno.memoryUsage().rss,
       heapUsedBytes: Deno.memoryUsage().heapUsed,
-      heapTotalBytes: Deno.memoryUsage().heapTotal,
-      externalBytes: Deno.memoryUsage().external,
       datagramsIn: stats.datagramsIn,
       datagramsOut: stats.datagramsOut,
-      requestsIn: stats.requestsIn,
       dropped: stats.dropped,
       records: node.records.size,
-      contacts: node.table.size,
-      pending: node.transport.pendingCount,
       warnings: warnings.length,
     }));
   }

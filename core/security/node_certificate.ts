@@ -60,32 +60,28 @@ export function certificateLength(bytes: Uint8Array): number | undefined {
  * @returns the certificate's content, or undefined when it is forged, malformed or names another address
  */
 export function verifyCertificate(certificate: Uint8Array, from: Peer): VerifiedCertificate | undefined {
-  const cacheKey = String.fromCharCode.apply(null, certificate as unknown as number[]);
-  let verified = verifiedCertificates.get(cacheKey);
-  if (verified === undefined) {
-    verified = decodeAndVerify(certificate);
-    if (verified === undefined) return undefined;
-    verifiedCertificates.set(cacheKey, verified);
-  }
-  if (verified.port !== from.port || (verified.host !== "" && verified.host !== from.host)) return undefined;
-  return verified;
-}
-
-const verifiedCertificates = new GenerationalMap<string, VerifiedCertificate>(16384);
-
-function decodeAndVerify(certificate: Uint8Array): VerifiedCertificate | undefined {
   if (certificateLength(certificate) !== certificate.length) return undefined;
-  const publicKey = certificate.slice(0, 32);
-  if (!verifySignature(publicKey, signedPart(certificate), certificate.subarray(32, FIXED_BYTES))) return undefined;
+  const port = (certificate[FIXED_BYTES]! << 8) | certificate[FIXED_BYTES + 1]!;
   let host: string;
   try {
     host = UTF8_DECODER.decode(certificate.subarray(MIN_CERTIFICATE_BYTES));
   } catch {
     return undefined;
   }
-  const port = (certificate[FIXED_BYTES]! << 8) | certificate[FIXED_BYTES + 1]!;
-  return { publicKey, nodeId: nodeIdOfPublicKey(publicKey), port, host };
+  // The address first: a certificate replayed from elsewhere costs no signature check and takes no cache slot.
+  if (port !== from.port || (host !== "" && host !== from.host)) return undefined;
+  const cacheKey = String.fromCharCode.apply(null, certificate as unknown as number[]);
+  let verified = verifiedCertificates.get(cacheKey);
+  if (verified === undefined) {
+    const publicKey = certificate.slice(0, 32);
+    if (!verifySignature(publicKey, signedPart(certificate), certificate.subarray(32, FIXED_BYTES))) return undefined;
+    verified = { publicKey, nodeId: nodeIdOfPublicKey(publicKey), port, host };
+    verifiedCertificates.set(cacheKey, verified);
+  }
+  return verified;
 }
+
+const verifiedCertificates = new GenerationalMap<string, VerifiedCertificate>(16384);
 
 function signedPart(certificate: Uint8Array): Uint8Array {
   const data = new Uint8Array(LABEL.length + certificate.length - 64);
