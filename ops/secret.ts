@@ -3,6 +3,7 @@
  * rotation without downtime is `generate --add-to FILE --staged` (every node learns the new key), `promote`
  * (nodes switch to sealing with it, one by one), then `retire` of the old key.
  */
+import { resolve } from "node:path";
 import {
   ClusterKeyring,
   formatKeyring,
@@ -94,4 +95,20 @@ function edit(path: string, change: () => ClusterKeyring): ClusterKeyring {
 
 function ids(keyring: ClusterKeyring): string {
   return keyring.keys.map((k) => k === keyring.primary ? `${k.id} (primary)` : k.id).join(", ");
+}
+
+/**
+ * The keyring of a local cluster started with `cqkd startup --secure`: `<state_dir>/cluster.key` (absolute), made
+ * when missing and kept otherwise, so that a restarted cluster keeps its key.
+ */
+export async function clusterKeyFile(stateDir: string): Promise<string> {
+  await Deno.mkdir(stateDir, { recursive: true });
+  const path = resolve(stateDir, "cluster.key");
+  try {
+    await Deno.lstat(path);
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
+    await saveKeyringFile(path, ClusterKeyring.generate());
+  }
+  return path;
 }
