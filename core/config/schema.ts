@@ -125,7 +125,12 @@ export const SETTINGS_SCHEMA = [
     "Cluster keyring file from `cqkd secret generate`: every datagram sealed (empty = the keys in CQKD_CLUSTER_KEY, " +
       "or plaintext when that is unset too)",
   ),
-  float("replay_window", 30.0, "Seconds a sealed datagram's timestamp may be off before it counts as a replay", SECONDS),
+  float(
+    "replay_window",
+    30.0,
+    "Seconds a sealed datagram's timestamp may be off before it counts as a replay",
+    SECONDS,
+  ),
   int("replay_cache_size", 100000, "Message ids each node remembers against replays (secure mode)", { min: 2 }),
 ] as const;
 

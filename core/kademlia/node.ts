@@ -190,7 +190,9 @@ export class KademliaNode {
     if (options.secure !== undefined) {
       const identity = options.identity ?? SigningIdentity.generate();
       if (options.id !== undefined && !options.id.equals(identity.nodeId)) {
-        throw new RangeError(`Cannot start a secure node with id ${options.id.hex}: its key owns ${identity.nodeId.hex}`);
+        throw new RangeError(
+          `Cannot start a secure node with id ${options.id.hex}: its key owns ${identity.nodeId.hex}`,
+        );
       }
       this.envelope = new SecureEnvelope({ ...options.secure, identity, now });
     }
