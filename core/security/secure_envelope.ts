@@ -8,9 +8,9 @@
  * flags: bit 0 = a certificate follows, bit 1 = the sender has checked the receiver's certificate
  * ```
  *
- * The AEAD is libsodium's (WebAssembly): ~2 µs per small datagram against ~13 µs through node:crypto, whose
- * per-call cost alone would exceed the 30 % join-time budget of secure mode. The 24-byte random nonce is safe
- * for a key that a whole cluster shares.
+ * The AEAD is libsodium's (WebAssembly, see _aead.ts): a few µs per small datagram against ~13 µs through
+ * node:crypto, whose per-call cost alone would exceed the 30 % join-time budget of secure mode. The 24-byte random
+ * nonce is safe for a key that a whole cluster shares.
  *
  * Why the identity proof is a certificate and not a signature per datagram: Ed25519 costs ~25 µs to sign and
  * ~50 µs to verify here, more than everything else a datagram costs, and most RPCs of a join go to a peer never
@@ -21,24 +21,20 @@
  * carry the proven id. A peer that forgot us (restart, cache eviction) answers with bit 1 clear, or not at all
  * (our request times out), and our certificate travels again.
  */
-import sodium from "libsodium-wrappers";
 import { equalBytes } from "../bytes.ts";
 import type { SigningIdentity } from "../crypto/mod.ts";
 import type { NodeId } from "../kademlia/node_id.ts";
 import type { DatagramEnvelope, EnvelopeDropReason, OpenedDatagram, Peer } from "../net/mod.ts";
 import type { ClusterKeyring } from "./keyring.ts";
+import { NONCE_BYTES, open as openSealed, seal as sealParts, TAG_BYTES } from "./_aead.ts";
 import { GenerationalMap } from "./_generational_map.ts";
 import { certificateLength, issueCertificate, verifyCertificate } from "./node_certificate.ts";
 import { ReplayGuard } from "./replay_guard.ts";
 
-await sodium.ready;
-
 /** First byte of an envelope: any byte but 0x00/0x01, which legacy frames start with. */
 export const ENVELOPE_VERSION = 0xe1;
-const NONCE_BYTES = 24;
 /** Clear header: version, key id, timestamp, message id. */
 export const ENVELOPE_HEADER_BYTES = 1 + 4 + 8 + NONCE_BYTES;
-const TAG_BYTES = 16;
 const CERTIFIED = 1;
 const KNOWS_YOU = 2;
 
@@ -127,54 +123,26 @@ export class SecureEnvelope implements DatagramEnvelope {
   seal(frame: Uint8Array, to: Peer, self: Peer): Uint8Array {
     const peer = this.#peers.get(peerKey(to));
     if (peer?.legacy) return frame;
-    const header = new Uint8Array(ENVELOPE_HEADER_BYTES);
-    const view = new DataView(header.buffer);
+    const header = HEADER;
     header[0] = ENVELOPE_VERSION;
-    view.setUint32(1, this.#keyring.primaryWireId);
+    writeUint32(header, 1, this.#keyring.primaryWireId);
     const now = Math.floor(this.#now());
-    view.setUint32(5, Math.floor(now / 2 ** 32));
-    view.setUint32(9, now >>> 0);
-    const nonce = header.subarray(ENVELOPE_HEADER_BYTES - NONCE_BYTES);
-    crypto.getRandomValues(nonce);
+    writeUint32(header, 5, Math.floor(now / 2 ** 32));
+    writeUint32(header, 9, now >>> 0);
     const certificate = peer?.knowsUs ? undefined : this.#certificateFor(self);
-    const plain = new Uint8Array(1 + (certificate?.length ?? 0) + frame.length);
-    plain[0] = (certificate ? CERTIFIED : 0) | (peer?.id ? KNOWS_YOU : 0);
-    if (certificate) plain.set(certificate, 1);
-    plain.set(frame, plain.length - frame.length);
-    const sealed = sodium.crypto_aead_xchacha20poly1305_ietf_encrypt(
-      plain,
-      header,
-      null,
-      nonce,
-      this.#keyring.primary.secret,
-    );
-    const out = new Uint8Array(ENVELOPE_HEADER_BYTES + sealed.length);
-    out.set(header);
-    out.set(sealed, ENVELOPE_HEADER_BYTES);
-    return out;
+    FLAGS[0] = (certificate ? CERTIFIED : 0) | (peer?.id ? KNOWS_YOU : 0);
+    const parts = certificate ? [FLAGS, certificate, frame] : [FLAGS, frame];
+    return sealParts(header, parts, this.#keyring.primary.secret);
   }
 
   open(datagram: Uint8Array, from: Peer): OpenedDatagram | EnvelopeDropReason {
     const first = datagram[0];
     if (first === 0x00 || first === 0x01) return this.#openPlain(datagram, from);
     if (first !== ENVELOPE_VERSION || datagram.length < ENVELOPE_HEADER_BYTES + 1 + TAG_BYTES) return "no-envelope";
-    const view = new DataView(datagram.buffer, datagram.byteOffset, datagram.byteLength);
-    const key = this.#keyring.secretOf(view.getUint32(1));
+    const key = this.#keyring.secretOf(readUint32(datagram, 1));
     if (key === undefined) return "unknown-key";
-    const header = datagram.subarray(0, ENVELOPE_HEADER_BYTES);
-    const nonce = header.subarray(ENVELOPE_HEADER_BYTES - NONCE_BYTES);
-    let inner: Uint8Array;
-    try {
-      inner = sodium.crypto_aead_xchacha20poly1305_ietf_decrypt(
-        null,
-        datagram.subarray(ENVELOPE_HEADER_BYTES),
-        header,
-        nonce,
-        key,
-      );
-    } catch {
-      return "unauthentic";
-    }
+    const inner = openSealed(datagram, ENVELOPE_HEADER_BYTES, key);
+    if (inner === undefined) return "unauthentic";
     const flags = inner[0]!;
     const address = peerKey(from);
     let peer = this.#peers.get(address);
@@ -189,11 +157,10 @@ export class SecureEnvelope implements DatagramEnvelope {
     } else if (peer?.id === undefined) {
       return "unproven";
     }
+    const timestamp = readUint32(datagram, 5) * 2 ** 32 + readUint32(datagram, 9);
     // The nonce as a one-byte string: 24 characters, half the memory of hex in a cache of 100,000.
-    const verdict = this.#replay.check(
-      String.fromCharCode.apply(null, nonce as unknown as number[]),
-      readTimestamp(view),
-    );
+    const nonce = datagram.subarray(ENVELOPE_HEADER_BYTES - NONCE_BYTES, ENVELOPE_HEADER_BYTES);
+    const verdict = this.#replay.check(String.fromCharCode.apply(null, nonce as unknown as number[]), timestamp);
     if (verdict !== "fresh") return verdict;
     if (provenId !== undefined && !(peer?.id !== undefined && equalBytes(peer.id.bytes, provenId.bytes))) {
       peer = this.#remember(address, { id: provenId, knowsUs: false });
@@ -237,8 +204,19 @@ export class SecureEnvelope implements DatagramEnvelope {
   }
 }
 
-function readTimestamp(view: DataView): number {
-  return view.getUint32(5) * 2 ** 32 + view.getUint32(9);
+/** Scratch for the header and flags of the datagram being sealed (seal() copies them before returning). */
+const HEADER = new Uint8Array(ENVELOPE_HEADER_BYTES);
+const FLAGS = new Uint8Array(1);
+
+function writeUint32(bytes: Uint8Array, at: number, value: number): void {
+  bytes[at] = value >>> 24;
+  bytes[at + 1] = (value >>> 16) & 0xff;
+  bytes[at + 2] = (value >>> 8) & 0xff;
+  bytes[at + 3] = value & 0xff;
+}
+
+function readUint32(bytes: Uint8Array, at: number): number {
+  return ((bytes[at]! << 24) | (bytes[at + 1]! << 16) | (bytes[at + 2]! << 8) | bytes[at + 3]!) >>> 0;
 }
 
 function peerKey(peer: Peer): string {
