@@ -3,8 +3,8 @@
 const HEX_DIGITS = "0123456789abcdef";
 
 /**
- * Hex string of a byte array, lower case. Built from char codes in one go: appending two digits at a time would
- * leave a chain of string pieces (~1.2 KB for an id) in every interned NodeId's `hex`.
+ * Hex string of a byte array, lower case. Built from char codes in one go: appending two digits at a time left a
+ * chain of string pieces in every interned NodeId's `hex`.
  */
 export function toHex(bytes: Uint8Array): string {
   const codes = new Array<number>(bytes.length * 2);
