@@ -24,6 +24,7 @@ import { addSecurityCommands } from "./ops/security_cli.ts";
 import { audited } from "./ops/audit/mod.ts";
 import { addBootstrapSecretCommands } from "./ops/bootstrap_secret_cli.ts";
 import { runNode } from "./ops/node_runner.ts";
+import { addKeyringCommands } from "./ops/secret_cli.ts";
 import { NODE_ROLES, type NodeRole } from "./roles/mod.ts";
 
 const VERSION = "0.1.0";
@@ -112,6 +113,7 @@ function buildProgram(): Command {
   config.command("fields").description("list every setting with its default and environment variable")
     .action(() => console.log(listFields()));
   addSecurityCommands(program, config);
+  addKeyringCommands(program);
   addClusterCommands(program);
   addBootstrapSecretCommands(program);
   return program;

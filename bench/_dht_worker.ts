@@ -5,6 +5,7 @@
 import { NodeHost } from "../core/host.ts";
 import { NodeId } from "../core/kademlia/mod.ts";
 import type { Peer } from "../core/net/mod.ts";
+import { parseKeyringEnv } from "../core/security/mod.ts";
 import { runPool } from "./_util.ts";
 import { serveOperations } from "./_worker_serve.ts";
 
@@ -15,10 +16,15 @@ export interface NodeRef {
   port: number;
 }
 
-const host = new NodeHost();
+let host = new NodeHost();
 const ref = (node: { id: NodeId; address: Peer }): NodeRef => ({ id: node.id.hex, ...node.address });
 
 const operations: Record<string, (args: Record<string, unknown>) => Promise<unknown>> = {
+  /** Makes the nodes started from now on secure, with the cluster keys given in CQKD_CLUSTER_KEY form. */
+  // deno-lint-ignore require-await
+  async secure({ keys }) {
+    host = new NodeHost({ secure: { keyring: parseKeyringEnv(keys as string) } });
+  },
   /** Starts `count` nodes (the first `seeds` of them without bootstrapping) and joins the rest through `through`. */
   async join({ count, parallel, through }) {
     const seeds = through as Peer[];

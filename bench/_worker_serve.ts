@@ -12,4 +12,7 @@ export function serveOperations(operations: Record<string, (args: Record<string,
       self.postMessage({ id, error: String(error) });
     }
   };
+  // Messages posted before a handler exists are lost, and a module with a top-level await (libsodium's start-up)
+  // registers it late: the client waits for this before its first call.
+  self.postMessage({ ready: true });
 }

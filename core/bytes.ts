@@ -1,12 +1,18 @@
 /** Byte helpers for the hot paths: hex keys, equality and numeric prefixes of ids. */
 
-const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
+const HEX_DIGITS = "0123456789abcdef";
 
-/** Hex string of a byte array, lower case. */
+/**
+ * Hex string of a byte array, lower case. Built from char codes in one go: appending two digits at a time left a
+ * chain of string pieces in every interned NodeId's `hex`.
+ */
 export function toHex(bytes: Uint8Array): string {
-  let out = "";
-  for (const b of bytes) out += HEX[b];
-  return out;
+  const codes = new Array<number>(bytes.length * 2);
+  for (let i = 0; i < bytes.length; i++) {
+    codes[2 * i] = HEX_DIGITS.charCodeAt(bytes[i]! >> 4);
+    codes[2 * i + 1] = HEX_DIGITS.charCodeAt(bytes[i]! & 15);
+  }
+  return String.fromCharCode.apply(null, codes);
 }
 
 /** Whether two byte arrays hold the same bytes. */

@@ -5,6 +5,7 @@ import { audited } from "./audit/mod.ts";
 import { type GlobalOptions, settingsFromCli } from "./cli_settings.ts";
 import { runHost, TOKEN_ENV } from "./cluster/host_process.ts";
 import { CommandError, EXIT } from "./exit_codes.ts";
+import { clusterKeyFile } from "./secret.ts";
 import { stopCluster } from "./shutdown.ts";
 import { startCluster, type StartupEvent, type StartupSummary } from "./startup.ts";
 import { clusterStatus } from "./status.ts";
@@ -27,6 +28,7 @@ interface StartupFlags {
   alertmanagerPort: string;
   scrapeInterval: string;
   json?: boolean;
+  secure?: boolean;
 }
 
 /** Adds the local-cluster commands (`startup`, `status`, `shutdown`, `verify`, and the internal `host`). */
@@ -50,10 +52,16 @@ export function addClusterCommands(program: Command): void {
     .option("--prometheus-port <port>", "Prometheus's port with --monitoring", "9090")
     .option("--alertmanager-port <port>", "Alertmanager's port with --monitoring", "9093")
     .option("--scrape-interval <s>", "Prometheus's scrape and rule evaluation interval with --monitoring", "15")
+    .option(
+      "--secure",
+      "seal every datagram: a cluster keyring is made in <state_dir>/cluster.key and given to every node " +
+        "(then pass --set cluster_key_file=<state_dir>/cluster.key to cqkd verify and cqkd dht)",
+    )
     .option("--json", "print JSON events on stdout, one per line")
     .action(async (flags: Partial<StartupFlags>, command: Command) => {
       const global = command.optsWithGlobals<GlobalOptions>();
-      const settings = await settingsFromCli(global);
+      const keyFile = flags.secure ? await clusterKeyFile((await settingsFromCli(global)).state_dir) : undefined;
+      const settings = await settingsFromCli(global, keyFile ? { cluster_key_file: keyFile } : {});
       const shapeArgs = { workers: flags.workers, super: flags.super, regional: flags.regional, local: flags.local };
       const summary = await audited(settings, "startup", shapeArgs, () =>
         startCluster({
@@ -74,6 +82,7 @@ export function addClusterCommands(program: Command): void {
           },
           globalArgs: [
             ...passOn(global),
+            ...(keyFile ? ["--set", `cluster_key_file=${keyFile}`] : []),
             ...scaledHealthChecks(settings, count(flags.checkIntervalScale, "--check-interval-scale")),
           ],
           heartbeatMs: count(flags.heartbeatMs, "--heartbeat-ms"),

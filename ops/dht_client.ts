@@ -3,6 +3,7 @@ import { BootstrapError, type DhtValue, KademliaNode, NodeId } from "../core/kad
 import { toHex } from "../core/bytes.ts";
 import { formatPeer, parsePeer, ResolveError, resolvePeer, RpcTimeoutError } from "../core/net/mod.ts";
 import { CommandError, EXIT } from "./exit_codes.ts";
+import { secureNodeOptions } from "./secure_mode.ts";
 import { bootstrapSeeds } from "./seeds.ts";
 
 /** How `dht put` reads its value argument. */
@@ -33,7 +34,8 @@ async function withClient<T>(
   bootstrap = true,
 ): Promise<T> {
   const signal = AbortSignal.timeout(timeoutS * 1000);
-  const node = KademliaNode.start({ ...nodeOptionsFrom(settings), port: 0, role: "client" });
+  const security = await secureNodeOptions(settings);
+  const node = KademliaNode.start({ ...nodeOptionsFrom(settings), ...security, port: 0, role: "client" });
   try {
     if (bootstrap) {
       const { peers: seeds } = await bootstrapSeeds(settings);

@@ -1,5 +1,5 @@
 import { nodeOptionsFrom, type Settings } from "../core/config/mod.ts";
-import { KademliaNode } from "../core/kademlia/mod.ts";
+import { KademliaNode, type KademliaNodeOptions } from "../core/kademlia/mod.ts";
 import { Logger } from "../core/log.ts";
 import { CqkdMetrics, metricsHooks } from "../core/metrics/mod.ts";
 import { type NodeAdminServer, serveNodeAdmin, singleNode } from "./node_admin.ts";
@@ -17,6 +17,7 @@ import {
 } from "../roles/mod.ts";
 import { answerSignerFrom, bootstrapTrustFrom } from "./bootstrap_auth.ts";
 import { CommandError } from "./exit_codes.ts";
+import { secureNodeOptions } from "./secure_mode.ts";
 import { bootstrapSeeds } from "./seeds.ts";
 
 /** Options of {@linkcode runNode}. */
@@ -38,7 +39,8 @@ export async function runNode(role: NodeRole, settings: Settings, options: RunNo
   const emit = (event: Record<string, unknown>) => options.json && console.log(JSON.stringify(event));
   const port = settings.dht_port === 0 ? DEFAULT_PORT[role] : settings.dht_port;
   const metrics = new CqkdMetrics();
-  const node = startNode(role, settings, port, log, metrics);
+  const security = await secureNodeOptions(settings, { identityName: settings.node_name || role });
+  const node = startNode(role, settings, port, log, metrics, security);
   metrics.observe(singleNode(node));
   let service: BootstrapService | undefined;
   let admin: NodeAdminServer | undefined;
@@ -50,7 +52,8 @@ export async function runNode(role: NodeRole, settings: Settings, options: RunNo
       (message) => log.warn(message),
     );
     const address = formatPeer(node.address);
-    log.info(`${role} ${node.id.hex} listening on ${address} (udp), admin API on ${admin.url}`);
+    const mode = node.envelope ? `secure, cluster key ${node.envelope.keyring.primary.id}` : "plaintext";
+    log.info(`${role} ${node.id.hex} listening on ${address} (udp, ${mode}), admin API on ${admin.url}`);
     emit({ event: "listening", role, id: node.id.hex, address, name: settings.node_name, admin: admin.url });
     const { peers: seeds, unresolved } = await bootstrapSeeds(settings, node.address);
     if (unresolved.length > 0) log.warn(`skipping bootstrap addresses that do not resolve: ${unresolved.join(", ")}`);
@@ -109,10 +112,18 @@ export async function runNode(role: NodeRole, settings: Settings, options: RunNo
   emit({ event: "stopped" });
 }
 
-function startNode(role: NodeRole, settings: Settings, port: number, log: Logger, metrics: CqkdMetrics): KademliaNode {
+function startNode(
+  role: NodeRole,
+  settings: Settings,
+  port: number,
+  log: Logger,
+  metrics: CqkdMetrics,
+  security: Pick<KademliaNodeOptions, "secure" | "identity">,
+): KademliaNode {
   try {
     return KademliaNode.start({
       ...nodeOptionsFrom(settings),
+      ...security,
       port,
       role,
       onWarning: (message) => log.warn(message),

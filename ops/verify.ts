@@ -5,6 +5,7 @@ import type { NodeStatus } from "./cluster/fleet.ts";
 import { RunningCluster } from "./cluster/cluster.ts";
 import { StateDir } from "./cluster/state.ts";
 import { CommandError } from "./exit_codes.ts";
+import { secureNodeOptions } from "./secure_mode.ts";
 import { verifyLookups } from "./startup.ts";
 
 /** One verification step and its outcome. */
@@ -42,7 +43,14 @@ export async function verifyCluster(settings: Settings, target: VerifyTarget): P
     detail: `${hostsAlive}/${cluster.clients.length} running`,
   });
   const { nodes } = await cluster.nodes();
-  const client = KademliaNode.start({ ...nodeOptionsFrom(settings), host: "127.0.0.1", port: 0, role: "client" });
+  const security = await secureNodeOptions(settings);
+  const client = KademliaNode.start({
+    ...nodeOptionsFrom(settings),
+    ...security,
+    host: "127.0.0.1",
+    port: 0,
+    role: "client",
+  });
   try {
     if (target === "bootstrap") checks.push(...await verifyBootstrap(cluster, nodes, client));
     else checks.push(...await verifyNetwork(cluster, nodes, client));
@@ -135,7 +143,14 @@ async function storeAndRead(ready: NodeStatus[], writer: KademliaNode): Promise<
   if (supers[0] === undefined || far === undefined) return { name, ok: false, detail: "no bootstrap node is ready" };
   const key = `cqkd:verify:${crypto.randomUUID()}`;
   const value = crypto.randomUUID();
-  await using reader = KademliaNode.start({ host: "127.0.0.1", port: 0, role: "client", rpcTimeoutMs: 2000 });
+  await using reader = KademliaNode.start({
+    host: "127.0.0.1",
+    port: 0,
+    role: "client",
+    rpcTimeoutMs: 2000,
+    // A reader of a secure cluster needs its keys, as the writer has.
+    ...(writer.envelope ? { secure: { keyring: writer.envelope.keyring } } : {}),
+  });
   try {
     await writer.bootstrap([parsePeer(supers[0].address!)], { join: false });
     const { replicas } = await writer.set(key, value);

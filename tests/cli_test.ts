@@ -2,6 +2,8 @@
  * The `cqkd` CLI as a user runs it: real processes (`deno run main.ts …`) talking UDP on 127.0.0.1.
  */
 import assert from "node:assert/strict";
+import { SigningIdentity } from "../core/crypto/mod.ts";
+import { formatKeyringEnv, loadKeyringFile } from "../core/security/mod.ts";
 import { cqkd, freePort, NodeProcess } from "./_cli.ts";
 
 Deno.test("cqkd node and cqkd dht: a worker joins a bootstrap node, put/get/find-node work, get of a missing key exits 1", async () => {
@@ -170,3 +172,40 @@ Deno.test("cqkd config show applies file < env < --set and prints loadable YAML"
     await Deno.remove(file);
   }
 });
+
+Deno.test("cqkd secret generate and a secure cluster: only holders of the key reach it, ids come from stored keys", async () => {
+  const dir = await Deno.makeTempDir();
+  const keyFile = `${dir}/cluster.key`;
+  const generated = await cqkd(["secret", "generate", "-o", keyFile]);
+  assert.equal(generated.code, 0, generated.stderr);
+  assert.equal((await Deno.stat(keyFile)).mode! & 0o777, 0o600);
+  const again = await cqkd(["secret", "generate", "-o", keyFile]);
+  assert.equal(again.code, 2);
+  assert.match(again.stderr, /Cannot write .*cluster.key: it exists/);
+  const added = await cqkd(["secret", "generate", "--add-to", keyFile]);
+  assert.match(added.stdout, /^Added key [0-9a-f]{8} to .* as the primary; keys: [0-9a-f]{8} \(primary\), [0-9a-f]{8}/);
+
+  const port = freePort();
+  const secure = ["--set", `cluster_key_file=${keyFile}`, "--set", `state_dir=${dir}/state`];
+  const seed = new NodeProcess(["super-bootstrap", "--port", String(port), "--bootstrap", "127.0.0.1:1", ...secure]);
+  try {
+    const listening = await seed.event();
+    const pem = await Deno.readTextFile(`${dir}/state/identity/super-bootstrap.key`);
+    assert.equal(listening.id, SigningIdentity.fromPem(pem).nodeId.hex, "the node id is its stored key's");
+    const bootstrap = ["--bootstrap", `127.0.0.1:${port}`, "--timeout", "2"];
+    const put = await cqkd(["dht", "put", "k", "v", ...bootstrap, "--set", `cluster_key_file=${keyFile}`]);
+    assert.equal(put.code, 0, put.stderr);
+    const get = await cqkd(["dht", "get", "k", ...bootstrap], { CQKD_CLUSTER_KEY: await envKeys(keyFile) });
+    assert.equal(get.stdout.trim(), "v", get.stderr);
+    const outsider = await cqkd(["dht", "get", "k", ...bootstrap, "--set", "rpc_timeout=0.3"]);
+    assert.equal(outsider.code, 2);
+    assert.match(outsider.stderr, /Cannot join the network: no answer from 127.0.0.1:\d+/);
+  } finally {
+    await seed.stop();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+async function envKeys(keyFile: string): Promise<string> {
+  return formatKeyringEnv(await loadKeyringFile(keyFile));
+}

@@ -292,3 +292,36 @@ Deno.test("cqkd keygen runs a key exchange on a running cluster, and says clearl
     await Deno.remove(stateDir, { recursive: true });
   }
 });
+
+Deno.test("cqkd startup --secure runs a cluster that seals every datagram: verify and keygen work with its key only", async () => {
+  const stateDir = await Deno.makeTempDir({ prefix: "cqkd-secure-test-" });
+  const bootstrapPort = freePorts(8);
+  const workerBase = freePorts(12);
+  const settings = ["--set", `state_dir=${stateDir}`, "--set", `base_port=${workerBase}`];
+  settings.push("--set", `max_port=${workerBase + 11}`, "--set", "fallback_bootstrap_nodes=127.0.0.1:" + bootstrapPort);
+  try {
+    const shape = ["--workers", "10", "--super", "1", "--regional", "1", "--local", "2", "--per-host", "10"];
+    const ports = ["--bootstrap-port", String(bootstrapPort), "--alice-port", String(bootstrapPort + 6)];
+    const up = await cqkd([...settings, "startup", "--secure", ...shape, ...ports, "--heartbeat-ms", "300", "--json"]);
+    assert.equal(up.code, 0, up.stderr);
+    const keyFile = join(stateDir, "cluster.key");
+    assert.equal((await Deno.stat(keyFile)).mode! & 0o777, 0o600);
+    const withKey = [...settings, "--set", `cluster_key_file=${keyFile}`];
+    const verify = await cqkd([...withKey, "verify", "network", "--json"]);
+    assert.equal(verify.code, 0, verify.stdout + verify.stderr);
+    const keygen = await cqkd([...withKey, "keygen", "--bits", "128", "--json"]);
+    assert.equal(keygen.code, 0, keygen.stdout + keygen.stderr);
+    assert.equal(JSON.parse(keygen.stdout).keys_equal, true);
+    const bootstrap = ["--bootstrap", `127.0.0.1:${bootstrapPort}`, "--timeout", "3"];
+    const outsider = await cqkd([...settings, "--set", "rpc_timeout=0.3", "dht", "get", "k", ...bootstrap]);
+    assert.equal(outsider.code, 2);
+    assert.match(outsider.stderr, /Cannot join the network: no answer from 127\.0\.0\.1:\d+/);
+    const member = await cqkd([...withKey, "dht", "get", "k", ...bootstrap, "--json"]);
+    assert.equal(member.code, 1, member.stderr);
+    assert.equal(JSON.parse(member.stdout).found, false);
+  } finally {
+    const down = await cqkd([...settings, "shutdown", "--json"]);
+    assert.equal(down.code, 0, down.stderr);
+    await Deno.remove(stateDir, { recursive: true });
+  }
+});

@@ -71,7 +71,11 @@ export const SETTINGS_SCHEMA = [
   bool("performance_monitoring_enabled", true, "Collect performance metrics"),
   // Fallback and compatibility (seed).
   bool("enable_fallback_mode", true, "Fall back to static bootstrap nodes and port when the tiers fail"),
-  bool("legacy_compatibility_mode", false, "Speak only the legacy RPCs, without cqkd extensions"),
+  bool(
+    "legacy_compatibility_mode",
+    false,
+    "Interoperate with legacy nodes: in secure mode, accept plaintext frames and answer them in plaintext",
+  ),
   hostPorts("fallback_bootstrap_nodes", ["127.0.0.1:5678", "127.0.0.1:5679"], "Bootstrap nodes used in fallback mode"),
   int("fallback_static_port", 7000, "Port used in fallback mode", PORT),
   // This node.
@@ -136,6 +140,20 @@ export const SETTINGS_SCHEMA = [
   strings("trusted_bootstrap_keys", [], "Ed25519 public keys (hex) of the bootstrap nodes a joiner trusts"),
   str("bootstrap_authority_key", "", "Ed25519 public key (hex) of the authority whose bootstrap certificates count"),
   str("bootstrap_certificate", "", "This bootstrap node's certificate from the authority (`cqkd secret certify`)"),
+  // Secure transport (SPEC §10).
+  str(
+    "cluster_key_file",
+    "",
+    "Cluster keyring file from `cqkd secret generate`: every datagram sealed (empty = the keys in CQKD_CLUSTER_KEY, " +
+      "or plaintext when that is unset too)",
+  ),
+  float(
+    "replay_window",
+    30.0,
+    "Seconds a sealed datagram's timestamp may be off before it counts as a replay",
+    SECONDS,
+  ),
+  int("replay_cache_size", 100000, "Message ids each node remembers against replays (secure mode)", { min: 2 }),
 ] as const;
 
 /** The descriptor type of one {@linkcode SETTINGS_SCHEMA} entry, with its literal name and choices. */

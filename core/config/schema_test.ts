@@ -71,6 +71,9 @@ const SPEC_DEFAULTS = {
   trusted_bootstrap_keys: [],
   bootstrap_authority_key: "",
   bootstrap_certificate: "",
+  cluster_key_file: "",
+  replay_window: 30.0,
+  replay_cache_size: 100000,
 } satisfies Settings;
 
 Deno.test("DEFAULT_SETTINGS equals the SPEC value of every setting", () => {

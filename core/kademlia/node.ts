@@ -1,5 +1,7 @@
+import { SigningIdentity } from "../crypto/mod.ts";
 import {
   encodeValue,
+  ForgedIdentityError,
   formatPeer,
   type Peer,
   type RequestOptions,
@@ -26,6 +28,10 @@ import {
   toDhtValueView,
 } from "./value.ts";
 import { parseContacts, parseFindValueAnswer, parseId } from "./wire_types.ts";
+import { SecureEnvelope, type SecureEnvelopeOptions } from "../security/mod.ts";
+
+/** Secure mode of a node: the cluster keys and replay protection (see core/security). */
+export type SecureModeOptions = Omit<SecureEnvelopeOptions, "identity" | "now">;
 
 /** Options of {@linkcode KademliaNode.start}. */
 export interface KademliaNodeOptions {
@@ -33,8 +39,15 @@ export interface KademliaNodeOptions {
   host?: string;
   /** Port to bind; 0 lets the system pick. @default {0} */
   port?: number;
-  /** The node's id. @default a random id */
+  /** The node's id; in secure mode it must be the identity's. @default a random id, or the identity's */
   id?: NodeId;
+  /**
+   * Secure mode: every datagram sealed with the cluster keys, and the node id fixed by {@linkcode identity}.
+   * @default plain legacy datagrams
+   */
+  secure?: SecureModeOptions;
+  /** The key pair that owns the node id in secure mode. @default a fresh one */
+  identity?: SigningIdentity;
   /** What the node is for (worker, super-bootstrap, …); recorded, and used by roles. @default {"worker"} */
   role?: string;
   /** Bucket size and replication factor. @default {20} */
@@ -171,6 +184,8 @@ export class KademliaNode {
   /** The methods this node answers; roles register their own here. */
   readonly rpc = new RpcRegistry();
   readonly transport: UdpTransport;
+  /** The envelope of a secure node (its keyring can be replaced live for a key rotation). */
+  readonly envelope: SecureEnvelope | undefined;
   /** What the node reports to the services attached to it: finished lookups and contacts that went silent. */
   readonly events: { readonly lookup: Emitter<LookupEvent>; readonly rpcFailure: Emitter<RpcFailureEvent> } = {
     lookup: new Emitter(),
@@ -196,7 +211,16 @@ export class KademliaNode {
 
   private constructor(options: KademliaNodeOptions) {
     const now = options.now ?? Date.now;
-    this.id = options.id ?? NodeId.random();
+    if (options.secure !== undefined) {
+      const identity = options.identity ?? SigningIdentity.generate();
+      if (options.id !== undefined && !options.id.equals(identity.nodeId)) {
+        throw new RangeError(
+          `Cannot start a secure node with id ${options.id.hex}: its key owns ${identity.nodeId.hex}`,
+        );
+      }
+      this.envelope = new SecureEnvelope({ ...options.secure, identity, now });
+    }
+    this.id = this.envelope?.nodeId ?? options.id ?? NodeId.random();
     this.role = options.role ?? "worker";
     this.alpha = options.alpha ?? 3;
     this.rpcTimeoutMs = options.rpcTimeoutMs ?? 5000;
@@ -231,6 +255,7 @@ export class KademliaNode {
       hostname: options.host,
       port: options.port,
       onWarning: warn,
+      ...(this.envelope ? { envelope: this.envelope } : {}),
       ...(options.onRequestSettled ? { onRequestSettled: options.onRequestSettled } : {}),
     });
     if (options.onLookup) this.events.lookup.on(options.onLookup);
@@ -262,6 +287,7 @@ export class KademliaNode {
   async ping(peer: Peer, options: OperationOptions = {}): Promise<NodeId> {
     const answer = await this.transport.request(peer, "ping", [this.id.bytes], this.#requestOptions(options));
     const id = parseId(answer, "ping answer");
+    this.#checkProven(peer, id);
     if (!id.equals(this.id)) this.#welcome({ id, host: peer.host, port: peer.port });
     return id;
   }
@@ -314,6 +340,7 @@ export class KademliaNode {
    */
   async request(contact: Contact, method: string, args: unknown[], options: OperationOptions = {}): Promise<unknown> {
     const answer = await this.transport.request(contact, method, args, this.#requestOptions(options));
+    this.#checkProven(contact, contact.id);
     this.#welcome(contact);
     return answer;
   }
@@ -532,6 +559,13 @@ export class KademliaNode {
       }
       throw error;
     }
+  }
+
+  /** In secure mode, an answer counts only from the node that proved the id we expect. @throws {ForgedIdentityError} */
+  #checkProven(peer: Peer, id: NodeId): void {
+    if (this.transport.proves(peer, id.bytes)) return;
+    this.transport.stats.dropped["forged-id"]++;
+    throw new ForgedIdentityError(peer, id.hex);
   }
 
   #requestOptions(options: OperationOptions): RequestOptions {

@@ -1,4 +1,5 @@
-import { type Peer, RpcArgumentError } from "../net/mod.ts";
+import { equalBytes } from "../bytes.ts";
+import { ForgedIdentityError, RpcArgumentError, type Sender } from "../net/mod.ts";
 import type { Contact } from "./contact.ts";
 import { ID_BYTES, NodeId } from "./node_id.ts";
 import { isStoredValue, type StoredValue } from "./value.ts";
@@ -61,7 +62,11 @@ export function parseFindValueAnswer(value: unknown): { value: StoredValue } | {
   return { contacts: parseContacts(value) };
 }
 
-/** A contact at the address a request came from. */
-export function contactAt(id: NodeId, from: Peer): Contact {
+/**
+ * The sender of a request as a contact, with the id it claims.
+ * @throws {ForgedIdentityError} in secure mode, when the sender proved another id than the one it claims
+ */
+export function contactAt(id: NodeId, from: Sender): Contact {
+  if (from.provenId !== undefined && !equalBytes(from.provenId, id.bytes)) throw new ForgedIdentityError(from, id.hex);
   return { id, host: from.host, port: from.port };
 }

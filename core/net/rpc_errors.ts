@@ -20,3 +20,14 @@ export class TransportClosedError extends Error {
     super("Cannot complete the request: the transport is closed");
   }
 }
+
+/**
+ * Raised when a peer claims a node id that its key does not own (secure mode): a request naming another sender,
+ * or an answer from another node than the contact called. The request is dropped and counted as `forged-id`.
+ */
+export class ForgedIdentityError extends Error {
+  override name = "ForgedIdentityError";
+  constructor(readonly peer: Peer, readonly claimedIdHex: string) {
+    super(`Refusing ${formatPeer(peer)}: it has not proven it owns node id ${claimedIdHex}`);
+  }
+}

@@ -1,7 +1,10 @@
-import type { Peer } from "./peer.ts";
+import type { Sender } from "./envelope.ts";
 
-/** Serves one RPC method: gets the request's args and the sender's address, returns the response value. */
-export type RpcHandler = (args: unknown[], from: Peer) => unknown;
+/**
+ * Serves one RPC method: gets the request's args and the sender (its address, and in secure mode the id it proved),
+ * returns the response value.
+ */
+export type RpcHandler = (args: unknown[], from: Sender) => unknown;
 
 /**
  * The methods one node answers. Kademlia registers the legacy RPCs; roles add their own under new names, which

@@ -1,5 +1,8 @@
+import type { EnvelopeDropReason } from "./envelope.ts";
+
 /** Why an incoming datagram was dropped. */
 export type DropReason =
+  | EnvelopeDropReason
   | "short"
   | "unknown-kind"
   | "msgpack"
@@ -35,6 +38,13 @@ export class TransportStats {
     "bad-arguments": 0,
     "handler-error": 0,
     "response-too-large": 0,
+    "no-envelope": 0,
+    "unknown-key": 0,
+    "unauthentic": 0,
+    "stale": 0,
+    "replayed": 0,
+    "forged-id": 0,
+    "unproven": 0,
   };
 
   /** Adds the counters of `other` to these (a host sums its nodes, and keeps the totals of stopped ones). */

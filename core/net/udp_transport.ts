@@ -1,6 +1,7 @@
 import { equalBytes, prefix48 } from "../bytes.ts";
+import type { DatagramEnvelope, Sender } from "./envelope.ts";
 import { formatPeer, type Peer } from "./peer.ts";
-import { RpcArgumentError, RpcTimeoutError, TransportClosedError } from "./rpc_errors.ts";
+import { ForgedIdentityError, RpcArgumentError, RpcTimeoutError, TransportClosedError } from "./rpc_errors.ts";
 import type { RpcRegistry } from "./rpc_registry.ts";
 import { RttEstimator } from "./rtt_estimator.ts";
 import { TransportStats } from "./stats.ts";
@@ -18,6 +19,11 @@ export interface UdpTransportOptions {
   onWarning?: (message: string) => void;
   /** Called once per request this transport sent, when it settles (what the RPC metrics count). */
   onRequestSettled?: (event: RequestSettledEvent) => void;
+  /**
+   * Secure mode: every datagram is sealed and opened by this envelope. Without one the transport speaks the legacy
+   * frame byte for byte. @default none
+   */
+  envelope?: DatagramEnvelope;
 }
 
 /** How a request ended: answered, timed out, aborted by its signal, or failed (send error, transport closed). */
@@ -68,6 +74,9 @@ export class UdpTransport {
   readonly #pending = new Map<number, Pending>();
   readonly #onWarning: (message: string) => void;
   readonly #onRequestSettled: ((event: RequestSettledEvent) => void) | undefined;
+  readonly #envelope: DatagramEnvelope | undefined;
+  /** The bound address, read once: the envelope's certificate names it. */
+  readonly #self: Peer;
   readonly #loop: Promise<void>;
   #closed = false;
 
@@ -77,6 +86,9 @@ export class UdpTransport {
     this.#maxDatagramBytes = options.maxDatagramBytes ?? 16384;
     this.#onWarning = options.onWarning ?? (() => {});
     this.#onRequestSettled = options.onRequestSettled;
+    this.#envelope = options.envelope;
+    const addr = conn.addr as Deno.NetAddr;
+    this.#self = { host: addr.hostname, port: addr.port };
     this.#loop = this.#receiveLoop();
   }
 
@@ -92,8 +104,20 @@ export class UdpTransport {
 
   /** The bound address. */
   get address(): Peer {
-    const addr = this.#conn.addr as Deno.NetAddr;
-    return { host: addr.hostname, port: addr.port };
+    return { ...this.#self };
+  }
+
+  /** Whether datagrams are sealed in an envelope (secure mode). */
+  get secure(): boolean {
+    return this.#envelope !== undefined;
+  }
+
+  /**
+   * Whether `peer` has proven it owns node id `id`: always in plain mode; in secure mode only once a datagram
+   * from it carried a valid proof (or it speaks legacy plaintext, accepted in legacy compatibility mode).
+   */
+  proves(peer: Peer, id: Uint8Array): boolean {
+    return this.#envelope === undefined || this.#envelope.vouches(peer, id);
   }
 
   /** Requests still waiting for an answer. */
@@ -113,6 +137,7 @@ export class UdpTransport {
     let datagram: Uint8Array;
     try {
       datagram = encodeRequest(messageId, method, args);
+      if (this.#envelope !== undefined) datagram = this.#envelope.seal(datagram, peer, this.#self);
     } catch (error) {
       return Promise.reject(error);
     }
@@ -149,6 +174,7 @@ export class UdpTransport {
         },
         timer: setTimeout(() => {
           this.stats.timeouts++;
+          this.#envelope?.peerSilent(peer);
           entry.reject(new RpcTimeoutError(method, peer, timeoutMs));
         }, timeoutMs),
       };
@@ -210,6 +236,18 @@ export class UdpTransport {
   }
 
   #dispatch(datagram: Uint8Array, from: Peer): void {
+    let sender: Sender = from;
+    let plain = true;
+    if (this.#envelope !== undefined) {
+      const opened = this.#envelope.open(datagram, from);
+      if (typeof opened === "string") {
+        this.stats.dropped[opened]++;
+        return;
+      }
+      datagram = opened.frame;
+      plain = opened.plain;
+      if (opened.senderId !== undefined) sender = { ...from, provenId: opened.senderId };
+    }
     let frame;
     try {
       frame = decodeFrame(datagram);
@@ -238,11 +276,13 @@ export class UdpTransport {
       return;
     }
     const messageId = frame.messageId;
-    Promise.try(handler, frame.args, from).then(
-      (result) => this.#reply(messageId, result, from),
+    Promise.try(handler, frame.args, sender).then(
+      (result) => this.#reply(messageId, result, from, plain),
       (error) => {
         if (error instanceof RpcArgumentError) {
           this.stats.dropped["bad-arguments"]++;
+        } else if (error instanceof ForgedIdentityError) {
+          this.stats.dropped["forged-id"]++;
         } else {
           this.stats.dropped["handler-error"]++;
           this.#onWarning(`Handler of ${frame.method} failed: ${(error as Error).message}`);
@@ -251,11 +291,13 @@ export class UdpTransport {
     );
   }
 
-  #reply(messageId: Uint8Array, result: unknown, to: Peer): void {
+  /** Answers a request, sealed unless it came as legacy plaintext. */
+  #reply(messageId: Uint8Array, result: unknown, to: Peer, plain: boolean): void {
     if (this.#closed) return;
     let datagram: Uint8Array;
     try {
       datagram = encodeResponse(messageId, result);
+      if (!plain) datagram = this.#envelope!.seal(datagram, to, this.#self);
     } catch (error) {
       this.stats.dropped["handler-error"]++;
       this.#onWarning(`Cannot encode a response: ${(error as Error).message}`);

@@ -1,5 +1,5 @@
 import { nodeOptionsFrom, servicesOptionsFrom, type Settings } from "../../core/config/mod.ts";
-import { KademliaNode, NodeId } from "../../core/kademlia/mod.ts";
+import { KademliaNode, NodeId, type SecureModeOptions } from "../../core/kademlia/mod.ts";
 import type { Logger } from "../../core/log.ts";
 import { type CqkdMetrics, metricsHooks, type MetricsSource } from "../../core/metrics/mod.ts";
 import { formatPeer, parsePeer, TransportStats } from "../../core/net/mod.ts";
@@ -54,6 +54,8 @@ export interface FleetOptions {
   attemptTimeoutMs?: number;
   /** Records the nodes' RPCs, lookups and join times; observe the fleet itself for their state. */
   metrics?: CqkdMetrics;
+  /** Secure mode: every node seals its datagrams with these cluster keys (each with an identity of its own). */
+  secure?: SecureModeOptions;
 }
 
 /** A running node of the fleet and what runs on it. */
@@ -87,7 +89,9 @@ interface Member {
 export class Fleet implements MetricsSource {
   readonly #members = new Map<string, Member>();
   readonly #queue: Member[] = [];
-  readonly #options: Required<Omit<FleetOptions, "workerPorts" | "metrics">> & Pick<FleetOptions, "metrics">;
+  readonly #options:
+    & Required<Omit<FleetOptions, "workerPorts" | "metrics" | "secure">>
+    & Pick<FleetOptions, "metrics" | "secure">;
   /** Counters of the nodes closed so far: the fleet's totals never go down. */
   readonly #retired = new TransportStats();
   readonly #ports?: PortRegistry;
@@ -320,6 +324,7 @@ export class Fleet implements MetricsSource {
         host: "127.0.0.1",
         port,
         role: spec.role,
+        ...(this.#options.secure ? { secure: this.#options.secure } : {}),
         onWarning: (message) => log.debug(`${spec.name}: ${message}`),
         ...(this.#options.metrics ? metricsHooks(this.#options.metrics) : {}),
       });

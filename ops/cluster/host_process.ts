@@ -3,6 +3,7 @@ import { Logger } from "../../core/log.ts";
 import { CqkdMetrics } from "../../core/metrics/mod.ts";
 import { parsePeer } from "../../core/net/mod.ts";
 import type { PortRange } from "../../core/ports/mod.ts";
+import { secureNodeOptions } from "../secure_mode.ts";
 import { clusterStatus } from "../status.ts";
 import { Fleet } from "./fleet.ts";
 import { adminAccessFrom } from "../admin/mod.ts";
@@ -51,8 +52,10 @@ export async function runHost(options: RunHostOptions): Promise<void> {
   const { promise: stopped, resolve: stop } = Promise.withResolvers<void>();
   for (const signal of ["SIGTERM", "SIGINT"] as const) Deno.addSignalListener(signal, stop);
   const metrics = new CqkdMetrics();
+  const { secure } = await secureNodeOptions(options.settings);
   const fleet = new Fleet({
     settings: options.settings,
+    ...(secure ? { secure } : {}),
     log,
     metrics,
     ...(options.workerPorts ? { workerPorts: options.workerPorts } : {}),

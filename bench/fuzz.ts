@@ -1,0 +1,57 @@
+/**
+ * `deno task bench:fuzz --json`: 100,000 random and mutated datagrams, plaintext and sealed, against a node in each
+ * transport mode (plain, secure, secure + legacy compatibility) while a legitimate client keeps storing and reading
+ * values on it. Prints per mode what was sent, what the node dropped and why, how the legitimate requests fared,
+ * and the node's RSS at the start, after a warm-up (the first half) and at the end: the growth over the second half
+ * must stay under 10 % (the first half is where the heap grows to its working size). See tests/_fuzz_run.ts.
+ */
+import { parseArgs } from "node:util";
+import { FUZZ_MODES, type FuzzMode, runFuzz } from "../tests/_fuzz_run.ts";
+
+const { values: flags } = parseArgs({
+  args: Deno.args,
+  options: {
+    datagrams: { type: "string", default: "100000" },
+    seed: { type: "string" },
+    modes: { type: "string", default: FUZZ_MODES.join(",") },
+    json: { type: "boolean", default: false },
+  },
+});
+const datagrams = Number(flags.datagrams);
+if (!Number.isInteger(datagrams) || datagrams < 1) {
+  console.error(`bench:fuzz: --datagrams must be an integer >= 1, got ${flags.datagrams}`);
+  Deno.exit(2);
+}
+const modes = flags.modes.split(",") as FuzzMode[];
+const unknown = modes.filter((m) => !FUZZ_MODES.includes(m));
+if (unknown.length > 0) {
+  console.error(`bench:fuzz: unknown mode ${unknown.join(", ")} (modes: ${FUZZ_MODES.join(", ")})`);
+  Deno.exit(2);
+}
+const seed = Number(flags.seed ?? Math.floor(Math.random() * 2 ** 32));
+
+const reports = [];
+for (const mode of modes) {
+  const started = performance.now();
+  const report = await runFuzz({ mode, datagrams, seed });
+  reports.push(report);
+  if (!flags.json) {
+    console.log(
+      `${mode}: sent ${report.sent} in ${((performance.now() - started) / 1000).toFixed(1)} s (seed ${seed})`,
+    );
+    console.log(`  received ${report.received}, answered ${report.answered}, dropped:`, report.dropped);
+    console.log(`  legitimate requests served ${report.legitServed}, failed ${report.legitFailed}`);
+    console.log(
+      `  RSS ${report.rssStartMb} MB at start, ${report.rssBeforeMb} MB after the warm-up (first half), ` +
+        `${report.rssAfterMb} MB at the end: ${report.rssGrowthPct} % over the second half`,
+    );
+  }
+}
+if (flags.json) console.log(JSON.stringify(reports));
+const tooMuch = reports.filter((r) => r.rssGrowthPct >= 10 || r.legitFailed > 0);
+if (tooMuch.length > 0) {
+  console.error(
+    `bench:fuzz: ${tooMuch.map((r) => r.mode).join(", ")}: RSS grew 10 % or more, or legitimate requests failed`,
+  );
+  Deno.exitCode = 1;
+}

@@ -1,0 +1,119 @@
+/**
+ * XChaCha20-Poly1305 over libsodium's raw WebAssembly exports, sealing and opening in place in one scratch area of
+ * its memory. The wrapper functions of libsodium-wrappers allocate, copy and check each argument on every call;
+ * this way a datagram costs one copy in and one copy out, which halves the cost of the envelope per datagram.
+ */
+import sodium from "libsodium-wrappers";
+
+await sodium.ready;
+
+interface RawSodium {
+  HEAPU8: Uint8Array;
+  _malloc(bytes: number): number;
+  _free(pointer: number): void;
+  // 64-bit lengths travel as two 32-bit halves (low, high).
+  _crypto_aead_xchacha20poly1305_ietf_encrypt(
+    c: number,
+    clenP: number,
+    m: number,
+    mlenLo: number,
+    mlenHi: number,
+    ad: number,
+    adlenLo: number,
+    adlenHi: number,
+    nsec: number,
+    npub: number,
+    k: number,
+  ): number;
+  _crypto_aead_xchacha20poly1305_ietf_decrypt(
+    m: number,
+    mlenP: number,
+    nsec: number,
+    c: number,
+    clenLo: number,
+    clenHi: number,
+    ad: number,
+    adlenLo: number,
+    adlenHi: number,
+    npub: number,
+    k: number,
+  ): number;
+}
+
+const raw = (sodium as unknown as { libsodium: RawSodium }).libsodium;
+
+/** Length of the nonce (the envelope's message id). */
+export const NONCE_BYTES = 24;
+/** Length of the authentication tag. */
+export const TAG_BYTES = 16;
+const KEY_BYTES = 32;
+
+/** The scratch area: the key, then the datagram being sealed or opened. Grown on demand, never shrunk. */
+let scratch = 0;
+let scratchBytes = 0;
+
+function reserve(datagramBytes: number): number {
+  if (datagramBytes + KEY_BYTES > scratchBytes) {
+    if (scratch !== 0) raw._free(scratch);
+    scratchBytes = Math.max(65536, datagramBytes + KEY_BYTES);
+    scratch = raw._malloc(scratchBytes);
+    if (scratch === 0) throw new RangeError(`Cannot seal a datagram of ${datagramBytes} bytes: out of memory`);
+  }
+  return scratch;
+}
+
+/**
+ * Seals `header` (authenticated, sent in clear; the nonce is its last 24 bytes, which this fills with random bytes)
+ * followed by the concatenation of `parts` (encrypted).
+ * @returns header | ciphertext | tag, a fresh array
+ */
+export function seal(header: Uint8Array, parts: readonly Uint8Array[], key: Uint8Array): Uint8Array {
+  let plainBytes = 0;
+  for (const part of parts) plainBytes += part.length;
+  const total = header.length + plainBytes + TAG_BYTES;
+  const base = reserve(total);
+  const at = base + KEY_BYTES;
+  // HEAPU8 is read after reserving: a growing memory replaces it.
+  const heap = raw.HEAPU8;
+  heap.set(key, base);
+  heap.set(header, at);
+  const nonce = at + header.length - NONCE_BYTES;
+  crypto.getRandomValues(heap.subarray(nonce, nonce + NONCE_BYTES));
+  let offset = at + header.length;
+  for (const part of parts) {
+    heap.set(part, offset);
+    offset += part.length;
+  }
+  const body = at + header.length;
+  raw._crypto_aead_xchacha20poly1305_ietf_encrypt(body, 0, body, plainBytes, 0, at, header.length, 0, 0, nonce, base);
+  return heap.slice(at, at + total);
+}
+
+/**
+ * Opens a datagram sealed by {@linkcode seal} whose clear header is its first `headerBytes` bytes.
+ * @returns the plaintext (a fresh array), or undefined when the tag does not verify
+ */
+export function open(datagram: Uint8Array, headerBytes: number, key: Uint8Array): Uint8Array | undefined {
+  const base = reserve(datagram.length);
+  const at = base + KEY_BYTES;
+  const heap = raw.HEAPU8;
+  heap.set(key, base);
+  heap.set(datagram, at);
+  const body = at + headerBytes;
+  const sealedBytes = datagram.length - headerBytes;
+  const nonce = body - NONCE_BYTES;
+  const failed = raw._crypto_aead_xchacha20poly1305_ietf_decrypt(
+    body,
+    0,
+    0,
+    body,
+    sealedBytes,
+    0,
+    at,
+    headerBytes,
+    0,
+    nonce,
+    base,
+  );
+  return failed === 0 ? heap.slice(body, body + sealedBytes - TAG_BYTES) : undefined;
+}

@@ -1,0 +1,92 @@
+/**
+ * Node certificates: a node's Ed25519 public key signed by itself together with the address it sends from. A
+ * certificate proves that whoever sends from that address owns the key, hence the node id (SHA-1 of the key):
+ * copied to another address it proves nothing.
+ *
+ * ```
+ * public key (32) | signature (64) | port (2, big-endian) | host length (1) | host (UTF-8; empty = any host)
+ * signature over: "cqkd node certificate v1" | public key | port | host length | host
+ * ```
+ */
+import { nodeIdOfPublicKey, type SigningIdentity, verifySignature } from "../crypto/mod.ts";
+import type { NodeId } from "../kademlia/node_id.ts";
+import type { Peer } from "../net/mod.ts";
+import { GenerationalMap } from "./_generational_map.ts";
+
+const LABEL = new TextEncoder().encode("cqkd node certificate v1");
+const UTF8 = new TextEncoder();
+const UTF8_DECODER = new TextDecoder("utf-8", { fatal: true });
+const WILDCARD_HOSTS = new Set(["0.0.0.0", "::", "[::]"]);
+/** Public key and signature. */
+const FIXED_BYTES = 32 + 64;
+/** Smallest certificate: no host. */
+export const MIN_CERTIFICATE_BYTES = FIXED_BYTES + 3;
+
+/** A certificate that verified. */
+export interface VerifiedCertificate {
+  readonly publicKey: Uint8Array;
+  readonly nodeId: NodeId;
+  readonly port: number;
+  /** Empty when the node is bound to every address and cannot name one. */
+  readonly host: string;
+}
+
+/**
+ * Issues the certificate of `identity` at `address` (the address the node's socket is bound to; a wildcard
+ * address gives a certificate valid from any host on that port).
+ */
+export function issueCertificate(identity: SigningIdentity, address: Peer): Uint8Array {
+  const host = UTF8.encode(WILDCARD_HOSTS.has(address.host) ? "" : address.host);
+  const certificate = new Uint8Array(MIN_CERTIFICATE_BYTES + host.length);
+  certificate.set(identity.publicKey);
+  certificate[FIXED_BYTES] = address.port >> 8;
+  certificate[FIXED_BYTES + 1] = address.port & 0xff;
+  certificate[FIXED_BYTES + 2] = host.length;
+  certificate.set(host, MIN_CERTIFICATE_BYTES);
+  certificate.set(identity.sign(signedPart(certificate)), 32);
+  return certificate;
+}
+
+/** Length of the certificate at the start of `bytes`, or undefined when they are too short to hold one. */
+export function certificateLength(bytes: Uint8Array): number | undefined {
+  if (bytes.length < MIN_CERTIFICATE_BYTES) return undefined;
+  const length = MIN_CERTIFICATE_BYTES + bytes[FIXED_BYTES + 2]!;
+  return length <= bytes.length ? length : undefined;
+}
+
+/**
+ * Verifies a certificate and that it names `from`, the address the datagram came from. Verified certificates are
+ * remembered process-wide (bounded), so that the many nodes of one host check each peer's signature once.
+ * @returns the certificate's content, or undefined when it is forged, malformed or names another address
+ */
+export function verifyCertificate(certificate: Uint8Array, from: Peer): VerifiedCertificate | undefined {
+  if (certificateLength(certificate) !== certificate.length) return undefined;
+  const port = (certificate[FIXED_BYTES]! << 8) | certificate[FIXED_BYTES + 1]!;
+  let host: string;
+  try {
+    host = UTF8_DECODER.decode(certificate.subarray(MIN_CERTIFICATE_BYTES));
+  } catch {
+    return undefined;
+  }
+  // The address first: a certificate replayed from elsewhere costs no signature check and takes no cache slot.
+  if (port !== from.port || (host !== "" && host !== from.host)) return undefined;
+  const cacheKey = String.fromCharCode.apply(null, certificate as unknown as number[]);
+  let verified = verifiedCertificates.get(cacheKey);
+  if (verified === undefined) {
+    const publicKey = certificate.slice(0, 32);
+    if (!verifySignature(publicKey, signedPart(certificate), certificate.subarray(32, FIXED_BYTES))) return undefined;
+    verified = { publicKey, nodeId: nodeIdOfPublicKey(publicKey), port, host };
+    verifiedCertificates.set(cacheKey, verified);
+  }
+  return verified;
+}
+
+const verifiedCertificates = new GenerationalMap<string, VerifiedCertificate>(16384);
+
+function signedPart(certificate: Uint8Array): Uint8Array {
+  const data = new Uint8Array(LABEL.length + certificate.length - 64);
+  data.set(LABEL);
+  data.set(certificate.subarray(0, 32), LABEL.length);
+  data.set(certificate.subarray(FIXED_BYTES), LABEL.length + 32);
+  return data;
+}
