@@ -55,7 +55,7 @@ export function addClusterCommands(program: Command): void {
     .option(
       "--secure",
       "seal every datagram: a cluster keyring is made in <state_dir>/cluster.key and given to every node " +
-        "(then pass --set cluster_key_file=<state_dir>/cluster.key to cqkd verify and cqkd dht)",
+        "(cqkd verify uses it by itself; give it to cqkd dht with --set cluster_key_file=<state_dir>/cluster.key)",
     )
     .option("--json", "print JSON events on stdout, one per line")
     .action(async (flags: Partial<StartupFlags>, command: Command) => {

@@ -102,6 +102,7 @@ export async function startCluster(options: StartupOptions): Promise<StartupSumm
       shape: options.shape,
       ports: { ...options.ports, workers: plan.workerPorts },
       hosts: spawned,
+      ...(options.settings.cluster_key_file === "" ? {} : { clusterKeyFile: options.settings.cluster_key_file }),
     };
     // Every host process starts at once, and the bootstrap tiers start as soon as theirs runs. Each host is
     // recorded in the state file the moment it runs (writes one after another), so that `cqkd shutdown` can clean

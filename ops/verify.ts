@@ -43,7 +43,9 @@ export async function verifyCluster(settings: Settings, target: VerifyTarget): P
     detail: `${hostsAlive}/${cluster.clients.length} running`,
   });
   const { nodes } = await cluster.nodes();
-  const security = await secureNodeOptions(settings);
+  // A cluster started with --secure: the client seals with its keyring unless the settings name another.
+  const keyFile = settings.cluster_key_file || cluster.state.clusterKeyFile || "";
+  const security = await secureNodeOptions({ ...settings, cluster_key_file: keyFile });
   const client = KademliaNode.start({
     ...nodeOptionsFrom(settings),
     ...security,

@@ -23,6 +23,8 @@ export interface ClusterState {
   hosts: HostRecord[];
   /** Prometheus and Alertmanager, when `cqkd startup --monitoring` started them. */
   monitoring?: MonitoringRecord[];
+  /** The keyring every node seals its datagrams with, when the cluster runs in secure mode. */
+  clusterKeyFile?: string;
 }
 
 /** Raised when the state file exists but cannot be used. */
