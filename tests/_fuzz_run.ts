@@ -10,6 +10,7 @@ import { encodeRequest, encodeResponse, type Peer } from "../core/net/mod.ts";
 import { CLUSTER_KEY_ENV, ClusterKeyring, formatKeyringEnv, SecureEnvelope } from "../core/security/mod.ts";
 import { mulberry32 } from "./_prng.ts";
 import { newId, SealedPeer } from "./_sealed_peer.ts";
+import { randomTools } from "./_random_bytes.ts";
 
 /** The transport mode of the node under fuzz. */
 export type FuzzMode = "plain" | "secure" | "secure+legacy";
@@ -115,14 +116,7 @@ class Target {
 
 /** Builds fuzz datagrams: `next()` picks a kind at random and counts it. */
 function fuzzer(rand: () => number, insider: SealedPeer, target: Peer, clusterKeyring: ClusterKeyring) {
-  const int = (n: number) => Math.floor(rand() * n);
-  const bytes = (length: number) => {
-    const out = new Uint8Array(length);
-    for (let i = 0; i < length; i++) out[i] = int(256);
-    return out;
-  };
-  const choose = <T>(items: readonly T[]): T => items[int(items.length)]!;
-  const id = () => bytes(20);
+  const { int, bytes, choose, id } = randomTools(rand);
   const self = insider.identity.nodeId.bytes;
   // Stores go to a few keys: the node's memory is to show leaks, not the values it was rightly asked to keep.
   const keys = Array.from({ length: 16 }, id);
