@@ -34,12 +34,14 @@ Deno.test("parseKeyring() reads JSON too, the first key being primary when none 
 Deno.test("parseKeyring() names the source and the problem", async (t) => {
   const keyring = ClusterKeyring.generate();
   const good = formatKeyring(keyring);
+  // The id line as written, quoted or not (YAML quotes an id such as 04339778 or 1507e739 that reads as a number).
+  const withId = (id: string) => good.replace(/^(\s+- )id: .*$/m, `$1id: ${id}`);
   const cases: [string, string, RegExp][] = [
     ["not YAML", "keys: [", /it is not YAML or JSON/],
     ["no keys list", "primary: x", /expected a mapping with a "keys" list/],
     ["bad secret", "keys:\n  - id: 00000000\n    secret: short", /keys\[0\]\.secret must be 32 bytes in base64/],
-    ["wrong id", good.replace(`id: ${keyring.primary.id}`, 'id: "00000000"'), /keys\[0\]\.id is 00000000, but its/],
-    ["numeric id", good.replace(`id: ${keyring.primary.id}`, "id: 12345678"), /keys\[0\]\.id must be a string/],
+    ["wrong id", withId('"00000000"'), /keys\[0\]\.id is 00000000, but its/],
+    ["numeric id", withId("12345678"), /keys\[0\]\.id must be a string/],
     ["unknown primary", `primary: abcdef12\n${good.split("\n").slice(2).join("\n")}`, /not in the keyring/],
     ["no key", "keys: []", /it has no keys/],
   ];
