@@ -2,6 +2,25 @@ import assert from "node:assert/strict";
 import { concatBits, countErrors, monobitTest, runsTest } from "../postprocess/mod.ts";
 import { startTestNetwork } from "./_test_network.ts";
 
+/**
+ * How far a QBER estimate may fall from the rate `p` it estimates: 4 standard errors of the sample it comes from,
+ * the sacrificed fifth of the sifted bits (a flake once in ~15,000 sessions).
+ */
+function sampleTolerance(p: number, siftedBits: number): number {
+  return 4 * Math.sqrt(p * (1 - p) / (0.2 * siftedBits));
+}
+
+/**
+ * The monobit and runs tests with a p-value bound of 1e-4: these keys come from real randomness, and NIST's 0.01
+ * (what `passed` says) fails one truly random key in 100 by design.
+ */
+function assertRandom(bits: Uint8Array): void {
+  for (const [name, test] of [["monobit", monobitTest], ["runs", runsTest]] as const) {
+    const { pValue } = test(bits);
+    assert.ok(pValue >= 1e-4, `${name} p ${pValue}`);
+  }
+}
+
 Deno.test("Alice.generateKey() gives Alice and Bob the same 128-bit key in 50 sessions over UDP", async () => {
   await using net = await startTestNetwork(30);
   const keys: Uint8Array[] = [];
@@ -16,11 +35,10 @@ Deno.test("Alice.generateKey() gives Alice and Bob the same 128-bit key in 50 se
   }
   assert.equal(new Set(keys.map((k) => k.join(""))).size, 50);
   const all = concatBits(keys);
-  assert.ok(monobitTest(all).passed, `monobit p ${monobitTest(all).pValue}`);
-  assert.ok(runsTest(all).passed, `runs p ${runsTest(all).pValue}`);
+  assertRandom(all);
 });
 
-Deno.test("Alice.generateKey() with noise 0.03 ends with identical keys and a QBER estimate within 0.015", async () => {
+Deno.test("Alice.generateKey() with noise 0.03 ends with identical keys and a QBER estimate within 4 standard errors", async () => {
   await using net = await startTestNetwork(12);
   for (let i = 0; i < 3; i++) {
     const result = await net.alice.generateKey({ keyBits: 1024, noise: 0.03, bob: net.bobNode.address });
@@ -30,17 +48,19 @@ Deno.test("Alice.generateKey() with noise 0.03 ends with identical keys and a QB
     assert.equal(result.finalBits, 1024);
     const trueQber = countErrors(result.sifted, concatBits(bob.sifted)) / result.sifted.length;
     assert.ok(Math.abs(trueQber - 0.03) < 0.01, `true error rate ${trueQber}`);
-    assert.ok(Math.abs(result.qber - trueQber) <= 0.015, `estimate ${result.qber}, true ${trueQber}`);
+    // About 0.023 here, where a fixed 0.015 failed about one session in 100.
+    const tolerance = sampleTolerance(trueQber, result.siftedBits);
+    assert.ok(Math.abs(result.qber - trueQber) <= tolerance, `estimate ${result.qber}, true ${trueQber}`);
     assert.ok(result.leakage > 0);
   }
 });
 
-Deno.test("Alice.generateKey() with Eve on every photon measures a QBER of 0.25 ± 0.04 and aborts", async () => {
+Deno.test("Alice.generateKey() with Eve on every photon measures a QBER of 0.25 (± 4 standard errors) and aborts", async () => {
   await using net = await startTestNetwork(12);
   for (let i = 0; i < 3; i++) {
     const result = await net.alice.generateKey({ keyBits: 4096, eve: 1, bob: net.bobNode.address });
     assert.equal(result.ok, false);
-    assert.ok(Math.abs(result.qber - 0.25) <= 0.04, `QBER ${result.qber}`);
+    assert.ok(Math.abs(result.qber - 0.25) <= sampleTolerance(0.25, result.siftedBits), `QBER ${result.qber}`);
     assert.match(result.reason ?? "", /^Cannot continue the session: QBER 0\.\d{3} exceeds the threshold 0\.11 /);
     assert.equal(result.key.length, 0);
     const bob = net.bob.session(result.session)!;
@@ -59,8 +79,7 @@ Deno.test("Alice.generateKey() makes a 4096-bit key whose bits pass the monobit 
   assert.equal(result.reason, undefined);
   assert.equal(result.finalBits, 4096);
   assert.deepEqual(net.bob.session(result.session)?.key, result.key);
-  assert.ok(monobitTest(result.key).passed, `monobit p ${monobitTest(result.key).pValue}`);
-  assert.ok(runsTest(result.key).passed, `runs p ${runsTest(result.key).pValue}`);
+  assertRandom(result.key);
   for (const step of ["01 compute lk", "08 dispatch role commands", "12 Bob receives the notification", "cascade"]) {
     assert.ok(step in result.steps || step in result.bobSteps, `step ${step} is timed`);
   }
