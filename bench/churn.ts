@@ -101,12 +101,13 @@ try {
   log(`joined in ${((performance.now() - joinStart) / 1000).toFixed(1)} s; storing ${valueCount} values`);
 
   const values = new Map<string, string>();
-  await Promise.all(Array.from({ length: valueCount }, async (_, i) => {
+  const replicas = await Promise.all(Array.from({ length: valueCount }, async (_, i) => {
     const key = `churn-${i}-${crypto.randomUUID()}`;
     values.set(key, `value-${i}`);
-    await call(pick(workers).id, "set", { key, value: `value-${i}` });
+    return await call<number>(pick(workers).id, "set", { key, value: `value-${i}` });
   }));
-  log(`settling ${settleS} s`);
+  replicas.sort((a, b) => a - b);
+  log(`stored: replicas per value min ${replicas[0]}, median ${replicas[replicas.length >> 1]}; settling ${settleS} s`);
   await sleep(settleS * 1000);
   const byK = await onAll<Record<string, number>>("parameters");
   log(`k in force before the kill (k: nodes): ${JSON.stringify(byK)}`);

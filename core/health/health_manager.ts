@@ -106,6 +106,8 @@ export class HealthManager {
   readonly #suspects = new Map<string, number>();
   readonly #running = new Set<Promise<unknown>>();
   readonly #nextMs: Partial<Record<HealthLevel, number>> = {};
+  /** Levels whose last scheduled batch is still running. */
+  readonly #batchRunning = new Set<HealthLevel>();
   #abort = new AbortController();
   #timer: ReturnType<typeof setTimeout> | undefined;
   readonly #unsubscribe: Array<() => void> = [];
@@ -302,7 +304,11 @@ export class HealthManager {
       for (const level of this.#levels) {
         if (this.#nextMs[level]! > now) continue;
         this.#nextMs[level] = now + this.#sliceMs(level);
-        this.#background(this.runBatch(level));
+        // One batch of a level at a time: a process too slow to finish a batch within its slice checks less, not
+        // more (piling batches up on a starved process made its checks fail for want of CPU).
+        if (this.#batchRunning.has(level)) continue;
+        this.#batchRunning.add(level);
+        this.#background(this.runBatch(level).finally(() => this.#batchRunning.delete(level)));
       }
       this.#schedule();
     }, Math.max(0, next - this.#now()));

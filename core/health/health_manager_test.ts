@@ -239,3 +239,22 @@ Deno.test("HealthManager removes a contact only when a second fast check a batch
     await manager.stop();
   }
 });
+
+Deno.test("HealthManager starts no batch of a level while its last one is still running", async () => {
+  await using host = new NodeHost();
+  const node = host.start();
+  for (let i = 0; i < 10; i++) node.table.add(fakeContact());
+  // Slices of 10 ms; each batch of 2 silent contacts takes the whole 300 ms timeout.
+  const manager = new HealthManager(node, { levels: ["fast"], fast: { intervalS: 0.1, timeoutMs: 300 }, slices: 10 });
+  let mostPending = 0;
+  const sampler = setInterval(() => mostPending = Math.max(mostPending, node.transport.pendingCount), 5);
+  manager.start();
+  try {
+    await new Promise((r) => setTimeout(r, 250));
+  } finally {
+    clearInterval(sampler);
+    await manager.stop();
+  }
+  assert.ok(mostPending > 0, "the first batch ran");
+  assert.ok(mostPending <= 2, `one batch of 2 contacts at a time, not a batch every slice: ${mostPending} pending`);
+});
