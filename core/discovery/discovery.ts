@@ -134,7 +134,11 @@ export class Discovery {
     for (let round = 0; round < MAX_ROUNDS && regions.length > 0; round++) {
       const next: Array<[bigint, bigint]> = [];
       await pool(regions, this.#parallelLookups, async ([lo, hi]) => {
-        const closest = await this.#node.findNode(NodeId.randomInRange(lo, hi), { signal, purpose: "discovery" });
+        // A lookup here only harvests contacts: it need not wait a full stall for a silent one, only as long as
+        // answers take now (twice the node's retransmission timeout, at least 50 ms).
+        const stallMs = Math.max(50, 2 * this.#node.transport.rtt.timeoutMs);
+        const target = NodeId.randomInRange(lo, hi);
+        const closest = await this.#node.findNode(target, { signal, purpose: "discovery", stallMs });
         await consider(closest, true);
         const inside = closest.filter((c) => lo <= c.id.value && c.id.value < hi).length;
         // A region whose lookup came back with k nodes inside it may hold more: look at each half.

@@ -90,6 +90,11 @@ export interface OperationOptions {
   timeoutMs?: number;
   /** What the traffic is for ("refresh", "health", …): counted apart in `transport.stats.requestsByPurpose`. */
   purpose?: string;
+  /**
+   * Lookups only: how long to wait for a silent contact before going on without it (its RPC stays pending).
+   * @default the node's {@linkcode KademliaNode.lookupStallMs}
+   */
+  stallMs?: number;
 }
 
 /** Options of {@linkcode KademliaNode.get}. */
@@ -505,7 +510,7 @@ export class KademliaNode {
       k,
       alpha: this.alpha,
       self: this.id,
-      stallMs: Math.min(this.lookupStallMs, options.timeoutMs ?? this.rpcTimeoutMs),
+      stallMs: Math.min(options.stallMs ?? this.lookupStallMs, options.timeoutMs ?? this.rpcTimeoutMs),
       ...(signal ? { signal } : {}),
       ...(stopAt ? { stopAt } : {}),
     });

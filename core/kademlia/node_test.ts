@@ -305,3 +305,13 @@ Deno.test("KademliaNode lookups skip the contacts the routing table refuses as h
   assert.ok(!found.some((c) => c.id.equals(refused.id)), "never queried, so never among the answered");
   assert.equal(node.table.get(refused.id), undefined);
 });
+
+Deno.test("KademliaNode.findNode() with stallMs goes on without a silent contact and leaves its RPC pending", async () => {
+  await using host = new NodeHost({ rpcTimeoutMs: 60_000, lookupStallMs: 60_000 });
+  const nodes = await network(host, 4);
+  const node = nodes[3]!;
+  node.table.add({ id: NodeId.random(), host: "127.0.0.1", port: deadPort() });
+  const closest = await node.findNode(NodeId.random(), { stallMs: 50 });
+  assert.equal(closest.length, 3, "the three live nodes");
+  assert.equal(node.transport.pendingCount, 1, "returned without waiting a minute for the silent contact");
+});
