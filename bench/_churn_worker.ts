@@ -108,8 +108,10 @@ serveOperations({
     let contacts = 0;
     let wronglyUnhealthy = 0;
     let pending = 0;
+    let fewestContacts = Infinity;
     for (const [hex, s] of services) {
       contacts += node(hex).table.size;
+      fewestContacts = Math.min(fewestContacts, node(hex).table.size);
       pending += node(hex).transport.pendingCount;
       for (const entry of s.health?.registry.entries() ?? []) {
         if (entry.status === "unhealthy" && !dead.has(entry.contact.id.hex)) wronglyUnhealthy++;
@@ -118,7 +120,7 @@ serveOperations({
     const lagMs = Math.round(maxLagMs);
     maxLagMs = 0;
     const heapMb = Math.round(Deno.memoryUsage().heapUsed / 2 ** 20);
-    return { nodes: services.size, contacts, wronglyUnhealthy, lagMs, pending, heapMb };
+    return { nodes: services.size, contacts, fewestContacts, wronglyUnhealthy, lagMs, pending, heapMb };
   },
   async discover({ node: id, count }) {
     const t0 = performance.now();

@@ -115,7 +115,8 @@ try {
     const r = await call<{ value: unknown; ms: number }>(pick(workers).id, "get", { key });
     return { ok: r.value === value, ms: r.ms };
   }));
-  log(`before the kill: get ${share(before)} (p50 ${ms(before, 0.5)} ms)`);
+  const fewest = Math.min(...(await onAll<{ fewestContacts: number }>("tables")).map((t) => t.fewestContacts));
+  log(`before the kill: get ${share(before)} (p50 ${ms(before, 0.5)} ms); smallest routing table ${fewest} contacts`);
 
   const shuffled = [...workers].sort(() => Math.random() - 0.5);
   const killed = shuffled.slice(0, Math.round(killShare * count));

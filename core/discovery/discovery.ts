@@ -130,21 +130,29 @@ export class Discovery {
       (table.lastSeenMs(c.id) ?? 0) > recent && this.#health?.status(c.id) !== "unhealthy"
     );
     await consider(live, false);
-    let regions = initialRegions(Math.ceil(Math.log2(Math.max(1, this.#networkSize() / this.#node.table.k))));
-    for (let round = 0; round < MAX_ROUNDS && regions.length > 0; round++) {
-      const next: Array<[bigint, bigint]> = [];
-      await pool(regions, this.#parallelLookups, async ([lo, hi]) => {
-        // A lookup here only harvests contacts: it need not wait a full stall for a silent one, only as long as
-        // answers take now (twice the node's retransmission timeout, at least 50 ms).
-        const stallMs = Math.max(50, 2 * this.#node.transport.rtt.timeoutMs);
-        const target = NodeId.randomInRange(lo, hi);
-        const closest = await this.#node.findNode(target, { signal, purpose: "discovery", stallMs });
-        await consider(closest, true);
-        const inside = closest.filter((c) => lo <= c.id.value && c.id.value < hi).length;
-        // A region whose lookup came back with k nodes inside it may hold more: look at each half.
-        if (inside >= this.#node.table.k && hi - lo > 1n) next.push([lo, (lo + hi) / 2n], [(lo + hi) / 2n, hi]);
-      });
-      regions = next;
+    // A first sweep only harvests contacts: its lookups wait for a silent contact only as long as answers take now
+    // (twice the node's retransmission timeout, at least 50 ms), so that one dead contact does not cost a full
+    // stall. Slow live nodes can be missed that way (a busy host): when the first sweep leaves too few, a second
+    // one waits the node's full stall.
+    const quickStallMs = Math.max(50, 2 * this.#node.transport.rtt.timeoutMs);
+    for (const stallMs of [quickStallMs, undefined]) {
+      let regions = initialRegions(Math.ceil(Math.log2(Math.max(1, this.#networkSize() / this.#node.table.k))));
+      for (let round = 0; round < MAX_ROUNDS && regions.length > 0; round++) {
+        const next: Array<[bigint, bigint]> = [];
+        await pool(regions, this.#parallelLookups, async ([lo, hi]) => {
+          const target = NodeId.randomInRange(lo, hi);
+          const closest = await this.#node.findNode(target, {
+            signal,
+            purpose: "discovery",
+            ...(stallMs === undefined ? {} : { stallMs }),
+          });
+          await consider(closest, true);
+          const inside = closest.filter((c) => lo <= c.id.value && c.id.value < hi).length;
+          // A region whose lookup came back with k nodes inside it may hold more: look at each half.
+          if (inside >= this.#node.table.k && hi - lo > 1n) next.push([lo, (lo + hi) / 2n], [(lo + hi) / 2n, hi]);
+        });
+        regions = next;
+      }
     }
   }
 
