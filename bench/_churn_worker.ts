@@ -110,9 +110,10 @@ serveOperations({
     let pending = 0;
     let fewestContacts = Infinity;
     for (const [hex, s] of services) {
-      contacts += node(hex).table.size;
-      fewestContacts = Math.min(fewestContacts, node(hex).table.size);
-      pending += node(hex).transport.pendingCount;
+      const { table, transport } = node(hex);
+      contacts += table.size;
+      fewestContacts = Math.min(fewestContacts, table.size);
+      pending += transport.pendingCount;
       for (const entry of s.health?.registry.entries() ?? []) {
         if (entry.status === "unhealthy" && !dead.has(entry.contact.id.hex)) wronglyUnhealthy++;
       }

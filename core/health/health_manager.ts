@@ -77,9 +77,9 @@ const DEFAULTS: Readonly<Record<HealthLevel, Required<HealthLevelOptions>>> = {
  * from before: and its confirmation a batch later) from the routing table, which triggers the refresh of its
  * bucket, and reports every check on {@linkcode checked}. An RPC of the node's own that got no answer counts as a
  * failed fast check too — as a first one, to be confirmed, for a contact heard from within the fast interval, which
- * stays in the table meanwhile (a process short of CPU misses live contacts' answers). A contact found dead is not re-admitted when slower nodes still name it, for
- * `quarantineS`. When half the table failed within one fast interval, failing contacts are kept (a partition or a
- * stalled host must not empty the table).
+ * stays in the table meanwhile (a process short of CPU misses live contacts' answers). A contact found dead is not
+ * re-admitted when slower nodes still name it, for `quarantineS`. When half the table failed within one fast
+ * interval, failing contacts are kept (a partition or a stalled host must not empty the table).
  *
  * Cost: one timer per node at a random phase; each level's interval is served in `slices` batches of at most
  * 1/slices of its contacts, so a 1000-contact table never pings in a burst; a contact heard from within the fast
