@@ -49,7 +49,9 @@ export function formatKeygenReport(report: KeygenReport): string {
     `Session ${report.session}: ${report.ok ? "keys agree" : `FAILED: ${report.reason}`}`,
     side("Alice", report.alice),
     side("Bob  ", report.bob),
-    `QBER ${report.qber.toFixed(4)} (true ${report.true_qber.toFixed(4)}), sifted ${report.sifted_bits} bits, ` +
+    `QBER ${report.qber.toFixed(4)} (true ${
+      report.true_qber?.toFixed(4) ?? "unknown"
+    }), sifted ${report.sifted_bits} bits, ` +
     `final ${report.final_bits} bits, ${report.raw_positions} positions in ${report.rounds} round(s), ` +
     `${report.workers} workers, ${report.total_ms.toFixed(0)} ms`,
     "",

@@ -1,3 +1,4 @@
+import type { Hono } from "hono";
 import type { Settings } from "../core/config/mod.ts";
 import type { KademliaNode } from "../core/kademlia/mod.ts";
 import type { CqkdMetrics } from "../core/metrics/mod.ts";
@@ -15,7 +16,8 @@ export interface NodeAdminServer {
 /**
  * Serves the admin API (SPEC §13) of the one node of a `cqkd node` process on `admin_host:admin_port`, with the
  * node endpoints at the top level as the legacy nodes had them. `entry` is read on every request, so that a tier
- * service attached after joining shows up. Tokens, rate limits and the audit log come from the settings.
+ * service attached after joining shows up. `routes` are served beside them under the same access control (Alice's
+ * key exchanges). Tokens, rate limits and the audit log come from the settings.
  * @throws {CommandError} when the admin port is taken or the address is not local
  * @throws {ConfigError} when the admin tokens file is unreadable or invalid
  */
@@ -24,6 +26,7 @@ export async function serveNodeAdmin(
   settings: Settings,
   metrics: CqkdMetrics,
   onWarning: (message: string) => void = console.warn,
+  routes?: Hono,
 ): Promise<NodeAdminServer> {
   const app = adminApp({
     name: settings.node_name || entry().node.role,
@@ -32,6 +35,7 @@ export async function serveNodeAdmin(
     ...await adminAccessFrom(settings, { onAuditError: (error) => onWarning(error.message) }),
     fallbackPeers: settings.fallback_bootstrap_nodes.map(parsePeer),
   });
+  if (routes !== undefined) app.route("/", routes);
   try {
     const server = Deno.serve(
       { hostname: settings.admin_host, port: settings.admin_port, onListen: () => {} },

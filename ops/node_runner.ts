@@ -18,6 +18,10 @@ import {
 import { answerSignerFrom, bootstrapTrustFrom } from "./bootstrap_auth.ts";
 import { CommandError } from "./exit_codes.ts";
 import { secureNodeOptions } from "./secure_mode.ts";
+import { keygenRoutes } from "./cluster/keygen_route.ts";
+import { attachRecordedServices } from "./cluster/node_services.ts";
+import { attachProtocolRole, type ProtocolRole } from "./cluster/protocol_roles.ts";
+import type { NodeServices } from "../core/services/mod.ts";
 import { bootstrapSeeds } from "./seeds.ts";
 
 /** Options of {@linkcode runNode}. */
@@ -43,13 +47,28 @@ export async function runNode(role: NodeRole, settings: Settings, options: RunNo
   const node = startNode(role, settings, port, log, metrics, security);
   metrics.observe(singleNode(node));
   let service: BootstrapService | undefined;
+  let services: NodeServices | undefined;
+  let protocol: ProtocolRole | undefined;
   let admin: NodeAdminServer | undefined;
   try {
     admin = await serveNodeAdmin(
-      () => ({ name: settings.node_name || role, node, ...(service ? { bootstrap: service } : {}) }),
+      () => ({
+        name: settings.node_name || role,
+        node,
+        ...(service ? { bootstrap: service } : {}),
+        ...(services ? { services } : {}),
+      }),
       settings,
       metrics,
       (message) => log.warn(message),
+      role === "alice" || role === "bob"
+        ? keygenRoutes({
+          alice: () => protocol?.alice,
+          bob: () => protocol?.bob,
+          bobAddress: settings.bob_address,
+          metrics,
+        })
+        : undefined,
     );
     const address = formatPeer(node.address);
     const mode = node.envelope ? `secure, cluster key ${node.envelope.keyring.primary.id}` : "plaintext";
@@ -101,10 +120,16 @@ export async function runNode(role: NodeRole, settings: Settings, options: RunNo
         onWarning: (message) => log.warn(message),
       });
     }
+    services = attachRecordedServices(node, settings, metrics);
+    const name = settings.node_name || role;
+    protocol = await attachProtocolRole(node, { settings, log, name, metrics, services });
+    emit({ event: "ready", role, services: protocol ? Object.keys(protocol).filter((k) => k !== "stop") : [] });
     await (options.stopSignal ?? stopSignal());
     log.info("stopping");
     await attachment?.leave();
   } finally {
+    await protocol?.stop();
+    await services?.stop();
     service?.stop();
     await admin?.shutdown();
     await node.stop();

@@ -25,7 +25,11 @@ export function allowedText(field: FieldSpec): string {
     case "float":
       return `${field.kind === "int" ? "integer" : "number"}${boundsText(field)}`;
     case "string":
-      return field.nonEmpty ? "non-empty string" : "string";
+      return field.format === "host_port"
+        ? "host:port with port 1-65535, or empty"
+        : field.nonEmpty
+        ? "non-empty string"
+        : "string";
     case "enum":
       return `one of ${quoteAll(field.choices)}`;
     case "string_list":
@@ -86,6 +90,9 @@ function parseTyped(field: FieldSpec, raw: unknown): Result {
       return { problem: `${show(raw)} is not ${field.kind === "int" ? "an integer" : "a number"}` };
     case "string":
       if (typeof raw !== "string") return { problem: `${show(raw)} is not a string` };
+      if (field.format === "host_port" && raw !== "" && !isHostPort(raw)) {
+        return { problem: `${show(raw)} is not host:port` };
+      }
       return field.nonEmpty && raw === "" ? { problem: `${show(raw)} is empty` } : raw;
     case "enum":
       return typeof raw === "string" && field.choices.includes(raw)

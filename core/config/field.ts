@@ -44,6 +44,8 @@ export interface StringField extends FieldBase {
   readonly default: string;
   /** Whether the empty string is refused. */
   readonly nonEmpty?: boolean;
+  /** A format a non-empty value must have. */
+  readonly format?: "host_port";
 }
 
 /** A string setting restricted to a set of choices. */

@@ -30,7 +30,7 @@ function sample(field: FieldSpec, layer: number): SettingValue {
       return field.max !== undefined && field.default + step > field.max ? field.default - step : field.default + step;
     }
     case "string":
-      return `${field.name}-${layer}`;
+      return field.format === "host_port" ? `${field.name}-${layer}.example:${5000 + layer}` : `${field.name}-${layer}`;
     case "enum":
       return field.choices.filter((choice) => choice !== field.default)[layer - 1] ?? assert.fail(field.name);
     case "string_list":
@@ -143,6 +143,10 @@ Deno.test("loadSettings() names the field, value, source and allowed values of a
     source: "flag",
     message: `Invalid setting bootstrap_level from flag bootstrap_level: "mega" is not one of the choices ` +
       `(allowed: one of "", "super", "regional", "local")`,
+  });
+  await assertConfigError(loadSettings({ env: { BOB_ADDRESS: "bob" } }), {
+    field: "bob_address",
+    allowed: "host:port with port 1-65535, or empty",
   });
   await withConfigFile("ksize: 20\nhealth_check_levels: [fast, slow]\n", async (configPath) => {
     await assertConfigError(loadSettings({ configPath, env: {} }), {

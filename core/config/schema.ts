@@ -28,6 +28,8 @@ const listOf = <const N extends string, const C extends readonly string[]>(
 ) => ({ name, kind: "string_list", default: value, description, choices }) satisfies ListField;
 const strings = <const N extends string>(name: N, value: readonly string[], description: string) =>
   ({ name, kind: "string_list", default: value, description }) satisfies ListField;
+const hostPort = <const N extends string>(name: N, description: string) =>
+  ({ name, kind: "string", default: "", description, format: "host_port" }) satisfies StringField;
 const hostPorts = <const N extends string>(name: N, value: readonly string[], description: string) =>
   ({ name, kind: "host_port_list", default: value, description }) satisfies ListField;
 
@@ -111,6 +113,10 @@ export const SETTINGS_SCHEMA = [
   int("discovery_cache_size", 2000, "Most nodes kept in the discovery cache", POSITIVE),
   // Key generation (SPEC §9).
   float("qber_threshold", 0.11, "Estimated QBER above which a key exchange aborts", { min: 0, max: 0.5 }),
+  hostPort(
+    "bob_address",
+    "Bob's address (host:port; host names are resolved) for key exchanges Alice's admin API runs",
+  ),
   float("key_length_multiplier", 2.5, "Raw positions per requested key bit in the first round (lk = ceil(m * lc))", {
     min: 1,
   }),

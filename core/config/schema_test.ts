@@ -60,6 +60,7 @@ const SPEC_DEFAULTS = {
   discovery_cache_ttl: 120,
   discovery_cache_size: 2000,
   qber_threshold: 0.11,
+  bob_address: "",
   key_length_multiplier: 2.5,
   admin_host: "127.0.0.1",
   admin_port: 0,

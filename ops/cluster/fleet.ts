@@ -1,12 +1,13 @@
-import { nodeOptionsFrom, servicesOptionsFrom, type Settings } from "../../core/config/mod.ts";
+import { nodeOptionsFrom, type Settings } from "../../core/config/mod.ts";
 import { KademliaNode, NodeId, type SecureModeOptions } from "../../core/kademlia/mod.ts";
 import type { Logger } from "../../core/log.ts";
 import { type CqkdMetrics, metricsHooks, type MetricsSource } from "../../core/metrics/mod.ts";
 import { formatPeer, parsePeer, TransportStats } from "../../core/net/mod.ts";
 import { type PortRange, PortRegistry } from "../../core/ports/mod.ts";
-import { attachNodeServices, type NodeServices } from "../../core/services/mod.ts";
+import type { NodeServices } from "../../core/services/mod.ts";
 import { type Attachment, BootstrapService, joinNetwork, servedTier, type Tier } from "../../roles/bootstrap/mod.ts";
 import type { NodeSpec } from "./plan.ts";
+import { attachRecordedServices } from "./node_services.ts";
 import { attachProtocolRole, type ProtocolRole } from "./protocol_roles.ts";
 
 /** Where a node of a host process is in its life. */
@@ -256,7 +257,7 @@ export class Fleet implements MetricsSource {
       // A bootstrap node is ready once its parent has heard of it: the load balancer can hand it out.
       await member.bootstrap?.announceNow();
       if (member.state !== "joining") return;
-      member.services = this.#attachServices(member.node);
+      member.services = attachRecordedServices(member.node, this.#options.settings, this.#options.metrics);
       member.protocol = await attachProtocolRole(member.node, {
         ...this.#options,
         name: spec.name,
@@ -295,18 +296,6 @@ export class Fleet implements MetricsSource {
       heartbeatMs: this.#options.heartbeatMs,
       onWarning: (message) => this.#options.log.debug(`${spec.name}: ${message}`),
     });
-  }
-
-  /** The node's services, their health checks recorded in the metrics. */
-  #attachServices(node: KademliaNode): NodeServices {
-    const services = attachNodeServices(node, servicesOptionsFrom(this.#options.settings));
-    const metrics = this.#options.metrics;
-    if (metrics !== undefined) {
-      services.health?.checked.on(({ result, status }) =>
-        metrics.healthCheck(result.level, status, result.durationMs / 1000)
-      );
-    }
-    return services;
   }
 
   /** One heartbeat now from every ready bootstrap node of `role`: spreads fresh load and directory news. */

@@ -6,7 +6,7 @@ import type { AuditLog } from "../audit/mod.ts";
 import { AccessTokens, adminApp, limitBody, type RateLimit, valid } from "../admin/mod.ts";
 import { NODE_ROLES } from "../../roles/mod.ts";
 import type { Fleet } from "./fleet.ts";
-import { keygenRoute } from "./keygen_route.ts";
+import { keygenRoutes } from "./keygen_route.ts";
 import { TIERS } from "./plan.ts";
 
 const address = z.string().regex(/^[^\s]+:\d{1,5}$/, "expected host:port");
@@ -103,7 +103,14 @@ function controlRoutes(fleet: Fleet, options: HostAppOptions): Hono {
     const { from, ids } = c.req.valid("json");
     return c.json(await fleet.findAll(from, ids, { signal: c.req.raw.signal }));
   });
-  app.route("/keygen", keygenRoute(fleet));
+  app.route(
+    "/",
+    keygenRoutes({
+      alice: () => fleet.protocol("alice")?.alice,
+      bob: () => fleet.protocol("bob")?.bob,
+      ...(fleet.metrics ? { metrics: fleet.metrics } : {}),
+    }),
+  );
   app.post("/shutdown", ...guard, (c) => {
     queueMicrotask(options.onShutdown);
     return c.json({ stopping: true }, 202);

@@ -1,0 +1,18 @@
+import { servicesOptionsFrom, type Settings } from "../../core/config/mod.ts";
+import type { KademliaNode } from "../../core/kademlia/mod.ts";
+import type { CqkdMetrics } from "../../core/metrics/mod.ts";
+import { attachNodeServices, type NodeServices } from "../../core/services/mod.ts";
+
+/**
+ * Attaches a node's services (size estimate, adaptive parameters, health checks, refresh, discovery) as the
+ * settings ask, with every health check recorded in `metrics`. Both the local cluster's hosts and `cqkd node` use it.
+ */
+export function attachRecordedServices(node: KademliaNode, settings: Settings, metrics?: CqkdMetrics): NodeServices {
+  const services = attachNodeServices(node, servicesOptionsFrom(settings));
+  if (metrics !== undefined) {
+    services.health?.checked.on(({ result, status }) =>
+      metrics.healthCheck(result.level, status, result.durationMs / 1000)
+    );
+  }
+  return services;
+}
