@@ -77,7 +77,7 @@ class Target {
       args: [
         "run",
         "-A",
-        "--v8-flags=--expose-gc,--max-semi-space-size=8",
+        "--v8-flags=--expose-gc,--max-semi-space-size=8,--min-semi-space-size=8",
         new URL("./_fuzz_target.ts", import.meta.url).pathname,
       ],
       env,

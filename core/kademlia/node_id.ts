@@ -9,9 +9,10 @@ export const ID_BITS = ID_BYTES * 8;
 export const ID_SPACE: bigint = 1n << BigInt(ID_BITS);
 
 /**
- * Ids seen on the wire are interned, so that 1000 routing tables in one process share one object per peer and a
- * known id costs no allocation. The key is the id's top 48 bits (an exact float); on the rare clash of two ids with
- * the same prefix the second simply is not interned.
+ * The ids of contacts are interned, so that 1000 routing tables in one process share one object per peer and an id
+ * read off the wire costs no allocation once it is a contact. Only routing tables intern ({@linkcode NodeId.intern}):
+ * ids a stranger makes up (a lookup target, a forged sender) would otherwise fill the cache and clear it. The key is
+ * the id's top 48 bits (an exact float); on the rare clash of two ids with the same prefix the second is not interned.
  */
 const INTERN_LIMIT = 1 << 16;
 const interned = new Map<number, NodeId>();
@@ -42,14 +43,18 @@ export class NodeId {
     if (!(bytes instanceof Uint8Array) || bytes.length !== ID_BYTES) {
       throw new TypeError(`Cannot make a node id: expected ${ID_BYTES} bytes, got ${describeLength(bytes)}`);
     }
-    const key = prefix48(bytes);
-    const known = interned.get(key);
+    const known = interned.get(prefix48(bytes));
     if (known !== undefined && equalBytes(known.bytes, bytes)) return known;
-    const id = new NodeId(Uint8Array.from(bytes), toHex(bytes));
-    if (known === undefined) {
-      if (interned.size >= INTERN_LIMIT) interned.clear();
-      interned.set(key, id);
-    }
+    return new NodeId(Uint8Array.from(bytes), toHex(bytes));
+  }
+
+  /** The shared instance of `id`, which becomes it when no id with the same prefix is interned. */
+  static intern(id: NodeId): NodeId {
+    const key = prefix48(id.bytes);
+    const known = interned.get(key);
+    if (known !== undefined) return equalBytes(known.bytes, id.bytes) ? known : id;
+    if (interned.size >= INTERN_LIMIT) interned.clear();
+    interned.set(key, id);
     return id;
   }
 

@@ -1,6 +1,6 @@
 import { type Contact, sortByDistance } from "./contact.ts";
 import { Emitter } from "./emitter.ts";
-import { ID_BITS, ID_SPACE, type NodeId } from "./node_id.ts";
+import { ID_BITS, ID_SPACE, NodeId } from "./node_id.ts";
 
 /** Asks a contact whether it is alive; resolves `false` on no answer. */
 export type PingFn = (contact: Contact) => Promise<boolean>;
@@ -116,6 +116,8 @@ export class RoutingTable {
    */
   add(contact: Contact, options: { hearsay?: boolean } = {}): AddOutcome {
     if (contact.id.equals(this.self)) return "self";
+    const shared = NodeId.intern(contact.id);
+    if (shared !== contact.id) contact = { ...contact, id: shared };
     const bucket = this.#bucketFor(contact.id);
     const known = bucket.contacts.has(contact.id.hex);
     if (known && options.hearsay) return "updated";

@@ -254,3 +254,15 @@ Deno.test("RoutingTable.admitHearsay filters contacts only heard of, never those
   assert.equal(table.add(other, { hearsay: true }), "added");
   assert.equal(table.add(refused), "added");
 });
+
+Deno.test("RoutingTable.add() interns a contact's id, and only then does NodeId.fromBytes() return it shared", () => {
+  const table = new RoutingTable(SELF, { k: 20 });
+  const bytes = NodeId.random().bytes;
+  const stranger = NodeId.fromBytes(bytes);
+  assert.notEqual(NodeId.fromBytes(bytes), stranger, "an id no table holds is not kept");
+  table.add({ id: stranger, host: "127.0.0.1", port: 4000 });
+  assert.equal(NodeId.fromBytes(bytes), stranger, "a contact's id read off the wire again is the same object");
+  const again = NodeId.fromHex(stranger.hex);
+  table.add({ id: again, host: "127.0.0.1", port: 4000 });
+  assert.equal(table.get(stranger)!.id, stranger);
+});
