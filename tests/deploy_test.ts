@@ -7,23 +7,11 @@ import { KademliaNode } from "../core/kademlia/mod.ts";
 import { formatKeyringEnv, loadKeyringFile } from "../core/security/mod.ts";
 import { composeYaml, DEFAULT_SHAPE, k8sManifests, k8sYaml, planDeployment } from "../ops/deploy/mod.ts";
 import { BOOTSTRAP_RPC } from "../roles/mod.ts";
-import { cqkd, freePort, NodeProcess } from "./_cli.ts";
+import { cqkd, freePort, loneSuperNode, NodeProcess } from "./_cli.ts";
 
 /** A lone super bootstrap node on `port`, with its admin API on any port. */
 async function superNode(port: number, extra: string[] = []): Promise<{ node: NodeProcess; admin: string }> {
-  const node = new NodeProcess([
-    "super-bootstrap",
-    "--port",
-    String(port),
-    "--bootstrap",
-    "127.0.0.1:1",
-    "--set",
-    "rpc_timeout=0.3",
-    ...extra,
-  ]);
-  const listening = await node.event();
-  assert.equal(listening.event, "listening");
-  assert.equal((await node.event()).event, "alone");
+  const { node, listening } = await loneSuperNode(port, extra);
   return { node, admin: listening.admin as string };
 }
 
