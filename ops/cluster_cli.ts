@@ -245,7 +245,8 @@ function scaledHealthChecks(settings: Settings, scale: number): string[] {
     .flatMap((name) => ["--set", `${name}=${settings[name] * scale}`]);
 }
 
-function count(text: string | undefined, flag: string): number {
+/** Reads a whole-number flag. @throws {CommandError} naming the flag when the text is not one */
+export function count(text: string | undefined, flag: string): number {
   const value = Number(text);
   if (text === undefined || !/^\d+$/.test(text.trim()) || !Number.isSafeInteger(value)) {
     throw new CommandError(`Invalid ${flag} "${text}": expected a whole number`);

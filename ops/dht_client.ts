@@ -1,7 +1,7 @@
 import { nodeOptionsFrom, type Settings } from "../core/config/mod.ts";
 import { BootstrapError, type DhtValue, KademliaNode, NodeId } from "../core/kademlia/mod.ts";
 import { toHex } from "../core/bytes.ts";
-import { formatPeer, parsePeer, ResolveError, resolvePeer, RpcTimeoutError } from "../core/net/mod.ts";
+import { formatPeer, parsePeer, type Peer, ResolveError, resolvePeer, RpcTimeoutError } from "../core/net/mod.ts";
 import { CommandError, EXIT } from "./exit_codes.ts";
 import { secureNodeOptions } from "./secure_mode.ts";
 import { bootstrapSeeds } from "./seeds.ts";
@@ -27,8 +27,9 @@ export interface ClientContext {
 /**
  * Runs `action` on a short-lived client node (ephemeral port), after pinging the bootstrap nodes unless
  * `bootstrap` is false, then stops it. The whole command is bounded by the context's timeout.
+ * @throws {CommandError} (exit code 2) when the time runs out or no node answers
  */
-async function withClient<T>(
+export async function withClient<T>(
   { settings, timeoutS }: ClientContext,
   action: (node: KademliaNode, signal: AbortSignal) => Promise<T>,
   bootstrap = true,
@@ -142,7 +143,8 @@ export function parseValueArgument(text: string, type: ValueType): DhtValue | ob
   }
 }
 
-function parseAddress(text: string) {
+/** Reads a `host:port` argument. @throws {CommandError} when it does not parse */
+export function parseAddress(text: string): Peer {
   try {
     return parsePeer(text);
   } catch (error) {

@@ -3,7 +3,7 @@ import { KademliaNode, type KademliaNodeOptions } from "../core/kademlia/mod.ts"
 import { Logger } from "../core/log.ts";
 import { CqkdMetrics, metricsHooks } from "../core/metrics/mod.ts";
 import { type NodeAdminServer, serveNodeAdmin, singleNode } from "./node_admin.ts";
-import { formatPeer } from "../core/net/mod.ts";
+import { formatPeer, isWildcardHost, type Peer } from "../core/net/mod.ts";
 import { toHex } from "../core/bytes.ts";
 import {
   type Attachment,
@@ -74,7 +74,7 @@ export async function runNode(role: NodeRole, settings: Settings, options: RunNo
     const mode = node.envelope ? `secure, cluster key ${node.envelope.keyring.primary.id}` : "plaintext";
     log.info(`${role} ${node.id.hex} listening on ${address} (udp, ${mode}), admin API on ${admin.url}`);
     emit({ event: "listening", role, id: node.id.hex, address, name: settings.node_name, admin: admin.url });
-    const { peers: seeds, unresolved } = await bootstrapSeeds(settings, node.address);
+    const { peers: seeds, unresolved } = await bootstrapSeeds(settings, node.advertisedAddress);
     if (unresolved.length > 0) log.warn(`skipping bootstrap addresses that do not resolve: ${unresolved.join(", ")}`);
     let attachment: Attachment | undefined;
     const trust = bootstrapTrustFrom(settings);
@@ -92,6 +92,7 @@ export async function runNode(role: NodeRole, settings: Settings, options: RunNo
       log.info(
         `joined through ${formatPeer(attachment.entry)}, admitted by ${attachedTo}: ${attachment.contacts} contacts`,
       );
+      await advertise(node, attachment.entry, log);
       emit({
         event: "joined",
         reached: [formatPeer(attachment.entry)],
@@ -162,6 +163,19 @@ function startNode(
       throw new CommandError(`Cannot listen on ${settings.bind_host}:${port}: no such local address`);
     }
     throw error;
+  }
+}
+
+/**
+ * A node bound to 0.0.0.0 (in a container) must not tell others to reach it there: unless advertise_host is set,
+ * it advertises the address the node it joined through sees it at.
+ */
+async function advertise(node: KademliaNode, entry: Peer, log: Logger): Promise<void> {
+  if (!isWildcardHost(node.address.host)) return;
+  try {
+    log.info(`advertising ${formatPeer(await node.learnAddress(entry))}`);
+  } catch (error) {
+    log.warn(`cannot learn this node's address from ${formatPeer(entry)} (set advertise_host): ${error}`);
   }
 }
 

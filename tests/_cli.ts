@@ -65,6 +65,23 @@ export class NodeProcess {
   }
 }
 
+/**
+ * A super bootstrap node on `port` that starts a network of its own (its only bootstrap address is dead), once it
+ * has said so: its "listening" event is returned (id, address, admin URL).
+ */
+export async function loneSuperNode(
+  port: number,
+  extra: string[] = [],
+): Promise<{ node: NodeProcess; listening: Record<string, unknown> }> {
+  const args = ["--port", String(port), "--bootstrap", "127.0.0.1:1", "--set", "rpc_timeout=0.3", ...extra];
+  const node = new NodeProcess(["super-bootstrap", ...args]);
+  const listening = await node.event();
+  if (listening.event !== "listening") throw new Error(`Expected a listening event, got ${JSON.stringify(listening)}`);
+  const alone = await node.event();
+  if (alone.event !== "alone") throw new Error(`Expected an alone event, got ${JSON.stringify(alone)}`);
+  return { node, listening };
+}
+
 /** A UDP port on 127.0.0.1 that is free now. */
 export function freePort(): number {
   const socket = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });

@@ -6,6 +6,7 @@ import type { Settings } from "./schema.ts";
 export function nodeOptionsFrom(settings: Settings): KademliaNodeOptions {
   return {
     host: settings.bind_host,
+    ...(settings.advertise_host === "" ? {} : { advertisedHost: settings.advertise_host }),
     port: settings.dht_port,
     k: settings.ksize,
     alpha: settings.alpha,

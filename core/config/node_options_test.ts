@@ -1,6 +1,15 @@
 import assert from "node:assert/strict";
 import { loadSettings } from "./load.ts";
-import { servicesOptionsFrom } from "./node_options.ts";
+import { nodeOptionsFrom, servicesOptionsFrom } from "./node_options.ts";
+
+Deno.test("nodeOptionsFrom() passes advertise_host on only when it is set", async () => {
+  const container = await loadSettings({ env: { BIND_HOST: "0.0.0.0", ADVERTISE_HOST: "172.20.1.1" } });
+  assert.deepEqual([nodeOptionsFrom(container).host, nodeOptionsFrom(container).advertisedHost], [
+    "0.0.0.0",
+    "172.20.1.1",
+  ]);
+  assert.equal("advertisedHost" in nodeOptionsFrom(await loadSettings({ env: {} })), false);
+});
 
 Deno.test("servicesOptionsFrom() maps the adaptive, health, refresh and discovery settings", async () => {
   const settings = await loadSettings({

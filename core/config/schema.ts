@@ -82,6 +82,12 @@ export const SETTINGS_SCHEMA = [
   int("fallback_static_port", 7000, "Port used in fallback mode", PORT),
   // This node.
   nonEmptyStr("bind_host", "127.0.0.1", "Address the node's UDP socket binds to"),
+  str(
+    "advertise_host",
+    "",
+    "IP address other nodes are told to reach this node at (empty = the bound one; bound to 0.0.0.0, the one a " +
+      "bootstrap node sees)",
+  ),
   int("dht_port", 0, "UDP port of the node (0 = let the OS pick)", { min: 0, max: 65535 }),
   str("node_name", "", "Human label of the node, e.g. sb-primary", { env: ["NODE_ID"] }),
   str("worker_id", "", "Identifier of the worker this node runs"),

@@ -34,6 +34,7 @@ const SPEC_DEFAULTS = {
   fallback_bootstrap_nodes: ["127.0.0.1:5678", "127.0.0.1:5679"],
   fallback_static_port: 7000,
   bind_host: "127.0.0.1",
+  advertise_host: "",
   dht_port: 0,
   node_name: "",
   worker_id: "",

@@ -3,6 +3,7 @@ import {
   encodeValue,
   ForgedIdentityError,
   formatPeer,
+  isWildcardHost,
   type Peer,
   type RequestOptions,
   type RequestSettledEvent,
@@ -39,6 +40,12 @@ export interface KademliaNodeOptions {
   host?: string;
   /** Port to bind; 0 lets the system pick. @default {0} */
   port?: number;
+  /**
+   * Host other nodes are told to reach this node at (bootstrap answers, key-exchange replies), for a node bound to
+   * a wildcard address behind which it has a real one (a container). @default the bound host, or for a wildcard
+   * bind the host {@linkcode KademliaNode.learnAddress} learns
+   */
+  advertisedHost?: string;
   /** The node's id; in secure mode it must be the identity's. @default a random id, or the identity's */
   id?: NodeId;
   /**
@@ -211,6 +218,7 @@ export class KademliaNode {
    */
   keepSilent: ((contact: Contact) => boolean) | undefined;
   readonly #options: Required<Pick<KademliaNodeOptions, "republishIntervalS" | "maxValueBytes">>;
+  #advertisedHost: string | undefined;
   #maintenance: ReturnType<typeof setTimeout>;
   #maintaining = false;
 
@@ -231,6 +239,7 @@ export class KademliaNode {
     this.rpcTimeoutMs = options.rpcTimeoutMs ?? 5000;
     this.lookupStallMs = options.lookupStallMs ?? 1000;
     this.refreshIntervalS = options.refreshIntervalS ?? 3600;
+    this.#advertisedHost = options.advertisedHost;
     this.#options = {
       republishIntervalS: options.republishIntervalS ?? 3600,
       maxValueBytes: options.maxValueBytes ?? MAX_VALUE_BYTES,
@@ -281,6 +290,25 @@ export class KademliaNode {
   /** The bound address. */
   get address(): Peer {
     return this.transport.address;
+  }
+
+  /** The address other nodes are told to reach this one at: the advertised host (else the bound one), the bound port. */
+  get advertisedAddress(): Peer {
+    const { host, port } = this.address;
+    return { host: this.#advertisedHost ?? host, port };
+  }
+
+  /**
+   * For a node bound to a wildcard address with no advertised host: asks `peer` (stun) which address our datagrams
+   * come from and advertises that host from now on. Any other node keeps the address it has.
+   * @returns the advertised address
+   * @throws {RpcTimeoutError} when the peer does not answer
+   */
+  async learnAddress(peer: Peer, options: OperationOptions = {}): Promise<Peer> {
+    if (this.#advertisedHost === undefined && isWildcardHost(this.address.host)) {
+      this.#advertisedHost = (await this.stun(peer, options)).host;
+    }
+    return this.advertisedAddress;
   }
 
   /** This node as a contact. */

@@ -167,6 +167,23 @@ Deno.test("KademliaNode.stun() returns the address the peer sees us at", async (
   assert.deepEqual(await b.stun(a.address), b.address);
 });
 
+Deno.test("KademliaNode.learnAddress() advertises the address a peer sees a wildcard-bound node at", async (t) => {
+  await using host = new NodeHost();
+  const peer = host.start();
+  await t.step("bound to 0.0.0.0: the peer's view replaces the wildcard", async () => {
+    const wildcard = host.start({ host: "0.0.0.0" });
+    assert.equal(wildcard.advertisedAddress.host, "0.0.0.0");
+    assert.deepEqual(await wildcard.learnAddress(peer.address), { host: "127.0.0.1", port: wildcard.address.port });
+    assert.deepEqual(wildcard.advertisedAddress, { host: "127.0.0.1", port: wildcard.address.port });
+  });
+  await t.step("a given host or a specific bind stays as it is", async () => {
+    const given = host.start({ host: "0.0.0.0", advertisedHost: "10.1.2.3" });
+    assert.deepEqual(await given.learnAddress(peer.address), { host: "10.1.2.3", port: given.address.port });
+    const bound = host.start();
+    assert.deepEqual(await bound.learnAddress(peer.address), bound.address);
+  });
+});
+
 Deno.test("KademliaNode.maintain() republishes own values, expires others' and refreshes idle buckets", async () => {
   let clock = 1_000_000;
   await using host = new NodeHost({ now: () => clock, valueTtlS: 100, republishIntervalS: 10 });

@@ -4,6 +4,13 @@ export interface Peer {
   readonly port: number;
 }
 
+const WILDCARD_HOSTS = new Set(["0.0.0.0", "::", "[::]"]);
+
+/** Whether `host` is a wildcard address (bound to every interface), which no other node can send to. */
+export function isWildcardHost(host: string): boolean {
+  return WILDCARD_HOSTS.has(host);
+}
+
 /** `host:port`, with IPv6 hosts in brackets. */
 export function formatPeer(peer: Peer): string {
   return peer.host.includes(":") ? `[${peer.host}]:${peer.port}` : `${peer.host}:${peer.port}`;

@@ -10,13 +10,12 @@
  */
 import { nodeIdOfPublicKey, type SigningIdentity, verifySignature } from "../crypto/mod.ts";
 import type { NodeId } from "../kademlia/node_id.ts";
-import type { Peer } from "../net/mod.ts";
+import { isWildcardHost, type Peer } from "../net/mod.ts";
 import { GenerationalMap } from "./_generational_map.ts";
 
 const LABEL = new TextEncoder().encode("cqkd node certificate v1");
 const UTF8 = new TextEncoder();
 const UTF8_DECODER = new TextDecoder("utf-8", { fatal: true });
-const WILDCARD_HOSTS = new Set(["0.0.0.0", "::", "[::]"]);
 /** Public key and signature. */
 const FIXED_BYTES = 32 + 64;
 /** Smallest certificate: no host. */
@@ -36,7 +35,7 @@ export interface VerifiedCertificate {
  * address gives a certificate valid from any host on that port).
  */
 export function issueCertificate(identity: SigningIdentity, address: Peer): Uint8Array {
-  const host = UTF8.encode(WILDCARD_HOSTS.has(address.host) ? "" : address.host);
+  const host = UTF8.encode(isWildcardHost(address.host) ? "" : address.host);
   const certificate = new Uint8Array(MIN_CERTIFICATE_BYTES + host.length);
   certificate.set(identity.publicKey);
   certificate[FIXED_BYTES] = address.port >> 8;

@@ -28,8 +28,6 @@ export interface BootstrapServiceOptions {
   name?: string;
   /** Joiners admitted at once. @default {DEFAULT_CAPACITY[tier]} (500 / 250 / 50) */
   capacity?: number;
-  /** Host other nodes reach this one at, when it bound a wildcard address. @default the bound host */
-  advertisedHost?: string;
   /** The bootstrap above, announced to every heartbeat; a super may name another super to share directories. */
   parent?: Peer;
   /** Time between announces; an entry silent for 3 heartbeats is dead. @default {5000} */
@@ -77,7 +75,6 @@ export class BootstrapService {
   readonly capacity: number;
   readonly #node: KademliaNode;
   readonly #parent: Peer | undefined;
-  readonly #advertisedHost: string | undefined;
   readonly #heartbeatMs: number;
   readonly #leaseMs: number;
   readonly #warn: (message: string) => void;
@@ -106,7 +103,6 @@ export class BootstrapService {
     this.name = options.name ?? `${tier}-${node.id.hex.slice(0, 8)}`;
     this.capacity = capacity;
     this.#parent = options.parent;
-    this.#advertisedHost = options.advertisedHost;
     this.#heartbeatMs = heartbeatMs;
     this.#leaseMs = leaseMs;
     this.#warn = options.onWarning ?? (() => {});
@@ -129,8 +125,8 @@ export class BootstrapService {
 
   /** This node's self-description, current load included. */
   info(): BootstrapInfo {
-    const { host: boundHost, port } = this.#node.address;
-    const host = this.#advertisedHost ?? boundHost;
+    // The advertised address: a node bound to 0.0.0.0 in a container is reached at its container address.
+    const { host, port } = this.#node.advertisedAddress;
     const { tier, region, name, capacity, load } = this;
     return { tier, region, name, id: this.#node.id.hex, host, port, load, capacity };
   }

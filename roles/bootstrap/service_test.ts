@@ -41,8 +41,8 @@ Deno.test("BootstrapService answers cqkd_bootstrap_info with its tier, address, 
   } finally {
     service.stop();
   }
-  const other = host.start();
-  using advertised = BootstrapService.attach(other, { tier: "local", advertisedHost: "127.0.0.9" });
+  const other = host.start({ advertisedHost: "127.0.0.9" });
+  using advertised = BootstrapService.attach(other, { tier: "local" });
   assert.deepEqual([advertised.info().host, advertised.info().name], [
     "127.0.0.9",
     `local-${other.id.hex.slice(0, 8)}`,

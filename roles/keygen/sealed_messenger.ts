@@ -91,7 +91,7 @@ export class SealedMessenger {
 
   /** This node as a sealed peer. */
   get self(): SealedPeer {
-    return { ...this.#node.address, key: this.#keys.publicKey };
+    return { ...this.#node.advertisedAddress, key: this.#keys.publicKey };
   }
 
   /** Serves `method`. @throws {Error} when it is already served */

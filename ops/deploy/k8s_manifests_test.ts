@@ -1,0 +1,184 @@
+import assert from "node:assert/strict";
+import { parseAllDocuments } from "yaml";
+import { loadSettings } from "../../core/config/mod.ts";
+import { parsePeer } from "../../core/net/mod.ts";
+import { BINARY, RUN_AS, STATE_DIR } from "./container.ts";
+import { k8sManifests, k8sYaml, type Manifest, NAMESPACE } from "./k8s_manifests.ts";
+import { DEFAULT_SHAPE, type DeploymentShape, planDeployment } from "./topology.ts";
+
+const COMMITTED = new URL("../../compose/k8s/", import.meta.url);
+
+type Labels = Record<string, string>;
+type Selector = { matchLabels?: Labels; matchExpressions?: { key: string; operator: string; values: string[] }[] };
+type EnvVar = {
+  name: string;
+  value?: string;
+  valueFrom?: { secretKeyRef?: { name: string; key: string }; fieldRef?: { fieldPath: string } };
+};
+type Container = {
+  name: string;
+  args: string[];
+  env?: EnvVar[];
+  envFrom?: { configMapRef: { name: string } }[];
+  resources: Record<"requests" | "limits", { cpu: string; memory: string }>;
+  securityContext: Record<string, unknown>;
+  volumeMounts: { name: string; mountPath: string }[];
+  ports?: { name: string; containerPort: number; protocol: string }[];
+  readinessProbe?: { exec: { command: string[] } };
+  livenessProbe?: { exec: { command: string[] } };
+};
+type PodSpec = {
+  securityContext: Record<string, unknown>;
+  initContainers?: Container[];
+  containers: Container[];
+  volumes: { name: string; emptyDir?: { medium: string } }[];
+};
+type Workload = Manifest & {
+  metadata: { namespace: string; labels: Labels };
+  spec: {
+    replicas: number;
+    serviceName?: string;
+    selector: { matchLabels: Labels };
+    template: { metadata: { labels: Labels }; spec: PodSpec };
+  };
+};
+
+function matches(selector: Selector, labels: Labels): boolean {
+  const byLabels = Object.entries(selector.matchLabels ?? {}).every(([k, v]) => labels[k] === v);
+  const byExpressions = (selector.matchExpressions ?? []).every((e) => {
+    assert.equal(e.operator, "In");
+    return e.values.includes(labels[e.key]!);
+  });
+  return byLabels && byExpressions;
+}
+
+/** Every reference in the manifests resolves to an object they define, and every container is hardened. */
+function assertSelfContained(manifests: Manifest[], shape: DeploymentShape): void {
+  const named = (kind: string) => new Map(manifests.filter((m) => m.kind === kind).map((m) => [m.metadata.name, m]));
+  const namespaces = named("Namespace");
+  const configMaps = named("ConfigMap");
+  const secrets = named("Secret");
+  const services = named("Service");
+  const workloads = manifests.filter((m) => m.kind === "StatefulSet" || m.kind === "Deployment") as Workload[];
+  const templates = workloads.map((w) => w.spec.template.metadata.labels);
+  const selectsPods = (selector: Selector) => templates.some((labels) => matches(selector, labels));
+
+  assert.deepEqual([...namespaces.keys()], [NAMESPACE]);
+  for (const m of manifests.filter((m) => m.kind !== "Namespace")) assert.equal(m.metadata.namespace, NAMESPACE);
+  for (const service of services.values()) {
+    assert.ok(selectsPods({ matchLabels: (service.spec as { selector: Labels }).selector }), service.metadata.name);
+  }
+  for (const policy of manifests.filter((m) => m.kind === "NetworkPolicy")) {
+    const spec = policy.spec as { podSelector: Selector; ingress: { from: { podSelector?: Selector }[] }[] };
+    assert.ok(selectsPods(spec.podSelector), policy.metadata.name);
+    for (const from of spec.ingress.flatMap((rule) => rule.from)) {
+      if (from.podSelector) assert.ok(selectsPods(from.podSelector), `${policy.metadata.name} ingress`);
+    }
+  }
+
+  // The DNS names of the pods of each headless Service: `<set>-<ordinal>.<service>`.
+  const podNames = new Set(workloads.flatMap((w) => {
+    if (w.kind !== "StatefulSet") return [];
+    assert.ok(services.get(w.spec.serviceName!), `${w.metadata.name}: Service ${w.spec.serviceName}`);
+    return Array.from({ length: w.spec.replicas }, (_, i) => `${w.metadata.name}-${i}.${w.spec.serviceName}`);
+  }));
+  const assertAddresses = (list: string, where: string) => {
+    for (const address of list.split(",")) assert.ok(podNames.has(parsePeer(address).host), `${where}: ${address}`);
+  };
+  const settings = configMaps.get("cqkd-settings")!.data as Record<string, string>;
+  assertAddresses(settings.SUPER_BOOTSTRAP_NODES!, "SUPER_BOOTSTRAP_NODES");
+
+  const replicas: Record<string, number> = {};
+  for (const w of workloads) {
+    const name = w.metadata.name;
+    assert.ok(matches(w.spec.selector, w.spec.template.metadata.labels), `${name}: selector`);
+    const tier = w.spec.template.metadata.labels["app.kubernetes.io/component"]!;
+    replicas[tier] = (replicas[tier] ?? 0) + w.spec.replicas;
+    const pod = w.spec.template.spec;
+    assert.deepEqual(pod.securityContext.runAsNonRoot, true, name);
+    assert.deepEqual(pod.securityContext.seccompProfile, { type: "RuntimeDefault" }, name);
+    const volumes = new Map(pod.volumes.map((v) => [v.name, v]));
+    for (const container of [...pod.initContainers ?? [], ...pod.containers]) {
+      const where = `${name}/${container.name}`;
+      assert.ok(container.resources.limits.cpu && container.resources.limits.memory, where);
+      assert.ok(container.resources.requests.cpu && container.resources.requests.memory, where);
+      assert.deepEqual(container.securityContext, {
+        runAsNonRoot: true,
+        runAsUser: RUN_AS,
+        runAsGroup: RUN_AS,
+        readOnlyRootFilesystem: true,
+        allowPrivilegeEscalation: false,
+        capabilities: { drop: ["ALL"] },
+        seccompProfile: { type: "RuntimeDefault" },
+      }, where);
+      // Only in-memory volumes are writable: the state directory and /tmp.
+      assert.deepEqual(container.volumeMounts.map((m) => m.mountPath), [STATE_DIR, "/tmp"], where);
+      for (const mount of container.volumeMounts) {
+        assert.ok(volumes.get(mount.name)?.emptyDir, `${where}: ${mount.name}`);
+      }
+      for (const from of container.envFrom ?? []) assert.ok(configMaps.has(from.configMapRef.name), where);
+      for (const variable of container.env ?? []) {
+        const ref = variable.valueFrom?.secretKeyRef;
+        if (ref) assert.ok(ref.key in (secrets.get(ref.name)?.stringData as object), `${where}: ${variable.name}`);
+        if (variable.name === "BOOTSTRAP_NODES") assertAddresses(variable.value!, `${where} BOOTSTRAP_NODES`);
+      }
+    }
+    for (const init of pod.initContainers ?? []) {
+      assert.equal(init.args[0], "probe");
+      assertAddresses(init.args[1]!, `${name}/${init.name}`);
+    }
+    const [main] = pod.containers;
+    assert.deepEqual(main!.readinessProbe?.exec.command.slice(0, 2), [BINARY, "probe"], name);
+    assert.deepEqual(main!.livenessProbe?.exec.command.slice(0, 2), [BINARY, "probe"], name);
+    const port = Number(main!.env!.find((e) => e.name === "DHT_PORT")!.value);
+    assert.deepEqual(main!.ports?.find((p) => p.name === "dht"), { name: "dht", containerPort: port, protocol: "UDP" });
+  }
+  assert.deepEqual(replicas, {
+    "super": shape.superCount,
+    "regional": shape.regionalCount,
+    "local": shape.localCount,
+    "worker": shape.workers,
+    "alice-bob": 2,
+  });
+}
+
+Deno.test("k8sManifests() parse, reference only what they define, and run every container hardened and probed", async (t) => {
+  for (const shape of [{ superCount: 1, regionalCount: 4, localCount: 8, workers: 10 }, DEFAULT_SHAPE]) {
+    await t.step(`${shape.superCount}/${shape.regionalCount}/${shape.localCount}, ${shape.workers} workers`, () => {
+      const files = k8sManifests(planDeployment(shape));
+      const manifests = [...files.values()].flatMap((list) =>
+        parseAllDocuments(k8sYaml(list)).map((document) => {
+          assert.deepEqual(document.errors, []);
+          return document.toJS() as Manifest;
+        })
+      );
+      assertSelfContained(manifests, shape);
+    });
+  }
+});
+
+Deno.test("k8sManifests() give the settings every container reads values cqkd accepts", async () => {
+  const files = k8sManifests(planDeployment(DEFAULT_SHAPE));
+  const all = [...files.values()].flat();
+  const shared = all.find((m) => m.kind === "ConfigMap")!.data as Record<string, string>;
+  for (const w of all.filter((m) => m.kind === "StatefulSet" || m.kind === "Deployment") as Workload[]) {
+    const own = w.spec.template.spec.containers[0]!.env!.filter((e) => e.value !== undefined);
+    const env = { ...shared, ...Object.fromEntries(own.map((e) => [e.name, e.value!])) };
+    const settings = await loadSettings({ env });
+    assert.equal(settings.bind_host, "0.0.0.0");
+    assert.equal(settings.state_dir, STATE_DIR);
+  }
+});
+
+Deno.test("compose/k8s/ holds what `cqkd k8s generate` writes for the default size", async () => {
+  const files = k8sManifests(planDeployment(DEFAULT_SHAPE));
+  const committed = [];
+  for await (const entry of Deno.readDir(COMMITTED)) committed.push(entry.name);
+  assert.deepEqual(committed.sort(), [...files.keys()].sort());
+  for (const [name, manifests] of files) {
+    assert.ok(
+      await Deno.readTextFile(new URL(name, COMMITTED)) === k8sYaml(manifests),
+      `compose/k8s/${name} is stale: run \`deno task cqkd k8s generate -o compose/k8s\``,
+    );
+  }
+});
