@@ -107,3 +107,26 @@ Deno.test("RefreshManager counts the scheduled refresh lookups of the node's upk
     await manager.stop();
   }
 });
+
+Deno.test("RefreshManager.configure() changes the refresh bounds live, and resetTiming() restores them", async () => {
+  await using host = new NodeHost();
+  const [node] = await network(host, 2) as [KademliaNode];
+  const manager = new RefreshManager(node, { dynamics: () => "low", stableMaxIntervalS: 600 });
+  manager.start();
+  try {
+    assert.equal(node.refreshIntervalS, 600, "a quiet network is refreshed every stableMaxIntervalS");
+    manager.configure({ stableMaxIntervalS: 120, optimizationIntervalS: 60 });
+    assert.equal(node.refreshIntervalS, 120, "the node's refresh interval follows at once");
+    assert.deepEqual(manager.timing, { activeMinIntervalS: 15, stableMaxIntervalS: 120, optimizationIntervalS: 60 });
+    assert.throws(
+      () => manager.configure({ activeMinIntervalS: 200 }),
+      /^RangeError: Cannot refresh with activeMinIntervalS 200 above stableMaxIntervalS 120$/,
+    );
+    assert.throws(() => manager.configure({ optimizationIntervalS: -1 }), /expected seconds > 0/);
+    assert.equal(manager.timing.activeMinIntervalS, 15, "a refused change changes nothing");
+    manager.resetTiming();
+    assert.equal(node.refreshIntervalS, 600);
+  } finally {
+    await manager.stop();
+  }
+});
