@@ -1,9 +1,10 @@
-import { nodeOptionsFrom, type Settings } from "../core/config/mod.ts";
+import { nodeOptionsFrom, servicesOptionsFrom, type Settings } from "../core/config/mod.ts";
 import { KademliaNode, type KademliaNodeOptions } from "../core/kademlia/mod.ts";
 import { Logger } from "../core/log.ts";
 import { CqkdMetrics, metricsHooks } from "../core/metrics/mod.ts";
 import { type NodeAdminServer, serveNodeAdmin, singleNode } from "./node_admin.ts";
 import { formatPeer } from "../core/net/mod.ts";
+import { attachNodeServices, type NodeServices } from "../core/services/mod.ts";
 import { toHex } from "../core/bytes.ts";
 import {
   type Attachment,
@@ -30,7 +31,8 @@ export interface RunNodeOptions {
 
 /**
  * Runs one node of `role` in the foreground: binds its port, joins the network through the bootstrap flow (a
- * bootstrap role then serves its tier, with the node that admitted it as its parent), then serves until SIGINT or
+ * bootstrap role then serves its tier, with the node that admitted it as its parent), attaches the node's services
+ * (adaptive parameters, health checks, adaptive refresh, discovery, `cqkd_diagnose`), then serves until SIGINT or
  * SIGTERM, when it leaves its bootstrap node and stops cleanly.
  * @throws {CommandError} when the port is taken or the network cannot be joined
  */
@@ -43,10 +45,16 @@ export async function runNode(role: NodeRole, settings: Settings, options: RunNo
   const node = startNode(role, settings, port, log, metrics, security);
   metrics.observe(singleNode(node));
   let service: BootstrapService | undefined;
+  let services: NodeServices | undefined;
   let admin: NodeAdminServer | undefined;
   try {
     admin = await serveNodeAdmin(
-      () => ({ name: settings.node_name || role, node, ...(service ? { bootstrap: service } : {}) }),
+      () => ({
+        name: settings.node_name || role,
+        node,
+        ...(service ? { bootstrap: service } : {}),
+        ...(services ? { services } : {}),
+      }),
       settings,
       metrics,
       (message) => log.warn(message),
@@ -101,10 +109,12 @@ export async function runNode(role: NodeRole, settings: Settings, options: RunNo
         onWarning: (message) => log.warn(message),
       });
     }
+    services = attachNodeServices(node, servicesOptionsFrom(settings));
     await (options.stopSignal ?? stopSignal());
     log.info("stopping");
     await attachment?.leave();
   } finally {
+    await services?.stop();
     service?.stop();
     await admin?.shutdown();
     await node.stop();
