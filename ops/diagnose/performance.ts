@@ -70,8 +70,9 @@ export function diagnosePerformance(options: DiagnoseOptions): Promise<Performan
   return withClient(settings, async (client) => {
     if (node === undefined) return await clusterPerformance(client, settings, signal);
     const remote = await inspectNode(client, node, signal);
-    const probe = await pingRepeatedly(client, node, probeTimeoutMs(remote), signal);
+    // Lookups first, while the client knows the node alone: they start from it as a new node's would.
     const lookups = await runLookups(client, node, remote.address, signal);
+    const probe = await pingRepeatedly(client, node, probeTimeoutMs(remote), signal);
     const base = { scope: "node" as const, subject: remote.address, probe, lookups, unreachableHosts: [] };
     if (remote.source === "legacy RPCs") {
       return { ...base, source: remote.source, note: LEGACY_NOTE, rpcLatency: null, packetLoss: null };
@@ -90,10 +91,11 @@ async function clusterPerformance(
   const ready = running.filter((n) => n.state === "ready" && n.address !== undefined);
   const entry = ready.find((n) => n.role === "super-bootstrap") ?? ready[0];
   if (entry === undefined) throw new CommandError("Cannot measure the cluster's performance: no node is ready");
+  // Lookups first, while the client knows the entry node alone (the pings make it know every node pinged).
+  const lookups = await runLookups(client, parsePeer(entry.address!), entry.name, signal);
   const step = Math.max(1, Math.ceil(ready.length / PINGED_NODES));
   const pinged = ready.filter((_, i) => i % step === 0).map((n) => parsePeer(n.address!));
   const rtts = await pingEach(client, pinged, { timeoutMs: Math.min(client.rpcTimeoutMs, 2000), signal });
-  const lookups = await runLookups(client, parsePeer(entry.address!), entry.name, signal);
   return {
     scope: "cluster",
     subject: "local cluster",

@@ -190,7 +190,7 @@ export function formatRoutingTable(report: RoutingTableReport): string {
         ]),
       ),
       ...(report.nodes.length > shown.length
-        ? [`… and ${report.nodes.length - shown.length} more (all of them with --json; one in detail with --node)`]
+        ? ["", `… and ${report.nodes.length - shown.length} more (all of them with --json; one in detail with --node)`]
         : []),
     ].join("\n");
   }
