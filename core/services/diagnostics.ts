@@ -1,6 +1,6 @@
 import { HEALTH_LEVELS, type HealthCounts, type HealthLevel } from "../health/mod.ts";
 import type { Contact, KademliaNode } from "../kademlia/mod.ts";
-import { formatPeer, type LatencyPercentiles } from "../net/mod.ts";
+import { formatPeer, type LatencyPercentiles, type RequestCounters } from "../net/mod.ts";
 import type { NodeServices } from "./node_services.ts";
 
 /** Name of the read-only cqkd RPC that answers a node's {@linkcode NodeDiagnostics}; legacy nodes do not answer it. */
@@ -81,15 +81,8 @@ export interface NodeDiagnostics {
     suspects: number;
     levels: Record<HealthLevel, LevelDiagnostics> | null;
   };
-  transport: {
-    requestsOut: number;
-    requestsIn: number;
-    responsesIn: number;
-    timeouts: number;
-    dropped: number;
-    /** Round trips of the node's last answered RPCs. */
-    latency: LatencyPercentiles;
-  };
+  /** Request counters, and the round trips of the node's last answered RPCs. */
+  transport: RequestCounters & { latency: LatencyPercentiles };
   refresh: { strategy: string; intervalS: number; overhead: number } | null;
 }
 
@@ -156,14 +149,7 @@ export function nodeDiagnostics(
       suspects: services?.health?.suspects ?? 0,
       levels: services?.health === undefined ? null : levelDiagnostics(services.health, nowMs),
     },
-    transport: {
-      requestsOut: stats.requestsOut,
-      requestsIn: stats.requestsIn,
-      responsesIn: stats.responsesIn,
-      timeouts: stats.timeouts,
-      dropped: stats.droppedTotal,
-      latency: node.transport.latency.percentiles(),
-    },
+    transport: { ...stats.requests(), latency: node.transport.latency.percentiles() },
     refresh: summary === undefined || !("strategy" in summary.refresh) ? null : {
       strategy: summary.refresh.strategy,
       intervalS: summary.refresh.intervalS,

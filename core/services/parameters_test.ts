@@ -1,22 +1,13 @@
 import assert from "node:assert/strict";
 import { NodeHost } from "../host.ts";
-import { type KademliaNode, NodeId } from "../kademlia/mod.ts";
+import { NodeId } from "../kademlia/mod.ts";
 import { attachNodeServices } from "./node_services.ts";
 import { ParameterError, readParameters, ServiceOffError, tuneParameters } from "./parameters.ts";
-
-async function network(host: NodeHost, count: number): Promise<KademliaNode[]> {
-  const nodes = [host.start()];
-  for (let i = 1; i < count; i++) {
-    const node = host.start();
-    await node.bootstrap([nodes[0]!.address]);
-    nodes.push(node);
-  }
-  return nodes;
-}
+import { joinedNodes } from "../../tests/_network.ts";
 
 Deno.test("readParameters() reports every group in force on a node with its services", async () => {
   await using host = new NodeHost();
-  const [node] = await network(host, 3);
+  const [node] = await joinedNodes(host, 3);
   await using services = attachNodeServices(node!);
   const parameters = readParameters({ node: node!, services });
   assert.deepEqual(parameters.kademlia.values, { alpha: 3, k: 20, timeout_ms: 5000, refresh_interval_s: 3600 });
@@ -40,7 +31,7 @@ Deno.test("readParameters() reports every group in force on a node with its serv
 
 Deno.test("tuneParameters() pins a kademlia parameter on the live node until a reset hands it back", async () => {
   await using host = new NodeHost();
-  const nodes = await network(host, 12);
+  const nodes = await joinedNodes(host, 12);
   const node = nodes[0]!;
   await using services = attachNodeServices(node);
   services.adaptive.analyze();
@@ -57,7 +48,7 @@ Deno.test("tuneParameters() pins a kademlia parameter on the live node until a r
 
 Deno.test("tuneParameters() changes health-check and refresh timing live, and reset restores the node's own", async () => {
   await using host = new NodeHost();
-  const [node] = await network(host, 3);
+  const [node] = await joinedNodes(host, 3);
   await using services = attachNodeServices(node!);
   const target = { node: node!, services };
   const health = tuneParameters(target, "health-check", { set: { fast_interval_s: 5, deep_timeout_ms: 9000 } });
@@ -75,7 +66,7 @@ Deno.test("tuneParameters() changes health-check and refresh timing live, and re
 
 Deno.test("tuneParameters() refuses unknown and out-of-bounds parameters by name, changing nothing", async () => {
   await using host = new NodeHost();
-  const [node] = await network(host, 2);
+  const [node] = await joinedNodes(host, 2);
   await using services = attachNodeServices(node!, { health: { enabled: false } });
   const target = { node: node!, services };
   const refused = (group: "kademlia" | "refresh", set: Record<string, number>, parameter: string, message: RegExp) =>

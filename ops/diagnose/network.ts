@@ -2,7 +2,7 @@ import { NetworkSizeEstimator } from "../../core/adaptive/mod.ts";
 import type { Settings } from "../../core/config/mod.ts";
 import type { KademliaNode } from "../../core/kademlia/mod.ts";
 import { formatPeer, parsePeer } from "../../core/net/mod.ts";
-import { STEP_ROLES } from "../cluster/cluster.ts";
+import { expectedByStep, STEP_ROLES } from "../cluster/cluster.ts";
 import { formatTable } from "../table.ts";
 import { pingEach, withClient } from "./_client.ts";
 import { cell, type DiagnoseOptions, type Spread, spreadOf, spreadText, unreachableLine } from "./diagnosis.ts";
@@ -109,14 +109,7 @@ async function clusterNetwork(client: KademliaNode, settings: Settings, signal?:
     ...(signal ? { signal } : {}),
   });
   const answered = new Set(ready.filter((_, i) => rtts[i] !== undefined).map((n) => n.name));
-  const { shape } = view.state;
-  const expected: Record<keyof typeof STEP_ROLES, number> = {
-    super: shape.superCount,
-    regional: shape.regionalCount,
-    local: shape.localCount,
-    worker: shape.workers,
-    "alice-bob": 2,
-  };
+  const expected = expectedByStep(view.state.shape);
   const tiers = Object.entries(STEP_ROLES).map(([tier, roles]): TierRow => {
     const own = ready.filter((n) => (roles as readonly string[]).includes(n.role));
     return {

@@ -2,19 +2,14 @@ import assert from "node:assert/strict";
 import { NodeHost } from "../../core/host.ts";
 import type { KademliaNode } from "../../core/kademlia/mod.ts";
 import { attachNodeServices } from "../../core/services/mod.ts";
+import { joinedNodes } from "../../tests/_network.ts";
 import { CommandError } from "../exit_codes.ts";
 import { legacyK, reconstructTable } from "./legacy_table.ts";
 import { inspectNode } from "./remote_node.ts";
 
 /** `count` nodes joined through the first, and a client node that joins nobody. */
 async function network(host: NodeHost, count: number): Promise<{ nodes: KademliaNode[]; client: KademliaNode }> {
-  const nodes = [host.start()];
-  for (let i = 1; i < count; i++) {
-    const node = host.start();
-    await node.bootstrap([nodes[0]!.address]);
-    nodes.push(node);
-  }
-  return { nodes, client: host.start({ rpcTimeoutMs: 2000 }) };
+  return { nodes: await joinedNodes(host, count), client: host.start({ rpcTimeoutMs: 2000 }) };
 }
 
 Deno.test("inspectNode() reads a cqkd node's own diagnosis through cqkd_diagnose", async () => {
