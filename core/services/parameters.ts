@@ -1,7 +1,7 @@
-import type { KademliaParameters, NetworkTier } from "../adaptive/mod.ts";
+import type { KademliaParameters } from "../adaptive/mod.ts";
 import { HEALTH_LEVELS, type HealthLevel } from "../health/mod.ts";
 import type { KademliaNode } from "../kademlia/mod.ts";
-import type { RefreshStrategy, RefreshTiming } from "../refresh/mod.ts";
+import type { RefreshTiming } from "../refresh/mod.ts";
 import type { NodeServices } from "./node_services.ts";
 
 /** Bounds of one tunable parameter. */
@@ -212,7 +212,7 @@ function kademliaGroup({ node, services }: TuningTarget): GroupParameters {
     pinned: Object.entries(KADEMLIA_FIELDS).filter(([, field]) => pinned.has(field)).map(([name]) => name),
     state: {
       adaptive: analysis?.adaptive ?? false,
-      ...(analysis ? { tier: analysis.tier satisfies NetworkTier, network_size: analysis.networkSize } : {}),
+      ...(analysis ? { tier: analysis.tier, network_size: analysis.networkSize } : {}),
       refresh_interval_in_force_s: node.refreshIntervalS,
     },
   };
@@ -246,7 +246,7 @@ function refreshGroup({ services }: TuningTarget): GroupParameters {
     values,
     pinned: [],
     state: refresh === undefined ? {} : {
-      strategy: refresh.strategy satisfies RefreshStrategy,
+      strategy: refresh.strategy,
       interval_s: refresh.intervalS,
       active_interval_s: refresh.activeIntervalS,
     },

@@ -1,5 +1,5 @@
 import type { Settings } from "../../core/config/mod.ts";
-import { parsePeer } from "../../core/net/mod.ts";
+import { formatPeer, parsePeer } from "../../core/net/mod.ts";
 import { formatRange } from "../../core/ports/mod.ts";
 import { DEFAULT_PORT, NODE_ROLES } from "../../roles/mod.ts";
 import { formatTable } from "../table.ts";
@@ -62,7 +62,7 @@ export function diagnosePorts(options: DiagnoseOptions): Promise<PortsReport> {
     const range = { first: settings.base_port, last: settings.max_port };
     return {
       scope: "node",
-      address: `${node.host}:${node.port}`,
+      address: formatPeer(node),
       id,
       port: node.port,
       rttMs: Math.round(rttMs * 1000) / 1000,
