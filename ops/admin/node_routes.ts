@@ -7,7 +7,6 @@ import { fromJsonValue, toJsonValue } from "./_json_value.ts";
 import { limitBody } from "./middleware.ts";
 import { networkStatus } from "./network_status.ts";
 import type { AdminNode } from "./node_directory.ts";
-import { parameterRoutes } from "./parameter_routes.ts";
 import { valid } from "./validation.ts";
 
 /** Options of {@linkcode nodeRoutes}. */
@@ -41,9 +40,8 @@ const fallbackBody = z.object({ peers: z.array(peer).min(1).max(64).optional() }
 
 /**
  * The endpoints about one node (SPEC §13): reads `status`, `network-status` (legacy shape), `routing-table`,
- * `dht/:key`, `parameters`; `PUT dht/:key`, `PATCH parameters` (`cqkd tune`, see {@linkcode parameterRoutes}) and
- * the ops `refresh` (buckets by lookup), `isolate` (drop contacts) and `fallback` (rejoin through the fallback
- * bootstrap nodes). The app they are mounted in guards the mutations
+ * `dht/:key`; `PUT dht/:key` and the ops `refresh` (buckets by lookup), `isolate` (drop contacts)
+ * and `fallback` (rejoin through the fallback bootstrap nodes). The app they are mounted in guards the mutations
  * ({@linkcode adminApp}'s access control).
  */
 export function nodeRoutes(options: NodeRoutesOptions): Hono {
@@ -70,8 +68,6 @@ export function nodeRoutes(options: NodeRoutesOptions): Hono {
     });
     return c.json({ key, replicas, asked });
   });
-
-  app.route("/parameters", parameterRoutes(pick));
 
   app.post("/ops/refresh", ...guard, valid("json", refreshBody), async (c) => {
     const { node } = pick(c);

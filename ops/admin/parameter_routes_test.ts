@@ -114,18 +114,35 @@ Deno.test("PATCH …/parameters refuses bad changes with 400 naming the field, a
   assert.equal(t.entries[0]!.node.table.k, 20);
 });
 
-Deno.test("A single-node process answers GET and PATCH /parameters at the top level", async () => {
+Deno.test("PATCH /parameters changes every node of the process in one request and one audit line", async () => {
   await using t = await setup();
-  const single = t.app([t.entries[0]!]);
-  const answer = await t.patch("/parameters", { group: "health-check", set: { fast_interval_s: 12 } }, WRITER, single);
+  const answer = await t.patch("/parameters", { group: "kademlia", set: { k: 6 } });
   assert.equal(answer.status, 200);
-  assert.equal((await answer.json()).values.fast_interval_s, 12);
-  assert.equal(t.entries[0]!.services!.health!.timing("fast").intervalS, 12);
-  const reset = await t.patch("/parameters", { group: "health-check", reset: true }, WRITER, single);
-  assert.equal((await reset.json()).values.fast_interval_s, 30);
-  const shared = await t.patch("/parameters", { group: "kademlia", set: { k: 6 } });
-  assert.equal(shared.status, 404, "a process of two nodes wants one named");
-  await shared.body?.cancel();
+  const tuned = await answer.json();
+  assert.deepEqual(tuned.nodes.map((n: { name: string; values: { k: number } }) => [n.name, n.values.k]), [
+    ["node-0", 6],
+    ["node-1", 6],
+  ]);
+  assert.equal(tuned.failed, undefined);
+  assert.deepEqual(t.entries.map((e) => e.node.table.k), [6, 6]);
+  assert.equal(t.audit().filter((line) => line.path === "/parameters").length, 1);
+
+  const partly = await (await t.patch("/parameters", { group: "health-check", set: { fast_interval_s: 12 } })).json();
+  assert.deepEqual(partly.nodes.map((n: { name: string }) => n.name), ["node-0"]);
+  assert.deepEqual(partly.failed, [{
+    name: "node-1",
+    error: "Cannot tune health-check: the service is off on this node",
+  }]);
+  const read = await (await t.get("/parameters")).json();
+  assert.deepEqual(read.nodes.map((n: { "health-check": { enabled: boolean } }) => n["health-check"].enabled), [
+    true,
+    false,
+  ]);
+
+  const single = t.app([t.entries[1]!]);
+  const refused = await t.patch("/parameters", { group: "health-check", set: { fast_interval_s: 5 } }, WRITER, single);
+  assert.equal(refused.status, 409, "every node refused: the refusal is the answer");
+  await refused.body?.cancel();
 });
 
 Deno.test("GET /diagnose answers every node's diagnosis of the process", async () => {

@@ -10,10 +10,10 @@ import {
 } from "../../core/services/mod.ts";
 import { AdminClient, AdminRequestError } from "../admin_client.ts";
 import { RunningCluster } from "../cluster/cluster.ts";
+import type { HostClient } from "../cluster/supervisor.ts";
 import { StateDir } from "../cluster/state.ts";
 import { CommandError, EXIT } from "../exit_codes.ts";
 import { formatTable } from "../table.ts";
-import { mapLimit } from "./_client.ts";
 
 /** What `cqkd tune` is asked to do. */
 export interface TuneRequest {
@@ -47,12 +47,9 @@ export interface TuneReport {
   set: Record<string, number>;
   reset: boolean;
   nodes: TunedNode[];
-  /** Nodes whose admin API refused or did not answer. */
+  /** Nodes that refused the change, and host processes that refused or did not answer. */
   failed: Array<{ name: string; error: string }>;
 }
-
-/** Requests to one host process in flight at once. */
-const PER_HOST = 8;
 
 /**
  * Reads `name=value` assignments of a group's parameters.
@@ -87,7 +84,7 @@ export function parseAssignments(group: ParameterGroup, assignments: readonly st
 /**
  * `cqkd tune`: shows a group's parameters in force, or changes them live through the admin API (`PATCH
  * …/parameters`, which needs a write token and is audited): on one `cqkd node` process (`admin`), on one node of
- * the local cluster (`node`) or on all of them (`all`, through each host process with the cluster's token).
+ * the local cluster (`node`), or on all of them (`all`: one request per host process, with the cluster's token).
  * @throws {CommandError} for contradictory targets, no running cluster, or when no node could be reached or tuned
  */
 export async function tune(request: TuneRequest): Promise<TuneReport> {
@@ -97,14 +94,22 @@ export async function tune(request: TuneRequest): Promise<TuneReport> {
   if (request.admin !== undefined && (request.node !== undefined || request.all)) {
     throw new CommandError("--admin names one node process: leave out --node and --all");
   }
-  const body = { group, set, reset };
   const report: TuneReport = { group, changed, set, reset, nodes: [], failed: [] };
+  /** One request to a process's `path` (every node of the process, or one node under /nodes/:id). */
+  const send = async (client: AdminClient, path: string, host?: string) => {
+    const answer = changed
+      ? await client.patch<ProcessAnswer | NodeAnswer>(path, { group, set, reset })
+      : await client.get<ProcessAnswer | NodeAnswer>(path);
+    for (const node of "nodes" in answer ? answer.nodes : [answer]) {
+      report.nodes.push({ ...tunedNode(group, node), ...(host ? { host } : {}) });
+    }
+    report.failed.push(...("failed" in answer ? answer.failed ?? [] : []));
+  };
   if (request.admin !== undefined) {
     const client = new AdminClient(request.admin.url, request.admin.token ? { token: request.admin.token } : {});
-    const answer = await ask<TunedAnswer | ParametersAnswer>(() =>
-      changed ? client.patch<TunedAnswer>("/parameters", body) : client.get<ParametersAnswer>("/parameters")
-    );
-    report.nodes.push(tunedNode(group, answer));
+    await send(client, "/parameters").catch((error) => {
+      throw error instanceof AdminRequestError ? new CommandError(error.message, undefined, { cause: error }) : error;
+    });
     return report;
   }
   const cluster = await RunningCluster.open(new StateDir(request.settings.state_dir));
@@ -114,37 +119,38 @@ export async function tune(request: TuneRequest): Promise<TuneReport> {
   if (changed && request.node === undefined && !request.all) {
     throw new CommandError("Say which nodes to change: --node host:port (one node) or --all (every node)");
   }
-  const { nodes } = await cluster.nodes();
-  const chosen = nodes.filter((n) =>
-    n.state === "ready" && (request.node === undefined || n.address === formatPeer(request.node))
-  );
-  if (chosen.length === 0) {
-    throw new CommandError(
-      request.node === undefined
-        ? "No node of the local cluster is ready"
-        : `No ready node of the local cluster listens on ${formatPeer(request.node)}`,
-    );
-  }
-  await Promise.all(
-    cluster.alive().map((client) => {
-      const own = chosen.filter((n) => n.host === client.record.name);
-      return mapLimit(own, PER_HOST, async ({ name }) => {
-        const path = `/nodes/${encodeURIComponent(name)}/parameters`;
-        try {
-          const answer = changed
-            ? await client.patch<TunedAnswer>(path, body)
-            : await client.get<ParametersAnswer>(path);
-          report.nodes.push({ ...tunedNode(group, answer), host: client.record.name });
-        } catch (error) {
-          report.failed.push({ name, error: (error as Error).message });
-        }
-      });
-    }),
-  );
-  const order = new Map(chosen.map((n, i) => [n.name, i]));
-  report.nodes.sort((a, b) => order.get(a.name)! - order.get(b.name)!);
+  const targets = await clusterTargets(cluster, request.node);
+  await Promise.all(targets.map(async ({ client, path }) => {
+    try {
+      await send(client, path, client.record.name);
+    } catch (error) {
+      report.failed.push({ name: client.record.name, error: (error as Error).message });
+    }
+  }));
+  const order = cluster.clients.map((c) => c.record.name);
+  report.nodes.sort((a, b) => order.indexOf(a.host!) - order.indexOf(b.host!));
   if (report.nodes.length === 0) throw new CommandError(report.failed[0]?.error ?? "No node answered");
   return report;
+}
+
+/**
+ * Where to send a tune on the local cluster: the node listening at `node` on its host process, or every live host
+ * process (each changes all its nodes in one request).
+ * @throws {CommandError} when no ready node listens at `node`
+ */
+async function clusterTargets(
+  cluster: RunningCluster,
+  node: Peer | undefined,
+): Promise<Array<{ client: HostClient; path: string }>> {
+  if (node === undefined) return cluster.alive().map((client) => ({ client, path: "/parameters" }));
+  const address = formatPeer(node);
+  const { nodes } = await cluster.nodes();
+  const found = nodes.find((n) => n.state === "ready" && n.address === address);
+  const client = found && cluster.client(found.host);
+  if (found === undefined || client === undefined) {
+    throw new CommandError(`No ready node of the local cluster listens on ${address}`);
+  }
+  return [{ client, path: `/nodes/${encodeURIComponent(found.name)}/parameters` }];
 }
 
 /** The exit code of a tune: 1 when some nodes were not tuned. */
@@ -152,23 +158,15 @@ export function tuneExitCode(report: TuneReport): number {
   return report.failed.length === 0 ? EXIT.ok : EXIT.no;
 }
 
-type ParametersAnswer = { name: string; id: string } & NodeParameters;
-type TunedAnswer = { name: string; id: string; group: ParameterGroup } & GroupParameters;
+/** One node's answer: the group's parameters after a change, or every group's when read. */
+type NodeAnswer = { name: string; id: string } & (GroupParameters | NodeParameters);
+/** A process's answer: every node's, and those that refused a change. */
+type ProcessAnswer = { nodes: NodeAnswer[]; failed?: Array<{ name: string; error: string }> };
 
-function tunedNode(group: ParameterGroup, answer: ParametersAnswer | TunedAnswer): TunedNode {
+function tunedNode(group: ParameterGroup, answer: NodeAnswer): TunedNode {
   const parameters = "values" in answer ? answer : answer[group];
   const { enabled, values, pinned, state } = parameters;
   return { name: answer.name, id: answer.id, parameters: { enabled, values, pinned, state } };
-}
-
-/** Runs one admin request; a refusal (401, 403, 400) or silence becomes a one-line CommandError. */
-async function ask<T>(request: () => Promise<T>): Promise<T> {
-  try {
-    return await request();
-  } catch (error) {
-    if (error instanceof AdminRequestError) throw new CommandError(error.message, undefined, { cause: error });
-    throw error;
-  }
 }
 
 /** The report as text for a person: one node's parameters in a column, or the cluster's grouped by value. */
