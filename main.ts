@@ -21,6 +21,7 @@ import { CommandError, EXIT } from "./ops/exit_codes.ts";
 import { type GlobalOptions, settingsFromCli } from "./ops/cli_settings.ts";
 import { addClusterCommands } from "./ops/cluster_cli.ts";
 import { addDeployCommands } from "./ops/deploy/mod.ts";
+import { addDiagnoseCommands } from "./ops/diagnose/mod.ts";
 import { addSecurityCommands } from "./ops/security_cli.ts";
 import { audited } from "./ops/audit/mod.ts";
 import { addBootstrapSecretCommands } from "./ops/bootstrap_secret_cli.ts";
@@ -116,6 +117,7 @@ function buildProgram(): Command {
   addSecurityCommands(program, config);
   addKeyringCommands(program);
   addClusterCommands(program);
+  addDiagnoseCommands(program);
   addBootstrapSecretCommands(program);
   addDeployCommands(program);
   return program;

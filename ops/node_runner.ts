@@ -1,4 +1,4 @@
-import { nodeOptionsFrom, type Settings } from "../core/config/mod.ts";
+import { nodeOptionsFrom, servicesOptionsFrom, type Settings } from "../core/config/mod.ts";
 import { KademliaNode, type KademliaNodeOptions } from "../core/kademlia/mod.ts";
 import { Logger } from "../core/log.ts";
 import { CqkdMetrics, metricsHooks } from "../core/metrics/mod.ts";
@@ -34,7 +34,8 @@ export interface RunNodeOptions {
 
 /**
  * Runs one node of `role` in the foreground: binds its port, joins the network through the bootstrap flow (a
- * bootstrap role then serves its tier, with the node that admitted it as its parent), then serves until SIGINT or
+ * bootstrap role then serves its tier, with the node that admitted it as its parent), attaches the node's services
+ * (adaptive parameters, health checks, adaptive refresh, discovery, `cqkd_diagnose`), then serves until SIGINT or
  * SIGTERM, when it leaves its bootstrap node and stops cleanly.
  * @throws {CommandError} when the port is taken or the network cannot be joined
  */

@@ -1,6 +1,6 @@
 import type { Settings } from "../core/config/mod.ts";
 import { RunningCluster } from "./cluster/cluster.ts";
-import { STEP_ROLES } from "./cluster/cluster.ts";
+import { expectedByStep, STEP_ROLES } from "./cluster/cluster.ts";
 import type { NodeStatus } from "./cluster/fleet.ts";
 import { residentMb, StateDir } from "./cluster/state.ts";
 
@@ -78,14 +78,7 @@ export async function clusterStatus(settings: Settings): Promise<ClusterStatus> 
       ready: own.filter((n) => n.state === "ready").length,
     };
   });
-  const { shape } = cluster.state;
-  const expected: Record<keyof typeof STEP_ROLES, number> = {
-    super: shape.superCount,
-    regional: shape.regionalCount,
-    local: shape.localCount,
-    worker: shape.workers,
-    "alice-bob": 2,
-  };
+  const expected = expectedByStep(cluster.state.shape);
   const tiers = Object.entries(STEP_ROLES).map(([tier, roles]): TierStatus => {
     const own = nodes.filter((n) => (roles as readonly string[]).includes(n.role));
     return {

@@ -10,33 +10,10 @@ import { type DhtValue, KademliaNode, type KademliaNodeOptions, NodeId } from ".
 import { formatPeer, type Peer } from "../core/net/peer.ts";
 import { RpcTimeoutError } from "../core/net/rpc_errors.ts";
 import { FrameTooLargeError } from "../core/net/wire.ts";
+import { LegacyPeer, legacyTest, LOCALHOST } from "./_legacy_peer.ts";
 
-const PYTHON = "/usr/bin/python3";
-const PEER_SCRIPT = new URL("./legacy_peer.py", import.meta.url).pathname;
-const LOCALHOST = "127.0.0.1";
-
-type Answer = Record<string, unknown>;
 /** A DHT value as the peer's JSON carries it: bytes as {bytes: hex}, floats as {float: x}. */
 type JsonValue = string | number | boolean | { bytes: string } | { float: number } | { int: string };
-
-/** Why the legacy stack cannot run here, or undefined when it can. */
-async function legacyStackMissing(): Promise<string | undefined> {
-  try {
-    const probe = await new Deno.Command(PYTHON, { args: ["-c", "import umsgpack"], stdout: "null", stderr: "null" })
-      .output();
-    return probe.success ? undefined : `${PYTHON} cannot import umsgpack (apt-get install python3-u-msgpack)`;
-  } catch (error) {
-    return `${PYTHON} cannot be run: ${(error as Error).message}`;
-  }
-}
-
-const missing = await legacyStackMissing();
-if (missing !== undefined) console.warn(`Legacy interop tests are ignored: ${missing}`);
-
-function legacyTest(name: string, fn: () => Promise<void>): void {
-  if (missing === undefined) Deno.test({ name, fn });
-  else Deno.test({ name: `${name} (ignored: ${missing})`, ignore: true, fn });
-}
 
 function hex(bytes: Uint8Array): string {
   return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
@@ -52,110 +29,6 @@ function jsonValue(value: DhtValue): JsonValue {
   if (typeof value === "number" && !Number.isInteger(value)) return { float: value };
   if (typeof value === "bigint") return { int: value.toString() };
   return value;
-}
-
-/** A legacy-style peer process, driven by one JSON line per command on its stdin. */
-class LegacyPeer {
-  readonly #child: Deno.ChildProcess;
-  readonly #stdin: WritableStreamDefaultWriter<Uint8Array>;
-  readonly #lines: string[] = [];
-  readonly #waiters: Array<(line: string | undefined) => void> = [];
-  readonly #reading: Promise<void>;
-  #ended = false;
-  #closed: Promise<void> | undefined;
-  port = 0;
-  id = "";
-
-  constructor(args: string[]) {
-    this.#child = new Deno.Command(PYTHON, {
-      args: ["-u", PEER_SCRIPT, ...args],
-      stdin: "piped",
-      stdout: "piped",
-      stderr: "inherit",
-    }).spawn();
-    this.#stdin = this.#child.stdin.getWriter();
-    this.#reading = this.#readLines();
-  }
-
-  get address(): Peer {
-    return { host: LOCALHOST, port: this.port };
-  }
-
-  get addr(): string {
-    return formatPeer(this.address);
-  }
-
-  /** Waits for the "ready" line; resolves with it. */
-  async ready(): Promise<Answer> {
-    const ready = JSON.parse(await this.#nextLine(20_000)) as Answer;
-    assert.equal(ready.event, "ready");
-    this.port = ready.port as number;
-    this.id = ready.id as string;
-    return ready;
-  }
-
-  /** Sends one command and resolves with its answer. */
-  async send(command: Answer, timeoutMs = 20_000): Promise<Answer> {
-    await this.#stdin.write(new TextEncoder().encode(JSON.stringify(command) + "\n"));
-    return JSON.parse(await this.#nextLine(timeoutMs)) as Answer;
-  }
-
-  /** Closes stdin (the peer exits at end of input), kills the process if it lingers, and reaps it. Idempotent. */
-  close(): Promise<void> {
-    this.#closed ??= (async () => {
-      await this.#stdin.close().catch(() => {});
-      const killer = setTimeout(() => {
-        try {
-          this.#child.kill("SIGKILL");
-        } catch { /* already gone */ }
-      }, 3000);
-      try {
-        await this.#child.status;
-      } finally {
-        clearTimeout(killer);
-      }
-      await this.#reading;
-    })();
-    return this.#closed;
-  }
-
-  async #readLines(): Promise<void> {
-    const decoder = new TextDecoder();
-    let buffered = "";
-    try {
-      for await (const chunk of this.#child.stdout) {
-        buffered += decoder.decode(chunk, { stream: true });
-        for (let nl = buffered.indexOf("\n"); nl >= 0; nl = buffered.indexOf("\n")) {
-          const line = buffered.slice(0, nl);
-          buffered = buffered.slice(nl + 1);
-          const waiter = this.#waiters.shift();
-          if (waiter) waiter(line);
-          else this.#lines.push(line);
-        }
-      }
-    } finally {
-      this.#ended = true;
-      for (const waiter of this.#waiters.splice(0)) waiter(undefined);
-    }
-  }
-
-  #nextLine(timeoutMs: number): Promise<string> {
-    const line = this.#lines.shift();
-    if (line !== undefined) return Promise.resolve(line);
-    if (this.#ended) return Promise.reject(new Error("The legacy peer exited"));
-    return new Promise((resolve, reject) => {
-      const waiter = (line: string | undefined) => {
-        clearTimeout(timer);
-        if (line === undefined) reject(new Error("The legacy peer exited"));
-        else resolve(line);
-      };
-      const timer = setTimeout(() => {
-        this.#waiters.splice(this.#waiters.indexOf(waiter), 1);
-        reject(new Error(`No answer from the legacy peer within ${timeoutMs} ms`));
-      }, timeoutMs);
-      this.#waiters.push(waiter);
-    });
-  }
 }
 
 /** Starts cqkd nodes and legacy peers for one test, and stops them all at the end, whatever happens. */

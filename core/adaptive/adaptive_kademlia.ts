@@ -45,6 +45,9 @@ export interface NetworkAnalysis {
  * the parameter table and apply them to the running node: its routing table and its lookups use them at once.
  * The refresh interval is announced on {@linkcode parametersChanged} for the refresh manager (or, without one, is
  * set on the node directly by the caller).
+ *
+ * A parameter set by hand ({@linkcode pin}, what `cqkd tune` does) is pinned: the analyses go on choosing, but
+ * leave a pinned parameter alone until {@linkcode unpin} hands it back to them (and applies their choice at once).
  */
 export class AdaptiveKademlia {
   readonly estimator: NetworkSizeEstimator;
@@ -59,7 +62,10 @@ export class AdaptiveKademlia {
   readonly #now: () => number;
   readonly #unsubscribe: Array<() => void> = [];
   #tier: NetworkTier | undefined;
-  #parameters: KademliaParameters;
+  /** What the analyses chose: the node's own parameters until one with adaptation enabled changes them. */
+  #chosen: KademliaParameters;
+  /** Parameters set by hand, which the analyses do not change. */
+  #pins: Partial<Record<keyof KademliaParameters, number>> = {};
   #timer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(node: KademliaNode, options: AdaptiveKademliaOptions = {}) {
@@ -71,7 +77,7 @@ export class AdaptiveKademlia {
     this.#now = options.now ?? Date.now;
     this.estimator = new NetworkSizeEstimator({ now: this.#now });
     this.dynamics = new DynamicsAnalyzer({ ...options.dynamics, now: this.#now });
-    this.#parameters = {
+    this.#chosen = {
       alpha: node.alpha,
       k: node.table.k,
       timeoutMs: node.rpcTimeoutMs,
@@ -79,9 +85,37 @@ export class AdaptiveKademlia {
     };
   }
 
-  /** The parameters in force: the node's own until an analysis with adaptation enabled changes them. */
+  /** The parameters in force: the pinned ones, and for the others what the analyses chose (or the node's own). */
   get parameters(): KademliaParameters {
-    return this.#parameters;
+    return { ...this.#chosen, ...this.#pins };
+  }
+
+  /** The parameters set by hand, which the analyses leave alone. */
+  get pinned(): Array<keyof KademliaParameters> {
+    return Object.keys(this.#pins) as Array<keyof KademliaParameters>;
+  }
+
+  /**
+   * Sets parameters by hand and applies them to the node at once; the analyses leave them alone until unpinned.
+   * @throws {RangeError} for a value that is not a number > 0 (alpha and k: an integer), before anything changes
+   */
+  pin(values: Partial<KademliaParameters>): void {
+    for (const [name, value] of Object.entries(values)) {
+      const integral = name === "alpha" || name === "k";
+      if (!(value > 0) || !Number.isFinite(value) || (integral && !Number.isInteger(value))) {
+        throw new RangeError(`Cannot pin ${name} to ${value}: expected ${integral ? "an integer" : "a number"} > 0`);
+      }
+    }
+    const before = this.parameters;
+    this.#pins = { ...this.#pins, ...values };
+    this.#enforce(before);
+  }
+
+  /** Hands pinned parameters (all by default) back to the analyses: their latest choice applies at once. */
+  unpin(names: ReadonlyArray<keyof KademliaParameters> = this.pinned): void {
+    const before = this.parameters;
+    for (const name of names) delete this.#pins[name];
+    this.#enforce(before);
   }
 
   /** Starts listening to the node and analysing every interval, the first time at a random point of it. */
@@ -124,7 +158,7 @@ export class AdaptiveKademlia {
     return {
       networkSize,
       tier,
-      parameters: this.#parameters,
+      parameters: this.parameters,
       adaptive: this.#enabled,
       dynamics: this.dynamics.snapshot(table.size),
       routingTable: analyzeRoutingTable(table, this.#staleAfterMs, this.#now),
@@ -132,15 +166,21 @@ export class AdaptiveKademlia {
   }
 
   #apply(next: KademliaParameters): void {
-    const current = this.#parameters;
+    const before = this.parameters;
+    this.#chosen = next;
+    this.#enforce(before);
+  }
+
+  /** Applies the parameters in force to the node, and announces them, when they differ from `before`. */
+  #enforce(before: KademliaParameters): void {
+    const after = this.parameters;
     if (
-      next.alpha === current.alpha && next.k === current.k && next.timeoutMs === current.timeoutMs &&
-      next.refreshIntervalS === current.refreshIntervalS
+      after.alpha === before.alpha && after.k === before.k && after.timeoutMs === before.timeoutMs &&
+      after.refreshIntervalS === before.refreshIntervalS
     ) return;
-    this.#parameters = next;
-    this.#node.alpha = next.alpha;
-    this.#node.table.k = next.k;
-    this.#node.rpcTimeoutMs = next.timeoutMs;
-    this.parametersChanged.emit(next);
+    this.#node.alpha = after.alpha;
+    this.#node.table.k = after.k;
+    this.#node.rpcTimeoutMs = after.timeoutMs;
+    this.parametersChanged.emit(after);
   }
 }

@@ -66,3 +66,31 @@ Deno.test("AdaptiveKademlia with enabled: false analyses but leaves the node's p
   assert.deepEqual([node.alpha, node.table.k], [2, 22]);
   assert.deepEqual(analysis.parameters, { alpha: 2, k: 22, timeoutMs: 5000, refreshIntervalS: 3600 });
 });
+
+Deno.test("AdaptiveKademlia.pin() keeps a parameter set by hand through later analyses, until unpin()", async () => {
+  await using host = new NodeHost({ k: 22, alpha: 2 });
+  const seed = host.start();
+  const node = host.start();
+  await node.bootstrap([seed.address]);
+  const adaptive = new AdaptiveKademlia(node);
+  const announced: KademliaParameters[] = [];
+  adaptive.parametersChanged.on((p) => announced.push(p));
+  adaptive.analyze();
+  assert.deepEqual([node.alpha, node.table.k], [3, 20], "a two-node network is small: SPEC §5's first row");
+
+  adaptive.pin({ alpha: 7, refreshIntervalS: 90 });
+  assert.equal(node.alpha, 7);
+  assert.deepEqual(adaptive.pinned, ["alpha", "refreshIntervalS"]);
+  assert.equal(announced.at(-1)?.refreshIntervalS, 90, "the refresh manager hears of a pinned refresh interval");
+  const analysis = adaptive.analyze();
+  assert.deepEqual([node.alpha, node.table.k], [7, 20], "the analysis leaves the pinned alpha alone");
+  assert.deepEqual(analysis.parameters, { alpha: 7, k: 20, timeoutMs: 5000, refreshIntervalS: 90 });
+
+  assert.throws(() => adaptive.pin({ k: 2.5 }), /^RangeError: Cannot pin k to 2\.5: expected an integer > 0$/);
+  assert.equal(node.table.k, 20, "a refused pin changes nothing");
+  adaptive.unpin(["alpha"]);
+  assert.equal(node.alpha, 3, "unpinned, the analyses' choice applies at once");
+  adaptive.unpin();
+  assert.deepEqual(adaptive.pinned, []);
+  assert.equal(announced.at(-1)?.refreshIntervalS, 300);
+});

@@ -41,3 +41,16 @@ export function analyzeRoutingTable(
     staleBuckets: buckets.filter((b) => b.lastUpdatedMs <= limit).length,
   };
 }
+
+/**
+ * How evenly contacts spread over the non-empty buckets: the Shannon entropy of the counts over its maximum (the
+ * log of their number), 0–1; 1 when a single bucket holds them all and there is nothing to spread (the legacy
+ * `/network-status` distribution score).
+ */
+export function distributionScore(counts: readonly number[]): number {
+  const active = counts.filter((n) => n > 0);
+  if (active.length <= 1) return 1;
+  const total = active.reduce((a, b) => a + b, 0);
+  const entropy = active.reduce((sum, n) => sum - (n / total) * Math.log(n / total), 0);
+  return entropy / Math.log(active.length);
+}

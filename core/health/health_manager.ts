@@ -55,11 +55,29 @@ export interface CheckedEvent {
   readonly status: HealthStatus;
 }
 
-/** Check counts of one level. */
+/** Check counts and times of one level. */
 export interface LevelStats {
   checks: number;
   failures: number;
   inconclusive: number;
+  /** When the latest check of the level finished, in ms; 0 if none did. */
+  lastAtMs: number;
+  /** Time all checks of the level took, and the longest one, in ms. */
+  totalDurationMs: number;
+  maxDurationMs: number;
+}
+
+/** The stats of each level before any check. */
+export function emptyLevelStats(): Record<HealthLevel, LevelStats> {
+  const empty = (): LevelStats => ({
+    checks: 0,
+    failures: 0,
+    inconclusive: 0,
+    lastAtMs: 0,
+    totalDurationMs: 0,
+    maxDurationMs: 0,
+  });
+  return { fast: empty(), medium: empty(), deep: empty() };
 }
 
 /** Health of the routing table's contacts, by status; "unchecked" ones were neither checked nor heard from. */
@@ -89,14 +107,12 @@ export class HealthManager {
   readonly registry: HealthRegistry;
   readonly checked: Emitter<CheckedEvent> = new Emitter();
   /** Checks run, failed and inconclusive (not recorded: this process stalled), by level. */
-  readonly stats: Record<HealthLevel, LevelStats> = {
-    fast: { checks: 0, failures: 0, inconclusive: 0 },
-    medium: { checks: 0, failures: 0, inconclusive: 0 },
-    deep: { checks: 0, failures: 0, inconclusive: 0 },
-  };
+  readonly stats: Record<HealthLevel, LevelStats> = emptyLevelStats();
   readonly #node: KademliaNode;
   readonly #levels: readonly HealthLevel[];
   readonly #options: Record<HealthLevel, Required<HealthLevelOptions>>;
+  /** The timing the manager was created with, which {@linkcode resetTiming} restores. */
+  readonly #configured: Readonly<Record<HealthLevel, Required<HealthLevelOptions>>>;
   readonly #slices: number;
   readonly #quarantineMs: number;
   readonly #losses: LossWindow;
@@ -124,12 +140,8 @@ export class HealthManager {
       medium: { ...DEFAULTS.medium, ...options.medium },
       deep: { ...DEFAULTS.deep, ...options.deep },
     };
-    for (const level of HEALTH_LEVELS) {
-      const { intervalS, timeoutMs } = this.#options[level];
-      if (!(intervalS > 0) || !(timeoutMs > 0)) {
-        throw new RangeError(`Cannot check health: the ${level} interval and timeout must be > 0`);
-      }
-    }
+    for (const level of HEALTH_LEVELS) checkTiming(level, this.#options[level]);
+    this.#configured = structuredClone(this.#options);
     this.#slices = options.slices ?? 10;
     this.#quarantineMs = (options.quarantineS ?? 2 * this.#options.fast.intervalS) * 1000;
     this.#now = options.now ?? Date.now;
@@ -174,6 +186,42 @@ export class HealthManager {
     this.#schedule();
   }
 
+  /** The levels this manager runs. */
+  get levels(): readonly HealthLevel[] {
+    return this.#levels;
+  }
+
+  /** Contacts that failed one fast check and wait for a second one to confirm it. */
+  get suspects(): number {
+    return this.#suspects.size;
+  }
+
+  /** The interval, timeout and batch limit of `level` in force. */
+  timing(level: HealthLevel): Readonly<Required<HealthLevelOptions>> {
+    return { ...this.#options[level] };
+  }
+
+  /**
+   * Changes the interval or timeout of a level live (`cqkd tune health-check`): checks started from now on use
+   * them, and a shorter interval brings the level's next batch forward. The quarantine and partition windows keep
+   * the fast interval the manager was created with.
+   * @throws {RangeError} when the interval or timeout is not > 0; nothing changes then
+   */
+  configure(level: HealthLevel, timing: Pick<HealthLevelOptions, "intervalS" | "timeoutMs">): void {
+    const next = { ...this.#options[level], ...timing };
+    checkTiming(level, next);
+    this.#options[level] = next;
+    if (this.#timer === undefined || !this.#levels.includes(level)) return;
+    this.#nextMs[level] = Math.min(this.#nextMs[level] ?? Infinity, this.#now() + this.#sliceMs(level));
+    clearTimeout(this.#timer);
+    this.#schedule();
+  }
+
+  /** Restores every level's timing to what the manager was created with. */
+  resetTiming(): void {
+    for (const level of HEALTH_LEVELS) this.configure(level, this.#configured[level]);
+  }
+
   /** Stops the checks and waits for those in flight to give up. */
   async stop(): Promise<void> {
     clearTimeout(this.#timer);
@@ -213,12 +261,16 @@ export class HealthManager {
       ...(failure === undefined ? {} : { failure }),
       ...(inconclusive ? { inconclusive: true as const } : {}),
     };
-    this.stats[level].checks++;
+    const stats = this.stats[level];
+    stats.checks++;
+    stats.lastAtMs = result.atMs;
+    stats.totalDurationMs += result.durationMs;
+    stats.maxDurationMs = Math.max(stats.maxDurationMs, result.durationMs);
     if (inconclusive) {
-      this.stats[level].inconclusive++;
+      stats.inconclusive++;
       return result;
     }
-    if (!result.ok) this.stats[level].failures++;
+    if (!result.ok) stats.failures++;
     const status = this.registry.record(contact, result);
     if (level === "fast") this.#judge(contact, result.ok);
     this.checked.emit({ contact, result, status });
@@ -358,5 +410,11 @@ export class HealthManager {
   #background(task: Promise<unknown>): void {
     const tracked = task.catch(() => {}).finally(() => this.#running.delete(tracked));
     this.#running.add(tracked);
+  }
+}
+
+function checkTiming(level: HealthLevel, { intervalS, timeoutMs }: HealthLevelOptions): void {
+  if (!(intervalS! > 0) || !(timeoutMs! > 0)) {
+    throw new RangeError(`Cannot check health: the ${level} interval and timeout must be > 0`);
   }
 }

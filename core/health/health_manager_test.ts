@@ -192,7 +192,9 @@ Deno.test("HealthManager holds nothing against a contact when this process stall
   assert.equal(result.inconclusive, true);
   assert.equal(manager.registry.status(silent.id), undefined, "not recorded");
   assert.ok(node.table.get(silent.id), "not removed");
-  assert.deepEqual(manager.stats.fast, { checks: 1, failures: 0, inconclusive: 1 });
+  const { checks, failures, inconclusive, lastAtMs, maxDurationMs } = manager.stats.fast;
+  assert.deepEqual([checks, failures, inconclusive], [1, 0, 1]);
+  assert.ok(lastAtMs > 0 && maxDurationMs >= 600, `the check's time is counted: ${maxDurationMs} ms`);
 });
 
 Deno.test("HealthManager keeps failing contacts once half the table failed at once (a partition, or a stalled host)", async () => {
@@ -257,4 +259,26 @@ Deno.test("HealthManager starts no batch of a level while its last one is still 
   }
   assert.ok(mostPending > 0, "the first batch ran");
   assert.ok(mostPending <= 2, `one batch of 2 contacts at a time, not a batch every slice: ${mostPending} pending`);
+});
+
+Deno.test("HealthManager.configure() changes a level's interval and timeout live, and resetTiming() restores them", async () => {
+  await using host = new NodeHost();
+  const [node, other] = await checkedNetwork(host, 2) as [KademliaNode, KademliaNode];
+  // An hour between fast checks: none would run within the test unless the interval is shortened.
+  const manager = new HealthManager(node, { levels: ["fast"], fast: { intervalS: 3600, timeoutMs: 2000 }, slices: 1 });
+  manager.start();
+  try {
+    // The only contact was heard from just now, which spares it a fast check for one interval.
+    manager.configure("fast", { intervalS: 0.05, timeoutMs: 500 });
+    assert.deepEqual([manager.timing("fast").intervalS, manager.timing("fast").timeoutMs], [0.05, 500]);
+    for (let i = 0; i < 100 && manager.stats.fast.checks === 0; i++) await new Promise((r) => setTimeout(r, 20));
+    assert.ok(manager.stats.fast.checks > 0, "the shortened interval brought the next batch forward");
+    assert.equal(manager.registry.status(other.id), "healthy");
+    assert.throws(() => manager.configure("fast", { timeoutMs: 0 }), /the fast interval and timeout must be > 0/);
+    assert.equal(manager.timing("fast").timeoutMs, 500, "a refused change changes nothing");
+    manager.resetTiming();
+    assert.deepEqual([manager.timing("fast").intervalS, manager.timing("fast").timeoutMs], [3600, 2000]);
+  } finally {
+    await manager.stop();
+  }
 });

@@ -1,22 +1,12 @@
 import assert from "node:assert/strict";
 import { NodeKeyPair, SigningIdentity } from "../crypto/mod.ts";
 import { NodeHost } from "../host.ts";
-import type { KademliaNode, KademliaNodeOptions } from "./node.ts";
+import type { KademliaNode } from "./node.ts";
 import { NodeId } from "./node_id.ts";
 import { decodeSignedRecord } from "./signed_record.ts";
 import type { StoreRefusal } from "./store_refusals.ts";
 import { getSigned, setSigned, UnreadableValueError } from "./signed_values.ts";
-
-/** Starts `count` nodes on 127.0.0.1, each joined through the first. */
-async function network(host: NodeHost, count: number, options: KademliaNodeOptions = {}): Promise<KademliaNode[]> {
-  const nodes = [host.start(options)];
-  for (let i = 1; i < count; i++) {
-    const node = host.start(options);
-    await node.bootstrap([nodes[0]!.address]);
-    nodes.push(node);
-  }
-  return nodes;
-}
+import { joinedNodes } from "../../tests/_network.ts";
 
 /** The nodes holding `key`, with the sequence number of the record each holds. */
 function replicas(nodes: KademliaNode[], key: NodeId): Array<{ node: KademliaNode; seq: number | undefined }> {
@@ -28,7 +18,7 @@ function replicas(nodes: KademliaNode[], key: NodeId): Array<{ node: KademliaNod
 
 Deno.test("getSigned() reads a signed value back verified from every node, and the writer's newer seq wins", async () => {
   await using host = new NodeHost({ k: 4 });
-  const nodes = await network(host, 8);
+  const nodes = await joinedNodes(host, 8);
   const writer = SigningIdentity.generate();
   const written = await setSigned(nodes[0]!, "config", "v1", writer, { seq: 1 });
   assert.equal(written.seq, 1);
@@ -53,7 +43,7 @@ Deno.test("A signed key refuses unsigned, stale, foreign and forged writes on ev
   // k = 20 > 8 nodes: every node is a replica, so every store reaches only nodes that hold the record. (A node
   // among the k closest that missed the record takes any validly signed one: readers pass `writer`.)
   await using host = new NodeHost({ republishIntervalS: 0 });
-  const nodes = await network(host, 8);
+  const nodes = await joinedNodes(host, 8);
   const writer = SigningIdentity.generate();
   const key = await NodeId.digest("price");
   await setSigned(nodes[0]!, key, "100", writer, { seq: 5 });
@@ -91,7 +81,7 @@ Deno.test("A signed key refuses unsigned, stale, foreign and forged writes on ev
 
 Deno.test("A value sealed for readers is readable by those readers only", async () => {
   await using host = new NodeHost({ k: 4 });
-  const nodes = await network(host, 5);
+  const nodes = await joinedNodes(host, 5);
   const writer = SigningIdentity.generate();
   const [bob, carol, eve] = await Promise.all([1, 2, 3].map(() => NodeKeyPair.generate()));
   await setSigned(nodes[0]!, "session 7 key", "0110 1001", writer, { readers: [bob!.publicKey, carol!.publicKey] });

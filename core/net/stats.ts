@@ -15,6 +15,16 @@ export type DropReason =
   | "handler-error"
   | "response-too-large";
 
+/** The main request counters of a transport, as a node's status and diagnosis report them. */
+export interface RequestCounters {
+  requestsOut: number;
+  requestsIn: number;
+  responsesIn: number;
+  timeouts: number;
+  /** Incoming datagrams dropped, for any reason. */
+  dropped: number;
+}
+
 /** Counters of one transport; plain numbers so that a host can sum them cheaply over many nodes. */
 export class TransportStats {
   datagramsIn = 0;
@@ -61,6 +71,12 @@ export class TransportStats {
     }
     for (const reason of Object.keys(other.dropped) as DropReason[]) this.dropped[reason] += other.dropped[reason];
     return this;
+  }
+
+  /** The main request counters, as a plain object. */
+  requests(): RequestCounters {
+    const { requestsOut, requestsIn, responsesIn, timeouts } = this;
+    return { requestsOut, requestsIn, responsesIn, timeouts, dropped: this.droppedTotal };
   }
 
   /** Total of the dropped counters. */

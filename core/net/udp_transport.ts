@@ -3,6 +3,7 @@ import type { DatagramEnvelope, Sender } from "./envelope.ts";
 import { formatPeer, type Peer } from "./peer.ts";
 import { ForgedIdentityError, RpcArgumentError, RpcTimeoutError, TransportClosedError } from "./rpc_errors.ts";
 import type { RpcRegistry } from "./rpc_registry.ts";
+import { LatencyWindow } from "./latency_window.ts";
 import { RttEstimator } from "./rtt_estimator.ts";
 import { TransportStats } from "./stats.ts";
 import { decodeFrame, encodeRequest, encodeResponse, MalformedFrameError, newMessageId } from "./wire.ts";
@@ -67,6 +68,8 @@ export class UdpTransport {
   readonly stats = new TransportStats();
   /** Round trips of the answered requests: what the health checks' timeouts stretch by when this process is slow. */
   readonly rtt = new RttEstimator();
+  /** The round trips of the last answered requests, for latency percentiles. */
+  readonly latency = new LatencyWindow();
   readonly #conn: Deno.DatagramConn;
   readonly #registry: RpcRegistry;
   readonly #maxDatagramBytes: number;
@@ -166,7 +169,9 @@ export class UdpTransport {
         peer,
         resolve: (value) => {
           if (!finish("ok")) return;
-          this.rtt.sample(performance.now() - sentAt);
+          const rttMs = performance.now() - sentAt;
+          this.rtt.sample(rttMs);
+          this.latency.sample(rttMs);
           resolve(value);
         },
         reject: (reason) => {

@@ -30,6 +30,16 @@ export interface RefreshManagerOptions {
   now?: () => number;
 }
 
+/** The intervals of the adaptive refresh that are not chosen from the dynamics (`cqkd tune refresh`), in seconds. */
+export interface RefreshTiming {
+  /** Shortest refresh interval, and least time between two event refreshes of one bucket. */
+  activeMinIntervalS: number;
+  /** Longest refresh interval (the maintenance strategy). */
+  stableMaxIntervalS: number;
+  /** Time between re-evaluations of the strategy. */
+  optimizationIntervalS: number;
+}
+
 /** Refresh figures of one node: what ran, why, and what it cost. */
 export interface RefreshSummary {
   strategy: RefreshStrategy;
@@ -67,9 +77,11 @@ export class RefreshManager {
   readonly #node: KademliaNode;
   readonly #dynamics: () => DynamicsLevel;
   readonly #immediate: boolean;
-  readonly #activeMinMs: number;
-  readonly #stableMaxS: number;
-  readonly #optimizationMs: number;
+  #activeMinMs: number;
+  #stableMaxS: number;
+  #optimizationMs: number;
+  /** The timing the manager was created with, which {@linkcode resetTiming} restores. */
+  readonly configuredTiming: RefreshTiming;
   readonly #losses: LossWindow;
   readonly #now: () => number;
   /** Last refresh of each bucket by this manager, by the low end of its range. */
@@ -95,6 +107,8 @@ export class RefreshManager {
     this.#activeMinMs = (options.activeMinIntervalS ?? 15) * 1000;
     this.#stableMaxS = options.stableMaxIntervalS ?? 600;
     this.#optimizationMs = (options.optimizationIntervalS ?? 300) * 1000;
+    checkTiming(this.timing);
+    this.configuredTiming = this.timing;
     this.#now = options.now ?? Date.now;
     this.#losses = new LossWindow({ windowMs: this.#activeMinMs, share: options.partitionLossShare, now: this.#now });
     this.performance = new PerformanceMonitor(options.performance);
@@ -123,6 +137,38 @@ export class RefreshManager {
     this.#node.refreshIntervalS = this.intervalS;
   }
 
+  /** The intervals in force that do not follow the dynamics. */
+  get timing(): RefreshTiming {
+    return {
+      activeMinIntervalS: this.#activeMinMs / 1000,
+      stableMaxIntervalS: this.#stableMaxS,
+      optimizationIntervalS: this.#optimizationMs / 1000,
+    };
+  }
+
+  /**
+   * Changes those intervals live (`cqkd tune refresh`): the node's refresh interval follows at once, and a running
+   * manager ticks at the new shortest interval from now on. The partition window keeps the shortest interval the
+   * manager was created with.
+   * @throws {RangeError} when an interval is not > 0 or the shortest passes the longest; nothing changes then
+   */
+  configure(timing: Partial<RefreshTiming>): void {
+    const next = { ...this.timing, ...timing };
+    checkTiming(next);
+    this.#activeMinMs = next.activeMinIntervalS * 1000;
+    this.#stableMaxS = next.stableMaxIntervalS;
+    this.#optimizationMs = next.optimizationIntervalS * 1000;
+    this.#node.refreshIntervalS = this.intervalS;
+    if (this.#timer === undefined) return;
+    clearTimeout(this.#timer);
+    this.#scheduleTick(this.#activeMinMs);
+  }
+
+  /** Restores the timing the manager was created with. */
+  resetTiming(): void {
+    this.configure(this.configuredTiming);
+  }
+
   /** Starts listening to the node and ticking every `activeMinIntervalS` at a random phase. */
   start(): void {
     if (this.#timer !== undefined) return;
@@ -135,11 +181,7 @@ export class RefreshManager {
       }),
     );
     this.optimize();
-    const tick = () => {
-      this.#tick();
-      this.#timer = setTimeout(tick, this.#activeMinMs);
-    };
-    this.#timer = setTimeout(tick, Math.random() * this.#activeMinMs);
+    this.#scheduleTick(Math.random() * this.#activeMinMs);
   }
 
   /** Stops listening and ticking, and waits for refreshes in flight to give up. */
@@ -175,6 +217,13 @@ export class RefreshManager {
       overhead: stats.requestsOut === 0 ? 0 : refreshRpcs / stats.requestsOut,
       performance: this.performance.snapshot(),
     };
+  }
+
+  #scheduleTick(delayMs: number): void {
+    this.#timer = setTimeout(() => {
+      this.#tick();
+      this.#scheduleTick(this.#activeMinMs);
+    }, delayMs);
   }
 
   #onChange(change: TableChange): void {
@@ -240,6 +289,20 @@ export class RefreshManager {
     const task = this.#node.refreshBucket(id, { signal: this.#abort.signal }).catch(() => {});
     const tracked = task.finally(() => this.#running.delete(tracked));
     this.#running.add(tracked);
+  }
+}
+
+function checkTiming(timing: RefreshTiming): void {
+  for (const [name, seconds] of Object.entries(timing)) {
+    if (!(seconds > 0) || !Number.isFinite(seconds)) {
+      throw new RangeError(`Cannot refresh with ${name} ${seconds}: expected seconds > 0`);
+    }
+  }
+  if (timing.activeMinIntervalS > timing.stableMaxIntervalS) {
+    throw new RangeError(
+      `Cannot refresh with activeMinIntervalS ${timing.activeMinIntervalS} above stableMaxIntervalS ` +
+        `${timing.stableMaxIntervalS}`,
+    );
   }
 }
 

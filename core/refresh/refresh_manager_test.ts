@@ -3,16 +3,7 @@ import type { DynamicsLevel } from "../adaptive/mod.ts";
 import { NodeHost } from "../host.ts";
 import type { KademliaNode } from "../kademlia/mod.ts";
 import { RefreshManager } from "./refresh_manager.ts";
-
-async function network(host: NodeHost, count: number): Promise<KademliaNode[]> {
-  const nodes = [host.start()];
-  for (let i = 1; i < count; i++) {
-    const node = host.start();
-    await node.bootstrap([nodes[0]!.address]);
-    nodes.push(node);
-  }
-  return nodes;
-}
+import { joinedNodes } from "../../tests/_network.ts";
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -23,7 +14,7 @@ async function eventually(check: () => boolean, what: string): Promise<void> {
 
 Deno.test("RefreshManager refreshes the bucket of a lost contact at once, then at most once per window", async () => {
   await using host = new NodeHost();
-  const [node, ...others] = await network(host, 6) as [KademliaNode, ...KademliaNode[]];
+  const [node, ...others] = await joinedNodes(host, 6) as [KademliaNode, ...KademliaNode[]];
   const manager = new RefreshManager(node, { activeMinIntervalS: 0.3 });
   manager.start();
   try {
@@ -41,7 +32,7 @@ Deno.test("RefreshManager refreshes the bucket of a lost contact at once, then a
 
 Deno.test("RefreshManager suspects a partition when half the table goes at once, and refreshes every bucket", async () => {
   await using host = new NodeHost();
-  const [node, ...others] = await network(host, 9) as [KademliaNode, ...KademliaNode[]];
+  const [node, ...others] = await joinedNodes(host, 9) as [KademliaNode, ...KademliaNode[]];
   const manager = new RefreshManager(node, { activeMinIntervalS: 60, immediate: false });
   manager.start();
   try {
@@ -74,7 +65,7 @@ Deno.test("RefreshManager.optimize() follows the dynamics: active, normal or mai
 
 Deno.test("RefreshManager forces the active strategy when lookups degrade, and reports its overhead", async () => {
   await using host = new NodeHost();
-  const node = (await network(host, 4))[3]!;
+  const node = (await joinedNodes(host, 4))[3]!;
   const manager = new RefreshManager(node, { activeMinIntervalS: 0.05, dynamics: () => "low" });
   manager.start();
   try {
@@ -96,13 +87,36 @@ Deno.test("RefreshManager forces the active strategy when lookups degrade, and r
 Deno.test("RefreshManager counts the scheduled refresh lookups of the node's upkeep", async () => {
   let clock = 1_000_000;
   await using host = new NodeHost({ now: () => clock });
-  const [node] = await network(host, 3) as [KademliaNode];
+  const [node] = await joinedNodes(host, 3) as [KademliaNode];
   const manager = new RefreshManager(node, { now: () => clock, dynamics: () => "low" });
   manager.start();
   try {
     clock += 601_000;
     await node.maintain();
     assert.equal(manager.refreshes.scheduled, node.table.buckets().length);
+  } finally {
+    await manager.stop();
+  }
+});
+
+Deno.test("RefreshManager.configure() changes the refresh bounds live, and resetTiming() restores them", async () => {
+  await using host = new NodeHost();
+  const [node] = await joinedNodes(host, 2) as [KademliaNode];
+  const manager = new RefreshManager(node, { dynamics: () => "low", stableMaxIntervalS: 600 });
+  manager.start();
+  try {
+    assert.equal(node.refreshIntervalS, 600, "a quiet network is refreshed every stableMaxIntervalS");
+    manager.configure({ stableMaxIntervalS: 120, optimizationIntervalS: 60 });
+    assert.equal(node.refreshIntervalS, 120, "the node's refresh interval follows at once");
+    assert.deepEqual(manager.timing, { activeMinIntervalS: 15, stableMaxIntervalS: 120, optimizationIntervalS: 60 });
+    assert.throws(
+      () => manager.configure({ activeMinIntervalS: 200 }),
+      /^RangeError: Cannot refresh with activeMinIntervalS 200 above stableMaxIntervalS 120$/,
+    );
+    assert.throws(() => manager.configure({ optimizationIntervalS: -1 }), /expected seconds > 0/);
+    assert.equal(manager.timing.activeMinIntervalS, 15, "a refused change changes nothing");
+    manager.resetTiming();
+    assert.equal(node.refreshIntervalS, 600);
   } finally {
     await manager.stop();
   }

@@ -4,4 +4,6 @@
  *
  * @module
  */
+export * from "./diagnostics.ts";
 export * from "./node_services.ts";
+export * from "./parameters.ts";

@@ -7,6 +7,7 @@ import {
 } from "../adaptive/mod.ts";
 import { advertiseCapabilities, type CacheStats, Discovery, type DiscoveryOptions } from "../discovery/mod.ts";
 import {
+  emptyLevelStats,
   type HealthCounts,
   type HealthLevel,
   HealthManager,
@@ -15,6 +16,7 @@ import {
 } from "../health/mod.ts";
 import type { KademliaNode } from "../kademlia/mod.ts";
 import { RefreshManager, type RefreshManagerOptions, type RefreshSummary } from "../refresh/mod.ts";
+import { DIAGNOSE_RPC, nodeDiagnostics } from "./diagnostics.ts";
 
 /** Options of {@linkcode attachNodeServices}; `servicesOptionsFrom(settings)` builds them from the settings. */
 export interface NodeServicesOptions {
@@ -54,13 +56,14 @@ export interface NodeServices extends AsyncDisposable {
   readonly discovery: Discovery;
   /** What the services see and do now. */
   summary(): NodeServicesSummary;
-  /** Stops every service (timers, checks and refreshes in flight) and withdraws the capabilities RPC. */
+  /** Stops every service (timers, checks and refreshes in flight) and withdraws the capabilities and diagnose RPCs. */
   stop(): Promise<void>;
 }
 
 /**
  * Attaches the adaptive parameters, health checks, adaptive refresh and discovery to a running node and starts
- * them: the composition root the host processes and `cqkd node` call for every node.
+ * them, and answers the read-only `cqkd_diagnose` RPC with the node's diagnosis: the composition root the host
+ * processes and `cqkd node` call for every node.
  *
  * @example A worker with its services, and their summary
  * ```ts
@@ -113,8 +116,9 @@ export function attachNodeServices(node: KademliaNode, options: NodeServicesOpti
       adaptive.stop();
       await Promise.all([health?.stop(), refresh?.stop()]);
       withdraw();
+      node.rpc.unregister(DIAGNOSE_RPC);
     })();
-  return {
+  const services: NodeServices = {
     adaptive,
     health,
     refresh,
@@ -136,11 +140,7 @@ export function attachNodeServices(node: KademliaNode, options: NodeServicesOpti
         health: {
           enabled: health !== undefined,
           counts: health?.counts() ?? { healthy: 0, degraded: 0, unhealthy: 0, unchecked: node.table.size },
-          checks: health?.stats ?? {
-            fast: { checks: 0, failures: 0, inconclusive: 0 },
-            medium: { checks: 0, failures: 0, inconclusive: 0 },
-            deep: { checks: 0, failures: 0, inconclusive: 0 },
-          },
+          checks: health?.stats ?? emptyLevelStats(),
         },
         refresh: refresh?.summary() ?? { enabled: false },
         discovery: discovery.cache.stats,
@@ -149,4 +149,6 @@ export function attachNodeServices(node: KademliaNode, options: NodeServicesOpti
     stop,
     [Symbol.asyncDispose]: stop,
   };
+  node.rpc.register(DIAGNOSE_RPC, () => nodeDiagnostics(node, services, clock));
+  return services;
 }

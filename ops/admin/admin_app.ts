@@ -2,6 +2,7 @@ import { type Context, Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { CqkdMetrics } from "../../core/metrics/mod.ts";
 import type { Peer } from "../../core/net/mod.ts";
+import { nodeDiagnostics } from "../../core/services/mod.ts";
 import { formatPeer } from "../../core/net/mod.ts";
 import type { AuditLog } from "../audit/mod.ts";
 import { accessControl, type RateLimit } from "./access_control.ts";
@@ -11,6 +12,7 @@ import { metricsRoutes } from "./metrics_routes.ts";
 import { jsonErrors, jsonNotFound } from "./middleware.ts";
 import { type AdminNode, findNode, type NodeDirectory } from "./node_directory.ts";
 import { nodeRoutes } from "./node_routes.ts";
+import { parameterRoutes, processParameterRoutes } from "./parameter_routes.ts";
 
 /** Options of {@linkcode adminApp}. */
 export interface AdminAppOptions {
@@ -38,8 +40,10 @@ export interface AdminAppOptions {
 
 /**
  * The admin HTTP API of a cqkd process (SPEC §13), one Hono app with a sub-app per resource: `/health`, `/status`
- * (the process), `/nodes` and `/nodes/:id/…` (each node: status, legacy network-status, routing table, DHT reads and
- * writes, ops), `/bootstrap/nodes` (load balancer), `/metrics` (Prometheus). A process with a single node also
+ * (the process), `/diagnose` (every node's diagnosis, for `cqkd diagnose`), `/parameters` (every node's tunable
+ * parameters, for `cqkd tune`), `/nodes` and `/nodes/:id/…` (each node: status, legacy network-status, routing
+ * table, DHT reads and writes, tunable parameters, ops), `/bootstrap/nodes` (load balancer), `/metrics`
+ * (Prometheus). A process with a single node also
  * answers the node endpoints at the top level (`/network-status`, `/dht/:key`, …), as the legacy nodes do. Every
  * request passes {@linkcode accessControl}: rate limits, then a write token for every mutation (and a read token for
  * reads once one is configured), and an audit line per mutation. Errors are JSON `{error}` with a 4xx or 5xx status.
@@ -74,6 +78,13 @@ export function adminApp(options: AdminAppOptions): Hono {
   app.get("/health", (c) => c.json({ host: options.name, pid: Deno.pid, ...options.health?.() }));
   app.get("/status", (c) => c.json(processStatus(options.name, [...nodes.list()], started)));
   app.get("/nodes", (c) => c.json(options.describeNodes?.() ?? [...nodes.list()].map(brief)));
+  app.get("/diagnose", (c) =>
+    c.json({
+      name: options.name,
+      nodes: [...nodes.list()].map(({ name, node, services }) => ({ name, ...nodeDiagnostics(node, services) })),
+    }));
+  app.route("/parameters", processParameterRoutes(nodes));
+  app.route("/nodes/:id/parameters", parameterRoutes((c) => byId(nodes, c)));
   app.route("/nodes/:id", nodeRoutes({ pick: (c) => byId(nodes, c), ...fallback }));
   app.route("/bootstrap", bootstrapRoutes(nodes));
   app.route("/metrics", metricsRoutes(options.metrics));

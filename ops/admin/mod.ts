@@ -16,5 +16,6 @@ export * from "./middleware.ts";
 export * from "./network_status.ts";
 export * from "./node_directory.ts";
 export * from "./node_routes.ts";
+export * from "./parameter_routes.ts";
 export * from "./rate_limit.ts";
 export * from "./validation.ts";

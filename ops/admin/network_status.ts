@@ -1,3 +1,4 @@
+import { distributionScore } from "../../core/adaptive/mod.ts";
 import type { KademliaNode } from "../../core/kademlia/mod.ts";
 
 /** One contact as the legacy API lists it. */
@@ -35,8 +36,7 @@ const OVERLOAD_SHARE = 0.5;
 
 /**
  * The legacy network status of a node, from its routing table. The distribution score is the evenness of the
- * contacts over the non-empty buckets (normalised entropy, 0–1; 1 when a single bucket holds them all and there is
- * nothing to spread).
+ * contacts over the non-empty buckets ({@linkcode distributionScore}).
  */
 export function networkStatus(node: KademliaNode): LegacyNetworkStatus {
   const { table } = node;
@@ -52,7 +52,7 @@ export function networkStatus(node: KademliaNode): LegacyNetworkStatus {
   const distribution = Object.fromEntries(
     byBucket.flatMap((list, index) => list.length > 0 ? [[String(index), list.length]] : []),
   );
-  const score = evenness(active.map((list) => list.length));
+  const score = distributionScore(active.map((list) => list.length));
   const overload = total > 0 && Math.max(...active.map((list) => list.length)) / total > OVERLOAD_SHARE &&
     active.length > 1;
   const capacity = buckets.length * table.k;
@@ -85,12 +85,4 @@ export function networkStatus(node: KademliaNode): LegacyNetworkStatus {
       discovery_ready: total >= Math.min(table.k, 3),
     },
   };
-}
-
-/** Shannon entropy of the counts over its maximum (log of their number): 1 for an even spread. */
-function evenness(counts: readonly number[]): number {
-  if (counts.length <= 1) return 1;
-  const total = counts.reduce((a, b) => a + b, 0);
-  const entropy = counts.reduce((sum, n) => sum - (n / total) * Math.log(n / total), 0);
-  return entropy / Math.log(counts.length);
 }

@@ -111,14 +111,7 @@ function nodeStatus({ name, node, bootstrap, services }: AdminNode) {
       refreshIntervalS: node.refreshIntervalS,
     },
     values: { held: node.records.size },
-    transport: {
-      requestsOut: stats.requestsOut,
-      requestsIn: stats.requestsIn,
-      responsesIn: stats.responsesIn,
-      timeouts: stats.timeouts,
-      dropped: stats.droppedTotal,
-      pending: node.transport.pendingCount,
-    },
+    transport: { ...stats.requests(), pending: node.transport.pendingCount },
     ...(bootstrap ? { bootstrap: bootstrap.info() } : {}),
     ...(services ? { services: services.summary() } : {}),
   };

@@ -1,5 +1,6 @@
 import type { NodeRole } from "../../roles/mod.ts";
 import type { NodeState, NodeStatus } from "./fleet.ts";
+import type { ClusterShape } from "./plan.ts";
 import { HostClient } from "./supervisor.ts";
 import { type ClusterState, isHostProcess, StateDir } from "./state.ts";
 
@@ -14,6 +15,17 @@ export const STEP_ROLES = {
   worker: ["worker"],
   "alice-bob": ["alice", "bob"],
 } as const satisfies Record<string, readonly NodeRole[]>;
+
+/** How many nodes each startup step of a cluster of `shape` starts. */
+export function expectedByStep(shape: ClusterShape): Record<keyof typeof STEP_ROLES, number> {
+  return {
+    super: shape.superCount,
+    regional: shape.regionalCount,
+    local: shape.localCount,
+    worker: shape.workers,
+    "alice-bob": 2,
+  };
+}
 
 /** A recorded cluster with a client for each of its host processes. */
 export class RunningCluster {

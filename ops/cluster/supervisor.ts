@@ -1,10 +1,11 @@
 import { basename } from "node:path";
 import { fileURLToPath as fromFileUrl } from "node:url";
 import type { PortRange } from "../../core/ports/mod.ts";
+import { AdminClient } from "../admin_client.ts";
 import { type HostReady, TOKEN_ENV } from "./host_process.ts";
 import { type HostRecord, isHostProcess, type StateDir } from "./state.ts";
 
-/** Raised when a host process does not come up, or its control API does not answer. */
+/** Raised when a host process does not come up, or does not exit. */
 export class HostError extends Error {
   override name = "HostError";
 }
@@ -105,42 +106,10 @@ async function readReady(path: string): Promise<HostReady | undefined> {
   }
 }
 
-/** A client of one host process's control API. */
-export class HostClient {
-  readonly #base: string;
+/** A client of one host process's control API (on 127.0.0.1, with the cluster's token). */
+export class HostClient extends AdminClient {
   constructor(readonly record: HostRecord, readonly token: string) {
-    this.#base = `http://127.0.0.1:${record.controlPort}`;
-  }
-
-  get<T>(path: string, timeoutMs = 5000): Promise<T> {
-    return this.#request<T>("GET", path, undefined, timeoutMs);
-  }
-
-  post<T>(path: string, body: unknown = {}, timeoutMs = 60_000): Promise<T> {
-    return this.#request<T>("POST", path, body, timeoutMs);
-  }
-
-  async #request<T>(method: string, path: string, body: unknown, timeoutMs: number): Promise<T> {
-    let response: Response;
-    try {
-      response = await fetch(this.#base + path, {
-        method,
-        headers: { authorization: `Bearer ${this.token}`, "content-type": "application/json" },
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-        signal: AbortSignal.timeout(timeoutMs),
-      });
-    } catch (error) {
-      throw new HostError(`Host process ${this.record.name} does not answer: ${(error as Error).message}`, {
-        cause: error,
-      });
-    }
-    const payload = await response.json().catch(() => ({}));
-    if (!response.ok) {
-      throw new HostError(
-        `Host process ${this.record.name} refused ${method} ${path}: ${payload.error ?? response.status}`,
-      );
-    }
-    return payload as T;
+    super(`http://127.0.0.1:${record.controlPort}`, { token, label: `Host process ${record.name}` });
   }
 }
 
