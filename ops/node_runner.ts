@@ -1,4 +1,4 @@
-import { nodeOptionsFrom, servicesOptionsFrom, type Settings } from "../core/config/mod.ts";
+import { nodeOptionsFrom, type Settings } from "../core/config/mod.ts";
 import { KademliaNode, type KademliaNodeOptions } from "../core/kademlia/mod.ts";
 import { Logger } from "../core/log.ts";
 import { CqkdMetrics, metricsHooks } from "../core/metrics/mod.ts";
