@@ -13,7 +13,8 @@ export type DropReason =
   | "unknown-method"
   | "bad-arguments"
   | "handler-error"
-  | "response-too-large";
+  | "response-too-large"
+  | "blocked";
 
 /** Counters of one transport; plain numbers so that a host can sum them cheaply over many nodes. */
 export class TransportStats {
@@ -38,6 +39,7 @@ export class TransportStats {
     "bad-arguments": 0,
     "handler-error": 0,
     "response-too-large": 0,
+    "blocked": 0,
     "no-envelope": 0,
     "unknown-key": 0,
     "unauthentic": 0,
