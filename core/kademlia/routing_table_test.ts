@@ -286,7 +286,7 @@ Deno.test("RoutingTable.block() removes the contact and keeps it out until unblo
 });
 
 Deno.test("RoutingTable.block() drops an id waiting in a replacement cache", async () => {
-  const { table, calls, a, b } = fullFarBucket();
+  const { table, calls, b } = fullFarBucket();
   const waiting = contact(FAR5 + 3n);
   assert.equal(table.add(waiting), "cached");
   table.block(waiting.id);
