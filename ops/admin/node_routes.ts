@@ -34,14 +34,16 @@ const putBody = z.object({ value: jsonValue }).strict();
 const refreshBody = z.object({ buckets: z.enum(["all", "stale"]).default("all") }).strict();
 const isolateBody = z.object({
   ids: z.array(z.string().regex(/^[0-9a-fA-F]{40}$/, "expected a node id (40 hex digits)")).min(1).max(1000),
+  /** Also put the ids on the node's deny list, so that they stay out (refresh and lookups do not bring them back). */
+  block: z.boolean().default(false),
 })
   .strict();
 const fallbackBody = z.object({ peers: z.array(peer).min(1).max(64).optional() }).strict();
 
 /**
  * The endpoints about one node (SPEC §13): reads `status`, `network-status` (legacy shape), `routing-table`,
- * `dht/:key`; `PUT dht/:key` and the ops `refresh` (buckets by lookup), `isolate` (drop contacts)
- * and `fallback` (rejoin through the fallback bootstrap nodes). The app they are mounted in guards the mutations
+ * `dht/:key`; `PUT dht/:key` and the ops `refresh` (buckets by lookup), `isolate` (drop contacts, and with `block`
+ * keep them out) and `fallback` (rejoin through the fallback bootstrap nodes). The app they are mounted in guards the mutations
  * ({@linkcode adminApp}'s access control).
  */
 export function nodeRoutes(options: NodeRoutesOptions): Hono {
@@ -80,8 +82,16 @@ export function nodeRoutes(options: NodeRoutesOptions): Hono {
   });
   app.post("/ops/isolate", ...guard, valid("json", isolateBody), (c) => {
     const { node } = pick(c);
-    const removed = c.req.valid("json").ids.filter((hex) => node.table.remove(NodeId.fromHex(hex.toLowerCase())));
-    return c.json({ removed: removed.length, contacts: node.table.size });
+    const { ids, block } = c.req.valid("json");
+    const table = node.table;
+    const removed = ids.map((hex) => hex.toLowerCase())
+      .filter((hex) => block ? table.block(NodeId.fromHex(hex)) : table.remove(NodeId.fromHex(hex)));
+    return c.json({
+      removed: removed.length,
+      removedIds: removed,
+      contacts: table.size,
+      blocked: table.blocked().length,
+    });
   });
   app.post("/ops/fallback", ...guard, valid("json", fallbackBody), async (c) => {
     const { node } = pick(c);
@@ -124,7 +134,7 @@ function nodeStatus({ name, node, bootstrap, services }: AdminNode) {
   };
 }
 
-/** What `GET …/routing-table` lists: every bucket with its range, and every contact. */
+/** What `GET …/routing-table` lists: every bucket with its range, every contact, and the ids it blocks. */
 function routingTable({ node }: AdminNode) {
   const hex = (value: bigint) => value.toString(16).padStart(40, "0");
   return {
@@ -141,5 +151,6 @@ function routingTable({ node }: AdminNode) {
       lastUpdatedMs: b.lastUpdatedMs,
     })),
     contacts: node.table.contacts().map((c) => ({ id: c.id.hex, host: c.host, port: c.port })),
+    blocked: node.table.blocked(),
   };
 }
