@@ -20,6 +20,7 @@ import {
 import { CommandError, EXIT } from "./ops/exit_codes.ts";
 import { type GlobalOptions, settingsFromCli } from "./ops/cli_settings.ts";
 import { addClusterCommands } from "./ops/cluster_cli.ts";
+import { addEmergencyCommands } from "./ops/emergency/mod.ts";
 import { addSecurityCommands } from "./ops/security_cli.ts";
 import { audited } from "./ops/audit/mod.ts";
 import { addBootstrapSecretCommands } from "./ops/bootstrap_secret_cli.ts";
@@ -115,6 +116,7 @@ function buildProgram(): Command {
   addSecurityCommands(program, config);
   addKeyringCommands(program);
   addClusterCommands(program);
+  addEmergencyCommands(program);
   addBootstrapSecretCommands(program);
   return program;
 }

@@ -4,6 +4,7 @@ import type { Settings } from "../core/config/mod.ts";
 import { audited } from "./audit/mod.ts";
 import { type GlobalOptions, settingsFromCli } from "./cli_settings.ts";
 import { runHost, TOKEN_ENV } from "./cluster/host_process.ts";
+import { count, rate, seconds } from "./cli_numbers.ts";
 import { CommandError, EXIT } from "./exit_codes.ts";
 import { clusterKeyFile } from "./secret.ts";
 import { stopCluster } from "./shutdown.ts";
@@ -243,28 +244,6 @@ function scaledHealthChecks(settings: Settings, scale: number): string[] {
   if (scale === 1) return [];
   return (["fast_check_interval", "medium_check_interval", "deep_check_interval"] as const)
     .flatMap((name) => ["--set", `${name}=${settings[name] * scale}`]);
-}
-
-function count(text: string | undefined, flag: string): number {
-  const value = Number(text);
-  if (text === undefined || !/^\d+$/.test(text.trim()) || !Number.isSafeInteger(value)) {
-    throw new CommandError(`Invalid ${flag} "${text}": expected a whole number`);
-  }
-  return value;
-}
-
-function rate(text: string, flag: string): number {
-  const value = Number(text);
-  if (text.trim() === "" || !(value >= 0 && value <= 1)) {
-    throw new CommandError(`Invalid ${flag} "${text}": expected a number within 0-1`);
-  }
-  return value;
-}
-
-function seconds(text: string, flag: string): number {
-  const value = Number(text);
-  if (!(value >= 0)) throw new CommandError(`Invalid ${flag} "${text}": expected seconds >= 0`);
-  return value;
 }
 
 /** Shows startup progress on stderr: one updating line on a terminal, a line per finished step otherwise. */

@@ -201,7 +201,7 @@ export async function verifyLookups(cluster: RunningCluster): Promise<{ found: n
  * to the first super and learn the whole tree from its answer), so that the load balancers know the new nodes
  * before the next step needs them, instead of a heartbeat interval later.
  */
-async function spreadDirectory(cluster: RunningCluster, stage: Stage): Promise<void> {
+export async function spreadDirectory(cluster: RunningCluster, stage: Stage): Promise<void> {
   const above: Partial<Record<Stage["tier"], string[]>> = {
     regional: ["super-bootstrap", "super-bootstrap"],
     local: ["regional-bootstrap", "super-bootstrap", "super-bootstrap"],

@@ -1,6 +1,6 @@
-import { STEP_ROLES } from "../cluster/cluster.ts";
 import type { NodeStatus } from "../cluster/fleet.ts";
 import { TIERS } from "../cluster/plan.ts";
+import { byTier } from "./_tiers.ts";
 import { bySeverity, type Finding } from "./finding.ts";
 import { knowsGraph, type TableView } from "./knows_graph.ts";
 import type { ProbeResult } from "./probe.ts";
@@ -96,9 +96,7 @@ function tierFindings({ hosts, planned, nodes }: ClusterScan): Finding[] {
   const status = new Map(nodes.map((n) => [n.name, n]));
   const answering = new Set(hosts.filter((h) => h.alive && h.answering).map((h) => h.name));
   const findings: Finding[] = [];
-  for (const [tier, roles] of Object.entries(STEP_ROLES)) {
-    const members = planned.filter((n) => (roles as readonly string[]).includes(n.role));
-    if (members.length === 0) continue;
+  for (const [tier, members] of byTier(planned)) {
     const notReady = members.filter((n) => status.get(n.name)?.state !== "ready");
     const down = members.filter((n) => {
       const state = status.get(n.name)?.state;

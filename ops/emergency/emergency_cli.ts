@@ -1,0 +1,186 @@
+import type { Command } from "commander";
+import { audited } from "../audit/mod.ts";
+import { count, rate } from "../cli_numbers.ts";
+import { type GlobalOptions, settingsFromCli } from "../cli_settings.ts";
+import { CommandError, EXIT } from "../exit_codes.ts";
+import { formatTable } from "../table.ts";
+import { detectIssues, type DetectReport } from "./detect.ts";
+import { emergencyStop, type EmergencyStopReport } from "./emergency_shutdown.ts";
+import { enterFallbackMode, type FallbackReport } from "./fallback.ts";
+import { needsAction } from "./finding.ts";
+import { isolateNodes, type IsolateReport } from "./isolate.ts";
+import { recoverCluster, type RecoverReport } from "./recover.ts";
+
+/** Adds `cqkd emergency detect|isolate|fallback|recover|shutdown` (the seed's emergency procedures). */
+export function addEmergencyCommands(program: Command): void {
+  const emergency = program.command("emergency")
+    .description("emergency procedures on the local cluster: detect, isolate, fallback, recover, shutdown");
+  const settingsOf = (command: Command) => settingsFromCli(command.optsWithGlobals<GlobalOptions>());
+
+  emergency.command("detect")
+    .description("scan the cluster for problems (exit code 0: none, 1: action needed, 2: could not run)")
+    .option("--latency-ms <ms>", "report nodes whose round trip is over this", "500")
+    .option("--loss <share>", "report packet loss over this share (0-1)", "0.05")
+    .option("--probes <n>", "UDP probes per node", "3")
+    .option("--json", "print JSON")
+    .action(async (flags: { latencyMs: string; loss: string; probes: string; json?: boolean }, command: Command) => {
+      const settings = await settingsOf(command);
+      const options = {
+        thresholds: { latencyMs: count(flags.latencyMs, "--latency-ms"), loss: rate(flags.loss, "--loss") },
+        probe: { attempts: Math.max(1, count(flags.probes, "--probes")) },
+      };
+      const report = await audited(
+        settings,
+        "emergency detect",
+        options.thresholds,
+        () => detectIssues(settings, options),
+        {
+          failure: (r) => needsAction(r.findings) ? `${r.findings.length} findings` : undefined,
+        },
+      );
+      const ok = !needsAction(report.findings);
+      Deno.exitCode = ok ? EXIT.ok : EXIT.no;
+      console.log(flags.json ? JSON.stringify({ ok, ...report }) : formatDetect(report));
+    });
+
+  emergency.command("isolate")
+    .description("take nodes out of every routing table and keep them out (their ids are blocked on every node)")
+    .option("--node <name|id...>", "a node to isolate, by name or id (repeatable)")
+    .option("--detected", "also isolate what `emergency detect` calls for isolating (unreachable, lossy, slow)")
+    .option("--json", "print JSON")
+    .action(async (flags: { node?: string[]; detected?: boolean; json?: boolean }, command: Command) => {
+      if ((flags.node ?? []).length === 0 && !flags.detected) {
+        throw new CommandError("Name the nodes to isolate with --node, or pass --detected");
+      }
+      const settings = await settingsOf(command);
+      const args = { nodes: flags.node, detected: flags.detected };
+      const report = await audited(
+        settings,
+        "emergency isolate",
+        args,
+        () => isolateNodes(settings, { nodes: flags.node ?? [], detected: flags.detected ?? false }),
+        {
+          failure: (r) => r.failures.length > 0 ? `${r.failures.length} nodes could not be asked` : undefined,
+        },
+      );
+      Deno.exitCode = report.failures.length === 0 ? EXIT.ok : EXIT.no;
+      console.log(flags.json ? JSON.stringify(report) : formatIsolate(report));
+    });
+
+  emergency.command("fallback")
+    .description("switch to fallback mode: every node rejoins through fallback_bootstrap_nodes, recorded for recover")
+    .option("--json", "print JSON")
+    .action(async (flags: { json?: boolean }, command: Command) => {
+      const settings = await settingsOf(command);
+      const report = await audited(settings, "emergency fallback", {}, () => enterFallbackMode(settings), {
+        failure: (r) => r.failures.length > 0 ? `${r.failures.length} nodes did not rejoin` : undefined,
+      });
+      Deno.exitCode = report.failures.length === 0 ? EXIT.ok : EXIT.no;
+      console.log(flags.json ? JSON.stringify(report) : formatFallback(report));
+    });
+
+  emergency.command("recover")
+    .description("restart dead host processes and nodes, rejoin, refresh, then verify network (exit code 1: fails)")
+    .option("--ready-timeout <s>", "longest wait for the restarted nodes of one tier", "120")
+    .option("--json", "print JSON")
+    .action(async (flags: { readyTimeout: string; json?: boolean }, command: Command) => {
+      const settings = await settingsOf(command);
+      const report = await audited(settings, "emergency recover", {}, () =>
+        recoverCluster({
+          settings,
+          readyTimeoutMs: count(flags.readyTimeout, "--ready-timeout") * 1000,
+          onEvent: flags.json
+            ? undefined
+            : (e) => console.error(e.type === "step" ? `… ${e.detail}` : `! ${e.message}`),
+        }), {
+        failure: (r) => r.ok ? undefined : `verify failed: ${r.checks.filter((c) => !c.ok).map((c) => c.name)}`,
+      });
+      Deno.exitCode = report.ok ? EXIT.ok : EXIT.no;
+      console.log(flags.json ? JSON.stringify(report) : formatRecover(report));
+    });
+
+  emergency.command("shutdown")
+    .description("stop every process of the cluster at once, keeping the state for `cqkd emergency recover`")
+    .option("--json", "print JSON")
+    .action(async (flags: { json?: boolean }, command: Command) => {
+      const settings = await settingsOf(command);
+      const report = await audited(settings, "emergency shutdown", {}, () => emergencyStop(settings));
+      console.log(flags.json ? JSON.stringify(report) : formatStop(report));
+    });
+}
+
+function formatDetect({ findings, scanned }: DetectReport): string {
+  const what = `${scanned.hosts} host processes, ${scanned.nodes} nodes, ${scanned.probes} UDP probes, ` +
+    `${scanned.tables} routing tables in ${scanned.seconds.toFixed(1)} s`;
+  if (findings.length === 0) return `No problem found (${what})`;
+  const table = formatTable(
+    ["severity", "finding", "subject", "action", "detail"],
+    findings.map((f) => [f.severity, f.kind, f.subject, f.action, f.detail]),
+  );
+  const actions = [...new Set(findings.map((f) => f.action).filter((a) => a !== "none"))];
+  const next = actions.length === 0
+    ? "Nothing needs action"
+    : `${findings.filter((f) => f.severity !== "info").length} findings need action: ${
+      actions.map((a) => `cqkd emergency ${a}`).join(", then ")
+    }`;
+  return `${table}\n\n${next} (${what})`;
+}
+
+function formatIsolate(report: IsolateReport): string {
+  if (report.isolated.length === 0) return "Nothing to isolate: detect found no node that calls for it";
+  const table = formatTable(
+    ["node", "id", "removed from", "blocked by"],
+    report.isolated.map((i) => [i.name, i.id, `${i.removedFrom} tables`, `${i.blockedBy} nodes`]),
+  );
+  const failed = report.failures.map((f) => `! ${f.node}: ${f.error}`);
+  return [
+    table,
+    "",
+    ...failed,
+    `${report.isolated.length} nodes isolated: blocked on ${
+      report.nodes - report.failures.length
+    } of ${report.nodes} nodes (\`cqkd emergency recover\` starts them again with a new id)`,
+  ].join("\n");
+}
+
+function formatFallback(report: FallbackReport): string {
+  const table = formatTable(
+    ["tier", "nodes", "rejoined", "failed", "on the list", "mean contacts"],
+    report.tiers.map((t) => [t.tier, t.nodes, t.rejoined, t.failed, t.listed, t.meanContacts]),
+  );
+  const failed = report.failures.map((f) => `! ${f.node}: ${f.error}`);
+  return [
+    table,
+    "",
+    ...failed,
+    `Fallback mode: the nodes rejoined through ${report.peers.join(", ")}; ` +
+    `recover starts nodes through it, workers on static ports from ${report.staticPort}`,
+  ].join("\n");
+}
+
+function formatRecover(report: RecoverReport): string {
+  return [
+    formatTable(["host process", "outcome"], report.hosts.map((h) => [h.name, h.outcome])),
+    "",
+    formatTable(
+      ["tier", "restarted", "ready", "failed"],
+      report.tiers.map((t) => [t.tier, t.restarted.length, t.ready, t.failed.map((f) => f.name).join(", ")]),
+    ),
+    "",
+    `Rejoined ${report.rejoined.nodes - report.rejoined.failed}/${report.rejoined.nodes} nodes through ${
+      report.rejoined.through.join(", ")
+    }; refreshed ${report.refreshed.nodes - report.refreshed.failed}/${report.refreshed.nodes}`,
+    "",
+    formatTable(["check", "result", "detail"], report.checks.map((c) => [c.name, c.ok ? "ok" : "FAIL", c.detail])),
+    "",
+    `recover: verify network ${report.ok ? "passed" : "FAILED"} after ${report.seconds.toFixed(1)} s`,
+  ].join("\n");
+}
+
+function formatStop(report: EmergencyStopReport): string {
+  if (!report.wasRunning) return "No cluster is recorded: nothing to stop";
+  const ended = [...report.hosts.map((h) => [h.name, h.outcome]), ...report.monitoring.map((m) => [m.tool, m.outcome])];
+  return `${formatTable(["process", "ended"], ended)}\n\nStopped in ${
+    report.seconds.toFixed(1)
+  } s; state kept in ${report.stateFile} (\`cqkd emergency recover\` starts the cluster again)`;
+}

@@ -1,0 +1,227 @@
+import type { Settings } from "../../core/config/mod.ts";
+import type { RunningCluster } from "../cluster/cluster.ts";
+import type { NodeStatus } from "../cluster/fleet.ts";
+import { type NodeSpec, type Stage, type TierName, TIERS } from "../cluster/plan.ts";
+import { type FallbackMode, type HostArgs, isHostProcess } from "../cluster/state.ts";
+import { spawnHost, stopHost } from "../cluster/supervisor.ts";
+import { CommandError } from "../exit_codes.ts";
+import { spreadDirectory } from "../startup.ts";
+import { type Check, verifyCluster } from "../verify.ts";
+import { clusterPlan, onEveryNode, openCluster } from "./_cluster_ops.ts";
+import { StaticPorts } from "./_static_ports.ts";
+
+/** Something `cqkd emergency recover` reports while it works. */
+export type RecoverEvent = { type: "step"; step: string; detail: string } | { type: "warning"; message: string };
+
+/** Options of {@linkcode recoverCluster}. */
+export interface RecoverOptions {
+  settings: Settings;
+  /** Longest wait for the restarted nodes of one tier to be ready. @default {120000} */
+  readyTimeoutMs?: number;
+  onEvent?: (event: RecoverEvent) => void;
+}
+
+/** How the nodes of one tier were started again. */
+export interface RestartedTier {
+  tier: string;
+  /** Names of the nodes started again. */
+  restarted: string[];
+  /** How many of them were ready in time. */
+  ready: number;
+  failed: Array<{ name: string; error: string }>;
+}
+
+/** What `cqkd emergency recover` did, and the `verify network` checks that followed. */
+export interface RecoverReport {
+  hosts: Array<{ name: string; outcome: "running" | "restarted" }>;
+  tiers: RestartedTier[];
+  /** Nodes that joined again (through the super tier, or the static list in fallback mode). */
+  rejoined: { nodes: number; failed: number; through: string[] };
+  refreshed: { nodes: number; failed: number };
+  checks: Check[];
+  /** Every check of `verify network` passed. */
+  ok: boolean;
+  seconds: number;
+}
+
+/** What restarting the nodes of a stage needs. */
+interface Restart {
+  cluster: RunningCluster;
+  /** Names of isolated nodes: they start again with a new id. */
+  isolated: ReadonlySet<string>;
+  fallback: FallbackMode | undefined;
+  /** Bootstrap addresses with their tier (the seeds of a node in fallback mode name theirs). */
+  tierAt: ReadonlyMap<string, TierName>;
+  staticPorts: StaticPorts | undefined;
+  readyTimeoutMs: number;
+  emit: (event: RecoverEvent) => void;
+}
+
+/**
+ * `cqkd emergency recover` (the seed's attempt_recovery): picks up the recorded cluster, also after
+ * `cqkd emergency shutdown`. Host processes that are gone (or hang) are started again as startup started them;
+ * then, tier by tier in startup order, every node of the plan that is stopped, failed or missing is started again
+ * from its spec (isolated nodes too, with a new id), each tier ready before the next; then every node rejoins
+ * (`ops/fallback` through the super tier, or the static list in fallback mode: this also merges parts a failure
+ * split apart) and refreshes every bucket (`ops/refresh`); last, `verify network` runs.
+ * @throws {CommandError} when no cluster is recorded, or its state does not say how its hosts were started
+ */
+export async function recoverCluster(options: RecoverOptions): Promise<RecoverReport> {
+  const started = performance.now();
+  const { settings } = options;
+  const emit = options.onEvent ?? (() => {});
+  const recorded = await openCluster(settings);
+  const lock = await recorded.dir.lock();
+  try {
+    const { hostArgs, fallback } = recorded.state;
+    if (hostArgs === undefined) {
+      throw new CommandError(
+        "Cannot recover the cluster: its state does not say how its host processes were started (an older cqkd " +
+          "started it); stop it with `cqkd shutdown` and start it again",
+      );
+    }
+    emit({ type: "step", step: "hosts", detail: `checking ${recorded.clients.length} host processes` });
+    const hosts = await reviveHosts(recorded, hostArgs);
+    const cluster = await openCluster(settings);
+    const plan = clusterPlan(cluster, settings);
+    const specs = plan.stages.flatMap((s) => s.placements.flatMap((p) => p.nodes.map((spec) => ({ spec, s }))));
+    const restart: Restart = {
+      cluster,
+      isolated: new Set((cluster.state.isolated ?? []).map((i) => i.name)),
+      fallback,
+      tierAt: new Map(specs.flatMap(({ spec, s }) => isTier(s.tier) ? [[addressOf(spec), s.tier]] : [])),
+      staticPorts: fallback && new StaticPorts(fallback.staticPort, new Set(specs.map(({ spec }) => spec.port))),
+      readyTimeoutMs: options.readyTimeoutMs ?? 120_000,
+      emit,
+    };
+    const tiers: RestartedTier[] = [];
+    for (const stage of plan.stages) {
+      const tier = await restartStage(restart, stage);
+      tiers.push(tier);
+      if (tier.restarted.length > 0) await spreadDirectory(cluster, stage);
+    }
+    const supers = specs.filter(({ spec }) => spec.role === "super-bootstrap").map(({ spec }) => addressOf(spec));
+    const through = fallback?.peers ?? supers;
+    const ready = (await cluster.nodes()).nodes.filter((n) => n.state === "ready");
+    emit({ type: "step", step: "rejoin", detail: `${ready.length} nodes rejoin through ${through.join(", ")}` });
+    const peersOf = (node: NodeStatus) => through.filter((p) => p !== node.address);
+    const rejoined = await onEveryNode(
+      cluster,
+      ready.filter((n) => peersOf(n).length > 0),
+      (client, path, node) => client.post(`${path}/ops/fallback`, { peers: peersOf(node) }),
+    );
+    emit({ type: "step", step: "refresh", detail: `${ready.length} nodes refresh every bucket` });
+    const refreshed = await onEveryNode(cluster, ready, (client, path) => client.post(`${path}/ops/refresh`, {}));
+    const restarted = new Set(tiers.flatMap((t) => t.restarted));
+    const { isolated, stoppedAt: _, ...state } = (await cluster.dir.read()) ?? cluster.state;
+    const still = (isolated ?? []).filter((i) => !restarted.has(i.name));
+    await cluster.dir.write({ ...state, ...(still.length > 0 ? { isolated: still } : {}) });
+    emit({ type: "step", step: "verify", detail: "verify network" });
+    const checks = await verifyCluster(settings, "network");
+    return {
+      hosts,
+      tiers,
+      rejoined: { nodes: rejoined.length, failed: rejoined.filter((o) => !o.ok).length, through },
+      refreshed: { nodes: refreshed.length, failed: refreshed.filter((o) => !o.ok).length },
+      checks,
+      ok: checks.every((c) => c.ok),
+      seconds: (performance.now() - started) / 1000,
+    };
+  } finally {
+    await lock.release();
+  }
+}
+
+/**
+ * Starts again every host process that is gone, or runs without answering (it is killed first), with the
+ * arguments startup gave it, and records the new pids and control ports.
+ */
+async function reviveHosts(cluster: RunningCluster, hostArgs: HostArgs): Promise<RecoverReport["hosts"]> {
+  const { state, dir } = cluster;
+  const outcomes = await Promise.all(cluster.clients.map(async (client) => {
+    const { name, pid, workerPorts } = client.record;
+    if (isHostProcess(pid, name)) {
+      if (await client.get("/health").then(() => true, () => false)) return { name, outcome: "running" as const };
+      await stopHost(client, { immediate: true });
+    }
+    const record = await spawnHost({
+      name,
+      state: dir,
+      token: state.token,
+      ...hostArgs,
+      ...(workerPorts ? { workerPorts } : {}),
+    });
+    state.hosts = state.hosts.map((h) => h.name === name ? record : h);
+    return { name, outcome: "restarted" as const };
+  }));
+  await dir.write(state);
+  return outcomes;
+}
+
+/** Starts again the nodes of a stage that are stopped, failed, missing or isolated, and waits until they are ready. */
+async function restartStage(restart: Restart, stage: Stage): Promise<RestartedTier> {
+  const { cluster, isolated } = restart;
+  const current = new Map((await cluster.nodes()).nodes.map((n) => [n.name, n]));
+  const due = (spec: NodeSpec) => {
+    const state = current.get(spec.name)?.state;
+    return state === undefined || state === "stopped" || state === "failed" || isolated.has(spec.name);
+  };
+  const placements = stage.placements
+    .map(({ host, nodes }) => ({ host, nodes: nodes.filter(due).map((spec) => respec(restart, spec)) }))
+    .filter((p) => p.nodes.length > 0);
+  const names = placements.flatMap((p) => p.nodes.map((n) => n.name));
+  if (names.length === 0) return { tier: stage.tier, restarted: [], ready: 0, failed: [] };
+  restart.emit({ type: "step", step: "restart", detail: `starting ${names.length} ${stage.tier} nodes again` });
+  await Promise.all(placements.map(async ({ host, nodes }) => {
+    const client = cluster.client(host)!;
+    const running = nodes.filter((n) => ["starting", "joining", "ready"].includes(current.get(n.name)?.state ?? ""));
+    if (running.length > 0) await client.post("/nodes/stop", { names: running.map((n) => n.name) });
+    await client.post("/nodes", { nodes });
+  }));
+  const settled = await untilSettled(cluster, new Set(names), restart.readyTimeoutMs);
+  const failed = names.flatMap((name) => {
+    const node = settled.get(name);
+    return node?.state === "ready" ? [] : [{ name, error: node?.error ?? `not ready (${node?.state ?? "missing"})` }];
+  });
+  for (const { name, error } of failed) restart.emit({ type: "warning", message: `${name}: ${error}` });
+  return { tier: stage.tier, restarted: names, ready: names.length - failed.length, failed };
+}
+
+/**
+ * The spec a node starts again with: as planned, but in fallback mode through the static list (a first super,
+ * which starts a network rather than join one, keeps no seeds) and, for a worker, on a static port.
+ */
+function respec(restart: Restart, spec: NodeSpec): NodeSpec {
+  const { fallback, staticPorts, tierAt } = restart;
+  if (fallback === undefined) return spec;
+  const own = addressOf(spec);
+  const seeds = spec.seeds.length === 0 ? [] : fallback.peers.filter((p) => p !== own).map((address) => ({
+    address,
+    // A seed's tier only labels where the node entered; an address outside the tiers is a top-level entry point.
+    tier: tierAt.get(address) ?? "super",
+  }));
+  return { ...spec, seeds, port: spec.port === 0 ? staticPorts!.take() : spec.port };
+}
+
+/** Polls the hosts until every named node is ready or failed, or the time is up; returns their last statuses. */
+async function untilSettled(
+  cluster: RunningCluster,
+  names: ReadonlySet<string>,
+  timeoutMs: number,
+): Promise<Map<string, NodeStatus>> {
+  const deadline = performance.now() + timeoutMs;
+  while (true) {
+    const nodes = new Map((await cluster.nodes()).nodes.filter((n) => names.has(n.name)).map((n) => [n.name, n]));
+    const settled = [...names].every((name) => ["ready", "failed"].includes(nodes.get(name)?.state ?? ""));
+    if (settled || performance.now() > deadline) return nodes;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+function isTier(tier: string): tier is TierName {
+  return (TIERS as readonly string[]).includes(tier);
+}
+
+function addressOf(spec: NodeSpec): string {
+  return `127.0.0.1:${spec.port}`;
+}
