@@ -1,11 +1,11 @@
 import { type Context, Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { z } from "zod";
-import { NodeId } from "../../core/kademlia/mod.ts";
 import { formatPeer, parsePeer, type Peer } from "../../core/net/mod.ts";
 import { fromJsonValue, toJsonValue } from "./_json_value.ts";
 import { limitBody } from "./middleware.ts";
 import { networkStatus } from "./network_status.ts";
+import { isolateOnNode, refreshNode, rejoinNode } from "./node_ops.ts";
 import type { AdminNode } from "./node_directory.ts";
 import { valid } from "./validation.ts";
 
@@ -21,7 +21,10 @@ export interface NodeRoutesOptions {
 export const NODE_BODY_LIMIT_BYTES = 64 * 1024;
 
 const IP_PORT = /^(\d{1,3}(\.\d{1,3}){3}|\[[0-9a-fA-F:.]+\]):\d{1,5}$/;
-const peer = z.string().regex(IP_PORT, "expected ip:port (an IP literal: names are not resolved here)");
+/** A peer address in a request: an IP literal and a port (names are not resolved by the admin API). */
+export const peerSchema = z.string().regex(IP_PORT, "expected ip:port (an IP literal: names are not resolved here)");
+/** A node id in a request: 40 hex digits, either case. */
+export const nodeIdSchema = z.string().regex(/^[0-9a-fA-F]{40}$/, "expected a node id (40 hex digits)");
 const jsonValue = z.union([
   z.string(),
   z.number().finite(),
@@ -33,12 +36,12 @@ const dhtKey = z.object({ key: z.string().min(1).max(512) });
 const putBody = z.object({ value: jsonValue }).strict();
 const refreshBody = z.object({ buckets: z.enum(["all", "stale"]).default("all") }).strict();
 const isolateBody = z.object({
-  ids: z.array(z.string().regex(/^[0-9a-fA-F]{40}$/, "expected a node id (40 hex digits)")).min(1).max(1000),
+  ids: z.array(nodeIdSchema).min(1).max(1000),
   /** Also put the ids on the node's deny list, so that they stay out (refresh and lookups do not bring them back). */
   block: z.boolean().default(false),
 })
   .strict();
-const fallbackBody = z.object({ peers: z.array(peer).min(1).max(64).optional() }).strict();
+const fallbackBody = z.object({ peers: z.array(peerSchema).min(1).max(64).optional() }).strict();
 
 /**
  * The endpoints about one node (SPEC §13): reads `status`, `network-status` (legacy shape), `routing-table`,
@@ -72,35 +75,21 @@ export function nodeRoutes(options: NodeRoutesOptions): Hono {
   });
 
   app.post("/ops/refresh", ...guard, valid("json", refreshBody), async (c) => {
-    const { node } = pick(c);
-    const ranges = c.req.valid("json").buckets === "stale"
-      ? node.table.staleRanges(node.refreshIntervalS * 1000)
-      : node.table.buckets().map((b): [bigint, bigint] => [b.lo, b.hi]);
-    let added = 0;
-    for (const [lo] of ranges) added += await node.refreshBucket(NodeId.fromValue(lo), { signal: c.req.raw.signal });
-    return c.json({ buckets: ranges.length, added, contacts: node.table.size });
+    return c.json(await refreshNode(pick(c).node, c.req.valid("json").buckets, c.req.raw.signal));
   });
   app.post("/ops/isolate", ...guard, valid("json", isolateBody), (c) => {
-    const { node } = pick(c);
     const { ids, block } = c.req.valid("json");
-    const table = node.table;
-    const removed = ids.map((hex) => hex.toLowerCase())
-      .filter((hex) => block ? table.block(NodeId.fromHex(hex)) : table.remove(NodeId.fromHex(hex)));
-    return c.json({
-      removed: removed.length,
-      removedIds: removed,
-      contacts: table.size,
-      blocked: table.blocked().length,
-    });
+    return c.json(isolateOnNode(pick(c).node, ids, block));
   });
   app.post("/ops/fallback", ...guard, valid("json", fallbackBody), async (c) => {
     const { node } = pick(c);
     const peers = c.req.valid("json").peers?.map(parsePeer) ?? options.fallbackPeers ?? [];
     if (peers.length === 0) throw new HTTPException(409, { message: "No fallback bootstrap nodes are configured" });
-    const { reached, contacts } = await node.bootstrap(peers, { signal: c.req.raw.signal }).catch((error) => {
-      throw new HTTPException(502, { message: error.message, cause: error });
-    });
-    return c.json({ reached: reached.map(formatPeer), contacts });
+    return c.json(
+      await rejoinNode(node, peers, c.req.raw.signal).catch((error) => {
+        throw new HTTPException(502, { message: error.message, cause: error });
+      }),
+    );
   });
   return app;
 }

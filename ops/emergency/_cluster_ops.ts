@@ -1,22 +1,16 @@
 import type { Settings } from "../../core/config/mod.ts";
 import { RunningCluster } from "../cluster/cluster.ts";
 import type { NodeStatus } from "../cluster/fleet.ts";
+import type { FleetTable } from "../cluster/fleet_routes.ts";
 import { type ClusterPlan, planCluster } from "../cluster/plan.ts";
 import { type ClusterState, StateDir } from "../cluster/state.ts";
 import type { HostClient } from "../cluster/supervisor.ts";
 import { CommandError } from "../exit_codes.ts";
-import { settleAll } from "./_pool.ts";
 import type { PlannedNode } from "./analysis.ts";
+import type { TableView } from "./knows_graph.ts";
 
 /** A node of the cluster as its host reports it, with the host's name. */
 export type ClusterNode = NodeStatus & { host: string };
-
-/** What one admin request to one node gave. */
-export type NodeOutcome<R> = { node: ClusterNode; ok: true; value: R } | {
-  node: ClusterNode;
-  ok: false;
-  error: string;
-};
 
 /** The recorded cluster. @throws {CommandError} when none is recorded */
 export async function openCluster(settings: Settings): Promise<RunningCluster> {
@@ -59,24 +53,32 @@ export function plannedNodes(plan: ClusterPlan): PlannedNode[] {
   );
 }
 
+/** The per-node outcomes of requests to every host process, and the host processes that could not be asked. */
+export interface HostsOutcome<T> {
+  nodes: Array<T & { host: string }>;
+  failures: Array<{ host: string; error: string }>;
+}
+
 /**
- * Calls `request` with each node's admin path (`/nodes/<name>`) on its host's control API, `concurrency` nodes at
- * a time, and collects what each gave.
+ * Sends a request to every running host process at once (one of the `/fleet/…` endpoints, which act on all the
+ * host's nodes) and gathers what each says per node.
  */
-export async function onEveryNode<R>(
+export async function onEveryHost<T>(
   cluster: RunningCluster,
-  nodes: readonly ClusterNode[],
-  request: (client: HostClient, path: string, node: ClusterNode) => Promise<R>,
-  concurrency = 16,
-): Promise<NodeOutcome<R>[]> {
-  const settled = await settleAll(nodes, concurrency, (node) => {
-    const client = cluster.client(node.host);
-    if (client === undefined) throw new Error(`No host process named ${node.host} in the cluster`);
-    return request(client, `/nodes/${encodeURIComponent(node.name)}`, node);
+  request: (client: HostClient) => Promise<T[]>,
+): Promise<HostsOutcome<T>> {
+  const clients = cluster.alive();
+  const settled = await Promise.allSettled(clients.map(request));
+  const outcome: HostsOutcome<T> = { nodes: [], failures: [] };
+  settled.forEach((result, i) => {
+    const host = clients[i]!.record.name;
+    if (result.status === "fulfilled") outcome.nodes.push(...result.value.map((node) => ({ ...node, host })));
+    else outcome.failures.push({ host, error: (result.reason as Error).message });
   });
-  return settled.map((result, i): NodeOutcome<R> =>
-    result.status === "fulfilled"
-      ? { node: nodes[i]!, ok: true, value: result.value }
-      : { node: nodes[i]!, ok: false, error: (result.reason as Error).message }
-  );
+  return outcome;
+}
+
+/** The routing tables of every running node of the cluster, by node name (from hosts that answer). */
+export async function readTables(cluster: RunningCluster): Promise<TableView[]> {
+  return (await onEveryHost(cluster, (client) => client.get<FleetTable[]>("/fleet/routing-tables"))).nodes;
 }

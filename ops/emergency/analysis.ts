@@ -1,6 +1,6 @@
 import type { NodeStatus } from "../cluster/fleet.ts";
-import { TIERS } from "../cluster/plan.ts";
-import { byTier } from "./_tiers.ts";
+import { names, percent, plural } from "./_text.ts";
+import { byTier, isTier } from "./_tiers.ts";
 import { bySeverity, type Finding } from "./finding.ts";
 import { knowsGraph, type TableView } from "./knows_graph.ts";
 import type { ProbeResult } from "./probe.ts";
@@ -102,7 +102,7 @@ function tierFindings({ hosts, planned, nodes }: ClusterScan): Finding[] {
       const state = status.get(n.name)?.state;
       return answering.has(n.host) && (state === undefined || state === "failed" || state === "stopped");
     });
-    if ((TIERS as readonly string[]).includes(tier) && notReady.length === members.length) {
+    if (isTier(tier) && notReady.length === members.length) {
       findings.push({
         kind: "tier-down",
         severity: "critical",
@@ -268,18 +268,4 @@ function medianOf(values: readonly number[]): number {
   if (values.length === 0) return 0;
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.floor(sorted.length / 2)]!;
-}
-
-function plural(n: number, word: string): string {
-  return `${n} ${word}${n === 1 ? "" : "s"}`;
-}
-
-function percent(share: number): string {
-  return `${Math.round(share * 1000) / 10} %`;
-}
-
-/** A list of names for a detail line: the first few, then how many more. */
-function names(list: readonly string[], shown = 5): string {
-  const head = list.slice(0, shown).join(", ");
-  return list.length > shown ? `${head} and ${list.length - shown} more` : head;
 }

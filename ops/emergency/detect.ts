@@ -1,10 +1,9 @@
 import type { Settings } from "../../core/config/mod.ts";
 import type { RunningCluster } from "../cluster/cluster.ts";
 import { clusterClient } from "../verify.ts";
-import { type ClusterNode, clusterPlan, onEveryNode, openCluster, plannedNodes } from "./_cluster_ops.ts";
+import { type ClusterNode, clusterPlan, openCluster, plannedNodes, readTables } from "./_cluster_ops.ts";
 import { analyzeScan, type ClusterScan, DEFAULT_THRESHOLDS, type ScannedHost, type Thresholds } from "./analysis.ts";
 import type { Finding } from "./finding.ts";
-import type { TableView } from "./knows_graph.ts";
 import { probeNodes, type ProbeOptions } from "./probe.ts";
 
 /** Options of {@linkcode detectIssues}. */
@@ -40,7 +39,7 @@ export async function detectIssues(settings: Settings, options: DetectOptions = 
   } finally {
     await client.stop();
   }
-  const tables = await readTables(cluster, ready);
+  const tables = await readTables(cluster);
   const after = await cluster.nodes();
   const scan: ClusterScan = {
     hosts: scannedHosts(cluster, before.unreachable),
@@ -71,18 +70,6 @@ function scannedHosts(cluster: RunningCluster, unreachable: readonly string[]): 
     alive: alive.has(name),
     answering: !unreachable.includes(name),
   }));
-}
-
-/** The routing tables of the given nodes, read through the admin API (nodes that stopped meanwhile are left out). */
-async function readTables(cluster: RunningCluster, nodes: readonly ClusterNode[]): Promise<TableView[]> {
-  const outcomes = await onEveryNode(
-    cluster,
-    nodes,
-    (client, path) => client.get<{ node_id: string; contacts: Array<{ id: string }> }>(`${path}/routing-table`),
-  );
-  return outcomes.flatMap((o) =>
-    o.ok ? [{ name: o.node.name, id: o.value.node_id, contacts: o.value.contacts.map((c) => c.id) }] : []
-  );
 }
 
 /** RPCs sent and unanswered between two snapshots, over the nodes in both (same id: not restarted meanwhile). */

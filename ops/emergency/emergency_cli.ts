@@ -7,6 +7,7 @@ import { formatTable } from "../table.ts";
 import { detectIssues, type DetectReport } from "./detect.ts";
 import { emergencyStop, type EmergencyStopReport } from "./emergency_shutdown.ts";
 import { enterFallbackMode, type FallbackReport } from "./fallback.ts";
+import { plural } from "./_text.ts";
 import { needsAction } from "./finding.ts";
 import { isolateNodes, type IsolateReport } from "./isolate.ts";
 import { recoverCluster, type RecoverReport } from "./recover.ts";
@@ -130,16 +131,15 @@ function formatIsolate(report: IsolateReport): string {
   if (report.isolated.length === 0) return "Nothing to isolate: detect found no node that calls for it";
   const table = formatTable(
     ["node", "id", "removed from", "blocked by"],
-    report.isolated.map((i) => [i.name, i.id, `${i.removedFrom} tables`, `${i.blockedBy} nodes`]),
+    report.isolated.map((i) => [i.name, i.id, `${plural(i.removedFrom, "table")}`, `${plural(i.blockedBy, "node")}`]),
   );
-  const failed = report.failures.map((f) => `! ${f.node}: ${f.error}`);
+  const failed = report.failures.map((f) => `! host ${f.host}: ${f.error}`);
   return [
     table,
     "",
     ...failed,
-    `${report.isolated.length} nodes isolated: blocked on ${
-      report.nodes - report.failures.length
-    } of ${report.nodes} nodes (\`cqkd emergency recover\` starts them again with a new id)`,
+    `${plural(report.isolated.length, "node")} isolated: out of every routing table and blocked ` +
+    "(`cqkd emergency recover` starts them again with a new id)",
   ].join("\n");
 }
 
@@ -167,6 +167,7 @@ function formatRecover(report: RecoverReport): string {
       report.tiers.map((t) => [t.tier, t.restarted.length, t.ready, t.failed.map((f) => f.name).join(", ")]),
     ),
     "",
+    `Removed ${report.pruned.contacts} contacts of nodes that are gone from ${report.pruned.tables} routing tables`,
     `Rejoined ${report.rejoined.nodes - report.rejoined.failed}/${report.rejoined.nodes} nodes through ${
       report.rejoined.through.join(", ")
     }; refreshed ${report.refreshed.nodes - report.refreshed.failed}/${report.refreshed.nodes}`,

@@ -1,7 +1,9 @@
 import type { Settings } from "../../core/config/mod.ts";
 import { formatPeer, parsePeer, resolvePeer } from "../../core/net/mod.ts";
 import { CommandError } from "../exit_codes.ts";
-import { onEveryNode, openCluster, updateState } from "./_cluster_ops.ts";
+import type { RejoinOutcome } from "../admin/mod.ts";
+import type { FleetOutcome } from "../cluster/fleet_routes.ts";
+import { onEveryHost, openCluster, updateState } from "./_cluster_ops.ts";
 import { byTier } from "./_tiers.ts";
 
 /** How one tier went through `cqkd emergency fallback`. */
@@ -27,10 +29,11 @@ export interface FallbackReport {
 }
 
 /**
- * `cqkd emergency fallback` (the seed's enable_fallback_mode, SPEC §11): every running node of the cluster rejoins
- * through the static `fallback_bootstrap_nodes` (`POST /nodes/:id/ops/fallback`: ping, lookup of its own id, far
- * buckets) instead of the bootstrap tiers, and the state file records fallback mode, so that `recover` starts
- * nodes through the static list, and workers on static ports from `fallback_static_port` up.
+ * `cqkd emergency fallback` (the seed's enable_fallback_mode, SPEC §11): every running node of the cluster (but the
+ * isolated ones) rejoins through the static `fallback_bootstrap_nodes` instead of the bootstrap tiers
+ * (`POST /fleet/ops/rejoin` on every host: ping, lookup of its own id, far buckets), and the state file records
+ * fallback mode, so that `recover` starts nodes through the static list, and workers on static ports from
+ * `fallback_static_port` up.
  * @throws {CommandError} when fallback mode is disabled, the list is empty or does not resolve, or no cluster runs
  */
 export async function enterFallbackMode(settings: Settings): Promise<FallbackReport> {
@@ -48,19 +51,19 @@ export async function enterFallbackMode(settings: Settings): Promise<FallbackRep
     }
   }));
   const cluster = await openCluster(settings);
-  const ready = (await cluster.nodes()).nodes.filter((n) => n.state === "ready");
-  const rejoining = ready.filter((n) => peers.some((p) => p !== n.address));
-  const outcomes = await onEveryNode(
+  // Isolated nodes stay out: the others would not answer them anyway.
+  const isolated = new Set((cluster.state.isolated ?? []).map((i) => i.id));
+  const ready = (await cluster.nodes()).nodes.filter((n) => n.state === "ready" && !isolated.has(n.id!));
+  const { nodes: outcomes, failures } = await onEveryHost(
     cluster,
-    rejoining,
-    (client, path, node) =>
-      client.post<{ contacts: number }>(`${path}/ops/fallback`, { peers: peers.filter((p) => p !== node.address) }),
+    (client) =>
+      client.post<FleetOutcome<RejoinOutcome>[]>("/fleet/ops/rejoin", { peers, names: ready.map((n) => n.name) }),
   );
   const mode = { since: new Date().toISOString(), peers, staticPort: settings.fallback_static_port };
   await updateState(cluster, (state) => ({ ...state, fallback: mode }));
   const tiers = byTier(ready).map(([tier, members]): FallbackTier => {
-    const own = outcomes.filter((o) => members.includes(o.node));
-    const contacts = own.flatMap((o) => o.ok ? [o.value.contacts] : []);
+    const own = outcomes.filter((o) => members.some((m) => m.name === o.name));
+    const contacts = own.flatMap((o) => o.ok ? [o.contacts] : []);
     return {
       tier,
       nodes: members.length,
@@ -74,6 +77,9 @@ export async function enterFallbackMode(settings: Settings): Promise<FallbackRep
     peers,
     staticPort: mode.staticPort,
     tiers,
-    failures: outcomes.flatMap((o) => o.ok ? [] : [{ node: o.node.name, error: o.error }]),
+    failures: [
+      ...outcomes.flatMap((o) => o.ok ? [] : [{ node: o.name, error: o.error }]),
+      ...failures.map((f) => ({ node: `host ${f.host}`, error: f.error })),
+    ],
   };
 }

@@ -1,6 +1,8 @@
 import type { Settings } from "../../core/config/mod.ts";
 import { CommandError } from "../exit_codes.ts";
-import { type ClusterNode, onEveryNode, openCluster, updateState } from "./_cluster_ops.ts";
+import type { IsolateOutcome } from "../admin/mod.ts";
+import type { FleetOutcome } from "../cluster/fleet_routes.ts";
+import { type ClusterNode, onEveryHost, openCluster, updateState } from "./_cluster_ops.ts";
 import { detectIssues, type DetectOptions } from "./detect.ts";
 
 /** Options of {@linkcode isolateNodes}. */
@@ -17,18 +19,16 @@ export interface IsolateOptions {
 export interface IsolateReport {
   /** Each node isolated: the routing tables it was removed from, and how many nodes now block it. */
   isolated: Array<{ name: string; id: string; removedFrom: number; blockedBy: number }>;
-  /** Nodes asked to block them. */
-  nodes: number;
-  /** Nodes that could not be asked (their host did not answer, or they stopped meanwhile). */
-  failures: Array<{ node: string; error: string }>;
+  /** Host processes that could not be asked (their nodes do not block the isolated ones). */
+  failures: Array<{ host: string; error: string }>;
 }
 
 /**
  * `cqkd emergency isolate` (the seed's isolate_problematic_nodes): takes the named nodes (or those `detect` calls
  * for isolating) out of the routing table of every other node of every host process, and keeps them out: each
- * node puts their ids on its deny list (`POST /nodes/:id/ops/isolate` with `block`), so that refreshes and
- * lookups do not bring them back and their requests go unanswered. The state file records them: `detect` reports
- * them for information, and `recover` starts them again with a new id.
+ * node puts their ids on its deny list (`POST /fleet/ops/isolate` with `block` on every host), so that refreshes
+ * and lookups do not bring them back and their requests go unanswered. The state file records them: `detect`
+ * reports them for information, `fallback` leaves them out, and `recover` starts them again with a new id.
  * @throws {CommandError} when no cluster runs or a named node is not in it
  */
 export async function isolateNodes(settings: Settings, options: IsolateOptions): Promise<IsolateReport> {
@@ -40,21 +40,14 @@ export async function isolateNodes(settings: Settings, options: IsolateOptions):
     wanted.push(...findings.filter((f) => f.action === "isolate").flatMap((f) => f.nodes ?? []));
   }
   const targets = uniqueTargets(nodes, wanted);
-  if (targets.length === 0) return { isolated: [], nodes: 0, failures: [] };
+  if (targets.length === 0) return { isolated: [], failures: [] };
   const ids = targets.map((t) => t.id!);
-  const others = nodes.filter((n) => (n.state === "ready" || n.state === "joining") && !ids.includes(n.id!));
-  const outcomes = await onEveryNode(
+  const others = nodes.filter((n) => !ids.includes(n.id!)).map((n) => n.name);
+  const { nodes: done, failures } = await onEveryHost(
     cluster,
-    others,
-    (client, path) => client.post<{ removedIds: string[] }>(`${path}/ops/isolate`, { ids, block: true }),
+    (client) => client.post<FleetOutcome<IsolateOutcome>[]>("/fleet/ops/isolate", { ids, block: true, names: others }),
   );
-  const done = outcomes.flatMap((o) => o.ok ? [o.value.removedIds] : []);
-  const isolated = targets.map(({ name, id }) => ({
-    name,
-    id: id!,
-    removedFrom: done.filter((removed) => removed.includes(id!)).length,
-    blockedBy: done.length,
-  }));
+  const removed = done.flatMap((o) => o.ok ? [o.removedIds] : []);
   await updateState(cluster, (state) => ({
     ...state,
     isolated: [
@@ -63,9 +56,13 @@ export async function isolateNodes(settings: Settings, options: IsolateOptions):
     ],
   }));
   return {
-    isolated,
-    nodes: others.length,
-    failures: outcomes.flatMap((o) => o.ok ? [] : [{ node: o.node.name, error: o.error }]),
+    isolated: targets.map(({ name, id }) => ({
+      name,
+      id: id!,
+      removedFrom: removed.filter((list) => list.includes(id!)).length,
+      blockedBy: removed.length,
+    })),
+    failures,
   };
 }
 

@@ -1,14 +1,17 @@
 import type { Settings } from "../../core/config/mod.ts";
 import type { RunningCluster } from "../cluster/cluster.ts";
 import type { NodeStatus } from "../cluster/fleet.ts";
-import { type NodeSpec, type Stage, type TierName, TIERS } from "../cluster/plan.ts";
+import type { NodeSpec, Stage, TierName } from "../cluster/plan.ts";
 import { type FallbackMode, type HostArgs, isHostProcess } from "../cluster/state.ts";
 import { spawnHost, stopHost } from "../cluster/supervisor.ts";
 import { CommandError } from "../exit_codes.ts";
 import { spreadDirectory } from "../startup.ts";
 import { type Check, verifyCluster } from "../verify.ts";
-import { clusterPlan, onEveryNode, openCluster } from "./_cluster_ops.ts";
+import type { IsolateOutcome } from "../admin/mod.ts";
+import type { FleetOutcome } from "../cluster/fleet_routes.ts";
+import { clusterPlan, type HostsOutcome, onEveryHost, openCluster, readTables } from "./_cluster_ops.ts";
 import { StaticPorts } from "./_static_ports.ts";
+import { isTier } from "./_tiers.ts";
 
 /** Something `cqkd emergency recover` reports while it works. */
 export type RecoverEvent = { type: "step"; step: string; detail: string } | { type: "warning"; message: string };
@@ -34,9 +37,12 @@ export interface RestartedTier {
 /** What `cqkd emergency recover` did, and the `verify network` checks that followed. */
 export interface RecoverReport {
   hosts: Array<{ name: string; outcome: "running" | "restarted" }>;
+  /** Contacts of nodes that are gone, removed from the routing tables (and how many tables had some). */
+  pruned: { contacts: number; tables: number };
   tiers: RestartedTier[];
-  /** Nodes that joined again (through the super tier, or the static list in fallback mode). */
+  /** Nodes asked to join again (through the super tier, or the static list in fallback mode), and failures. */
   rejoined: { nodes: number; failed: number; through: string[] };
+  /** Nodes asked to refresh every bucket, and failures (a host that did not answer counts one). */
   refreshed: { nodes: number; failed: number };
   checks: Check[];
   /** Every check of `verify network` passed. */
@@ -60,10 +66,10 @@ interface Restart {
 /**
  * `cqkd emergency recover` (the seed's attempt_recovery): picks up the recorded cluster, also after
  * `cqkd emergency shutdown`. Host processes that are gone (or hang) are started again as startup started them;
- * then, tier by tier in startup order, every node of the plan that is stopped, failed or missing is started again
+ * the contacts of nodes that are gone are removed from every routing table; then, tier by tier in startup order, every node of the plan that is stopped, failed or missing is started again
  * from its spec (isolated nodes too, with a new id), each tier ready before the next; then every node rejoins
- * (`ops/fallback` through the super tier, or the static list in fallback mode: this also merges parts a failure
- * split apart) and refreshes every bucket (`ops/refresh`); last, `verify network` runs.
+ * (`/fleet/ops/rejoin` through the super tier, or the static list in fallback mode: this also merges parts a
+ * failure split apart) and refreshes every bucket (`/fleet/ops/refresh`); last, `verify network` runs.
  * @throws {CommandError} when no cluster is recorded, or its state does not say how its hosts were started
  */
 export async function recoverCluster(options: RecoverOptions): Promise<RecoverReport> {
@@ -94,6 +100,8 @@ export async function recoverCluster(options: RecoverOptions): Promise<RecoverRe
       readyTimeoutMs: options.readyTimeoutMs ?? 120_000,
       emit,
     };
+    emit({ type: "step", step: "prune", detail: "removing contacts of nodes that are gone from the routing tables" });
+    const pruned = await pruneDeadContacts(cluster);
     const tiers: RestartedTier[] = [];
     for (const stage of plan.stages) {
       const tier = await restartStage(restart, stage);
@@ -102,16 +110,13 @@ export async function recoverCluster(options: RecoverOptions): Promise<RecoverRe
     }
     const supers = specs.filter(({ spec }) => spec.role === "super-bootstrap").map(({ spec }) => addressOf(spec));
     const through = fallback?.peers ?? supers;
-    const ready = (await cluster.nodes()).nodes.filter((n) => n.state === "ready");
-    emit({ type: "step", step: "rejoin", detail: `${ready.length} nodes rejoin through ${through.join(", ")}` });
-    const peersOf = (node: NodeStatus) => through.filter((p) => p !== node.address);
-    const rejoined = await onEveryNode(
+    emit({ type: "step", step: "rejoin", detail: `every node rejoins through ${through.join(", ")}` });
+    const rejoined = await onEveryHost(
       cluster,
-      ready.filter((n) => peersOf(n).length > 0),
-      (client, path, node) => client.post(`${path}/ops/fallback`, { peers: peersOf(node) }),
+      (client) => client.post<FleetOutcome<object>[]>("/fleet/ops/rejoin", { peers: through }),
     );
-    emit({ type: "step", step: "refresh", detail: `${ready.length} nodes refresh every bucket` });
-    const refreshed = await onEveryNode(cluster, ready, (client, path) => client.post(`${path}/ops/refresh`, {}));
+    emit({ type: "step", step: "refresh", detail: "every node refreshes every bucket" });
+    const refreshed = await onEveryHost(cluster, (client) => client.post<FleetOutcome<object>[]>("/fleet/ops/refresh"));
     const restarted = new Set(tiers.flatMap((t) => t.restarted));
     const { isolated, stoppedAt: _, ...state } = (await cluster.dir.read()) ?? cluster.state;
     const still = (isolated ?? []).filter((i) => !restarted.has(i.name));
@@ -120,9 +125,10 @@ export async function recoverCluster(options: RecoverOptions): Promise<RecoverRe
     const checks = await verifyCluster(settings, "network");
     return {
       hosts,
+      pruned,
       tiers,
-      rejoined: { nodes: rejoined.length, failed: rejoined.filter((o) => !o.ok).length, through },
-      refreshed: { nodes: refreshed.length, failed: refreshed.filter((o) => !o.ok).length },
+      rejoined: { ...tally(rejoined), through },
+      refreshed: tally(refreshed),
       checks,
       ok: checks.every((c) => c.ok),
       seconds: (performance.now() - started) / 1000,
@@ -156,6 +162,33 @@ async function reviveHosts(cluster: RunningCluster, hostArgs: HostArgs): Promise
   }));
   await dir.write(state);
   return outcomes;
+}
+
+/**
+ * Removes from every running node's routing table the contacts that are no running node of the cluster: nodes
+ * that died (their ids do not come back: a restarted node has a new one), clients that left. Each would cost a
+ * full RPC timeout to every lookup, join and refresh that meets it before it is found dead. A removed contact's
+ * slot goes to the freshest contact of the bucket's replacement cache, which may be dead too: hence a few passes.
+ */
+async function pruneDeadContacts(cluster: RunningCluster, passes = 4): Promise<RecoverReport["pruned"]> {
+  const { nodes } = await cluster.nodes();
+  const members = new Set(
+    nodes.flatMap((n) => n.id !== undefined && n.state !== "stopped" && n.state !== "failed" ? [n.id] : []),
+  );
+  const pruned = { contacts: 0, tables: 0 };
+  for (let pass = 0; pass < passes; pass++) {
+    const tables = await readTables(cluster);
+    const dead = [...new Set(tables.flatMap((t) => t.contacts.filter((id) => !members.has(id))))];
+    if (dead.length === 0) break;
+    const { nodes: outcomes } = await onEveryHost(
+      cluster,
+      (client) => client.post<FleetOutcome<IsolateOutcome>[]>("/fleet/ops/isolate", { ids: dead }),
+    );
+    const removed = outcomes.flatMap((o) => o.ok ? [o.removed] : []);
+    pruned.contacts += removed.reduce((a, b) => a + b, 0);
+    if (pass === 0) pruned.tables = removed.filter((n) => n > 0).length;
+  }
+  return pruned;
 }
 
 /** Starts again the nodes of a stage that are stopped, failed, missing or isolated, and waits until they are ready. */
@@ -218,8 +251,9 @@ async function untilSettled(
   }
 }
 
-function isTier(tier: string): tier is TierName {
-  return (TIERS as readonly string[]).includes(tier);
+/** How many nodes a host-wide operation reached, and on how many it failed (hosts that did not answer included). */
+function tally({ nodes, failures }: HostsOutcome<FleetOutcome<object>>): { nodes: number; failed: number } {
+  return { nodes: nodes.length, failed: nodes.filter((o) => !o.ok).length + failures.length };
 }
 
 function addressOf(spec: NodeSpec): string {
