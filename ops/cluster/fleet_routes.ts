@@ -29,7 +29,7 @@ const rejoinBody = z.object({ peers: z.array(peerSchema).min(1).max(64), names }
  * what `/nodes/:id/routing-table` and `/nodes/:id/ops/…` do, in one request per host instead of one per node: the
  * emergency procedures on a cluster of thousands of nodes, within the admin API's rate limits.
  */
-export function fleetRoutes(fleet: Fleet, bodyLimitBytes: number): Hono {
+export function fleetRoutes(fleet: Pick<Fleet, "running">, bodyLimitBytes: number): Hono {
   const app = new Hono();
   const guard = [limitBody(bodyLimitBytes)] as const;
   const chosen = (only: readonly string[] | undefined) =>

@@ -61,13 +61,14 @@ export interface HostsOutcome<T> {
 
 /**
  * Sends a request to every running host process at once (one of the `/fleet/…` endpoints, which act on all the
- * host's nodes) and gathers what each says per node.
+ * host's nodes), but those named in `except` (known not to answer), and gathers what each says per node.
  */
 export async function onEveryHost<T>(
   cluster: RunningCluster,
   request: (client: HostClient) => Promise<T[]>,
+  except: readonly string[] = [],
 ): Promise<HostsOutcome<T>> {
-  const clients = cluster.alive();
+  const clients = cluster.alive().filter((c) => !except.includes(c.record.name));
   const settled = await Promise.allSettled(clients.map(request));
   const outcome: HostsOutcome<T> = { nodes: [], failures: [] };
   settled.forEach((result, i) => {
@@ -79,6 +80,6 @@ export async function onEveryHost<T>(
 }
 
 /** The routing tables of every running node of the cluster, by node name (from hosts that answer). */
-export async function readTables(cluster: RunningCluster): Promise<TableView[]> {
-  return (await onEveryHost(cluster, (client) => client.get<FleetTable[]>("/fleet/routing-tables"))).nodes;
+export async function readTables(cluster: RunningCluster, except: readonly string[] = []): Promise<TableView[]> {
+  return (await onEveryHost(cluster, (client) => client.get<FleetTable[]>("/fleet/routing-tables"), except)).nodes;
 }

@@ -1,7 +1,8 @@
 import type { Settings } from "../../core/config/mod.ts";
 import type { RunningCluster } from "../cluster/cluster.ts";
 import { clusterClient } from "../verify.ts";
-import { type ClusterNode, clusterPlan, openCluster, plannedNodes, readTables } from "./_cluster_ops.ts";
+import type { NodeStatus } from "../cluster/fleet.ts";
+import { type ClusterNode, clusterPlan, onEveryHost, openCluster, plannedNodes, readTables } from "./_cluster_ops.ts";
 import { analyzeScan, type ClusterScan, DEFAULT_THRESHOLDS, type ScannedHost, type Thresholds } from "./analysis.ts";
 import type { Finding } from "./finding.ts";
 import { probeNodes, type ProbeOptions } from "./probe.ts";
@@ -39,8 +40,9 @@ export async function detectIssues(settings: Settings, options: DetectOptions = 
   } finally {
     await client.stop();
   }
-  const tables = await readTables(cluster);
-  const after = await cluster.nodes();
+  // Hosts that did not answer the first time are not asked again: each would cost a full request timeout.
+  const tables = await readTables(cluster, before.unreachable);
+  const after = await onEveryHost(cluster, (client) => client.get<NodeStatus[]>("/nodes"), before.unreachable);
   const scan: ClusterScan = {
     hosts: scannedHosts(cluster, before.unreachable),
     planned: plannedNodes(clusterPlan(cluster, settings)),

@@ -121,7 +121,7 @@ function formatDetect({ findings, scanned }: DetectReport): string {
   const actions = [...new Set(findings.map((f) => f.action).filter((a) => a !== "none"))];
   const next = actions.length === 0
     ? "Nothing needs action"
-    : `${findings.filter((f) => f.severity !== "info").length} findings need action: ${
+    : `${plural(findings.filter((f) => f.severity !== "info").length, "finding")} to act on: ${
       actions.map((a) => `cqkd emergency ${a}`).join(", then ")
     }`;
   return `${table}\n\n${next} (${what})`;

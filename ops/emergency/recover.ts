@@ -194,12 +194,23 @@ async function pruneDeadContacts(cluster: RunningCluster, passes = 4): Promise<R
 /** Starts again the nodes of a stage that are stopped, failed, missing or isolated, and waits until they are ready. */
 async function restartStage(restart: Restart, stage: Stage): Promise<RestartedTier> {
   const { cluster, isolated } = restart;
-  const current = new Map((await cluster.nodes()).nodes.map((n) => [n.name, n]));
+  const { nodes: statuses, unreachable } = await cluster.nodes();
+  const current = new Map(statuses.map((n) => [n.name, n]));
   const due = (spec: NodeSpec) => {
     const state = current.get(spec.name)?.state;
     return state === undefined || state === "stopped" || state === "failed" || isolated.has(spec.name);
   };
+  // A host that did not say what runs on it is left alone: its nodes may all be fine.
+  for (const host of unreachable) {
+    if (stage.placements.some((p) => p.host === host)) {
+      restart.emit({
+        type: "warning",
+        message: `host process ${host} does not answer: its ${stage.tier} nodes are left as they are`,
+      });
+    }
+  }
   const placements = stage.placements
+    .filter(({ host }) => !unreachable.includes(host))
     .map(({ host, nodes }) => ({ host, nodes: nodes.filter(due).map((spec) => respec(restart, spec)) }))
     .filter((p) => p.nodes.length > 0);
   const names = placements.flatMap((p) => p.nodes.map((n) => n.name));
