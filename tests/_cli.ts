@@ -71,3 +71,22 @@ export function freePort(): number {
   socket.close();
   return (socket.addr as Deno.NetAddr).port;
 }
+
+/** `count` consecutive UDP ports below the ephemeral range that are free now. */
+export function freePorts(count: number): number {
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const first = 20000 + Math.floor(Math.random() * 12000);
+    const held: Deno.DatagramConn[] = [];
+    try {
+      for (let port = first; port < first + count; port++) {
+        held.push(Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port }));
+      }
+      return first;
+    } catch {
+      continue;
+    } finally {
+      for (const socket of held) socket.close();
+    }
+  }
+  throw new Error("no free ports");
+}

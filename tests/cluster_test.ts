@@ -8,26 +8,7 @@ import { type ClusterState, isHostProcess, StateDir } from "../ops/cluster/state
 import { spawnHost } from "../ops/cluster/supervisor.ts";
 import { AuditLog } from "../ops/audit/mod.ts";
 import { queryPrometheus, stopLocalStack } from "../ops/monitoring/mod.ts";
-import { cqkd } from "./_cli.ts";
-
-/** `count` consecutive UDP ports below the ephemeral range that are free now. */
-function freePorts(count: number): number {
-  for (let attempt = 0; attempt < 100; attempt++) {
-    const first = 20000 + Math.floor(Math.random() * 12000);
-    const held: Deno.DatagramConn[] = [];
-    try {
-      for (let port = first; port < first + count; port++) {
-        held.push(Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port }));
-      }
-      return first;
-    } catch {
-      continue;
-    } finally {
-      for (const socket of held) socket.close();
-    }
-  }
-  throw new Error("no free ports");
-}
+import { cqkd, freePorts } from "./_cli.ts";
 
 function freeTcpPort(): number {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
