@@ -141,9 +141,7 @@ export function addClusterCommands(program: Command): void {
         stopCluster({
           settings,
           settleTimeoutMs: seconds(flags.settleTimeout, "--settle-timeout") * 1000,
-          onEvent: flags.json
-            ? undefined
-            : (e) => console.error(e.type === "step" ? `… ${e.detail}` : `! ${e.message}`),
+          onEvent: flags.json ? undefined : stepPrinter(),
         }));
       if (flags.json) return console.log(JSON.stringify(report));
       if (!report.wasRunning) return console.log("No cluster is running: nothing to stop");
@@ -244,6 +242,13 @@ function scaledHealthChecks(settings: Settings, scale: number): string[] {
   if (scale === 1) return [];
   return (["fast_check_interval", "medium_check_interval", "deep_check_interval"] as const)
     .flatMap((name) => ["--set", `${name}=${settings[name] * scale}`]);
+}
+
+/** Prints a procedure's steps (`… detail`) and warnings (`! message`) on stderr, a line each. */
+export function stepPrinter(): (
+  event: { type: "step"; detail: string } | { type: "warning"; message: string },
+) => void {
+  return (event) => console.error(event.type === "step" ? `… ${event.detail}` : `! ${event.message}`);
 }
 
 /** Shows startup progress on stderr: one updating line on a terminal, a line per finished step otherwise. */

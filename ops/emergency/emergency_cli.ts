@@ -1,7 +1,9 @@
 import type { Command } from "commander";
+import type { Settings } from "../../core/config/mod.ts";
 import { audited } from "../audit/mod.ts";
 import { count, rate } from "../cli_numbers.ts";
 import { type GlobalOptions, settingsFromCli } from "../cli_settings.ts";
+import { stepPrinter } from "../cluster_cli.ts";
 import { CommandError, EXIT } from "../exit_codes.ts";
 import { formatTable } from "../table.ts";
 import { detectIssues, type DetectReport } from "./detect.ts";
@@ -16,7 +18,6 @@ import { recoverCluster, type RecoverReport } from "./recover.ts";
 export function addEmergencyCommands(program: Command): void {
   const emergency = program.command("emergency")
     .description("emergency procedures on the local cluster: detect, isolate, fallback, recover, shutdown");
-  const settingsOf = (command: Command) => settingsFromCli(command.optsWithGlobals<GlobalOptions>());
 
   emergency.command("detect")
     .description("scan the cluster for problems (exit code 0: none, 1: action needed, 2: could not run)")
@@ -24,24 +25,16 @@ export function addEmergencyCommands(program: Command): void {
     .option("--loss <share>", "report packet loss over this share (0-1)", "0.05")
     .option("--probes <n>", "UDP probes per node", "3")
     .option("--json", "print JSON")
-    .action(async (flags: { latencyMs: string; loss: string; probes: string; json?: boolean }, command: Command) => {
-      const settings = await settingsOf(command);
-      const options = {
-        thresholds: { latencyMs: count(flags.latencyMs, "--latency-ms"), loss: rate(flags.loss, "--loss") },
-        probe: { attempts: Math.max(1, count(flags.probes, "--probes")) },
-      };
-      const report = await audited(
-        settings,
-        "emergency detect",
-        options.thresholds,
-        () => detectIssues(settings, options),
-        {
-          failure: (r) => needsAction(r.findings) ? `${r.findings.length} findings` : undefined,
-        },
-      );
-      const ok = !needsAction(report.findings);
-      Deno.exitCode = ok ? EXIT.ok : EXIT.no;
-      console.log(flags.json ? JSON.stringify({ ok, ...report }) : formatDetect(report));
+    .action((flags: { latencyMs: string; loss: string; probes: string }, command: Command) => {
+      const thresholds = { latencyMs: count(flags.latencyMs, "--latency-ms"), loss: rate(flags.loss, "--loss") };
+      const probe = { attempts: Math.max(1, count(flags.probes, "--probes")) };
+      return runProcedure(command, {
+        name: "detect",
+        args: thresholds,
+        run: (settings) => detectIssues(settings, { thresholds, probe }),
+        failure: (r) => needsAction(r.findings) ? `${plural(r.findings.length, "finding")}` : undefined,
+        format: formatDetect,
+      });
     });
 
   emergency.command("isolate")
@@ -49,65 +42,82 @@ export function addEmergencyCommands(program: Command): void {
     .option("--node <name|id...>", "a node to isolate, by name or id (repeatable)")
     .option("--detected", "also isolate what `emergency detect` calls for isolating (unreachable, lossy, slow)")
     .option("--json", "print JSON")
-    .action(async (flags: { node?: string[]; detected?: boolean; json?: boolean }, command: Command) => {
-      if ((flags.node ?? []).length === 0 && !flags.detected) {
+    .action((flags: { node?: string[]; detected?: boolean }, command: Command) => {
+      const nodes = flags.node ?? [];
+      const detected = flags.detected ?? false;
+      if (nodes.length === 0 && !detected) {
         throw new CommandError("Name the nodes to isolate with --node, or pass --detected");
       }
-      const settings = await settingsOf(command);
-      const args = { nodes: flags.node, detected: flags.detected };
-      const report = await audited(
-        settings,
-        "emergency isolate",
-        args,
-        () => isolateNodes(settings, { nodes: flags.node ?? [], detected: flags.detected ?? false }),
-        {
-          failure: (r) => r.failures.length > 0 ? `${r.failures.length} nodes could not be asked` : undefined,
-        },
-      );
-      Deno.exitCode = report.failures.length === 0 ? EXIT.ok : EXIT.no;
-      console.log(flags.json ? JSON.stringify(report) : formatIsolate(report));
+      return runProcedure(command, {
+        name: "isolate",
+        args: { nodes, detected },
+        run: (settings) => isolateNodes(settings, { nodes, detected }),
+        failure: (r) => r.failures.length > 0 ? `${plural(r.failures.length, "host process")} not asked` : undefined,
+        format: formatIsolate,
+      });
     });
 
   emergency.command("fallback")
     .description("switch to fallback mode: every node rejoins through fallback_bootstrap_nodes, recorded for recover")
     .option("--json", "print JSON")
-    .action(async (flags: { json?: boolean }, command: Command) => {
-      const settings = await settingsOf(command);
-      const report = await audited(settings, "emergency fallback", {}, () => enterFallbackMode(settings), {
-        failure: (r) => r.failures.length > 0 ? `${r.failures.length} nodes did not rejoin` : undefined,
-      });
-      Deno.exitCode = report.failures.length === 0 ? EXIT.ok : EXIT.no;
-      console.log(flags.json ? JSON.stringify(report) : formatFallback(report));
-    });
+    .action((_flags: unknown, command: Command) =>
+      runProcedure(command, {
+        name: "fallback",
+        run: enterFallbackMode,
+        failure: (r) => r.failures.length > 0 ? `${plural(r.failures.length, "node")} did not rejoin` : undefined,
+        format: formatFallback,
+      })
+    );
 
   emergency.command("recover")
     .description("restart dead host processes and nodes, rejoin, refresh, then verify network (exit code 1: fails)")
     .option("--ready-timeout <s>", "longest wait for the restarted nodes of one tier", "120")
     .option("--json", "print JSON")
-    .action(async (flags: { readyTimeout: string; json?: boolean }, command: Command) => {
-      const settings = await settingsOf(command);
-      const report = await audited(settings, "emergency recover", {}, () =>
-        recoverCluster({
-          settings,
-          readyTimeoutMs: count(flags.readyTimeout, "--ready-timeout") * 1000,
-          onEvent: flags.json
-            ? undefined
-            : (e) => console.error(e.type === "step" ? `… ${e.detail}` : `! ${e.message}`),
-        }), {
+    .action((flags: { readyTimeout: string; json?: boolean }, command: Command) => {
+      const readyTimeoutMs = count(flags.readyTimeout, "--ready-timeout") * 1000;
+      return runProcedure(command, {
+        name: "recover",
+        run: (settings) =>
+          recoverCluster({ settings, readyTimeoutMs, onEvent: flags.json ? undefined : stepPrinter() }),
         failure: (r) => r.ok ? undefined : `verify failed: ${r.checks.filter((c) => !c.ok).map((c) => c.name)}`,
+        format: formatRecover,
       });
-      Deno.exitCode = report.ok ? EXIT.ok : EXIT.no;
-      console.log(flags.json ? JSON.stringify(report) : formatRecover(report));
     });
 
   emergency.command("shutdown")
     .description("stop every process of the cluster at once, keeping the state for `cqkd emergency recover`")
     .option("--json", "print JSON")
-    .action(async (flags: { json?: boolean }, command: Command) => {
-      const settings = await settingsOf(command);
-      const report = await audited(settings, "emergency shutdown", {}, () => emergencyStop(settings));
-      console.log(flags.json ? JSON.stringify(report) : formatStop(report));
-    });
+    .action((_flags: unknown, command: Command) =>
+      runProcedure(command, { name: "shutdown", run: emergencyStop, format: formatStop })
+    );
+}
+
+/** An emergency procedure as its command runs it. */
+interface Procedure<T> {
+  /** Its name in the audit log, after `emergency `. */
+  name: string;
+  /** Its key arguments, for the audit log. */
+  args?: Record<string, unknown>;
+  run: (settings: Settings) => Promise<T>;
+  /** Why the report calls for exit code 1 (and a failed audit line); `undefined` when all is well. */
+  failure?: (report: T) => string | undefined;
+  /** The report for a person. */
+  format: (report: T) => string;
+}
+
+/** Runs a procedure with the settings of the command line, audited; sets the exit code and prints the report. */
+async function runProcedure<T extends object>(command: Command, procedure: Procedure<T>): Promise<void> {
+  const settings = await settingsFromCli(command.optsWithGlobals<GlobalOptions>());
+  const report = await audited(
+    settings,
+    `emergency ${procedure.name}`,
+    procedure.args ?? {},
+    () => procedure.run(settings),
+    { ...(procedure.failure ? { failure: procedure.failure } : {}) },
+  );
+  const ok = procedure.failure?.(report) === undefined;
+  Deno.exitCode = ok ? EXIT.ok : EXIT.no;
+  console.log(command.opts<{ json?: boolean }>().json ? JSON.stringify({ ok, ...report }) : procedure.format(report));
 }
 
 function formatDetect({ findings, scanned }: DetectReport): string {

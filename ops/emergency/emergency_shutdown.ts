@@ -3,17 +3,13 @@ import { RunningCluster } from "../cluster/cluster.ts";
 import { StateDir } from "../cluster/state.ts";
 import { stopHost } from "../cluster/supervisor.ts";
 import { stopLocalStack } from "../monitoring/mod.ts";
+import type { ShutdownReport } from "../shutdown.ts";
 
-/** What `cqkd emergency shutdown` did. */
-export interface EmergencyStopReport {
-  /** False when no cluster was recorded: nothing to do. */
-  wasRunning: boolean;
-  hosts: Array<{ name: string; outcome: "stopped" | "terminated" | "killed" | "already gone" }>;
-  monitoring: Array<{ tool: string; outcome: "terminated" | "killed" | "already gone" }>;
+/** What `cqkd emergency shutdown` did: as `cqkd shutdown` reports, with the state file it kept. */
+export type EmergencyStopReport = Omit<ShutdownReport, "unsettled"> & {
   /** The state file, kept for `cqkd emergency recover`. */
   stateFile: string;
-  seconds: number;
-}
+};
 
 /**
  * `cqkd emergency shutdown` (the seed's emergency_shutdown): stops every process of the cluster at once — each
