@@ -38,7 +38,7 @@ const refreshBody = z.object({ buckets: z.enum(["all", "stale"]).default("all") 
 const isolateBody = z.object({
   ids: z.array(nodeIdSchema).min(1).max(1000),
   /** Also put the ids on the node's deny list, so that they stay out (refresh and lookups do not bring them back). */
-  block: z.boolean().default(false),
+  block: z.boolean().optional(),
 })
   .strict();
 const fallbackBody = z.object({ peers: z.array(peerSchema).min(1).max(64).optional() }).strict();
@@ -79,7 +79,7 @@ export function nodeRoutes(options: NodeRoutesOptions): Hono {
   });
   app.post("/ops/isolate", ...guard, valid("json", isolateBody), (c) => {
     const { ids, block } = c.req.valid("json");
-    return c.json(isolateOnNode(pick(c).node, ids, block));
+    return c.json(isolateOnNode(pick(c).node, ids, block ?? false));
   });
   app.post("/ops/fallback", ...guard, valid("json", fallbackBody), async (c) => {
     const { node } = pick(c);

@@ -18,7 +18,7 @@ export interface FleetTable {
 /** A cluster of thousands of ids and nodes fits; the control API's body limit bounds it in bytes anyway. */
 const MANY = 100_000;
 const names = z.array(z.string().min(1)).max(MANY).optional();
-const isolateBody = z.object({ ids: z.array(nodeIdSchema).min(1).max(MANY), block: z.boolean().default(false), names })
+const isolateBody = z.object({ ids: z.array(nodeIdSchema).min(1).max(MANY), block: z.boolean().optional(), names })
   .strict();
 const refreshBody = z.object({ buckets: z.enum(["all", "stale"]).default("all"), names }).strict();
 const rejoinBody = z.object({ peers: z.array(peerSchema).min(1).max(64), names }).strict();
@@ -45,7 +45,9 @@ export function fleetRoutes(fleet: Pick<Fleet, "running">, bodyLimitBytes: numbe
     ));
   app.post("/ops/isolate", ...guard, valid("json", isolateBody), (c) => {
     const { ids, block, names } = c.req.valid("json");
-    return c.json(chosen(names).map(({ name, node }) => ({ name, ok: true, ...isolateOnNode(node, ids, block) })));
+    return c.json(
+      chosen(names).map(({ name, node }) => ({ name, ok: true, ...isolateOnNode(node, ids, block ?? false) })),
+    );
   });
   app.post("/ops/refresh", ...guard, valid("json", refreshBody), async (c) => {
     const { buckets, names } = c.req.valid("json");
