@@ -109,14 +109,7 @@ export async function recoverCluster(options: RecoverOptions): Promise<RecoverRe
       if (tier.restarted.length > 0) await spreadDirectory(cluster, stage);
     }
     const supers = specs.filter(({ spec }) => spec.role === "super-bootstrap").map(({ spec }) => addressOf(spec));
-    const through = fallback?.peers ?? supers;
-    emit({ type: "step", step: "rejoin", detail: `every node rejoins through ${through.join(", ")}` });
-    const rejoined = await onEveryHost(
-      cluster,
-      (client) => client.post<FleetOutcome<object>[]>("/fleet/ops/rejoin", { peers: through }),
-    );
-    emit({ type: "step", step: "refresh", detail: "every node refreshes every bucket" });
-    const refreshed = await onEveryHost(cluster, (client) => client.post<FleetOutcome<object>[]>("/fleet/ops/refresh"));
+    const reconnected = await reconnect(cluster, fallback?.peers ?? supers, emit);
     const restarted = new Set(tiers.flatMap((t) => t.restarted));
     const { isolated, stoppedAt: _, ...state } = (await cluster.dir.read()) ?? cluster.state;
     const still = (isolated ?? []).filter((i) => !restarted.has(i.name));
@@ -127,8 +120,7 @@ export async function recoverCluster(options: RecoverOptions): Promise<RecoverRe
       hosts,
       pruned,
       tiers,
-      rejoined: { ...tally(rejoined), through },
-      refreshed: tally(refreshed),
+      ...reconnected,
       checks,
       ok: checks.every((c) => c.ok),
       seconds: (performance.now() - started) / 1000,
@@ -260,6 +252,25 @@ async function untilSettled(
     if (settled || performance.now() > deadline) return nodes;
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
+}
+
+/**
+ * Every node rejoins through `through` (pings, lookup of its own id, far buckets: the parts a failure split apart
+ * merge again, and restarted nodes become known), then refreshes every bucket.
+ */
+async function reconnect(
+  cluster: RunningCluster,
+  through: string[],
+  emit: (event: RecoverEvent) => void,
+): Promise<Pick<RecoverReport, "rejoined" | "refreshed">> {
+  emit({ type: "step", step: "rejoin", detail: `every node rejoins through ${through.join(", ")}` });
+  const rejoined = await onEveryHost(
+    cluster,
+    (client) => client.post<FleetOutcome<object>[]>("/fleet/ops/rejoin", { peers: through }),
+  );
+  emit({ type: "step", step: "refresh", detail: "every node refreshes every bucket" });
+  const refreshed = await onEveryHost(cluster, (client) => client.post<FleetOutcome<object>[]>("/fleet/ops/refresh"));
+  return { rejoined: { ...tally(rejoined), through }, refreshed: tally(refreshed) };
 }
 
 /** How many nodes a host-wide operation reached, and on how many it failed (hosts that did not answer included). */
