@@ -22,6 +22,7 @@ import { type GlobalOptions, settingsFromCli } from "./ops/cli_settings.ts";
 import { addClusterCommands } from "./ops/cluster_cli.ts";
 import { addDeployCommands } from "./ops/deploy/mod.ts";
 import { addDiagnoseCommands } from "./ops/diagnose/mod.ts";
+import { addEmergencyCommands } from "./ops/emergency/mod.ts";
 import { addSecurityCommands } from "./ops/security_cli.ts";
 import { audited } from "./ops/audit/mod.ts";
 import { addBootstrapSecretCommands } from "./ops/bootstrap_secret_cli.ts";
@@ -118,6 +119,7 @@ function buildProgram(): Command {
   addKeyringCommands(program);
   addClusterCommands(program);
   addDiagnoseCommands(program);
+  addEmergencyCommands(program);
   addBootstrapSecretCommands(program);
   addDeployCommands(program);
   return program;

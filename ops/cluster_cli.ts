@@ -4,6 +4,7 @@ import type { Settings } from "../core/config/mod.ts";
 import { audited } from "./audit/mod.ts";
 import { type GlobalOptions, settingsFromCli } from "./cli_settings.ts";
 import { runHost, TOKEN_ENV } from "./cluster/host_process.ts";
+import { count, rate, seconds } from "./cli_numbers.ts";
 import { CommandError, EXIT } from "./exit_codes.ts";
 import { clusterKeyFile } from "./secret.ts";
 import { stopCluster } from "./shutdown.ts";
@@ -140,9 +141,7 @@ export function addClusterCommands(program: Command): void {
         stopCluster({
           settings,
           settleTimeoutMs: seconds(flags.settleTimeout, "--settle-timeout") * 1000,
-          onEvent: flags.json
-            ? undefined
-            : (e) => console.error(e.type === "step" ? `… ${e.detail}` : `! ${e.message}`),
+          onEvent: flags.json ? undefined : stepPrinter(),
         }));
       if (flags.json) return console.log(JSON.stringify(report));
       if (!report.wasRunning) return console.log("No cluster is running: nothing to stop");
@@ -245,27 +244,11 @@ function scaledHealthChecks(settings: Settings, scale: number): string[] {
     .flatMap((name) => ["--set", `${name}=${settings[name] * scale}`]);
 }
 
-/** Reads a whole-number flag. @throws {CommandError} naming the flag when the text is not one */
-export function count(text: string | undefined, flag: string): number {
-  const value = Number(text);
-  if (text === undefined || !/^\d+$/.test(text.trim()) || !Number.isSafeInteger(value)) {
-    throw new CommandError(`Invalid ${flag} "${text}": expected a whole number`);
-  }
-  return value;
-}
-
-function rate(text: string, flag: string): number {
-  const value = Number(text);
-  if (text.trim() === "" || !(value >= 0 && value <= 1)) {
-    throw new CommandError(`Invalid ${flag} "${text}": expected a number within 0-1`);
-  }
-  return value;
-}
-
-function seconds(text: string, flag: string): number {
-  const value = Number(text);
-  if (!(value >= 0)) throw new CommandError(`Invalid ${flag} "${text}": expected seconds >= 0`);
-  return value;
+/** Prints a procedure's steps (`… detail`) and warnings (`! message`) on stderr, a line each. */
+export function stepPrinter(): (
+  event: { type: "step"; detail: string } | { type: "warning"; message: string },
+) => void {
+  return (event) => console.error(event.type === "step" ? `… ${event.detail}` : `! ${event.message}`);
 }
 
 /** Shows startup progress on stderr: one updating line on a terminal, a line per finished step otherwise. */

@@ -1,7 +1,7 @@
 import type { Settings } from "../core/config/mod.ts";
 import { BOOTSTRAP_HOST, type ClusterPorts, type ClusterShape, planCluster, type Stage } from "./cluster/plan.ts";
 import { type RoleCounts, RunningCluster, STEP_ROLES, sumCounts } from "./cluster/cluster.ts";
-import { type ClusterState, type HostRecord, StateDir } from "./cluster/state.ts";
+import { type ClusterState, type HostArgs, type HostRecord, StateDir } from "./cluster/state.ts";
 import { HostClient, spawnHost, stopHost } from "./cluster/supervisor.ts";
 import { CommandError } from "./exit_codes.ts";
 import { busyPorts, checkOpenFilesLimit } from "./cluster/preflight.ts";
@@ -94,6 +94,10 @@ export async function startCluster(options: StartupOptions): Promise<StartupSumm
     checkOpenFilesLimit(Math.max(options.shape.workersPerHost, fixedPorts.length));
 
     token = crypto.randomUUID();
+    const hostArgs: HostArgs = {
+      globalArgs: [...options.globalArgs],
+      ...(options.heartbeatMs ? { heartbeatMs: options.heartbeatMs } : {}),
+    };
     emit({ type: "step", step: "hosts", detail: `starting ${plan.hosts.length} host processes` });
     const state: ClusterState = {
       version: 1,
@@ -103,6 +107,7 @@ export async function startCluster(options: StartupOptions): Promise<StartupSumm
       ports: { ...options.ports, workers: plan.workerPorts },
       hosts: spawned,
       ...(options.settings.cluster_key_file === "" ? {} : { clusterKeyFile: options.settings.cluster_key_file }),
+      hostArgs,
     };
     // Every host process starts at once, and the bootstrap tiers start as soon as theirs runs. Each host is
     // recorded in the state file the moment it runs (writes one after another), so that `cqkd shutdown` can clean
@@ -114,9 +119,8 @@ export async function startCluster(options: StartupOptions): Promise<StartupSumm
         name: host.name,
         state: dir,
         token,
-        globalArgs: options.globalArgs,
+        ...hostArgs,
         ...(host.workerPorts ? { workerPorts: host.workerPorts } : {}),
-        ...(options.heartbeatMs ? { heartbeatMs: options.heartbeatMs } : {}),
       }).then(async (record) => {
         spawned.push(record);
         await (recorded = recorded.then(() => dir.write(state)));
@@ -197,7 +201,7 @@ export async function verifyLookups(cluster: RunningCluster): Promise<{ found: n
  * to the first super and learn the whole tree from its answer), so that the load balancers know the new nodes
  * before the next step needs them, instead of a heartbeat interval later.
  */
-async function spreadDirectory(cluster: RunningCluster, stage: Stage): Promise<void> {
+export async function spreadDirectory(cluster: RunningCluster, stage: Stage): Promise<void> {
   const above: Partial<Record<Stage["tier"], string[]>> = {
     regional: ["super-bootstrap", "super-bootstrap"],
     local: ["regional-bootstrap", "super-bootstrap", "super-bootstrap"],

@@ -3,7 +3,7 @@ import { KademliaNode } from "../core/kademlia/mod.ts";
 import { parsePeer } from "../core/net/mod.ts";
 import type { NodeStatus } from "./cluster/fleet.ts";
 import { RunningCluster } from "./cluster/cluster.ts";
-import { StateDir } from "./cluster/state.ts";
+import { type ClusterState, StateDir } from "./cluster/state.ts";
 import { CommandError } from "./exit_codes.ts";
 import { secureNodeOptions } from "./secure_mode.ts";
 import { verifyLookups } from "./startup.ts";
@@ -43,16 +43,7 @@ export async function verifyCluster(settings: Settings, target: VerifyTarget): P
     detail: `${hostsAlive}/${cluster.clients.length} running`,
   });
   const { nodes } = await cluster.nodes();
-  // A cluster started with --secure: the client seals with its keyring unless the settings name another.
-  const keyFile = settings.cluster_key_file || cluster.state.clusterKeyFile || "";
-  const security = await secureNodeOptions({ ...settings, cluster_key_file: keyFile });
-  const client = KademliaNode.start({
-    ...nodeOptionsFrom(settings),
-    ...security,
-    host: "127.0.0.1",
-    port: 0,
-    role: "client",
-  });
+  const client = await clusterClient(settings, cluster.state);
   try {
     if (target === "bootstrap") checks.push(...await verifyBootstrap(cluster, nodes, client));
     else checks.push(...await verifyNetwork(cluster, nodes, client));
@@ -60,6 +51,17 @@ export async function verifyCluster(settings: Settings, target: VerifyTarget): P
     await client.stop();
   }
   return checks;
+}
+
+/**
+ * A short-lived client node on 127.0.0.1 (ephemeral port) that speaks to the nodes of a local cluster: for a
+ * cluster started with --secure it seals with the cluster's keyring, unless the settings name another. Stop it
+ * when done.
+ */
+export async function clusterClient(settings: Settings, state: ClusterState): Promise<KademliaNode> {
+  const keyFile = settings.cluster_key_file || state.clusterKeyFile || "";
+  const security = await secureNodeOptions({ ...settings, cluster_key_file: keyFile });
+  return KademliaNode.start({ ...nodeOptionsFrom(settings), ...security, host: "127.0.0.1", port: 0, role: "client" });
 }
 
 async function verifyBootstrap(

@@ -527,8 +527,10 @@ export class KademliaNode {
       if (!("contacts" in parsed)) return accept?.(parsed.value) === false ? { contacts: [] } : parsed;
       // Contacts named in answers take free slots: right after a mass join, this is what keeps nodes whose
       // tables were filled while the network was small from routing into a dead end. Contacts the table refuses
-      // (known dead, named by slower nodes) are not worth a query either.
-      const admitted = parsed.contacts.filter((c) => this.table.admitHearsay?.(c) !== false);
+      // (known dead, named by slower nodes, or blocked) are not worth a query either.
+      const admitted = parsed.contacts.filter((c) =>
+        !this.table.isBlocked(c.id) && this.table.admitHearsay?.(c) !== false
+      );
       for (const c of admitted) this.table.add(c, { hearsay: true });
       return { contacts: admitted };
     };

@@ -323,6 +323,21 @@ Deno.test("KademliaNode lookups skip the contacts the routing table refuses as h
   assert.equal(node.table.get(refused.id), undefined);
 });
 
+Deno.test("KademliaNode with a blocked id in its table's deny list neither answers it nor learns of it", async () => {
+  await using host = new NodeHost({ rpcTimeoutMs: 200, lookupStallMs: 100 });
+  const nodes = await network(host, 6);
+  const [guard, outcast] = [nodes[1]!, nodes[4]!];
+  assert.equal(guard.table.block(outcast.id), true);
+  await assert.rejects(outcast.ping(guard.address), RpcTimeoutError);
+  assert.equal(guard.transport.stats.dropped.blocked, 1);
+  // The others still name the outcast: the guard's lookups neither query it nor let it in.
+  const found = await guard.findNode(outcast.id);
+  assert.ok(found.length > 0 && !found.some((c) => c.id.equals(outcast.id)));
+  assert.equal(guard.table.get(outcast.id), undefined);
+  await guard.bootstrap([outcast.address]).catch(() => {});
+  assert.equal(guard.table.get(outcast.id), undefined, "even an answer to our own ping does not let it in");
+});
+
 Deno.test("KademliaNode.findNode() with stallMs goes on without a silent contact and leaves its RPC pending", async () => {
   await using host = new NodeHost({ rpcTimeoutMs: 60_000, lookupStallMs: 60_000 });
   const nodes = await network(host, 4);

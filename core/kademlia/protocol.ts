@@ -1,4 +1,4 @@
-import type { RpcRegistry } from "../net/mod.ts";
+import { BlockedPeerError, type RpcRegistry, type Sender } from "../net/mod.ts";
 import type { Contact } from "./contact.ts";
 import type { NodeId } from "./node_id.ts";
 import type { RecordStore } from "./records.ts";
@@ -21,38 +21,43 @@ export interface ProtocolHost {
 export function registerKademliaRpcs(registry: RpcRegistry, host: ProtocolHost): void {
   const neighbours = (target: NodeId, requester: NodeId) =>
     host.table.closest(target, host.table.k, requester).map(contactToWire);
+  /** The requester as a contact; a blocked one gets no answer at all (it must not learn of anyone through us). */
+  const contactOf = (id: unknown, from: Sender): Contact => {
+    const contact = contactAt(parseId(id, "sender id"), from);
+    if (host.table.isBlocked(contact.id)) throw new BlockedPeerError(from, contact.id.hex);
+    return contact;
+  };
 
   registry.register("ping", (args, from) => {
     expectArgs(args, 1, "ping");
-    host.welcome(contactAt(parseId(args[0], "sender id"), from));
+    host.welcome(contactOf(args[0], from));
     return host.id.bytes;
   });
 
   registry.register("store", (args, from) => {
     expectArgs(args, 3, "store");
-    const sender = parseId(args[0], "sender id");
+    const contact = contactOf(args[0], from);
     const key = parseId(args[1], "key");
     const value = parseValue(args[2]);
-    const contact = contactAt(sender, from);
     host.welcome(contact);
     return host.store(key, value, contact);
   });
 
   registry.register("find_node", (args, from) => {
     expectArgs(args, 2, "find_node");
-    const sender = parseId(args[0], "sender id");
+    const sender = contactOf(args[0], from);
     const target = parseId(args[1], "target");
-    host.welcome(contactAt(sender, from));
-    return neighbours(target, sender);
+    host.welcome(sender);
+    return neighbours(target, sender.id);
   });
 
   registry.register("find_value", (args, from) => {
     expectArgs(args, 2, "find_value");
-    const sender = parseId(args[0], "sender id");
+    const sender = contactOf(args[0], from);
     const key = parseId(args[1], "key");
-    host.welcome(contactAt(sender, from));
+    host.welcome(sender);
     const value = host.records.get(key);
-    return value === undefined ? neighbours(key, sender) : { value };
+    return value === undefined ? neighbours(key, sender.id) : { value };
   });
 
   registry.register("stun", (args, from) => {

@@ -5,8 +5,11 @@ import { ID_BITS, ID_SPACE, NodeId } from "./node_id.ts";
 /** Asks a contact whether it is alive; resolves `false` on no answer. */
 export type PingFn = (contact: Contact) => Promise<boolean>;
 
-/** What `RoutingTable.add()` did with a contact: "ignored" is for a hearsay contact that found no free slot. */
-export type AddOutcome = "added" | "updated" | "cached" | "ignored" | "self";
+/**
+ * What `RoutingTable.add()` did with a contact: "ignored" is for a hearsay contact that found no free slot,
+ * "blocked" for one whose id is on the deny list.
+ */
+export type AddOutcome = "added" | "updated" | "cached" | "ignored" | "blocked" | "self";
 
 /** Options of {@linkcode RoutingTable}. */
 export interface RoutingTableOptions {
@@ -76,6 +79,8 @@ export class RoutingTable {
   #buckets: KBucket[];
   /** When each contact (in a bucket or a replacement cache) was last heard from; 0 for one only heard of. */
   readonly #seenAtMs = new Map<string, number>();
+  /** Ids (hex) that may never take a slot: nodes an operator isolated. */
+  readonly #blocked = new Set<string>();
 
   constructor(self: NodeId, options: RoutingTableOptions = {}) {
     this.self = self;
@@ -116,6 +121,7 @@ export class RoutingTable {
    */
   add(contact: Contact, options: { hearsay?: boolean } = {}): AddOutcome {
     if (contact.id.equals(this.self)) return "self";
+    if (this.#blocked.has(contact.id.hex)) return "blocked";
     const shared = NodeId.intern(contact.id);
     if (shared !== contact.id) contact = { ...contact, id: shared };
     const bucket = this.#bucketFor(contact.id);
@@ -163,6 +169,31 @@ export class RoutingTable {
     this.changes.emit({ kind: "removed", contact, promoted: newest });
     this.changes.emit({ kind: "added", contact: newest });
     return true;
+  }
+
+  /**
+   * Puts an id on the deny list: it leaves the table (and its replacement cache) now and {@linkcode RoutingTable.add} refuses it
+   * from then on, heard from or only heard of; the node built on the table leaves its requests unanswered.
+   * @returns whether it held a slot
+   */
+  block(id: NodeId): boolean {
+    this.#blocked.add(id.hex);
+    return this.remove(id);
+  }
+
+  /** Takes an id off the deny list (it may take a slot again the next time it is seen); returns whether it was on. */
+  unblock(id: NodeId): boolean {
+    return this.#blocked.delete(id.hex);
+  }
+
+  /** Whether the id is on the deny list. */
+  isBlocked(id: NodeId): boolean {
+    return this.#blocked.has(id.hex);
+  }
+
+  /** The ids on the deny list (hex), in the order they were blocked. */
+  blocked(): string[] {
+    return [...this.#blocked];
   }
 
   /** When the contact was last heard from (a request or an answer), in ms; 0 if only heard of; undefined if unknown. */

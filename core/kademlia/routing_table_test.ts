@@ -266,3 +266,43 @@ Deno.test("RoutingTable.add() interns a contact's id, and only then does NodeId.
   table.add({ id: again, host: "127.0.0.1", port: 4000 });
   assert.equal(table.get(stranger)!.id, stranger);
 });
+
+Deno.test("RoutingTable.block() removes the contact and keeps it out until unblocked", async (t) => {
+  const table = new RoutingTable(SELF, { k: 2, ping: () => assert.fail("no ping expected") });
+  const [a, b] = [contact(FAR5 + 1n), contact(FAR5 + 2n)];
+  table.add(a);
+  table.add(b);
+  await t.step("it leaves its slot", () => {
+    assert.equal(table.block(a.id), true);
+    assert.equal(table.get(a.id), undefined);
+    assert.equal(table.size, 1);
+    assert.equal(table.isBlocked(a.id), true);
+  });
+  await t.step("add() refuses it, heard from or only heard of", () => {
+    assert.equal(table.add(a), "blocked");
+    assert.equal(table.add(a, { hearsay: true }), "blocked");
+    assert.deepEqual(ids(table.closest(a.id)), [b.id.value]);
+  });
+  await t.step("an id blocked before it is ever seen is refused too, and blocking is idempotent", () => {
+    const c = contact(FAR5 + 3n);
+    assert.equal(table.block(c.id), false);
+    assert.equal(table.block(c.id), false);
+    assert.equal(table.add(c), "blocked");
+    assert.deepEqual(table.blocked(), [a.id.hex, c.id.hex]);
+  });
+  await t.step("unblock() lets it take a slot again", () => {
+    assert.equal(table.unblock(a.id), true);
+    assert.equal(table.unblock(a.id), false);
+    assert.equal(table.add(a), "added");
+  });
+});
+
+Deno.test("RoutingTable.block() drops an id waiting in a replacement cache", async () => {
+  const { table, calls, b } = fullFarBucket();
+  const waiting = contact(FAR5 + 3n);
+  assert.equal(table.add(waiting), "cached");
+  table.block(waiting.id);
+  calls[0]!.answer(false); // a is gone: its slot goes to a replacement, but not to the blocked one
+  await settle();
+  assert.deepEqual(ids(table.contacts()), [b.id.value]);
+});

@@ -31,3 +31,14 @@ export class ForgedIdentityError extends Error {
     super(`Refusing ${formatPeer(peer)}: it has not proven it owns node id ${claimedIdHex}`);
   }
 }
+
+/**
+ * Raised by a handler for a request from a node id the receiver has blocked (an operator isolated it): the request
+ * is dropped unanswered and counted as `blocked`.
+ */
+export class BlockedPeerError extends Error {
+  override name = "BlockedPeerError";
+  constructor(readonly peer: Peer, readonly idHex: string) {
+    super(`Refusing ${formatPeer(peer)}: node id ${idHex} is blocked`);
+  }
+}

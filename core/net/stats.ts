@@ -13,7 +13,8 @@ export type DropReason =
   | "unknown-method"
   | "bad-arguments"
   | "handler-error"
-  | "response-too-large";
+  | "response-too-large"
+  | "blocked";
 
 /** The main request counters of a transport, as a node's status and diagnosis report them. */
 export interface RequestCounters {
@@ -48,6 +49,7 @@ export class TransportStats {
     "bad-arguments": 0,
     "handler-error": 0,
     "response-too-large": 0,
+    "blocked": 0,
     "no-envelope": 0,
     "unknown-key": 0,
     "unauthentic": 0,

@@ -1,7 +1,13 @@
 import { equalBytes, prefix48 } from "../bytes.ts";
 import type { DatagramEnvelope, Sender } from "./envelope.ts";
 import { formatPeer, type Peer } from "./peer.ts";
-import { ForgedIdentityError, RpcArgumentError, RpcTimeoutError, TransportClosedError } from "./rpc_errors.ts";
+import {
+  BlockedPeerError,
+  ForgedIdentityError,
+  RpcArgumentError,
+  RpcTimeoutError,
+  TransportClosedError,
+} from "./rpc_errors.ts";
 import type { RpcRegistry } from "./rpc_registry.ts";
 import { LatencyWindow } from "./latency_window.ts";
 import { RttEstimator } from "./rtt_estimator.ts";
@@ -288,6 +294,8 @@ export class UdpTransport {
           this.stats.dropped["bad-arguments"]++;
         } else if (error instanceof ForgedIdentityError) {
           this.stats.dropped["forged-id"]++;
+        } else if (error instanceof BlockedPeerError) {
+          this.stats.dropped.blocked++;
         } else {
           this.stats.dropped["handler-error"]++;
           this.#onWarning(`Handler of ${frame.method} failed: ${(error as Error).message}`);

@@ -176,7 +176,7 @@ Deno.test("adminApp ops: refresh asks for every bucket, isolate drops contacts, 
 
   const victims = node.table.contacts().map((c) => c.id.hex);
   const isolated = await (await t.send("POST", "/ops/isolate", { ids: victims })).json();
-  assert.deepEqual(isolated, { removed: 3, contacts: 0 });
+  assert.deepEqual(isolated, { removed: 3, removedIds: victims, contacts: 0, blocked: 0 });
 
   await expectError(t.send("POST", "/ops/fallback", {}), 409, /^No fallback bootstrap nodes are configured$/);
   const seed = t.host.nodes()[1]!;
@@ -185,6 +185,20 @@ Deno.test("adminApp ops: refresh asks for every bucket, isolate drops contacts, 
   assert.equal(rejoined.contacts, 3);
   await t.host.stop(seed);
   await expectError(t.send("POST", "/ops/fallback", { peers: [formatPeer(seed.address)] }), 502, /^Cannot join/);
+});
+
+Deno.test("adminApp ops/isolate with block keeps the ids out: the table lists them as blocked, refresh does not bring them back", async () => {
+  await using t = await setup(5);
+  const node: KademliaNode = t.entries[0]!.node;
+  const [outcast, other] = node.table.contacts().map((c) => c.id.hex);
+  const answer = await (await t.send("POST", "/ops/isolate", { ids: [outcast, other!.toUpperCase()], block: true }))
+    .json();
+  assert.deepEqual(answer, { removed: 2, removedIds: [outcast, other], contacts: 2, blocked: 2 });
+  assert.equal((await t.send("POST", "/ops/refresh", {})).status, 200);
+  const table = await (await t.app.request("/routing-table")).json();
+  assert.deepEqual(table.blocked, [outcast, other]);
+  assert.deepEqual(table.contacts.map((c: { id: string }) => c.id).filter((id: string) => id === outcast), []);
+  assert.equal(table.size, 2, "the other two are still known");
 });
 
 Deno.test("adminApp ops/fallback rejoins through the configured fallback nodes when none are named", async () => {

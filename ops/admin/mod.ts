@@ -15,6 +15,7 @@ export * from "./metrics_routes.ts";
 export * from "./middleware.ts";
 export * from "./network_status.ts";
 export * from "./node_directory.ts";
+export * from "./node_ops.ts";
 export * from "./node_routes.ts";
 export * from "./parameter_routes.ts";
 export * from "./rate_limit.ts";

@@ -1,11 +1,11 @@
 import { type Context, Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { z } from "zod";
-import { NodeId } from "../../core/kademlia/mod.ts";
 import { formatPeer, parsePeer, type Peer } from "../../core/net/mod.ts";
 import { fromJsonValue, toJsonValue } from "./_json_value.ts";
 import { limitBody } from "./middleware.ts";
 import { networkStatus } from "./network_status.ts";
+import { isolateOnNode, refreshNode, rejoinNode } from "./node_ops.ts";
 import type { AdminNode } from "./node_directory.ts";
 import { valid } from "./validation.ts";
 
@@ -21,7 +21,10 @@ export interface NodeRoutesOptions {
 export const NODE_BODY_LIMIT_BYTES = 64 * 1024;
 
 const IP_PORT = /^(\d{1,3}(\.\d{1,3}){3}|\[[0-9a-fA-F:.]+\]):\d{1,5}$/;
-const peer = z.string().regex(IP_PORT, "expected ip:port (an IP literal: names are not resolved here)");
+/** A peer address in a request: an IP literal and a port (names are not resolved by the admin API). */
+export const peerSchema = z.string().regex(IP_PORT, "expected ip:port (an IP literal: names are not resolved here)");
+/** A node id in a request: 40 hex digits, either case. */
+export const nodeIdSchema = z.string().regex(/^[0-9a-fA-F]{40}$/, "expected a node id (40 hex digits)");
 const jsonValue = z.union([
   z.string(),
   z.number().finite(),
@@ -33,15 +36,17 @@ const dhtKey = z.object({ key: z.string().min(1).max(512) });
 const putBody = z.object({ value: jsonValue }).strict();
 const refreshBody = z.object({ buckets: z.enum(["all", "stale"]).default("all") }).strict();
 const isolateBody = z.object({
-  ids: z.array(z.string().regex(/^[0-9a-fA-F]{40}$/, "expected a node id (40 hex digits)")).min(1).max(1000),
+  ids: z.array(nodeIdSchema).min(1).max(1000),
+  /** Also put the ids on the node's deny list, so that they stay out (refresh and lookups do not bring them back). */
+  block: z.boolean().optional(),
 })
   .strict();
-const fallbackBody = z.object({ peers: z.array(peer).min(1).max(64).optional() }).strict();
+const fallbackBody = z.object({ peers: z.array(peerSchema).min(1).max(64).optional() }).strict();
 
 /**
  * The endpoints about one node (SPEC §13): reads `status`, `network-status` (legacy shape), `routing-table`,
- * `dht/:key`; `PUT dht/:key` and the ops `refresh` (buckets by lookup), `isolate` (drop contacts)
- * and `fallback` (rejoin through the fallback bootstrap nodes). The app they are mounted in guards the mutations
+ * `dht/:key`; `PUT dht/:key` and the ops `refresh` (buckets by lookup), `isolate` (drop contacts, and with `block`
+ * keep them out) and `fallback` (rejoin through the fallback bootstrap nodes). The app they are mounted in guards the mutations
  * ({@linkcode adminApp}'s access control).
  */
 export function nodeRoutes(options: NodeRoutesOptions): Hono {
@@ -70,27 +75,21 @@ export function nodeRoutes(options: NodeRoutesOptions): Hono {
   });
 
   app.post("/ops/refresh", ...guard, valid("json", refreshBody), async (c) => {
-    const { node } = pick(c);
-    const ranges = c.req.valid("json").buckets === "stale"
-      ? node.table.staleRanges(node.refreshIntervalS * 1000)
-      : node.table.buckets().map((b): [bigint, bigint] => [b.lo, b.hi]);
-    let added = 0;
-    for (const [lo] of ranges) added += await node.refreshBucket(NodeId.fromValue(lo), { signal: c.req.raw.signal });
-    return c.json({ buckets: ranges.length, added, contacts: node.table.size });
+    return c.json(await refreshNode(pick(c).node, c.req.valid("json").buckets, c.req.raw.signal));
   });
   app.post("/ops/isolate", ...guard, valid("json", isolateBody), (c) => {
-    const { node } = pick(c);
-    const removed = c.req.valid("json").ids.filter((hex) => node.table.remove(NodeId.fromHex(hex.toLowerCase())));
-    return c.json({ removed: removed.length, contacts: node.table.size });
+    const { ids, block } = c.req.valid("json");
+    return c.json(isolateOnNode(pick(c).node, ids, block ?? false));
   });
   app.post("/ops/fallback", ...guard, valid("json", fallbackBody), async (c) => {
     const { node } = pick(c);
     const peers = c.req.valid("json").peers?.map(parsePeer) ?? options.fallbackPeers ?? [];
     if (peers.length === 0) throw new HTTPException(409, { message: "No fallback bootstrap nodes are configured" });
-    const { reached, contacts } = await node.bootstrap(peers, { signal: c.req.raw.signal }).catch((error) => {
-      throw new HTTPException(502, { message: error.message, cause: error });
-    });
-    return c.json({ reached: reached.map(formatPeer), contacts });
+    return c.json(
+      await rejoinNode(node, peers, c.req.raw.signal).catch((error) => {
+        throw new HTTPException(502, { message: error.message, cause: error });
+      }),
+    );
   });
   return app;
 }
@@ -117,7 +116,7 @@ function nodeStatus({ name, node, bootstrap, services }: AdminNode) {
   };
 }
 
-/** What `GET …/routing-table` lists: every bucket with its range, and every contact. */
+/** What `GET …/routing-table` lists: every bucket with its range, every contact, and the ids it blocks. */
 function routingTable({ node }: AdminNode) {
   const hex = (value: bigint) => value.toString(16).padStart(40, "0");
   return {
@@ -134,5 +133,6 @@ function routingTable({ node }: AdminNode) {
       lastUpdatedMs: b.lastUpdatedMs,
     })),
     contacts: node.table.contacts().map((c) => ({ id: c.id.hex, host: c.host, port: c.port })),
+    blocked: node.table.blocked(),
   };
 }

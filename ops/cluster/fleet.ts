@@ -39,6 +39,8 @@ export interface NodeStatus {
   parameters?: { alpha: number; k: number; timeoutMs: number; refreshIntervalS: number; adaptive: boolean };
   /** Its contacts by health status. */
   health?: Record<string, number>;
+  /** RPCs it sent and how many got no answer, and its smoothed round-trip time (once one was answered). */
+  rpc?: { requestsOut: number; timeouts: number; srttMs?: number };
 }
 
 /** Options of {@linkcode Fleet}. */
@@ -112,13 +114,21 @@ export class Fleet implements MetricsSource {
     return this.#options.metrics;
   }
 
-  /** Queues nodes to start; they start and join in the background, `concurrency` at a time. */
+  /**
+   * Queues nodes to start; they start and join in the background, `concurrency` at a time. A name whose node
+   * stopped or failed is started again from the new spec (with a new id).
+   * @throws {RangeError} when a node of that name runs (or is starting) on this host
+   */
   start(specs: readonly NodeSpec[]): void {
     for (const spec of specs) {
-      if (this.#members.has(spec.name)) throw new RangeError(`A node named ${spec.name} already runs on this host`);
+      const state = this.#members.get(spec.name)?.state;
+      if (state !== undefined && state !== "stopped" && state !== "failed") {
+        throw new RangeError(`A node named ${spec.name} already runs on this host`);
+      }
     }
     for (const spec of specs) {
       const member: Member = { spec, state: "starting", requestedAt: performance.now() };
+      this.#members.delete(spec.name); // a restarted node goes to the end: start order
       this.#members.set(spec.name, member);
       this.#queue.push(member);
     }
@@ -353,6 +363,7 @@ function statusOf(member: Member): NodeStatus {
     region: spec.region,
     state: member.state,
     ...(node ? { id: node.id.hex, address: formatPeer(node.address), contacts: node.table.size } : { contacts: 0 }),
+    ...(node && !member.retired ? { rpc: rpcFigures(node) } : {}),
     ...(member.error ? { error: member.error } : {}),
     ...(attachment
       ? {
@@ -368,4 +379,10 @@ function statusOf(member: Member): NodeStatus {
       ? { networkSize: summary.networkSize, parameters: summary.parameters, health: { ...summary.health.counts } }
       : {}),
   };
+}
+
+function rpcFigures({ transport }: KademliaNode): NonNullable<NodeStatus["rpc"]> {
+  const { requestsOut, timeouts } = transport.stats;
+  const srttMs = transport.rtt.smoothedMs;
+  return { requestsOut, timeouts, ...(srttMs === undefined ? {} : { srttMs: Math.round(srttMs * 10) / 10 }) };
 }

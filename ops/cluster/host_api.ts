@@ -6,6 +6,7 @@ import type { AuditLog } from "../audit/mod.ts";
 import { AccessTokens, adminApp, limitBody, type RateLimit, valid } from "../admin/mod.ts";
 import { NODE_ROLES } from "../../roles/mod.ts";
 import type { Fleet } from "./fleet.ts";
+import { fleetRoutes } from "./fleet_routes.ts";
 import { keygenRoutes } from "./keygen_route.ts";
 import { TIERS } from "./plan.ts";
 
@@ -55,7 +56,8 @@ const CONTROL_BODY_LIMIT_BYTES = 4 * 1024 * 1024;
 /**
  * The API of a host process, served on 127.0.0.1: the admin API over the fleet's nodes ({@linkcode adminApp}:
  * `/nodes/:id/…`, `/bootstrap/nodes`, `/metrics`, `/status`) plus the control endpoints that `cqkd startup`,
- * `status`, `verify` and `shutdown` use to drive the nodes of the process. Access control as in
+ * `status`, `verify`, `shutdown` and `emergency` use to drive the nodes of the process (`/fleet/…`: an ops
+ * endpoint over all of them at once). Access control as in
  * {@linkcode adminApp}, with the cluster's token as a write token.
  */
 export function hostApp(fleet: Fleet, options: HostAppOptions): Hono {
@@ -111,6 +113,7 @@ function controlRoutes(fleet: Fleet, options: HostAppOptions): Hono {
       ...(fleet.metrics ? { metrics: fleet.metrics } : {}),
     }),
   );
+  app.route("/fleet", fleetRoutes(fleet, CONTROL_BODY_LIMIT_BYTES));
   app.post("/shutdown", ...guard, (c) => {
     queueMicrotask(options.onShutdown);
     return c.json({ stopping: true }, 202);

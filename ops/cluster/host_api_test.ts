@@ -72,3 +72,29 @@ Deno.test("hostApp starts nodes on request, reports them, and stops them", async
     await fleet.stopAll();
   }
 });
+
+Deno.test("hostApp starts a stopped node again under its name, with a new id, and reports its RPC figures", async () => {
+  const { app, fleet, post } = await setup();
+  const ready = async () => {
+    for (let i = 0; i < 100 && fleet.countsByRole()["super-bootstrap"]?.ready !== 1; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    return (await (await app.request("/nodes")).json())[0];
+  };
+  const socket = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
+  const spec = { ...superNode, port: (socket.addr as Deno.NetAddr).port };
+  socket.close();
+  try {
+    assert.equal((await post("/nodes", { nodes: [spec] })).status, 202);
+    const first = await ready();
+    assert.deepEqual(first.rpc, { requestsOut: 0, timeouts: 0 });
+    await post("/nodes/stop", { names: ["super-1"] });
+    assert.equal((await post("/nodes", { nodes: [spec] })).status, 202);
+    const again = await ready();
+    assert.equal(again.state, "ready");
+    assert.notEqual(again.id, first.id);
+    assert.equal((await (await app.request("/nodes")).json()).length, 1, "one member per name");
+  } finally {
+    await fleet.stopAll();
+  }
+});

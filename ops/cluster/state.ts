@@ -25,6 +25,34 @@ export interface ClusterState {
   monitoring?: MonitoringRecord[];
   /** The keyring every node seals its datagrams with, when the cluster runs in secure mode. */
   clusterKeyFile?: string;
+  /** How the host processes were started, so that `cqkd emergency recover` can start a dead one the same way. */
+  hostArgs?: HostArgs;
+  /** Nodes taken out of every routing table by `cqkd emergency isolate` (their ids stay blocked). */
+  isolated?: Array<{ id: string; name: string }>;
+  /** Set by `cqkd emergency fallback`: the cluster joins through the static fallback list. */
+  fallback?: FallbackMode;
+  /** Set by `cqkd emergency shutdown`: every process was stopped at once and the state kept for a later recover. */
+  stoppedAt?: string;
+}
+
+/** What every host process of a cluster is started with, besides its name and port range. */
+export interface HostArgs {
+  /** Global cqkd arguments (`--config`, `--set`). */
+  globalArgs: string[];
+  heartbeatMs?: number;
+}
+
+/**
+ * Fallback mode (SPEC §11 `enable_fallback_mode`): nodes (re)join through the static `fallback_bootstrap_nodes`
+ * instead of the bootstrap tiers, and a worker started again binds a static port from `fallback_static_port` up
+ * instead of one from its host's dynamic registry.
+ */
+export interface FallbackMode {
+  since: string;
+  /** The static bootstrap list (host:port). */
+  peers: string[];
+  /** First static port. */
+  staticPort: number;
 }
 
 /** Raised when the state file exists but cannot be used. */

@@ -113,16 +113,29 @@ export class HostClient extends AdminClient {
   }
 }
 
+/** Options of {@linkcode stopHost}. */
+export interface StopHostOptions {
+  /** How long the process may take to stop its nodes after the request. @default {10000} */
+  graceMs?: number;
+  /** Skip the request and the grace time: SIGTERM at once (the host still closes its nodes), SIGKILL 3 s later. */
+  immediate?: boolean;
+}
+
 /**
  * Stops a host process: asks it to shut down (it stops its nodes), waits for it to exit, then escalates to SIGTERM
  * and SIGKILL. A pid that is no longer this host (gone, or reused by another program) is left alone.
  * @returns how the process ended
  */
-export async function stopHost(client: HostClient, graceMs = 10_000): Promise<"stopped" | "terminated" | "killed"> {
+export async function stopHost(
+  client: HostClient,
+  options: StopHostOptions = {},
+): Promise<"stopped" | "terminated" | "killed"> {
   const { pid, name } = client.record;
   if (!isHostProcess(pid, name)) return "stopped";
-  await client.post("/shutdown", {}, 5000).catch(() => {});
-  if (await exitedWithin(pid, name, graceMs)) return "stopped";
+  if (!options.immediate) {
+    await client.post("/shutdown", {}, 5000).catch(() => {});
+    if (await exitedWithin(pid, name, options.graceMs ?? 10_000)) return "stopped";
+  }
   for (const [signal, outcome] of [["SIGTERM", "terminated"], ["SIGKILL", "killed"]] as const) {
     try {
       Deno.kill(pid, signal);

@@ -1,6 +1,6 @@
 import { type Command, Option } from "commander";
 import { join } from "node:path";
-import { count } from "../cluster_cli.ts";
+import { count } from "../cli_numbers.ts";
 import { type GlobalOptions, settingsFromCli } from "../cli_settings.ts";
 import { CommandError } from "../exit_codes.ts";
 import { probeNode } from "../probe.ts";
