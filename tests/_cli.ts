@@ -67,7 +67,7 @@ export class NodeProcess {
 
 /**
  * A super bootstrap node on `port` that starts a network of its own (its only bootstrap address is dead), once it
- * has said so: its "listening" event is returned (id, address, admin URL).
+ * has said so and is ready (its tier service answers): its "listening" event is returned (id, address, admin URL).
  */
 export async function loneSuperNode(
   port: number,
@@ -77,8 +77,10 @@ export async function loneSuperNode(
   const node = new NodeProcess(["super-bootstrap", ...args]);
   const listening = await node.event();
   if (listening.event !== "listening") throw new Error(`Expected a listening event, got ${JSON.stringify(listening)}`);
-  const alone = await node.event();
-  if (alone.event !== "alone") throw new Error(`Expected an alone event, got ${JSON.stringify(alone)}`);
+  for (const expected of ["alone", "ready"]) {
+    const event = await node.event();
+    if (event.event !== expected) throw new Error(`Expected an ${expected} event, got ${JSON.stringify(event)}`);
+  }
   return { node, listening };
 }
 

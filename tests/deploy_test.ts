@@ -109,6 +109,8 @@ Deno.test("cqkd node bound to 0.0.0.0 advertises advertise_host, or the address 
   try {
     assert.equal((await regional.event()).address, `0.0.0.0:${regionalPort}`);
     assert.equal((await regional.event()).event, "joined");
+    // Its tier service answers once the node is ready (it attaches after joining).
+    assert.equal((await regional.event()).event, "ready");
     const info = (port: number) =>
       client.transport.request({ host: "127.0.0.1", port }, BOOTSTRAP_RPC.info, [], { timeoutMs: 2000 }) as Promise<
         { host: string; port: number }
