@@ -1,6 +1,7 @@
 import { SigningIdentity } from "../crypto/mod.ts";
 import {
   encodeValue,
+  type FaultInjectionOptions,
   ForgedIdentityError,
   formatPeer,
   type Peer,
@@ -70,6 +71,8 @@ export interface KademliaNodeOptions {
   maxStoredValues?: number;
   /** Most bytes (msgpack-encoded values) held at once. @default {268435456} (256 MiB) */
   maxStorageBytes?: number;
+  /** Testing aid: loss and delay added to the node's outgoing datagrams. @default none */
+  faults?: FaultInjectionOptions;
   /** How often expiry, refresh and republish are checked. @default {60000} */
   maintenanceIntervalMs?: number;
   /** Clock in milliseconds. @default {Date.now} */
@@ -260,6 +263,7 @@ export class KademliaNode {
       hostname: options.host,
       port: options.port,
       onWarning: warn,
+      ...(options.faults ? { faults: options.faults } : {}),
       ...(this.envelope ? { envelope: this.envelope } : {}),
       ...(options.onRequestSettled ? { onRequestSettled: options.onRequestSettled } : {}),
     });
