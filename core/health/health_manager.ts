@@ -219,8 +219,11 @@ export class HealthManager {
       return result;
     }
     if (!result.ok) this.stats[level].failures++;
+    const back = level === "fast" && result.ok && this.registry.status(contact.id) === "unhealthy";
     const status = this.registry.record(contact, result);
     if (level === "fast") this.#judge(contact, result.ok);
+    // Back after failing (a healed partition): it may have missed values written meanwhile, on either side.
+    if (back) this.#node.handOver(contact);
     this.checked.emit({ contact, result, status });
     // A deeper check that could not even ping: find out now whether the contact is gone, not a fast interval later.
     if (level !== "fast" && result.failure?.startsWith("ping got no answer") && this.#levels.includes("fast")) {

@@ -258,3 +258,20 @@ Deno.test("HealthManager starts no batch of a level while its last one is still 
   assert.ok(mostPending > 0, "the first batch ran");
   assert.ok(mostPending <= 2, `one batch of 2 contacts at a time, not a batch every slice: ${mostPending} pending`);
 });
+
+Deno.test("HealthManager hands its values over to a contact that answers again after failing (a healed partition)", async () => {
+  await using host = new NodeHost();
+  const [a, b] = await checkedNetwork(host, 2) as [KademliaNode, KademliaNode];
+  const manager = new HealthManager(a, { levels: ["fast"] });
+  a.records.put(NodeId.random(), "written while b was cut off");
+  const settle = () => new Promise((resolve) => setTimeout(resolve, 100));
+
+  await manager.check(b.contact, "fast");
+  await settle();
+  assert.equal(b.records.size, 0, "a contact that never failed has its values already");
+
+  manager.registry.record(b.contact, { level: "fast", ok: false, atMs: Date.now(), durationMs: 0, failure: "cut" });
+  assert.equal((await manager.check(b.contact, "fast")).ok, true);
+  for (let i = 0; i < 50 && b.records.size === 0; i++) await settle();
+  assert.deepEqual(b.records.records().map((r) => r.value), ["written while b was cut off"]);
+});

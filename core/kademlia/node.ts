@@ -587,17 +587,22 @@ export class KademliaNode {
   }
 
   /**
-   * We heard from `contact` (a request, or an answer). If it took a new slot in the routing table, hand over the values it should
-   * hold: those for which it is among the k closest we know and we are the closest holder (so that only one node
-   * sends each value). Contacts that only reach a replacement cache cost no such scan.
+   * Hands over to `contact` the values it should hold: those for which it is among the k closest we know and we are
+   * the closest holder (so that only one node sends each value). Done for every new contact; the health checks also
+   * call it for a contact that answers again after failing (a healed partition), which may have missed values
+   * written meanwhile. Fire and forget.
    */
-  #welcome(contact: Contact): void {
-    if (this.table.add(contact) !== "added" || this.records.size === 0) return;
+  handOver(contact: Contact): void {
     for (const record of this.records.records()) {
       if (this.#shouldHandOver(contact, record.key)) {
         this.#call(contact, "store", [this.id.bytes, record.key.bytes, record.value]).catch(() => {});
       }
     }
+  }
+
+  /** We heard from `contact` (a request, or an answer); one that took a new slot gets its values handed over. */
+  #welcome(contact: Contact): void {
+    if (this.table.add(contact) === "added" && this.records.size > 0) this.handOver(contact);
   }
 
   #shouldHandOver(contact: Contact, key: NodeId): boolean {
