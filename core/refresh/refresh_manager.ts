@@ -177,15 +177,18 @@ export class RefreshManager {
     };
   }
 
+  /**
+   * Part of the network that was out of reach answers again (a contact lost to failures came back): every bucket is
+   * refreshed, to learn again the contacts lost meanwhile; at most once per `activeMinIntervalS`, as for a partition.
+   */
+  healed(): void {
+    this.#partitionRefresh();
+  }
+
   #onChange(change: TableChange): void {
     if (change.kind !== "removed" || change.promoted !== undefined) return;
-    const now = this.#now();
     this.#losses.record();
-    if (this.#losses.suspected(this.#node.table.size) && now - this.#lastPartitionMs >= this.#activeMinMs) {
-      this.#lastPartitionMs = now;
-      this.#refreshAll("partition");
-      return;
-    }
+    if (this.#losses.suspected(this.#node.table.size) && this.#partitionRefresh()) return;
     const id = change.contact.id;
     const { lo } = this.#node.table.bucketOf(id);
     this.#waiting.set(lo, id);
@@ -227,6 +230,15 @@ export class RefreshManager {
     if (this.#now() - (this.#refreshedMs.get(lo) ?? -Infinity) < this.#activeMinMs) return;
     this.#waiting.delete(key);
     this.#refresh(id, lo, trigger);
+  }
+
+  /** Refreshes every bucket unless that was done within `activeMinIntervalS`; returns whether it did. */
+  #partitionRefresh(): boolean {
+    const now = this.#now();
+    if (now - this.#lastPartitionMs < this.#activeMinMs) return false;
+    this.#lastPartitionMs = now;
+    this.#refreshAll("partition");
+    return true;
   }
 
   #refreshAll(trigger: RefreshTrigger): void {

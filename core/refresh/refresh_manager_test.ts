@@ -107,3 +107,18 @@ Deno.test("RefreshManager counts the scheduled refresh lookups of the node's upk
     await manager.stop();
   }
 });
+
+Deno.test("RefreshManager.healed() refreshes every bucket, at most once per window", async () => {
+  await using host = new NodeHost();
+  const [node] = await network(host, 6) as [KademliaNode];
+  const manager = new RefreshManager(node, { activeMinIntervalS: 60 });
+  manager.start();
+  try {
+    manager.healed();
+    assert.equal(manager.refreshes.partition, node.table.buckets().length);
+    manager.healed();
+    assert.equal(manager.refreshes.partition, node.table.buckets().length, "once per window");
+  } finally {
+    await manager.stop();
+  }
+});
