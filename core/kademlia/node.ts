@@ -600,9 +600,17 @@ export class KademliaNode {
     }
   }
 
-  /** We heard from `contact` (a request, or an answer); one that took a new slot gets its values handed over. */
+  /**
+   * We heard from `contact` (a request, or an answer). One heard from for the first time gets its values handed
+   * over: a new contact, or one that was only named by others so far (after a healed partition, the refresh learns
+   * the other side's nodes by name first, and those missed what this side wrote meanwhile).
+   */
   #welcome(contact: Contact): void {
-    if (this.table.add(contact) === "added" && this.records.size > 0) this.handOver(contact);
+    const firstHeard = (this.table.lastSeenMs(contact.id) ?? 0) === 0;
+    const outcome = this.table.add(contact);
+    if ((outcome === "added" || (outcome === "updated" && firstHeard)) && this.records.size > 0) {
+      this.handOver(contact);
+    }
   }
 
   #shouldHandOver(contact: Contact, key: NodeId): boolean {

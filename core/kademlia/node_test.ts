@@ -160,6 +160,17 @@ Deno.test("KademliaNode hands a stored key over to a new node closer to it", asy
   assert.equal(newcomer.publications.size, 0, "a handed-over value is held, not published, by the newcomer");
 });
 
+Deno.test("KademliaNode hands a stored key over to a contact first heard from after others only named it", async () => {
+  const key = await NodeId.digest("named-first");
+  await using host = new NodeHost();
+  const holder = host.start({ id: NodeId.fromValue(key.value ^ (1n << 159n)) });
+  const named = host.start({ id: NodeId.fromValue(key.value ^ 1n) });
+  holder.records.put(key, "kept for the named one");
+  holder.table.add(named.contact, { hearsay: true }); // as a lookup answer names it
+  await named.ping(holder.address);
+  await eventually(() => named.records.get(key) !== undefined, "the named node receives the key once heard from");
+});
+
 Deno.test("KademliaNode.stun() returns the address the peer sees us at", async () => {
   await using host = new NodeHost();
   const [a, b] = [host.start(), host.start()];
@@ -198,7 +209,7 @@ Deno.test("KademliaNode.maintain() republishes own values, expires others' and r
 });
 
 Deno.test("KademliaNode runs its upkeep on its own timer: a value past its TTL is dropped without a call", async () => {
-  let clock = 0;
+  let clock = 1_000_000; // not 0: the routing table's "never heard from"
   await using host = new NodeHost({ now: () => clock, valueTtlS: 10, maintenanceIntervalMs: 20 });
   const [writer, holder] = await network(host, 2);
   await writer!.set("short-lived", "v");
