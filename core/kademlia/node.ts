@@ -8,6 +8,7 @@ import {
   type RequestOptions,
   type RequestSettledEvent,
   RpcRegistry,
+  RpcTimeoutError,
   UdpTransport,
 } from "../net/mod.ts";
 import type { Contact } from "./contact.ts";
@@ -301,6 +302,17 @@ export class KademliaNode {
     return id;
   }
 
+  /** A ping sent again once if the first goes unanswered, half the RPC timeout each: one lost datagram is no failure. */
+  async #pingTwice(peer: Peer, signal: AbortSignal | undefined): Promise<NodeId> {
+    const options = { timeoutMs: Math.max(1, Math.round(this.rpcTimeoutMs / 2)), ...(signal ? { signal } : {}) };
+    try {
+      return await this.ping(peer, options);
+    } catch (error) {
+      if (!(error instanceof RpcTimeoutError)) throw error;
+    }
+    return await this.ping(peer, options);
+  }
+
   /** Asks a peer which address our datagrams come from. */
   async stun(peer: Peer, options: OperationOptions = {}): Promise<Peer> {
     const answer = await this.transport.request(peer, "stun", [], this.#requestOptions(options));
@@ -321,7 +333,7 @@ export class KademliaNode {
   ): Promise<BootstrapResult> {
     const { signal } = options;
     const answers = await Promise.allSettled(peers.map(async (peer) => {
-      if ((await this.ping(peer, { signal })).equals(this.id)) {
+      if ((await this.#pingTwice(peer, signal)).equals(this.id)) {
         throw new Error(`${formatPeer(peer)} is this node itself`);
       }
     }));

@@ -171,6 +171,17 @@ Deno.test("KademliaNode hands a stored key over to a contact first heard from af
   await eventually(() => named.records.get(key) !== undefined, "the named node receives the key once heard from");
 });
 
+Deno.test("KademliaNode.bootstrap() pings a seed again when the first ping is lost", async () => {
+  await using host = new NodeHost({ rpcTimeoutMs: 400 });
+  const seed = host.start();
+  let datagrams = 0;
+  // The joiner's first datagram (its first ping) is lost, every later one goes.
+  const joiner = host.start({ faults: { dropProbability: 0.5, random: () => datagrams++ === 0 ? 0 : 0.9 } });
+  const { reached } = await joiner.bootstrap([seed.address]);
+  assert.deepEqual(reached, [seed.address]);
+  assert.equal(joiner.transport.stats.injectedDrops, 1);
+});
+
 Deno.test("KademliaNode.stun() returns the address the peer sees us at", async () => {
   await using host = new NodeHost();
   const [a, b] = [host.start(), host.start()];

@@ -38,7 +38,7 @@ export interface SealedMessengerOptions {
   /**
    * A chunk still unanswered after this long is sent again, and again at this pace until its timeout (the copies
    * stay pending: the first answer to any of them counts).
-   * @default twice the node's retransmission timeout, at least 250 ms
+   * @default the node's retransmission timeout (RFC 6298), at least 200 ms
    */
   retryMs?: number;
 }
@@ -179,7 +179,7 @@ export class SealedMessenger {
    * @throws {RpcTimeoutError} when none is answered within `timeoutMs`
    */
   async #deliver(peer: Peer, method: string, args: unknown[], timeoutMs: number, signal?: AbortSignal) {
-    const retryMs = this.#retryMs ?? Math.max(250, 2 * this.#node.transport.rtt.timeoutMs);
+    const retryMs = this.#retryMs ?? Math.max(200, this.#node.transport.rtt.timeoutMs);
     const settled = new AbortController();
     const stop = signal ? AbortSignal.any([signal, settled.signal]) : settled.signal;
     const deadline = performance.now() + timeoutMs;
