@@ -269,6 +269,9 @@ export class KademliaNode {
       ...(options.onRequestSettled ? { onRequestSettled: options.onRequestSettled } : {}),
     });
     if (options.onLookup) this.events.lookup.on(options.onLookup);
+    this.table.changes.on((change) => {
+      if (change.kind === "removed" && this.records.size > 0) this.#replicateAfterLoss(change.contact);
+    });
     const every = options.maintenanceIntervalMs ?? 60_000;
     const tick = () => {
       this.maintain().catch((e) => warn(`Maintenance failed: ${e.message}`));
@@ -622,6 +625,24 @@ export class KademliaNode {
     const outcome = this.table.add(contact);
     if ((outcome === "added" || (outcome === "updated" && firstHeard)) && this.records.size > 0) {
       this.handOver(contact);
+    }
+  }
+
+  /**
+   * `gone` left the routing table (it died, or is out of reach): for each value of which this node is the closest
+   * holder it knows and `gone` was one of the k closest, the node that takes its place among them gets a copy, so
+   * that values keep k replicas as holders die (the writer's republish would restore them only an hour later).
+   */
+  #replicateAfterLoss(gone: Contact): void {
+    const k = this.table.k;
+    for (const record of this.records.records()) {
+      const key = record.key;
+      const neighbours = this.table.closest(key, k - 1);
+      // The k closest are this node and its k - 1 closest neighbours when it is the closest of all.
+      if (neighbours.length < k - 1 || this.id.distanceTo(key) > neighbours[0]!.id.distanceTo(key)) continue;
+      const entrant = neighbours[k - 2]!;
+      if (gone.id.distanceTo(key) > entrant.id.distanceTo(key)) continue;
+      this.#call(entrant, "store", [this.id.bytes, key.bytes, record.value]).catch(() => {});
     }
   }
 

@@ -182,6 +182,20 @@ Deno.test("KademliaNode.bootstrap() pings a seed again when the first ping is lo
   assert.equal(joiner.transport.stats.injectedDrops, 1);
 });
 
+Deno.test("KademliaNode copies a value to the node that takes a lost holder's place among the k closest", async () => {
+  const key = await NodeId.digest("keep-three-replicas");
+  await using host = new NodeHost({ k: 3 });
+  // Distances to the key grow with the flipped bit: nodes 0-3 are the closest, in order; node 4 is far.
+  const ids = [1n, 2n, 3n, 4n, 159n].map((bit) => NodeId.fromValue(key.value ^ (1n << bit)));
+  const nodes = await network(host, 5, (i) => ({ id: ids[4 - i]! })).then((n) => n.reverse());
+  for (const node of nodes) await node.findNode(node.id);
+  await nodes[4]!.set(key, "three copies");
+  assert.deepEqual(nodes.map((n) => n.records.get(key) !== undefined), [true, true, true, false, false]);
+  await host.stop(nodes[1]!);
+  nodes[0]!.table.remove(nodes[1]!.id); // what the closest holder's health checks do with a dead contact
+  await eventually(() => nodes[3]!.records.get(key) !== undefined, "the fourth closest holds a copy");
+});
+
 Deno.test("KademliaNode.stun() returns the address the peer sees us at", async () => {
   await using host = new NodeHost();
   const [a, b] = [host.start(), host.start()];
