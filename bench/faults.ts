@@ -153,12 +153,7 @@ async function lossAndDelay(cluster: FaultCluster): Promise<FaultOutcome> {
 /** Stores `count` values through `node`. */
 async function store(node: ClusterNode, prefix: string, count: number, inside = false): Promise<string[]> {
   const keys = Array.from({ length: count }, (_, i) => `${prefix}-${i}`);
-  if (inside) {
-    // From inside the node's host: one process run there per value would be slow, so a few at a time.
-    for (const key of keys) await node.put(key, `value of ${key}`, true);
-  } else {
-    await Promise.all(keys.map((key) => node.put(key, `value of ${key}`)));
-  }
+  await node.put(keys, inside);
   return keys;
 }
 
@@ -184,7 +179,7 @@ async function recovery(client: ClusterNode, keys: readonly string[], sinceMs: n
 /** The keys none of `clients` can read. */
 async function lost(clients: readonly ClusterNode[], keys: readonly string[]): Promise<number> {
   const found = new Set<string>();
-  for (const client of clients) for (const key of (await client.found(keys)).keys()) found.add(key);
+  for (const client of clients) for (const key of await client.found(keys)) found.add(key);
   return keys.length - found.size;
 }
 

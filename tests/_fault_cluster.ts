@@ -5,7 +5,7 @@
  * checks every 2 s) so that faults show and heal within seconds.
  */
 import type { NodeProcess } from "./_cli.ts";
-import { type Host, TestNetwork } from "./_netns.ts";
+import { type FetchRequest, type Host, TestNetwork } from "./_netns.ts";
 
 /** Bearer token of every node's admin API. */
 export const ADMIN_TOKEN = "fault-tests-token";
@@ -36,6 +36,13 @@ export async function eventually(check: () => Promise<boolean>, timeoutMs: numbe
     await new Promise((resolve) => setTimeout(resolve, everyMs));
   }
 }
+
+/** The value the fault tests store under `key`. */
+export function valueOf(key: string): string {
+  return `value of ${key}`;
+}
+
+const dhtPath = (key: string) => `/dht/${encodeURIComponent(key)}`;
 
 /** Options of {@linkcode FaultCluster.start}. */
 export interface FaultClusterOptions {
@@ -73,52 +80,55 @@ export class ClusterNode {
   }
 
   /**
-   * Sends an admin request; `inside` sends it from this node's own host (to reach it across a partition).
-   * Resolves with the status and the parsed JSON body.
+   * Sends admin requests (paths, with a JSON body or none): from the test process all at once, or with `inside` one
+   * after another from this node's own host (to reach it across a partition) in one process run there. Resolves
+   * with each status and body text.
    */
+  async send(
+    requests: readonly { method: string; path: string; body?: unknown }[],
+    options: { inside?: boolean; timeoutMs?: number } = {},
+  ): Promise<{ status: number; body: string }[]> {
+    const prepared: FetchRequest[] = requests.map(({ method, path, body }) => ({
+      url: `${this.admin}${path}`,
+      method,
+      headers: { "content-type": "application/json", authorization: `Bearer ${ADMIN_TOKEN}` },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    }));
+    if (options.inside) return await this.host.fetchAll(prepared);
+    return await Promise.all(prepared.map(async ({ url, ...init }) => {
+      const response = await fetch(url, { ...init, signal: AbortSignal.timeout(options.timeoutMs ?? 30_000) });
+      return { status: response.status, body: await response.text() };
+    }));
+  }
+
+  /** Sends one admin request (see {@linkcode send}); resolves with the status and the parsed JSON body. */
   async request(
     method: string,
     path: string,
     options: { body?: unknown; inside?: boolean; timeoutMs?: number } = {},
   ): Promise<{ status: number; json: Record<string, unknown> }> {
-    const init = {
-      method,
-      headers: { "content-type": "application/json", authorization: `Bearer ${ADMIN_TOKEN}` },
-      ...(options.body === undefined ? {} : { body: JSON.stringify(options.body) }),
-    };
-    if (options.inside) {
-      const [answer] = await this.host.fetchAll([{ url: `${this.admin}${path}`, ...init }]);
-      return { status: answer!.status, json: JSON.parse(answer!.body) };
-    }
-    const response = await fetch(`${this.admin}${path}`, {
-      ...init,
-      signal: AbortSignal.timeout(options.timeoutMs ?? 30_000),
+    const [answer] = await this.send([{ method, path, body: options.body }], options);
+    return { status: answer!.status, json: JSON.parse(answer!.body) };
+  }
+
+  /** Stores each key with the value `value of <key>` through this node; resolves with each one's replicas. */
+  async put(keys: readonly string[], inside = false): Promise<number[]> {
+    const answers = await this.send(
+      keys.map((key) => ({ method: "PUT", path: dhtPath(key), body: { value: valueOf(key) } })),
+      { inside },
+    );
+    return answers.map(({ status, body }, i) => {
+      if (status !== 200) throw new Error(`Cannot store ${keys[i]} through ${this.name}: ${status} ${body}`);
+      return JSON.parse(body).replicas as number;
     });
-    return { status: response.status, json: await response.json() };
   }
 
-  /** Stores `value` under `key` through this node; resolves with the number of replicas. */
-  async put(key: string, value: string, inside = false): Promise<number> {
-    const { status, json } = await this.request("PUT", `/dht/${encodeURIComponent(key)}`, { body: { value }, inside });
-    if (status !== 200) throw new Error(`Cannot store ${key} through ${this.name}: ${status} ${JSON.stringify(json)}`);
-    return json.replicas as number;
-  }
-
-  /**
-   * Reads `keys` through this node (each a lookup); resolves with the keys found with their values. With `inside`,
-   * all of them go in one process run in the host.
-   */
-  async found(keys: readonly string[], inside = false): Promise<Map<string, string>> {
-    const urls = keys.map((key) => `${this.admin}/dht/${encodeURIComponent(key)}`);
-    const bodies = inside
-      ? (await this.host.fetchAll(urls.map((url) => ({ url })))).map((a) => a.status === 200 ? a.body : undefined)
-      : await Promise.all(urls.map(async (url) => {
-        const response = await fetch(url, { signal: AbortSignal.timeout(30_000) });
-        return response.status === 200 ? await response.text() : (await response.body?.cancel(), undefined);
-      }));
-    const found = new Map<string, string>();
-    bodies.forEach((body, i) => body !== undefined && found.set(keys[i]!, JSON.parse(body).value));
-    return found;
+  /** Reads `keys` through this node (each a lookup); resolves with the keys read back with their stored value. */
+  async found(keys: readonly string[], inside = false): Promise<Set<string>> {
+    const answers = await this.send(keys.map((key) => ({ method: "GET", path: dhtPath(key) })), { inside });
+    return new Set(
+      keys.filter((key, i) => answers[i]!.status === 200 && JSON.parse(answers[i]!.body).value === valueOf(key)),
+    );
   }
 
   /** The hosts (addresses) of the contacts in its routing table. */

@@ -84,12 +84,6 @@ export class Host {
     return process;
   }
 
-  /** Stops one of this host's nodes cleanly (SIGTERM); returns its exit status. */
-  async stop(process: NodeProcess): Promise<number> {
-    this.#processes.delete(process);
-    return (await process.stop()).code;
-  }
-
   /** Crashes the host: SIGKILL to every process it runs. */
   async crash(): Promise<void> {
     const processes = [...this.#processes];
