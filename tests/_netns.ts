@@ -141,6 +141,8 @@ export class TestNetwork {
   readonly gateway: string;
   readonly hosts: Host[] = [];
   readonly #namespaces: string[] = [];
+  /** The test process's veth leg, once made. */
+  #leg: string | undefined;
   readonly #cut = new Set<Host>();
 
   private constructor(id: string, prefix: string, subnetByte: number) {
@@ -176,6 +178,7 @@ export class TestNetwork {
     // The test process's leg: created in its namespace, its peer born in the switch.
     const leg = `cqt${this.id}`;
     await ip("link", "add", leg, "type", "veth", "peer", "name", "gw", "netns", sw);
+    this.#leg = leg;
     await ip("-n", sw, "link", "set", "gw", "master", "br0", "up");
     await ip("addr", "add", `${this.gateway}/24`, "dev", leg);
     await ip("link", "set", leg, "up");
@@ -213,6 +216,9 @@ export class TestNetwork {
   /** Kills every process of every host and deletes every namespace (and with them every link) this network made. */
   async destroy(): Promise<void> {
     await Promise.all(this.hosts.map((host) => host.crash().catch(() => {})));
+    // The leg first and explicitly: a deleted namespace's links go only when the kernel gets round to it.
+    if (this.#leg !== undefined) await ip("link", "del", this.#leg).catch(() => {});
+    this.#leg = undefined;
     // Host namespaces first (their veth pairs go with them), the switch and the test process's leg last.
     for (const name of this.#namespaces.reverse()) await ip("netns", "del", name).catch(() => {});
     this.#namespaces.length = 0;
