@@ -82,15 +82,18 @@ async function partitionAndHeal(cluster: FaultCluster, sample: string[]): Promis
   const cut = [cluster.workerHosts[2]!, cluster.bobHost];
   log(`partition: cutting ${cut.map((h) => h.name).join(", ")} off for ${cutS} s`);
   await cluster.net.partition(cut);
-  let written: string[];
+  const cutAt = performance.now();
+  const written = Array.from({ length: Math.ceil(valueCount / 5) }, (_, i) => `cut-side-${i}`);
+  let nowhere: string[];
   try {
-    written = await store(cluster.bob, "cut-side", Math.ceil(valueCount / 5), true);
-    await sleep(Math.max(0, cutS * 1000 - 1000));
+    // A store that reaches no node (Bob may know only nodes across the cut at first) is made again until held.
+    nowhere = await cluster.bob.putUntilHeld(written, true);
+    await sleep(Math.max(0, cutAt + cutS * 1000 - performance.now()));
   } finally {
     await cluster.net.heal();
   }
   const healed = performance.now();
-  const keys = [...sample, ...written];
+  const keys = [...sample, ...written.filter((key) => !nowhere.includes(key))];
   const recovered = await recovery(cluster.alice, keys, healed);
   const crossS = await eventually(async () => (await cluster.bob.contactHosts()).has(cluster.superHost.address), 30_000)
     ? seconds(performance.now() - healed)
@@ -101,6 +104,7 @@ async function partitionAndHeal(cluster: FaultCluster, sample: string[]): Promis
     values_lost: await lost([cluster.alice, cluster.bob], keys),
     sample: keys.length,
     reconverged_s: crossS,
+    held_nowhere: nowhere.length,
   };
 }
 
@@ -151,9 +155,9 @@ async function lossAndDelay(cluster: FaultCluster): Promise<FaultOutcome> {
 }
 
 /** Stores `count` values through `node`. */
-async function store(node: ClusterNode, prefix: string, count: number, inside = false): Promise<string[]> {
+async function store(node: ClusterNode, prefix: string, count: number): Promise<string[]> {
   const keys = Array.from({ length: count }, (_, i) => `${prefix}-${i}`);
-  await node.put(keys, inside);
+  await node.put(keys);
   return keys;
 }
 

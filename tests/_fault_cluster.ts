@@ -123,6 +123,24 @@ export class ClusterNode {
     });
   }
 
+  /**
+   * Stores `keys` as {@linkcode put} does, storing again those that reached no node (right after a cut, a writer may
+   * know only nodes across it) until each is held or `timeoutMs` passes; resolves with the keys still held nowhere.
+   */
+  async putUntilHeld(keys: readonly string[], inside = false, timeoutMs = 20_000): Promise<string[]> {
+    let pending = [...keys];
+    await eventually(
+      async () => {
+        const replicas = await this.put(pending, inside);
+        pending = pending.filter((_, i) => replicas[i]! < 1);
+        return pending.length === 0;
+      },
+      timeoutMs,
+      1000,
+    );
+    return pending;
+  }
+
   /** Reads `keys` through this node (each a lookup); resolves with the keys read back with their stored value. */
   async found(keys: readonly string[], inside = false): Promise<Set<string>> {
     const answers = await this.send(keys.map((key) => ({ method: "GET", path: dhtPath(key) })), { inside });

@@ -10,20 +10,19 @@ import { netnsUnsupported } from "./_netns.ts";
 const unsupported = await netnsUnsupported();
 if (unsupported) console.warn(`skipping the multi-host fault tests: ${unsupported}`);
 
-/**
- * Stores `count` values named `prefix-i` through `node`; each must reach `minReplicas` nodes (the first stores
- * right after a cut may find few nodes of their side that answer: they still count).
- */
-async function storeValues(
-  node: ClusterNode,
-  prefix: string,
-  count: number,
-  options: { inside?: boolean; minReplicas?: number } = {},
-): Promise<string[]> {
+/** Stores `count` values named `prefix-i` through `node`; each must reach more than one node. */
+async function storeValues(node: ClusterNode, prefix: string, count: number): Promise<string[]> {
   const keys = Array.from({ length: count }, (_, i) => `${prefix}-${i}`);
-  const replicas = await node.put(keys, options.inside);
-  const { minReplicas = 2 } = options;
-  keys.forEach((key, i) => assert.ok(replicas[i]! >= minReplicas, `${key} reached ${replicas[i]} node(s)`));
+  const replicas = await node.put(keys);
+  keys.forEach((key, i) => assert.ok(replicas[i]! >= 2, `${key} reached ${replicas[i]} node(s) through ${node.name}`));
+  return keys;
+}
+
+/** Stores `count` values through `node` during a cut: each must soon be held by some node of its side. */
+async function storeDuringCut(node: ClusterNode, prefix: string, count: number, inside = false): Promise<string[]> {
+  const keys = Array.from({ length: count }, (_, i) => `${prefix}-${i}`);
+  const nowhere = await node.putUntilHeld(keys, inside);
+  assert.deepEqual(nowhere, [], `stored through ${node.name} on no node`);
   return keys;
 }
 
@@ -50,8 +49,8 @@ Deno.test({
         let onA: string[], onB: string[];
         await cluster.net.partition(cut);
         try {
-          onA = await storeValues(cluster.alice, "side-a", 5, { minReplicas: 1 });
-          onB = await storeValues(cluster.bob, "side-b", 5, { inside: true, minReplicas: 1 });
+          onA = await storeDuringCut(cluster.alice, "side-a", 5);
+          onB = await storeDuringCut(cluster.bob, "side-b", 5, true);
           await assertReads(outsider, onA);
           await assertReads(insider!, onB, true);
         } finally {

@@ -449,13 +449,27 @@ export class KademliaNode {
         this.table.touchRange(target);
         await this.findNode(target, { purpose: "refresh" });
       }
-      for (const { key, value } of this.publications.dueFor(this.#options.republishIntervalS * 1000)) {
-        this.publications.published(key, value);
-        await this.#publish(key, value, { purpose: "republish" });
-      }
+      await this.#republish(this.#options.republishIntervalS * 1000);
     } finally {
       this.#maintaining = false;
     }
+  }
+
+  /**
+   * Stores every value this node wrote again now, as the upkeep does each republish interval: after a partition
+   * heals, the nodes now closest to a key written on one side may lack it. Resolves with how many it stored.
+   */
+  republish(options: Pick<OperationOptions, "signal"> = {}): Promise<number> {
+    return this.#republish(0, options);
+  }
+
+  async #republish(olderThanMs: number, options: Pick<OperationOptions, "signal"> = {}): Promise<number> {
+    const due = this.publications.dueFor(olderThanMs);
+    for (const { key, value } of due) {
+      this.publications.published(key, value);
+      await this.#publish(key, value, { ...options, purpose: "republish" });
+    }
+    return due.length;
   }
 
   /** Stops the upkeep and closes the socket; pending requests fail. Idempotent. */

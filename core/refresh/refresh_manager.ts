@@ -179,10 +179,11 @@ export class RefreshManager {
 
   /**
    * Part of the network that was out of reach answers again (a contact lost to failures came back): every bucket is
-   * refreshed, to learn again the contacts lost meanwhile; at most once per `activeMinIntervalS`, as for a partition.
+   * refreshed, to learn again the contacts lost meanwhile, and the node's own values are stored again, since the
+   * nodes now closest to them may be across the former cut; at most once per `activeMinIntervalS`.
    */
   healed(): void {
-    this.#partitionRefresh();
+    if (this.#partitionRefresh()) this.#background(this.#node.republish({ signal: this.#abort.signal }));
   }
 
   #onChange(change: TableChange): void {
@@ -249,8 +250,12 @@ export class RefreshManager {
   #refresh(id: NodeId, lo: bigint, trigger: RefreshTrigger): void {
     this.#refreshedMs.set(lo, this.#now());
     this.refreshes[trigger]++;
-    const task = this.#node.refreshBucket(id, { signal: this.#abort.signal }).catch(() => {});
-    const tracked = task.finally(() => this.#running.delete(tracked));
+    this.#background(this.#node.refreshBucket(id, { signal: this.#abort.signal }));
+  }
+
+  /** Runs `task` in the background; stop() waits for it. */
+  #background(task: Promise<unknown>): void {
+    const tracked = task.catch(() => {}).finally(() => this.#running.delete(tracked));
     this.#running.add(tracked);
   }
 }

@@ -108,14 +108,16 @@ Deno.test("RefreshManager counts the scheduled refresh lookups of the node's upk
   }
 });
 
-Deno.test("RefreshManager.healed() refreshes every bucket, at most once per window", async () => {
+Deno.test("RefreshManager.healed() refreshes every bucket and republishes, at most once per window", async () => {
   await using host = new NodeHost();
   const [node] = await network(host, 6) as [KademliaNode];
+  await node.set("written on one side of a cut", "v");
   const manager = new RefreshManager(node, { activeMinIntervalS: 60 });
   manager.start();
   try {
     manager.healed();
     assert.equal(manager.refreshes.partition, node.table.buckets().length);
+    await eventually(() => node.transport.stats.requestsByPurpose.republish! > 0, "the value was stored again");
     manager.healed();
     assert.equal(manager.refreshes.partition, node.table.buckets().length, "once per window");
   } finally {
