@@ -26,10 +26,15 @@ export class NodeProcess {
   readonly #lines: ReadableStreamDefaultReader<string>;
   #buffer = "";
 
-  /** Starts `cqkd node ARGS --json`. */
-  constructor(args: string[]) {
-    this.#child = new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", MAIN, "node", ...args, "--json", "--set", "log_level=warn"],
+  /**
+   * Starts `cqkd node ARGS --json`; with `wrapper` (e.g. `["ip", "netns", "exec", "ns1"]`) the command runs through
+   * it, in which case the wrapper must exec the command so that signals reach the node itself.
+   */
+  constructor(args: string[], wrapper: readonly string[] = []) {
+    const command = [Deno.execPath(), "run", "-A", MAIN, "node", ...args, "--json", "--set", "log_level=warn"];
+    const [program, ...rest] = [...wrapper, ...command];
+    this.#child = new Deno.Command(program!, {
+      args: rest,
       env: { NO_COLOR: "1" },
       stdin: "null",
       stdout: "piped",
@@ -58,10 +63,21 @@ export class NodeProcess {
     try {
       for (;;) last = await this.event();
     } catch { /* stdout closed */ }
+    return { code: await this.#reap(), last };
+  }
+
+  /** Kills the process at once (SIGKILL: a crash, no goodbye to its peers) and waits for it to end. */
+  async kill(): Promise<void> {
+    try {
+      this.#child.kill("SIGKILL");
+    } catch { /* it had ended already */ }
+    await this.#reap();
+  }
+
+  async #reap(): Promise<number> {
     this.#lines.releaseLock();
     await this.#child.stdout.cancel().catch(() => {});
-    const { code } = await this.#child.status;
-    return { code, last };
+    return (await this.#child.status).code;
   }
 }
 

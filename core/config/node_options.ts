@@ -18,6 +18,11 @@ export function nodeOptionsFrom(settings: Settings): KademliaNodeOptions {
     maxValueBytes: settings.max_value_bytes,
     maxStoredValues: settings.max_stored_values,
     maxStorageBytes: settings.max_storage_bytes,
+    faults: {
+      dropProbability: settings.fault_drop_probability,
+      delayMs: settings.fault_delay_ms,
+      jitterMs: settings.fault_delay_jitter_ms,
+    },
   };
 }
 

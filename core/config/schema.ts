@@ -166,6 +166,15 @@ export const SETTINGS_SCHEMA = [
     SECONDS,
   ),
   int("replay_cache_size", 100000, "Message ids each node remembers against replays (secure mode)", { min: 2 }),
+  // Fault injection: a testing aid (the multi-host fault tests' loss and delay, where the kernel has no `tc netem`).
+  float("fault_drop_probability", 0, "Testing aid: share of outgoing datagrams dropped on purpose (0 = off)", {
+    min: 0,
+    max: 1,
+  }),
+  int("fault_delay_ms", 0, "Testing aid: milliseconds every outgoing datagram is held back (0 = off)", { min: 0 }),
+  int("fault_delay_jitter_ms", 0, "Testing aid: up to this many more milliseconds of delay, random per datagram", {
+    min: 0,
+  }),
 ] as const;
 
 /** The descriptor type of one {@linkcode SETTINGS_SCHEMA} entry, with its literal name and choices. */

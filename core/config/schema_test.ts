@@ -76,6 +76,9 @@ const SPEC_DEFAULTS = {
   cluster_key_file: "",
   replay_window: 30.0,
   replay_cache_size: 100000,
+  fault_drop_probability: 0,
+  fault_delay_ms: 0,
+  fault_delay_jitter_ms: 0,
 } satisfies Settings;
 
 Deno.test("DEFAULT_SETTINGS equals the SPEC value of every setting", () => {

@@ -106,6 +106,11 @@ const DEFAULTS: Readonly<Record<HealthLevel, Required<HealthLevelOptions>>> = {
 export class HealthManager {
   readonly registry: HealthRegistry;
   readonly checked: Emitter<CheckedEvent> = new Emitter();
+  /**
+   * A contact that fast checks had removed answers again: the network it belongs to is reachable once more (a
+   * partition healed, a host came back), which the adaptive refresh takes as its cue to refresh every bucket.
+   */
+  readonly revived: Emitter<Contact> = new Emitter();
   /** Checks run, failed and inconclusive (not recorded: this process stalled), by level. */
   readonly stats: Record<HealthLevel, LevelStats> = emptyLevelStats();
   readonly #node: KademliaNode;
@@ -124,6 +129,8 @@ export class HealthManager {
   readonly #nextMs: Partial<Record<HealthLevel, number>> = {};
   /** Levels whose last scheduled batch is still running. */
   readonly #batchRunning = new Set<HealthLevel>();
+  /** When the last contact lost to failures was checked again. */
+  #lastRevivalMs = -Infinity;
   #abort = new AbortController();
   #timer: ReturnType<typeof setTimeout> | undefined;
   readonly #unsubscribe: Array<() => void> = [];
@@ -241,6 +248,7 @@ export class HealthManager {
   async check(contact: Contact, level: HealthLevel): Promise<CheckResult> {
     // A process that answers and reads answers slowly (short of CPU) waits longer, up to 4 times the setting,
     // rather than take its own slowness for dead peers: twice the transport's retransmission timeout (RFC 6298).
+    const lost = level === "fast" && this.#node.table.get(contact.id) === undefined;
     const configuredMs = this.#options[level].timeoutMs;
     const timeoutMs = Math.min(4 * configuredMs, Math.max(configuredMs, 2 * this.#node.transport.rtt.timeoutMs));
     const started = performance.now();
@@ -271,8 +279,13 @@ export class HealthManager {
       return result;
     }
     if (!result.ok) stats.failures++;
+    const back = level === "fast" && result.ok && this.registry.status(contact.id) === "unhealthy";
     const status = this.registry.record(contact, result);
     if (level === "fast") this.#judge(contact, result.ok);
+    // Back after failing (a healed partition): it may have missed values written meanwhile, on either side. One that
+    // had been removed took a slot again by answering, which handed them over already.
+    if (back && lost) this.revived.emit(contact);
+    else if (back) this.#node.handOver(contact);
     this.checked.emit({ contact, result, status });
     // A deeper check that could not even ping: find out now whether the contact is gone, not a fast interval later.
     if (level !== "fast" && result.failure?.startsWith("ping got no answer") && this.#levels.includes("fast")) {
@@ -394,7 +407,31 @@ export class HealthManager {
     // a refresh): then it clears within half an interval.
     const wanted = level === "fast" ? Math.max(table.size, 2 * overdue.length) : Math.min(perInterval, table.size);
     const share = Math.ceil(wanted / this.#slices);
-    return [...suspects, ...overdue.sort((a, b) => a.sinceMs - b.sinceMs).slice(0, share).map((o) => o.contact)];
+    const due = [...suspects, ...overdue.sort((a, b) => a.sinceMs - b.sinceMs).slice(0, share).map((o) => o.contact)];
+    const lost = level === "fast" && now - this.#lastRevivalMs >= intervalS * 1000
+      ? this.#lostContact(limit)
+      : undefined;
+    if (lost !== undefined) {
+      this.#lastRevivalMs = now;
+      due.push(lost);
+    }
+    return due;
+  }
+
+  /**
+   * A contact that fast checks removed from the table, not checked within the fast interval, and not yet given up
+   * (its whole history failed): one of them is checked again per fast interval, so that a node cut off from part
+   * of the network notices when the cut heals even if nobody there knows it any more.
+   */
+  #lostContact(checkedBeforeMs: number): Contact | undefined {
+    for (const entry of this.registry.entries()) {
+      if (entry.status !== "unhealthy" || this.#node.table.get(entry.contact.id) !== undefined) continue;
+      if (this.#inFlight.has(`fast ${entry.contact.id.hex}`)) continue;
+      if (this.registry.lastCheckedMs(entry.contact.id, "fast") > checkedBeforeMs) continue;
+      if (entry.history.length >= this.registry.historySize && entry.history.every((r) => !r.ok)) continue;
+      return entry.contact;
+    }
+    return undefined;
   }
 
   async #track(contact: Contact, level: HealthLevel): Promise<void> {

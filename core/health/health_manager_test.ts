@@ -282,3 +282,59 @@ Deno.test("HealthManager.configure() changes a level's interval and timeout live
     await manager.stop();
   }
 });
+
+Deno.test("HealthManager hands its values over to a contact that answers again after failing (a healed partition)", async () => {
+  await using host = new NodeHost();
+  const [a, b] = await checkedNetwork(host, 2) as [KademliaNode, KademliaNode];
+  const manager = new HealthManager(a, { levels: ["fast"] });
+  a.records.put(NodeId.random(), "written while b was cut off");
+  const settle = () => new Promise((resolve) => setTimeout(resolve, 100));
+
+  await manager.check(b.contact, "fast");
+  await settle();
+  assert.equal(b.records.size, 0, "a contact that never failed has its values already");
+
+  manager.registry.record(b.contact, { level: "fast", ok: false, atMs: Date.now(), durationMs: 0, failure: "cut" });
+  assert.equal((await manager.check(b.contact, "fast")).ok, true);
+  for (let i = 0; i < 50 && b.records.size === 0; i++) await settle();
+  assert.deepEqual(b.records.records().map((r) => r.value), ["written while b was cut off"]);
+});
+
+Deno.test("HealthManager checks one lost contact per fast interval and reports it revived when it answers", async () => {
+  let clock = 1_000_000;
+  await using host = new NodeHost({ now: () => clock });
+  const [a, b] = await checkedNetwork(host, 2) as [KademliaNode, KademliaNode];
+  const manager = new HealthManager(a, { levels: ["fast"], fast: { intervalS: 30, timeoutMs: 500 }, now: () => clock });
+  const revived: string[] = [];
+  manager.revived.on((contact) => revived.push(contact.id.hex));
+  const dead = fakeContact();
+  // Both lost to failures (a cut, say): out of the table, unhealthy.
+  for (const contact of [b.contact, dead]) {
+    manager.registry.record(contact, { level: "fast", ok: false, atMs: clock, durationMs: 0, failure: "cut" });
+    a.table.remove(contact.id);
+  }
+  clock += 31_000;
+  await manager.runBatch("fast");
+  await manager.runBatch("fast");
+  const checked = [b, dead].filter((c) => manager.registry.lastCheckedMs(c.id, "fast") === clock).length;
+  assert.equal(checked, 1, "one lost contact per fast interval");
+  clock += 31_000;
+  await manager.runBatch("fast");
+  assert.deepEqual(revived, [b.id.hex], "b answered");
+  assert.ok(a.table.get(b.id), "and took its slot again");
+  assert.equal(manager.registry.status(dead.id), "unhealthy");
+});
+
+Deno.test("HealthManager gives up on a lost contact once its whole history failed", async () => {
+  let clock = 1_000_000;
+  await using host = new NodeHost({ now: () => clock });
+  const node = host.start();
+  const manager = new HealthManager(node, { levels: ["fast"], registry: { historySize: 2 }, now: () => clock });
+  const dead = fakeContact();
+  for (let i = 0; i < 2; i++) {
+    manager.registry.record(dead, { level: "fast", ok: false, atMs: clock, durationMs: 0, failure: "cut" });
+  }
+  clock += 31_000;
+  await manager.runBatch("fast");
+  assert.equal(node.transport.stats.requestsOut, 0);
+});

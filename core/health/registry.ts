@@ -60,6 +60,11 @@ export class HealthRegistry {
     this.#maxEntries = options.maxEntries ?? 4096;
   }
 
+  /** Results kept per contact. */
+  get historySize(): number {
+    return this.#historySize;
+  }
+
   /** Number of contacts known. */
   get size(): number {
     return this.#entries.size;

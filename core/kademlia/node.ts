@@ -1,6 +1,7 @@
 import { SigningIdentity } from "../crypto/mod.ts";
 import {
   encodeValue,
+  type FaultInjectionOptions,
   ForgedIdentityError,
   formatPeer,
   isWildcardHost,
@@ -8,6 +9,7 @@ import {
   type RequestOptions,
   type RequestSettledEvent,
   RpcRegistry,
+  RpcTimeoutError,
   UdpTransport,
 } from "../net/mod.ts";
 import type { Contact } from "./contact.ts";
@@ -77,6 +79,8 @@ export interface KademliaNodeOptions {
   maxStoredValues?: number;
   /** Most bytes (msgpack-encoded values) held at once. @default {268435456} (256 MiB) */
   maxStorageBytes?: number;
+  /** Testing aid: loss and delay added to the node's outgoing datagrams. @default none */
+  faults?: FaultInjectionOptions;
   /** How often expiry, refresh and republish are checked. @default {60000} */
   maintenanceIntervalMs?: number;
   /** Clock in milliseconds. @default {Date.now} */
@@ -269,10 +273,14 @@ export class KademliaNode {
       hostname: options.host,
       port: options.port,
       onWarning: warn,
+      ...(options.faults ? { faults: options.faults } : {}),
       ...(this.envelope ? { envelope: this.envelope } : {}),
       ...(options.onRequestSettled ? { onRequestSettled: options.onRequestSettled } : {}),
     });
     if (options.onLookup) this.events.lookup.on(options.onLookup);
+    this.table.changes.on((change) => {
+      if (change.kind === "removed" && this.records.size > 0) this.#replicateAfterLoss(change.contact);
+    });
     const every = options.maintenanceIntervalMs ?? 60_000;
     const tick = () => {
       this.maintain().catch((e) => warn(`Maintenance failed: ${e.message}`));
@@ -325,6 +333,17 @@ export class KademliaNode {
     return id;
   }
 
+  /** A ping sent again once if the first goes unanswered, half the RPC timeout each: one lost datagram is no failure. */
+  async #pingTwice(peer: Peer, signal: AbortSignal | undefined): Promise<NodeId> {
+    const options = { timeoutMs: Math.max(1, Math.round(this.rpcTimeoutMs / 2)), ...(signal ? { signal } : {}) };
+    try {
+      return await this.ping(peer, options);
+    } catch (error) {
+      if (!(error instanceof RpcTimeoutError)) throw error;
+    }
+    return await this.ping(peer, options);
+  }
+
   /** Asks a peer which address our datagrams come from. */
   async stun(peer: Peer, options: OperationOptions = {}): Promise<Peer> {
     const answer = await this.transport.request(peer, "stun", [], this.#requestOptions(options));
@@ -345,7 +364,7 @@ export class KademliaNode {
   ): Promise<BootstrapResult> {
     const { signal } = options;
     const answers = await Promise.allSettled(peers.map(async (peer) => {
-      if ((await this.ping(peer, { signal })).equals(this.id)) {
+      if ((await this.#pingTwice(peer, signal)).equals(this.id)) {
         throw new Error(`${formatPeer(peer)} is this node itself`);
       }
     }));
@@ -458,13 +477,27 @@ export class KademliaNode {
         this.table.touchRange(target);
         await this.findNode(target, { purpose: "refresh" });
       }
-      for (const { key, value } of this.publications.dueFor(this.#options.republishIntervalS * 1000)) {
-        this.publications.published(key, value);
-        await this.#publish(key, value, { purpose: "republish" });
-      }
+      await this.#republish(this.#options.republishIntervalS * 1000);
     } finally {
       this.#maintaining = false;
     }
+  }
+
+  /**
+   * Stores every value this node wrote again now, as the upkeep does each republish interval: after a partition
+   * heals, the nodes now closest to a key written on one side may lack it. Resolves with how many it stored.
+   */
+  republish(options: Pick<OperationOptions, "signal"> = {}): Promise<number> {
+    return this.#republish(0, options);
+  }
+
+  async #republish(olderThanMs: number, options: Pick<OperationOptions, "signal"> = {}): Promise<number> {
+    const due = this.publications.dueFor(olderThanMs);
+    for (const { key, value } of due) {
+      this.publications.published(key, value);
+      await this.#publish(key, value, { ...options, purpose: "republish" });
+    }
+    return due.length;
   }
 
   /** Stops the upkeep and closes the socket; pending requests fail. Idempotent. */
@@ -613,16 +646,47 @@ export class KademliaNode {
   }
 
   /**
-   * We heard from `contact` (a request, or an answer). If it took a new slot in the routing table, hand over the values it should
-   * hold: those for which it is among the k closest we know and we are the closest holder (so that only one node
-   * sends each value). Contacts that only reach a replacement cache cost no such scan.
+   * Hands over to `contact` the values it should hold: those for which it is among the k closest we know and we are
+   * the closest holder (so that only one node sends each value). Done for every new contact; the health checks also
+   * call it for a contact that answers again after failing (a healed partition), which may have missed values
+   * written meanwhile. Fire and forget.
    */
-  #welcome(contact: Contact): void {
-    if (this.table.add(contact) !== "added" || this.records.size === 0) return;
+  handOver(contact: Contact): void {
     for (const record of this.records.records()) {
       if (this.#shouldHandOver(contact, record.key)) {
         this.#call(contact, "store", [this.id.bytes, record.key.bytes, record.value]).catch(() => {});
       }
+    }
+  }
+
+  /**
+   * We heard from `contact` (a request, or an answer). One heard from for the first time gets its values handed
+   * over: a new contact, or one that was only named by others so far (after a healed partition, the refresh learns
+   * the other side's nodes by name first, and those missed what this side wrote meanwhile).
+   */
+  #welcome(contact: Contact): void {
+    const firstHeard = (this.table.lastSeenMs(contact.id) ?? 0) === 0;
+    const outcome = this.table.add(contact);
+    if ((outcome === "added" || (outcome === "updated" && firstHeard)) && this.records.size > 0) {
+      this.handOver(contact);
+    }
+  }
+
+  /**
+   * `gone` left the routing table (it died, or is out of reach): for each value of which this node is the closest
+   * holder it knows and `gone` was one of the k closest, the node that takes its place among them gets a copy, so
+   * that values keep k replicas as holders die (the writer's republish would restore them only an hour later).
+   */
+  #replicateAfterLoss(gone: Contact): void {
+    const k = this.table.k;
+    for (const record of this.records.records()) {
+      const key = record.key;
+      const neighbours = this.table.closest(key, k - 1);
+      // The k closest are this node and its k - 1 closest neighbours when it is the closest of all.
+      if (neighbours.length < k - 1 || this.id.distanceTo(key) > neighbours[0]!.id.distanceTo(key)) continue;
+      const entrant = neighbours[k - 2]!;
+      if (gone.id.distanceTo(key) > entrant.id.distanceTo(key)) continue;
+      this.#call(entrant, "store", [this.id.bytes, key.bytes, record.value]).catch(() => {});
     }
   }
 

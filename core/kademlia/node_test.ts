@@ -160,6 +160,42 @@ Deno.test("KademliaNode hands a stored key over to a new node closer to it", asy
   assert.equal(newcomer.publications.size, 0, "a handed-over value is held, not published, by the newcomer");
 });
 
+Deno.test("KademliaNode hands a stored key over to a contact first heard from after others only named it", async () => {
+  const key = await NodeId.digest("named-first");
+  await using host = new NodeHost();
+  const holder = host.start({ id: NodeId.fromValue(key.value ^ (1n << 159n)) });
+  const named = host.start({ id: NodeId.fromValue(key.value ^ 1n) });
+  holder.records.put(key, "kept for the named one");
+  holder.table.add(named.contact, { hearsay: true }); // as a lookup answer names it
+  await named.ping(holder.address);
+  await eventually(() => named.records.get(key) !== undefined, "the named node receives the key once heard from");
+});
+
+Deno.test("KademliaNode.bootstrap() pings a seed again when the first ping is lost", async () => {
+  await using host = new NodeHost({ rpcTimeoutMs: 400 });
+  const seed = host.start();
+  let datagrams = 0;
+  // The joiner's first datagram (its first ping) is lost, every later one goes.
+  const joiner = host.start({ faults: { dropProbability: 0.5, random: () => datagrams++ === 0 ? 0 : 0.9 } });
+  const { reached } = await joiner.bootstrap([seed.address]);
+  assert.deepEqual(reached, [seed.address]);
+  assert.equal(joiner.transport.stats.injectedDrops, 1);
+});
+
+Deno.test("KademliaNode copies a value to the node that takes a lost holder's place among the k closest", async () => {
+  const key = await NodeId.digest("keep-three-replicas");
+  await using host = new NodeHost({ k: 3 });
+  // Distances to the key grow with the flipped bit: nodes 0-3 are the closest, in order; node 4 is far.
+  const ids = [1n, 2n, 3n, 4n, 159n].map((bit) => NodeId.fromValue(key.value ^ (1n << bit)));
+  const nodes = await network(host, 5, (i) => ({ id: ids[4 - i]! })).then((n) => n.reverse());
+  for (const node of nodes) await node.findNode(node.id);
+  await nodes[4]!.set(key, "three copies");
+  assert.deepEqual(nodes.map((n) => n.records.get(key) !== undefined), [true, true, true, false, false]);
+  await host.stop(nodes[1]!);
+  nodes[0]!.table.remove(nodes[1]!.id); // what the closest holder's health checks do with a dead contact
+  await eventually(() => nodes[3]!.records.get(key) !== undefined, "the fourth closest holds a copy");
+});
+
 Deno.test("KademliaNode.stun() returns the address the peer sees us at", async () => {
   await using host = new NodeHost();
   const [a, b] = [host.start(), host.start()];
@@ -215,7 +251,7 @@ Deno.test("KademliaNode.maintain() republishes own values, expires others' and r
 });
 
 Deno.test("KademliaNode runs its upkeep on its own timer: a value past its TTL is dropped without a call", async () => {
-  let clock = 0;
+  let clock = 1_000_000; // not 0: the routing table's "never heard from"
   await using host = new NodeHost({ now: () => clock, valueTtlS: 10, maintenanceIntervalMs: 20 });
   const [writer, holder] = await network(host, 2);
   await writer!.set("short-lived", "v");

@@ -5,6 +5,7 @@
  * @module
  */
 export * from "./envelope.ts";
+export * from "./fault_injection.ts";
 export * from "./latency_window.ts";
 export * from "./msgpack_float.ts";
 export * from "./peer.ts";

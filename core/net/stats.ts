@@ -35,6 +35,8 @@ export class TransportStats {
   responsesIn = 0;
   timeouts = 0;
   sendErrors = 0;
+  /** Outgoing datagrams dropped on purpose by the fault-injection testing aid (`fault_drop_probability`). */
+  injectedDrops = 0;
   /** Requests sent with a purpose tag, by tag: how refresh or health traffic compares with all of `requestsOut`. */
   readonly requestsByPurpose: Record<string, number> = {};
   readonly dropped: Record<DropReason, number> = {
@@ -68,6 +70,7 @@ export class TransportStats {
     this.responsesIn += other.responsesIn;
     this.timeouts += other.timeouts;
     this.sendErrors += other.sendErrors;
+    this.injectedDrops += other.injectedDrops;
     for (const [purpose, n] of Object.entries(other.requestsByPurpose)) {
       this.requestsByPurpose[purpose] = (this.requestsByPurpose[purpose] ?? 0) + n;
     }

@@ -1,5 +1,6 @@
 import { equalBytes, prefix48 } from "../bytes.ts";
 import type { DatagramEnvelope, Sender } from "./envelope.ts";
+import { type FaultInjectionOptions, FaultInjector } from "./fault_injection.ts";
 import { formatPeer, type Peer } from "./peer.ts";
 import {
   BlockedPeerError,
@@ -31,6 +32,8 @@ export interface UdpTransportOptions {
    * frame byte for byte. @default none
    */
   envelope?: DatagramEnvelope;
+  /** Testing aid: loss and delay added to outgoing datagrams (drops count in `stats.injectedDrops`). @default none */
+  faults?: FaultInjectionOptions;
 }
 
 /** How a request ended: answered, timed out, aborted by its signal, or failed (send error, transport closed). */
@@ -84,6 +87,7 @@ export class UdpTransport {
   readonly #onWarning: (message: string) => void;
   readonly #onRequestSettled: ((event: RequestSettledEvent) => void) | undefined;
   readonly #envelope: DatagramEnvelope | undefined;
+  readonly #faults: FaultInjector | undefined;
   /** The bound address, read once: the envelope's certificate names it. */
   readonly #self: Peer;
   readonly #loop: Promise<void>;
@@ -96,6 +100,7 @@ export class UdpTransport {
     this.#onWarning = options.onWarning ?? (() => {});
     this.#onRequestSettled = options.onRequestSettled;
     this.#envelope = options.envelope;
+    this.#faults = FaultInjector.from(options.faults);
     const addr = conn.addr as Deno.NetAddr;
     this.#self = { host: addr.hostname, port: addr.port };
     this.#loop = this.#receiveLoop();
@@ -204,6 +209,7 @@ export class UdpTransport {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    this.#faults?.close();
     for (const entry of [...this.#pending.values()]) entry.reject(new TransportClosedError());
     this.#conn.close();
     await this.#loop;
@@ -214,6 +220,14 @@ export class UdpTransport {
   }
 
   async #send(datagram: Uint8Array, peer: Peer): Promise<void> {
+    if (this.#faults !== undefined) {
+      const fate = this.#faults.fate();
+      if (fate === "drop") {
+        this.stats.injectedDrops++;
+        return;
+      }
+      if (fate > 0 && !await this.#faults.hold(fate)) return;
+    }
     try {
       await this.#conn.send(datagram, { transport: "udp", hostname: peer.host, port: peer.port });
       this.stats.datagramsOut++;

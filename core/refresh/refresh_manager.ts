@@ -226,15 +226,19 @@ export class RefreshManager {
     }, delayMs);
   }
 
+  /**
+   * Part of the network that was out of reach answers again (a contact lost to failures came back): every bucket is
+   * refreshed, to learn again the contacts lost meanwhile, and the node's own values are stored again, since the
+   * nodes now closest to them may be across the former cut; at most once per `activeMinIntervalS`.
+   */
+  healed(): void {
+    if (this.#partitionRefresh()) this.#background(this.#node.republish({ signal: this.#abort.signal }));
+  }
+
   #onChange(change: TableChange): void {
     if (change.kind !== "removed" || change.promoted !== undefined) return;
-    const now = this.#now();
     this.#losses.record();
-    if (this.#losses.suspected(this.#node.table.size) && now - this.#lastPartitionMs >= this.#activeMinMs) {
-      this.#lastPartitionMs = now;
-      this.#refreshAll("partition");
-      return;
-    }
+    if (this.#losses.suspected(this.#node.table.size) && this.#partitionRefresh()) return;
     const id = change.contact.id;
     const { lo } = this.#node.table.bucketOf(id);
     this.#waiting.set(lo, id);
@@ -278,6 +282,15 @@ export class RefreshManager {
     this.#refresh(id, lo, trigger);
   }
 
+  /** Refreshes every bucket unless that was done within `activeMinIntervalS`; returns whether it did. */
+  #partitionRefresh(): boolean {
+    const now = this.#now();
+    if (now - this.#lastPartitionMs < this.#activeMinMs) return false;
+    this.#lastPartitionMs = now;
+    this.#refreshAll("partition");
+    return true;
+  }
+
   #refreshAll(trigger: RefreshTrigger): void {
     this.#waiting.clear();
     for (const { lo } of this.#node.table.buckets()) this.#refresh(NodeId.fromValue(lo), lo, trigger);
@@ -286,8 +299,12 @@ export class RefreshManager {
   #refresh(id: NodeId, lo: bigint, trigger: RefreshTrigger): void {
     this.#refreshedMs.set(lo, this.#now());
     this.refreshes[trigger]++;
-    const task = this.#node.refreshBucket(id, { signal: this.#abort.signal }).catch(() => {});
-    const tracked = task.finally(() => this.#running.delete(tracked));
+    this.#background(this.#node.refreshBucket(id, { signal: this.#abort.signal }));
+  }
+
+  /** Runs `task` in the background; stop() waits for it. */
+  #background(task: Promise<unknown>): void {
+    const tracked = task.catch(() => {}).finally(() => this.#running.delete(tracked));
     this.#running.add(tracked);
   }
 }

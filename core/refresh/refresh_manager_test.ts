@@ -121,3 +121,20 @@ Deno.test("RefreshManager.configure() changes the refresh bounds live, and reset
     await manager.stop();
   }
 });
+
+Deno.test("RefreshManager.healed() refreshes every bucket and republishes, at most once per window", async () => {
+  await using host = new NodeHost();
+  const [node] = await joinedNodes(host, 6) as [KademliaNode];
+  await node.set("written on one side of a cut", "v");
+  const manager = new RefreshManager(node, { activeMinIntervalS: 60 });
+  manager.start();
+  try {
+    manager.healed();
+    assert.equal(manager.refreshes.partition, node.table.buckets().length);
+    await eventually(() => node.transport.stats.requestsByPurpose.republish! > 0, "the value was stored again");
+    manager.healed();
+    assert.equal(manager.refreshes.partition, node.table.buckets().length, "once per window");
+  } finally {
+    await manager.stop();
+  }
+});

@@ -105,6 +105,8 @@ export function attachNodeServices(node: KademliaNode, options: NodeServicesOpti
     networkSize: () => adaptive.estimator.estimate(node.table),
     ...clock,
   });
+  // A contact lost to failures that answers again means a cut healed: refresh to learn the contacts lost meanwhile.
+  const offRevived = health && refresh ? health.revived.on(() => refresh.healed()) : () => {};
   adaptive.start();
   health?.start();
   refresh?.start();
@@ -113,6 +115,7 @@ export function attachNodeServices(node: KademliaNode, options: NodeServicesOpti
   const stop = () =>
     stopped ??= (async () => {
       offParameters();
+      offRevived();
       adaptive.stop();
       await Promise.all([health?.stop(), refresh?.stop()]);
       withdraw();

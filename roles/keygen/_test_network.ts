@@ -2,6 +2,7 @@
 import { advertiseCapabilities } from "../../core/discovery/mod.ts";
 import { NodeHost } from "../../core/host.ts";
 import type { KademliaNode } from "../../core/kademlia/mod.ts";
+import type { FaultInjectionOptions } from "../../core/net/mod.ts";
 import { attachNodeServices, type NodeServices } from "../../core/services/mod.ts";
 import { WorkerService } from "../worker/mod.ts";
 import { Alice, type AliceOptions } from "./alice.ts";
@@ -17,19 +18,28 @@ export interface TestNetwork extends AsyncDisposable {
   kill(index: number): Promise<void>;
 }
 
-/** Starts `workers` workers, Alice and Bob, joined through the first worker. */
+/** Starts `workers` workers, Alice and Bob, joined through the first worker; `faults` applies to every node. */
 export async function startTestNetwork(
   workerCount: number,
   options: Partial<AliceOptions> = {},
+  faults?: FaultInjectionOptions,
 ): Promise<TestNetwork> {
-  const host = new NodeHost({ rpcTimeoutMs: 500, lookupStallMs: 200 });
+  const host = new NodeHost({ rpcTimeoutMs: 500, lookupStallMs: 200, ...(faults ? { faults } : {}) });
   const nodes = Array.from({ length: workerCount }, () => host.start({ role: "worker" }));
   const seed = nodes[0]!.address;
-  await Promise.all(nodes.slice(1).map((n) => n.bootstrap([seed])));
   const aliceNode = host.start({ role: "alice" });
   const bobNode = host.start({ role: "bob" });
-  await aliceNode.bootstrap([seed]);
-  await bobNode.bootstrap([seed]);
+  // On a lossy network a join's ping may be lost: join again (a few times, as an operator would).
+  const join = async (node: KademliaNode) => {
+    for (let attempt = 1;; attempt++) {
+      try {
+        return await node.bootstrap([seed]);
+      } catch (error) {
+        if (!faults || attempt === 5) throw error;
+      }
+    }
+  };
+  await Promise.all([...nodes.slice(1), aliceNode, bobNode].map(join));
   const withdraw = nodes.map((node) => advertiseCapabilities(node));
   const workers = await Promise.all(nodes.map(async (node) => ({ node, service: await WorkerService.attach(node) })));
   const services: NodeServices = attachNodeServices(aliceNode, {

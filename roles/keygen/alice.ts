@@ -52,6 +52,11 @@ export interface AliceOptions extends SealedMessengerOptions {
   keyLengthMultiplier?: number;
   /** Time Bob may take to reconcile a round (Cascade's exchanges). @default {60000} */
   reconcileTimeoutMs?: number;
+  /**
+   * Time Bob may take to answer the notification: he looks the session up in the DHT first, which takes several
+   * round trips and, on a lossy network, a few RPC timeouts. @default {15000}
+   */
+  notifyTimeoutMs?: number;
   /** Receives each step as it ends. */
   onStep?: (event: StepEvent) => void;
 }
@@ -148,6 +153,7 @@ export class Alice {
       qberThreshold: 0.11,
       keyLengthMultiplier: 2.5,
       reconcileTimeoutMs: 60_000,
+      notifyTimeoutMs: 15_000,
       ...options,
     };
     messenger.handle(METHOD.data, (body) => {
@@ -398,7 +404,10 @@ export class Alice {
         await steps.time(STEP.sorting, () => {}); // fixed in the announcement: batch order, then ascending position
         await steps.time(
           STEP.notify,
-          () => this.messenger.request(session.bob, METHOD.notify, { session: session.id }),
+          () =>
+            this.messenger.request(session.bob, METHOD.notify, { session: session.id }, {
+              timeoutMs: this.#options.notifyTimeoutMs,
+            }),
         );
         session.notified = true;
       }

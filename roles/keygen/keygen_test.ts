@@ -38,6 +38,15 @@ Deno.test("Alice.generateKey() gives Alice and Bob the same 128-bit key in 50 se
   assertRandom(all);
 });
 
+Deno.test("Alice.generateKey() agrees on keys over a network that loses 5 % of its datagrams and delays them 20 ms", async () => {
+  await using net = await startTestNetwork(20, {}, { dropProbability: 0.05, delayMs: 20 });
+  for (let i = 0; i < 2; i++) {
+    const result = await net.alice.generateKey({ keyBits: 128, bob: net.bobNode.address });
+    assert.equal(result.reason, undefined, `session ${i}`);
+    assert.deepEqual(net.bob.session(result.session)?.key, result.key, `session ${i}`);
+  }
+});
+
 Deno.test("Alice.generateKey() with noise 0.03 ends with identical keys and a QBER estimate within 4 standard errors", async () => {
   await using net = await startTestNetwork(12);
   for (let i = 0; i < 3; i++) {

@@ -1,7 +1,9 @@
 /**
  * Point-to-point messages between protocol nodes over cqkd RPCs: each message is sealed to its recipient's X25519
  * key (AES-GCM, {@linkcode seal}), split into chunks that fit a datagram, and answered with a reply sealed to the
- * sender's key. Nothing travels in clear and nothing goes through the DHT.
+ * sender's key. Nothing travels in clear and nothing goes through the DHT. A chunk without an answer is sent again
+ * (a datagram may be lost); the receiver answers a repeated chunk with the reply it gave, so that no handler runs
+ * twice for one message.
  */
 import { decode, encode } from "@msgpack/msgpack";
 import { NodeKeyPair, seal } from "../../core/crypto/mod.ts";
@@ -31,8 +33,14 @@ export interface SealedMessengerOptions {
   chunkBytes?: number;
   /** Time to wait for each chunk's answer (the last one waits for the handler, see `request`). @default {2000} */
   timeoutMs?: number;
-  /** An incomplete transfer is dropped after this long. @default {30000} */
+  /** An incomplete transfer is dropped after this long, and a reply is kept this long for repeats. @default {30000} */
   transferTtlMs?: number;
+  /**
+   * A chunk still unanswered after this long is sent again, and again at this pace until its timeout (the copies
+   * stay pending: the first answer to any of them counts).
+   * @default the node's retransmission timeout (RFC 6298), at least 200 ms
+   */
+  retryMs?: number;
 }
 
 /** Raised when a peer's handler failed: the message is the peer's. */
@@ -41,6 +49,12 @@ export class RemoteHandlerError extends Error {
   constructor(readonly method: string, message: string) {
     super(`${method} failed at the peer: ${message}`);
   }
+}
+
+/** A message's reply, kept for the repeats of its chunks. */
+interface Answered {
+  reply: Promise<unknown>;
+  atMs: number;
 }
 
 interface Transfer {
@@ -70,9 +84,12 @@ export class SealedMessenger {
   readonly #keys: NodeKeyPair;
   readonly #handlers = new Map<string, SealedHandler>();
   readonly #transfers = new Map<string, Transfer>();
+  /** Replies of the recent messages by transfer id, oldest first. */
+  readonly #answered = new Map<string, Answered>();
   readonly #chunkBytes: number;
   readonly #timeoutMs: number;
   readonly #transferTtlMs: number;
+  readonly #retryMs: number | undefined;
 
   private constructor(node: KademliaNode, keys: NodeKeyPair, options: SealedMessengerOptions) {
     this.#node = node;
@@ -80,6 +97,7 @@ export class SealedMessenger {
     this.#chunkBytes = options.chunkBytes ?? 7000;
     this.#timeoutMs = options.timeoutMs ?? 2000;
     this.#transferTtlMs = options.transferTtlMs ?? 30_000;
+    this.#retryMs = options.retryMs;
     node.rpc.register(PUBLIC_KEY_RPC, () => keys.publicKey);
     node.rpc.register(SEALED_RPC, (args, from) => this.#receive(args, from));
   }
@@ -106,10 +124,7 @@ export class SealedMessenger {
    * @throws {TypeError} when the answer is not a 32-byte key
    */
   async publicKey(peer: Peer, options: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<Uint8Array> {
-    const answer = await this.#node.transport.request(peer, PUBLIC_KEY_RPC, [], {
-      timeoutMs: options.timeoutMs ?? this.#timeoutMs,
-      ...(options.signal ? { signal: options.signal } : {}),
-    });
+    const answer = await this.#deliver(peer, PUBLIC_KEY_RPC, [], options.timeoutMs ?? this.#timeoutMs, options.signal);
     if (!(answer instanceof Uint8Array) || answer.length !== 32) {
       throw new TypeError(`Cannot use the public key of ${peer.host}:${peer.port}: expected 32 bytes`);
     }
@@ -134,11 +149,12 @@ export class SealedMessenger {
     const total = Math.max(1, Math.ceil(sealed.length / this.#chunkBytes));
     const transfer = crypto.getRandomValues(new Uint8Array(8));
     const send = (index: number, timeoutMs: number) =>
-      this.#node.transport.request(
+      this.#deliver(
         to,
         SEALED_RPC,
         [transfer, index, total, sealed.subarray(index * this.#chunkBytes, (index + 1) * this.#chunkBytes)],
-        { timeoutMs, ...(options.signal ? { signal: options.signal } : {}) },
+        timeoutMs,
+        options.signal,
       );
     // Every chunk but the last is acknowledged on arrival; the last one's answer is the sealed reply.
     await Promise.all(Array.from({ length: total - 1 }, (_, i) => send(i, this.#timeoutMs)));
@@ -150,11 +166,43 @@ export class SealedMessenger {
     return reply[1];
   }
 
-  /** Withdraws the RPCs and drops incomplete transfers. */
+  /** Withdraws the RPCs and drops incomplete transfers and kept replies. */
   stop(): void {
     this.#node.rpc.unregister(SEALED_RPC);
     this.#node.rpc.unregister(PUBLIC_KEY_RPC);
     this.#transfers.clear();
+    this.#answered.clear();
+  }
+
+  /**
+   * Sends one request, and copies of it every retry period while none is answered; resolves with the first answer.
+   * @throws {RpcTimeoutError} when none is answered within `timeoutMs`
+   */
+  async #deliver(peer: Peer, method: string, args: unknown[], timeoutMs: number, signal?: AbortSignal) {
+    const retryMs = this.#retryMs ?? Math.max(200, this.#node.transport.rtt.timeoutMs);
+    const settled = new AbortController();
+    const stop = signal ? AbortSignal.any([signal, settled.signal]) : settled.signal;
+    const deadline = performance.now() + timeoutMs;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    try {
+      return await new Promise<unknown>((resolve, reject) => {
+        let pending = 0;
+        const send = () => {
+          const remainingMs = deadline - performance.now();
+          pending++;
+          this.#node.transport.request(peer, method, args, {
+            timeoutMs: Math.max(1, Math.round(remainingMs)),
+            signal: stop,
+          })
+            .then(resolve, (error) => --pending === 0 && reject(error));
+          if (remainingMs > retryMs) timer = setTimeout(send, retryMs);
+        };
+        send();
+      });
+    } finally {
+      clearTimeout(timer);
+      settled.abort();
+    }
   }
 
   async #receive(args: unknown[], from: Peer): Promise<unknown> {
@@ -164,8 +212,28 @@ export class SealedMessenger {
       !Number.isInteger(total) || (total as number) < 1 || (total as number) > 4096 || (index as number) < 0 ||
       (index as number) >= (total as number)
     ) return undefined;
-    const sealed = this.#assemble(transfer, index as number, total as number, chunk);
+    const id = Array.from(transfer).join(",");
+    const answered = this.#answered.get(id);
+    if (answered !== undefined) return index === (total as number) - 1 ? await answered.reply : true;
+    const sealed = this.#assemble(id, index as number, total as number, chunk);
     if (sealed === undefined) return true;
+    const reply = this.#answer(sealed, from);
+    this.#remember(id, reply);
+    return await reply;
+  }
+
+  /** Keeps a message's reply for the repeats of its chunks, and forgets the replies past the transfer lifetime. */
+  #remember(id: string, reply: Promise<unknown>): void {
+    const now = Date.now();
+    for (const [old, answered] of this.#answered) {
+      if (now - answered.atMs <= this.#transferTtlMs) break;
+      this.#answered.delete(old);
+    }
+    this.#answered.set(id, { reply, atMs: now });
+  }
+
+  /** Opens a whole message, runs its handler and seals the reply (`undefined`, no reply, for an unknown method). */
+  async #answer(sealed: Uint8Array, from: Peer): Promise<unknown> {
     const [method, senderKey, body] = decode(await this.#keys.open(sealed, { associatedData: ASSOCIATED })) as [
       string,
       Uint8Array,
@@ -183,11 +251,10 @@ export class SealedMessenger {
   }
 
   /** Stores a chunk; returns the whole sealed message once every chunk is in. */
-  #assemble(transfer: Uint8Array, index: number, total: number, chunk: Uint8Array): Uint8Array | undefined {
+  #assemble(id: string, index: number, total: number, chunk: Uint8Array): Uint8Array | undefined {
     if (total === 1) return chunk;
     const now = Date.now();
-    for (const [id, t] of this.#transfers) if (now - t.startedMs > this.#transferTtlMs) this.#transfers.delete(id);
-    const id = Array.from(transfer).join(",");
+    for (const [old, t] of this.#transfers) if (now - t.startedMs > this.#transferTtlMs) this.#transfers.delete(old);
     let entry = this.#transfers.get(id);
     if (entry === undefined) {
       entry = { chunks: new Array(total), received: 0, startedMs: now };
