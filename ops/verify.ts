@@ -130,7 +130,9 @@ async function verifyNetwork(cluster: RunningCluster, nodes: NodeStatus[], clien
     checks.push({
       name: "Alice finds every worker",
       ok: lookup.found === lookup.workers && lookup.workers === shape.workers,
-      detail: `${lookup.found}/${shape.workers} found by lookup`,
+      detail: `${lookup.found}/${shape.workers} found by lookup` +
+        (lookup.secondTry > 0 ? `, ${lookup.secondTry} on a second lookup` : "") +
+        (lookup.missing.length > 0 ? `; not found: ${lookup.missing.join(", ")}` : ""),
     });
   } catch (error) {
     checks.push({ name: "Alice finds every worker", ok: false, detail: (error as Error).message });
