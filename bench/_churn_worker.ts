@@ -104,6 +104,14 @@ serveOperations({
    * Routing-table sizes, live nodes that health registries hold as unhealthy (wrongly: they are alive), and the
    * longest event-loop stall of this thread since the last call.
    */
+  /** Every node's id and the ids in its routing table, for the "knows" graph of the whole network. */
+  views() {
+    return [...services.keys()].map((hex) => ({
+      name: hex,
+      id: hex,
+      contacts: node(hex).table.contacts().map((c) => c.id.hex),
+    }));
+  },
   tables() {
     let contacts = 0;
     let wronglyUnhealthy = 0;

@@ -14,6 +14,7 @@
  * another loopback address (e.g. 127.31.0.1), out of reach of other DHT processes on a shared machine that may
  * take over the ports of the killed nodes.
  */
+import { knowsGraph, type TableView } from "../ops/emergency/knows_graph.ts";
 import { parseArgs } from "node:util";
 import { NodeId, sortByDistance } from "../core/kademlia/mod.ts";
 import type { NodeServicesOptions } from "../core/services/mod.ts";
@@ -117,6 +118,12 @@ try {
   }));
   const fewest = Math.min(...(await onAll<{ fewestContacts: number }>("tables")).map((t) => t.fewestContacts));
   log(`before the kill: get ${share(before)} (p50 ${ms(before, 0.5)} ms); smallest routing table ${fewest} contacts`);
+  // A get that fails on a quiet network would mean nodes that cannot reach one another: the tables' components show it.
+  const graph = knowsGraph((await onAll<TableView[]>("views")).flat());
+  log(
+    `routing tables: ${graph.components.length} component(s) of ${graph.components.map((c) => c.length).join(", ")} ` +
+      `nodes; ${graph.unlisted.length} nodes in no other table`,
+  );
 
   const shuffled = [...workers].sort(() => Math.random() - 0.5);
   const killed = shuffled.slice(0, Math.round(killShare * count));
