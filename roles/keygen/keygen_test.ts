@@ -49,9 +49,18 @@ Deno.test("Alice.generateKey() agrees on keys over a network that loses 5 % of i
 
 Deno.test("Alice.generateKey() with noise 0.03 ends with identical keys and a QBER estimate within 4 standard errors", async () => {
   await using net = await startTestNetwork(12);
-  for (let i = 0; i < 3; i++) {
+  // Cascade leaves an error behind in about 1 session in 1000 at this noise (5 of 5000 offline runs of
+  // runSessionLocally); confirmation then aborts the session, as it must. One such abort is allowed here, two would
+  // take a chance of about 1e-5.
+  let confirmationAborts = 0;
+  for (let i = 0, agreed = 0; agreed < 3; i++) {
     const result = await net.alice.generateKey({ keyBits: 1024, noise: 0.03, bob: net.bobNode.address });
+    if (result.reason?.startsWith("Cannot confirm the key") && confirmationAborts++ === 0) {
+      assert.equal(net.bob.session(result.session)?.key, undefined, "Bob keeps no key of an unconfirmed session");
+      continue;
+    }
     assert.equal(result.reason, undefined, `session ${i}`);
+    agreed++;
     const bob = net.bob.session(result.session)!;
     assert.deepEqual(bob.key, result.key);
     assert.equal(result.finalBits, 1024);
