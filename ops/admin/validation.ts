@@ -1,6 +1,6 @@
 import { zValidator } from "@hono/zod-validator";
 import type { ValidationTargets } from "hono";
-import type { z } from "zod";
+import { z } from "zod";
 
 /**
  * Validates one part of a request (`json`, `param`, `query`) against a zod schema and answers 400 with the first
@@ -15,3 +15,6 @@ export function valid<T extends keyof ValidationTargets, S extends z.ZodType>(ta
     return c.json({ error: `Invalid ${what}: ${field}: ${issue?.message ?? "malformed"}` }, 400);
   });
 }
+
+/** A `host:port` address in a request (host names allowed: whoever uses it resolves them). */
+export const hostPortSchema = z.string().regex(/^[^\s]+:\d{1,5}$/, "expected host:port");

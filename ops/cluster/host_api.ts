@@ -3,22 +3,21 @@ import { z } from "zod";
 import { CqkdMetrics } from "../../core/metrics/mod.ts";
 import type { Peer } from "../../core/net/mod.ts";
 import type { AuditLog } from "../audit/mod.ts";
-import { AccessTokens, adminApp, limitBody, type RateLimit, valid } from "../admin/mod.ts";
+import { AccessTokens, adminApp, hostPortSchema, limitBody, type RateLimit, valid } from "../admin/mod.ts";
 import { NODE_ROLES } from "../../roles/mod.ts";
 import type { Fleet } from "./fleet.ts";
 import { fleetRoutes } from "./fleet_routes.ts";
 import { keygenRoutes } from "./keygen_route.ts";
 import { TIERS } from "./plan.ts";
 
-const address = z.string().regex(/^[^\s]+:\d{1,5}$/, "expected host:port");
 const nodeSpec = z.object({
   name: z.string().min(1).max(100),
   role: z.enum(NODE_ROLES),
   port: z.number().int().min(0).max(65535),
   region: z.string().max(100),
-  parent: address.optional(),
-  seeds: z.array(z.object({ address, tier: z.enum(TIERS) })).max(16),
-  fallback: z.array(address).max(64),
+  parent: hostPortSchema.optional(),
+  seeds: z.array(z.object({ address: hostPortSchema, tier: z.enum(TIERS) })).max(16),
+  fallback: z.array(hostPortSchema).max(64),
 });
 const startBody = z.object({ nodes: z.array(nodeSpec).min(1).max(10_000) });
 const stopBody = z.object({

@@ -7,19 +7,18 @@
 import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { z } from "zod";
-import { valid } from "../admin/mod.ts";
+import { hostPortSchema, valid } from "../admin/mod.ts";
 import type { CqkdMetrics } from "../../core/metrics/mod.ts";
 import { parsePeer, type Peer, resolvePeer } from "../../core/net/mod.ts";
 import { concatBits, countErrors, packBits } from "../../roles/postprocess/mod.ts";
 import { type Alice, type AliceResult, type Bob, mergeSteps } from "../../roles/keygen/mod.ts";
 
-const address = z.string().regex(/^[^\s]+:\d{1,5}$/, "expected host:port");
 const exchange = {
   noise: z.number().min(0).max(1).default(0),
   eve: z.number().min(0).max(1).default(0),
   showKey: z.boolean().default(false),
   /** Bob's address, when he runs in another process. */
-  bob: address.optional(),
+  bob: hostPortSchema.optional(),
 };
 const bits = z.number().int().min(1).max(65_536);
 const keygenBody = z.object({ bits, ...exchange });
