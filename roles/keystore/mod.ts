@@ -1,0 +1,2 @@
+/** The node's key store: where confirmed keys wait for delivery. */
+export * from "./key_store.ts";
