@@ -5,6 +5,7 @@ export type DropReason =
   | EnvelopeDropReason
   | "short"
   | "unknown-kind"
+  | "too-deep"
   | "msgpack"
   | "shape"
   | "oversized"
@@ -42,6 +43,7 @@ export class TransportStats {
   readonly dropped: Record<DropReason, number> = {
     "short": 0,
     "unknown-kind": 0,
+    "too-deep": 0,
     "msgpack": 0,
     "shape": 0,
     "oversized": 0,
