@@ -3,8 +3,10 @@
  * that the sender owns the node id it claims.
  *
  * ```
- * header (37 bytes, authenticated, clear): 0xE1 | key id (4) | timestamp ms (8, big-endian) | message id (24)
+ * header (37 bytes, authenticated, clear): version | key id (4) | timestamp ms (8, big-endian) | message id (24)
  * sealed (the message id is the nonce):    flags (1) | [node certificate] | legacy frame | tag (16)
+ * version: 0xE1 = to a peer whose id the sender does not know yet; 0xE2 = the receiver's node id is authenticated
+ *          too (not sent): a copy delivered to another node does not open there
  * flags: bit 0 = a certificate follows, bit 1 = the sender has checked the receiver's certificate
  * ```
  *
@@ -31,8 +33,10 @@ import { GenerationalMap } from "./_generational_map.ts";
 import { certificateLength, issueCertificate, verifyCertificate } from "./node_certificate.ts";
 import { ReplayGuard } from "./replay_guard.ts";
 
-/** First byte of an envelope: any byte but 0x00/0x01, which legacy frames start with. */
+/** First byte of an envelope to a peer not met yet: any byte but 0x00/0x01, which legacy frames start with. */
 export const ENVELOPE_VERSION = 0xe1;
+/** First byte of an envelope whose additional data holds the receiver's node id. */
+export const ADDRESSED_ENVELOPE_VERSION = 0xe2;
 /** Clear header: version, key id, timestamp, message id. */
 export const ENVELOPE_HEADER_BYTES = 1 + 4 + 8 + NONCE_BYTES;
 const CERTIFIED = 1;
@@ -44,8 +48,10 @@ export interface SecureEnvelopeOptions {
   keyring: ClusterKeyring;
   /** This node's signing identity; its node id is the one the node must use. */
   identity: SigningIdentity;
-  /** Datagrams stamped further than this from now are stale. @default {30} */
+  /** Datagrams stamped longer ago than this are stale. @default {30} */
   replayWindowS?: number;
+  /** Datagrams stamped further ahead of this node's clock than this are stale (clocks must agree this well). @default {2} */
+  replayFutureSkewS?: number;
   /** Most message ids remembered for replay protection. @default {100000} */
   replayCacheSize?: number;
   /** Peers whose proven key is remembered; past it the oldest are forgotten (and must sign again). @default {65536} */
@@ -99,6 +105,7 @@ export class SecureEnvelope implements DatagramEnvelope {
     this.#now = options.now ?? Date.now;
     this.#replay = new ReplayGuard({
       windowS: options.replayWindowS,
+      futureSkewS: options.replayFutureSkewS,
       maxEntries: options.replayCacheSize,
       now: this.#now,
     });
@@ -124,7 +131,7 @@ export class SecureEnvelope implements DatagramEnvelope {
     const peer = this.#peers.get(peerKey(to));
     if (peer?.legacy) return frame;
     const header = HEADER;
-    header[0] = ENVELOPE_VERSION;
+    header[0] = peer?.id === undefined ? ENVELOPE_VERSION : ADDRESSED_ENVELOPE_VERSION;
     writeUint32(header, 1, this.#keyring.primaryWireId);
     const now = Math.floor(this.#now());
     writeUint32(header, 5, Math.floor(now / 2 ** 32));
@@ -132,16 +139,19 @@ export class SecureEnvelope implements DatagramEnvelope {
     const certificate = peer?.knowsUs ? undefined : this.#certificateFor(self);
     FLAGS[0] = (certificate ? CERTIFIED : 0) | (peer?.id ? KNOWS_YOU : 0);
     const parts = certificate ? [FLAGS, certificate, frame] : [FLAGS, frame];
-    return sealParts(header, parts, this.#keyring.primary.secret);
+    return sealParts(header, parts, this.#keyring.primary.secret, peer?.id?.bytes);
   }
 
   open(datagram: Uint8Array, from: Peer): OpenedDatagram | EnvelopeDropReason {
     const first = datagram[0];
     if (first === 0x00 || first === 0x01) return this.#openPlain(datagram, from);
-    if (first !== ENVELOPE_VERSION || datagram.length < ENVELOPE_HEADER_BYTES + 1 + TAG_BYTES) return "no-envelope";
+    const addressed = first === ADDRESSED_ENVELOPE_VERSION;
+    if ((!addressed && first !== ENVELOPE_VERSION) || datagram.length < ENVELOPE_HEADER_BYTES + 1 + TAG_BYTES) {
+      return "no-envelope";
+    }
     const key = this.#keyring.secretOf(readUint32(datagram, 1));
     if (key === undefined) return "unknown-key";
-    const inner = openSealed(datagram, ENVELOPE_HEADER_BYTES, key);
+    const inner = openSealed(datagram, ENVELOPE_HEADER_BYTES, key, addressed ? this.#identity.nodeId.bytes : undefined);
     if (inner === undefined) return "unauthentic";
     const flags = inner[0]!;
     const address = peerKey(from);
@@ -160,7 +170,8 @@ export class SecureEnvelope implements DatagramEnvelope {
     const timestamp = readUint32(datagram, 5) * 2 ** 32 + readUint32(datagram, 9);
     // The nonce as a one-byte string: 24 characters, half the memory of hex in a cache of 100,000.
     const nonce = datagram.subarray(ENVELOPE_HEADER_BYTES - NONCE_BYTES, ENVELOPE_HEADER_BYTES);
-    const verdict = this.#replay.check(String.fromCharCode.apply(null, nonce as unknown as number[]), timestamp);
+    const messageId = String.fromCharCode.apply(null, nonce as unknown as number[]);
+    const verdict = this.#replay.check(messageId, timestamp, address);
     if (verdict !== "fresh") return verdict;
     if (provenId !== undefined && !(peer?.id !== undefined && equalBytes(peer.id.bytes, provenId.bytes))) {
       peer = this.#remember(address, { id: provenId, knowsUs: false });
