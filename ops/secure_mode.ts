@@ -55,6 +55,7 @@ export async function secureNodeOptions(
     replayWindowS: settings.replay_window,
     replayCacheSize: settings.replay_cache_size,
     acceptLegacy: settings.legacy_compatibility_mode,
+    ...(settings.advertise_host === "" ? {} : { advertisedHost: settings.advertise_host }),
   };
   if (options.identityName === undefined) return { secure };
   const dir = `${settings.state_dir}/identity`;

@@ -30,6 +30,7 @@ import type { DatagramEnvelope, EnvelopeDropReason, OpenedDatagram, Peer } from 
 import type { ClusterKeyring } from "./keyring.ts";
 import { NONCE_BYTES, open as openSealed, seal as sealParts, TAG_BYTES } from "./_aead.ts";
 import { GenerationalMap } from "./_generational_map.ts";
+import { certifiedHosts } from "./certified_hosts.ts";
 import { certificateLength, issueCertificate, verifyCertificate } from "./node_certificate.ts";
 import { ReplayGuard } from "./replay_guard.ts";
 
@@ -56,6 +57,11 @@ export interface SecureEnvelopeOptions {
   replayCacheSize?: number;
   /** Peers whose proven key is remembered; past it the oldest are forgotten (and must sign again). @default {65536} */
   peerCacheSize?: number;
+  /**
+   * The host this node tells others to reach it at: certified too when the node is bound to a wildcard address
+   * and it is an IP address (behind NAT). @default none
+   */
+  advertisedHost?: string;
   /** Accept legacy plaintext frames (and answer, and talk to, their senders in plaintext). @default {false} */
   acceptLegacy?: boolean;
   /** Clock in milliseconds. @default {Date.now} */
@@ -96,6 +102,7 @@ export class SecureEnvelope implements DatagramEnvelope {
   readonly #peers: GenerationalMap<string, PeerState>;
   readonly #acceptLegacy: boolean;
   readonly #now: () => number;
+  readonly #advertisedHost: string | undefined;
   /** Our certificate, issued for the address we send from on first use. */
   #certificate: { address: string; bytes: Uint8Array } | undefined;
 
@@ -111,6 +118,7 @@ export class SecureEnvelope implements DatagramEnvelope {
     });
     this.#peers = new GenerationalMap(options.peerCacheSize ?? 65536);
     this.#acceptLegacy = options.acceptLegacy ?? false;
+    this.#advertisedHost = options.advertisedHost;
   }
 
   /** The keys in force; replacing them (a new primary, a retired key) takes effect with the next datagram. */
@@ -204,7 +212,8 @@ export class SecureEnvelope implements DatagramEnvelope {
   #certificateFor(self: Peer): Uint8Array {
     const address = peerKey(self);
     if (this.#certificate?.address !== address) {
-      this.#certificate = { address, bytes: issueCertificate(this.#identity, self) };
+      const hosts = certifiedHosts(self.host, this.#advertisedHost);
+      this.#certificate = { address, bytes: issueCertificate(this.#identity, self.port, hosts) };
     }
     return this.#certificate.bytes;
   }
