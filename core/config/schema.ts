@@ -78,6 +78,11 @@ export const SETTINGS_SCHEMA = [
     false,
     "Interoperate with legacy nodes: in secure mode, accept plaintext frames and answer them in plaintext",
   ),
+  hostPorts(
+    "legacy_peers",
+    [],
+    "Legacy nodes (host:port) that may speak plaintext in legacy compatibility mode; every other address must seal",
+  ),
   hostPorts("fallback_bootstrap_nodes", ["127.0.0.1:5678", "127.0.0.1:5679"], "Bootstrap nodes used in fallback mode"),
   int("fallback_static_port", 7000, "Port used in fallback mode", PORT),
   // This node.

@@ -62,8 +62,16 @@ export interface SecureEnvelopeOptions {
    * and it is an IP address (behind NAT). @default none
    */
   advertisedHost?: string;
-  /** Accept legacy plaintext frames (and answer, and talk to, their senders in plaintext). @default {false} */
+  /**
+   * Legacy compatibility: accept plaintext frames from {@linkcode legacyPeers}, and answer and talk to them in
+   * plaintext. @default {false}
+   */
   acceptLegacy?: boolean;
+  /**
+   * The legacy nodes (IP addresses) that may speak plaintext in legacy compatibility mode; any other address must
+   * seal, and so must one of these once it has spoken sealed (it is no legacy node). @default none
+   */
+  legacyPeers?: readonly Peer[];
   /** Clock in milliseconds. @default {Date.now} */
   now?: () => number;
 }
@@ -74,8 +82,6 @@ interface PeerState {
   id?: NodeId;
   /** The peer said it has checked our certificate: our datagrams to it need not carry it. */
   knowsUs: boolean;
-  /** It spoke legacy plaintext (legacy compatibility mode only). */
-  legacy?: boolean;
 }
 
 /**
@@ -100,7 +106,8 @@ export class SecureEnvelope implements DatagramEnvelope {
   readonly #identity: SigningIdentity;
   readonly #replay: ReplayGuard;
   readonly #peers: GenerationalMap<string, PeerState>;
-  readonly #acceptLegacy: boolean;
+  /** The configured legacy peers (host:port), in legacy compatibility mode; empty otherwise. */
+  readonly #legacyPeers: ReadonlySet<string>;
   readonly #now: () => number;
   readonly #advertisedHost: string | undefined;
   /** Our certificate, issued for the address we send from on first use. */
@@ -117,7 +124,7 @@ export class SecureEnvelope implements DatagramEnvelope {
       now: this.#now,
     });
     this.#peers = new GenerationalMap(options.peerCacheSize ?? 65536);
-    this.#acceptLegacy = options.acceptLegacy ?? false;
+    this.#legacyPeers = new Set(options.acceptLegacy ? (options.legacyPeers ?? []).map(peerKey) : []);
     this.#advertisedHost = options.advertisedHost;
   }
 
@@ -136,8 +143,9 @@ export class SecureEnvelope implements DatagramEnvelope {
   }
 
   seal(frame: Uint8Array, to: Peer, self: Peer): Uint8Array {
-    const peer = this.#peers.get(peerKey(to));
-    if (peer?.legacy) return frame;
+    const address = peerKey(to);
+    const peer = this.#peers.get(address);
+    if (peer?.id === undefined && this.#legacyPeers.has(address)) return frame;
     const header = HEADER;
     header[0] = peer?.id === undefined ? ENVELOPE_VERSION : ADDRESSED_ENVELOPE_VERSION;
     writeUint32(header, 1, this.#keyring.primaryWireId);
@@ -189,9 +197,10 @@ export class SecureEnvelope implements DatagramEnvelope {
   }
 
   vouches(peer: Peer, id: Uint8Array): boolean {
-    const state = this.#peers.get(peerKey(peer));
+    const address = peerKey(peer);
+    const state = this.#peers.get(address);
     if (state?.id !== undefined) return equalBytes(state.id.bytes, id);
-    return state?.legacy === true;
+    return this.#legacyPeers.has(address);
   }
 
   peerSilent(peer: Peer): void {
@@ -200,12 +209,10 @@ export class SecureEnvelope implements DatagramEnvelope {
   }
 
   #openPlain(datagram: Uint8Array, from: Peer): OpenedDatagram | EnvelopeDropReason {
-    if (!this.#acceptLegacy) return "no-envelope";
     const address = peerKey(from);
-    const peer = this.#peers.get(address);
-    // A peer that proved a key does not fall back to plaintext: that would be a downgrade.
-    if (peer?.id !== undefined) return "no-envelope";
-    if (peer === undefined) this.#remember(address, { knowsUs: false, legacy: true });
+    // Plaintext is anyone's to forge: only a configured legacy peer may send it, and a peer that proved a key does
+    // not fall back to it (that would be a downgrade).
+    if (!this.#legacyPeers.has(address) || this.#peers.get(address)?.id !== undefined) return "no-envelope";
     return { frame: datagram, plain: true };
   }
 

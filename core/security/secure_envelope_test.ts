@@ -93,7 +93,7 @@ Deno.test("SecureEnvelope.open() refuses and names what is wrong", async (t) => 
 });
 
 Deno.test("SecureEnvelope accepts legacy plaintext only in legacy compatibility mode, and answers in plaintext", () => {
-  const { alice, bob } = pair({ acceptLegacy: true });
+  const { alice, bob } = pair({ acceptLegacy: true, legacyPeers: [A, B] });
   const message = opened(bob.open(FRAME, A));
   assert.equal(message.plain, true);
   assert.equal(message.senderId, undefined);
