@@ -15,12 +15,19 @@ async function checkedNetwork(host: NodeHost, count: number) {
   return nodes;
 }
 
-/** A port nobody listens on. */
+const handedOut = new Set<number>();
+
+/** A port nobody listens on, a different one each time (a routing table holds one contact per address). */
 function deadPort(): number {
-  const conn = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
-  const port = (conn.addr as Deno.NetAddr).port;
-  conn.close();
-  return port;
+  for (;;) {
+    const conn = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
+    const port = (conn.addr as Deno.NetAddr).port;
+    conn.close();
+    if (!handedOut.has(port)) {
+      handedOut.add(port);
+      return port;
+    }
+  }
 }
 
 const fakeContact = (): Contact => ({ id: NodeId.random(), host: "127.0.0.1", port: deadPort() });
