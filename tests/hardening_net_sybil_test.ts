@@ -69,7 +69,9 @@ Deno.test("One address claiming 1,300 ids takes one slot of the routing table an
   try {
     for (const peer of honest) await peer.bootstrap([node.address]);
     await attacker.flood(node, 1300);
-    const held = node.table.contacts().filter((c) => c.host === attacker.address.host && c.port === attacker.address.port);
+    const held = node.table.contacts().filter((c) =>
+      c.host === attacker.address.host && c.port === attacker.address.port
+    );
     assert.ok(held.length <= 1, `${held.length} contacts at the attacker's one address`);
     for (const peer of honest) assert.ok(node.table.get(peer.id) !== undefined, "an honest contact lost its slot");
     const estimate = new NetworkSizeEstimator().estimate(node.table);

@@ -4,6 +4,7 @@
  *
  * @module
  */
+export * from "./address_validation.ts";
 export * from "./envelope.ts";
 export * from "./fault_injection.ts";
 export * from "./latency_window.ts";

@@ -12,7 +12,7 @@
 import { nodeIdOfPublicKey, type SigningIdentity, verifySignature } from "../crypto/mod.ts";
 import type { NodeId } from "../kademlia/node_id.ts";
 import type { Peer } from "../net/mod.ts";
-import { GenerationalMap } from "./_generational_map.ts";
+import { GenerationalMap } from "../net/generational_map.ts";
 
 const LABEL = new TextEncoder().encode("cqkd node certificate v1");
 const UTF8 = new TextEncoder();

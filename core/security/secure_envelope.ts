@@ -29,7 +29,7 @@ import type { NodeId } from "../kademlia/node_id.ts";
 import type { DatagramEnvelope, EnvelopeDropReason, OpenedDatagram, Peer } from "../net/mod.ts";
 import type { ClusterKeyring } from "./keyring.ts";
 import { NONCE_BYTES, open as openSealed, seal as sealParts, TAG_BYTES } from "./_aead.ts";
-import { GenerationalMap } from "./_generational_map.ts";
+import { GenerationalMap } from "../net/generational_map.ts";
 import { certifiedHosts } from "./certified_hosts.ts";
 import { certificateLength, issueCertificate, verifyCertificate } from "./node_certificate.ts";
 import { ReplayGuard } from "./replay_guard.ts";
