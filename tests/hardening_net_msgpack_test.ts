@@ -6,20 +6,8 @@
 import assert from "node:assert/strict";
 import { KademliaNode } from "../core/kademlia/mod.ts";
 import { MAX_MSGPACK_DEPTH } from "../core/net/mod.ts";
-import { newId, SealedPeer } from "./_sealed_peer.ts";
-
-/** A request frame `[method, [nested…]]` whose argument is `depth` arrays deep, built byte by byte. */
-function deepRequest(depth: number): Uint8Array {
-  const head = [0x92, 0xa4, ...new TextEncoder().encode("ping"), 0x91];
-  const body = new Uint8Array(head.length + depth + 1);
-  body.set(head);
-  body.fill(0x91, head.length, head.length + depth); // [[[[…
-  body[body.length - 1] = 0xc0; // …nil]]]]
-  const frame = new Uint8Array(21 + body.length);
-  frame.set(newId(), 1);
-  frame.set(body, 21);
-  return frame;
-}
+import { deepRequest } from "./_fuzz_net_kinds.ts";
+import { SealedPeer } from "./_sealed_peer.ts";
 
 Deno.test("A datagram nested deeper than the limit is dropped before decoding; the node keeps answering", async () => {
   await using node = KademliaNode.start({ rpcTimeoutMs: 300 });

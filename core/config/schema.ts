@@ -167,7 +167,7 @@ export const SETTINGS_SCHEMA = [
   float(
     "replay_window",
     30.0,
-    "Seconds a sealed datagram's timestamp may be off before it counts as a replay",
+    "Seconds a sealed datagram's timestamp may lag before it counts as a replay (ahead of the clock: 2 s at most)",
     SECONDS,
   ),
   int("replay_cache_size", 100000, "Message ids each node remembers against replays (secure mode)", { min: 2 }),
