@@ -79,6 +79,14 @@ export class NodeHost {
   }
 
   /** Stops one node and forgets it. */
+  /**
+   * Resolves once no node of this host is probing a requester's address: plaintext requesters become contacts once
+   * their address answers a probe, a round trip after their first request (see core/net/address_validation.ts).
+   */
+  async settled(): Promise<void> {
+    while (this.nodes().some((node) => node.transport.probing > 0)) await new Promise((r) => setTimeout(r, 5));
+  }
+
   async stop(node: KademliaNode): Promise<void> {
     if (!this.#nodes.has(node.id.hex)) return;
     await node.stop();

@@ -10,6 +10,7 @@ async function checkedNetwork(host: NodeHost, count: number) {
   for (let i = 1; i < count; i++) {
     const node = host.start();
     await node.bootstrap([nodes[0]!.address]);
+    await host.settled();
     nodes.push(node);
   }
   return nodes;

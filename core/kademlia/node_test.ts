@@ -5,22 +5,14 @@ import { BootstrapError, type KademliaNode, type KademliaNodeOptions } from "./n
 import { NodeId } from "./node_id.ts";
 import { InvalidValueError } from "./value.ts";
 
-/**
- * Starts `count` nodes (options per node allowed) and joins each, in order, through the first; returns once every
- * node it heard from holds it (a node takes a new requester in once its address answered a probe, a round trip
- * later).
- */
+/** Starts `count` nodes (options per node allowed) and joins each, in order, through the first. */
 async function network(host: NodeHost, count: number, options: (i: number) => KademliaNodeOptions = () => ({})) {
   const nodes = [host.start(options(0))];
   for (let i = 1; i < count; i++) {
     const node = host.start(options(i));
     await node.bootstrap([nodes[0]!.address]);
+    await host.settled();
     nodes.push(node);
-    const met = nodes.filter((other) => node.table.heardFrom(other.id));
-    await eventually(
-      () => met.every((other) => other.table.heardFrom(node.id)),
-      "the nodes met took the joiner in (a slot or a replacement cache)",
-    );
   }
   return nodes;
 }

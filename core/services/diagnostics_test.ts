@@ -17,7 +17,7 @@ Deno.test("cqkd_diagnose answers a node's diagnosis over UDP while its services 
   try {
     for (let i = 0; i < 3; i++) await node.findNode(NodeId.random());
     // Requesters become contacts once they answer a probe: let the last ones in before the table is compared.
-    while (host.nodes().some((n) => n.transport.probing > 0)) await new Promise((resolve) => setTimeout(resolve, 5));
+    await host.settled();
     const answer = await asker.transport.request(node.address, DIAGNOSE_RPC, [], {
       timeoutMs: 2000,
     }) as NodeDiagnostics;
