@@ -276,7 +276,6 @@ export class KademliaNode {
       ...(options.faults ? { faults: options.faults } : {}),
       ...(this.envelope ? { envelope: this.envelope } : {}),
       ...(options.onRequestSettled ? { onRequestSettled: options.onRequestSettled } : {}),
-      probe: (peer) => this.ping(peer, { purpose: "validation" }),
     });
     if (options.onLookup) this.events.lookup.on(options.onLookup);
     this.table.changes.on((change) => {
@@ -667,7 +666,7 @@ export class KademliaNode {
    */
   #welcome(contact: Contact): void {
     // A plaintext sender may be spoofed: it becomes a contact once its address answers a probe.
-    if (!this.transport.reaches(contact)) return this.transport.validate(contact);
+    if (!this.transport.reaches(contact)) return this.transport.validate(contact, () => this.#welcome(contact));
     const firstHeard = (this.table.lastSeenMs(contact.id) ?? 0) === 0;
     const outcome = this.table.add(contact);
     if ((outcome === "added" || (outcome === "updated" && firstHeard)) && this.records.size > 0) {

@@ -2,8 +2,9 @@
  * Address validation against reflection and amplification: a plaintext request can come from a spoofed address,
  * so a reply larger than {@linkcode AMPLIFICATION_FACTOR} times its request waits until the address has proven
  * that it receives what is sent to it. It proves so by answering a request of ours: any request (an address that
- * answered one of our lookups), or the probe sent for the purpose (a ping, which legacy nodes answer too: they
- * cannot echo a cookie). The probe's random message id, echoed in the answer, is the cookie.
+ * answered one of our lookups), or the probe sent for the purpose (a `stun`, which legacy nodes answer too: they
+ * cannot echo a cookie; unlike a ping, it makes no contact of the prober). The probe's random message id, echoed
+ * in the answer, is the cookie.
  *
  * Bounded: at most {@linkcode MAX_PROBES} probes in flight, {@linkcode MAX_HELD_REPLIES} replies held, and an
  * address whose probe went unanswered is not probed again for {@linkcode FAILED_PROBE_MEMORY_MS}; the verified
@@ -17,7 +18,7 @@ export const AMPLIFICATION_FACTOR = 3;
 export const MAX_PROBES = 256;
 export const MAX_HELD_REPLIES = 256;
 /** Replies held for one address at most. */
-const MAX_HELD_PER_ADDRESS = 8;
+const MAX_HELD_PER_ADDRESS = 32;
 export const FAILED_PROBE_MEMORY_MS = 60_000;
 
 /** Options of {@linkcode AddressValidation}. */
@@ -42,7 +43,7 @@ export class AddressValidation {
   /** When each address's probe went unanswered. */
   readonly #failed: GenerationalMap<string, number>;
   /** Addresses being probed, with the replies waiting for them. */
-  readonly #probing = new Map<string, { to: Peer; held: Uint8Array[] }>();
+  readonly #probing = new Map<string, Probing>();
   #heldCount = 0;
   /** Probes sent so far (what the spoofed traffic made this node send). */
   probesSent = 0;
@@ -74,6 +75,7 @@ export class AddressValidation {
     this.#probing.delete(address);
     this.#heldCount -= probing.held.length;
     for (const datagram of probing.held) this.#options.send(datagram, probing.to);
+    probing.onProven?.();
   }
 
   /** Sends `reply` to `to` now if small enough or `to` is proven; else holds it and probes `to`. */
@@ -92,14 +94,23 @@ export class AddressValidation {
     this.#heldCount++;
   }
 
-  /** Probes `peer` unless it is proven, being probed, failed lately, or too many probes are in flight. */
-  validate(peer: Peer): void {
+  /**
+   * Probes `peer` unless it is proven, failed lately, or too many probes are in flight; `onProven` runs if it
+   * answers (the latest one given while the probe is out: one per address).
+   */
+  validate(peer: Peer, onProven?: () => void): void {
     const address = key(peer);
-    if (this.isProven(peer) || this.#probing.has(address) || this.#probing.size >= MAX_PROBES) return;
+    if (this.isProven(peer)) return;
+    const probing = this.#probing.get(address);
+    if (probing !== undefined) {
+      if (onProven !== undefined) probing.onProven = onProven;
+      return;
+    }
+    if (this.#probing.size >= MAX_PROBES) return;
     const failedAt = this.#failed.get(address);
     if (failedAt !== undefined && this.#now() - failedAt < FAILED_PROBE_MEMORY_MS) return;
     const to = { host: peer.host, port: peer.port };
-    this.#probing.set(address, { to, held: [] });
+    this.#probing.set(address, { to, held: [], onProven });
     this.probesSent++;
     // After the reply to the request that brought us here has gone: the peer learns first that we answer.
     const probed = new Promise((resolve) => setTimeout(resolve, 0)).then(() => this.#options.probe(to));
@@ -112,6 +123,13 @@ export class AddressValidation {
       this.#failed.set(address, this.#now());
     });
   }
+}
+
+/** An address being probed: where to, the replies waiting for it, what to do once it answers. */
+interface Probing {
+  readonly to: Peer;
+  readonly held: Uint8Array[];
+  onProven: (() => void) | undefined;
 }
 
 function key(peer: Peer): string {

@@ -36,11 +36,10 @@ export interface UdpTransportOptions {
   /** Testing aid: loss and delay added to outgoing datagrams (drops count in `stats.injectedDrops`). @default none */
   faults?: FaultInjectionOptions;
   /**
-   * Address validation of plaintext senders (see address_validation.ts): sends a request to a peer and resolves
-   * when it answers. With it, a reply more than 3× larger than its request waits until the sender's address has
-   * answered a request of ours. @default none (no validation)
+   * Address validation of plaintext senders (see address_validation.ts): a reply more than 3× larger than its
+   * request waits until the sender's address has answered a request of ours (else a `stun` probe). @default {true}
    */
-  probe?: (peer: Peer) => Promise<unknown>;
+  validateAddresses?: boolean;
 }
 
 /** How a request ended: answered, timed out, aborted by its signal, or failed (send error, transport closed). */
@@ -109,8 +108,8 @@ export class UdpTransport {
     this.#onRequestSettled = options.onRequestSettled;
     this.#envelope = options.envelope;
     this.#faults = FaultInjector.from(options.faults);
-    this.#validation = options.probe && new AddressValidation({
-      probe: options.probe,
+    this.#validation = options.validateAddresses === false ? undefined : new AddressValidation({
+      probe: (peer) => this.request(peer, "stun", [], { purpose: "validation" }),
       send: (datagram, to) => this.#send(datagram, to).catch(() => {}),
       onDropped: () => this.stats.dropped["unverified-reply"]++,
     });
@@ -160,9 +159,12 @@ export class UdpTransport {
     return this.#validation?.probing ?? 0;
   }
 
-  /** Probes `peer` (see {@linkcode UdpTransportOptions.probe}) unless it is proven, being probed or failed lately. */
-  validate(peer: Peer): void {
-    this.#validation?.validate(peer);
+  /**
+   * Probes `peer` with a `stun` unless it is proven, being probed or failed lately (see
+   * {@linkcode UdpTransportOptions.validateAddresses}); `onProven` runs if it answers.
+   */
+  validate(peer: Peer, onProven?: () => void): void {
+    this.#validation?.validate(peer, onProven);
   }
 
   /** Requests still waiting for an answer. */
