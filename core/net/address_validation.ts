@@ -17,8 +17,6 @@ import type { Peer } from "./peer.ts";
 export const AMPLIFICATION_FACTOR = 3;
 export const MAX_PROBES = 256;
 export const MAX_HELD_REPLIES = 256;
-/** Replies held for one address at most. */
-const MAX_HELD_PER_ADDRESS = 32;
 export const FAILED_PROBE_MEMORY_MS = 60_000;
 
 /** Options of {@linkcode AddressValidation}. */
@@ -86,7 +84,7 @@ export class AddressValidation {
     }
     this.validate(to);
     const probing = this.#probing.get(key(to));
-    if (probing === undefined || probing.held.length >= MAX_HELD_PER_ADDRESS || this.#heldCount >= MAX_HELD_REPLIES) {
+    if (probing === undefined || this.#heldCount >= MAX_HELD_REPLIES) {
       this.#options.onDropped();
       return;
     }
