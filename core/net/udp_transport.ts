@@ -140,7 +140,7 @@ export class UdpTransport {
 
   /**
    * Whether `peer` has proven it owns node id `id`: always in plain mode; in secure mode only once a datagram
-   * from it carried a valid proof (or it speaks legacy plaintext, accepted in legacy compatibility mode).
+   * from it carried a valid proof (or it is a configured legacy peer, in legacy compatibility mode).
    */
   proves(peer: Peer, id: Uint8Array): boolean {
     return this.#envelope === undefined || this.#envelope.vouches(peer, id);
