@@ -18,6 +18,8 @@ export const AMPLIFICATION_FACTOR = 3;
 export const MAX_PROBES = 256;
 export const MAX_HELD_REPLIES = 256;
 export const FAILED_PROBE_MEMORY_MS = 60_000;
+/** A probe unanswered this long failed (its held replies are dropped). */
+export const PROBE_TIMEOUT_MS = 2000;
 
 /** Options of {@linkcode AddressValidation}. */
 export interface AddressValidationOptions {

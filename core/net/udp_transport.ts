@@ -1,5 +1,5 @@
 import { equalBytes, prefix48 } from "../bytes.ts";
-import { AddressValidation } from "./address_validation.ts";
+import { AddressValidation, PROBE_TIMEOUT_MS } from "./address_validation.ts";
 import type { DatagramEnvelope, Sender } from "./envelope.ts";
 import { type FaultInjectionOptions, FaultInjector } from "./fault_injection.ts";
 import { formatPeer, type Peer } from "./peer.ts";
@@ -109,7 +109,7 @@ export class UdpTransport {
     this.#envelope = options.envelope;
     this.#faults = FaultInjector.from(options.faults);
     this.#validation = options.validateAddresses === false ? undefined : new AddressValidation({
-      probe: (peer) => this.request(peer, "stun", [], { purpose: "validation" }),
+      probe: (peer) => this.request(peer, "stun", [], { purpose: "validation", timeoutMs: PROBE_TIMEOUT_MS }),
       send: (datagram, to) => this.#send(datagram, to).catch(() => {}),
       onDropped: () => this.stats.dropped["unverified-reply"]++,
     });
