@@ -40,7 +40,7 @@ interface NodeFlags {
   json?: boolean;
 }
 
-function buildProgram(): Command {
+export function buildProgram(): Command {
   const program = new Command("cqkd")
     .description("CQKD network: a Kademlia DHT on which Alice and Bob agree on a key by a distributed BB84 simulation")
     .version(VERSION)
