@@ -30,7 +30,7 @@ export interface ShutdownOptions {
 }
 
 /**
- * `cqkd shutdown` (the seed's shutdown procedure): stops workers (and Alice and Bob), waits until the bootstrap
+ * `cqkd shutdown` (docs/operations.md#the-local-cluster): stops workers (and Alice and Bob), waits until the bootstrap
  * nodes have released their slots, stops the regional and local tiers, then the super tier, ends the host
  * processes (escalating to signals if one hangs) and removes the state. Idempotent: with nothing running it only
  * says so.

@@ -57,7 +57,7 @@ export interface StartupOptions {
 }
 
 /**
- * `cqkd startup`: brings up the topology of SPEC §1 on 127.0.0.1 — host processes, then super, regional and local
+ * `cqkd startup`: brings up the whole network on 127.0.0.1 — host processes, then super, regional and local
  * bootstrap nodes, workers, Alice and Bob, each step gated on the nodes reporting ready — and checks that Alice finds
  * every worker by lookup. The host processes keep running after it returns; the state file records them. On any
  * failure everything started is stopped again: never a half cluster.

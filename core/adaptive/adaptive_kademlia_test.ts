@@ -76,7 +76,7 @@ Deno.test("AdaptiveKademlia.pin() keeps a parameter set by hand through later an
   const announced: KademliaParameters[] = [];
   adaptive.parametersChanged.on((p) => announced.push(p));
   adaptive.analyze();
-  assert.deepEqual([node.alpha, node.table.k], [3, 20], "a two-node network is small: SPEC §5's first row");
+  assert.deepEqual([node.alpha, node.table.k], [3, 20], "a two-node network is small: the parameter table's first row");
 
   adaptive.pin({ alpha: 7, refreshIntervalS: 90 });
   assert.equal(node.alpha, 7);

@@ -39,7 +39,7 @@ export interface DiscoverOptions {
 const MAX_ROUNDS = 8;
 
 /**
- * Discovery (SPEC §8): `discover(count, {capabilities})` returns `count` distinct live workers. From the cache when
+ * Discovery: `discover(count, {capabilities})` returns `count` distinct live workers. From the cache when
  * it holds enough (each verified: heard from recently, or answering a ping now); otherwise from the routing
  * table's contacts known to be live (heard from within `freshMs`, not unhealthy), then from iterative lookups of
  * random targets spread over the id

@@ -5,7 +5,7 @@ import { type MetricsSource, summarizeNodes } from "./source.ts";
 
 /** How an RPC this process sent ended. */
 export type RpcOutcome = "ok" | "timeout" | "error" | "aborted";
-/** Health-check levels (SPEC §6). */
+/** Health-check levels. */
 export type HealthLevel = "fast" | "medium" | "deep";
 /** What a health check concluded. */
 export type HealthStatus = "healthy" | "degraded" | "unhealthy";

@@ -44,7 +44,7 @@ Deno.test("The alert rules use only metric names defined in core/metrics, and re
   }
 });
 
-Deno.test("The alert rules cover every SPEC §14 threshold and a target-down alert", () => {
+Deno.test("The alert rules cover every documented threshold and a target-down alert", () => {
   const alerts = rules.filter((r) => r.alert !== undefined);
   // Duration thresholds are the `le` bound counted against (180, or 180.0 as Prometheus 3 writes it).
   const expected: Array<[string, RegExp]> = [

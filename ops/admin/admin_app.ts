@@ -39,7 +39,7 @@ export interface AdminAppOptions {
 }
 
 /**
- * The admin HTTP API of a cqkd process (SPEC §13), one Hono app with a sub-app per resource: `/health`, `/status`
+ * The admin HTTP API of a cqkd process, one Hono app with a sub-app per resource: `/health`, `/status`
  * (the process), `/diagnose` (every node's diagnosis, for `cqkd diagnose`), `/parameters` (every node's tunable
  * parameters, for `cqkd tune`), `/nodes` and `/nodes/:id/…` (each node: status, legacy network-status, routing
  * table, DHT reads and writes, tunable parameters, ops), `/bootstrap/nodes` (load balancer), `/metrics`

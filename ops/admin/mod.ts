@@ -1,5 +1,5 @@
 /**
- * The admin HTTP API every cqkd process serves (SPEC §13): {@linkcode adminApp} composes one Hono sub-app per
+ * The admin HTTP API every cqkd process serves (docs/admin-api.md): {@linkcode adminApp} composes one Hono sub-app per
  * resource (nodes, bootstrap load balancer, metrics) over a {@linkcode NodeDirectory}, behind one access-control
  * gate (tokens with read or write scope, per-client rate limits, an audit line per mutation), with body limits and
  * JSON errors.

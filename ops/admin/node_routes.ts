@@ -44,7 +44,7 @@ const isolateBody = z.object({
 const fallbackBody = z.object({ peers: z.array(peerSchema).min(1).max(64).optional() }).strict();
 
 /**
- * The endpoints about one node (SPEC §13): reads `status`, `network-status` (legacy shape), `routing-table`,
+ * The endpoints about one node: reads `status`, `network-status` (legacy shape), `routing-table`,
  * `dht/:key`; `PUT dht/:key` and the ops `refresh` (buckets by lookup), `isolate` (drop contacts, and with `block`
  * keep them out) and `fallback` (rejoin through the fallback bootstrap nodes). The app they are mounted in guards the mutations
  * ({@linkcode adminApp}'s access control).

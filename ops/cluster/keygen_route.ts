@@ -1,6 +1,6 @@
 /**
  * The key-exchange endpoints on the admin API of the process that runs Alice: POST /keygen (the cqkd shape) and
- * POST /generate-key (SPEC §13's `{"desired_key_length": n}`), each one key exchange reported with both sides' key
+ * POST /generate-key (`{"desired_key_length": n}`), each one key exchange reported with both sides' key
  * fingerprints, whether they agree, the QBER, lengths and step timings; and GET /sessions/:id, a session that Alice
  * or Bob of this process took part in.
  */

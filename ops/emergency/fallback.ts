@@ -29,7 +29,7 @@ export interface FallbackReport {
 }
 
 /**
- * `cqkd emergency fallback` (the seed's enable_fallback_mode, SPEC §11): every running node of the cluster (but the
+ * `cqkd emergency fallback` (the enable_fallback_mode setting): every running node of the cluster (but the
  * isolated ones) rejoins through the static `fallback_bootstrap_nodes` instead of the bootstrap tiers
  * (`POST /fleet/ops/rejoin` on every host: ping, lookup of its own id, far buckets), and the state file records
  * fallback mode, so that `recover` starts nodes through the static list, and workers on static ports from

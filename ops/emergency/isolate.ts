@@ -24,7 +24,7 @@ export interface IsolateReport {
 }
 
 /**
- * `cqkd emergency isolate` (the seed's isolate_problematic_nodes): takes the named nodes (or those `detect` calls
+ * `cqkd emergency isolate` (docs/operations.md#emergency): takes the named nodes (or those `detect` calls
  * for isolating) out of the routing table of every other node of every host process, and keeps them out: each
  * node puts their ids on its deny list (`POST /fleet/ops/isolate` with `block` on every host), so that refreshes
  * and lookups do not bring them back and their requests go unanswered. The state file records them: `detect`

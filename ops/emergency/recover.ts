@@ -64,7 +64,7 @@ interface Restart {
 }
 
 /**
- * `cqkd emergency recover` (the seed's attempt_recovery): picks up the recorded cluster, also after
+ * `cqkd emergency recover` (docs/operations.md#emergency): picks up the recorded cluster, also after
  * `cqkd emergency shutdown`. Host processes that are gone (or hang) are started again as startup started them;
  * the contacts of nodes that are gone are removed from every routing table; then, tier by tier in startup order, every node of the plan that is stopped, failed or missing is started again
  * from its spec (isolated nodes too, with a new id), each tier ready before the next; then every node rejoins
