@@ -2,7 +2,7 @@ import { basename } from "node:path";
 import { fileURLToPath as fromFileUrl } from "node:url";
 import type { PortRange } from "../../core/ports/mod.ts";
 import { AdminClient } from "../admin_client.ts";
-import { type HostReady, TOKEN_ENV } from "./host_process.ts";
+import { type HostReady, TOKEN_ENV } from "./host_protocol.ts";
 import { type HostRecord, isHostProcess, type StateDir } from "./state.ts";
 
 /** Raised when a host process does not come up, or does not exit. */
