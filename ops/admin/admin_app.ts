@@ -1,5 +1,4 @@
 import { type Context, Hono } from "hono";
-import { HTTPException } from "hono/http-exception";
 import type { CqkdMetrics } from "../../core/metrics/mod.ts";
 import type { Peer } from "../../core/net/mod.ts";
 import { nodeDiagnostics } from "../../core/services/mod.ts";
@@ -13,6 +12,7 @@ import { jsonErrors, jsonNotFound } from "./middleware.ts";
 import { type AdminNode, findNode, type NodeDirectory } from "./node_directory.ts";
 import { nodeRoutes } from "./node_routes.ts";
 import { parameterRoutes, processParameterRoutes } from "./parameter_routes.ts";
+import { NotFoundError } from "./errors.ts";
 
 /** Options of {@linkcode adminApp}. */
 export interface AdminAppOptions {
@@ -95,16 +95,16 @@ export function adminApp(options: AdminAppOptions): Hono {
 function byId(directory: NodeDirectory, c: Context): AdminNode {
   const id = c.req.param("id") ?? "";
   const entry = findNode(directory, id);
-  if (entry === undefined) throw new HTTPException(404, { message: `No node named or with id ${id} in this process` });
+  if (entry === undefined) throw new NotFoundError(`No node named or with id ${id} in this process`);
   return entry;
 }
 
 function onlyNode(directory: NodeDirectory): AdminNode {
   const all = [...directory.list()];
   if (all.length !== 1) {
-    throw new HTTPException(404, {
-      message: `This process runs ${all.length} nodes: ask for one by name or id under /nodes/:id/`,
-    });
+    throw new NotFoundError(
+      `This process runs ${all.length} nodes: ask for one by name or id under /nodes/:id/`,
+    );
   }
   return all[0]!;
 }

@@ -1,9 +1,9 @@
 import { Hono } from "hono";
-import { HTTPException } from "hono/http-exception";
 import { z } from "zod";
 import { NODE_ROLES } from "../../roles/mod.ts";
 import { findNode, type NodeDirectory } from "./node_directory.ts";
 import { valid } from "./validation.ts";
+import { NotFoundError } from "./errors.ts";
 
 const rankQuery = z.object({
   role: z.enum(NODE_ROLES).default("worker"),
@@ -24,9 +24,9 @@ export function bootstrapRoutes(directory: NodeDirectory): Hono {
       ? [...directory.list()].find((e) => e.bootstrap !== undefined)
       : findNode(directory, via);
     if (entry?.bootstrap === undefined) {
-      throw new HTTPException(404, {
-        message: via === undefined ? "No bootstrap node runs in this process" : `No bootstrap node named ${via} here`,
-      });
+      throw new NotFoundError(
+        via === undefined ? "No bootstrap node runs in this process" : `No bootstrap node named ${via} here`,
+      );
     }
     return c.json({ via: entry.name, role, nodes: entry.bootstrap.ranked(role, count) });
   });

@@ -11,6 +11,7 @@ export * from "./access_settings.ts";
 export * from "./access_tokens.ts";
 export * from "./admin_app.ts";
 export * from "./bootstrap_routes.ts";
+export * from "./errors.ts";
 export * from "./metrics_routes.ts";
 export * from "./middleware.ts";
 export * from "./network_status.ts";

@@ -8,10 +8,11 @@ import { networkStatus } from "./network_status.ts";
 import { isolateOnNode, refreshNode, rejoinNode } from "./node_ops.ts";
 import type { AdminNode } from "./node_directory.ts";
 import { valid } from "./validation.ts";
+import { ConflictError, NotFoundError } from "./errors.ts";
 
 /** Options of {@linkcode nodeRoutes}. */
 export interface NodeRoutesOptions {
-  /** The node a request is about (from its path, or the process's only node); throws HTTPException 404 if none. */
+  /** The node a request is about (from its path, or the process's only node); throws NotFoundError if none. */
   pick: (c: Context) => AdminNode;
   /** Where `POST …/ops/fallback` rejoins when the request names no peers. @default {[]} */
   fallbackPeers?: readonly Peer[];
@@ -62,7 +63,7 @@ export function nodeRoutes(options: NodeRoutesOptions): Hono {
     const { node } = pick(c);
     const { key } = c.req.valid("param");
     const value = await node.get(key, { signal: c.req.raw.signal });
-    if (value === undefined) throw new HTTPException(404, { message: `No value under ${key}` });
+    if (value === undefined) throw new NotFoundError(`No value under ${key}`);
     return c.json({ key, value: toJsonValue(value) });
   });
   app.put("/dht/:key", ...guard, valid("param", dhtKey), valid("json", putBody), async (c) => {
@@ -84,7 +85,7 @@ export function nodeRoutes(options: NodeRoutesOptions): Hono {
   app.post("/ops/fallback", ...guard, valid("json", fallbackBody), async (c) => {
     const { node } = pick(c);
     const peers = c.req.valid("json").peers?.map(parsePeer) ?? options.fallbackPeers ?? [];
-    if (peers.length === 0) throw new HTTPException(409, { message: "No fallback bootstrap nodes are configured" });
+    if (peers.length === 0) throw new ConflictError("No fallback bootstrap nodes are configured");
     return c.json(
       await rejoinNode(node, peers, c.req.raw.signal).catch((error) => {
         throw new HTTPException(502, { message: error.message, cause: error });

@@ -12,6 +12,7 @@ import type { CqkdMetrics } from "../../core/metrics/mod.ts";
 import { parsePeer, type Peer, resolvePeer } from "../../core/net/mod.ts";
 import { concatBits, countErrors, packBits } from "../../roles/postprocess/mod.ts";
 import { type Alice, type AliceResult, type Bob, mergeSteps } from "../../roles/keygen/mod.ts";
+import { ConflictError, NotFoundError } from "../admin/mod.ts";
 
 const exchange = {
   noise: z.number().min(0).max(1).default(0),
@@ -82,7 +83,7 @@ export function keygenRoutes(parties: KeygenParties): Hono {
   const run = async (request: z.infer<typeof keygenBody>, signal: AbortSignal): Promise<KeygenReport> => {
     const alice = parties.alice();
     if (alice === undefined) {
-      throw new HTTPException(409, { message: "Cannot generate a key: Alice is not ready here" });
+      throw new ConflictError("Cannot generate a key: Alice is not ready here");
     }
     const localBob = parties.bob();
     const bob = localBob?.self ?? await bobPeer(request.bob ?? parties.bobAddress);
@@ -106,7 +107,7 @@ export function keygenRoutes(parties: KeygenParties): Hono {
     const report = reports.get(id);
     if (report !== undefined) return c.json({ role: "alice", ...report });
     const session = parties.bob()?.session(id);
-    if (session === undefined) throw new HTTPException(404, { message: `No session ${id} is kept here` });
+    if (session === undefined) throw new NotFoundError(`No session ${id} is kept here`);
     return c.json({
       role: "bob",
       session: id,
@@ -121,9 +122,9 @@ export function keygenRoutes(parties: KeygenParties): Hono {
 
 async function bobPeer(address: string | undefined): Promise<Peer> {
   if (address === undefined || address === "") {
-    throw new HTTPException(409, {
-      message: 'Cannot generate a key: Bob does not run here; name him with "bob": "host:port" or bob_address',
-    });
+    throw new ConflictError(
+      'Cannot generate a key: Bob does not run here; name him with "bob": "host:port" or bob_address',
+    );
   }
   try {
     return await resolvePeer(parsePeer(address));
