@@ -1,3 +1,4 @@
+import pMap from "p-map";
 import { nodeOptionsFrom, type Settings } from "../../core/config/mod.ts";
 import { KademliaNode, NodeId, type SecureModeOptions } from "../../core/kademlia/mod.ts";
 import type { Logger } from "../../core/log.ts";
@@ -224,16 +225,10 @@ export class Fleet implements MetricsSource {
     const node = this.node(from);
     if (node === undefined) throw new NotFoundError(`No running node named ${from} on this host`);
     const missing: string[] = [];
-    let next = 0;
-    const lane = async () => {
-      while (next < ids.length) {
-        const hex = ids[next++]!;
-        const target = NodeId.fromHex(hex);
-        const found = await node.locate(target, { signal: options.signal }).catch(() => undefined);
-        if (found === undefined) missing.push(hex);
-      }
-    };
-    await Promise.all(Array.from({ length: options.concurrency ?? 16 }, lane));
+    await pMap(ids, async (hex) => {
+      const found = await node.locate(NodeId.fromHex(hex), { signal: options.signal }).catch(() => undefined);
+      if (found === undefined) missing.push(hex);
+    }, { concurrency: options.concurrency ?? 16 });
     return { found: ids.length - missing.length, missing };
   }
 
