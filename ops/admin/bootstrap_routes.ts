@@ -16,19 +16,18 @@ const rankQuery = z.object({
  * `GET /bootstrap/nodes?role=&count=&via=`: the load balancer of a bootstrap node of this process — the bootstrap
  * nodes a joiner of `role` should use, best first (never a full or dead one).
  */
-export function bootstrapRoutes(directory: NodeDirectory): Hono {
-  const app = new Hono();
-  app.get("/nodes", valid("query", rankQuery), (c) => {
-    const { role, count, via } = c.req.valid("query");
-    const entry = via === undefined
-      ? [...directory.list()].find((e) => e.bootstrap !== undefined)
-      : findNode(directory, via);
-    if (entry?.bootstrap === undefined) {
-      throw new NotFoundError(
-        via === undefined ? "No bootstrap node runs in this process" : `No bootstrap node named ${via} here`,
-      );
-    }
-    return c.json({ via: entry.name, role, nodes: entry.bootstrap.ranked(role, count) });
-  });
-  return app;
+export function bootstrapRoutes(directory: NodeDirectory) {
+  return new Hono()
+    .get("/nodes", valid("query", rankQuery), (c) => {
+      const { role, count, via } = c.req.valid("query");
+      const entry = via === undefined
+        ? [...directory.list()].find((e) => e.bootstrap !== undefined)
+        : findNode(directory, via);
+      if (entry?.bootstrap === undefined) {
+        throw new NotFoundError(
+          via === undefined ? "No bootstrap node runs in this process" : `No bootstrap node named ${via} here`,
+        );
+      }
+      return c.json({ via: entry.name, role, nodes: entry.bootstrap.ranked(role, count) });
+    });
 }

@@ -77,8 +77,7 @@ export interface KeygenReport {
 }
 
 /** The key-exchange sub-app (mounted at "/"): mutations, so the admin app's access control asks for a write token. */
-export function keygenRoutes(parties: KeygenParties): Hono {
-  const app = new Hono();
+export function keygenRoutes(parties: KeygenParties) {
   const reports = new Map<string, KeygenReport>();
   const run = async (request: z.infer<typeof keygenBody>, signal: AbortSignal): Promise<KeygenReport> => {
     const alice = parties.alice();
@@ -97,27 +96,27 @@ export function keygenRoutes(parties: KeygenParties): Hono {
     if (result.qber >= 0 && result.qber <= 1) metrics?.qber(result.qber);
     return report;
   };
-  app.post("/keygen", valid("json", keygenBody), async (c) => c.json(await run(c.req.valid("json"), c.req.raw.signal)));
-  app.post("/generate-key", valid("json", generateKeyBody), async (c) => {
-    const { desired_key_length, ...rest } = c.req.valid("json");
-    return c.json(await run({ bits: desired_key_length, ...rest }, c.req.raw.signal));
-  });
-  app.get("/sessions/:id", valid("param", sessionParam), async (c) => {
-    const { id } = c.req.valid("param");
-    const report = reports.get(id);
-    if (report !== undefined) return c.json({ role: "alice", ...report });
-    const session = parties.bob()?.session(id);
-    if (session === undefined) throw new NotFoundError(`No session ${id} is kept here`);
-    return c.json({
-      role: "bob",
-      session: id,
-      ok: session.key !== undefined,
-      ...(session.reason ? { reason: session.reason } : {}),
-      bob: await keyReport(session.key ?? new Uint8Array(), false),
-      steps: session.steps.totals(),
+  return new Hono()
+    .post("/keygen", valid("json", keygenBody), async (c) => c.json(await run(c.req.valid("json"), c.req.raw.signal)))
+    .post("/generate-key", valid("json", generateKeyBody), async (c) => {
+      const { desired_key_length, ...rest } = c.req.valid("json");
+      return c.json(await run({ bits: desired_key_length, ...rest }, c.req.raw.signal));
+    })
+    .get("/sessions/:id", valid("param", sessionParam), async (c) => {
+      const { id } = c.req.valid("param");
+      const report = reports.get(id);
+      if (report !== undefined) return c.json({ role: "alice", ...report });
+      const session = parties.bob()?.session(id);
+      if (session === undefined) throw new NotFoundError(`No session ${id} is kept here`);
+      return c.json({
+        role: "bob",
+        session: id,
+        ok: session.key !== undefined,
+        ...(session.reason ? { reason: session.reason } : {}),
+        bob: await keyReport(session.key ?? new Uint8Array(), false),
+        steps: session.steps.totals(),
+      });
     });
-  });
-  return app;
 }
 
 async function bobPeer(address: string | undefined): Promise<Peer> {

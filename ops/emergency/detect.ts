@@ -1,7 +1,6 @@
 import type { Settings } from "../../core/config/mod.ts";
 import type { RunningCluster } from "../cluster/cluster.ts";
 import { clusterClient } from "../verify.ts";
-import type { NodeStatus } from "../cluster/fleet.ts";
 import { type ClusterNode, clusterPlan, onEveryHost, openCluster, plannedNodes, readTables } from "./_cluster_ops.ts";
 import { analyzeScan, type ClusterScan, DEFAULT_THRESHOLDS, type ScannedHost, type Thresholds } from "./analysis.ts";
 import type { Finding } from "./finding.ts";
@@ -42,7 +41,11 @@ export async function detectIssues(settings: Settings, options: DetectOptions = 
   }
   // Hosts that did not answer the first time are not asked again: each would cost a full request timeout.
   const tables = await readTables(cluster, before.unreachable);
-  const after = await onEveryHost(cluster, (client) => client.get<NodeStatus[]>("/nodes"), before.unreachable);
+  const after = await onEveryHost(
+    cluster,
+    (client) => client.call((api, o) => api.nodes.$get({}, o)),
+    before.unreachable,
+  );
   const scan: ClusterScan = {
     hosts: scannedHosts(cluster, before.unreachable),
     planned: plannedNodes(clusterPlan(cluster, settings)),
