@@ -29,7 +29,8 @@ export interface WaitForOptions {
  * ```ts
  * import { waitFor } from "./_wait_for.ts";
  * const since = Date.now();
- * console.assert(await waitFor(() => Date.now() - since >= 20 && "done", { timeoutMs: 1000, what: "20 ms passed" }) === "done");
+ * const value = await waitFor(() => Date.now() - since >= 20 && "done", { timeoutMs: 1000, what: "20 ms passed" });
+ * console.assert(value === "done");
  * ```
  */
 export async function waitFor<T>(

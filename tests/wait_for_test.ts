@@ -7,7 +7,7 @@ Deno.test("waitFor() resolves with the check's first truthy value, checking agai
   assert.deepEqual(value, { calls: 3 });
 });
 
-Deno.test("waitFor() names what it waited for when time runs out, with the check's last error as the cause", async () => {
+Deno.test("waitFor() names what it waited for when time runs out, the check's last error as the cause", async () => {
   const failure = new Error("not reachable yet");
   const error = await waitFor(() => Promise.reject(failure), { timeoutMs: 30, what: "the node answers" })
     .then(() => undefined, (error: unknown) => error);

@@ -238,7 +238,7 @@ Deno.test("adminApp GET /bootstrap/nodes answers from a bootstrap node's load ba
   await expectError(app.request("/bootstrap/nodes?via=other"), 404, /^No bootstrap node named other here$/);
 });
 
-Deno.test("jsonErrors answers NotFoundError 404, ConflictError 409, and any other error (a RangeError too) 500", async () => {
+Deno.test("jsonErrors answers NotFoundError 404, ConflictError 409, any other error (RangeError too) 500", async () => {
   const app = new Hono().onError(jsonErrors);
   app.get("/missing", () => {
     throw new NotFoundError("No such thing");

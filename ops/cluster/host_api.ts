@@ -3,7 +3,15 @@ import { z } from "zod";
 import { CqkdMetrics } from "../../core/metrics/mod.ts";
 import type { Peer } from "../../core/net/mod.ts";
 import type { AuditLog } from "../audit/mod.ts";
-import { AccessTokens, adminApp, hostPortSchema, limitBody, type RateLimit, valid } from "../admin/mod.ts";
+import {
+  AccessTokens,
+  adminApp,
+  hostPortSchema,
+  limitBody,
+  NotFoundError,
+  type RateLimit,
+  valid,
+} from "../admin/mod.ts";
 import { NODE_ROLES } from "../../roles/mod.ts";
 import type { Fleet } from "./fleet.ts";
 import { fleetRoutes } from "./fleet_routes.ts";
@@ -84,7 +92,7 @@ function controlRoutes(fleet: Fleet, options: HostAppOptions) {
   return new Hono()
     .get("/leases", (c) => c.json(fleet.leaseHolders()))
     .get("/cluster", async (c) => {
-      if (options.clusterView === undefined) return c.json({ error: "This host process has no cluster view" }, 404);
+      if (options.clusterView === undefined) throw new NotFoundError("This host process has no cluster view");
       return c.json(await options.clusterView());
     })
     .get("/ports/conflicts", (c) => c.json(fleet.portConflicts()))

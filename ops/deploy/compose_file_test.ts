@@ -111,7 +111,7 @@ function assertDeploymentShape(compose: Compose, shape: DeploymentShape): void {
   assert.deepEqual(gate("alice").map(([n]) => n).sort(), names(regionals));
 }
 
-Deno.test("composeFile() passes docker-compose config for 10, 100 and 1000 workers and has the right shape", async (t) => {
+Deno.test("composeFile() passes docker-compose config for 10, 100 and 1000 workers and has its shape", async (t) => {
   const dir = await Deno.makeTempDir();
   try {
     for (const workers of [10, 100, 1000]) {

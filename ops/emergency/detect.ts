@@ -21,7 +21,7 @@ export interface DetectReport {
 }
 
 /**
- * `cqkd emergency detect` (the detect step of docs/operations.md#emergency): scans the local cluster — host processes, every
+ * `cqkd emergency detect` (docs/operations.md#emergency): scans the local cluster — host processes, every
  * node's state against the plan, UDP probes of every ready node from a client node, every ready node's routing
  * table, the nodes' RPC counters over the scan — and reports what it found, with the procedure each problem
  * calls for ({@linkcode analyzeScan}).
