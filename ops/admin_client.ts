@@ -98,7 +98,8 @@ export class AdminClient<App extends AnyHono = AdminAppType> {
 
   async #fetch(root: string, input: RequestInfo | URL, init?: RequestInit): Promise<Response> {
     const request = new Request(input, init);
-    const what = `${request.method} ${new URL(request.url).pathname.slice(new URL(root).pathname.length) || "/"}`;
+    const prefix = new URL(root).pathname.replace(/\/$/, "");
+    const what = `${request.method} ${new URL(request.url).pathname.slice(prefix.length) || "/"}`;
     let response: Response;
     try {
       response = await fetch(request);
