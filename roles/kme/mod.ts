@@ -9,3 +9,5 @@ export * from "./etsi_client.ts";
 export * from "./kme_app.ts";
 export * from "./kme_server.ts";
 export * from "./pki.ts";
+export * from "./key_pool.ts";
+export * from "./local_producer.ts";
