@@ -5,6 +5,7 @@
  * this side's store) and once to the slave SAE (from the other side's), and is zeroed here once encoded.
  */
 import { type Context, Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { KeyStore, StoredKey } from "../keystore/mod.ts";
 import {
@@ -55,6 +56,8 @@ export interface KmeAppOptions {
   onEvent?: (event: KmeEvent) => void;
 }
 
+const MAX_BODY_BYTES = 131_072;
+
 class EtsiFailure extends Error {
   constructor(readonly status: ContentfulStatusCode, readonly body: EtsiError) {
     super(body.message);
@@ -73,6 +76,11 @@ export function kmeApp(options: KmeAppOptions): Hono {
     links.set(link.localSae, link);
   }
   const app = new Hono();
+  // The largest valid body, 1024 key IDs, is about 50 KiB; a larger one is refused before it is read.
+  app.use(bodyLimit({
+    maxSize: MAX_BODY_BYTES,
+    onError: (c) => c.json({ message: `Request body too large: the limit is ${MAX_BODY_BYTES} bytes` }, 400),
+  }));
   const serve = (route: KmeEvent["route"], role: KmeLink["localRole"] | undefined, handle: Handler) => {
     return async (c: Context) => {
       const sae = options.callerOf(c);

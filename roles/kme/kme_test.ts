@@ -85,6 +85,12 @@ Deno.test("KME answers 400 to malformed or unsupported requests, and 503 when ke
   assert.deepEqual((await post(alice, "sae-bob/enc_keys", '{"colour":"blue"}')).body.details, [
     { field: "(body)", problem: 'Unrecognized key: "colour"' },
   ]);
+  const huge = await post(
+    alice,
+    "sae-bob/enc_keys",
+    JSON.stringify({ extension_optional: [{ x: "y".repeat(200_000) }] }),
+  );
+  assert.deepEqual(huge, { status: 400, body: { message: "Request body too large: the limit is 131072 bytes" } });
   // An optional extension may be ignored, as the standard allows.
   assert.equal((await post(alice, "sae-bob/enc_keys", '{"extension_optional":[{"x":1}]}')).status, 200);
   for (const query of ["number=zero", "number=-1", "size=256&colour=blue"]) {
