@@ -48,10 +48,13 @@ export interface CascadeResult {
   exchanges: number;
 }
 
+/** The longest key: a range's key among its pass's parities is start · 32 + ⌊log₂ length⌋, a small integer. */
+const MAX_BITS = 2 ** 26;
+
 /**
  * Corrects Bob's `bits` towards Alice's key, which only `oracle` can see.
  *
- * @throws {RangeError} when `passes` is not a positive integer or `qber` is not within 0-0.5
+ * @throws {RangeError} when `passes` is not a positive integer, `qber` is not within 0-0.5 or the key is over 2²⁶ bits
  * @throws {TypeError} when the oracle only answers range queries and no `seed` is given
  * @example
  * ```ts
@@ -71,6 +74,9 @@ export async function cascade(
   options: CascadeOptions = {},
 ): Promise<CascadeResult> {
   const { random = cryptoRandom, signal } = options;
+  if (bits.length > MAX_BITS) {
+    throw new RangeError(`Cannot run Cascade on ${bits.length} bits: the most is ${MAX_BITS}`);
+  }
   const sizes = cascadeBlockSizes(bits.length, options);
   const byRange = options.seed !== undefined && "rangeParities" in oracle;
   if (!byRange && !("parities" in oracle)) {
