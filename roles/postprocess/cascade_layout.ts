@@ -116,10 +116,32 @@ export interface PassBlocks {
 export function passBlocks(n: number, seed: Uint8Array, pass: number, blockSize: number): PassBlocks {
   if (pass === 0) return new ConsecutiveBlocks(n, blockSize);
   const blocks = Math.max(1, Math.round(n / blockSize));
-  const random = new SeededRandom(
-    Uint8Array.from([...seed, pass >>> 24, pass >>> 16 & 255, pass >>> 8 & 255, pass & 255]),
-  );
-  return blocks === 2 ? new HalvedBlocks(n, random) : new LabelledBlocks(n, blocks, random);
+  const keyed = Uint8Array.from([...seed, pass >>> 24, pass >>> 16 & 255, pass >>> 8 & 255, pass & 255]);
+  return blocks === 2
+    ? new HalvedBlocks(n, seededWords(keyed, Math.ceil(n / 32)))
+    : new LabelledBlocks(blocks, seededWords(keyed, n));
+}
+
+/**
+ * `count` words of the xoshiro128** stream seeded with `seed` (as {@linkcode SeededRandom}), in one buffer: the
+ * generator runs inline on local state, without a call per word.
+ */
+function seededWords(seed: Uint8Array, count: number): Uint32Array {
+  const init = new SeededRandom(seed);
+  let s0 = init.next(), s1 = init.next(), s2 = init.next(), s3 = init.next();
+  const words = new Uint32Array(count);
+  for (let i = 0; i < count; i++) {
+    const r = Math.imul(s1, 5);
+    words[i] = Math.imul((r << 7) | (r >>> 25), 9);
+    const t = s1 << 9;
+    s2 ^= s0;
+    s3 ^= s1;
+    s1 ^= s2;
+    s0 ^= s3;
+    s2 ^= t;
+    s3 = (s3 << 11) | (s3 >>> 21);
+  }
+  return words;
 }
 
 /** Pass 0: runs of `size` consecutive positions. */
@@ -157,12 +179,13 @@ class LabelledBlocks implements PassBlocks {
   readonly #labels: Uint32Array;
   #order: Uint32Array | undefined;
 
-  constructor(n: number, blocks: number, random: SeededRandom) {
-    this.#labels = new Uint32Array(n);
+  /** @param words one random word per position, turned into the labels in place */
+  constructor(blocks: number, words: Uint32Array) {
+    this.#labels = words;
     this.blockStarts = new Uint32Array(blocks + 1);
-    for (let i = 0; i < n; i++) {
-      const label = Math.floor(random.next() * blocks / 4294967296);
-      this.#labels[i] = label;
+    for (let i = 0; i < words.length; i++) {
+      const label = Math.floor(words[i]! * blocks / 4294967296);
+      words[i] = label;
       this.blockStarts[label + 1]!++;
     }
     for (let b = 0; b < blocks; b++) this.blockStarts[b + 1]! += this.blockStarts[b]!;
@@ -213,15 +236,13 @@ class HalvedBlocks implements PassBlocks {
   /** Ones of the mask before each word, on first use. */
   #onesBefore: Uint32Array | undefined;
 
-  constructor(n: number, random: SeededRandom) {
-    this.#mask = new Uint32Array(Math.ceil(n / 32));
+  /** @param words ⌈n/32⌉ random words, the mask (the bits past n are cleared) */
+  constructor(n: number, words: Uint32Array) {
+    this.#mask = words;
+    const tail = n % 32;
+    if (tail !== 0) words[words.length - 1]! &= 2 ** tail - 1;
     let ones = 0;
-    for (let w = 0; w < this.#mask.length; w++) {
-      const tail = n - 32 * w;
-      const word = tail >= 32 ? random.next() : random.next() & (2 ** tail - 1);
-      this.#mask[w] = word;
-      ones += popcount(word);
-    }
+    for (let w = 0; w < words.length; w++) ones += popcount(words[w]!);
     this.blockStarts = Uint32Array.of(0, n - ones, n);
   }
 
