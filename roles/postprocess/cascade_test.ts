@@ -6,6 +6,8 @@ import {
   binaryEntropy,
   cascade,
   countErrors,
+  decodeRanges,
+  encodeRanges,
   type ParityOracle,
   ParityResponder,
   type RangeParityOracle,
@@ -189,19 +191,28 @@ Deno.test("ParityResponder.rangeParities() refuses ranges outside the plan, and 
   assert.equal(alice.disclosed, 0);
 });
 
+Deno.test("encodeRanges() and decodeRanges() round-trip, and decodeRanges() refuses anything but whole triples", () => {
+  const ranges = Uint32Array.of(0, 0, 40, 15, 49_999, 100_000, 2 ** 32 - 1, 1, 2);
+  assert.deepEqual(decodeRanges(encodeRanges(ranges)), ranges);
+  assert.deepEqual(encodeRanges(Uint32Array.of(1, 2, 258)), Uint8Array.of(1, 0, 0, 0, 2, 0, 0, 0, 2, 1, 0, 0));
+  for (const bad of [new Uint8Array(11), [0, 0, 1], "ranges", undefined]) {
+    assert.throws(() => decodeRanges(bad), /expected bytes of \(pass, start, end\) triples/);
+  }
+});
+
 Deno.test("cascade() reconciles over real UDP with Alice's range parities behind an RPC", async () => {
   await using aliceNode = KademliaNode.start({ rpcTimeoutMs: 2000 });
   await using bobNode = KademliaNode.start({ rpcTimeoutMs: 2000 });
   const { alice, bob, seed } = exactPair(5000, 0.03, 77);
   const responder = new ParityResponder(alice, { seed, qber: 0.03 });
-  aliceNode.rpc.register("test_cascade_ranges", async ([ranges]) => {
-    const bytes = ranges as Uint8Array;
-    return await responder.rangeParities(new Uint32Array(bytes.slice().buffer));
-  });
+  aliceNode.rpc.register(
+    "test_cascade_ranges",
+    async ([ranges]) => await responder.rangeParities(decodeRanges(ranges)),
+  );
   let queryBytes = 0;
   const overUdp: RangeParityOracle = {
     rangeParities: async (ranges) => {
-      const bytes = new Uint8Array(ranges.buffer, ranges.byteOffset, ranges.byteLength);
+      const bytes = encodeRanges(ranges);
       queryBytes += encode(bytes).length;
       const answer = await bobNode.transport.request(aliceNode.address, "test_cascade_ranges", [bytes]);
       return answer as Uint8Array;

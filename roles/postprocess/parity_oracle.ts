@@ -31,6 +31,32 @@ export interface RangeParityOracle {
 }
 
 /**
+ * Range queries as bytes for the wire: each (pass, start, end) as three little-endian 32-bit words.
+ *
+ * @example
+ * ```ts
+ * import { decodeRanges, encodeRanges } from "./parity_oracle.ts";
+ * const bytes = encodeRanges(Uint32Array.of(1, 0, 40));
+ * console.assert(bytes.length === 12 && decodeRanges(bytes).join() === "1,0,40");
+ * ```
+ */
+export function encodeRanges(ranges: Uint32Array): Uint8Array {
+  const bytes = new Uint8Array(4 * ranges.length);
+  const view = new DataView(bytes.buffer);
+  ranges.forEach((word, i) => view.setUint32(4 * i, word, true));
+  return bytes;
+}
+
+/** The ranges of {@linkcode encodeRanges}. @throws {TypeError} unless bytes of whole (pass, start, end) triples */
+export function decodeRanges(bytes: unknown): Uint32Array {
+  if (!(bytes instanceof Uint8Array) || bytes.length % 12 !== 0) {
+    throw new TypeError("Cannot read range parity queries: expected bytes of (pass, start, end) triples");
+  }
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return Uint32Array.from({ length: bytes.length / 4 }, (_, i) => view.getUint32(4 * i, true));
+}
+
+/**
  * Options of {@linkcode ParityResponder}: for range queries, the seed and plan (QBER estimate, schedule, passes)
  * agreed with Bob, from which Alice lays out the same passes.
  */
