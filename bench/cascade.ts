@@ -1,5 +1,5 @@
 /**
- * `deno task bench:cascade [--n 100000] [--p 0.01,0.02,0.05] [--runs 20] [--schedule yan] [--passes N]
+ * `deno task bench:cascade [--n 100000] [--p 0.01,0.02,0.05] [--runs 20] [--schedule yan|option7|doubling] [--passes N]
  * [--positions] [--json]`:
  * Cascade alone, both sides in this thread, Bob's key with exactly ⌊n·p⌉ bits flipped. Prints per p the mean
  * efficiency (disclosed parity bits / n·h(p)), the frame error rate (runs left with an error) and the reconciled
@@ -24,7 +24,7 @@ const { values: flags } = parseArgs({
     n: { type: "string", default: "100000" },
     p: { type: "string", default: "0.01,0.02,0.05" },
     runs: { type: "string", default: "20" },
-    schedule: { type: "string", default: "yan" },
+    schedule: { type: "string" },
     passes: { type: "string" },
     positions: { type: "boolean", default: false },
     json: { type: "boolean", default: false },
@@ -33,8 +33,11 @@ const { values: flags } = parseArgs({
 const n = Number(flags.n);
 const runs = Number(flags.runs);
 const rates = flags.p.split(",").map(Number);
-const schedule = flags.schedule as CascadeSchedule;
-const plan = { schedule, ...(flags.passes === undefined ? {} : { passes: Number(flags.passes) }) };
+const schedule = flags.schedule as CascadeSchedule | undefined;
+const plan = {
+  ...(schedule === undefined ? {} : { schedule }),
+  ...(flags.passes === undefined ? {} : { passes: Number(flags.passes) }),
+};
 if (!Number.isInteger(n) || n < 2) throw new RangeError(`--n must be an integer ≥ 2, got ${flags.n}`);
 if (!Number.isInteger(runs) || runs < 1) throw new RangeError(`--runs must be a positive integer, got ${flags.runs}`);
 if (!rates.every((p) => p > 0 && p < 0.5)) throw new RangeError(`--p must be rates within (0, 0.5), got ${flags.p}`);
@@ -88,7 +91,7 @@ for (const p of rates) {
     p,
     n,
     runs,
-    schedule,
+    schedule: schedule ?? "auto",
     passes: flags.passes === undefined ? undefined : Number(flags.passes),
     query: flags.positions ? "positions" : "ranges",
     efficiency: Number((leakage / runs / (n * binaryEntropy(Math.round(n * p) / n))).toFixed(4)),

@@ -9,6 +9,7 @@
  * (A Fisher–Yates shuffle costs a random word and a random swap per position and pass, on both sides.)
  */
 import { SeededRandom } from "../quantum/mod.ts";
+import { binaryEntropy } from "./secure_length.ts";
 
 /**
  * Block-size schedules: "yan" (Yan et al.: ⌈0.8/q⌉, then 5× that, then half the key), "option7" (option 7 of the
@@ -28,7 +29,10 @@ export interface CascadePlanOptions {
    * @default {0.01}
    */
   qber?: number;
-  /** The block-size schedule. @default {"yan"} */
+  /**
+   * The block-size schedule. By default "yan" when the key holds enough errors (n·h(q) ≥ 400 parity bits' worth), else
+   * "doubling": the 14 half-key passes of "yan" cost 14 parities, which a small key does not win back.
+   */
   schedule?: CascadeSchedule;
   /** Number of passes. @default {16 for "yan", 14 for "option7", 6 for "doubling"} */
   passes?: number;
@@ -44,11 +48,14 @@ const DEFAULT_PASSES: Record<CascadeSchedule, number> = { yan: 16, option7: 14, 
  * @example
  * ```ts
  * import { cascadeBlockSizes } from "./cascade_layout.ts";
- * console.assert(cascadeBlockSizes(1000, { qber: 0.02, passes: 4 }).join() === "40,200,500,500");
+ * console.assert(cascadeBlockSizes(100_000, { qber: 0.02, passes: 4 }).join() === "40,200,50000,50000");
+ * console.assert(cascadeBlockSizes(1000, { qber: 0.02 }).join() === "37,74,148,250,250,250");
  * ```
  */
 export function cascadeBlockSizes(n: number, options: CascadePlanOptions = {}): number[] {
-  const { qber = MIN_QBER, schedule = "yan" } = options;
+  const { qber = MIN_QBER } = options;
+  const schedule = options.schedule ??
+    (n * binaryEntropy(Math.max(Math.min(qber, 0.5), MIN_QBER)) >= 400 ? "yan" : "doubling");
   if (!Object.hasOwn(DEFAULT_PASSES, schedule)) {
     throw new RangeError(`Cannot run Cascade: unknown schedule ${schedule}`);
   }

@@ -6,8 +6,11 @@ Deno.test("cascadeBlockSizes() follows each schedule and stays within 1..n", () 
   assert.deepEqual(cascadeBlockSizes(100_000, { qber: 0.02, passes: 4 }), [40, 200, 50_000, 50_000]);
   assert.deepEqual(cascadeBlockSizes(100_000, { qber: 0.02, schedule: "option7", passes: 3 }), [64, 256, 50_000]);
   assert.deepEqual(cascadeBlockSizes(1000, { qber: 0.01, schedule: "doubling" }), [73, 146, 250, 250, 250, 250]);
-  assert.deepEqual(cascadeBlockSizes(3, { qber: 0.001, passes: 3 }), [3, 3, 1]);
-  assert.equal(cascadeBlockSizes(10).length, 16);
+  assert.deepEqual(cascadeBlockSizes(3, { qber: 0.001, schedule: "yan", passes: 3 }), [3, 3, 1]);
+  // By default, Yan et al.'s schedule once the key holds n·h(q) ≥ 400 bits of errors, else doubling blocks.
+  assert.equal(cascadeBlockSizes(4_000, { qber: 0.01 }).length, 6);
+  assert.equal(cascadeBlockSizes(5_000, { qber: 0.02 }).length, 16);
+  assert.equal(cascadeBlockSizes(10, { schedule: "yan" }).length, 16);
   assert.throws(() => cascadeBlockSizes(10, { schedule: "nope" as "yan" }), /unknown schedule nope/);
 });
 

@@ -105,7 +105,8 @@ Deno.test("cascade() leaves Bob's array alone and discloses only block parities 
   const { alice } = noisyPair(1000, 0, 1);
   const bob = alice.slice();
   const seed = new Uint8Array(16);
-  const result = await cascade(bob, new ParityResponder(alice, { seed }), { seed });
+  const plan = { seed, schedule: "yan" } as const;
+  const result = await cascade(bob, new ParityResponder(alice, plan), plan);
   assert.deepEqual(result.bits, alice);
   assert.notEqual(result.bits, bob);
   assert.equal(result.corrected, 0);
@@ -143,7 +144,7 @@ Deno.test("cascade() refuses bad options, a range oracle without a seed and a wr
   const short: ParityOracle = { parities: () => Promise.resolve([0]) };
   await assert.rejects(cascade(new Uint8Array(100), short), {
     name: "TypeError",
-    message: "Cannot run Cascade: asked 2 parities, got 1 answers",
+    message: "Cannot run Cascade: asked 4 parities, got 1 answers",
   });
 });
 
