@@ -48,7 +48,7 @@ export interface CascadeResult {
   exchanges: number;
 }
 
-/** The longest key: a range's key among its pass's parities is start · 32 + ⌊log₂ length⌋, a small integer. */
+/** The longest key (2²⁶ bits, 64 Mbit): each pass keeps Alice's parities in an array of 2n bytes. */
 const MAX_BITS = 2 ** 26;
 
 /**
@@ -103,8 +103,11 @@ interface Pass {
   blocks: PassBlocks;
   /** Blocks whose parity differs from Alice's. */
   odd: Set<number>;
-  /** Alice's parities known for ranges [start, end) of the order (asked or derived), by {@linkcode rangeKey}. */
-  known: Map<number, number>;
+  /**
+   * Alice's parities known for ranges [start, end) of the order (asked or derived), by {@linkcode rangeSlot}: 0 when
+   * unknown, else parity + 1.
+   */
+  known: Uint8Array;
 }
 
 /** A range [start, end) of one pass's order; Alice's parity of it, once known, is in the pass's `known`. */
@@ -146,7 +149,8 @@ class CascadeRun {
 
   /** Adds a pass and learns which of its blocks disagree. */
   async addPass(blocks: PassBlocks): Promise<void> {
-    const pass: Pass = { index: this.#passes.length, blocks, odd: new Set(), known: new Map() };
+    const n = this.#bits.length;
+    const pass: Pass = { index: this.#passes.length, blocks, odd: new Set(), known: new Uint8Array(2 * n) };
     const { blockStarts } = blocks;
     const ranges: Range[] = [];
     const indices: number[] = [];
@@ -238,11 +242,12 @@ class CascadeRun {
   }
 
   #aliceParity(range: Range): number | undefined {
-    return range.pass.known.get(rangeKey(range));
+    const known = range.pass.known[rangeSlot(range, this.#bits.length)]!;
+    return known === 0 ? undefined : known - 1;
   }
 
   #remember(range: Range, parity: number): void {
-    range.pass.known.set(rangeKey(range), parity);
+    range.pass.known[rangeSlot(range, this.#bits.length)] = parity + 1;
   }
 
   #bobParity(range: Range): number {
@@ -251,11 +256,12 @@ class CascadeRun {
 }
 
 /**
- * A range's key among one pass's: the ranges sharing a start are a chain of left halves (each below half the length
- * of the one before), so start and ⌊log₂ length⌋ tell them apart, in a small integer.
+ * Where a range's parity is kept among its pass's, in 0..2n: the ranges Cascade asks about within a block are the
+ * nodes of one halving tree, so a range of two or more bits is told apart by its middle (each subtree's middles lie
+ * within its own range), and a single bit by its position, after the n middles.
  */
-function rangeKey(range: Range): number {
-  return range.start * 32 + 31 - Math.clz32(range.end - range.start);
+function rangeSlot(range: Range, n: number): number {
+  return range.end - range.start === 1 ? n + range.start : (range.start + range.end) >>> 1;
 }
 
 function describe(answers: unknown): string {
