@@ -80,7 +80,7 @@ export async function cascade(
   const sizes = cascadeBlockSizes(bits.length, options);
   const byRange = options.seed !== undefined && "rangeParities" in oracle;
   if (!byRange && !("parities" in oracle)) {
-    throw new TypeError("Cannot run Cascade: a range parity oracle needs the shuffle seed agreed with Alice");
+    throw new TypeError("Cannot run Cascade: a range parity oracle needs the layout seed agreed with Alice");
   }
   const seed = options.seed ?? drawSeed(random);
   const run = new CascadeRun(bits.slice(), oracle, byRange, signal);

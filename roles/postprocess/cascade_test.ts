@@ -139,7 +139,7 @@ Deno.test("cascade() refuses bad options, a range oracle without a seed and a wr
   const rangesOnly: RangeParityOracle = { rangeParities: () => Promise.resolve(new Uint8Array()) };
   await assert.rejects(cascade(new Uint8Array(100), rangesOnly), {
     name: "TypeError",
-    message: "Cannot run Cascade: a range parity oracle needs the shuffle seed agreed with Alice",
+    message: "Cannot run Cascade: a range parity oracle needs the layout seed agreed with Alice",
   });
   const short: ParityOracle = { parities: () => Promise.resolve([0]) };
   await assert.rejects(cascade(new Uint8Array(100), short), {
