@@ -189,18 +189,24 @@ class CascadeRun {
   async #binarySearch(searches: Range[]): Promise<number[]> {
     const open = (s: Range) => s.end - s.start > 1;
     for (let active = searches.filter(open); active.length > 0; active = active.filter(open)) {
-      const lefts = active.map((s) => ({ pass: s.pass, start: s.start, end: (s.start + s.end) >>> 1 }));
-      await this.#ask(lefts.filter((left) => this.#aliceParity(left) === undefined));
-      active.forEach((search, i) => {
-        const left = lefts[i]!;
+      const unknownLefts: Range[] = [];
+      for (const { pass, start, end } of active) {
+        const middle = (start + end) >>> 1;
+        if (this.#aliceParity({ pass, start, end: middle }) === undefined) {
+          unknownLefts.push({ pass, start, end: middle });
+        }
+      }
+      await this.#ask(unknownLefts);
+      for (const search of active) {
+        const { pass, start, end } = search;
+        const middle = (start + end) >>> 1;
+        const left = { pass, start, end: middle };
         const aliceLeft = this.#aliceParity(left)!;
-        const right = { pass: search.pass, start: left.end, end: search.end };
         // Alice's parity of the right half follows from the whole and the left: known without asking.
-        this.#remember(right, this.#aliceParity(search)! ^ aliceLeft);
-        const next = aliceLeft !== this.#bobParity(left) ? left : right;
-        search.start = next.start;
-        search.end = next.end;
-      });
+        this.#remember({ pass, start: middle, end }, this.#aliceParity(search)! ^ aliceLeft);
+        if (aliceLeft !== this.#bobParity(left)) search.end = middle;
+        else search.start = middle;
+      }
     }
     return searches.map((s) => s.pass.blocks.positionAt(s.start));
   }
