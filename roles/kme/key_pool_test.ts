@@ -154,3 +154,11 @@ Deno.test("KeyPool with the in-process key exchange at 2 % noise: both stores ho
     assert.equal(a.bitLength, 256);
   }
 });
+
+Deno.test("localSessionProducer() stores each key on both sides or on neither when a store is full", async () => {
+  const alice = new KeyStore({ maxBits: 512 }), bob = new KeyStore();
+  const producer = localSessionProducer({ alice, bob });
+  await assert.rejects(producer.produce(1024, new AbortController().signal), /The key store is full/);
+  assert.equal(alice.size, 2);
+  assert.deepEqual(bob.ids(), alice.ids());
+});

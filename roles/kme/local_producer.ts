@@ -27,15 +27,24 @@ export function localSessionProducer(options: LocalProducerOptions): KeyProducer
       const result = await runSessionLocally({ keyBits: keys * keySize, noise, signal });
       if (result.aborted !== undefined) throw new Error(result.aborted);
       const sessionId = crypto.randomUUID();
-      for (let k = 0; k < keys; k++) {
-        const id = crypto.randomUUID();
-        const slice = (key: Uint8Array) => packBits(key.subarray(k * keySize, (k + 1) * keySize));
-        const storedAt = Date.now();
-        alice.put({ id, sessionId, bytes: slice(result.aliceKey), bitLength: keySize, storedAt });
-        bob.put({ id, sessionId, bytes: slice(result.bobKey), bitLength: keySize, storedAt });
+      try {
+        for (let k = 0; k < keys; k++) {
+          const id = crypto.randomUUID();
+          const slice = (key: Uint8Array) => packBits(key.subarray(k * keySize, (k + 1) * keySize));
+          const storedAt = Date.now();
+          bob.put({ id, sessionId, bytes: slice(result.bobKey), bitLength: keySize, storedAt });
+          try {
+            alice.put({ id, sessionId, bytes: slice(result.aliceKey), bitLength: keySize, storedAt });
+          } catch (error) {
+            // A key on one side only could be handed to one SAE and never to its peer.
+            bob.erase(id);
+            throw error;
+          }
+        }
+      } finally {
+        result.aliceKey.fill(0);
+        result.bobKey.fill(0);
       }
-      result.aliceKey.fill(0);
-      result.bobKey.fill(0);
       return { bits: keys * keySize, qber: result.qber };
     },
   };
