@@ -128,6 +128,9 @@ Deno.test("KME refuses SAEs of another pair, the wrong role, unregistered SAEs a
   await refused(carol.getKeysById("sae-alice", [fed[0]!]), 401, /sae-carol has no key link with SAE sae-alice/);
   await refused(carol.status("sae-alice"), 401, /no key link/);
   await refused(bobAsMaster.getKeys("sae-alice"), 401, /not the master SAE/);
+  // The master SAE cannot read its own KME's keys by ID either (dec_keys is the slave's).
+  await using aliceAsSlave = kmes.client("sae-alice", kmes.alice);
+  await refused(aliceAsSlave.getKeysById("sae-bob", [fed[0]!]), 401, /not the slave SAE/);
   await refused(mallory.getKeysById("sae-alice", [fed[0]!]), 401, /sae-mallory has no key link/);
   await refused(bobAtAlices.getKeysById("sae-alice", [fed[0]!]), 401, /no key link/);
   // Carol's own pair still works, and nothing of Alice and Bob's was handed out.
