@@ -93,6 +93,24 @@ export const METRICS = {
     "Key-generation sessions ended, by outcome (completed, aborted, failed)",
     ["outcome"],
   ),
+  keyPoolBits: gauge("cqkd_key_pool_bits", "Key bits waiting for delivery in the key pool of an SAE pair", ["pair"]),
+  keyPoolKeys: gauge("cqkd_key_pool_keys", "Keys waiting for delivery in the key pool of an SAE pair", ["pair"]),
+  keyPoolLowWatermark: gauge(
+    "cqkd_key_pool_low_watermark_bits",
+    "The key pool's low watermark: below it, key generation refills the pool up to the high watermark",
+    ["pair"],
+  ),
+  keyPoolSecretBits: counter(
+    "cqkd_key_pool_secret_bits_total",
+    "Secret key bits generated into the key pool of an SAE pair (its rate is the secret key rate)",
+    ["pair"],
+  ),
+  keyPoolSessions: counter(
+    "cqkd_key_pool_sessions_total",
+    "Key-generation sessions run to refill the key pool of an SAE pair, by outcome (completed, aborted)",
+    ["pair", "outcome"],
+  ),
+  keyPoolQber: gauge("cqkd_key_pool_qber_ratio", "QBER of the last session that refilled the key pool", ["pair"]),
   adminRateLimited: counter(
     "cqkd_admin_rate_limited_total",
     "Admin API requests refused with 429, by the limit hit (address: per client address, token: per token)",
