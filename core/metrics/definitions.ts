@@ -93,6 +93,15 @@ export const METRICS = {
     "Key-generation sessions ended, by outcome (completed, aborted, failed)",
     ["outcome"],
   ),
+  keygenRejected: counter(
+    "cqkd_keygen_rejected_total",
+    "Key-exchange messages dropped, by reason (bad_signature, replay, untrusted_peer, unexpected_sender, …)",
+    ["reason"],
+  ),
+  fingerprintsShown: counter(
+    "cqkd_keygen_fingerprints_total",
+    "Key fingerprints reported (keys of at least 128 bits only)",
+  ),
   adminRateLimited: counter(
     "cqkd_admin_rate_limited_total",
     "Admin API requests refused with 429, by the limit hit (address: per client address, token: per token)",

@@ -6,7 +6,7 @@ import type { Peer } from "../../core/net/mod.ts";
 import { KeyBudget, KeyMaterialError, ParityResponder, SessionAbortError } from "../postprocess/mod.ts";
 import { concatBits, packBits } from "../postprocess/mod.ts";
 import { KeyStore } from "../keystore/mod.ts";
-import { batchCommands, bobExpectation, type BatchPlan, expectedBy, KEY_SLOTS } from "./batch_plan.ts";
+import { batchCommands, type BatchPlan, bobExpectation, expectedBy, KEY_SLOTS } from "./batch_plan.ts";
 import { WorkerFailureError } from "./errors.ts";
 import { Inbox, InboxTimeoutError } from "./inbox.ts";
 import { decodePositions, fields, METHOD, parseRoleData, type SessionAnnouncement } from "./messages.ts";
@@ -15,7 +15,7 @@ import { RejectedMessageError } from "./rejections.ts";
 import { type BatchOutcome, confirm, estimateQber, reconcile, type RoundContext } from "./round_steps.ts";
 import { SealedMessenger, type SealedMessengerOptions, type SealedPeer } from "./sealed_messenger.ts";
 import { SessionChannel } from "./session_channel.ts";
-import { keyIdOf, newSessionId, sessionKey } from "./session_ids.ts";
+import { keyFingerprint, keyIdOf, newSessionId, sessionKey } from "./session_ids.ts";
 import { STEP, type StepEvent, StepTimer } from "./steps.ts";
 import { type DiscoverFn, WorkerPool, WORKERS_PER_BATCH } from "./worker_pool.ts";
 import { WorkerExposure } from "./worker_exposure.ts";
@@ -39,7 +39,7 @@ export interface AliceOptions extends SealedMessengerOptions {
   minBatchPositions?: number;
   /** Most workers one session uses; they take several batches each when there are more. @default {60} */
   maxWorkers?: number;
-  /** Colluding workers privacy amplification protects against (`--collusion t`). @default {1} */
+  /** Colluding workers privacy amplification protects against (`collusion`). @default {1} */
   collusion?: number;
   /** Time a batch may take to reach Alice, and then Bob, before its workers are probed. @default {5000} */
   batchTimeoutMs?: number;
@@ -71,6 +71,8 @@ export interface KeyRequest {
   noise?: number;
   /** Share of photons an intercept–resend Eve measures on that link. @default {0} */
   eve?: number;
+  /** Colluding workers to protect against in this session (`--collusion t`). @default Alice's `collusion` */
+  collusion?: number;
   signal?: AbortSignal;
 }
 
@@ -81,6 +83,8 @@ export interface AliceResult {
   ok: boolean;
   /** The id both sides stored the key under. */
   keyId?: string;
+  /** The key's fingerprint: keys of at least 128 bits only. */
+  fingerprint?: string;
   /** Why the session ended without a key. */
   reason?: string;
   /** Ended by the protocol itself (QBER, failed confirmation, too little material, an untrusted peer). */
@@ -234,13 +238,18 @@ export class Alice {
     });
     const aliceChunks: Uint8Array[] = [];
     const siftedChunks: Uint8Array[] = [];
-    const { collusion } = this.#options;
+    const collusion = request.collusion ?? this.#options.collusion;
+    if (!(Number.isInteger(collusion) && collusion >= 1)) {
+      throw new RangeError(`Cannot generate a key: collusion must be a positive integer, got ${collusion}`);
+    }
     let session: Session | undefined;
     let bobSteps: Record<string, number> = {};
+    let fingerprint: string | null = null;
     const outcome = (finalBits: number, keyId?: string, reason?: string, aborted = false): AliceResult => ({
       session: id,
       ok: reason === undefined,
       ...(keyId === undefined ? {} : { keyId }),
+      ...(fingerprint === null ? {} : { fingerprint }),
       ...(reason === undefined ? {} : { reason }),
       aborted,
       qber: budget.qber,
@@ -272,7 +281,7 @@ export class Alice {
           throw new KeyMaterialError(keyBits, budget.secureBits, budget.rawPositions, budget.rounds);
         }
         const round = budget.rounds;
-        const outcomes = await this.#quantumRound(session, round, round === 0 ? lk : budget.nextBatchPositions());
+        const outcomes = await this.#quantumRound(session, round === 0 ? lk : budget.nextBatchPositions());
         const estimated = await estimateQber(session, round, outcomes);
         siftedChunks.push(estimated.sifted);
         outcomes.forEach((o, i) => exposure.add(o.keyWorkers, estimated.keptPerBatch[i]!));
@@ -291,6 +300,7 @@ export class Alice {
       const confirmed = await confirm(session, concatBits(aliceChunks), keyBits, workerLeakage);
       bobSteps = confirmed.bobSteps;
       const keyId = await keyIdOf(id, 0);
+      fingerprint = await keyFingerprint(confirmed.key);
       this.keyStore.put({
         id: keyId,
         sessionId: id,
@@ -359,7 +369,7 @@ export class Alice {
    * Steps 8–18 for one round: every batch gets its six workers, Alice waits for her data and Bob for his; a batch
    * that does not complete has its workers probed (the silent ones are dead) and runs again on others.
    */
-  async #quantumRound(session: Session, round: number, positions: number): Promise<BatchOutcome[]> {
+  async #quantumRound(session: Session, positions: number): Promise<BatchOutcome[]> {
     const { steps, signal } = session;
     const sizes = this.#batchSizes(positions, session.pool.workers.length);
     const outcomes: Array<BatchOutcome | undefined> = new Array(sizes.length);

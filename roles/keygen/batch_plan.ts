@@ -61,7 +61,13 @@ export const BATCH_ROLES: readonly SlotSpec[] = [
     seesKey: true,
     channel: true,
   },
-  { slot: "qpm", role: "qpm", inputs: { polarizations: "qpp", bases: "bgBob" }, routes: [["bob", "readings"]], seesKey: true },
+  {
+    slot: "qpm",
+    role: "qpm",
+    inputs: { polarizations: "qpp", bases: "bgBob" },
+    routes: [["bob", "readings"]],
+    seesKey: true,
+  },
   {
     slot: "qpc",
     role: "qpc",

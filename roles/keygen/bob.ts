@@ -19,7 +19,7 @@ import type { PeerTrust } from "./peer_trust.ts";
 import { RejectedMessageError } from "./rejections.ts";
 import { SealedMessenger, type SealedMessengerOptions, type SealedPeer } from "./sealed_messenger.ts";
 import { SessionChannel } from "./session_channel.ts";
-import { keyIdOf, sessionKey } from "./session_ids.ts";
+import { keyFingerprint, keyIdOf, sessionKey } from "./session_ids.ts";
 import { STEP, type StepEvent, StepTimer } from "./steps.ts";
 
 /** What Bob reports of a session: figures, never key material. */
@@ -32,6 +32,8 @@ export interface BobSession {
   keyId?: string;
   /** Length of the confirmed key. */
   keyBits?: number;
+  /** The key's fingerprint: keys of at least 128 bits only. */
+  fingerprint?: string;
   /** Why the session ended without a key. */
   reason?: string;
 }
@@ -305,6 +307,8 @@ export class Bob {
       bitLength: key.length,
       storedAt: Date.now(),
     });
+    const fingerprint = await keyFingerprint(key);
+    if (fingerprint !== null) report.fingerprint = fingerprint;
     key.fill(0);
     reconciled.fill(0);
     this.#forget(state);
@@ -319,6 +323,7 @@ export class Bob {
     if (state.report.keyId !== undefined) this.keyStore.erase(state.report.keyId);
     delete state.report.keyId;
     delete state.report.keyBits;
+    delete state.report.fingerprint;
     this.#forget(state);
   }
 

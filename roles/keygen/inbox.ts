@@ -130,7 +130,9 @@ export class Inbox {
     };
     const timer = setTimeout(() => {
       finish();
-      reject(new InboxTimeoutError(batch, names.filter((n) => !slot.values.has(`${n}@${expected[n]}`)), options.timeoutMs));
+      reject(
+        new InboxTimeoutError(batch, names.filter((n) => !slot.values.has(`${n}@${expected[n]}`)), options.timeoutMs),
+      );
     }, options.timeoutMs);
     options.signal?.addEventListener("abort", onAbort, { once: true });
     slot.wake = check;

@@ -37,3 +37,20 @@ export async function keyIdOf(session: string, index: number): Promise<string> {
 function hexOf(bytes: Uint8Array): string {
   return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 }
+
+/** Shortest key whose fingerprint may be shown: below it, 64 bits of hash would narrow a key search too much. */
+export const MIN_FINGERPRINT_BITS = 128;
+
+/**
+ * A key's fingerprint (16 hex digits: the first 64 bits of SHA-256 over a label and the packed key), or null for a
+ * key shorter than {@linkcode MIN_FINGERPRINT_BITS}.
+ */
+export async function keyFingerprint(bits: Uint8Array): Promise<string | null> {
+  if (bits.length < MIN_FINGERPRINT_BITS) return null;
+  const label = new TextEncoder().encode(`cqkd key fingerprint\0${bits.length}\0`);
+  const input = new Uint8Array(label.length + Math.ceil(bits.length / 8));
+  input.set(label);
+  for (let i = 0; i < bits.length; i++) input[label.length + (i >>> 3)]! |= (bits[i]! & 1) << (7 - (i & 7));
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", input));
+  return hexOf(digest.subarray(0, 8));
+}
