@@ -11,7 +11,18 @@ import { unpackBits } from "../postprocess/mod.ts";
 import type { KeyStore } from "../keystore/mod.ts";
 import { Alice, type AliceOptions, type AliceResult } from "./alice.ts";
 import { Bob, type BobOptions } from "./bob.ts";
+import { METHOD, type RoleCommand } from "./messages.ts";
 import { PeerTrust } from "./peer_trust.ts";
+import type { RejectReason } from "./rejections.ts";
+import { SealedMessenger } from "./sealed_messenger.ts";
+
+/** Options of {@linkcode startTestNetwork} beyond Alice's. */
+export interface TestNetworkOptions {
+  faults?: FaultInjectionOptions;
+  bob?: Partial<BobOptions>;
+  /** Sees every assignment a worker accepts (a curious worker's view), with the worker. */
+  tap?: (command: RoleCommand, worker: WorkerService) => void;
+}
 
 /** The parties of a test network. */
 export interface TestNetwork extends AsyncDisposable {
@@ -22,6 +33,8 @@ export interface TestNetwork extends AsyncDisposable {
   aliceNode: KademliaNode;
   bob: Bob;
   bobNode: KademliaNode;
+  /** Messages each party dropped, by reason. */
+  rejected: { alice: RejectReason[]; bob: RejectReason[]; workers: RejectReason[] };
   /** Takes a session's key out of both key stores (bits, one per byte; undefined where it is not held). */
   takeKeys(result: AliceResult): { alice?: Uint8Array; bob?: Uint8Array };
   workers: Array<{ node: KademliaNode; service: WorkerService }>;
@@ -36,9 +49,10 @@ export interface TestNetwork extends AsyncDisposable {
 export async function startTestNetwork(
   workerCount: number,
   options: Partial<AliceOptions> = {},
-  faults?: FaultInjectionOptions,
-  bobOptions: Partial<BobOptions> = {},
+  network: TestNetworkOptions = {},
 ): Promise<TestNetwork> {
+  const { faults, bob: bobOptions = {}, tap } = network;
+  const rejected: TestNetwork["rejected"] = { alice: [], bob: [], workers: [] };
   const host = new NodeHost({ rpcTimeoutMs: 500, lookupStallMs: 200, ...(faults ? { faults } : {}) });
   const nodes = Array.from({ length: workerCount }, () => host.start({ role: "worker" }));
   const seed = nodes[0]!.address;
@@ -56,7 +70,23 @@ export async function startTestNetwork(
   };
   await Promise.all([...nodes.slice(1), aliceNode, bobNode].map(join));
   const withdraw = nodes.map((node) => advertiseCapabilities(node));
-  const workers = await Promise.all(nodes.map(async (node) => ({ node, service: await WorkerService.attach(node) })));
+  const workers = await Promise.all(nodes.map(async (node) => {
+    const messenger = await SealedMessenger.attach(node, { onReject: (reason) => rejected.workers.push(reason) });
+    if (tap !== undefined) {
+      const handle = messenger.handle.bind(messenger);
+      messenger.handle = (method, handler) =>
+        handle(
+          method,
+          method !== METHOD.command ? handler : (body, from) => {
+            const accepted = handler(body, from);
+            tap(body as RoleCommand, service);
+            return accepted;
+          },
+        );
+    }
+    const service: WorkerService = WorkerService.on(messenger);
+    return { node, service };
+  }));
   const services: NodeServices = attachNodeServices(aliceNode, {
     health: { enabled: false },
     refresh: { enabled: false },
@@ -69,12 +99,14 @@ export async function startTestNetwork(
     identity: aliceIdentity,
     trust: new PeerTrust({ trustedPeers: [bobIdentity.publicKey] }),
     keepSifted: true,
+    onReject: (reason) => rejected.alice.push(reason),
     ...options,
   });
   const bob = await Bob.attach(bobNode, {
     identity: bobIdentity,
     trust: new PeerTrust({ trustedPeers: [aliceIdentity.publicKey] }),
     keepSifted: true,
+    onReject: (reason) => rejected.bob.push(reason),
     ...bobOptions,
   });
   const stopped = new Set<number>();
@@ -89,6 +121,7 @@ export async function startTestNetwork(
     aliceNode,
     bob,
     bobNode,
+    rejected,
     takeKeys(result) {
       const aliceKey = take(alice.keyStore, result.keyId);
       const bobKey = take(bob.keyStore, result.keyId ?? bob.session(result.session)?.keyId);

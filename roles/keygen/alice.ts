@@ -377,6 +377,7 @@ export class Alice {
     const timed = (ms: number) => ({ timeoutMs: ms, ...(signal ? { signal } : {}) });
     for (let attempt = 0; attempt < this.#options.maxAttempts; attempt++) {
       const plans = session.pool.assign(pending, session.exposure);
+      for (const plan of plans) this.#inbox.expect(session.id, plan.id, expectedBy(plan, "alice"));
       const dispatched = await steps.time(STEP.dispatch, () => settled(plans, (plan) => this.#dispatch(session, plan)));
       const arrived = await steps.time(STEP.aliceData, () =>
         settled(dispatched, async (plan) => {

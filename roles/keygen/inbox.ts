@@ -51,6 +51,8 @@ export type ExpectedSenders = Readonly<Record<string, string>>;
  */
 export class Inbox {
   readonly #slots = new Map<string, Slot>();
+  /** Batches already taken, with their expected senders: late copies are refused, not kept. */
+  readonly #closed = new Map<string, { expected: ReadonlyMap<string, string>; atMs: number }>();
   readonly #ttlMs: number;
   readonly #maxValues: number;
   readonly #onReject: (reason: RejectReason, detail: string) => void;
@@ -72,8 +74,14 @@ export class Inbox {
    */
   put(session: string, batch: string, name: string, sender: string, value: Uint8Array): "accepted" | RejectReason {
     this.#sweep();
-    const slot = this.#slot(session, batch);
     const detail = `${name} of batch ${batch.slice(0, 12)} from ${sender.slice(0, 16)}`;
+    const closed = this.#closed.get(`${session}/${batch}`);
+    if (closed !== undefined) {
+      const reason = closed.expected.get(name) === sender ? "replay" : "unexpected_sender";
+      this.#onReject(reason, detail);
+      return reason;
+    }
+    const slot = this.#slot(session, batch);
     const reason = slot.expected !== undefined && slot.expected.get(name) !== sender
       ? "unexpected_sender"
       : slot.values.has(`${name}@${sender}`)
@@ -104,20 +112,15 @@ export class Inbox {
     options: { timeoutMs: number; signal?: AbortSignal },
   ): Promise<Record<string, Uint8Array>> {
     const key = `${session}/${batch}`;
-    const slot = this.#slot(session, batch);
+    const slot = this.expect(session, batch, expected);
     const names = Object.keys(expected);
     const wanted = new Set(names.map((n) => `${n}@${expected[n]}`));
-    slot.expected = new Map(Object.entries(expected));
-    for (const held of [...slot.values.keys()]) {
-      if (wanted.has(held)) continue;
-      slot.values.delete(held);
-      this.#onReject("unexpected_sender", `${held.slice(0, 40)} of batch ${batch.slice(0, 12)}`);
-    }
     const { promise, resolve, reject } = Promise.withResolvers<Record<string, Uint8Array>>();
     const finish = () => {
       clearTimeout(timer);
       options.signal?.removeEventListener("abort", onAbort);
       this.#slots.delete(key);
+      this.#closed.set(key, { expected: slot.expected!, atMs: Date.now() });
     };
     const check = () => {
       if (![...wanted].every((n) => slot.values.has(n))) return;
@@ -141,6 +144,22 @@ export class Inbox {
     return promise;
   }
 
+  /**
+   * Names the sender of each value of a batch before its wait starts (Alice knows them when she assigns the
+   * batch): from then on a copy from anyone else is refused on arrival, and the ones held are dropped now.
+   */
+  expect(session: string, batch: string, expected: ExpectedSenders): Slot {
+    const slot = this.#slot(session, batch);
+    const wanted = new Set(Object.entries(expected).map(([n, sender]) => `${n}@${sender}`));
+    slot.expected = new Map(Object.entries(expected));
+    for (const held of [...slot.values.keys()]) {
+      if (wanted.has(held)) continue;
+      slot.values.delete(held);
+      this.#onReject("unexpected_sender", `${held.slice(0, 40)} of batch ${batch.slice(0, 12)}`);
+    }
+    return slot;
+  }
+
   /** Drops every batch of a session (values and waits alike: waits then time out on their own). */
   dropSession(session: string): void {
     for (const key of [...this.#slots.keys()]) if (key.startsWith(`${session}/`)) this.#slots.delete(key);
@@ -158,6 +177,10 @@ export class Inbox {
 
   #sweep(): void {
     const oldest = Date.now() - this.#ttlMs;
+    for (const [key, closed] of this.#closed) {
+      if (closed.atMs >= oldest) break;
+      this.#closed.delete(key);
+    }
     for (const [key, slot] of this.#slots) {
       if (slot.wake === undefined && slot.touchedMs < oldest) this.#slots.delete(key);
     }

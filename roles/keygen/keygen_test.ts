@@ -41,7 +41,7 @@ Deno.test("Alice.generateKey() gives Alice and Bob the same 128-bit key in 50 se
 });
 
 Deno.test("Alice.generateKey() agrees on keys over a network that loses 5 % of its datagrams and delays them 20 ms", async () => {
-  await using net = await startTestNetwork(20, {}, { dropProbability: 0.05, delayMs: 20 });
+  await using net = await startTestNetwork(20, {}, { faults: { dropProbability: 0.05, delayMs: 20 } });
   for (let i = 0; i < 2; i++) {
     const result = await net.alice.generateKey({ keyBits: 128, bob: net.bobNode.address });
     assert.equal(result.reason, undefined, `session ${i}`);

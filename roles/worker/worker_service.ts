@@ -68,7 +68,12 @@ export class WorkerService {
 
   /** Registers the worker's sealed RPCs on `node`. */
   static async attach(node: KademliaNode, options: WorkerServiceOptions = {}): Promise<WorkerService> {
-    return new WorkerService(await SealedMessenger.attach(node, options), options);
+    return WorkerService.on(await SealedMessenger.attach(node, options), options);
+  }
+
+  /** The worker on a messenger attached by the caller (who may wrap its handlers). */
+  static on(messenger: SealedMessenger, options: WorkerServiceOptions = {}): WorkerService {
+    return new WorkerService(messenger, options);
   }
 
   /** Jobs accepted and not finished. */
