@@ -10,12 +10,12 @@
  * claim), a message cannot be redirected to another receiver, and a replayed one is dropped. A peer's X25519 key
  * comes from its public-key answer, signed by its identity, so that no one in between can swap it.
  */
-import { decode, encode } from "@msgpack/msgpack";
 import { equalBytes, toHex } from "../../core/bytes.ts";
 import { NodeKeyPair, seal, SigningIdentity, verifySignature } from "../../core/crypto/mod.ts";
 import type { KademliaNode } from "../../core/kademlia/mod.ts";
 import type { Peer } from "../../core/net/mod.ts";
 import type { RejectReason } from "./rejections.ts";
+import { bindingBytes, openMessage, openReply, type SignedMessage, signMessage, signReply } from "./signed_message.ts";
 
 /** Name of the RPC that carries sealed chunks. */
 export const SEALED_RPC = "cqkd_sealed";
@@ -24,9 +24,6 @@ export const PUBLIC_KEY_RPC = "cqkd_public_key";
 
 const ASSOCIATED = new TextEncoder().encode(SEALED_RPC);
 const REPLY_ASSOCIATED = new TextEncoder().encode(`${SEALED_RPC} reply`);
-const MESSAGE_LABEL = "cqkd sealed message v2";
-const REPLY_LABEL = "cqkd sealed reply v2";
-const BINDING_LABEL = new TextEncoder().encode("cqkd sealing key v2");
 
 /** A node that can receive sealed messages: its address, its X25519 key and the identity that signs for it. */
 export interface SealedPeer extends Peer {
@@ -212,17 +209,14 @@ export class SealedMessenger {
     options: { timeoutMs?: number; signal?: AbortSignal } = {},
   ): Promise<unknown> {
     const messageId = crypto.getRandomValues(new Uint8Array(16));
-    const signed = encode([
-      MESSAGE_LABEL,
+    const plain = signMessage(this.#identity, {
       method,
-      this.#keys.publicKey,
-      to.key,
-      this.#identity.publicKey,
-      Date.now(),
+      senderKey: this.#keys.publicKey,
+      recipientKey: to.key,
       messageId,
       body,
-    ]);
-    const plain = encode([signed, this.#identity.sign(signed), this.#certificate ?? null]);
+      ...(this.#certificate ? { certificate: this.#certificate } : {}),
+    });
     const sealed = await seal(plain, to.key, { associatedData: ASSOCIATED });
     const total = Math.max(1, Math.ceil(sealed.length / this.#chunkBytes));
     const transfer = crypto.getRandomValues(new Uint8Array(8));
@@ -238,27 +232,17 @@ export class SealedMessenger {
     await Promise.all(Array.from({ length: total - 1 }, (_, i) => send(i, this.#timeoutMs)));
     const answer = await send(total - 1, options.timeoutMs ?? this.#timeoutMs);
     if (!(answer instanceof Uint8Array)) throw new TypeError(`Cannot read the reply to ${method}: expected bytes`);
-    const [replyBytes, signature] = decode(await this.#keys.open(answer, { associatedData: REPLY_ASSOCIATED })) as [
-      unknown,
-      unknown,
-    ];
-    if (
-      !(replyBytes instanceof Uint8Array) || !(signature instanceof Uint8Array) ||
-      !verifySignature(to.identity, replyBytes, signature)
-    ) {
+    const reply = openReply(
+      await this.#keys.open(answer, { associatedData: REPLY_ASSOCIATED }),
+      to.identity,
+      messageId,
+    );
+    if (reply === undefined) {
       this.#onReject("bad_signature", `reply to ${method} from ${to.host}:${to.port}`);
       throw new ForgedReplyError(method);
     }
-    const reply = decode(replyBytes);
-    if (
-      !Array.isArray(reply) || reply.length !== 4 || reply[0] !== REPLY_LABEL ||
-      !(reply[1] instanceof Uint8Array) || !equalBytes(reply[1], messageId)
-    ) {
-      this.#onReject("bad_signature", `reply to ${method} bound to another message`);
-      throw new ForgedReplyError(method);
-    }
-    if (reply[2] !== true) throw new RemoteHandlerError(method, String(reply[3]));
-    return reply[3];
+    if (!reply.ok) throw new RemoteHandlerError(method, String(reply.value));
+    return reply.value;
   }
 
   /** Withdraws the RPCs and drops incomplete transfers and kept replies. */
@@ -339,27 +323,17 @@ export class SealedMessenger {
    */
   async #answer(sealed: Uint8Array, from: Peer): Promise<unknown> {
     const where = `${from.host}:${from.port}`;
-    let outer: unknown;
+    let message: SignedMessage | undefined;
     try {
-      outer = decode(await this.#keys.open(sealed, { associatedData: ASSOCIATED }));
+      message = openMessage(await this.#keys.open(sealed, { associatedData: ASSOCIATED }));
     } catch {
-      this.#onReject("bad_signature", `unreadable sealed message from ${where}`);
-      return undefined;
+      message = undefined;
     }
-    const [signed, signature, certificate] = Array.isArray(outer) ? outer : [];
-    const message = signed instanceof Uint8Array ? decodeSafely(signed) : undefined;
-    const [label, method, senderKey, recipientKey, identity, sentAtMs, messageId, body] = Array.isArray(message)
-      ? message
-      : [];
-    if (
-      label !== MESSAGE_LABEL || typeof method !== "string" || !(senderKey instanceof Uint8Array) ||
-      !(recipientKey instanceof Uint8Array) || !(identity instanceof Uint8Array) || typeof sentAtMs !== "number" ||
-      !(messageId instanceof Uint8Array) || !(signature instanceof Uint8Array) ||
-      !verifySignature(identity, signed as Uint8Array, signature)
-    ) {
+    if (message === undefined) {
       this.#onReject("bad_signature", `message from ${where} without a valid signature`);
       return undefined;
     }
+    const { method, senderKey, recipientKey, identity, sentAtMs, messageId, body, certificate } = message;
     if (!equalBytes(recipientKey, this.#keys.publicKey)) {
       this.#onReject("wrong_receiver", `${method} from ${where} was meant for another node`);
       return undefined;
@@ -386,7 +360,7 @@ export class SealedMessenger {
       port: from.port,
       key: senderKey,
       identity,
-      ...(certificate instanceof Uint8Array ? { certificate } : {}),
+      ...(certificate ? { certificate } : {}),
     };
     let reply: [boolean, unknown];
     try {
@@ -394,8 +368,7 @@ export class SealedMessenger {
     } catch (error) {
       reply = [false, (error as Error).message];
     }
-    const replyBytes = encode([REPLY_LABEL, messageId, ...reply]);
-    return await seal(encode([replyBytes, this.#identity.sign(replyBytes)]), senderKey, {
+    return await seal(signReply(this.#identity, messageId, ...reply), senderKey, {
       associatedData: REPLY_ASSOCIATED,
     });
   }
@@ -421,20 +394,5 @@ export class SealedMessenger {
       at += c!.length;
     }
     return whole;
-  }
-}
-
-function bindingBytes(key: Uint8Array): Uint8Array {
-  const bytes = new Uint8Array(BINDING_LABEL.length + key.length);
-  bytes.set(BINDING_LABEL);
-  bytes.set(key, BINDING_LABEL.length);
-  return bytes;
-}
-
-function decodeSafely(bytes: Uint8Array): unknown {
-  try {
-    return decode(bytes);
-  } catch {
-    return undefined;
   }
 }
