@@ -69,7 +69,7 @@ Deno.test({
           ...await cluster.bob.contactHosts(),
         ]}`;
         assert.ok(reconverged, `routing tables hold contacts across the former cut again (${tables})`);
-        const exchange = await cluster.exchange(64);
+        const exchange = await cluster.exchange(128);
         assert.ok(exchange.ok, exchange.reason);
         assert.ok(exchange.aliceFingerprint);
         assert.equal(exchange.bobFingerprint, exchange.aliceFingerprint, "Alice and Bob hold the same key");
@@ -110,7 +110,7 @@ Deno.test({
       workersPerHost: 5,
       settings: ["fault_drop_probability=0.05", "fault_delay_ms=50"],
     });
-    const exchange = await cluster.exchange(64);
+    const exchange = await cluster.exchange(128);
     assert.ok(exchange.ok, exchange.reason);
     assert.ok(exchange.aliceFingerprint);
     assert.equal(exchange.bobFingerprint, exchange.aliceFingerprint, "Alice and Bob hold the same key");
