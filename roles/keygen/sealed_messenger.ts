@@ -1,9 +1,8 @@
 /**
- * Point-to-point messages between protocol nodes over cqkd RPCs: each message is sealed to its recipient's X25519
- * key (AES-GCM, {@linkcode seal}), split into chunks that fit a datagram, and answered with a reply sealed to the
- * sender's key. Nothing travels in clear and nothing goes through the DHT. A chunk without an answer is sent again
- * (a datagram may be lost); the receiver answers a repeated chunk with the reply it gave, so that no handler runs
- * twice for one message.
+ * Point-to-point messages between protocol nodes over cqkd RPCs: each message is encrypted for its recipient's
+ * X25519 key (pair_cipher.ts), split into chunks that fit a datagram, and answered with a reply encrypted back.
+ * Nothing travels in clear and nothing goes through the DHT. A chunk without an answer is sent again (a datagram may
+ * be lost); the receiver answers a repeated chunk with the reply it gave, so no handler runs twice for one message.
  *
  * Every message and every reply is signed with the sender's long-term Ed25519 identity, over the method, both
  * sides' keys, a timestamp and a random message id: the receiver learns who sent it (a proven identity, not a
@@ -11,9 +10,10 @@
  * comes from its public-key answer, signed by its identity, so that no one in between can swap it.
  */
 import { equalBytes, toHex } from "../../core/bytes.ts";
-import { NodeKeyPair, seal, SigningIdentity, verifySignature } from "../../core/crypto/mod.ts";
+import { SigningIdentity, verifySignature } from "../../core/crypto/mod.ts";
 import type { KademliaNode } from "../../core/kademlia/mod.ts";
 import type { Peer } from "../../core/net/mod.ts";
+import { PairCipher } from "./pair_cipher.ts";
 import type { RejectReason } from "./rejections.ts";
 import { bindingBytes, openMessage, openReply, type SignedMessage, signMessage, signReply } from "./signed_message.ts";
 
@@ -109,7 +109,7 @@ export class ForgedReplyError extends Error {
  */
 export class SealedMessenger {
   readonly #node: KademliaNode;
-  readonly #keys: NodeKeyPair;
+  readonly #keys: PairCipher;
   readonly #identity: SigningIdentity;
   readonly #certificate: Uint8Array | undefined;
   readonly #binding: Uint8Array;
@@ -125,7 +125,7 @@ export class SealedMessenger {
   readonly #retryMs: number | undefined;
   readonly #onReject: (reason: RejectReason, detail: string) => void;
 
-  private constructor(node: KademliaNode, keys: NodeKeyPair, options: SealedMessengerOptions) {
+  private constructor(node: KademliaNode, keys: PairCipher, options: SealedMessengerOptions) {
     this.#node = node;
     this.#keys = keys;
     this.#identity = options.identity ?? node.identity ?? SigningIdentity.generate();
@@ -143,7 +143,7 @@ export class SealedMessenger {
 
   /** A messenger with a fresh X25519 key pair, registered on `node` (its two RPCs). */
   static async attach(node: KademliaNode, options: SealedMessengerOptions = {}): Promise<SealedMessenger> {
-    return new SealedMessenger(node, await NodeKeyPair.generate(), options);
+    return new SealedMessenger(node, await PairCipher.generate(), options);
   }
 
   /** This node as a sealed peer. */
@@ -217,7 +217,7 @@ export class SealedMessenger {
       body,
       ...(this.#certificate ? { certificate: this.#certificate } : {}),
     });
-    const sealed = await seal(plain, to.key, { associatedData: ASSOCIATED });
+    const sealed = await this.#keys.seal(to.key, plain, ASSOCIATED);
     const total = Math.max(1, Math.ceil(sealed.length / this.#chunkBytes));
     const transfer = crypto.getRandomValues(new Uint8Array(8));
     const send = (index: number, timeoutMs: number) =>
@@ -233,7 +233,7 @@ export class SealedMessenger {
     const answer = await send(total - 1, options.timeoutMs ?? this.#timeoutMs);
     if (!(answer instanceof Uint8Array)) throw new TypeError(`Cannot read the reply to ${method}: expected bytes`);
     const reply = openReply(
-      await this.#keys.open(answer, { associatedData: REPLY_ASSOCIATED }),
+      (await this.#keys.open(answer, REPLY_ASSOCIATED)).plain,
       to.identity,
       messageId,
     );
@@ -325,7 +325,10 @@ export class SealedMessenger {
     const where = `${from.host}:${from.port}`;
     let message: SignedMessage | undefined;
     try {
-      message = openMessage(await this.#keys.open(sealed, { associatedData: ASSOCIATED }));
+      const opened = await this.#keys.open(sealed, ASSOCIATED);
+      message = openMessage(opened.plain);
+      // The key that sealed it must be the one the signature names: the reply goes to that key.
+      if (message !== undefined && !equalBytes(message.senderKey, opened.sender)) message = undefined;
     } catch {
       message = undefined;
     }
@@ -368,9 +371,7 @@ export class SealedMessenger {
     } catch (error) {
       reply = [false, (error as Error).message];
     }
-    return await seal(signReply(this.#identity, messageId, ...reply), senderKey, {
-      associatedData: REPLY_ASSOCIATED,
-    });
+    return await this.#keys.seal(senderKey, signReply(this.#identity, messageId, ...reply), REPLY_ASSOCIATED);
   }
 
   /** Stores a chunk; returns the whole sealed message once every chunk is in. */
