@@ -120,8 +120,7 @@ export class Alice {
 
   /** Withdraws Alice's RPCs. */
   stop(): Promise<void> {
-    this.messenger.stop();
-    return Promise.resolve();
+    return this.messenger.stop();
   }
 
   [Symbol.asyncDispose](): Promise<void> {

@@ -126,8 +126,7 @@ export class Bob {
 
   /** Withdraws Bob's RPCs. */
   stop(): Promise<void> {
-    this.messenger.stop();
-    return Promise.resolve();
+    return this.messenger.stop();
   }
 
   [Symbol.asyncDispose](): Promise<void> {

@@ -245,18 +245,18 @@ export class SealedMessenger {
     return reply.value;
   }
 
-  /** Withdraws the RPCs and drops incomplete transfers and kept replies. */
-  stop(): void {
+  /** Withdraws the RPCs and drops incomplete transfers, kept replies and the replay memory. */
+  stop(): Promise<void> {
     this.#node.rpc.unregister(SEALED_RPC);
     this.#node.rpc.unregister(PUBLIC_KEY_RPC);
     this.#transfers.clear();
     this.#answered.clear();
     this.#seen.clear();
+    return Promise.resolve();
   }
 
   [Symbol.asyncDispose](): Promise<void> {
-    this.stop();
-    return Promise.resolve();
+    return this.stop();
   }
 
   /**

@@ -83,7 +83,7 @@ export class WorkerService {
 
   /** Withdraws the RPCs and cancels the jobs waiting for inputs. */
   async stop(): Promise<void> {
-    this.messenger.stop();
+    await this.messenger.stop();
     this.#abort.abort(new Error("Worker stopped"));
     await Promise.allSettled([...this.#jobs]);
   }
