@@ -79,7 +79,7 @@ export async function startTestNetwork(
           method,
           method !== METHOD.command ? handler : (body, from) => {
             const accepted = handler(body, from);
-            tap(body as RoleCommand, service);
+            for (const command of (body as { commands: RoleCommand[] }).commands) tap(command, service);
             return accepted;
           },
         );

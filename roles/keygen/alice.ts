@@ -9,7 +9,14 @@ import { KeyStore } from "../keystore/mod.ts";
 import { batchCommands, type BatchPlan, bobExpectation, expectedBy, KEY_SLOTS } from "./batch_plan.ts";
 import { WorkerFailureError } from "./errors.ts";
 import { Inbox, InboxTimeoutError } from "./inbox.ts";
-import { decodePositions, fields, METHOD, parseRoleData, type SessionAnnouncement } from "./messages.ts";
+import {
+  decodePositions,
+  fields,
+  METHOD,
+  parseRoleData,
+  type RoleCommand,
+  type SessionAnnouncement,
+} from "./messages.ts";
 import { PeerTrust } from "./peer_trust.ts";
 import { RejectedMessageError } from "./rejections.ts";
 import { type BatchOutcome, confirm, estimateQber, reconcile, type RoundContext } from "./round_steps.ts";
@@ -293,7 +300,7 @@ export class Alice {
     for (let attempt = 0; attempt < this.#options.maxAttempts; attempt++) {
       const plans = session.pool.assign(pending, session.exposure);
       for (const plan of plans) this.#inbox.expect(session.id, plan.id, expectedBy(plan, "alice"));
-      const dispatched = await steps.time(STEP.dispatch, () => settled(plans, (plan) => this.#dispatch(session, plan)));
+      const dispatched = await steps.time(STEP.dispatch, () => this.#dispatch(session, plans));
       const arrived = await steps.time(STEP.aliceData, () =>
         settled(dispatched, async (plan) => {
           const data = await this.#inbox.take(
@@ -349,15 +356,33 @@ export class Alice {
     return { id: plan.id, spins, positions, keyWorkers: KEY_SLOTS.map((slot) => toHex(plan.workers[slot].identity)) };
   }
 
-  /** Step 8: the six signed assignments of a batch, each sealed to its worker; rejects when one is not accepted. */
-  async #dispatch(session: Session, plan: BatchPlan): Promise<void> {
+  /**
+   * Step 8: the signed assignments of a round, one message per worker with all its slots; returns the plans whose
+   * six workers all accepted theirs.
+   */
+  async #dispatch(session: Session, plans: readonly BatchPlan[]): Promise<BatchPlan[]> {
     const { noise = 0, eve = 0 } = session.request;
     const parties = { alice: this.messenger.self, bob: session.channel.peer };
-    await Promise.all(
-      batchCommands(plan, session.id, parties, { noise, eve }).map(([worker, command]) =>
-        this.messenger.request(worker, METHOD.command, command, session.signal ? { signal: session.signal } : {})
-      ),
-    );
+    const byWorker = new Map<string, { worker: SealedPeer; commands: RoleCommand[]; plans: Set<BatchPlan> }>();
+    for (const plan of plans) {
+      for (const [worker, command] of batchCommands(plan, session.id, parties, { noise, eve })) {
+        const entry = byWorker.get(worker.id) ?? { worker, commands: [], plans: new Set() };
+        entry.commands.push(command);
+        entry.plans.add(plan);
+        byWorker.set(worker.id, entry);
+      }
+    }
+    const failed = new Set<BatchPlan>();
+    await Promise.all([...byWorker.values()].map(async ({ worker, commands, plans }) => {
+      try {
+        const options = session.signal ? { signal: session.signal } : {};
+        await this.messenger.request(worker, METHOD.command, { commands }, options);
+      } catch (error) {
+        if (session.signal?.aborted) throw error;
+        for (const plan of plans) failed.add(plan);
+      }
+    }));
+    return plans.filter((plan) => !failed.has(plan));
   }
 }
 

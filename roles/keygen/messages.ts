@@ -7,7 +7,7 @@ import type { SealedPeer } from "./sealed_messenger.ts";
 
 /** The sealed methods of the protocol. */
 export const METHOD = {
-  /** Alice → worker: run a role on a batch ({@linkcode RoleCommand}). */
+  /** Alice → worker: run roles on batches (`{ commands: RoleCommand[] }`, a worker's slots of a round). */
   command: "role_command",
   /** Any → any: a role's output for the next node ({@linkcode RoleData}). */
   data: "role_data",

@@ -92,14 +92,20 @@ export class WorkerService {
     return this.stop();
   }
 
+  /** Accepts the assignments of a round (one message per worker): all of them, or none when one is malformed. */
   #accept(body: unknown, _alice: SealedPeer): boolean {
-    const command = parseCommand(body, this.#options.maxBatchPositions);
-    const job = this.#run(command).catch((error) => {
-      if (!this.#abort.signal.aborted) {
-        this.#options.onWarning(`${command.role} of batch ${command.batch}: ${(error as Error).message}`);
-      }
-    }).finally(() => this.#jobs.delete(job));
-    this.#jobs.add(job);
+    const { commands } = fields(body, "role assignments");
+    if (!Array.isArray(commands) || commands.length < 1 || commands.length > MAX_ASSIGNMENTS) {
+      throw new TypeError(`Cannot read role assignments: expected 1-${MAX_ASSIGNMENTS} of them`);
+    }
+    for (const command of commands.map((c) => parseCommand(c, this.#options.maxBatchPositions))) {
+      const job = this.#run(command).catch((error) => {
+        if (!this.#abort.signal.aborted) {
+          this.#options.onWarning(`${command.role} of batch ${command.batch}: ${(error as Error).message}`);
+        }
+      }).finally(() => this.#jobs.delete(job));
+      this.#jobs.add(job);
+    }
     return true;
   }
 
@@ -143,6 +149,8 @@ function execute(command: RoleCommand, inputs: Record<string, Uint8Array>): Uint
 }
 
 const IDENTITY_HEX = /^[0-9a-f]{64}$/;
+/** Most assignments one message may carry (a worker takes a few slots of a round at most). */
+const MAX_ASSIGNMENTS = 256;
 
 function parseCommand(body: unknown, maxPositions: number): RoleCommand {
   const { session, batch, role, count, inputs, routes, channel } = fields(body, "a role command");
