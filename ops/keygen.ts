@@ -40,8 +40,8 @@ export async function runKeygen(settings: Settings, options: KeygenOptions): Pro
     );
   }
   const { bits, noise = 0, eve = 0, showKey = false, timeoutMs = 120_000, collusion } = options;
-  const body = { bits, noise, eve, showKey, ...(collusion === undefined ? {} : { collusion }) };
-  return await client.post<KeygenReport>("/keygen", body, timeoutMs);
+  const json = { bits, noise, eve, showKey, ...(collusion === undefined ? {} : { collusion }) };
+  return await client.call((api, o) => api.keygen.$post({ json }, o), timeoutMs);
 }
 
 /** The human form of a report. */

@@ -9,7 +9,7 @@
 import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { z } from "zod";
-import { hostPortSchema, valid } from "../admin/mod.ts";
+import { ConflictError, hostPortSchema, NotFoundError, valid } from "../admin/mod.ts";
 import type { CqkdMetrics } from "../../core/metrics/mod.ts";
 import { parsePeer, type Peer, resolvePeer } from "../../core/net/mod.ts";
 import { concatBits, countErrors } from "../../roles/postprocess/mod.ts";
@@ -90,13 +90,12 @@ export interface KeygenReport {
 }
 
 /** The key-exchange sub-app (mounted at "/"). */
-export function keygenRoutes(parties: KeygenParties): Hono {
-  const app = new Hono();
+export function keygenRoutes(parties: KeygenParties) {
   const reports = new Map<string, KeygenReport>();
   const run = async (request: z.infer<typeof keygenBody>, signal: AbortSignal): Promise<KeygenReport> => {
     const alice = parties.alice();
     if (alice === undefined) {
-      throw new HTTPException(409, { message: "Cannot generate a key: Alice is not ready here" });
+      throw new ConflictError("Cannot generate a key: Alice is not ready here");
     }
     const localBob = parties.bob();
     const bob = localBob?.self ?? await bobPeer(request.bob ?? parties.bobAddress);
@@ -124,35 +123,35 @@ export function keygenRoutes(parties: KeygenParties): Hono {
       bob: { ...report.bob, ...(localBob ? takenKey(localBob.keyStore, report.key_id) : {}) },
     };
   };
-  app.post("/keygen", valid("json", keygenBody), async (c) => c.json(await run(c.req.valid("json"), c.req.raw.signal)));
-  app.post("/generate-key", valid("json", generateKeyBody), async (c) => {
-    const { desired_key_length, ...rest } = c.req.valid("json");
-    return c.json(await run({ bits: desired_key_length, ...rest }, c.req.raw.signal));
-  });
-  app.get("/sessions/:id", valid("param", sessionParam), (c) => {
-    const { id } = c.req.valid("param");
-    const report = reports.get(id);
-    if (report !== undefined) return c.json({ role: "alice", ...report });
-    const session = parties.bob()?.session(id);
-    if (session === undefined) throw new HTTPException(404, { message: `No session ${id} is kept here` });
-    return c.json({
-      role: "bob",
-      session: id,
-      ok: session.keyId !== undefined,
-      key_id: session.keyId ?? null,
-      ...(session.reason ? { reason: session.reason } : {}),
-      bob: { bits: session.keyBits ?? 0, fingerprint: session.fingerprint ?? null },
-      steps: session.steps.totals(),
+  return new Hono()
+    .post("/keygen", valid("json", keygenBody), async (c) => c.json(await run(c.req.valid("json"), c.req.raw.signal)))
+    .post("/generate-key", valid("json", generateKeyBody), async (c) => {
+      const { desired_key_length, ...rest } = c.req.valid("json");
+      return c.json(await run({ bits: desired_key_length, ...rest }, c.req.raw.signal));
+    })
+    .get("/sessions/:id", valid("param", sessionParam), (c) => {
+      const { id } = c.req.valid("param");
+      const report = reports.get(id);
+      if (report !== undefined) return c.json({ role: "alice", ...report });
+      const session = parties.bob()?.session(id);
+      if (session === undefined) throw new NotFoundError(`No session ${id} is kept here`);
+      return c.json({
+        role: "bob",
+        session: id,
+        ok: session.keyId !== undefined,
+        key_id: session.keyId ?? null,
+        ...(session.reason ? { reason: session.reason } : {}),
+        bob: { bits: session.keyBits ?? 0, fingerprint: session.fingerprint ?? null },
+        steps: session.steps.totals(),
+      });
     });
-  });
-  return app;
 }
 
 async function bobPeer(address: string | undefined): Promise<Peer> {
   if (address === undefined || address === "") {
-    throw new HTTPException(409, {
-      message: 'Cannot generate a key: Bob does not run here; name him with "bob": "host:port" or bob_address',
-    });
+    throw new ConflictError(
+      'Cannot generate a key: Bob does not run here; name him with "bob": "host:port" or bob_address',
+    );
   }
   try {
     return await resolvePeer(parsePeer(address));

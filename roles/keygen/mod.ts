@@ -1,8 +1,8 @@
 /**
- * The networked key exchange: Alice's and Bob's session state machines (the protocol's 19 steps, then QBER
+ * The networked key exchange: Alice's and Bob's session state machines (the 19 steps of docs/key-exchange.md, then QBER
  * estimation, Cascade, privacy amplification and confirmation), their wire messages, the signed and sealed
  * point-to-point messenger, the session channel that binds every message to its session, sender and sequence, the
- * trust policy for the peer, and the inbox where role data waits for its assigned sender.
+ * trust policy for the peer (docs/key-exchange-security.md), and the inbox where role data waits for its sender.
  *
  * @module
  */
