@@ -19,6 +19,7 @@ import { NodeId } from "./node_id.ts";
 import { registerKademliaRpcs } from "./protocol.ts";
 import { Publications } from "./publications.ts";
 import { RecordStore, StorageFullError } from "./records.ts";
+import { Replication, type ReplicationLimits } from "./replication.ts";
 import { RoutingTable } from "./routing_table.ts";
 import { signedWriteRefusal } from "./store_policy.ts";
 import { type StoreRefusal, StoreRefusals } from "./store_refusals.ts";
@@ -79,6 +80,12 @@ export interface KademliaNodeOptions {
   maxStoredValues?: number;
   /** Most bytes (msgpack-encoded values) held at once. @default {268435456} (256 MiB) */
   maxStorageBytes?: number;
+  /** Most values held for one sender address. @default the larger of 1000 and a tenth of maxStoredValues */
+  maxStoredValuesPerSource?: number;
+  /** Most bytes held for one sender address. @default the larger of 16 MiB and a tenth of maxStorageBytes */
+  maxStorageBytesPerSource?: number;
+  /** Bounds on the hand-over queue (see {@linkcode Replication}). */
+  replication?: ReplicationLimits;
   /** Testing aid: loss and delay added to the node's outgoing datagrams. @default none */
   faults?: FaultInjectionOptions;
   /** How often expiry, refresh and republish are checked. @default {60000} */
@@ -195,6 +202,8 @@ export class KademliaNode {
   readonly records: RecordStore;
   /** The values this node wrote, which it republishes. */
   readonly publications: Publications;
+  /** Publishing, republishing, hand-overs to new contacts and repairs after a holder is lost. */
+  readonly replication: Replication;
   /** The stores this node refused (too large, storage full, forged, unsigned or stale writes to a signed key). */
   readonly storeRefusals: StoreRefusals;
   /** The methods this node answers; roles register their own here. */
@@ -221,7 +230,7 @@ export class KademliaNode {
    * process short of CPU misses answers from live contacts.
    */
   keepSilent: ((contact: Contact) => boolean) | undefined;
-  readonly #options: Required<Pick<KademliaNodeOptions, "republishIntervalS" | "maxValueBytes">>;
+  readonly #options: Required<Pick<KademliaNodeOptions, "republishIntervalS" | "maxValueBytes" | "now">>;
   #advertisedHost: string | undefined;
   #maintenance: ReturnType<typeof setTimeout>;
   #maintaining = false;
@@ -247,6 +256,7 @@ export class KademliaNode {
     this.#options = {
       republishIntervalS: options.republishIntervalS ?? 3600,
       maxValueBytes: options.maxValueBytes ?? MAX_VALUE_BYTES,
+      now,
     };
     this.table = new RoutingTable(this.id, {
       k: options.k ?? 20,
@@ -257,9 +267,24 @@ export class KademliaNode {
       ttlS: options.valueTtlS,
       maxRecords: options.maxStoredValues,
       maxBytes: options.maxStorageBytes,
+      ...(options.maxStoredValuesPerSource === undefined
+        ? {}
+        : { maxRecordsPerSource: options.maxStoredValuesPerSource }),
+      ...(options.maxStorageBytesPerSource === undefined
+        ? {}
+        : { maxBytesPerSource: options.maxStorageBytesPerSource }),
       now,
     });
     this.publications = new Publications({ limit: options.maxStoredValues, now });
+    this.replication = new Replication({
+      id: this.id,
+      table: this.table,
+      records: this.records,
+      publications: this.publications,
+      findNode: (target, operation) => this.findNode(target, operation),
+      call: (contact, method, args, operation) => this.#call(contact, method, args, operation),
+      storeHere: (key, value) => this.#storeHere(key, value),
+    }, options.replication);
     const warn = options.onWarning ?? (() => {});
     this.storeRefusals = new StoreRefusals({ onWarning: warn, now });
     registerKademliaRpcs(this.rpc, {
@@ -279,7 +304,7 @@ export class KademliaNode {
     });
     if (options.onLookup) this.events.lookup.on(options.onLookup);
     this.table.changes.on((change) => {
-      if (change.kind === "removed" && this.records.size > 0) this.#replicateAfterLoss(change.contact);
+      if (change.kind === "removed") this.replication.replicateAfterLoss(change.contact);
     });
     const every = options.maintenanceIntervalMs ?? 60_000;
     const tick = () => {
@@ -446,7 +471,7 @@ export class KademliaNode {
     }
     const dkey = typeof key === "string" ? await NodeId.digest(key) : key;
     this.publications.published(dkey, dhtValue);
-    return await this.#publish(dkey, dhtValue, options);
+    return await this.replication.publish(dkey, dhtValue, options);
   }
 
   /**
@@ -477,7 +502,7 @@ export class KademliaNode {
         this.table.touchRange(target);
         await this.findNode(target, { purpose: "refresh" });
       }
-      await this.#republish(this.#options.republishIntervalS * 1000);
+      await this.replication.republish(this.#options.republishIntervalS * 1000);
     } finally {
       this.#maintaining = false;
     }
@@ -488,21 +513,13 @@ export class KademliaNode {
    * heals, the nodes now closest to a key written on one side may lack it. Resolves with how many it stored.
    */
   republish(options: Pick<OperationOptions, "signal"> = {}): Promise<number> {
-    return this.#republish(0, options);
-  }
-
-  async #republish(olderThanMs: number, options: Pick<OperationOptions, "signal"> = {}): Promise<number> {
-    const due = this.publications.dueFor(olderThanMs);
-    for (const { key, value } of due) {
-      this.publications.published(key, value);
-      await this.#publish(key, value, { ...options, purpose: "republish" });
-    }
-    return due.length;
+    return this.replication.republish(0, options);
   }
 
   /** Stops the upkeep and closes the socket; pending requests fail. Idempotent. */
   async stop(): Promise<void> {
     clearTimeout(this.#maintenance);
+    this.replication.stop();
     await this.transport.close();
   }
 
@@ -525,26 +542,6 @@ export class KademliaNode {
       const answer = await this.#call(closest, "find_node", [this.id.bytes, target.bytes], { signal });
       for (const contact of parseContacts(answer)) this.table.add(contact, { hearsay: true });
     }));
-  }
-
-  /**
-   * Stores on the k closest nodes found, and here when this node is closer than the farthest of them or holds a
-   * copy already (a cached copy must not answer this node's own reads with the value it replaces).
-   */
-  async #publish(key: NodeId, value: StoredValue, options: OperationOptions = {}): Promise<SetResult> {
-    const closest = await this.findNode(key, options);
-    const farthest = closest.at(-1);
-    if (
-      closest.length < this.table.k || farthest === undefined ||
-      this.id.distanceTo(key) < farthest.id.distanceTo(key) || this.records.get(key) !== undefined
-    ) {
-      this.#storeHere(key, value);
-    }
-    const answers = await Promise.allSettled(
-      closest.map((c) => this.#call(c, "store", [this.id.bytes, key.bytes, value], options)),
-    );
-    const replicas = answers.filter((a) => a.status === "fulfilled" && a.value === true).length;
-    return { key, replicas, asked: closest.length };
   }
 
   async #lookup(
@@ -599,19 +596,20 @@ export class KademliaNode {
    * and what was held stays. @returns whether it was stored
    */
   #storeHere(key: NodeId, value: StoredValue, from?: Contact): boolean {
-    const refusal = this.#storeRefusal(key, value);
+    const refusal = this.#storeRefusal(key, value, from);
     if (refusal !== undefined) this.storeRefusals.record(refusal, key, from);
     return refusal === undefined;
   }
 
-  #storeRefusal(key: NodeId, value: StoredValue): StoreRefusal | undefined {
+  #storeRefusal(key: NodeId, value: StoredValue, from: Contact | undefined): StoreRefusal | undefined {
     if (encodedSize(value) > this.#options.maxValueBytes) return "too-large";
-    const signed = signedWriteRefusal(key, value, this.records.get(key));
+    const signed = signedWriteRefusal(key, value, this.records.get(key), this.#options.now());
     if (signed !== undefined) return signed;
     try {
-      this.records.put(key, value);
+      // The quota is the sender's address: ids cost nothing, in plain mode nor (for an insider) in secure mode.
+      this.records.put(key, value, from?.host);
     } catch (error) {
-      if (error instanceof StorageFullError) return "storage-full";
+      if (error instanceof StorageFullError) return error.source === undefined ? "storage-full" : "source-quota";
       throw error;
     }
   }
@@ -646,17 +644,12 @@ export class KademliaNode {
   }
 
   /**
-   * Hands over to `contact` the values it should hold: those for which it is among the k closest we know and we are
-   * the closest holder (so that only one node sends each value). Done for every new contact; the health checks also
-   * call it for a contact that answers again after failing (a healed partition), which may have missed values
-   * written meanwhile. Fire and forget.
+   * Queues the hand-over to `contact` of the values it should hold (see {@linkcode Replication.handOver}). Done for
+   * every new contact; the health checks also call it for a contact that answers again after failing (a healed
+   * partition), which may have missed values written meanwhile.
    */
   handOver(contact: Contact): void {
-    for (const record of this.records.records()) {
-      if (this.#shouldHandOver(contact, record.key)) {
-        this.#call(contact, "store", [this.id.bytes, record.key.bytes, record.value]).catch(() => {});
-      }
-    }
+    this.replication.handOver(contact);
   }
 
   /**
@@ -667,36 +660,7 @@ export class KademliaNode {
   #welcome(contact: Contact): void {
     const firstHeard = (this.table.lastSeenMs(contact.id) ?? 0) === 0;
     const outcome = this.table.add(contact);
-    if ((outcome === "added" || (outcome === "updated" && firstHeard)) && this.records.size > 0) {
-      this.handOver(contact);
-    }
-  }
-
-  /**
-   * `gone` left the routing table (it died, or is out of reach): for each value of which this node is the closest
-   * holder it knows and `gone` was one of the k closest, the node that takes its place among them gets a copy, so
-   * that values keep k replicas as holders die (the writer's republish would restore them only an hour later).
-   */
-  #replicateAfterLoss(gone: Contact): void {
-    const k = this.table.k;
-    for (const record of this.records.records()) {
-      const key = record.key;
-      const neighbours = this.table.closest(key, k - 1);
-      // The k closest are this node and its k - 1 closest neighbours when it is the closest of all.
-      if (neighbours.length < k - 1 || this.id.distanceTo(key) > neighbours[0]!.id.distanceTo(key)) continue;
-      const entrant = neighbours[k - 2]!;
-      if (gone.id.distanceTo(key) > entrant.id.distanceTo(key)) continue;
-      this.#call(entrant, "store", [this.id.bytes, key.bytes, record.value]).catch(() => {});
-    }
-  }
-
-  #shouldHandOver(contact: Contact, key: NodeId): boolean {
-    const neighbours = this.table.closest(key, this.table.k, contact.id);
-    if (neighbours.length === 0) return true;
-    const newIsClose = neighbours.length < this.table.k ||
-      contact.id.distanceTo(key) < neighbours[neighbours.length - 1]!.id.distanceTo(key);
-    const selfIsClosest = this.id.distanceTo(key) < neighbours[0]!.id.distanceTo(key);
-    return newIsClose && selfIsClosest;
+    if (outcome === "added" || (outcome === "updated" && firstHeard)) this.replication.handOver(contact);
   }
 }
 
