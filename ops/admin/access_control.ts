@@ -2,7 +2,7 @@ import type { Context, MiddlewareHandler } from "hono";
 import type { CqkdMetrics } from "../../core/metrics/mod.ts";
 import type { AuditLog } from "../audit/mod.ts";
 import type { AccessTokens, TokenGrant } from "./access_tokens.ts";
-import { TokenBuckets } from "./rate_limit.ts";
+import { TokenBuckets } from "../../core/rate_limit.ts";
 
 /** Per-client rate limits of the admin API: a token bucket per client address and per token. */
 export interface RateLimit {
