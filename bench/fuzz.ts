@@ -8,15 +8,38 @@
 import { parseArgs } from "node:util";
 import { FUZZ_MODES, type FuzzMode, runFuzz } from "../tests/_fuzz_run.ts";
 
-const { values: flags } = parseArgs({
-  args: Deno.args,
-  options: {
-    datagrams: { type: "string", default: "100000" },
-    seed: { type: "string" },
-    modes: { type: "string", default: FUZZ_MODES.join(",") },
-    json: { type: "boolean", default: false },
-  },
-});
+const USAGE = `Usage: deno task bench:fuzz [options]
+
+Fuzzes a node in each transport mode while a legitimate client stores and reads values on it.
+
+Options:
+  --datagrams <n>  fuzz datagrams per mode (default 100000)
+  --seed <n>       seed of the generator, to replay a run (default random)
+  --modes <list>   comma-separated modes (default ${FUZZ_MODES.join(",")})
+  --json           print the reports as JSON
+  -h, --help       print this help`;
+
+let parsed;
+try {
+  parsed = parseArgs({
+    args: Deno.args,
+    options: {
+      datagrams: { type: "string", default: "100000" },
+      seed: { type: "string" },
+      modes: { type: "string", default: FUZZ_MODES.join(",") },
+      json: { type: "boolean", default: false },
+      help: { type: "boolean", short: "h", default: false },
+    },
+  });
+} catch (error) {
+  console.error(`bench:fuzz: ${(error as Error).message}\n\n${USAGE}`);
+  Deno.exit(2);
+}
+const flags = parsed.values;
+if (flags.help) {
+  console.log(USAGE);
+  Deno.exit(0);
+}
 const datagrams = Number(flags.datagrams);
 if (!Number.isInteger(datagrams) || datagrams < 1) {
   console.error(`bench:fuzz: --datagrams must be an integer >= 1, got ${flags.datagrams}`);
