@@ -1,9 +1,12 @@
 /**
- * `deno task bench:fuzz --json`: 100,000 random and mutated datagrams, plaintext and sealed, against a node in each
- * transport mode (plain, secure, secure + legacy compatibility) while a legitimate client keeps storing and reading
- * values on it. Prints per mode what was sent, what the node dropped and why, how the legitimate requests fared,
- * and the node's RSS at the start, after a warm-up (the first half) and at the end: the growth over the second half
- * must stay under 10 % (the first half is where the heap grows to its working size). See tests/_fuzz_run.ts.
+ * `deno task bench:fuzz --json`: 100,000 random, mutated and forged datagrams (legacy and bootstrap RPCs, stores
+ * to many keys from many ids, deep msgpack nesting, sealed ones stale, future-dated, replayed or with a copied
+ * certificate: see tests/_fuzz_kinds.ts), against a super bootstrap node in each transport mode (plain, secure,
+ * secure + legacy compatibility) while a legitimate client keeps storing and reading values on it. Prints per mode
+ * what was sent, what the node dropped and why, how the legitimate requests fared, the node's CPU time per
+ * datagram of each kind (and the slowest kind), and its RSS at the start, after a warm-up (the first half) and at
+ * the end: the growth over the second half must stay under 10 % (the first half is where the heap grows to its
+ * working size). See tests/_fuzz_run.ts.
  */
 import { parseArgs } from "node:util";
 import { FUZZ_MODES, type FuzzMode, runFuzz } from "../tests/_fuzz_run.ts";
@@ -64,6 +67,13 @@ for (const mode of modes) {
     );
     console.log(`  received ${report.received}, answered ${report.answered}, dropped:`, report.dropped);
     console.log(`  legitimate requests served ${report.legitServed}, failed ${report.legitFailed}`);
+    console.log(
+      `  CPU per datagram (µs, legitimate round of ${report.legitRoundCpuUs} µs taken out):`,
+      report.cpuUsPerDatagram,
+    );
+    console.log(`  slowest kind: ${report.slowestKind.kind}, ${report.slowestKind.cpuUsPerDatagram} µs per datagram`);
+    console.log(`  store refusals:`, report.storeRefusals, `hand-overs dropped: ${report.handOversDropped}`);
+    console.log(`  bootstrap:`, report.bootstrap);
     console.log(
       `  RSS ${report.rssStartMb} MB at start, ${report.rssBeforeMb} MB after the warm-up (first half), ` +
         `${report.rssAfterMb} MB at the end: ${report.rssGrowthPct} % over the second half`,

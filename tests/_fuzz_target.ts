@@ -1,35 +1,54 @@
 /**
- * The node under fuzz, in a process of its own so that its memory is measured alone: plain, or secure when
- * CQKD_CLUSTER_KEY holds the cluster keys (legacy compatibility when FUZZ_LEGACY=1). Prints its contact as one
- * JSON line, then answers each "report" line on stdin with its counters and RSS, and stops on "stop".
+ * The node under fuzz, in a process of its own so that its memory and CPU are measured alone: a super bootstrap
+ * node (so that the bootstrap RPCs are served too), plain, or secure when CQKD_CLUSTER_KEY holds the cluster keys
+ * (legacy compatibility when FUZZ_LEGACY=1). Prints its contact as one JSON line, then answers each "cpu" line on
+ * stdin with its CPU time so far, each "report" line with its counters and RSS, and stops on "stop".
  */
+import { cpuUsage } from "node:process";
 import { KademliaNode } from "../core/kademlia/mod.ts";
 import { CLUSTER_KEY_ENV, parseKeyringEnv } from "../core/security/mod.ts";
+import { BootstrapService } from "../roles/bootstrap/mod.ts";
 
 const keys = Deno.env.get(CLUSTER_KEY_ENV);
 const acceptLegacy = Deno.env.get("FUZZ_LEGACY") === "1";
 const warnings: string[] = [];
 const node = KademliaNode.start({
   rpcTimeoutMs: 500,
+  role: "super-bootstrap",
   onWarning: (message) => warnings.push(message),
   ...(keys ? { secure: { keyring: parseKeyringEnv(keys), acceptLegacy } } : {}),
 });
+const service = BootstrapService.attach(node, { tier: "super", onWarning: (message) => warnings.push(message) });
+const cpuMicros = () => {
+  const { user, system } = cpuUsage();
+  return user + system;
+};
 console.log(JSON.stringify({ id: node.id.hex, ...node.address }));
-for await (const line of Deno.stdin.readable.pipeThrough(new TextDecoderStream())) {
-  if (line.includes("report")) {
-    // Measure live memory, not garbage waiting for a collection (the runner starts this with --expose-gc).
-    (globalThis as { gc?: () => void }).gc?.();
-    const { stats } = node.transport;
-    console.log(JSON.stringify({
-      rssBytes: Deno.memoryUsage().rss,
-      heapUsedBytes: Deno.memoryUsage().heapUsed,
-      datagramsIn: stats.datagramsIn,
-      datagramsOut: stats.datagramsOut,
-      dropped: stats.dropped,
-      records: node.records.size,
-      warnings: warnings.length,
-    }));
+for await (const chunk of Deno.stdin.readable.pipeThrough(new TextDecoderStream())) {
+  for (const line of chunk.split("\n")) {
+    if (line === "cpu") console.log(JSON.stringify({ cpuUs: cpuMicros() }));
+    if (line === "report") {
+      // Measure live memory, not garbage waiting for a collection (the runner starts this with --expose-gc).
+      (globalThis as { gc?: () => void }).gc?.();
+      const { stats } = node.transport;
+      console.log(JSON.stringify({
+        rssBytes: Deno.memoryUsage().rss,
+        heapUsedBytes: Deno.memoryUsage().heapUsed,
+        cpuUs: cpuMicros(),
+        datagramsIn: stats.datagramsIn,
+        datagramsOut: stats.datagramsOut,
+        dropped: stats.dropped,
+        records: node.records.size,
+        storeRefusals: Object.fromEntries(Object.entries(node.storeRefusals.counts).filter(([, n]) => n > 0)),
+        handOversDropped: node.replication.dropped,
+        bootstrap: { load: service.load, directory: service.directory().length, refusals: service.refusals },
+        warnings: warnings.length,
+      }));
+    }
+    if (line === "stop") {
+      service.stop();
+      await node.stop();
+      Deno.exit(0);
+    }
   }
-  if (line.includes("stop")) break;
 }
-await node.stop();

@@ -166,22 +166,26 @@ export class Replication {
   }
 
   async #drain(): Promise<void> {
+    let sliceStart = performance.now();
+    let inSlice = 0;
+    /** Pauses after each slice of records and after each job, in proportion to the work just done. */
+    const rest = async () => {
+      await this.#rest((performance.now() - sliceStart) * this.#restFactor);
+      sliceStart = performance.now();
+      inSlice = 0;
+    };
     for (let next = this.#queue.entries().next(); !next.done; next = this.#queue.entries().next()) {
       const [name, job] = next.value;
       this.#queue.delete(name);
       // Only the records held when the walk began: values stored meanwhile move to the end of the store.
       let left = this.#host.records.size;
-      let sliceStart = performance.now();
-      let inSlice = 0;
       for (const record of this.#host.records.live()) {
         if (this.#stopped || left-- <= 0) break;
         job(record);
-        if (++inSlice < this.#sliceRecords) continue;
-        await this.#rest((performance.now() - sliceStart) * this.#restFactor);
-        sliceStart = performance.now();
-        inSlice = 0;
+        if (++inSlice >= this.#sliceRecords) await rest();
       }
       if (this.#stopped) return;
+      await rest();
     }
   }
 
