@@ -1,4 +1,3 @@
-import { SigningIdentity } from "../crypto/mod.ts";
 import {
   encodeValue,
   ForgedIdentityError,
@@ -7,20 +6,19 @@ import {
   type Peer,
   type RequestOptions,
   RpcRegistry,
-  RpcTimeoutError,
   UdpTransport,
 } from "../net/mod.ts";
 import type { Contact } from "./contact.ts";
 import { Emitter } from "./emitter.ts";
-import { iterativeLookup, type LookupResult, type QueryAnswer } from "./lookup.ts";
 import { NodeId } from "./node_id.ts";
 import { registerKademliaRpcs } from "./protocol.ts";
 import { Publications } from "./publications.ts";
-import { RecordStore, StorageFullError } from "./records.ts";
+import { RecordStore } from "./records.ts";
+import { joinThrough, type LookupHost, refreshBucket, runLookup } from "./node_lookups.ts";
 import { Replication } from "./replication.ts";
 import { RoutingTable } from "./routing_table.ts";
-import { signedWriteRefusal } from "./store_policy.ts";
-import { type StoreRefusal, StoreRefusals } from "./store_refusals.ts";
+import { storeRefusal } from "./store_policy.ts";
+import { StoreRefusals } from "./store_refusals.ts";
 import {
   type DhtValue,
   InvalidValueError,
@@ -29,17 +27,16 @@ import {
   toDhtValue,
   toDhtValueView,
 } from "./value.ts";
-import { parseContacts, parseFindValueAnswer, parseId } from "./wire_types.ts";
-import { SecureEnvelope } from "../security/mod.ts";
-
+import { parseId } from "./wire_types.ts";
+import type { SecureEnvelope } from "../security/mod.ts";
 import {
-  BootstrapError,
   type BootstrapResult,
   type GetOptions,
   type KademliaNodeOptions,
   type LookupEvent,
   type OperationOptions,
   type RpcFailureEvent,
+  secureEnvelopeOf,
   type SetResult,
 } from "./node_options.ts";
 
@@ -96,21 +93,14 @@ export class KademliaNode {
    */
   keepSilent: ((contact: Contact) => boolean) | undefined;
   readonly #options: Required<Pick<KademliaNodeOptions, "republishIntervalS" | "maxValueBytes" | "now">>;
+  readonly #lookups: LookupHost;
   #advertisedHost: string | undefined;
   #maintenance: ReturnType<typeof setTimeout>;
   #maintaining = false;
 
   private constructor(options: KademliaNodeOptions) {
     const now = options.now ?? Date.now;
-    if (options.secure !== undefined) {
-      const identity = options.identity ?? SigningIdentity.generate();
-      if (options.id !== undefined && !options.id.equals(identity.nodeId)) {
-        throw new RangeError(
-          `Cannot start a secure node with id ${options.id.hex}: its key owns ${identity.nodeId.hex}`,
-        );
-      }
-      this.envelope = new SecureEnvelope({ ...options.secure, identity, now });
-    }
+    this.envelope = secureEnvelopeOf(options, now);
     this.id = this.envelope?.nodeId ?? options.id ?? NodeId.random();
     this.role = options.role ?? "worker";
     this.alpha = options.alpha ?? 3;
@@ -132,12 +122,8 @@ export class KademliaNode {
       ttlS: options.valueTtlS,
       maxRecords: options.maxStoredValues,
       maxBytes: options.maxStorageBytes,
-      ...(options.maxStoredValuesPerSource === undefined
-        ? {}
-        : { maxRecordsPerSource: options.maxStoredValuesPerSource }),
-      ...(options.maxStorageBytesPerSource === undefined
-        ? {}
-        : { maxBytesPerSource: options.maxStorageBytesPerSource }),
+      maxRecordsPerSource: options.maxStoredValuesPerSource,
+      maxBytesPerSource: options.maxStorageBytesPerSource,
       now,
     });
     this.publications = new Publications({ limit: options.maxStoredValues, now });
@@ -168,6 +154,7 @@ export class KademliaNode {
       ...(options.onRequestSettled ? { onRequestSettled: options.onRequestSettled } : {}),
     });
     if (options.onLookup) this.events.lookup.on(options.onLookup);
+    this.#lookups = { node: this, call: (contact, method, args, op) => this.#call(contact, method, args, op) };
     this.table.changes.on((change) => {
       if (change.kind === "removed") this.replication.replicateAfterLoss(change.contact);
     });
@@ -223,17 +210,6 @@ export class KademliaNode {
     return id;
   }
 
-  /** A ping sent again once if the first goes unanswered, half the RPC timeout each: one lost datagram is no failure. */
-  async #pingTwice(peer: Peer, signal: AbortSignal | undefined): Promise<NodeId> {
-    const options = { timeoutMs: Math.max(1, Math.round(this.rpcTimeoutMs / 2)), ...(signal ? { signal } : {}) };
-    try {
-      return await this.ping(peer, options);
-    } catch (error) {
-      if (!(error instanceof RpcTimeoutError)) throw error;
-    }
-    return await this.ping(peer, options);
-  }
-
   /** Asks a peer which address our datagrams come from. */
   async stun(peer: Peer, options: OperationOptions = {}): Promise<Peer> {
     const answer = await this.transport.request(peer, "stun", [], this.#requestOptions(options));
@@ -248,32 +224,13 @@ export class KademliaNode {
    * short-lived client) looks up our own id so that the nodes around us learn of us and we of them, and fills
    * the far buckets. @throws {BootstrapError} when none answers
    */
-  async bootstrap(
-    peers: readonly Peer[],
-    options: OperationOptions & { join?: boolean } = {},
-  ): Promise<BootstrapResult> {
-    const { signal } = options;
-    const answers = await Promise.allSettled(peers.map(async (peer) => {
-      if ((await this.#pingTwice(peer, signal)).equals(this.id)) {
-        throw new Error(`${formatPeer(peer)} is this node itself`);
-      }
-    }));
-    signal?.throwIfAborted();
-    const reached = peers.filter((_, i) => answers[i]!.status === "fulfilled");
-    if (reached.length === 0) {
-      const causes = answers.map((a) => (a as PromiseRejectedResult).reason);
-      throw new BootstrapError([...peers], { cause: causes[0] });
-    }
-    if (options.join ?? true) {
-      await this.findNode(this.id, { signal });
-      await this.#fillFarBuckets(signal);
-    }
-    return { reached, contacts: this.table.size };
+  bootstrap(peers: readonly Peer[], options: OperationOptions & { join?: boolean } = {}): Promise<BootstrapResult> {
+    return joinThrough(this.#lookups, peers, options);
   }
 
   /** The k closest live contacts to `target` found by an iterative lookup. */
   async findNode(target: NodeId, options: OperationOptions = {}): Promise<Contact[]> {
-    return (await this.#lookup(target, false, options)).closest;
+    return (await runLookup(this.#lookups, target, false, options)).closest;
   }
 
   /**
@@ -294,22 +251,8 @@ export class KademliaNode {
    * answer are removed, as in lookups.
    * @returns how many contacts took a slot
    */
-  async refreshBucket(id: NodeId, options: OperationOptions & { width?: number } = {}): Promise<number> {
-    const { width = 1, ...rest } = options;
-    const { lo, hi } = this.table.bucketOf(id);
-    const target = NodeId.randomInRange(lo, hi);
-    this.table.touchRange(target);
-    const tagged = { purpose: "refresh", ...rest };
-    let added = 0;
-    await Promise.allSettled(
-      this.table.closest(target, width).map(async (contact) => {
-        const answer = await this.#call(contact, "find_node", [this.id.bytes, target.bytes], tagged);
-        for (const named of parseContacts(answer)) {
-          if (this.table.add(named, { hearsay: true }) === "added") added++;
-        }
-      }),
-    );
-    return added;
+  refreshBucket(id: NodeId, options: OperationOptions & { width?: number } = {}): Promise<number> {
+    return refreshBucket(this.#lookups, id, options);
   }
 
   /**
@@ -317,7 +260,7 @@ export class KademliaNode {
    * @returns its contact, or `undefined` when the lookup ends without reaching it
    */
   async locate(id: NodeId, options: OperationOptions = {}): Promise<Contact | undefined> {
-    const { closest } = await this.#lookup(id, false, { ...options, stopAt: id });
+    const { closest } = await runLookup(this.#lookups, id, false, { ...options, stopAt: id });
     return closest.find((c) => c.id.equals(id));
   }
 
@@ -328,7 +271,7 @@ export class KademliaNode {
    */
   async set(key: string | NodeId, value: unknown, options: OperationOptions = {}): Promise<SetResult> {
     const dhtValue = toDhtValue(value);
-    const size = encodedSize(dhtValue);
+    const size = encodeValue(dhtValue).length;
     if (size > this.#options.maxValueBytes) {
       throw new InvalidValueError(
         `Cannot store the value: it is ${size} bytes encoded, the limit is ${this.#options.maxValueBytes}`,
@@ -347,7 +290,7 @@ export class KademliaNode {
     const dkey = typeof key === "string" ? await NodeId.digest(key) : key;
     const local = this.records.get(dkey);
     if (local !== undefined && (options.accept?.(local) ?? true)) return toDhtValueView(local);
-    const result = await this.#lookup(dkey, true, options);
+    const result = await runLookup(this.#lookups, dkey, true, options);
     if (result.found === undefined) return undefined;
     const { value, from } = result.found;
     // Cache the value one step closer to where lookups come from: the closest node that lacked it.
@@ -393,90 +336,14 @@ export class KademliaNode {
   }
 
   /**
-   * The lookup of our own id teaches us only our neighbourhood. Without contacts in the far buckets a node's
-   * lookups toward the other side of the id space stall (and so would those of everyone who learned the same
-   * way), so ask, for each bucket that is not ours, the known contact closest to a random id in it, and let the
-   * contacts it names fill free slots. One RPC per bucket instead of the paper's full lookup per bucket.
-   */
-  async #fillFarBuckets(signal?: AbortSignal): Promise<void> {
-    const far = this.table.buckets().filter((b) => !(b.lo <= this.id.value && this.id.value < b.hi));
-    await Promise.allSettled(far.map(async ({ lo, hi }) => {
-      const target = NodeId.randomInRange(lo, hi);
-      const [closest] = this.table.closest(target, 1);
-      if (closest === undefined) return;
-      const answer = await this.#call(closest, "find_node", [this.id.bytes, target.bytes], { signal });
-      for (const contact of parseContacts(answer)) this.table.add(contact, { hearsay: true });
-    }));
-  }
-
-  async #lookup(
-    target: NodeId,
-    findValue: boolean,
-    options: GetOptions & { stopAt?: NodeId },
-  ): Promise<LookupResult> {
-    const { signal, stopAt, accept } = options;
-    const method = findValue ? "find_value" : "find_node";
-    const query = async (contact: Contact): Promise<QueryAnswer> => {
-      const answer = await this.#call(contact, method, [this.id.bytes, target.bytes], options);
-      const parsed = findValue ? parseFindValueAnswer(answer) : { contacts: parseContacts(answer) };
-      if (!("contacts" in parsed)) return accept?.(parsed.value) === false ? { contacts: [] } : parsed;
-      // Contacts named in answers take free slots: right after a mass join, this is what keeps nodes whose
-      // tables were filled while the network was small from routing into a dead end. Contacts the table refuses
-      // (known dead, named by slower nodes, or blocked) are not worth a query either.
-      const admitted = parsed.contacts.filter((c) =>
-        !this.table.isBlocked(c.id) && this.table.admitHearsay?.(c) !== false
-      );
-      for (const c of admitted) this.table.add(c, { hearsay: true });
-      return { contacts: admitted };
-    };
-    const k = this.table.k;
-    const started = performance.now();
-    const result = await iterativeLookup(target, this.table.closest(target, k), query, {
-      k,
-      alpha: this.alpha,
-      self: this.id,
-      stallMs: Math.min(options.stallMs ?? this.lookupStallMs, options.timeoutMs ?? this.rpcTimeoutMs),
-      ...(signal ? { signal } : {}),
-      ...(stopAt ? { stopAt } : {}),
-    });
-    if (this.events.lookup.size > 0) {
-      this.events.lookup.emit({
-        target,
-        findValue,
-        purpose: options.purpose,
-        durationMs: performance.now() - started,
-        queried: result.queried,
-        hops: result.hops,
-        failed: result.failed.length,
-        closest: result.closest,
-        k,
-      });
-    }
-    return result;
-  }
-
-  /**
    * Stores a value here (sent by `from`, or written by this node) unless the value limit, the signed-value rules
-   * (see {@linkcode signedWriteRefusal}) or the storage limits refuse it; a refusal is counted and warned about,
+   * (see {@linkcode storeRefusal}) or the storage limits refuse it; a refusal is counted and warned about,
    * and what was held stays. @returns whether it was stored
    */
   #storeHere(key: NodeId, value: StoredValue, from?: Contact): boolean {
-    const refusal = this.#storeRefusal(key, value, from);
+    const refusal = storeRefusal(this.records, key, value, from?.host, this.#options);
     if (refusal !== undefined) this.storeRefusals.record(refusal, key, from);
     return refusal === undefined;
-  }
-
-  #storeRefusal(key: NodeId, value: StoredValue, from: Contact | undefined): StoreRefusal | undefined {
-    if (encodedSize(value) > this.#options.maxValueBytes) return "too-large";
-    const signed = signedWriteRefusal(key, value, this.records.get(key), this.#options.now());
-    if (signed !== undefined) return signed;
-    try {
-      // The quota is the sender's address: ids cost nothing, in plain mode nor (for an insider) in secure mode.
-      this.records.put(key, value, from?.host);
-    } catch (error) {
-      if (error instanceof StorageFullError) return error.source === undefined ? "storage-full" : "source-quota";
-      throw error;
-    }
   }
 
   /** An RPC to a known contact: an answer welcomes it into the routing table, no answer removes it (see keepSilent). */
@@ -527,8 +394,4 @@ export class KademliaNode {
     const outcome = this.table.add(contact);
     if (outcome === "added" || (outcome === "updated" && firstHeard)) this.replication.handOver(contact);
   }
-}
-
-function encodedSize(value: StoredValue): number {
-  return encodeValue(value).length;
 }

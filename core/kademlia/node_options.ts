@@ -1,8 +1,8 @@
 /** The options, events and results of {@linkcode KademliaNode}'s operations. */
 import type { FaultInjectionOptions, RequestSettledEvent } from "../net/mod.ts";
 import { formatPeer, type Peer } from "../net/mod.ts";
-import type { SigningIdentity } from "../crypto/mod.ts";
-import type { SecureEnvelopeOptions } from "../security/mod.ts";
+import { SigningIdentity } from "../crypto/mod.ts";
+import { SecureEnvelope, type SecureEnvelopeOptions } from "../security/mod.ts";
 import type { Contact } from "./contact.ts";
 import type { NodeId } from "./node_id.ts";
 import type { ReplicationLimits } from "./replication.ts";
@@ -152,4 +152,17 @@ export class BootstrapError extends Error {
       options,
     );
   }
+}
+
+/**
+ * The envelope of a node started in secure mode (none in plain mode), under the given identity or a fresh one.
+ * @throws {RangeError} when `options.id` is not the id the identity's key owns
+ */
+export function secureEnvelopeOf(options: KademliaNodeOptions, now: () => number): SecureEnvelope | undefined {
+  if (options.secure === undefined) return undefined;
+  const identity = options.identity ?? SigningIdentity.generate();
+  if (options.id !== undefined && !options.id.equals(identity.nodeId)) {
+    throw new RangeError(`Cannot start a secure node with id ${options.id.hex}: its key owns ${identity.nodeId.hex}`);
+  }
+  return new SecureEnvelope({ ...options.secure, identity, now });
 }

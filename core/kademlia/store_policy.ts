@@ -1,6 +1,9 @@
 import { equalBytes } from "../bytes.ts";
+import { encodeValue } from "../net/mod.ts";
 import type { NodeId } from "./node_id.ts";
+import { type RecordStore, StorageFullError } from "./records.ts";
 import { decodeSignedRecord, isSignedRecord, verifySignedRecord } from "./signed_record.ts";
+import type { StoreRefusal } from "./store_refusals.ts";
 import type { StoredValue } from "./value.ts";
 
 /** Why a signed write was refused. */
@@ -36,4 +39,29 @@ export function signedWriteRefusal(
   if (current === undefined) return undefined;
   if (!equalBytes(record.writer, current.writer)) return "other-writer";
   return record.seq > current.seq ? undefined : "stale";
+}
+
+/**
+ * Stores `value` under `key` in `records` for `source` (a sender's address host; none for this node's own writes)
+ * unless the value limit, the signed-value rules ({@linkcode signedWriteRefusal}) or a storage limit of the node or
+ * of the source refuse it; returns why it was refused, undefined when it was stored. O(value size) plus, when the
+ * store is full, O(expired values) to expire them (see {@linkcode RecordStore.put}).
+ */
+export function storeRefusal(
+  records: RecordStore,
+  key: NodeId,
+  value: StoredValue,
+  source: string | undefined,
+  limits: { maxValueBytes: number; now: () => number },
+): StoreRefusal | undefined {
+  if (encodeValue(value).length > limits.maxValueBytes) return "too-large";
+  const signed = signedWriteRefusal(key, value, records.get(key), limits.now());
+  if (signed !== undefined) return signed;
+  try {
+    // The quota is the sender's address: ids cost nothing, in plain mode nor (for an insider) in secure mode.
+    records.put(key, value, source);
+  } catch (error) {
+    if (error instanceof StorageFullError) return error.source === undefined ? "storage-full" : "source-quota";
+    throw error;
+  }
 }
