@@ -17,8 +17,9 @@ Deno.test(`A node in each transport mode survives ${DATAGRAMS} random, mutated a
         assert.ok(report.sentByKind[kind]! > 0, `no ${kind} datagram sent`);
       }
       assert.ok(Object.keys(report.cpuUsPerDatagram).length >= 20, "CPU measured for every kind the node received");
-      if (mode === "plain") assert.ok(report.bootstrap.load > 0, "fuzzed joins were served");
-      else assert.ok(report.bootstrap.refusals.unproven! > 0, "joins under ids the sender did not prove were refused");
+      if (mode !== "plain") {
+        assert.ok(report.bootstrap.refusals.unproven! > 0, "joins under ids the sender did not prove were refused");
+      }
       assert.ok(report.bootstrap.directory <= 64, "one address brought at most 64 directory entries");
       assert.equal(report.warnings, 0, "no handler failed");
       const dropped = Object.values(report.dropped).reduce((a, b) => a + b, 0);
