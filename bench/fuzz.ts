@@ -19,6 +19,7 @@ Options:
   --datagrams <n>  fuzz datagrams per mode (default 100000)
   --seed <n>       seed of the generator, to replay a run (default random)
   --modes <list>   comma-separated modes (default ${FUZZ_MODES.join(",")})
+  --kinds <list>   comma-separated kinds of datagram (default all: see tests/_fuzz_kinds.ts)
   --json           print the reports as JSON
   -h, --help       print this help`;
 
@@ -30,6 +31,7 @@ try {
       datagrams: { type: "string", default: "100000" },
       seed: { type: "string" },
       modes: { type: "string", default: FUZZ_MODES.join(",") },
+      kinds: { type: "string" },
       json: { type: "boolean", default: false },
       help: { type: "boolean", short: "h", default: false },
     },
@@ -59,7 +61,7 @@ const seed = Number(flags.seed ?? Math.floor(Math.random() * 2 ** 32));
 const reports = [];
 for (const mode of modes) {
   const started = performance.now();
-  const report = await runFuzz({ mode, datagrams, seed });
+  const report = await runFuzz({ mode, datagrams, seed, ...(flags.kinds ? { kinds: flags.kinds.split(",") } : {}) });
   reports.push(report);
   if (!flags.json) {
     console.log(

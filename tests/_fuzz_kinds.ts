@@ -20,7 +20,13 @@ export interface FuzzDatagram {
 }
 
 /** Builds fuzz datagrams of each kind for `target`, as `insider` (who holds `clusterKeyring`) and another socket. */
-export function fuzzKinds(rand: () => number, insider: SealedPeer, target: Peer, clusterKeyring: ClusterKeyring) {
+export function fuzzKinds(
+  rand: () => number,
+  insider: SealedPeer,
+  target: Peer,
+  clusterKeyring: ClusterKeyring,
+  only?: readonly string[],
+) {
   const { int, bytes, choose, id } = randomTools(rand);
   const self = insider.identity.nodeId.bytes;
   // Legacy stores go to a few keys: the node's memory is to show leaks, not the values it was rightly asked to keep
@@ -126,7 +132,11 @@ export function fuzzKinds(rand: () => number, insider: SealedPeer, target: Peer,
     // The insider's own datagram, certificate and all, sent from another address.
     "sealed-copied-certificate": () => ({ datagram: seal(choose(frames())), from: "other" }),
   };
-  const names = Object.keys(kinds);
+  const unknown = (only ?? []).filter((name) => !(name in kinds));
+  if (unknown.length > 0) {
+    throw new RangeError(`Unknown fuzz kind ${unknown.join(", ")}: ${Object.keys(kinds).join(", ")}`);
+  }
+  const names = only === undefined ? Object.keys(kinds) : [...only];
   // Every kind in turn, in an order shuffled once per round: a short run still covers them all.
   let round: string[] = [];
   const pick = () => {

@@ -24,6 +24,8 @@ export interface FuzzOptions {
   seed: number;
   /** Fuzz datagrams of one kind between two rounds of legitimate traffic (a store and a find_value). @default {100} */
   batch?: number;
+  /** Only these kinds of datagram (see _fuzz_kinds.ts). @default every kind */
+  kinds?: readonly string[];
 }
 
 /** What a fuzz run did to the node. */
@@ -139,7 +141,7 @@ class Target {
 
 /** Fuzzes a fresh node in `mode` and reports what happened; the node and every socket are closed at the end. */
 export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
-  const { mode, datagrams, seed, batch = 100 } = options;
+  const { mode, datagrams, seed, batch = 100, kinds } = options;
   const keyring = ClusterKeyring.generate();
   const secure = mode !== "plain";
   const target = new Target({
@@ -171,7 +173,7 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
       if (outcomes[0]!.status === "fulfilled") served += 2;
       else failed += 2;
     };
-    const fuzz = fuzzKinds(mulberry32(seed), insider, contact, keyring);
+    const fuzz = fuzzKinds(mulberry32(seed), insider, contact, keyring, kinds);
     const sentByKind: Record<string, number> = Object.fromEntries(fuzz.names.map((name) => [name, 0]));
     const cpuByKind: Record<string, number> = Object.fromEntries(fuzz.names.map((name) => [name, 0]));
     // The CPU of a legitimate round alone, to take out of each batch's.
