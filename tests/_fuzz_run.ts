@@ -50,6 +50,8 @@ export interface FuzzReport {
   dropped: Record<string, number>;
   legitServed: number;
   legitFailed: number;
+  /** Why legitimate rounds failed, by error message. */
+  legitFailures: Record<string, number>;
   /** The node's RSS before the fuzz, after the warm-up (the first half of the datagrams), and at the end. */
   rssStartMb: number;
   rssBeforeMb: number;
@@ -58,8 +60,9 @@ export interface FuzzReport {
   /** The node's live JavaScript heap at the same two moments. */
   heapUsedBeforeMb: number;
   heapUsedAfterMb: number;
-  /** Handler failures the node logged (there should be none). */
+  /** Handler failures the node logged (there should be none), and the first few of them. */
   warnings: number;
+  firstWarnings: string[];
   /** Values the node holds at the end (fuzzed stores included), and the stores it refused by reason. */
   records: number;
   storeRefusals: Record<string, number>;
@@ -82,6 +85,7 @@ interface TargetReport {
   handOversDropped: number;
   bootstrap: { load: number; directory: number; refusals: Record<string, number> };
   warnings: number;
+  firstWarnings: string[];
 }
 
 /** The node under fuzz, as a child process. */
@@ -158,6 +162,7 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
     const { id, host, port } = await target.line<{ id: string; host: string; port: number }>();
     const contact = { id: NodeId.fromHex(id), host, port };
     let [served, failed] = [0, 0];
+    const failures: Record<string, number> = {};
     const legitKeys = Array.from({ length: 8 }, () => NodeId.random());
     let round = 0;
     const legitRound = async () => {
@@ -171,7 +176,11 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
         }),
       ]);
       if (outcomes[0]!.status === "fulfilled") served += 2;
-      else failed += 2;
+      else {
+        failed += 2;
+        const why = (outcomes[0] as PromiseRejectedResult).reason?.message ?? String(outcomes[0]);
+        failures[why] = (failures[why] ?? 0) + 1;
+      }
     };
     const fuzz = fuzzKinds(mulberry32(seed), insider, contact, keyring, kinds);
     const sentByKind: Record<string, number> = Object.fromEntries(fuzz.names.map((name) => [name, 0]));
@@ -225,6 +234,7 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
       dropped: Object.fromEntries(Object.entries(after.dropped).filter(([, n]) => n > 0)),
       legitServed: served,
       legitFailed: failed,
+      legitFailures: failures,
       rssStartMb: mb(start.rssBytes),
       rssBeforeMb: mb(before.rssBytes),
       rssAfterMb: mb(after.rssBytes),
@@ -232,6 +242,7 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
       heapUsedBeforeMb: mb(before.heapUsedBytes),
       heapUsedAfterMb: mb(after.heapUsedBytes),
       warnings: after.warnings,
+      firstWarnings: after.firstWarnings,
       records: after.records,
       storeRefusals: after.storeRefusals,
       handOversDropped: after.handOversDropped,

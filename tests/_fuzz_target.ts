@@ -11,17 +11,21 @@ import { BootstrapService } from "../roles/bootstrap/mod.ts";
 
 const keys = Deno.env.get(CLUSTER_KEY_ENV);
 const acceptLegacy = Deno.env.get("FUZZ_LEGACY") === "1";
+/** Warnings of failed handlers and the like; refused stores are counted apart, in storeRefusals. */
 const warnings: string[] = [];
+const warn = (message: string) => {
+  if (!message.startsWith("Refused to store")) warnings.push(message);
+};
 const node = KademliaNode.start({
   rpcTimeoutMs: 500,
   role: "super-bootstrap",
   // The fuzz stores to fresh keys from one address: its quota is reached in the warm-up, so the second half
   // measures refused stores, not the memory of values the node was rightly asked to keep.
   maxStoredValuesPerSource: 1000,
-  onWarning: (message) => warnings.push(message),
+  onWarning: warn,
   ...(keys ? { secure: { keyring: parseKeyringEnv(keys), acceptLegacy } } : {}),
 });
-const service = BootstrapService.attach(node, { tier: "super", onWarning: (message) => warnings.push(message) });
+const service = BootstrapService.attach(node, { tier: "super", onWarning: warn });
 const cpuMicros = () => {
   const { user, system } = cpuUsage();
   return user + system;
@@ -46,6 +50,7 @@ for await (const chunk of Deno.stdin.readable.pipeThrough(new TextDecoderStream(
         handOversDropped: node.replication.dropped,
         bootstrap: { load: service.load, directory: service.directory().length, refusals: service.refusals },
         warnings: warnings.length,
+        firstWarnings: warnings.slice(0, 3),
       }));
     }
     if (line === "stop") {
