@@ -98,7 +98,7 @@ Deno.test("restoreConfig refuses a damaged or invalid backup and writes nothing"
     await refused(flipped, /the checksum does not match: the backup is damaged, or was made with another key$/);
   });
   await t.step("truncated: not JSON", () => refused(good.slice(0, 100), /it is not JSON/));
-  const resealed = async (edit: (b: typeof bundle) => void) => {
+  const resealed = (edit: (b: typeof bundle) => void) => {
     const copy = structuredClone(bundle);
     edit(copy);
     return encodeBundle(copy, KEY);
