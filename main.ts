@@ -102,7 +102,7 @@ export function buildProgram(): Command {
     .action(client((context, [target], flags) => dhtFindNode(context, target!, flags.key === true)));
 
   const config = program.command("config").description("inspect and check the settings");
-  config.command("show").description("print the settings in force (YAML, or JSON with --json)")
+  config.command("show").description("print the settings in force, secrets redacted (YAML, or JSON with --json)")
     .option("--json", "print JSON")
     .action(async (flags: { json?: boolean }, command: Command) => {
       console.log(showSettings(await settingsFromCli(command.optsWithGlobals<GlobalOptions>()), flags.json === true));

@@ -1,22 +1,50 @@
 /**
- * `deno task bench:fuzz --json`: 100,000 random and mutated datagrams, plaintext and sealed, against a node in each
- * transport mode (plain, secure, secure + legacy compatibility) while a legitimate client keeps storing and reading
- * values on it. Prints per mode what was sent, what the node dropped and why, how the legitimate requests fared,
- * and the node's RSS at the start, after a warm-up (the first half) and at the end: the growth over the second half
- * must stay under 10 % (the first half is where the heap grows to its working size). See tests/_fuzz_run.ts.
+ * `deno task bench:fuzz --json`: 100,000 random, mutated and forged datagrams (legacy and bootstrap RPCs, stores
+ * to many keys from many ids, deep msgpack nesting, sealed ones stale, future-dated, replayed or with a copied
+ * certificate: see tests/_fuzz_kinds.ts), against a super bootstrap node in each transport mode (plain, secure,
+ * secure + legacy compatibility) while a legitimate client keeps storing and reading values on it. Prints per mode
+ * what was sent, what the node dropped and why, how the legitimate requests fared, the node's CPU time per
+ * datagram of each kind (and the slowest kind), and its RSS at the start, after a warm-up (the first half) and at
+ * the end: the growth over the second half must stay under 10 % (the first half is where the heap grows to its
+ * working size). See tests/_fuzz_run.ts.
  */
 import { parseArgs } from "node:util";
 import { FUZZ_MODES, type FuzzMode, runFuzz } from "../tests/_fuzz_run.ts";
 
-const { values: flags } = parseArgs({
-  args: Deno.args,
-  options: {
-    datagrams: { type: "string", default: "100000" },
-    seed: { type: "string" },
-    modes: { type: "string", default: FUZZ_MODES.join(",") },
-    json: { type: "boolean", default: false },
-  },
-});
+const USAGE = `Usage: deno task bench:fuzz [options]
+
+Fuzzes a node in each transport mode while a legitimate client stores and reads values on it.
+
+Options:
+  --datagrams <n>  fuzz datagrams per mode (default 100000)
+  --seed <n>       seed of the generator, to replay a run (default random)
+  --modes <list>   comma-separated modes (default ${FUZZ_MODES.join(",")})
+  --kinds <list>   comma-separated kinds of datagram (default all: see tests/_fuzz_kinds.ts)
+  --json           print the reports as JSON
+  -h, --help       print this help`;
+
+let parsed;
+try {
+  parsed = parseArgs({
+    args: Deno.args,
+    options: {
+      datagrams: { type: "string", default: "100000" },
+      seed: { type: "string" },
+      modes: { type: "string", default: FUZZ_MODES.join(",") },
+      kinds: { type: "string" },
+      json: { type: "boolean", default: false },
+      help: { type: "boolean", short: "h", default: false },
+    },
+  });
+} catch (error) {
+  console.error(`bench:fuzz: ${(error as Error).message}\n\n${USAGE}`);
+  Deno.exit(2);
+}
+const flags = parsed.values;
+if (flags.help) {
+  console.log(USAGE);
+  Deno.exit(0);
+}
 const datagrams = Number(flags.datagrams);
 if (!Number.isInteger(datagrams) || datagrams < 1) {
   console.error(`bench:fuzz: --datagrams must be an integer >= 1, got ${flags.datagrams}`);
@@ -33,7 +61,7 @@ const seed = Number(flags.seed ?? Math.floor(Math.random() * 2 ** 32));
 const reports = [];
 for (const mode of modes) {
   const started = performance.now();
-  const report = await runFuzz({ mode, datagrams, seed });
+  const report = await runFuzz({ mode, datagrams, seed, ...(flags.kinds ? { kinds: flags.kinds.split(",") } : {}) });
   reports.push(report);
   if (!flags.json) {
     console.log(
@@ -41,6 +69,13 @@ for (const mode of modes) {
     );
     console.log(`  received ${report.received}, answered ${report.answered}, dropped:`, report.dropped);
     console.log(`  legitimate requests served ${report.legitServed}, failed ${report.legitFailed}`);
+    console.log(
+      `  CPU per datagram (µs, legitimate round of ${report.legitRoundCpuUs} µs taken out):`,
+      report.cpuUsPerDatagram,
+    );
+    console.log(`  slowest kind: ${report.slowestKind.kind}, ${report.slowestKind.cpuUsPerDatagram} µs per datagram`);
+    console.log(`  store refusals:`, report.storeRefusals, `hand-overs dropped: ${report.handOversDropped}`);
+    console.log(`  bootstrap:`, report.bootstrap);
     console.log(
       `  RSS ${report.rssStartMb} MB at start, ${report.rssBeforeMb} MB after the warm-up (first half), ` +
         `${report.rssAfterMb} MB at the end: ${report.rssGrowthPct} % over the second half`,

@@ -10,7 +10,7 @@ Deno.test("AdminClient returns success bodies and names the method, path and the
     name: "n1",
     nodes: { list: () => [{ name: "n1", node }] },
     metrics: new CqkdMetrics(),
-    token: "t0k3n",
+    token: "t0k3n-admin-client",
   });
   await using server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, app.fetch);
   const base = `http://127.0.0.1:${server.addr.port}`;
@@ -26,7 +26,7 @@ Deno.test("AdminClient returns success bodies and names the method, path and the
     `The admin API at ${base} refused PATCH /parameters: Missing bearer token: mutations need a write token`,
   );
 
-  const writer = new AdminClient(base, { token: "t0k3n", label: "Node n1" });
+  const writer = new AdminClient(base, { token: "t0k3n-admin-client", label: "Node n1" });
   const changed = await writer.call((api, o) => api.parameters.$patch({ json }, o));
   assert.deepEqual(changed.nodes.map((n) => [n.name, n.values.alpha]), [["n1", 4]]);
   const missing = await writer.call((api, o) => api.nodes[":id"].status.$get({ param: { id: "nobody" } }, o))

@@ -34,6 +34,8 @@ export async function serveNodeAdmin(
     metrics,
     ...await adminAccessFrom(settings, { onAuditError: (error) => onWarning(error.message) }),
     fallbackPeers: settings.fallback_bootstrap_nodes.map(parsePeer),
+    bindHost: settings.admin_host,
+    allowedHosts: settings.admin_allowed_hosts,
   });
   if (routes !== undefined) app.route("/", routes);
   try {

@@ -1,14 +1,19 @@
 import type { Command } from "commander";
 import { ConfigError, type Settings } from "../core/config/mod.ts";
 import { audited, AuditLog, auditLogPath } from "./audit/mod.ts";
-import { backupConfig, defaultBackupName, restoreConfig } from "./backup/mod.ts";
+import { dirname, resolve } from "node:path";
+import { backupConfig, backupKeyFrom, defaultBackupName, restoreConfig } from "./backup/mod.ts";
 import { type GlobalOptions, settingsFromCli } from "./cli_settings.ts";
 import { CommandError } from "./exit_codes.ts";
 import { formatTable } from "./table.ts";
 
 /** Adds `cqkd config backup|restore` to the `config` command and `cqkd audit` to the program. */
 export function addSecurityCommands(program: Command, config: Command): void {
-  config.command("backup").description("bundle the configuration in force (config, tokens, key files) into one file")
+  config.command("backup")
+    .description(
+      "bundle the configuration in force (config, tokens, key files) into one file, its checksum keyed by " +
+        "CQKD_BACKUP_KEY",
+    )
     .option("-o, --output <file>", "where to write it (mode 0600; never over an existing file)")
     .option("--json", "print the report as JSON")
     .action(async (flags: { output?: string; json?: boolean }, command: Command) => {
@@ -19,7 +24,7 @@ export function addSecurityCommands(program: Command, config: Command): void {
         settings,
         "config backup",
         { output },
-        () => backupConfig(settings, global.config, output),
+        () => backupConfig(settings, global.config, output, backupKeyFrom()),
       );
       if (flags.json) return console.log(JSON.stringify(report));
       console.log(formatTable(["file", "role", "bytes"], report.files.map((f) => [f.path, f.role, f.bytes])));
@@ -28,14 +33,25 @@ export function addSecurityCommands(program: Command, config: Command): void {
         `\nBackup written to ${report.output} (${report.files.length} files; it holds secrets: keep it safe)`,
       );
     });
-  config.command("restore").description("restore a configuration backup (validated whole before anything is written)")
+  config.command("restore")
+    .description(
+      "restore a configuration backup into the state and config directories (validated whole before anything is " +
+        "written; CQKD_BACKUP_KEY must be the backup's key)",
+    )
     .argument("<file>", "the backup file")
     .option("--force", "replace files that differ from the backup (a copy of each is kept)")
     .option("--json", "print the report as JSON")
     .action(async (file: string, flags: { force?: boolean; json?: boolean }, command: Command) => {
-      const settings = await auditSettings(command.optsWithGlobals<GlobalOptions>());
+      const global = command.optsWithGlobals<GlobalOptions>();
+      const settings = await auditSettings(global);
       const force = flags.force === true;
-      const restored = await audited(settings, "config restore", { file, force }, () => restoreConfig(file, { force }));
+      const directories = [resolve(settings.state_dir), ...(global.config ? [dirname(resolve(global.config))] : [])];
+      const restored = await audited(
+        settings,
+        "config restore",
+        { file, force },
+        () => restoreConfig(file, { force, key: backupKeyFrom(), directories }),
+      );
       if (flags.json) return console.log(JSON.stringify(restored));
       console.log(formatTable(
         ["file", "role", "action", "previous kept as"],

@@ -1,16 +1,15 @@
 /**
- * Fuzzing a node in each transport mode (plain, secure, secure + legacy compatibility): random and mutated
- * datagrams, plaintext and sealed (real sealed frames flipped, truncated, under wrong key ids, replayed, stale,
- * with a certificate for another address, claiming another id, or with junk inside a valid envelope), while a
- * legitimate client keeps storing and reading values on the node. The node runs in a process of its own
- * (_fuzz_target.ts) so that its RSS is its own. Used by `deno task bench:fuzz` and, smaller, by a test.
+ * Fuzzing a node in each transport mode (plain, secure, secure + legacy compatibility) with the datagrams of
+ * _fuzz_kinds.ts, one kind per batch, while a legitimate client keeps storing and reading values on the node. The
+ * node runs in a process of its own (_fuzz_target.ts) so that its RSS and CPU time are its own; the fuzz comes from
+ * 127.0.0.2, the legitimate client from 127.0.0.1, so that per-source quotas tell them apart. Used by
+ * `deno task bench:fuzz` and, smaller, by a test.
  */
 import { KademliaNode, NodeId } from "../core/kademlia/mod.ts";
-import { encodeRequest, encodeResponse, type Peer } from "../core/net/mod.ts";
-import { CLUSTER_KEY_ENV, ClusterKeyring, formatKeyringEnv, SecureEnvelope } from "../core/security/mod.ts";
+import { CLUSTER_KEY_ENV, ClusterKeyring, formatKeyringEnv } from "../core/security/mod.ts";
+import { fuzzKinds } from "./_fuzz_kinds.ts";
 import { mulberry32 } from "./_prng.ts";
-import { newId, SealedPeer } from "./_sealed_peer.ts";
-import { randomTools } from "./_random_bytes.ts";
+import { SealedPeer } from "./_sealed_peer.ts";
 
 /** The transport mode of the node under fuzz. */
 export type FuzzMode = "plain" | "secure" | "secure+legacy";
@@ -23,8 +22,10 @@ export interface FuzzOptions {
   datagrams: number;
   /** Seed of the generator, to replay a run. */
   seed: number;
-  /** Fuzz datagrams between two rounds of legitimate traffic (a store and a find_value). @default {100} */
+  /** Fuzz datagrams of one kind between two rounds of legitimate traffic (a store and a find_value). @default {100} */
   batch?: number;
+  /** Only these kinds of datagram (see _fuzz_kinds.ts). @default every kind */
+  kinds?: readonly string[];
 }
 
 /** What a fuzz run did to the node. */
@@ -33,6 +34,15 @@ export interface FuzzReport {
   seed: number;
   sent: number;
   sentByKind: Record<string, number>;
+  /**
+   * The node's CPU time per datagram of each kind, in µs: the CPU its batches took, less that of the legitimate
+   * round each batch ends with (measured alone first), divided by the datagrams.
+   */
+  cpuUsPerDatagram: Record<string, number>;
+  /** The kind that cost the node the most CPU per datagram. */
+  slowestKind: { kind: string; cpuUsPerDatagram: number };
+  /** CPU time of one legitimate round (a store and a find_value), in µs. */
+  legitRoundCpuUs: number;
   /** Datagrams the node received (legitimate ones included) and sent, over the whole run. */
   received: number;
   answered: number;
@@ -40,6 +50,8 @@ export interface FuzzReport {
   dropped: Record<string, number>;
   legitServed: number;
   legitFailed: number;
+  /** Why legitimate rounds failed, by error message. */
+  legitFailures: Record<string, number>;
   /** The node's RSS before the fuzz, after the warm-up (the first half of the datagrams), and at the end. */
   rssStartMb: number;
   rssBeforeMb: number;
@@ -48,21 +60,32 @@ export interface FuzzReport {
   /** The node's live JavaScript heap at the same two moments. */
   heapUsedBeforeMb: number;
   heapUsedAfterMb: number;
-  /** Handler failures the node logged (there should be none). */
+  /** Handler failures the node logged (there should be none), and the first few of them. */
   warnings: number;
-  /** Values the node holds at the end (fuzzed stores included). */
+  firstWarnings: string[];
+  /** Values the node holds at the end (fuzzed stores included), and the stores it refused by reason. */
   records: number;
+  storeRefusals: Record<string, number>;
+  /** Hand-overs to new contacts dropped because their queue was full. */
+  handOversDropped: number;
+  /** The bootstrap service of the node at the end: slots held, directory entries, refusals by reason. */
+  bootstrap: { load: number; directory: number; refusals: Record<string, number> };
 }
 
 /** One round of the node's counters, as _fuzz_target.ts prints them. */
 interface TargetReport {
   rssBytes: number;
   heapUsedBytes: number;
+  cpuUs: number;
   datagramsIn: number;
   datagramsOut: number;
   dropped: Record<string, number>;
   records: number;
+  storeRefusals: Record<string, number>;
+  handOversDropped: number;
+  bootstrap: { load: number; directory: number; refusals: Record<string, number> };
   warnings: number;
+  firstWarnings: string[];
 }
 
 /** The node under fuzz, as a child process. */
@@ -106,6 +129,12 @@ class Target {
     return await this.line<TargetReport>();
   }
 
+  /** The node's CPU time so far (user and system), in µs. */
+  async cpuUs(): Promise<number> {
+    await this.#stdin.write(new TextEncoder().encode("cpu\n"));
+    return (await this.line<{ cpuUs: number }>()).cpuUs;
+  }
+
   async stop(): Promise<void> {
     await this.#stdin.write(new TextEncoder().encode("stop\n")).catch(() => {});
     await this.#stdin.close().catch(() => {});
@@ -114,87 +143,9 @@ class Target {
   }
 }
 
-/** Builds fuzz datagrams: `next()` picks a kind at random and counts it. */
-function fuzzer(rand: () => number, insider: SealedPeer, target: Peer, clusterKeyring: ClusterKeyring) {
-  const { int, bytes, choose, id } = randomTools(rand);
-  const self = insider.identity.nodeId.bytes;
-  // Stores go to a few keys: the node's memory is to show leaks, not the values it was rightly asked to keep.
-  const keys = Array.from({ length: 16 }, id);
-  const frames = () => [
-    encodeRequest(newId(), "ping", [self]),
-    encodeRequest(newId(), "store", [self, choose(keys), "fuzz-value"]),
-    encodeRequest(newId(), "find_node", [self, id()]),
-    encodeRequest(newId(), "find_value", [self, id()]),
-    encodeRequest(newId(), "stun", []),
-    encodeRequest(newId(), "ping", [bytes(19)]),
-    encodeRequest(newId(), "no_such_method", [self]),
-    encodeResponse(newId(), [[id(), "127.0.0.1", 18002]]),
-  ];
-  const flipBits = (datagram: Uint8Array) => {
-    for (let n = 1 + int(4); n > 0; n--) {
-      const at = int(datagram.length);
-      datagram[at] = datagram[at]! ^ (1 << int(8));
-    }
-    return datagram;
-  };
-  const mutate = (datagram: Uint8Array) => {
-    const out = flipBits(datagram.slice());
-    return int(4) === 0 ? out.subarray(0, int(out.length)) : out;
-  };
-  const seal = (frame: Uint8Array) => insider.envelope!.seal(frame, target, insider.address);
-  const foreign = new SecureEnvelope({ keyring: ClusterKeyring.generate(), identity: insider.identity });
-  const stale = new SecureEnvelope({
-    keyring: clusterKeyring,
-    identity: insider.identity,
-    now: () => Date.now() - 120_000,
-  });
-  const forger = new SecureEnvelope({ keyring: clusterKeyring, identity: insider.identity });
-  const sentValid: Uint8Array[] = [];
-  const kinds: Record<string, () => Uint8Array> = {
-    random: () => bytes(int(50) === 0 ? 0 : int(2001)),
-    short: () => bytes(int(22)),
-    legacy: () => choose(frames()),
-    "legacy-mutated": () => mutate(choose(frames())),
-    oversized: () => bytes(16_385 + int(4000)),
-    sealed: () => {
-      const datagram = seal(choose(frames()));
-      sentValid[int(64)] = datagram;
-      return datagram;
-    },
-    "sealed-junk": () => seal(int(2) === 0 ? mutate(choose(frames())) : bytes(int(300))),
-    "sealed-claiming-another-id": () => seal(encodeRequest(newId(), "find_node", [id(), id()])),
-    "sealed-flipped": () => flipBits(seal(choose(frames()))),
-    "sealed-truncated": () => {
-      const datagram = seal(choose(frames()));
-      return datagram.subarray(0, int(datagram.length));
-    },
-    "sealed-wrong-key-id": () => {
-      const datagram = seal(choose(frames()));
-      datagram.set(bytes(4), 1);
-      return datagram;
-    },
-    "sealed-foreign-key": () => foreign.seal(choose(frames()), target, insider.address),
-    "sealed-replayed": () => choose(sentValid.filter(Boolean)) ?? seal(choose(frames())),
-    "sealed-stale": () => stale.seal(choose(frames()), target, insider.address),
-    "sealed-certificate-for-another-address": () =>
-      forger.seal(choose(frames()), target, { host: "127.0.0.1", port: 1 + int(65535) }),
-  };
-  const names = Object.keys(kinds);
-  const counts: Record<string, number> = Object.fromEntries(names.map((name) => [name, 0]));
-  return {
-    counts,
-    /** The next datagram, and whether it is plaintext (sent from another socket than the sealed ones). */
-    next(): { datagram: Uint8Array; plain: boolean } {
-      const name = names[int(names.length)]!;
-      counts[name]!++;
-      return { datagram: kinds[name]!(), plain: !name.startsWith("sealed") };
-    },
-  };
-}
-
 /** Fuzzes a fresh node in `mode` and reports what happened; the node and every socket are closed at the end. */
 export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
-  const { mode, datagrams, seed, batch = 100 } = options;
+  const { mode, datagrams, seed, batch = 100, kinds } = options;
   const keyring = ClusterKeyring.generate();
   const secure = mode !== "plain";
   const target = new Target({
@@ -203,14 +154,15 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
     ...(mode === "secure+legacy" ? { FUZZ_LEGACY: "1" } : {}),
   });
   // In plain mode the fuzzer's sealed datagrams are sealed under a key the node does not have (it has none).
-  const insider = new SealedPeer({ keyring: secure ? keyring : ClusterKeyring.generate() });
-  // Plaintext comes from another address: a peer that proved a key may not fall back to plaintext.
-  const legacy = new SealedPeer();
+  const insider = new SealedPeer({ keyring: secure ? keyring : ClusterKeyring.generate(), hostname: "127.0.0.2" });
+  // Plaintext comes from another port: a peer that proved a key may not fall back to plaintext.
+  const other = new SealedPeer({ hostname: "127.0.0.2" });
   const client = KademliaNode.start({ rpcTimeoutMs: 500, ...(secure ? { secure: { keyring } } : {}) });
   try {
     const { id, host, port } = await target.line<{ id: string; host: string; port: number }>();
     const contact = { id: NodeId.fromHex(id), host, port };
     let [served, failed] = [0, 0];
+    const failures: Record<string, number> = {};
     const legitKeys = Array.from({ length: 8 }, () => NodeId.random());
     let round = 0;
     const legitRound = async () => {
@@ -224,25 +176,48 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
         }),
       ]);
       if (outcomes[0]!.status === "fulfilled") served += 2;
-      else failed += 2;
+      else {
+        failed += 2;
+        const why = (outcomes[0] as PromiseRejectedResult).reason?.message ?? String(outcomes[0]);
+        failures[why] = (failures[why] ?? 0) + 1;
+      }
     };
-    const fuzz = fuzzer(mulberry32(seed), insider, contact, keyring);
+    const fuzz = fuzzKinds(mulberry32(seed), insider, contact, keyring, kinds);
+    const sentByKind: Record<string, number> = Object.fromEntries(fuzz.names.map((name) => [name, 0]));
+    const cpuByKind: Record<string, number> = Object.fromEntries(fuzz.names.map((name) => [name, 0]));
+    // The CPU of a legitimate round alone, to take out of each batch's.
+    const baselineRounds = 20;
+    const baselineStart = await target.cpuUs();
+    for (let i = 0; i < baselineRounds; i++) await legitRound();
+    const legitRoundCpuUs = (await target.cpuUs() - baselineStart) / baselineRounds;
     // RSS is read at the start, and from the end of a warm-up (the first half of the datagrams) to the end: the
     // heap and the JIT grow to a working size first, whatever the traffic; growth after that is what a leak shows.
     const start = await target.report();
     const warmUp = Math.floor(datagrams / 2);
     let before: TargetReport | undefined;
-    let [inBatch, batchBytes] = [0, 0];
-    for (let sent = 0; sent < datagrams; sent++) {
-      if (sent === warmUp) before = await target.report();
-      const { datagram, plain } = fuzz.next();
-      await (plain ? legacy : insider).send(datagram, contact);
-      batchBytes += datagram.length;
-      if (++inBatch >= batch || batchBytes >= 64 * 1024 || sent === datagrams - 1) {
-        await legitRound();
-        [inBatch, batchBytes] = [0, 0];
+    for (let sent = 0; sent < datagrams;) {
+      if (before === undefined && sent >= warmUp) before = await target.report();
+      const kind = fuzz.pick();
+      const cpuBefore = await target.cpuUs();
+      let [inBatch, batchBytes] = [0, 0];
+      while (inBatch < batch && batchBytes < 64 * 1024 && sent < datagrams) {
+        const { datagram, from } = fuzz.kinds[kind]!();
+        await (from === "insider" ? insider : other).send(datagram, contact);
+        batchBytes += datagram.length;
+        inBatch++;
+        sent++;
       }
+      await legitRound();
+      cpuByKind[kind]! += await target.cpuUs() - cpuBefore - legitRoundCpuUs;
+      sentByKind[kind]! += inBatch;
     }
+    const cpuUsPerDatagram = Object.fromEntries(
+      fuzz.names.filter((name) => sentByKind[name]! > 0).map((name) => [
+        name,
+        Math.round(Math.max(0, cpuByKind[name]!) / sentByKind[name]! * 10) / 10,
+      ]),
+    );
+    const [slowest, slowestUs] = Object.entries(cpuUsPerDatagram).reduce((a, b) => (b[1] > a[1] ? b : a), ["", 0]);
     const after = await target.report();
     before ??= after;
     const mb = (bytes: number) => Math.round(bytes / 1e5) / 10;
@@ -250,12 +225,16 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
       mode,
       seed,
       sent: datagrams,
-      sentByKind: fuzz.counts,
+      sentByKind,
+      cpuUsPerDatagram,
+      slowestKind: { kind: slowest, cpuUsPerDatagram: slowestUs },
+      legitRoundCpuUs: Math.round(legitRoundCpuUs),
       received: after.datagramsIn,
       answered: after.datagramsOut,
       dropped: Object.fromEntries(Object.entries(after.dropped).filter(([, n]) => n > 0)),
       legitServed: served,
       legitFailed: failed,
+      legitFailures: failures,
       rssStartMb: mb(start.rssBytes),
       rssBeforeMb: mb(before.rssBytes),
       rssAfterMb: mb(after.rssBytes),
@@ -263,12 +242,16 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
       heapUsedBeforeMb: mb(before.heapUsedBytes),
       heapUsedAfterMb: mb(after.heapUsedBytes),
       warnings: after.warnings,
+      firstWarnings: after.firstWarnings,
       records: after.records,
+      storeRefusals: after.storeRefusals,
+      handOversDropped: after.handOversDropped,
+      bootstrap: after.bootstrap,
     };
   } finally {
     await client.stop();
     await insider.close();
-    await legacy.close();
+    await other.close();
     await target.stop();
   }
 }

@@ -40,17 +40,17 @@ Deno.test({
       assert.equal(workerEvents.find((e) => e.event === "joined")?.attachedTo, "super-bootstrap");
       const admin = workerEvents.find((e) => e.event === "listening")!.admin as string;
       assert.ok(admin.startsWith(`http://${second.address}:`), admin);
-      assert.ok(await reachable(`${admin}/status`), "the test process reaches a host's admin API");
+      assert.ok(await reachable(`${admin}/health`), "the test process reaches a host's admin API");
 
       await net.partition([second]);
-      assert.equal(await reachable(`${admin}/status`), false, "a cut host is out of reach");
-      const [inside] = await second.fetchAll([{ url: `${admin}/status` }]);
+      assert.equal(await reachable(`${admin}/health`), false, "a cut host is out of reach");
+      const [inside] = await second.fetchAll([{ url: `${admin}/health` }]);
       assert.equal(inside?.status, 200, "but reachable from inside");
       await net.heal();
-      assert.ok(await reachable(`${admin}/status`, 5000), "healed");
+      assert.ok(await reachable(`${admin}/health`, 5000), "healed");
 
       await second.crash();
-      assert.equal(await reachable(`${admin}/status`), false, "a crashed host's node is gone");
+      assert.equal(await reachable(`${admin}/health`), false, "a crashed host's node is gone");
     } finally {
       await net.destroy();
     }

@@ -14,10 +14,12 @@ export interface SealedPeerOptions {
   identity?: SigningIdentity;
   /** Clock of the envelope (a stale sender lives in the past). @default {Date.now} */
   now?: () => number;
+  /** Address to bind. @default {"127.0.0.1"} */
+  hostname?: string;
 }
 
 export class SealedPeer {
-  readonly conn = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
+  readonly conn: Deno.DatagramConn;
   readonly identity: SigningIdentity;
   readonly envelope: SecureEnvelope | undefined;
   /** Frames of every response received, by message id (hex). */
@@ -25,6 +27,7 @@ export class SealedPeer {
   readonly #loop: Promise<void>;
 
   constructor(options: SealedPeerOptions = {}) {
+    this.conn = Deno.listenDatagram({ transport: "udp", hostname: options.hostname ?? "127.0.0.1", port: 0 });
     this.identity = options.identity ?? SigningIdentity.generate();
     this.envelope = options.keyring &&
       new SecureEnvelope({

@@ -223,7 +223,7 @@ Deno.test("a host process whose ready file is removed (an abandoned cluster) sto
   const dir = new StateDir(await Deno.makeTempDir({ prefix: "cqkd-host-test-" }));
   try {
     await dir.ensure();
-    const record = await spawnHost({ name: "lonely", state: dir, token: "t", globalArgs: [] });
+    const record = await spawnHost({ name: "lonely", state: dir, token: "lonely-host-token", globalArgs: [] });
     assert.ok(isHostProcess(record.pid, "lonely"));
     await Deno.remove(dir.readyPath("lonely"));
     for (let i = 0; i < 200 && isHostProcess(record.pid, "lonely"); i++) {

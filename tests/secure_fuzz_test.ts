@@ -8,10 +8,19 @@ Deno.test(`A node in each transport mode survives ${DATAGRAMS} random, mutated a
   console.log(`FUZZ_SEED=${seed}`);
   for (const mode of FUZZ_MODES) {
     await t.step(mode, async () => {
-      const report = await runFuzz({ mode, datagrams: DATAGRAMS, seed });
+      const report = await runFuzz({ mode, datagrams: DATAGRAMS, seed, batch: 25 });
+      console.log(`${mode}: slowest kind ${report.slowestKind.kind}, CPU µs per datagram:`, report.cpuUsPerDatagram);
       assert.ok(report.received >= DATAGRAMS * 0.95, `only ${report.received} datagrams reached the node`);
       assert.equal(report.legitFailed, 0, "every legitimate request was served");
-      assert.ok(report.legitServed >= 2 * (DATAGRAMS / 100));
+      assert.ok(report.legitServed >= 2 * (DATAGRAMS / 25));
+      for (const kind of ["bootstrap", "store-many", "deep-nesting", "sealed-future", "sealed-copied-certificate"]) {
+        assert.ok(report.sentByKind[kind]! > 0, `no ${kind} datagram sent`);
+      }
+      assert.ok(Object.keys(report.cpuUsPerDatagram).length >= 20, "CPU measured for every kind the node received");
+      if (mode !== "plain") {
+        assert.ok(report.bootstrap.refusals.unproven! > 0, "joins under ids the sender did not prove were refused");
+      }
+      assert.ok(report.bootstrap.directory <= 64, "one address brought at most 64 directory entries");
       assert.equal(report.warnings, 0, "no handler failed");
       const dropped = Object.values(report.dropped).reduce((a, b) => a + b, 0);
       assert.ok(dropped >= DATAGRAMS * 0.5, `only ${dropped} drops counted`);

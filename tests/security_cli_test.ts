@@ -10,6 +10,7 @@ import { cqkd, freePort, NodeProcess } from "./_cli.ts";
 
 const WRITER = "writer-token-0123456789";
 const READER = "reader-token-0123456789";
+const BACKUP_ENV = { CQKD_BACKUP_KEY: "backup-key-0123456789" };
 
 async function auditEntries(settings: string[]): Promise<AuditEntry[]> {
   const run = await cqkd([...settings, "audit", "--json", "--tail", "1000"]);
@@ -94,7 +95,7 @@ Deno.test("cqkd config backup and restore: round trip, a damaged backup refused 
     await Deno.writeTextFile(tokens, `- {name: ops, scope: write, token: ${WRITER}}\n`);
     await Deno.writeTextFile(config, `ksize: 30\nadmin_tokens_file: ${tokens}\nstate_dir: ${dir}\n`);
     const global = ["--config", config];
-    const made = await cqkd([...global, "config", "backup", "-o", backup, "--json"]);
+    const made = await cqkd([...global, "config", "backup", "-o", backup, "--json"], BACKUP_ENV);
     assert.equal(made.code, 0, made.stderr);
     assert.deepEqual(JSON.parse(made.stdout).files.map((f: { role: string }) => f.role), [
       "config",
@@ -103,12 +104,12 @@ Deno.test("cqkd config backup and restore: round trip, a damaged backup refused 
 
     await Deno.remove(tokens);
     await Deno.writeTextFile(config, `ksize: 31\nstate_dir: ${dir}\n`);
-    const refused = await cqkd([...global, "config", "restore", backup]);
+    const refused = await cqkd([...global, "config", "restore", backup], BACKUP_ENV);
     assert.equal(refused.code, 2);
     assert.match(refused.stderr, /1 file\(s\) differ from the backup .*add --force/);
     await assert.rejects(Deno.stat(tokens), Deno.errors.NotFound, "nothing written");
 
-    const restored = await cqkd([...global, "config", "restore", backup, "--force", "--json"]);
+    const restored = await cqkd([...global, "config", "restore", backup, "--force", "--json"], BACKUP_ENV);
     assert.equal(restored.code, 0, restored.stderr);
     assert.deepEqual(JSON.parse(restored.stdout).map((r: { action: string }) => r.action), ["replaced", "written"]);
     assert.match(await Deno.readTextFile(config), /^ksize: 30\n/);
@@ -116,9 +117,9 @@ Deno.test("cqkd config backup and restore: round trip, a damaged backup refused 
     const text = await Deno.readTextFile(backup);
     await Deno.writeTextFile(backup, text.replace("ksize", "ksizf").replace(/"base64": "a/, '"base64": "b'));
     await Deno.remove(tokens);
-    const damaged = await cqkd([...global, "config", "restore", backup, "--force"]);
+    const damaged = await cqkd([...global, "config", "restore", backup, "--force"], BACKUP_ENV);
     assert.equal(damaged.code, 2);
-    assert.match(damaged.stderr, /the checksum does not match, the backup is damaged/);
+    assert.match(damaged.stderr, /the checksum does not match: the backup is damaged/);
     await assert.rejects(Deno.stat(tokens), Deno.errors.NotFound, "nothing written");
 
     const procedures = (await auditEntries(global)).map((e) => [e.procedure, e.ok, e.args?.force]);

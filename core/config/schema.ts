@@ -142,7 +142,17 @@ export const SETTINGS_SCHEMA = [
     min: 0,
     max: 65535,
   }),
-  str("admin_token", "", "Bearer token for the admin API's mutating endpoints (empty = mutations refused)"),
+  str(
+    "admin_token",
+    "",
+    "Bearer token (16+ characters) for the admin API's mutating endpoints, and its reads off loopback " +
+      "(empty = mutations refused)",
+  ),
+  strings(
+    "admin_allowed_hosts",
+    [],
+    "Host names (besides IP addresses and localhost) the admin API answers under, against DNS rebinding (* = any)",
+  ),
   // Admin access control and audit (docs/security.md).
   str(
     "admin_tokens_file",

@@ -71,6 +71,7 @@ const EXPECTED_DEFAULTS = {
   admin_host: "127.0.0.1",
   admin_port: 0,
   admin_token: "",
+  admin_allowed_hosts: [],
   admin_tokens_file: "",
   admin_rate_limit: 20,
   admin_rate_burst: 60,

@@ -107,3 +107,31 @@ Deno.test("RecordStore frees the bytes of expired values", () => {
   assert.equal(records.bytes, 92);
   assert.equal(records.size, 1);
 });
+
+Deno.test("RecordStore refuses a store to a full node without walking what it holds (expiry from the head)", () => {
+  let clockReads = 0;
+  const records = new RecordStore({ maxRecords: 5000, now: () => (clockReads++, 1_000_000) });
+  for (let i = 0; i < 5000; i++) records.put(key(i), i);
+  clockReads = 0;
+  assert.throws(() => records.put(key(9999), 1), StorageFullError);
+  assert.ok(clockReads <= 3, `${clockReads} records looked at`);
+});
+
+Deno.test("RecordStore keeps a quota per source, freed when its values go", () => {
+  const { clock, records } = store({ ttlS: 10 });
+  const quota = new RecordStore({ maxRecordsPerSource: 2, maxBytesPerSource: 100, now: () => clock.ms });
+  quota.put(key(1), "a", "10.0.0.1");
+  quota.put(key(2), "b", "10.0.0.1");
+  assert.throws(() => quota.put(key(3), "c", "10.0.0.1"), {
+    name: "StorageFullError",
+    message: "Cannot store the value: 10.0.0.1 reached its quota of 2 values on this node",
+  });
+  quota.put(key(2), "b again", "10.0.0.1"); // a replacement takes no new slot
+  quota.put(key(3), "c", "10.0.0.2");
+  quota.put(key(4), "d"); // this node's own writes have no quota
+  assert.throws(() => quota.put(key(5), new Uint8Array(200), "10.0.0.3"), /quota of 100 bytes/);
+  assert.ok(quota.delete(key(1)));
+  quota.put(key(5), "e", "10.0.0.1");
+  assert.deepEqual(quota.usageOf("10.0.0.1"), { records: 2, bytes: 10 });
+  assert.ok(records.size === 0);
+});

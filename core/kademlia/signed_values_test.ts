@@ -3,7 +3,7 @@ import { NodeKeyPair, SigningIdentity } from "../crypto/mod.ts";
 import { NodeHost } from "../host.ts";
 import type { KademliaNode } from "./node.ts";
 import { NodeId } from "./node_id.ts";
-import { decodeSignedRecord } from "./signed_record.ts";
+import { decodeSignedRecord, signedKey, signRecord } from "./signed_record.ts";
 import type { StoreRefusal } from "./store_refusals.ts";
 import { getSigned, setSigned, UnreadableValueError } from "./signed_values.ts";
 import { joinedNodes } from "../../tests/_network.ts";
@@ -24,7 +24,7 @@ Deno.test("getSigned() reads a signed value back verified from every node, and t
   assert.equal(written.seq, 1);
   assert.ok(written.replicas >= 3, `${written.replicas} replicas`);
   for (const node of nodes) {
-    const read = await getSigned(node, "config");
+    const read = await getSigned(node, "config", writer.publicKey);
     assert.equal(read?.value, "v1");
     assert.equal(read.seq, 1);
     assert.deepEqual(read.writer, writer.publicKey);
@@ -33,10 +33,9 @@ Deno.test("getSigned() reads a signed value back verified from every node, and t
   }
   const rewritten = await setSigned(nodes[5]!, "config", { rounds: 2 }, writer, { seq: 2 });
   assert.equal(rewritten.replicas, rewritten.asked, "every replica took the newer record");
-  const key = await NodeId.digest("config");
-  assert.equal((await getSigned(nodes[5]!, key))?.value, '{"rounds":2}');
-  assert.equal(await getSigned(nodes[3]!, "config", { writer: SigningIdentity.generate().publicKey }), undefined);
-  assert.equal(await getSigned(nodes[3]!, "never written"), undefined);
+  assert.equal((await getSigned(nodes[5]!, "config", writer.publicKey))?.value, '{"rounds":2}');
+  assert.equal(await getSigned(nodes[3]!, "config", SigningIdentity.generate().publicKey), undefined);
+  assert.equal(await getSigned(nodes[3]!, "never written", writer.publicKey), undefined);
 });
 
 Deno.test("A signed key refuses unsigned, stale, foreign and forged writes on every replica", async (t) => {
@@ -45,8 +44,9 @@ Deno.test("A signed key refuses unsigned, stale, foreign and forged writes on ev
   await using host = new NodeHost({ republishIntervalS: 0 });
   const nodes = await joinedNodes(host, 8);
   const writer = SigningIdentity.generate();
-  const key = await NodeId.digest("price");
-  await setSigned(nodes[0]!, key, "100", writer, { seq: 5 });
+  const other = SigningIdentity.generate();
+  const key = signedKey(writer.publicKey, "price");
+  await setSigned(nodes[0]!, "price", "100", writer, { seq: 5 });
   const holders = replicas(nodes, key);
   assert.equal(holders.length, 8);
   assert.ok(holders.every((r) => r.seq === 5));
@@ -55,13 +55,18 @@ Deno.test("A signed key refuses unsigned, stale, foreign and forged writes on ev
 
   const refused = async (write: () => Promise<{ replicas: number }>) => {
     assert.equal((await write()).replicas, 0, "no node stored it");
-    for (const node of nodes) assert.equal((await getSigned(node, key))?.value, "100", "the old value survives");
+    for (const node of nodes) {
+      assert.equal((await getSigned(node, "price", writer.publicKey))?.value, "100", "the old value survives");
+    }
     assert.deepEqual(replicas(nodes, key).map((r) => r.seq), holders.map(() => 5));
   };
   await t.step("unsigned", () => refused(() => attacker.set(key, "1")));
-  await t.step("stale", () => refused(() => setSigned(attacker, key, "1", writer, { seq: 4 })));
-  await t.step("same seq, other value", () => refused(() => setSigned(attacker, key, "1", writer, { seq: 5 })));
-  await t.step("another writer", () => refused(() => setSigned(attacker, key, "1", SigningIdentity.generate())));
+  await t.step("stale", () => refused(() => setSigned(attacker, "price", "1", writer, { seq: 4 })));
+  await t.step("same seq, other value", () => refused(() => setSigned(attacker, "price", "1", writer, { seq: 5 })));
+  await t.step("another writer", () => {
+    const squatter = signRecord("price", { seq: 9, timestampMs: 9, sealed: false, payload: new Uint8Array() }, other);
+    return refused(() => attacker.set(key, squatter));
+  });
   await t.step("forged", async () => {
     const forged = (genuine as Uint8Array).slice();
     forged[forged.length - 70]! ^= 1; // in the payload: the signature no longer matches
@@ -71,11 +76,12 @@ Deno.test("A signed key refuses unsigned, stale, foreign and forged writes on ev
     await attacker.maintain(); // republishes its last write to the key, the forged one
     await refused(() => Promise.resolve({ replicas: 0 }));
   });
-  // Every node refused every write, the attacker's own copy included: 5 writes and a republish.
+  // Every node refused every write, the attacker's own copy included: 5 writes and a republish. Another writer's
+  // record does not verify under this writer's key: forged, like a record with a broken signature.
   const sum = (reason: StoreRefusal) => nodes.reduce((total, n) => total + n.storeRefusals.counts[reason], 0);
   assert.deepEqual(
     { unsigned: sum("unsigned"), stale: sum("stale"), "other-writer": sum("other-writer"), forged: sum("forged") },
-    { unsigned: 8, stale: 16, "other-writer": 8, forged: 16 },
+    { unsigned: 8, stale: 16, "other-writer": 0, forged: 24 },
   );
 });
 
@@ -86,18 +92,18 @@ Deno.test("A value sealed for readers is readable by those readers only", async 
   const [bob, carol, eve] = await Promise.all([1, 2, 3].map(() => NodeKeyPair.generate()));
   await setSigned(nodes[0]!, "session 7 key", "0110 1001", writer, { readers: [bob!.publicKey, carol!.publicKey] });
   for (const reader of [bob!, carol!]) {
-    const read = await getSigned(nodes[4]!, "session 7 key", { reader });
+    const read = await getSigned(nodes[4]!, "session 7 key", writer.publicKey, { reader });
     assert.equal(read?.value, "0110 1001");
     assert.equal(read.sealed, true);
     assert.deepEqual(read.writer, writer.publicKey);
   }
-  await assert.rejects(getSigned(nodes[4]!, "session 7 key", { reader: eve! }), (error) => {
+  await assert.rejects(getSigned(nodes[4]!, "session 7 key", writer.publicKey, { reader: eve! }), (error) => {
     assert.ok(error instanceof UnreadableValueError);
     assert.match(error.message, /^Cannot read the value of key [0-9a-f]{40}: it is sealed for readers and this key/);
     return true;
   });
-  await assert.rejects(getSigned(nodes[4]!, "session 7 key"), UnreadableValueError, "no reader key pair");
-  const raw = await nodes[3]!.get("session 7 key") as Uint8Array;
+  await assert.rejects(getSigned(nodes[4]!, "session 7 key", writer.publicKey), UnreadableValueError, "no reader");
+  const raw = await nodes[3]!.get(signedKey(writer.publicKey, "session 7 key")) as Uint8Array;
   assert.ok(!new TextDecoder("latin1").decode(raw).includes("0110 1001"), "the stored bytes do not show the value");
 });
 

@@ -3,15 +3,17 @@ import type { NodeId } from "./node_id.ts";
 import type { SignedWriteRefusal } from "./store_policy.ts";
 
 /** Why a node refused to store a value. */
-export type StoreRefusal = "too-large" | "storage-full" | SignedWriteRefusal;
+export type StoreRefusal = "too-large" | "storage-full" | "source-quota" | SignedWriteRefusal;
 
 const WHY: Readonly<Record<StoreRefusal, string>> = {
   "too-large": "the value is larger than this node's value limit",
   "storage-full": "this node's storage limit is reached",
+  "source-quota": "the sender's address reached its storage quota on this node",
   forged: "it claims to be a signed record but its signature does not verify",
   unsigned: "the key holds a signed record and the write is not signed",
   "other-writer": "the key holds a record signed by another writer",
   stale: "its sequence number is not higher than the stored record's",
+  future: "its timestamp is ahead of this node's clock, or its sequence number ahead of its timestamp",
 };
 
 /** Options of {@linkcode StoreRefusals}. */
@@ -32,10 +34,12 @@ export class StoreRefusals {
   readonly #counts: Record<StoreRefusal, number> = {
     "too-large": 0,
     "storage-full": 0,
+    "source-quota": 0,
     forged: 0,
     unsigned: 0,
     "other-writer": 0,
     stale: 0,
+    future: 0,
   };
   readonly #lastWarnedMs = new Map<StoreRefusal, number>();
   readonly #unreported = new Map<StoreRefusal, number>();

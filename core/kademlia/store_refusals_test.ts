@@ -18,10 +18,12 @@ Deno.test("StoreRefusals.record() counts every refusal and warns once per reason
   assert.deepEqual(refusals.counts, {
     "too-large": 0,
     "storage-full": 1,
+    "source-quota": 0,
     forged: 0,
     unsigned: 0,
     "other-writer": 0,
     stale: 4,
+    future: 0,
   });
   assert.equal(refusals.total, 5);
   const hex = key.hex;

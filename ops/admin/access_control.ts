@@ -2,7 +2,7 @@ import type { Context, MiddlewareHandler } from "hono";
 import type { CqkdMetrics } from "../../core/metrics/mod.ts";
 import type { AuditLog } from "../audit/mod.ts";
 import type { AccessTokens, TokenGrant } from "./access_tokens.ts";
-import { TokenBuckets } from "./rate_limit.ts";
+import { TokenBuckets } from "../../core/rate_limit.ts";
 
 /** Per-client rate limits of the admin API: a token bucket per client address and per token. */
 export interface RateLimit {
@@ -17,6 +17,16 @@ export interface RateLimit {
 /** Options of {@linkcode accessControl}. */
 export interface AccessControlOptions {
   tokens: AccessTokens;
+  /**
+   * The address the API is served on. Off loopback every read but the open paths needs a token (a container's API
+   * on 0.0.0.0 must not serve DHT values to its network). @default {"127.0.0.1"}
+   */
+  bindHost?: string;
+  /**
+   * Host names (besides IP literals and `localhost`) that requests may name in their Host header: a page whose name
+   * was rebound to 127.0.0.1 (DNS rebinding) names its own host and is refused. `*` allows any. @default none
+   */
+  allowedHosts?: readonly string[];
   /** Per-client limits: one bucket per client address and one per token. @default no limit */
   rateLimit?: RateLimit;
   /** Where every mutation (refused ones included) is recorded. @default not recorded */
@@ -31,6 +41,11 @@ const READ_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
 const OPEN_PATHS = new Set(["/health"]);
 /** Reads that need a read or write token even where reads are open: key-exchange session reports. */
 const PRIVATE_READS = /^\/sessions\//;
+/**
+ * Open off loopback as long as no read token is configured: Prometheus scrapes carry none, and the counters hold no
+ * value, key or token.
+ */
+const SCRAPE_PATH = "/metrics";
 /** Body fields the audit log never records. */
 const SECRET_FIELDS = new Set(["value", "token", "secret", "password", "key"]);
 /** Longest list an audit line records in full; longer ones are recorded by their length. */
@@ -47,7 +62,15 @@ const MAX_LISTED = 16;
 export function accessControl(options: AccessControlOptions): MiddlewareHandler {
   const { tokens, audit, metrics } = options;
   const buckets = options.rateLimit && new TokenBuckets(options.rateLimit);
+  const readsNeedToken = tokens.readProtected || !isLoopback(options.bindHost ?? "127.0.0.1");
+  const allowedHosts = new Set((options.allowedHosts ?? []).map((h) => h.toLowerCase()));
   return async function adminGate(c, next) {
+    const named = hostName(c.req.header("host"));
+    if (named !== undefined && !allowedHosts.has("*") && !allowedHosts.has(named)) {
+      return c.json({
+        error: `Host ${named} is not allowed: use an IP address or localhost, or list it in admin_allowed_hosts`,
+      }, 421);
+    }
     const address = clientAddress(c);
     const presented = bearerToken(c.req.header("authorization"));
     const grant = presented === undefined ? undefined : tokens.identify(presented);
@@ -62,11 +85,18 @@ export function accessControl(options: AccessControlOptions): MiddlewareHandler 
       }
     }
     if (READ_METHODS.has(c.req.method)) {
-      const open = !tokens.readProtected && !PRIVATE_READS.test(c.req.path);
-      if (open || OPEN_PATHS.has(c.req.path) || grant !== undefined) return await next();
+      const path = c.req.path;
+      const privateRead = PRIVATE_READS.test(path);
+      const open = OPEN_PATHS.has(path) || (!tokens.readProtected && path === SCRAPE_PATH);
+      if ((!readsNeedToken && !privateRead) || open || grant !== undefined) return await next();
+      if (presented !== undefined) return unauthorized(c, "Unknown bearer token");
       return unauthorized(
         c,
-        presented === undefined ? "Missing bearer token: reads need a read or write token" : "Unknown bearer token",
+        privateRead && !readsNeedToken
+          ? "Missing bearer token: session reports need a read or write token"
+          : tokens.readProtected
+          ? "Missing bearer token: reads need a read or write token"
+          : "Missing bearer token: the admin API is not on loopback, so reads need a read or write token",
       );
     }
     const started = performance.now();
@@ -88,6 +118,25 @@ export function accessControl(options: AccessControlOptions): MiddlewareHandler 
       });
     }
   };
+}
+
+/**
+ * The host name a request's Host header names, lower-cased; undefined for an IP literal, `localhost` or no header
+ * (which DNS rebinding cannot produce: the browser sends the attacker's name).
+ */
+function hostName(header: string | undefined): string | undefined {
+  if (header === undefined) return undefined;
+  const host = header.startsWith("[") ? header.slice(0, header.indexOf("]") + 1) : header.replace(/:\d*$/, "");
+  const name = host.toLowerCase().replace(/\.$/, "");
+  if (name === "" || name === "localhost" || name.startsWith("[") || /^\d{1,3}(\.\d{1,3}){3}$/.test(name)) {
+    return undefined;
+  }
+  return name;
+}
+
+/** Whether the API is served on a loopback address only. */
+export function isLoopback(host: string): boolean {
+  return host === "localhost" || host === "::1" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
 }
 
 /** The client's IP address as the server saw it (never X-Forwarded-For, which a client chooses). */

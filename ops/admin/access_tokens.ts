@@ -22,13 +22,13 @@ export interface TokenEntry {
   sha256?: string;
 }
 
-/** Shortest token accepted from a tokens file: 16 characters, well out of reach of guessing at 429-limited rates. */
-export const MIN_FILE_TOKEN_LENGTH = 16;
+/** Shortest token accepted anywhere: 16 characters, well out of reach of guessing at 429-limited rates. */
+export const MIN_TOKEN_LENGTH = 16;
 
 const fileEntry = z.object({
   name: z.string().min(1).max(100),
   scope: z.enum(["read", "write"]),
-  token: z.string().min(MIN_FILE_TOKEN_LENGTH).optional(),
+  token: z.string().min(MIN_TOKEN_LENGTH).optional(),
   sha256: z.string().regex(/^[0-9a-fA-F]{64}$/, "expected the SHA-256 of the token (64 hex digits)").optional(),
 }).strict().refine((e) => (e.token === undefined) !== (e.sha256 === undefined), "give either token or sha256");
 const fileSchema = z.array(fileEntry).max(1000);
@@ -48,11 +48,19 @@ const fileSchema = z.array(fileEntry).max(1000);
 export class AccessTokens {
   readonly #entries: { grant: TokenGrant; digest: Buffer }[];
 
-  /** @throws {RangeError} when a name or a token appears twice, or an entry has neither token nor sha256 */
+  /**
+   * @throws {RangeError} when a name or a token appears twice, a token is shorter than {@linkcode MIN_TOKEN_LENGTH},
+   * or an entry has neither token nor sha256
+   */
   constructor(entries: readonly TokenEntry[]) {
     this.#entries = entries.map(({ name, scope, token, sha256 }) => {
       if (token === undefined && sha256 === undefined) {
         throw new RangeError(`Cannot use admin token ${name}: it has neither a token nor a sha256`);
+      }
+      if (token !== undefined && token.length < MIN_TOKEN_LENGTH) {
+        throw new RangeError(
+          `Cannot use admin token ${name}: it has ${token.length} characters, at least ${MIN_TOKEN_LENGTH} are needed`,
+        );
       }
       return { grant: { name, scope }, digest: token === undefined ? Buffer.from(sha256!, "hex") : digestOf(token) };
     });
@@ -71,6 +79,12 @@ export class AccessTokens {
    */
   static async fromSettings(settings: Settings, extra: readonly TokenEntry[] = []): Promise<AccessTokens> {
     const path = settings.admin_tokens_file;
+    if (settings.admin_token !== "" && settings.admin_token.length < MIN_TOKEN_LENGTH) {
+      throw new ConfigError(
+        `Invalid admin_token: it has ${settings.admin_token.length} characters, at least ${MIN_TOKEN_LENGTH} are needed`,
+        { field: "admin_token", source: "file" },
+      );
+    }
     const fromFile = path === "" ? [] : parseTokensFile(await readTokensFile(path), path);
     const legacy: TokenEntry[] = settings.admin_token
       ? [{ name: "admin_token", scope: "write", token: settings.admin_token }]

@@ -17,11 +17,21 @@ Deno.test("AccessTokens.identify() finds a token given in clear or by its SHA-25
 
 Deno.test("AccessTokens refuses a name or a token given twice", () => {
   assert.throws(
-    () => new AccessTokens([{ name: "a", scope: "read", token: "x" }, { name: "a", scope: "write", token: "y" }]),
+    () =>
+      new AccessTokens([{ name: "a", scope: "read", token: "x".repeat(16) }, {
+        name: "a",
+        scope: "write",
+        token: "y".repeat(16),
+      }]),
     { name: "RangeError", message: "Cannot use the admin tokens: a name appears twice" },
   );
   assert.throws(
-    () => new AccessTokens([{ name: "a", scope: "read", token: "x" }, { name: "b", scope: "write", token: "x" }]),
+    () =>
+      new AccessTokens([{ name: "a", scope: "read", token: "x".repeat(16) }, {
+        name: "b",
+        scope: "write",
+        token: "x".repeat(16),
+      }]),
     { name: "RangeError", message: "Cannot use the admin tokens: the same token is given twice" },
   );
 });
@@ -50,11 +60,18 @@ Deno.test("AccessTokens.fromSettings() joins admin_token, the tokens file and ex
   const path = await Deno.makeTempFile({ suffix: ".yaml" });
   try {
     await Deno.writeTextFile(path, "- {name: grafana, scope: read, token: reader-token-00001}\n");
-    const settings = await loadSettings({ env: {}, flags: { admin_token: "legacy", admin_tokens_file: path } });
-    const tokens = await AccessTokens.fromSettings(settings, [{ name: "cluster", scope: "write", token: "c" }]);
-    assert.equal(tokens.identify("legacy")?.name, "admin_token");
+    const settings = await loadSettings({
+      env: {},
+      flags: { admin_token: "legacy-token-00001", admin_tokens_file: path },
+    });
+    const tokens = await AccessTokens.fromSettings(settings, [{
+      name: "cluster",
+      scope: "write",
+      token: "cluster-token-0001",
+    }]);
+    assert.equal(tokens.identify("legacy-token-00001")?.name, "admin_token");
     assert.equal(tokens.identify("reader-token-00001")?.scope, "read");
-    assert.equal(tokens.identify("c")?.name, "cluster");
+    assert.equal(tokens.identify("cluster-token-0001")?.name, "cluster");
     const missing = await loadSettings({ env: {}, flags: { admin_tokens_file: `${path}.gone` } });
     await assert.rejects(
       AccessTokens.fromSettings(missing),
@@ -63,4 +80,16 @@ Deno.test("AccessTokens.fromSettings() joins admin_token, the tokens file and ex
   } finally {
     await Deno.remove(path);
   }
+});
+
+Deno.test("AccessTokens refuses a token shorter than 16 characters, from admin_token too", async () => {
+  assert.throws(() => new AccessTokens([{ name: "ops", scope: "write", token: "fifteen-chars15" }]), {
+    name: "RangeError",
+    message: "Cannot use admin token ops: it has 15 characters, at least 16 are needed",
+  });
+  const settings = await loadSettings({ env: {}, flags: { admin_token: "short" } });
+  await assert.rejects(AccessTokens.fromSettings(settings), {
+    name: "ConfigError",
+    message: "Invalid admin_token: it has 5 characters, at least 16 are needed",
+  });
 });

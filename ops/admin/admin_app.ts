@@ -31,6 +31,10 @@ export interface AdminAppOptions<Node = NodeBrief, Health extends object = Recor
   tokens?: AccessTokens;
   /** Per-client rate limits (per client address and per token). @default no limit */
   rateLimit?: RateLimit;
+  /** The address the API is served on: off loopback, reads need a token too. @default {"127.0.0.1"} */
+  bindHost?: string;
+  /** Host names requests may name besides IP literals and localhost (DNS rebinding). @default none */
+  allowedHosts?: readonly string[];
   /** Where every mutation is recorded, refused ones included. @default not recorded */
   audit?: AuditLog;
   /** Where `POST …/ops/fallback` rejoins by default. @default {[]} */
@@ -77,6 +81,8 @@ export function adminApp<Node = NodeBrief, Health extends object = Record<never,
       tokens,
       metrics: options.metrics,
       ...(options.rateLimit ? { rateLimit: options.rateLimit } : {}),
+      ...(options.bindHost === undefined ? {} : { bindHost: options.bindHost }),
+      ...(options.allowedHosts === undefined ? {} : { allowedHosts: options.allowedHosts }),
       ...(options.audit ? { audit: options.audit } : {}),
     }))
     .get("/health", (c) => c.json({ host: options.name, pid: Deno.pid, ...options.health?.() as Health }))

@@ -11,7 +11,7 @@ import { jsonErrors } from "./middleware.ts";
 import type { AdminNode } from "./node_directory.ts";
 import { NODE_BODY_LIMIT_BYTES } from "./node_routes.ts";
 
-const TOKEN = "s3cret";
+const TOKEN = "s3cret-admin-token";
 
 /** A network of `count` nodes on 127.0.0.1, the first `exposed` of them served by one admin app. */
 async function setup(count = 4, exposed = 1, options: Partial<AdminAppOptions> = {}) {

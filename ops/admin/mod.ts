@@ -19,5 +19,5 @@ export * from "./node_directory.ts";
 export * from "./node_ops.ts";
 export * from "./node_routes.ts";
 export * from "./parameter_routes.ts";
-export * from "./rate_limit.ts";
+export * from "../../core/rate_limit.ts";
 export * from "./validation.ts";

@@ -21,13 +21,15 @@ export interface BackupReport {
 /**
  * `cqkd config backup`: bundles the configuration in force into one file with a checksum — the config file, every
  * file a `*_file` setting names (the admin tokens file, a cluster keyring, …) and the key files in `state_dir`
- * (node identities). The backup holds secrets: it is written with mode 0600 and never over an existing file.
+ * (node identities), with a checksum keyed by `key` (see {@linkcode encodeBundle}). The backup holds secrets: it is
+ * written with mode 0600 and never over an existing file.
  * @throws {BackupError} when the output exists or a file cannot be read
  */
 export async function backupConfig(
   settings: Settings,
   configPath: string | undefined,
   output: string,
+  key: string,
 ): Promise<BackupReport> {
   const wanted: { role: string; path: string }[] = [];
   if (configPath !== undefined) wanted.push({ role: "config", path: resolve(configPath) });
@@ -50,7 +52,7 @@ export async function backupConfig(
   }
   const bundle: ConfigBundle = { format: "cqkd-config-backup", version: 1, createdAt: new Date().toISOString(), files };
   try {
-    await Deno.writeTextFile(output, encodeBundle(bundle), { createNew: true, mode: 0o600 });
+    await Deno.writeTextFile(output, encodeBundle(bundle, key), { createNew: true, mode: 0o600 });
   } catch (error) {
     const reason = error instanceof Deno.errors.AlreadyExists ? "the file exists" : (error as Error).message;
     throw new BackupError(`Cannot write the backup ${output}: ${reason}`, output, { cause: error });

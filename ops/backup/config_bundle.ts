@@ -1,5 +1,5 @@
 import { Buffer } from "node:buffer";
-import { createHash } from "node:crypto";
+import { createHmac, timingSafeEqual } from "node:crypto";
 import { z } from "zod";
 import { CommandError } from "../exit_codes.ts";
 
@@ -48,16 +48,40 @@ const bundleSchema = z.object({
   ).max(10_000),
 }).strict();
 
-/** The text of a backup file: the bundle and a SHA-256 over its canonical JSON, so any damage is caught. */
-export function encodeBundle(bundle: ConfigBundle): string {
-  return JSON.stringify({ checksum: checksumOf(bundle), bundle }, null, 1) + "\n";
+/** The environment variable holding the key of backup checksums. */
+export const BACKUP_KEY_ENV = "CQKD_BACKUP_KEY";
+/** Shortest backup key accepted. */
+export const MIN_BACKUP_KEY_LENGTH = 16;
+
+/**
+ * The backup key from the environment ({@linkcode BACKUP_KEY_ENV}).
+ * @throws {BackupError} when it is unset or shorter than {@linkcode MIN_BACKUP_KEY_LENGTH}
+ */
+export function backupKeyFrom(env: { get(name: string): string | undefined } = Deno.env): string {
+  const key = env.get(BACKUP_KEY_ENV) ?? "";
+  if (key.length < MIN_BACKUP_KEY_LENGTH) {
+    throw new BackupError(
+      `Cannot sign or check a configuration backup: set ${BACKUP_KEY_ENV} to a secret of ` +
+        `${MIN_BACKUP_KEY_LENGTH}+ characters (the same one for the backup and the restore)`,
+      BACKUP_KEY_ENV,
+    );
+  }
+  return key;
+}
+
+/**
+ * The text of a backup file: the bundle and an HMAC-SHA256 over its canonical JSON under the backup key, so that
+ * any damage is caught and nobody without the key can make a bundle a restore accepts.
+ */
+export function encodeBundle(bundle: ConfigBundle, key: string): string {
+  return JSON.stringify({ checksum: checksumOf(bundle, key), bundle }, null, 1) + "\n";
 }
 
 /**
  * Reads a backup file's text: JSON, the checksum, then the bundle's shape, in that order.
  * @throws {BackupError} saying which check failed
  */
-export function decodeBundle(text: string, path: string): ConfigBundle {
+export function decodeBundle(text: string, path: string, key: string): ConfigBundle {
   let outer: { checksum?: unknown; bundle?: unknown };
   try {
     outer = JSON.parse(text);
@@ -67,8 +91,16 @@ export function decodeBundle(text: string, path: string): ConfigBundle {
   if (typeof outer?.checksum !== "string" || typeof outer.bundle !== "object" || outer.bundle === null) {
     throw new BackupError(`Cannot read the backup ${path}: it is not a cqkd configuration backup`, path);
   }
-  if (checksumOf(outer.bundle) !== outer.checksum) {
-    throw new BackupError(`Cannot restore ${path}: the checksum does not match, the backup is damaged`, path);
+  if (!outer.checksum.startsWith("hmac-sha256:")) {
+    throw new BackupError(`Cannot restore ${path}: its checksum has no key (an older backup): make a new one`, path);
+  }
+  const expected = Buffer.from(checksumOf(outer.bundle, key));
+  const given = Buffer.from(outer.checksum);
+  if (expected.length !== given.length || !timingSafeEqual(expected, given)) {
+    throw new BackupError(
+      `Cannot restore ${path}: the checksum does not match: the backup is damaged, or was made with another key`,
+      path,
+    );
   }
   const parsed = bundleSchema.safeParse(outer.bundle);
   if (!parsed.success) {
@@ -91,6 +123,6 @@ export function compactUtc(time: Date): string {
   return time.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
 }
 
-function checksumOf(bundle: unknown): string {
-  return "sha256:" + createHash("sha256").update(JSON.stringify(bundle)).digest("hex");
+function checksumOf(bundle: unknown, key: string): string {
+  return "hmac-sha256:" + createHmac("sha256", key).update(JSON.stringify(bundle)).digest("hex");
 }

@@ -1,11 +1,18 @@
 import { createPrivateKey } from "node:crypto";
-import { dirname } from "node:path";
+import { basename, dirname, resolve, sep } from "node:path";
 import { ConfigError, loadSettings } from "../../core/config/mod.ts";
 import { parseTokensFile } from "../admin/mod.ts";
 import { BackupError, type BundledFile, bytesOf, compactUtc, decodeBundle } from "./config_bundle.ts";
 
 /** Options of {@linkcode restoreConfig}. */
 export interface RestoreOptions {
+  /** The key the backup's checksum was made with. */
+  key: string;
+  /**
+   * The only directories files may be restored into (the state directory and the config file's): a bundle naming
+   * any other path is refused whole.
+   */
+  directories: readonly string[];
   /** Replace files that differ from the backup (each kept as `<file>.pre-restore-<time>` first). @default {false} */
   force?: boolean;
 }
@@ -20,25 +27,34 @@ export interface RestoredFile {
 }
 
 /**
- * `cqkd config restore`: checks the whole backup first — its checksum, the config file against the settings
- * schema, the admin tokens file, the private keys — and the files on disk (one that differs is refused without
+ * `cqkd config restore`: checks the whole backup first — its keyed checksum, every path inside the allowed
+ * directories, the config file against the settings schema, the admin tokens file, the private keys — and the files
+ * on disk (one that differs is refused without
  * `force`); only then writes, each file atomically with its recorded mode, keeping a copy of every file it replaces.
  * @throws {BackupError} (nothing written) when the backup is damaged or invalid, or files differ without `force`
  */
-export async function restoreConfig(backupPath: string, options: RestoreOptions = {}): Promise<RestoredFile[]> {
+export async function restoreConfig(backupPath: string, options: RestoreOptions): Promise<RestoredFile[]> {
   let text: string;
   try {
     text = await Deno.readTextFile(backupPath);
   } catch (error) {
     throw new BackupError(`Cannot read the backup ${backupPath}: ${(error as Error).message}`, backupPath);
   }
-  const bundle = decodeBundle(text, backupPath);
+  const bundle = decodeBundle(text, backupPath, options.key);
+  const directories = await Promise.all(options.directories.map((d) => realDirectory(resolve(d))));
   const paths = new Set<string>();
   for (const file of bundle.files) {
     if (paths.has(file.path)) {
       throw new BackupError(`Cannot restore ${backupPath}: ${file.path} appears twice`, file.path);
     }
     paths.add(file.path);
+    if (!await isInside(file.path, directories)) {
+      throw new BackupError(
+        `Cannot restore ${backupPath}: ${file.path} is outside the state and config directories ` +
+          `(${options.directories.join(", ") || "none"})`,
+        file.path,
+      );
+    }
     await validate(file);
   }
   const plan = await Promise.all(bundle.files.map(async (file) => ({ file, state: await stateOnDisk(file) })));
@@ -95,6 +111,28 @@ async function checkSettings(text: string, path: string): Promise<void> {
   } finally {
     await Deno.remove(scratch);
   }
+}
+
+/** A directory with its symbolic links resolved as far as it exists. */
+async function realDirectory(path: string): Promise<string> {
+  let existing = path;
+  let rest = "";
+  for (;;) {
+    try {
+      return (await Deno.realPath(existing)) + rest;
+    } catch (error) {
+      if (!(error instanceof Deno.errors.NotFound) || dirname(existing) === existing) throw error;
+      rest = sep + basename(existing) + rest;
+      existing = dirname(existing);
+    }
+  }
+}
+
+/** Whether `path` (normalised, symbolic links of its existing part resolved) lies inside one of `directories`. */
+async function isInside(path: string, directories: readonly string[]): Promise<boolean> {
+  if (resolve(path) !== path) return false;
+  const real = await realDirectory(path);
+  return directories.some((dir) => real.startsWith(dir.endsWith(sep) ? dir : dir + sep));
 }
 
 async function stateOnDisk(file: BundledFile): Promise<"missing" | "same" | "differs"> {

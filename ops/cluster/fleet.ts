@@ -310,6 +310,8 @@ export class Fleet implements MetricsSource {
       capacity: this.#options.settings.max_connections || undefined,
       ...(parent ? { parent } : {}),
       heartbeatMs: this.#options.heartbeatMs,
+      // A local cluster's nodes share a few addresses: the per-source caps would cap the cluster itself.
+      limits: { leaseShare: 1, ratePerS: 100_000, burst: 100_000, directoryEntries: Infinity },
       onWarning: (message) => this.#options.log.debug(`${spec.name}: ${message}`),
     });
   }

@@ -8,8 +8,8 @@ async function setup() {
   const settings = await loadSettings({ env: {} });
   const fleet = new Fleet({ settings, log: new Logger("error") });
   let shutdowns = 0;
-  const app = hostApp(fleet, { name: "test-host", token: "secret", onShutdown: () => shutdowns++ });
-  const post = (path: string, body: unknown, token = "secret") =>
+  const app = hostApp(fleet, { name: "test-host", token: "secret-host-token", onShutdown: () => shutdowns++ });
+  const post = (path: string, body: unknown, token = "secret-host-token") =>
     app.request(path, {
       method: "POST",
       headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
@@ -30,7 +30,7 @@ Deno.test("hostApp answers reads without a token and refuses mutations without t
 
 Deno.test("hostApp refuses bad bodies with 400 naming the field, and unknown paths with 404", async () => {
   const { app, post } = await setup();
-  assert.equal((await post("/nodes", { nodes: [] }, "secret")).status, 400);
+  assert.equal((await post("/nodes", { nodes: [] }, "secret-host-token")).status, 400);
   const huge = await post("/nodes", JSON.stringify({ nodes: [], padding: "x".repeat(4 * 1024 * 1024) }));
   assert.equal(huge.status, 413);
   const bad = await post("/nodes", { nodes: [{ ...superNode, role: "wizard" }] });

@@ -125,6 +125,8 @@ export class Tree {
       name: `${tier}-${index}`,
       heartbeatMs: TREE_HEARTBEAT_MS,
       now: this.clock.now,
+      // The whole tree runs on 127.0.0.1, one source address (and a fake clock): no per-source caps.
+      limits: { leaseShare: 1, ratePerS: 1e6, burst: 1e6, directoryEntries: Infinity },
       ...(capacity === undefined ? {} : { capacity }),
       ...(parent === undefined ? {} : { parent: parent.node.address }),
     });

@@ -28,7 +28,7 @@ const alive = (d: Directory) => d.entries().filter((e) => e.alive).map((e) => e.
 Deno.test("Directory marks an entry dead after 3 heartbeats without news and forgets it after 6", () => {
   const clock = new FakeClock();
   const d = directory(clock);
-  d.heardFromChild(info(1), [info(2)]);
+  d.heardFromChild(info(1), [info(2)], "10.0.0.1");
   assert.deepEqual(d.entries()[0], { ...info(1), alive: true, lastSeenMs: clock.now() });
   clock.advance(DEAD_AFTER_HEARTBEATS * HEARTBEAT_MS - 1);
   assert.deepEqual(alive(d), ["local-1", "local-2"]);
@@ -45,23 +45,23 @@ Deno.test("Directory marks an entry dead after 3 heartbeats without news and for
 Deno.test("Directory.heardFromParent() learns the tree above but never revives the subtree or lists itself", () => {
   const clock = new FakeClock();
   const d = directory(clock);
-  d.heardFromChild(info(1), []);
+  d.heardFromChild(info(1), [], "10.0.0.1");
   clock.advance(DEAD_AFTER_HEARTBEATS * HEARTBEAT_MS);
   d.heardFromParent([info(0, "regional"), info(1, "local", 9), info(5, "regional")]);
   assert.deepEqual(alive(d), ["regional-5"]);
   assert.deepEqual(d.subtree(), [], "only live subtree entries are announced upward");
-  d.heardFromChild(info(1, "local", 4), []);
+  d.heardFromChild(info(1, "local", 4), [], "10.0.0.1");
   assert.deepEqual(d.subtree(), [info(1, "local", 4)]);
 });
 
 Deno.test("Directory.promise() counts joiners handed a node until its next report", () => {
   const clock = new FakeClock();
   const d = directory(clock);
-  d.heardFromChild(info(1), []);
+  d.heardFromChild(info(1), [], "10.0.0.1");
   d.promise(info(1).id);
   d.promise(info(1).id);
   d.promise(info(9).id);
   assert.deepEqual(d.candidates().map((c) => c.promised), [2]);
-  d.heardFromChild(info(1, "local", 2), []);
+  d.heardFromChild(info(1, "local", 2), [], "10.0.0.1");
   assert.deepEqual(d.candidates().map((c) => [c.info.load, c.promised]), [[2, 0]]);
 });

@@ -1,5 +1,6 @@
-import type { KademliaNode } from "../../core/kademlia/mod.ts";
-import { formatPeer, type Peer } from "../../core/net/mod.ts";
+import { type KademliaNode, NodeId } from "../../core/kademlia/mod.ts";
+import { BlockedPeerError, ForgedIdentityError, formatPeer, type Peer, type Sender } from "../../core/net/mod.ts";
+import { TokenBuckets } from "../../core/rate_limit.ts";
 import { Leases } from "./_leases.ts";
 import type { AnswerSigner } from "./answer_signer.ts";
 import { Directory, type DirectoryEntry } from "./directory.ts";
@@ -39,11 +40,42 @@ export interface BootstrapServiceOptions {
    * joiners skip this node
    */
   signer?: AnswerSigner;
+  /** Per-source caps and rate limits (a source is a sender's address host). @default {DEFAULT_SOURCE_LIMITS} */
+  limits?: Partial<SourceLimits>;
   /** Clock in milliseconds. @default {Date.now} */
   now?: () => number;
   /** Receives warnings (a failed heartbeat). */
   onWarning?: (message: string) => void;
 }
+
+/** What one sender address host may take of a bootstrap node. */
+export interface SourceLimits {
+  /** Bootstrap requests per second it earns back. */
+  ratePerS: number;
+  /** Bootstrap requests it may send at once. */
+  burst: number;
+  /** Joiner slots it may hold, as a share of the capacity (at least one slot). */
+  leaseShare: number;
+  /** Directory entries its announces may bring (the announcer and its subtree). */
+  directoryEntries: number;
+  /** Directory entries in all. */
+  directorySize: number;
+}
+
+/**
+ * The limits in force unless told otherwise: generous for a host running a few nodes, far below what one host
+ * would need to fill a node (a quarter of the capacity, 64 of 1024 directory entries).
+ */
+export const DEFAULT_SOURCE_LIMITS: Readonly<SourceLimits> = {
+  ratePerS: 50,
+  burst: 200,
+  leaseShare: 0.25,
+  directoryEntries: 64,
+  directorySize: 1024,
+};
+
+/** Why a bootstrap node refused a request or part of it. */
+export type BootstrapRefusal = "rate-limited" | "unproven" | "source-full" | "not-holder";
 
 /** Entries a redirect or a "full" answer offers. */
 const ALTERNATIVES = 8;
@@ -81,6 +113,13 @@ export class BootstrapService {
   readonly #signer: AnswerSigner | undefined;
   readonly #directory: Directory;
   readonly #leases: Leases;
+  readonly #buckets: TokenBuckets;
+  readonly #refusals: Record<BootstrapRefusal, number> = {
+    "rate-limited": 0,
+    unproven: 0,
+    "source-full": 0,
+    "not-holder": 0,
+  };
   /** Joiners this node pointed to itself since its last heartbeat who have not arrived yet. */
   #selfPromised = 0;
   #timer: ReturnType<typeof setTimeout> | undefined;
@@ -107,8 +146,16 @@ export class BootstrapService {
     this.#leaseMs = leaseMs;
     this.#warn = options.onWarning ?? (() => {});
     this.#signer = options.signer;
-    this.#directory = new Directory({ selfId: node.id.hex, heartbeatMs, now });
-    this.#leases = new Leases(leaseMs, now);
+    const limits = { ...DEFAULT_SOURCE_LIMITS, ...options.limits };
+    this.#directory = new Directory({
+      selfId: node.id.hex,
+      heartbeatMs,
+      now,
+      maxEntries: limits.directorySize,
+      maxPerSource: limits.directoryEntries,
+    });
+    this.#leases = new Leases(leaseMs, now, Math.max(1, Math.ceil(capacity * limits.leaseShare)));
+    this.#buckets = new TokenBuckets({ ratePerS: limits.ratePerS, burst: limits.burst, nowMs: now });
   }
 
   /**
@@ -139,6 +186,11 @@ export class BootstrapService {
   /** Ids (hex) of the joiners holding a slot now. */
   joiners(): string[] {
     return this.#leases.holders();
+  }
+
+  /** Requests (or announced entries) refused so far, by reason. */
+  get refusals(): Readonly<Record<BootstrapRefusal | "directory-full", number>> {
+    return { ...this.#refusals, "directory-full": this.#directory.refused };
   }
 
   /** The other bootstrap nodes this one knows: its subtree and what its parent answered, dead ones included. */
@@ -194,27 +246,55 @@ export class BootstrapService {
     }, this.#heartbeatMs);
   }
 
+  /**
+   * Every handler costs O(1) in the directory's and the leases' sizes but for the ranked lists, which are bounded by
+   * the directory's bound; each sender host is rate-limited first.
+   */
   #register(): void {
     const rpc = this.#node.rpc;
-    rpc.register(BOOTSTRAP_RPC.info, (args) => this.#answer(BOOTSTRAP_RPC.info, parseInfoArgs(args), this.info()));
-    rpc.register(BOOTSTRAP_RPC.announce, (args, from) => {
+    const handle = (method: string, handler: (args: unknown[], from: Sender) => unknown) =>
+      rpc.register(method, (args, from) => {
+        if (!this.#buckets.take(from.host).ok) {
+          this.#refusals["rate-limited"]++;
+          throw new BlockedPeerError(from, "(rate-limited bootstrap requests)");
+        }
+        return handler(args, from);
+      });
+    handle(BOOTSTRAP_RPC.info, (args) => this.#answer(BOOTSTRAP_RPC.info, parseInfoArgs(args), this.info()));
+    handle(BOOTSTRAP_RPC.announce, (args, from) => {
       const { info, subtree } = parseAnnounceArgs(args);
+      this.#checkProven(from, info.id);
       // The announcer is reachable where its datagrams come from, whatever address it bound.
-      this.#directory.heardFromChild({ ...info, host: from.host, port: from.port }, subtree);
+      this.#directory.heardFromChild({ ...info, host: from.host, port: from.port }, subtree, from.host);
       return fitList(this.#knownAlive(info.tier));
     });
-    rpc.register(BOOTSTRAP_RPC.nodes, (args) => {
+    handle(BOOTSTRAP_RPC.nodes, (args) => {
       const request = parseNodesArgs(args);
       return this.#answer(BOOTSTRAP_RPC.nodes, request, this.#handOut(request.role, request.count, true));
     });
-    rpc.register(BOOTSTRAP_RPC.join, (args) => {
+    handle(BOOTSTRAP_RPC.join, (args, from) => {
       const request = parseJoinArgs(args);
-      return this.#answer(BOOTSTRAP_RPC.join, request, this.#join(request.joiner.hex, request.role));
+      this.#checkProven(from, request.joiner.hex);
+      return this.#answer(BOOTSTRAP_RPC.join, request, this.#join(request.joiner.hex, request.role, from));
     });
-    rpc.register(BOOTSTRAP_RPC.leave, (args) => {
-      this.#leases.release(parseLeaveArgs(args).joiner.hex);
+    handle(BOOTSTRAP_RPC.leave, (args, from) => {
+      const { joiner } = parseLeaveArgs(args);
+      this.#checkProven(from, joiner.hex);
+      if (this.#leases.has(joiner.hex) && !this.#leases.release(joiner.hex, from)) this.#refusals["not-holder"]++;
       return true;
     });
+  }
+
+  /**
+   * In secure mode a node announces, joins and leaves only as the id it proved (its datagrams are signed by that
+   * id's key): nobody fills the directory or the leases with ids it does not own, nor frees another's slot.
+   * @throws {ForgedIdentityError} (the request is dropped)
+   */
+  #checkProven(from: Sender, idHex: string): void {
+    if (!this.#node.transport.secure) return;
+    if (from.provenId !== undefined && NodeId.fromBytes(from.provenId).hex === idHex) return;
+    this.#refusals.unproven++;
+    throw new ForgedIdentityError(from, idHex);
   }
 
   /** The answer, signed when the request asked for it (with a nonce) and this node has a signer. */
@@ -224,18 +304,22 @@ export class BootstrapService {
       : answer;
   }
 
-  #join(joiner: string, role: string): JoinAnswer {
+  #join(joiner: string, role: string, from: Peer): JoinAnswer {
     const accepted = (): JoinAnswer => ({ status: "accepted", info: this.info(), leaseMs: this.#leaseMs });
+    const refused = (why: BootstrapRefusal): JoinAnswer => {
+      this.#refusals[why]++;
+      return { status: "full", to: this.#handOut(role, ALTERNATIVES, false) };
+    };
     if (this.#leases.has(joiner)) {
-      this.#leases.grant(joiner);
-      return accepted();
+      // Only the address that holds the slot renews it (in plain mode anyone can claim an id).
+      return this.#leases.grant(joiner, from) === "renewed" ? accepted() : refused("not-holder");
     }
     const home = homeTier(role);
     const hasRoom = this.capacity - this.load > 0;
     const homeElsewhere = this.tier !== home &&
       this.#directory.candidates().some((c) => c.alive && c.info.tier === home && spareCapacity(c) > 0);
     if (hasRoom && !homeElsewhere) {
-      this.#leases.grant(joiner);
+      if (this.#leases.grant(joiner, from) !== "granted") return refused("source-full");
       this.#selfPromised = Math.max(0, this.#selfPromised - 1);
       return accepted();
     }

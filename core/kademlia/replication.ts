@@ -1,0 +1,215 @@
+import type { Contact } from "./contact.ts";
+import type { NodeId } from "./node_id.ts";
+import type { Publications } from "./publications.ts";
+import type { RecordStore, StoredRecord } from "./records.ts";
+import type { RoutingTable } from "./routing_table.ts";
+import type { StoredValue } from "./value.ts";
+
+/** What {@linkcode Replication} needs from the node it works for. */
+export interface ReplicationHost {
+  readonly id: NodeId;
+  readonly table: RoutingTable;
+  readonly records: RecordStore;
+  readonly publications: Publications;
+  /** The k closest live contacts to `target`, by an iterative lookup. */
+  findNode(target: NodeId, options: ReplicationOptions): Promise<Contact[]>;
+  /** An RPC to a known contact (no answer removes it from the routing table). */
+  call(contact: Contact, method: string, args: unknown[], options?: ReplicationOptions): Promise<unknown>;
+  /** Stores a value this node writes here, unless a limit refuses it. */
+  storeHere(key: NodeId, value: StoredValue): boolean;
+}
+
+/** The options a replication passes on to the node's lookups and RPCs. */
+export interface ReplicationOptions {
+  signal?: AbortSignal;
+  purpose?: string;
+  timeoutMs?: number;
+  stallMs?: number;
+}
+
+/** Options of {@linkcode Replication}. */
+export interface ReplicationLimits {
+  /** Hand-overs and loss repairs waiting at once; more are dropped (the writers' republish repairs). @default {64} */
+  maxPending?: number;
+  /** Records looked at between two pauses of a hand-over. @default {512} */
+  sliceRecords?: number;
+  /**
+   * After each slice the work pauses this many times as long as the slice took: hand-overs use at most
+   * 1 / (1 + restFactor) of a core however many new contacts arrive. @default {4}
+   */
+  restFactor?: number;
+}
+
+/** The outcome of a publish: how many of the k closest found took the value. */
+export interface PublishResult {
+  key: NodeId;
+  /** Nodes that confirmed the store. */
+  replicas: number;
+  /** Nodes asked to store it (the k closest found). */
+  asked: number;
+}
+
+/** One queued walk over the records: what it sends for each record. */
+type Job = (record: StoredRecord) => void;
+
+/**
+ * Keeps the node's values on the k closest nodes: publishing (and republishing) what this node writes, handing
+ * over to a new contact the values it should hold, and giving a copy to the node that takes a lost holder's place.
+ * Hand-overs and loss repairs walk every record, so they never run inside a request handler: they go through a
+ * bounded queue, walked in slices with pauses, so a flood of new ids costs a bounded share of one core.
+ */
+export class Replication {
+  readonly #host: ReplicationHost;
+  readonly #maxPending: number;
+  readonly #sliceRecords: number;
+  readonly #restFactor: number;
+  readonly #queue = new Map<string, Job>();
+  #draining: Promise<void> | undefined;
+  #pause: { timer: ReturnType<typeof setTimeout>; resume: () => void } | undefined;
+  #stopped = false;
+  /** Hand-overs and loss repairs dropped because the queue was full. */
+  dropped = 0;
+
+  constructor(host: ReplicationHost, limits: ReplicationLimits = {}) {
+    this.#host = host;
+    this.#maxPending = limits.maxPending ?? 64;
+    this.#sliceRecords = limits.sliceRecords ?? 512;
+    this.#restFactor = limits.restFactor ?? 4;
+  }
+
+  /** Hand-overs and loss repairs waiting. */
+  get pending(): number {
+    return this.#queue.size;
+  }
+
+  /** Resolves once the queue is empty. */
+  async idle(): Promise<void> {
+    while (this.#draining !== undefined) await this.#draining;
+  }
+
+  /**
+   * Stores on the k closest nodes found, and here when this node is closer than the farthest of them or holds a
+   * copy already (a cached copy must not answer this node's own reads with the value it replaces).
+   */
+  async publish(key: NodeId, value: StoredValue, options: ReplicationOptions = {}): Promise<PublishResult> {
+    const host = this.#host;
+    const closest = await host.findNode(key, options);
+    const farthest = closest.at(-1);
+    if (
+      closest.length < host.table.k || farthest === undefined ||
+      host.id.distanceTo(key) < farthest.id.distanceTo(key) || host.records.get(key) !== undefined
+    ) {
+      host.storeHere(key, value);
+    }
+    const answers = await Promise.allSettled(
+      closest.map((c) => host.call(c, "store", [host.id.bytes, key.bytes, value], options)),
+    );
+    const replicas = answers.filter((a) => a.status === "fulfilled" && a.value === true).length;
+    return { key, replicas, asked: closest.length };
+  }
+
+  /** Publishes again the values this node wrote that were last stored `olderThanMs` ago or more; returns how many. */
+  async republish(olderThanMs: number, options: Pick<ReplicationOptions, "signal"> = {}): Promise<number> {
+    const due = this.#host.publications.dueFor(olderThanMs);
+    for (const { key, value } of due) {
+      this.#host.publications.published(key, value);
+      await this.publish(key, value, { ...options, purpose: "republish" });
+    }
+    return due.length;
+  }
+
+  /**
+   * Queues the hand-over to `contact` of the values it should hold: those for which it is among the k closest we
+   * know and we are the closest holder (so that only one node sends each value). Fire and forget.
+   */
+  handOver(contact: Contact): void {
+    this.#enqueue(`hand-over ${contact.id.hex}`, (record) => {
+      if (this.#shouldHandOver(contact, record.key)) this.#send(contact, record);
+    });
+  }
+
+  /**
+   * Queues the repair after `gone` left the routing table: for each value of which this node is the closest holder
+   * it knows and `gone` was one of the k closest, the node that takes its place among them gets a copy, so that
+   * values keep k replicas as holders die (the writer's republish would restore them only an hour later).
+   */
+  replicateAfterLoss(gone: Contact): void {
+    this.#enqueue(`loss ${gone.id.hex}`, (record) => {
+      const { table, id } = this.#host;
+      const k = table.k;
+      const neighbours = table.closest(record.key, k - 1);
+      // The k closest are this node and its k - 1 closest neighbours when it is the closest of all.
+      if (neighbours.length < k - 1 || id.distanceTo(record.key) > neighbours[0]!.id.distanceTo(record.key)) return;
+      const entrant = neighbours[k - 2]!;
+      if (gone.id.distanceTo(record.key) <= entrant.id.distanceTo(record.key)) this.#send(entrant, record);
+    });
+  }
+
+  /** Drops what is queued and stops the walk under way. Idempotent. */
+  stop(): void {
+    this.#stopped = true;
+    this.#queue.clear();
+    if (this.#pause !== undefined) {
+      clearTimeout(this.#pause.timer);
+      this.#pause.resume();
+    }
+  }
+
+  #enqueue(name: string, job: Job): void {
+    if (this.#stopped || this.#host.records.size === 0 || this.#queue.has(name)) return;
+    if (this.#queue.size >= this.#maxPending) {
+      this.dropped++;
+      return;
+    }
+    this.#queue.set(name, job);
+    this.#draining ??= Promise.resolve().then(() => this.#drain()).finally(() => this.#draining = undefined);
+  }
+
+  async #drain(): Promise<void> {
+    let sliceStart = performance.now();
+    let inSlice = 0;
+    /** Pauses after each slice of records and after each job, in proportion to the work just done. */
+    const rest = async () => {
+      await this.#rest((performance.now() - sliceStart) * this.#restFactor);
+      sliceStart = performance.now();
+      inSlice = 0;
+    };
+    for (let next = this.#queue.entries().next(); !next.done; next = this.#queue.entries().next()) {
+      const [name, job] = next.value;
+      this.#queue.delete(name);
+      // Only the records held when the walk began: values stored meanwhile move to the end of the store.
+      let left = this.#host.records.size;
+      for (const record of this.#host.records.live()) {
+        if (this.#stopped || left-- <= 0) break;
+        job(record);
+        if (++inSlice >= this.#sliceRecords) await rest();
+      }
+      if (this.#stopped) return;
+      await rest();
+    }
+  }
+
+  #rest(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const resume = () => {
+        this.#pause = undefined;
+        resolve();
+      };
+      this.#pause = { timer: setTimeout(resume, ms), resume };
+    });
+  }
+
+  #send(contact: Contact, record: StoredRecord): void {
+    this.#host.call(contact, "store", [this.#host.id.bytes, record.key.bytes, record.value]).catch(() => {});
+  }
+
+  #shouldHandOver(contact: Contact, key: NodeId): boolean {
+    const { table, id } = this.#host;
+    const neighbours = table.closest(key, table.k, contact.id);
+    if (neighbours.length === 0) return true;
+    const newIsClose = neighbours.length < table.k ||
+      contact.id.distanceTo(key) < neighbours[neighbours.length - 1]!.id.distanceTo(key);
+    const selfIsClosest = id.distanceTo(key) < neighbours[0]!.id.distanceTo(key);
+    return newIsClose && selfIsClosest;
+  }
+}
