@@ -3,6 +3,7 @@ import { RunningCluster } from "./cluster/cluster.ts";
 import { expectedByStep, STEP_ROLES } from "./cluster/cluster.ts";
 import type { NodeStatus } from "./cluster/fleet.ts";
 import { residentMb, StateDir } from "./cluster/state.ts";
+import { consoleUrl } from "./console/url.ts";
 
 /** One host process as `cqkd status` sees it. */
 export interface HostStatus {
@@ -47,6 +48,8 @@ export interface ClusterStatus {
   estimatedNetworkSize?: number;
   /** Routing-table contacts by health status, summed over the nodes. */
   health: Record<string, number>;
+  /** The web console's address (served by a host process that runs). */
+  console_url?: string;
 }
 
 /** Reads the state file back and asks every host process how its nodes are. */
@@ -65,7 +68,12 @@ export async function clusterStatus(settings: Settings): Promise<ClusterStatus> 
       health: {},
     };
   }
-  const { nodes } = await cluster.nodes();
+  return statusOf(cluster, (await cluster.nodes()).nodes);
+}
+
+/** The status of a recorded cluster whose nodes were just read (the console reads them once for several views). */
+export function statusOf(cluster: RunningCluster, nodes: ReadonlyArray<NodeStatus & { host: string }>): ClusterStatus {
+  const dir = cluster.dir;
   const hosts = cluster.clients.map((client): HostStatus => {
     const { name, pid } = client.record;
     const own = nodes.filter((n) => n.host === name);
@@ -89,6 +97,7 @@ export async function clusterStatus(settings: Settings): Promise<ClusterStatus> 
     };
   });
   const running = hosts.some((h) => h.alive);
+  const url = consoleUrl(cluster.state.hosts, (name) => hosts.some((h) => h.name === name && h.alive));
   return {
     running,
     healthy: hosts.every((h) => h.alive) && tiers.every((t) => t.ready === t.expected),
@@ -98,6 +107,7 @@ export async function clusterStatus(settings: Settings): Promise<ClusterStatus> 
     tiers,
     rssMb: hosts.reduce((sum, h) => sum + h.rssMb, 0),
     ...servicesView(nodes),
+    ...(url === undefined ? {} : { console_url: url }),
   };
 }
 

@@ -13,6 +13,7 @@ import { jsonErrors, jsonNotFound } from "./middleware.ts";
 import { type AdminNode, findNode, type NodeDirectory } from "./node_directory.ts";
 import { nodeRoutes } from "./node_routes.ts";
 import { parameterRoutes, processParameterRoutes } from "./parameter_routes.ts";
+import { consoleApi, type ConsoleBackend, ConsoleData, consolePages, NodeBackend } from "../console/mod.ts";
 
 /** Options of {@linkcode adminApp}. */
 export interface AdminAppOptions {
@@ -36,6 +37,8 @@ export interface AdminAppOptions {
   health?: () => Record<string, unknown>;
   /** What `GET /nodes` lists. @default name, id, role, address and contacts of each node */
   describeNodes?: () => unknown[];
+  /** What the web console at /console shows and acts on. @default a view of this process's nodes */
+  console?: ConsoleBackend;
 }
 
 /**
@@ -68,6 +71,9 @@ export function adminApp(options: AdminAppOptions): Hono {
   const app = new Hono();
   app.onError(jsonErrors);
   app.notFound(jsonNotFound);
+  // The console's pages hold no data (a browser cannot send a token when it opens one); its data is behind the gate.
+  const consoleData = new ConsoleData(options.console ?? new NodeBackend({ nodes, ...fallback }));
+  app.route("/", consolePages({ scope: consoleData.backend.scope }));
   app.use(accessControl({
     tokens,
     metrics: options.metrics,
@@ -88,6 +94,7 @@ export function adminApp(options: AdminAppOptions): Hono {
   app.route("/nodes/:id", nodeRoutes({ pick: (c) => byId(nodes, c), ...fallback }));
   app.route("/bootstrap", bootstrapRoutes(nodes));
   app.route("/metrics", metricsRoutes(options.metrics));
+  app.route("/console/api", consoleApi({ data: consoleData, nodes }));
   app.route("/", nodeRoutes({ pick: () => onlyNode(nodes), ...fallback }));
   return app;
 }

@@ -8,6 +8,7 @@ import { clusterStatus } from "../status.ts";
 import { Fleet } from "./fleet.ts";
 import { adminAccessFrom } from "../admin/mod.ts";
 import { hostApp } from "./host_api.ts";
+import { ClusterBackend } from "../console/mod.ts";
 import { writeJsonAtomic } from "./state.ts";
 
 /** Environment variable through which a host process receives the cluster's control token (not argv: ps shows it). */
@@ -74,6 +75,7 @@ export async function runHost(options: RunHostOptions): Promise<void> {
     metrics,
     fallbackPeers: options.settings.fallback_bootstrap_nodes.map(parsePeer),
     clusterView: () => clusterStatus(options.settings),
+    console: new ClusterBackend(options.settings),
   });
   const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, app.fetch);
   const ready: HostReady = { name: options.name, pid: Deno.pid, controlPort: server.addr.port };

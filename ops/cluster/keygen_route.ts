@@ -101,6 +101,17 @@ export function keygenRoutes(parties: KeygenParties): Hono {
     const { desired_key_length, ...rest } = c.req.valid("json");
     return c.json(await run({ bits: desired_key_length, ...rest }, c.req.raw.signal));
   });
+  app.get(
+    "/sessions",
+    (c) =>
+      c.json(
+        [...reports.values()].map(({ alice, bob, ...rest }) => ({
+          ...rest,
+          alice: { bits: alice.bits, fingerprint: alice.fingerprint },
+          bob: { bits: bob.bits, fingerprint: bob.fingerprint },
+        })),
+      ),
+  );
   app.get("/sessions/:id", valid("param", sessionParam), async (c) => {
     const { id } = c.req.valid("param");
     const report = reports.get(id);

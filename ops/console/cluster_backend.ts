@@ -1,0 +1,164 @@
+/**
+ * The console of a local cluster, served by each of its host processes: the snapshot comes from every host
+ * process's API (the nodes, and the traffic each sums over its own nodes at `/console/api/traffic`), with the
+ * cluster's token from the state file; the operations are the CLI's own procedures (`cqkd keygen`, `tune --all`,
+ * `emergency detect|isolate|recover`), run in this process.
+ */
+import type { Settings } from "../../core/config/mod.ts";
+import type { NodeDiagnostics } from "../../core/services/mod.ts";
+import { isParameterGroup } from "./parameter_groups.ts";
+import { RunningCluster } from "../cluster/cluster.ts";
+import type { KeygenReport } from "../cluster/keygen_route.ts";
+import { ALICE_BOB_HOST } from "../cluster/plan.ts";
+import { StateDir } from "../cluster/state.ts";
+import { parseAssignments, tune } from "../diagnose/mod.ts";
+import { detectIssues, isolateNodes, recoverCluster } from "../emergency/mod.ts";
+import { CommandError } from "../exit_codes.ts";
+import { runKeygen } from "../keygen.ts";
+import { statusOf } from "../status.ts";
+import type {
+  ConsoleBackend,
+  KeygenRequest,
+  KeyPool,
+  NodeRow,
+  OperationResult,
+  SessionReport,
+  Snapshot,
+} from "./source.ts";
+import { withoutKeys } from "./source.ts";
+import { addTotals, emptyTotals, type TrafficTotals } from "./traffic.ts";
+
+/** How long the console waits for a host process's figures before showing it as not answering. */
+const HOST_TIMEOUT_MS = 3000;
+
+/** The console's view of the local cluster recorded in `settings.state_dir`. */
+export class ClusterBackend implements ConsoleBackend {
+  readonly scope = "cluster" as const;
+  readonly #dir: StateDir;
+
+  constructor(readonly settings: Settings) {
+    this.#dir = new StateDir(settings.state_dir);
+  }
+
+  async #cluster(): Promise<RunningCluster | undefined> {
+    return await RunningCluster.open(this.#dir);
+  }
+
+  async snapshot(): Promise<Snapshot> {
+    const cluster = await this.#cluster();
+    if (cluster === undefined) {
+      return {
+        scope: "cluster",
+        title: "local cluster",
+        running: false,
+        healthy: false,
+        hosts: [],
+        tiers: [],
+        parameters: [],
+        contactHealth: {},
+        nodes: [],
+        traffic: emptyTotals(),
+      };
+    }
+    const alive = cluster.alive();
+    const [{ nodes }, traffic] = await Promise.all([
+      cluster.nodes(),
+      Promise.allSettled(alive.map((c) => c.get<TrafficTotals>("/console/api/traffic", HOST_TIMEOUT_MS))),
+    ]);
+    const totals = emptyTotals();
+    for (const answer of traffic) if (answer.status === "fulfilled") addTotals(totals, answer.value);
+    const status = statusOf(cluster, nodes);
+    return {
+      scope: "cluster",
+      title: "local cluster",
+      running: status.running,
+      healthy: status.healthy,
+      hosts: status.hosts,
+      tiers: status.tiers,
+      parameters: status.parameters,
+      ...(status.estimatedNetworkSize === undefined ? {} : { estimatedNetworkSize: status.estimatedNetworkSize }),
+      contactHealth: status.health,
+      nodes,
+      traffic: totals,
+    };
+  }
+
+  async diagnostics(row: NodeRow): Promise<NodeDiagnostics | undefined> {
+    const client = row.host === undefined ? undefined : (await this.#cluster())?.client(row.host);
+    return await client?.get<NodeDiagnostics>(
+      `/console/api/diagnostics/${encodeURIComponent(row.name)}`,
+      HOST_TIMEOUT_MS,
+    );
+  }
+
+  async #alice() {
+    const client = (await this.#cluster())?.alive().find((c) => c.record.name === ALICE_BOB_HOST);
+    if (client === undefined) throw new CommandError("Alice and Bob's host process is not running");
+    return client;
+  }
+
+  async sessions(): Promise<SessionReport[]> {
+    const reports = await (await this.#alice()).get<KeygenReport[]>("/sessions", HOST_TIMEOUT_MS);
+    return reports.map((r) => withoutKeys(r));
+  }
+
+  async keyPool(): Promise<KeyPool | undefined> {
+    return await (await this.#alice()).get<KeyPool>("/keys/pool", HOST_TIMEOUT_MS).catch(() => undefined);
+  }
+
+  async keygen(request: KeygenRequest): Promise<SessionReport> {
+    return withoutKeys(await runKeygen(this.settings, { ...request, showKey: false }));
+  }
+
+  async diagnose(): Promise<OperationResult> {
+    const { findings, scanned } = await detectIssues(this.settings);
+    const acting = findings.filter((f) => f.severity !== "info").length;
+    return {
+      ok: acting === 0,
+      summary: (acting === 0 ? "No problem found" : `${acting} finding(s) to act on`) +
+        ` (${scanned.hosts} host processes, ${scanned.nodes} nodes, ${scanned.probes} UDP probes, ` +
+        `${scanned.tables} routing tables in ${scanned.seconds} s)`,
+      headers: ["severity", "finding", "subject", "action", "detail"],
+      rows: findings.map((f) => [f.severity, f.kind, f.subject, f.action, f.detail]),
+    };
+  }
+
+  async tune(group: string, assignments: string[], reset: boolean): Promise<OperationResult> {
+    if (!isParameterGroup(group)) throw new CommandError(`Unknown parameter group ${group}`);
+    const set = parseAssignments(group, assignments);
+    const report = await tune({ settings: this.settings, group, set, reset, all: true });
+    const byValues = new Map<string, number>();
+    for (const node of report.nodes) {
+      const key = Object.entries(node.parameters.values).map(([k, v]) => `${k}=${v}`).join(" ");
+      byValues.set(key, (byValues.get(key) ?? 0) + 1);
+    }
+    return {
+      ok: report.failed.length === 0,
+      summary: `${group} parameters now in force on ${report.nodes.length} nodes` +
+        (report.failed.length > 0 ? `; ${report.failed.length} refused or did not answer` : ""),
+      headers: ["parameters", "nodes"],
+      rows: [...byValues].map(([values, n]) => [values, n]),
+    };
+  }
+
+  async isolate(targets: string[]): Promise<OperationResult> {
+    const report = await isolateNodes(this.settings, { nodes: targets });
+    return {
+      ok: report.failures.length === 0,
+      summary: `${report.isolated.length} node(s) isolated: out of every routing table and blocked` +
+        (report.failures.length > 0 ? `; ${report.failures.length} host process(es) could not be asked` : ""),
+      headers: ["node", "id", "removed from", "blocked by"],
+      rows: report.isolated.map((n) => [n.name, n.id, `${n.removedFrom} tables`, `${n.blockedBy} nodes`]),
+    };
+  }
+
+  async recover(): Promise<OperationResult> {
+    const report = await recoverCluster({ settings: this.settings });
+    return {
+      ok: report.ok,
+      summary: `recover: verify network ${report.ok ? "passed" : "FAILED"} after ${report.seconds.toFixed(1)} s`,
+      headers: ["check", "result", "detail"],
+      rows: report.checks.map((c) => [c.name, c.ok ? "ok" : "FAIL", c.detail]),
+    };
+  }
+}

@@ -1,0 +1,127 @@
+/**
+ * What the console remembers between refreshes, in memory and bounded: the network's traffic over time (the
+ * overview's charts) and each node's state and contacts' health over time (a node page's health history). Samples
+ * are taken when the console's data is refreshed, so a console nobody looks at costs nothing.
+ */
+import { latencyOf, type TrafficTotals } from "./traffic.ts";
+
+/** One point of the overview's charts. */
+export interface TrafficPoint {
+  /** Epoch milliseconds. */
+  t: number;
+  p50Ms: number;
+  p90Ms: number;
+  p99Ms: number;
+  /** RPCs sent per second by all the nodes since the previous point. */
+  rpcPerS: number;
+  /** RPCs without an answer per second since the previous point. */
+  timeoutsPerS: number;
+  /** Share of the RPCs since the previous point sent by the adaptive refresh (0..1). */
+  refreshOverhead: number;
+}
+
+/** One point of a node's health history. */
+export interface HealthPoint {
+  t: number;
+  state: string;
+  healthy: number;
+  degraded: number;
+  unhealthy: number;
+  unchecked: number;
+}
+
+/** A bounded list that forgets its oldest entries. */
+class Ring<T> {
+  readonly #items: T[] = [];
+  constructor(readonly capacity: number) {}
+  push(item: T): void {
+    this.#items.push(item);
+    if (this.#items.length > this.capacity) this.#items.shift();
+  }
+  list(): readonly T[] {
+    return this.#items;
+  }
+  last(): T | undefined {
+    return this.#items.at(-1);
+  }
+}
+
+/** The network's traffic over time: a point per refresh at most every `minGapMs`. */
+export class TrafficHistory {
+  readonly #points: Ring<TrafficPoint>;
+  #previous?: { t: number; totals: TrafficTotals };
+
+  constructor(capacity = 180, readonly minGapMs = 1000) {
+    this.#points = new Ring(capacity);
+  }
+
+  /** Takes the totals seen at `t`; rates are over the time since the previous totals. Too soon: ignored. */
+  record(t: number, totals: TrafficTotals): void {
+    const previous = this.#previous;
+    if (previous !== undefined && t - previous.t < this.minGapMs) return;
+    this.#previous = { t, totals };
+    if (previous === undefined) return;
+    const seconds = (t - previous.t) / 1000;
+    // Counters of a restarted process start again from 0: a negative difference means "unknown", shown as 0.
+    const sent = Math.max(0, totals.requestsOut - previous.totals.requestsOut);
+    const timeouts = Math.max(0, totals.timeouts - previous.totals.timeouts);
+    const refresh = Math.max(0, totals.refreshRpcs - previous.totals.refreshRpcs);
+    const latency = latencyOf(totals.latency);
+    this.#points.push({
+      t,
+      p50Ms: latency.p50Ms,
+      p90Ms: latency.p90Ms,
+      p99Ms: latency.p99Ms,
+      rpcPerS: round(sent / seconds),
+      timeoutsPerS: round(timeouts / seconds),
+      refreshOverhead: sent === 0 ? 0 : round(Math.min(1, refresh / sent)),
+    });
+  }
+
+  points(): readonly TrafficPoint[] {
+    return this.#points.list();
+  }
+}
+
+/** Each node's health over time, by node name; nodes not seen for `capacity` samples are forgotten. */
+export class HealthHistory {
+  readonly #nodes = new Map<string, { seen: number; ring: Ring<HealthPoint> }>();
+  #samples = 0;
+
+  constructor(readonly capacity = 120, readonly minGapMs = 1000) {}
+  #lastT = -Infinity;
+
+  /** Takes the state and contacts' health of every node seen at `t`. Too soon after the last: ignored. */
+  record(
+    t: number,
+    nodes: Iterable<{ name: string; state: string; health?: Record<string, number> }>,
+  ): void {
+    if (t - this.#lastT < this.minGapMs) return;
+    this.#lastT = t;
+    const sample = ++this.#samples;
+    for (const { name, state, health = {} } of nodes) {
+      let entry = this.#nodes.get(name);
+      if (entry === undefined) this.#nodes.set(name, entry = { seen: sample, ring: new Ring(this.capacity) });
+      entry.seen = sample;
+      entry.ring.push({
+        t,
+        state,
+        healthy: health.healthy ?? 0,
+        degraded: health.degraded ?? 0,
+        unhealthy: health.unhealthy ?? 0,
+        unchecked: health.unchecked ?? 0,
+      });
+    }
+    for (const [name, entry] of this.#nodes) {
+      if (sample - entry.seen > this.capacity) this.#nodes.delete(name);
+    }
+  }
+
+  of(name: string): readonly HealthPoint[] {
+    return this.#nodes.get(name)?.ring.list() ?? [];
+  }
+}
+
+function round(value: number): number {
+  return Math.round(value * 1000) / 1000;
+}

@@ -1,0 +1,188 @@
+/**
+ * What the console shows and does, independent of where it runs: a {@linkcode ConsoleBackend} reads a snapshot of
+ * the network (the whole local cluster from one of its host processes, or the one node of a `cqkd node` process)
+ * and runs the operations; {@linkcode ConsoleData} keeps the history and shares one snapshot between the viewers
+ * of the same second.
+ */
+import type { NodeDiagnostics } from "../../core/services/mod.ts";
+import type { KeygenReport } from "../cluster/keygen_route.ts";
+import type { NodeStatus } from "../cluster/fleet.ts";
+import type { HostStatus, ParameterGroup, TierStatus } from "../status.ts";
+import { type Alert, firingAlerts } from "./alerts.ts";
+import { HealthHistory, type HealthPoint, TrafficHistory, type TrafficPoint } from "./history.ts";
+import type { TrafficTotals } from "./traffic.ts";
+
+/** A node as the console lists it. */
+export type NodeRow = NodeStatus & { host?: string };
+
+/** The network as one refresh sees it. */
+export interface Snapshot {
+  scope: "cluster" | "node";
+  /** What the console shows the state of ("local cluster", or the node's name). */
+  title: string;
+  running: boolean;
+  healthy: boolean;
+  hosts: HostStatus[];
+  tiers: TierStatus[];
+  parameters: ParameterGroup[];
+  estimatedNetworkSize?: number;
+  /** Routing-table contacts by health status, summed over the nodes. */
+  contactHealth: Record<string, number>;
+  nodes: NodeRow[];
+  traffic: TrafficTotals;
+}
+
+/** The overview: a snapshot with its history and the alerts that fire. */
+export type Overview = Omit<Snapshot, "nodes" | "traffic"> & {
+  nodeCount: number;
+  readyCount: number;
+  history: readonly TrafficPoint[];
+  alerts: Alert[];
+  /** Epoch milliseconds of the snapshot. */
+  at: number;
+  /** Milliseconds the snapshot took to gather. */
+  gatherMs: number;
+};
+
+/** A node's page. */
+export interface NodeDetail {
+  row: NodeRow;
+  diagnostics?: NodeDiagnostics;
+  history: readonly HealthPoint[];
+}
+
+/** The key pool and key rate that key delivery reports (`GET /keys/pool` where Alice runs), once it exists. */
+export interface KeyPool {
+  fill_bits: number;
+  capacity_bits?: number;
+  rate_bps?: number;
+}
+
+/** A key-exchange request from the console. */
+export interface KeygenRequest {
+  bits: number;
+  noise: number;
+  eve: number;
+}
+
+/** A session as the console keeps it: the report without key material, and when it ended. */
+export type SessionReport = Omit<KeygenReport, "alice" | "bob"> & {
+  alice: { bits: number; fingerprint: string | null };
+  bob: { bits: number; fingerprint: string | null };
+  at?: number;
+};
+
+/** What an operation did, as a table and a sentence. */
+export interface OperationResult {
+  ok: boolean;
+  summary: string;
+  headers: string[];
+  rows: Array<Array<string | number>>;
+}
+
+/** Where the console's data comes from and where its operations go. */
+export interface ConsoleBackend {
+  readonly scope: "cluster" | "node";
+  snapshot(): Promise<Snapshot>;
+  diagnostics(row: NodeRow): Promise<NodeDiagnostics | undefined>;
+  /** Key exchanges, when Alice can be reached from here. */
+  sessions(): Promise<SessionReport[]>;
+  keyPool(): Promise<KeyPool | undefined>;
+  keygen(request: KeygenRequest): Promise<SessionReport>;
+  diagnose(): Promise<OperationResult>;
+  tune(group: string, assignments: string[], reset: boolean): Promise<OperationResult>;
+  isolate(targets: string[]): Promise<OperationResult>;
+  recover(): Promise<OperationResult>;
+}
+
+/** The key report without key material, whatever the report held. */
+export function withoutKeys(report: KeygenReport, at?: number): SessionReport {
+  const { alice, bob, ...rest } = report;
+  return {
+    ...rest,
+    alice: { bits: alice.bits, fingerprint: alice.fingerprint },
+    bob: { bits: bob.bits, fingerprint: bob.fingerprint },
+    ...(at === undefined ? {} : { at }),
+  };
+}
+
+/**
+ * The console's memory over a backend: one snapshot shared by every request within `maxAgeMs` (so that many open
+ * consoles cost one gathering a second), the traffic and health history, the sessions started from the console.
+ */
+export class ConsoleData {
+  readonly traffic = new TrafficHistory();
+  readonly health = new HealthHistory();
+  #latest?: Promise<{ snapshot: Snapshot; at: number; gatherMs: number }>;
+  #latestAt = -Infinity;
+  readonly #sessions = new Map<string, SessionReport>();
+
+  constructor(readonly backend: ConsoleBackend, readonly maxAgeMs = 1000, readonly now: () => number = Date.now) {}
+
+  /** The latest snapshot, gathered again when older than `maxAgeMs`. */
+  snapshot(): Promise<{ snapshot: Snapshot; at: number; gatherMs: number }> {
+    const now = this.now();
+    if (this.#latest !== undefined && now - this.#latestAt < this.maxAgeMs) return this.#latest;
+    this.#latestAt = now;
+    const started = performance.now();
+    const gathering = this.backend.snapshot().then((snapshot) => {
+      const at = this.now();
+      this.traffic.record(at, snapshot.traffic);
+      this.health.record(at, snapshot.nodes);
+      return { snapshot, at, gatherMs: Math.round((performance.now() - started) * 10) / 10 };
+    });
+    // A failed gathering is not kept: the next request tries again.
+    gathering.catch(() => {
+      if (this.#latest === gathering) this.#latest = undefined;
+    });
+    return this.#latest = gathering;
+  }
+
+  async overview(): Promise<Overview> {
+    const { snapshot, at, gatherMs } = await this.snapshot();
+    const { nodes, traffic: _traffic, ...rest } = snapshot;
+    const history = this.traffic.points();
+    return {
+      ...rest,
+      nodeCount: nodes.length,
+      readyCount: nodes.filter((n) => n.state === "ready").length,
+      history,
+      alerts: firingAlerts({
+        hosts: rest.hosts,
+        tiers: rest.tiers,
+        ...(history.at(-1) ? { traffic: history.at(-1) } : {}),
+      }),
+      at,
+      gatherMs,
+    };
+  }
+
+  async nodes(): Promise<NodeRow[]> {
+    return (await this.snapshot()).snapshot.nodes;
+  }
+
+  /** A node's page, by name or id; `undefined` when no node has it. */
+  async node(key: string): Promise<NodeDetail | undefined> {
+    const row = (await this.nodes()).find((n) => n.name === key || n.id === key.toLowerCase());
+    if (row === undefined) return undefined;
+    const diagnostics = row.state === "ready" ? await this.backend.diagnostics(row).catch(() => undefined) : undefined;
+    return { row, ...(diagnostics ? { diagnostics } : {}), history: this.health.of(row.name) };
+  }
+
+  /** Sessions Alice reports, and those started from this console, newest first. */
+  async sessions(): Promise<SessionReport[]> {
+    const reported = await this.backend.sessions().catch(() => []);
+    const all = new Map<string, SessionReport>();
+    for (const session of [...reported, ...this.#sessions.values()]) {
+      all.set(session.session, { ...all.get(session.session), ...session });
+    }
+    return [...all.values()].sort((a, b) => (b.at ?? 0) - (a.at ?? 0));
+  }
+
+  async keygen(request: KeygenRequest): Promise<SessionReport> {
+    const report = { ...await this.backend.keygen(request), at: this.now() };
+    this.#sessions.set(report.session, report);
+    if (this.#sessions.size > 64) this.#sessions.delete(this.#sessions.keys().next().value!);
+    return report;
+  }
+}
