@@ -1,0 +1,83 @@
+/// <reference lib="dom" />
+/**
+ * The web console in a real browser (Debian's chromium, through puppeteer-core) against a real local cluster of
+ * 50 workers started with `cqkd startup`: what an operator sees and does, and that the gate holds.
+ */
+import assert from "node:assert/strict";
+import type { Page } from "puppeteer-core";
+import { AuditLog } from "../ops/audit/mod.ts";
+import { DEFAULT_REFRESH_MS } from "../ops/console/mod.ts";
+import { launchChromium, startTestCluster } from "./_console_browser.ts";
+
+const TIERS = [["super", 2], ["regional", 4], ["local", 8], ["worker", 50], ["alice-bob", 2]] as const;
+
+const text = (page: Page, testId: string) =>
+  page.$eval(`[data-testid="${testId}"]`, (element) => element.textContent ?? "");
+
+Deno.test("the console in chromium: tiers of a 50-worker cluster, a key exchange, a refused action, a host killed", async (t) => {
+  await using cluster = await startTestCluster(50);
+  await using browser = await launchChromium();
+  const page = await browser.newPage();
+  await page.setViewport({ width: 1280, height: 800 });
+
+  await t.step("the overview shows every tier's counts and healthy", async () => {
+    await page.goto(cluster.url);
+    await page.waitForFunction(
+      () => /: healthy/.test(document.querySelector('[data-testid="network-health"]')?.textContent ?? ""),
+      { timeout: 30_000 },
+    );
+    for (const [tier, expected] of TIERS) {
+      assert.equal(await text(page, `tier-${tier}-ready`), String(expected), tier);
+      assert.match(await text(page, `tier-${tier}-health`), /healthy/, tier);
+    }
+  });
+
+  await t.step("an action without a token is refused, and audited", async () => {
+    await page.goto(cluster.url.replace(/\/console$/, "/console/operations"));
+    await page.type('input[name="assignments"]', "alpha=4");
+    page.once("dialog", () => assert.fail("the console asks with its own dialog, not window.confirm"));
+    await page.click('form[data-action$="/tune"] button[type="submit"]');
+    await page.waitForSelector("#confirm-dialog[open]");
+    await page.click('#confirm-dialog button[value="confirm"]');
+    await page.waitForFunction(() => /Refused \(401\)/.test(document.getElementById("tune-output")?.textContent ?? ""));
+    const audit = AuditLog.read(`${cluster.stateDir}/audit.jsonl`).entries;
+    assert.ok(audit.some((e) => e.path === "/console/api/actions/tune" && e.status === 401 && e.who === "anonymous"));
+  });
+
+  await t.step("a key exchange started from the page shows its QBER and outcome", async () => {
+    await page.goto(cluster.url.replace(/\/console$/, "/console/keys"));
+    await page.type("#token-input", cluster.state.token);
+    await page.click('#token-form button[type="submit"]');
+    await page.$eval('input[name="bits"]', (input) => (input as HTMLInputElement).value = "128");
+    await page.click('#keygen-form button[type="submit"]');
+    await page.waitForSelector('[data-testid="keygen-outcome"]', { timeout: 60_000 });
+    assert.equal(await text(page, "keygen-outcome"), "keys agree");
+    const qber = Number(await text(page, "keygen-qber"));
+    assert.ok(qber >= 0 && qber <= 0.11, `QBER ${qber}`);
+    const session = await page.$eval('[data-testid="keygen-result"] code', (code) => code.textContent ?? "");
+    await page.waitForFunction(
+      (id) => document.querySelector("[data-live] table")?.textContent?.includes(id),
+      {},
+      session,
+    );
+    const html = await page.content();
+    assert.doesNotMatch(html, /"key"\s*:/, "no key material on the page");
+  });
+
+  await t.step("killing a host process turns it unhealthy within the refresh interval", async () => {
+    await page.goto(cluster.url);
+    await page.waitForFunction(
+      () => /: healthy/.test(document.querySelector('[data-testid="network-health"]')?.textContent ?? ""),
+    );
+    const victim = cluster.state.hosts.filter((h) => h.workerPorts !== undefined).at(-1)!;
+    Deno.kill(victim.pid, "SIGKILL");
+    // The refresh running when the process died may still show it alive; the next one must not.
+    await page.waitForFunction(
+      () => /: unhealthy/.test(document.querySelector('[data-testid="network-health"]')?.textContent ?? ""),
+      { timeout: 2 * DEFAULT_REFRESH_MS + 1000 },
+    );
+    assert.match(await text(page, "tier-worker-health"), /degraded/);
+    assert.equal(await text(page, "tier-worker-ready"), "25");
+    assert.match(await page.$eval("main", (m) => m.textContent ?? ""), new RegExp(`${victim.name}.*down`, "s"));
+  });
+});

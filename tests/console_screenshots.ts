@@ -1,0 +1,50 @@
+/// <reference lib="dom" />
+/**
+ * `deno task screenshots`: a local cluster of 50 workers, the console opened in chromium at 1280×800, and a
+ * screenshot of each page (after a key exchange and a diagnosis, so that they have something to show) written to
+ * docs/console/.
+ */
+import { join } from "node:path";
+import { launchChromium, startTestCluster } from "./_console_browser.ts";
+
+const out = Deno.args[0] ?? "docs/console";
+await Deno.mkdir(out, { recursive: true });
+await using cluster = await startTestCluster(50);
+await using browser = await launchChromium();
+const page = await browser.newPage();
+await page.setViewport({ width: 1280, height: 800 });
+const base = cluster.url.replace(/\/console$/, "");
+const shoot = async (path: string, file: string, ready: string) => {
+  await page.goto(`${base}${path}`);
+  await page.waitForSelector(ready, { timeout: 60_000 });
+  await new Promise((resolve) => setTimeout(resolve, 300)); // the fragment swapped in: let the layout settle
+  await page.screenshot({ path: join(out, file) });
+  console.log(`${out}/${file}`);
+};
+
+// Some traffic history first: the overview's charts draw a point per refresh.
+await page.goto(`${base}/console#token=${cluster.state.token}`);
+await page.waitForSelector('[data-testid="network-health"]');
+for (let i = 0; i < 3; i++) {
+  await page.click('a[href="/console/keys"]');
+  await page.waitForSelector("#keygen-form");
+  await page.click('#keygen-form button[type="submit"]');
+  await page.waitForSelector('[data-testid="keygen-outcome"]', { timeout: 60_000 });
+}
+await new Promise((resolve) => setTimeout(resolve, 8000));
+await shoot("/console", "overview.png", '[data-testid="network-health"]');
+await shoot("/console/nodes", "nodes.png", "table.nodes");
+await shoot("/console/nodes/worker-1", "node.png", ".chart svg");
+await shoot("/console/keys", "keys.png", "[data-live] table");
+await page.goto(`${base}/console/operations`);
+await page.click('form[data-action$="/diagnose"] button[type="submit"]');
+await page.waitForFunction(
+  () => !/Running/.test(document.getElementById("diagnose-output")?.textContent ?? "Running"),
+  {
+    timeout: 60_000,
+  },
+);
+await page.screenshot({ path: join(out, "operations.png") });
+console.log(`${out}/operations.png`);
+await page.setViewport({ width: 390, height: 844, isMobile: true });
+await shoot("/console", "overview-phone.png", '[data-testid="network-health"]');
