@@ -22,16 +22,16 @@ const shoot = async (path: string, file: string, ready: string) => {
   console.log(`${out}/${file}`);
 };
 
-// Some traffic history first: the overview's charts draw a point per refresh.
-await page.goto(`${base}/console#token=${cluster.state.token}`);
-await page.waitForSelector('[data-testid="network-health"]');
-for (let i = 0; i < 3; i++) {
-  await page.click('a[href="/console/keys"]');
-  await page.waitForSelector("#keygen-form");
+// Key exchanges at three noise levels (the QBER chart), then a few refreshes of the overview (its charts).
+await page.goto(`${base}/console/keys#token=${cluster.state.token}`);
+for (const noise of ["0", "0.02", "0.04"]) {
+  await page.$eval('input[name="noise"]', (input, value) => (input as HTMLInputElement).value = value, noise);
   await page.click('#keygen-form button[type="submit"]');
-  await page.waitForSelector('[data-testid="keygen-outcome"]', { timeout: 60_000 });
+  await page.waitForFunction(() => document.querySelector('[data-testid="keygen-outcome"]'), { timeout: 60_000 });
+  await page.$eval("#keygen-output", (output) => output.replaceChildren());
 }
-await new Promise((resolve) => setTimeout(resolve, 8000));
+await page.goto(`${base}/console`);
+await new Promise((resolve) => setTimeout(resolve, 12_000));
 await shoot("/console", "overview.png", '[data-testid="network-health"]');
 await shoot("/console/nodes", "nodes.png", "table.nodes");
 await shoot("/console/nodes/worker-1", "node.png", ".chart svg");

@@ -29,14 +29,15 @@ h1 { font-size: 22px; margin: 6px 0 10px; } h2 { font-size: 17px; margin: 18px 0
 .banner.ok { background: var(--ok-bg); border-color: #8fd19e; } .banner.ok strong:first-child { color: var(--ok); }
 .banner.bad { background: var(--bad-bg); border-color: #ffaba8; } .banner.bad strong:first-child { color: var(--bad); }
 .banner.warn { background: var(--warn-bg); border-color: #e9c46a; }
-.tiers { display: flex; flex-wrap: wrap; gap: 10px 34px; list-style: none; padding: 0; margin: 8px 0; }
-.tier { position: relative; min-width: 170px; flex: 1 1 170px; max-width: 260px; border: 2px solid; border-radius: 10px; padding: 10px 12px; display: flex; flex-direction: column; gap: 2px; }
+.tier-picture { display: flex; flex-wrap: wrap; gap: 10px 24px; align-items: stretch; margin: 8px 0; }
+.tiers { display: flex; flex-wrap: wrap; gap: 10px 34px; list-style: none; padding: 0; margin: 0; flex: 4 1 640px; }
+.tiers.sides { flex: 1 1 170px; border-left: 2px dashed var(--line); padding-left: 24px; }
+.tier { position: relative; min-width: 140px; flex: 1 1 140px; max-width: 240px; border: 2px solid; border-radius: 10px; padding: 6px 12px; display: flex; flex-direction: column; gap: 0; }
 .tier.healthy { border-color: var(--ok); background: var(--ok-bg); } .tier.degraded { border-color: var(--warn); background: var(--warn-bg); }
 .tier.unhealthy { border-color: var(--bad); background: var(--bad-bg); }
-.tier-name { font-weight: 600; } .tier-count { font-size: 26px; font-weight: 700; font-variant-numeric: tabular-nums; }
+.tier-name { font-weight: 600; } .tier-count { font-size: 24px; font-weight: 700; font-variant-numeric: tabular-nums; }
 .tier-label { color: var(--muted); font-size: 13px; }
 .tier .arrow { position: absolute; right: -28px; top: 38%; font-size: 22px; color: var(--muted); }
-.sides .tier { max-width: 220px; }
 .health { font-weight: 600; white-space: nowrap; } .health.healthy { color: var(--ok); } .health.degraded { color: var(--warn); } .health.unhealthy { color: var(--bad); }
 .columns { display: grid; grid-template-columns: repeat(auto-fit, minmax(340px, 1fr)); gap: 0 28px; }
 .charts { display: grid; grid-template-columns: repeat(auto-fit, minmax(360px, 1fr)); gap: 12px 20px; }
@@ -68,7 +69,7 @@ dialog { border: 1px solid var(--line); border-radius: 10px; max-width: 28em; } 
 .visually-hidden { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
 @media (max-width: 640px) {
   header { padding: 8px 10px; } main { padding: 8px 10px 24px; } #token-form { margin-left: 0; }
-  .tiers { gap: 8px; } .tier { max-width: none; flex-basis: 45%; min-width: 140px; } .tier .arrow { display: none; }
+  .tiers { gap: 8px; } .tiers.sides { border-left: 0; padding-left: 0; } .tier { max-width: none; flex-basis: 45%; min-width: 130px; } .tier .arrow { display: none; }
   .charts, .columns { grid-template-columns: 1fr; }
 }
 `;
@@ -178,6 +179,7 @@ export const CONSOLE_JS = `
   }
 
   showToken();
+  if (regions.length === 0) statusLine.textContent = "Actions run when asked; nothing here refreshes by itself.";
   refreshAll();
   setInterval(() => { if (!document.hidden) refreshAll(); }, refreshMs);
 })();

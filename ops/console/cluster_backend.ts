@@ -117,7 +117,7 @@ export class ClusterBackend implements ConsoleBackend {
       ok: acting === 0,
       summary: (acting === 0 ? "No problem found" : `${acting} finding(s) to act on`) +
         ` (${scanned.hosts} host processes, ${scanned.nodes} nodes, ${scanned.probes} UDP probes, ` +
-        `${scanned.tables} routing tables in ${scanned.seconds} s)`,
+        `${scanned.tables} routing tables in ${scanned.seconds.toFixed(1)} s)`,
       headers: ["severity", "finding", "subject", "action", "detail"],
       rows: findings.map((f) => [f.severity, f.kind, f.subject, f.action, f.detail]),
     };

@@ -152,8 +152,8 @@ export function Timeline(props: { steps: Record<string, number> }): Child {
   const entries = Object.entries(props.steps).filter(([, ms]) => ms > 0);
   const total = entries.reduce((sum, [, ms]) => sum + ms, 0) || 1;
   const rowH = 18;
-  const labelW = 130;
-  const barW = WIDTH - labelW - 80;
+  const labelW = 230;
+  const barW = WIDTH - labelW - 70;
   let start = 0;
   return (
     <figure class="chart">

@@ -13,6 +13,24 @@ const TIER_LABELS: Record<string, string> = {
   "alice-bob": "Alice & Bob",
 };
 
+/** One tier of the picture: its name, ready/expected, and its health in words and colour. */
+function TierBox({ tier, arrow }: { tier: Overview["tiers"][number]; arrow: boolean }): Child {
+  const health = healthOf(tier);
+  return (
+    <li class={`tier ${health}`} data-tier={tier.tier}>
+      <span class="tier-name">{TIER_LABELS[tier.tier] ?? tier.tier}</span>
+      <span>
+        <span class="tier-count">
+          <span data-testid={`tier-${tier.tier}-ready`}>{tier.ready}</span>/{tier.expected}
+        </span>{" "}
+        <span class="tier-label">ready{tier.failed > 0 ? `, ${tier.failed} failed` : ""}</span>
+      </span>
+      <Health state={health} testId={`tier-${tier.tier}-health`} />
+      {arrow && <span class="arrow" aria-hidden="true">→</span>}
+    </li>
+  );
+}
+
 export function OverviewFragment({ data }: { data: Overview }): Child {
   if (!data.running) {
     return (
@@ -34,34 +52,16 @@ export function OverviewFragment({ data }: { data: Overview }): Child {
         </span>
       </div>
       <h2 id="tiers-heading">Tiers</h2>
-      <ol class="tiers" aria-labelledby="tiers-heading">
-        {chain.map((t, i) => (
-          <li class={`tier ${healthOf(t)}`} data-tier={t.tier}>
-            <span class="tier-name">{TIER_LABELS[t.tier] ?? t.tier}</span>
-            <span class="tier-count">
-              <span data-testid={`tier-${t.tier}-ready`}>{t.ready}</span>/<span>{t.expected}</span>
-            </span>
-            <span class="tier-label">ready</span>
-            <Health state={healthOf(t)} testId={`tier-${t.tier}-health`} />
-            {t.failed > 0 && <span class="tier-label">{t.failed} failed</span>}
-            {i < chain.length - 1 && <span class="arrow" aria-hidden="true">→</span>}
-          </li>
-        ))}
-      </ol>
-      {sides.length > 0 && (
-        <ul class="tiers sides" aria-label="Key exchange parties">
-          {sides.map((t) => (
-            <li class={`tier ${healthOf(t)}`} data-tier={t.tier}>
-              <span class="tier-name">{TIER_LABELS[t.tier] ?? t.tier}</span>
-              <span class="tier-count">
-                <span data-testid={`tier-${t.tier}-ready`}>{t.ready}</span>/<span>{t.expected}</span>
-              </span>
-              <span class="tier-label">ready</span>
-              <Health state={healthOf(t)} testId={`tier-${t.tier}-health`} />
-            </li>
-          ))}
-        </ul>
-      )}
+      <div class="tier-picture">
+        <ol class="tiers" aria-labelledby="tiers-heading">
+          {chain.map((t, i) => <TierBox key={t.tier} tier={t} arrow={i < chain.length - 1} />)}
+        </ol>
+        {sides.length > 0 && (
+          <ul class="tiers sides" aria-label="Key exchange parties">
+            {sides.map((t) => <TierBox key={t.tier} tier={t} arrow={false} />)}
+          </ul>
+        )}
+      </div>
       <div class="columns">
         <section aria-labelledby="alerts-heading">
           <h2 id="alerts-heading">Alerts firing</h2>
