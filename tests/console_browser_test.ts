@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import type { Page } from "puppeteer-core";
 import { AuditLog } from "../ops/audit/mod.ts";
 import { DEFAULT_REFRESH_MS } from "../ops/console/mod.ts";
+import { cqkd } from "./_cli.ts";
 import { launchChromium, startTestCluster } from "./_console_browser.ts";
 
 const TIERS = [["super", 2], ["regional", 4], ["local", 8], ["worker", 50], ["alice-bob", 2]] as const;
@@ -19,6 +20,13 @@ Deno.test("the console in chromium: tiers of a 50-worker cluster, a key exchange
   await using browser = await launchChromium();
   const page = await browser.newPage();
   await page.setViewport({ width: 1280, height: 800 });
+
+  await t.step("cqkd status --json and cqkd console give the console's address", async () => {
+    const status = JSON.parse((await cqkd([...cluster.args, "status", "--json"])).stdout);
+    assert.equal(status.console_url, cluster.url);
+    const printed = await cqkd([...cluster.args, "console", "--no-open"]);
+    assert.equal(printed.stdout.trim(), cluster.url);
+  });
 
   await t.step("the overview shows every tier's counts and healthy", async () => {
     await page.goto(cluster.url);

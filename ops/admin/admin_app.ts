@@ -13,7 +13,9 @@ import { jsonErrors, jsonNotFound } from "./middleware.ts";
 import { type AdminNode, findNode, type NodeDirectory } from "./node_directory.ts";
 import { nodeRoutes } from "./node_routes.ts";
 import { parameterRoutes, processParameterRoutes } from "./parameter_routes.ts";
-import { consoleApi, type ConsoleBackend, ConsoleData, consolePages, NodeBackend } from "../console/mod.ts";
+import { NodeBackend } from "../console/node_backend.ts";
+import { consoleApi, consolePages } from "../console/routes.tsx";
+import { type ConsoleBackend, ConsoleData } from "../console/source.ts";
 
 /** Options of {@linkcode adminApp}. */
 export interface AdminAppOptions {

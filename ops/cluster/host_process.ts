@@ -8,7 +8,7 @@ import { clusterStatus } from "../status.ts";
 import { Fleet } from "./fleet.ts";
 import { adminAccessFrom } from "../admin/mod.ts";
 import { hostApp } from "./host_api.ts";
-import { ClusterBackend } from "../console/mod.ts";
+import { ClusterBackend } from "../console/cluster_backend.ts";
 import { writeJsonAtomic } from "./state.ts";
 
 /** Environment variable through which a host process receives the cluster's control token (not argv: ps shows it). */

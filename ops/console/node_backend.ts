@@ -5,10 +5,9 @@
 import type { Hono } from "hono";
 import { type NodeDiagnostics, nodeDiagnostics, tuneParameters } from "../../core/services/mod.ts";
 import { formatPeer, type Peer } from "../../core/net/mod.ts";
-import type { AdminNode, NodeDirectory } from "../admin/mod.ts";
-import { isolateOnNode, refreshNode, rejoinNode } from "../admin/mod.ts";
+import type { AdminNode, NodeDirectory } from "../admin/node_directory.ts";
+import { isolateOnNode, refreshNode, rejoinNode } from "../admin/node_ops.ts";
 import type { KeygenReport } from "../cluster/keygen_route.ts";
-import { parseAssignments } from "../diagnose/mod.ts";
 import { CommandError } from "../exit_codes.ts";
 import { isParameterGroup } from "./parameter_groups.ts";
 import type {
@@ -143,19 +142,21 @@ export class NodeBackend implements ConsoleBackend {
     });
   }
 
-  tune(group: string, assignments: string[], reset: boolean): Promise<OperationResult> {
+  async tune(group: string, assignments: string[], reset: boolean): Promise<OperationResult> {
     if (!isParameterGroup(group)) throw new CommandError(`Unknown parameter group ${group}`);
+    // Loaded when used: the admin app loads this module, and `cqkd tune`'s module graph leads back to the admin app.
+    const { parseAssignments } = await import("../diagnose/tune.ts");
     const set = parseAssignments(group, assignments);
     const rows = this.#entries().map((entry) => {
       const result = tuneParameters(entry, group, { set, reset });
       return [entry.name, Object.entries(result.values).map(([k, v]) => `${k}=${v}`).join(" ")];
     });
-    return Promise.resolve({
+    return {
       ok: true,
       summary: `${group} parameters now in force on ${rows.length} node(s)`,
       headers: ["node", "parameters"],
       rows,
-    });
+    };
   }
 
   isolate(targets: string[]): Promise<OperationResult> {
