@@ -80,7 +80,7 @@ Deno.test("console pages open without a token; their data needs a read token onc
   const html = await overview.text();
   assert.match(html, /solo: healthy/);
   assert.match(html, /data-testid="tier-worker-ready">1</);
-  assert.match(overview.headers.get("server-timing") ?? "", /^gather;dur=\d/);
+  assert.match(overview.headers.get("server-timing") ?? "", /^total;dur=\d/);
   const node = await (await t.send("/console/api/nodes/solo", READ)).text();
   assert.match(node, /Routing table: 3 contacts/);
   assert.equal((await t.send("/console/api/nodes/nobody", READ)).status, 404);
