@@ -68,12 +68,7 @@ export async function clusterStatus(settings: Settings): Promise<ClusterStatus> 
       health: {},
     };
   }
-  return statusOf(cluster, (await cluster.nodes()).nodes);
-}
-
-/** The status of a recorded cluster whose nodes were just read (the console reads them once for several views). */
-export function statusOf(cluster: RunningCluster, nodes: ReadonlyArray<NodeStatus & { host: string }>): ClusterStatus {
-  const dir = cluster.dir;
+  const { nodes } = await cluster.nodes();
   const hosts = cluster.clients.map((client): HostStatus => {
     const { name, pid } = client.record;
     const own = nodes.filter((n) => n.host === name);

@@ -75,7 +75,10 @@ export async function runHost(options: RunHostOptions): Promise<void> {
     metrics,
     fallbackPeers: options.settings.fallback_bootstrap_nodes.map(parsePeer),
     clusterView: () => clusterStatus(options.settings),
-    console: new ClusterBackend(options.settings),
+    console: new ClusterBackend(options.settings, {
+      entries: () => fleet.running(),
+      roles: () => fleet.countsByRole(),
+    }),
   });
   const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, app.fetch);
   const ready: HostReady = { name: options.name, pid: Deno.pid, controlPort: server.addr.port };

@@ -15,7 +15,18 @@ import { parseAssignments, tune } from "../diagnose/mod.ts";
 import { detectIssues, isolateNodes, recoverCluster } from "../emergency/mod.ts";
 import { CommandError } from "../exit_codes.ts";
 import { runKeygen } from "../keygen.ts";
-import { statusOf } from "../status.ts";
+import type { HostStatus, TierStatus } from "../status.ts";
+import type { AdminNode } from "../admin/node_directory.ts";
+import { expectedByStep, type RoleCounts, STEP_ROLES, sumCounts } from "../cluster/cluster.ts";
+import { residentMb } from "../cluster/state.ts";
+import {
+  contactHealth,
+  medianSize,
+  mergeSummaries,
+  type ProcessSummary,
+  processSummary,
+  type RoleStates,
+} from "./summary.ts";
 import type {
   ConsoleBackend,
   KeygenRequest,
@@ -26,7 +37,7 @@ import type {
   Snapshot,
 } from "./source.ts";
 import { withoutKeys } from "./source.ts";
-import { addTotals, emptyTotals, type TrafficTotals } from "./traffic.ts";
+import { emptyTotals } from "./traffic.ts";
 
 /** How long the console waits for a host process's figures before showing it as not answering. */
 const HOST_TIMEOUT_MS = 3000;
@@ -36,7 +47,14 @@ export class ClusterBackend implements ConsoleBackend {
   readonly scope = "cluster" as const;
   readonly #dir: StateDir;
 
-  constructor(readonly settings: Settings) {
+  /**
+   * @param settings the settings of the host process (its `state_dir` names the cluster)
+   * @param local this process's own nodes and their states, which other host processes' consoles ask for
+   */
+  constructor(
+    readonly settings: Settings,
+    readonly local?: { entries: () => AdminNode[]; roles: () => RoleStates },
+  ) {
     this.#dir = new StateDir(settings.state_dir);
   }
 
@@ -56,31 +74,60 @@ export class ClusterBackend implements ConsoleBackend {
         tiers: [],
         parameters: [],
         contactHealth: {},
-        nodes: [],
+        nodeCount: 0,
+        readyCount: 0,
+        health: [],
         traffic: emptyTotals(),
       };
     }
     const alive = cluster.alive();
-    const [{ nodes }, traffic] = await Promise.all([
-      cluster.nodes(),
-      Promise.allSettled(alive.map((c) => c.get<TrafficTotals>("/console/api/traffic", HOST_TIMEOUT_MS))),
-    ]);
-    const totals = emptyTotals();
-    for (const answer of traffic) if (answer.status === "fulfilled") addTotals(totals, answer.value);
-    const status = statusOf(cluster, nodes);
+    const answers = await Promise.all(
+      alive.map((c) => c.get<ProcessSummary>("/console/api/summary", HOST_TIMEOUT_MS).catch(() => undefined)),
+    );
+    const byHost = new Map(alive.map((c, i) => [c.record.name, answers[i]]));
+    const merged = mergeSummaries(answers.filter((a) => a !== undefined));
+    const hosts = cluster.clients.map((client): HostStatus => {
+      const { name, pid } = client.record;
+      const states = Object.values(byHost.get(name)?.roles ?? {});
+      return {
+        name,
+        pid,
+        alive: byHost.get(name) !== undefined,
+        rssMb: Math.round(residentMb(pid)),
+        nodes: states.reduce((sum, s) => sum + Object.values(s).reduce((a, b) => a + b, 0), 0),
+        ready: states.reduce((sum, s) => sum + (s.ready ?? 0), 0),
+      };
+    });
+    const expected = expectedByStep(cluster.state.shape);
+    const tiers = Object.entries(STEP_ROLES).map(([tier, roles]): TierStatus => {
+      const counts = sumCounts([merged.roles as RoleCounts], roles);
+      return { tier, expected: expected[tier as keyof typeof STEP_ROLES], ready: counts.ready, failed: counts.failed };
+    });
+    const size = medianSize(merged.sizes);
     return {
       scope: "cluster",
       title: "local cluster",
-      running: status.running,
-      healthy: status.healthy,
-      hosts: status.hosts,
-      tiers: status.tiers,
-      parameters: status.parameters,
-      ...(status.estimatedNetworkSize === undefined ? {} : { estimatedNetworkSize: status.estimatedNetworkSize }),
-      contactHealth: status.health,
-      nodes,
-      traffic: totals,
+      running: hosts.some((h) => h.alive),
+      healthy: hosts.every((h) => h.alive) && tiers.every((t) => t.ready === t.expected),
+      hosts,
+      tiers,
+      parameters: merged.parameters,
+      ...(size === undefined ? {} : { estimatedNetworkSize: size }),
+      contactHealth: contactHealth(merged.health),
+      nodeCount: hosts.reduce((sum, h) => sum + h.nodes, 0),
+      readyCount: hosts.reduce((sum, h) => sum + h.ready, 0),
+      health: merged.health,
+      traffic: merged.traffic,
     };
+  }
+
+  async nodes(): Promise<NodeRow[]> {
+    return (await (await this.#cluster())?.nodes())?.nodes ?? [];
+  }
+
+  localSummary(): ProcessSummary {
+    const local = this.local;
+    return processSummary(local?.entries() ?? [], local?.roles());
   }
 
   async diagnostics(row: NodeRow): Promise<NodeDiagnostics | undefined> {

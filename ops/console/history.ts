@@ -3,6 +3,7 @@
  * overview's charts) and each node's state and contacts' health over time (a node page's health history). Samples
  * are taken when the console's data is refreshed, so a console nobody looks at costs nothing.
  */
+import type { NodeHealthTuple } from "./summary.ts";
 import { latencyOf, type TrafficTotals } from "./traffic.ts";
 
 /** One point of the overview's charts. */
@@ -23,7 +24,6 @@ export interface TrafficPoint {
 /** One point of a node's health history. */
 export interface HealthPoint {
   t: number;
-  state: string;
   healthy: number;
   degraded: number;
   unhealthy: number;
@@ -91,26 +91,16 @@ export class HealthHistory {
   constructor(readonly capacity = 120, readonly minGapMs = 1000) {}
   #lastT = -Infinity;
 
-  /** Takes the state and contacts' health of every node seen at `t`. Too soon after the last: ignored. */
-  record(
-    t: number,
-    nodes: Iterable<{ name: string; state: string; health?: Record<string, number> }>,
-  ): void {
+  /** Takes the contacts' health of every running node seen at `t`. Too soon after the last: ignored. */
+  record(t: number, nodes: Iterable<NodeHealthTuple>): void {
     if (t - this.#lastT < this.minGapMs) return;
     this.#lastT = t;
     const sample = ++this.#samples;
-    for (const { name, state, health = {} } of nodes) {
+    for (const [name, healthy, degraded, unhealthy, unchecked] of nodes) {
       let entry = this.#nodes.get(name);
       if (entry === undefined) this.#nodes.set(name, entry = { seen: sample, ring: new Ring(this.capacity) });
       entry.seen = sample;
-      entry.ring.push({
-        t,
-        state,
-        healthy: health.healthy ?? 0,
-        degraded: health.degraded ?? 0,
-        unhealthy: health.unhealthy ?? 0,
-        unchecked: health.unchecked ?? 0,
-      });
+      entry.ring.push({ t, healthy, degraded, unhealthy, unchecked });
     }
     for (const [name, entry] of this.#nodes) {
       if (sample - entry.seen > this.capacity) this.#nodes.delete(name);

@@ -12,6 +12,7 @@ export * from "./history.ts";
 export * from "./node_backend.ts";
 export * from "./routes.tsx";
 export * from "./source.ts";
+export * from "./summary.ts";
 export * from "./traffic.ts";
 export * from "./url.ts";
 export * from "./console_cli.ts";

@@ -20,7 +20,7 @@ import type {
   Snapshot,
 } from "./source.ts";
 import { withoutKeys } from "./source.ts";
-import { processTraffic } from "./traffic.ts";
+import { contactHealth, medianSize, type ProcessSummary, processSummary } from "./summary.ts";
 
 /** Options of {@linkcode NodeBackend}. */
 export interface NodeBackendOptions {
@@ -41,48 +41,43 @@ export class NodeBackend implements ConsoleBackend {
   }
 
   snapshot(): Promise<Snapshot> {
+    const summary = this.localSummary();
     const entries = this.#entries();
-    const rows = entries.map(rowOf);
-    const contactHealth: Record<string, number> = {};
-    for (const row of rows) {
-      for (const [status, n] of Object.entries(row.health ?? {})) {
-        contactHealth[status] = (contactHealth[status] ?? 0) + n;
-      }
-    }
-    const roles = [...new Set(rows.map((r) => r.role))];
-    const sizes = rows.flatMap((r) => r.networkSize === undefined ? [] : [r.networkSize]).sort((a, b) => a - b);
-    const parameters = rows.flatMap((r) =>
-      r.parameters === undefined ? [] : [{
-        alpha: r.parameters.alpha,
-        k: r.parameters.k,
-        timeoutMs: r.parameters.timeoutMs,
-        refreshIntervalS: r.parameters.refreshIntervalS,
-        nodes: 1,
-      }]
-    );
+    const size = medianSize(summary.sizes);
+    const title = entries.length === 1 ? entries[0]!.name : `${entries.length} nodes`;
     return Promise.resolve({
       scope: "node",
-      title: rows.length === 1 ? rows[0]!.name : `${rows.length} nodes`,
-      running: rows.length > 0,
-      healthy: rows.length > 0 && rows.every((r) => r.contacts > 0),
+      title,
+      running: entries.length > 0,
+      healthy: entries.length > 0 && entries.every((e) => e.node.table.size > 0),
       hosts: [{
-        name: rows.length === 1 ? rows[0]!.name : "this process",
+        name: title,
         pid: Deno.pid,
         alive: true,
         rssMb: Math.round(Deno.memoryUsage().rss / 1048576),
-        nodes: rows.length,
-        ready: rows.length,
+        nodes: entries.length,
+        ready: entries.length,
       }],
-      tiers: roles.map((role) => {
-        const n = rows.filter((r) => r.role === role).length;
+      tiers: Object.entries(summary.roles).map(([role, states]) => {
+        const n = states.ready ?? 0;
         return { tier: role, expected: n, ready: n, failed: 0 };
       }),
-      parameters,
-      ...(sizes.length > 0 ? { estimatedNetworkSize: sizes[Math.floor(sizes.length / 2)]! } : {}),
-      contactHealth,
-      nodes: rows,
-      traffic: processTraffic(entries),
+      parameters: summary.parameters,
+      ...(size === undefined ? {} : { estimatedNetworkSize: size }),
+      contactHealth: contactHealth(summary.health),
+      nodeCount: entries.length,
+      readyCount: entries.length,
+      health: summary.health,
+      traffic: summary.traffic,
     });
+  }
+
+  nodes(): Promise<NodeRow[]> {
+    return Promise.resolve(this.#entries().map(rowOf));
+  }
+
+  localSummary(): ProcessSummary {
+    return processSummary(this.#entries());
   }
 
   diagnostics(row: NodeRow): Promise<NodeDiagnostics | undefined> {

@@ -14,7 +14,6 @@ import { valid } from "../admin/validation.ts";
 import { CommandError } from "../exit_codes.ts";
 import { CONSOLE_CSS, CONSOLE_JS } from "./assets.ts";
 import type { ConsoleData, OperationResult } from "./source.ts";
-import { processTraffic } from "./traffic.ts";
 import { KeysFragment, SessionResult } from "./views/keys.tsx";
 import { KeysPage, NodePage, NodesPage, OperationsPage, OverviewPage } from "./views/layout.tsx";
 import { NodeFragment } from "./views/node.tsx";
@@ -101,7 +100,7 @@ export function consoleApi({ data, nodes }: ConsoleApiOptions): Hono {
   });
 
   // What this process tells the console of another host process of its cluster.
-  app.get("/traffic", (c) => c.json(processTraffic(nodes.list())));
+  app.get("/summary", (c) => c.json(data.backend.localSummary()));
   app.get("/diagnostics/:name", (c) => {
     const entry = findNode(nodes, c.req.param("name"));
     if (entry === undefined) throw new HTTPException(404, { message: `No node ${c.req.param("name")} here` });

@@ -10,6 +10,7 @@ import type { NodeStatus } from "../cluster/fleet.ts";
 import type { HostStatus, ParameterGroup, TierStatus } from "../status.ts";
 import { type Alert, firingAlerts } from "./alerts.ts";
 import { HealthHistory, type HealthPoint, TrafficHistory, type TrafficPoint } from "./history.ts";
+import type { NodeHealthTuple, ProcessSummary } from "./summary.ts";
 import type { TrafficTotals } from "./traffic.ts";
 
 /** A node as the console lists it. */
@@ -28,14 +29,15 @@ export interface Snapshot {
   estimatedNetworkSize?: number;
   /** Routing-table contacts by health status, summed over the nodes. */
   contactHealth: Record<string, number>;
-  nodes: NodeRow[];
+  nodeCount: number;
+  readyCount: number;
+  /** Each running node's contacts by health. */
+  health: NodeHealthTuple[];
   traffic: TrafficTotals;
 }
 
 /** The overview: a snapshot with its history and the alerts that fire. */
-export type Overview = Omit<Snapshot, "nodes" | "traffic"> & {
-  nodeCount: number;
-  readyCount: number;
+export type Overview = Omit<Snapshot, "health" | "traffic"> & {
   history: readonly TrafficPoint[];
   alerts: Alert[];
   /** Epoch milliseconds of the snapshot. */
@@ -84,6 +86,10 @@ export interface OperationResult {
 export interface ConsoleBackend {
   readonly scope: "cluster" | "node";
   snapshot(): Promise<Snapshot>;
+  /** Every node with its full status (the nodes page: dearer than the snapshot). */
+  nodes(): Promise<NodeRow[]>;
+  /** What this process tells another host process's console (the figures of its own nodes). */
+  localSummary(): ProcessSummary;
   diagnostics(row: NodeRow): Promise<NodeDiagnostics | undefined>;
   /** Key exchanges, when Alice can be reached from here. */
   sessions(): Promise<SessionReport[]>;
@@ -106,6 +112,24 @@ export function withoutKeys(report: KeygenReport, at?: number): SessionReport {
   };
 }
 
+/** One gathering shared by every request within `maxAgeMs`; a failed one is not kept. */
+class Shared<T> {
+  #latest?: Promise<T>;
+  #at = -Infinity;
+  constructor(readonly maxAgeMs: number, readonly now: () => number, readonly gather: () => Promise<T>) {}
+
+  get(): Promise<T> {
+    const now = this.now();
+    if (this.#latest !== undefined && now - this.#at < this.maxAgeMs) return this.#latest;
+    this.#at = now;
+    const gathering = this.gather();
+    gathering.catch(() => {
+      if (this.#latest === gathering) this.#latest = undefined;
+    });
+    return this.#latest = gathering;
+  }
+}
+
 /**
  * The console's memory over a backend: one snapshot shared by every request within `maxAgeMs` (so that many open
  * consoles cost one gathering a second), the traffic and health history, the sessions started from the console.
@@ -113,52 +137,44 @@ export function withoutKeys(report: KeygenReport, at?: number): SessionReport {
 export class ConsoleData {
   readonly traffic = new TrafficHistory();
   readonly health = new HealthHistory();
-  #latest?: Promise<{ snapshot: Snapshot; at: number; gatherMs: number }>;
-  #latestAt = -Infinity;
+  readonly #snapshots: Shared<{ snapshot: Snapshot; at: number; gatherMs: number }>;
+  readonly #nodes: Shared<NodeRow[]>;
   readonly #sessions = new Map<string, SessionReport>();
 
-  constructor(readonly backend: ConsoleBackend, readonly maxAgeMs = 1000, readonly now: () => number = Date.now) {}
+  constructor(readonly backend: ConsoleBackend, readonly maxAgeMs = 1000, readonly now: () => number = Date.now) {
+    this.#snapshots = new Shared(maxAgeMs, now, async () => {
+      const started = performance.now();
+      const snapshot = await backend.snapshot();
+      const at = this.now();
+      this.traffic.record(at, snapshot.traffic);
+      this.health.record(at, snapshot.health);
+      return { snapshot, at, gatherMs: Math.round((performance.now() - started) * 10) / 10 };
+    });
+    this.#nodes = new Shared(maxAgeMs, now, () => backend.nodes());
+  }
 
   /** The latest snapshot, gathered again when older than `maxAgeMs`. */
   snapshot(): Promise<{ snapshot: Snapshot; at: number; gatherMs: number }> {
-    const now = this.now();
-    if (this.#latest !== undefined && now - this.#latestAt < this.maxAgeMs) return this.#latest;
-    this.#latestAt = now;
-    const started = performance.now();
-    const gathering = this.backend.snapshot().then((snapshot) => {
-      const at = this.now();
-      this.traffic.record(at, snapshot.traffic);
-      this.health.record(at, snapshot.nodes);
-      return { snapshot, at, gatherMs: Math.round((performance.now() - started) * 10) / 10 };
-    });
-    // A failed gathering is not kept: the next request tries again.
-    gathering.catch(() => {
-      if (this.#latest === gathering) this.#latest = undefined;
-    });
-    return this.#latest = gathering;
+    return this.#snapshots.get();
   }
 
   async overview(): Promise<Overview> {
     const { snapshot, at, gatherMs } = await this.snapshot();
-    const { nodes, traffic: _traffic, ...rest } = snapshot;
+    const { health: _health, traffic: _traffic, ...rest } = snapshot;
     const history = this.traffic.points();
+    const latest = history.at(-1);
     return {
       ...rest,
-      nodeCount: nodes.length,
-      readyCount: nodes.filter((n) => n.state === "ready").length,
       history,
-      alerts: firingAlerts({
-        hosts: rest.hosts,
-        tiers: rest.tiers,
-        ...(history.at(-1) ? { traffic: history.at(-1) } : {}),
-      }),
+      alerts: firingAlerts({ hosts: rest.hosts, tiers: rest.tiers, ...(latest ? { traffic: latest } : {}) }),
       at,
       gatherMs,
     };
   }
 
-  async nodes(): Promise<NodeRow[]> {
-    return (await this.snapshot()).snapshot.nodes;
+  /** Every node's full status, gathered again when older than `maxAgeMs`. */
+  nodes(): Promise<NodeRow[]> {
+    return this.#nodes.get();
   }
 
   /** A node's page, by name or id; `undefined` when no node has it. */
