@@ -33,6 +33,8 @@ for (const noise of ["0", "0.02", "0.04"]) {
 await page.goto(`${base}/console`);
 await new Promise((resolve) => setTimeout(resolve, 12_000));
 await shoot("/console", "overview.png", '[data-testid="network-health"]');
+await page.screenshot({ path: join(out, "overview-full.png"), fullPage: true });
+console.log(`${out}/overview-full.png`);
 await shoot("/console/nodes", "nodes.png", "table.nodes");
 await shoot("/console/nodes/worker-1", "node.png", ".chart svg");
 await shoot("/console/keys", "keys.png", "[data-live] table");

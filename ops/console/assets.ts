@@ -40,14 +40,14 @@ h1 { font-size: 22px; margin: 6px 0 10px; } h2 { font-size: 17px; margin: 18px 0
 .tier .arrow { position: absolute; right: -28px; top: 38%; font-size: 22px; color: var(--muted); }
 .health { font-weight: 600; white-space: nowrap; } .health.healthy { color: var(--ok); } .health.degraded { color: var(--warn); } .health.unhealthy { color: var(--bad); }
 .columns { display: grid; grid-template-columns: repeat(auto-fit, minmax(340px, 1fr)); gap: 0 28px; }
-.charts { display: grid; grid-template-columns: repeat(auto-fit, minmax(360px, 1fr)); gap: 12px 20px; }
+.charts { display: grid; grid-template-columns: repeat(auto-fill, minmax(460px, 1fr)); gap: 12px 20px; }
 .chart { margin: 0; border: 1px solid var(--line); border-radius: 8px; padding: 8px 10px; }
 .chart figcaption { display: flex; flex-wrap: wrap; justify-content: space-between; gap: 4px 12px; font-size: 13px; }
 .chart-title { font-weight: 600; } .legend { display: flex; flex-wrap: wrap; gap: 4px 12px; }
 .swatch { display: inline-block; width: 10px; height: 10px; border-radius: 2px; margin-right: 4px; }
 .chart svg { width: 100%; height: auto; display: block; }
 .chart .grid { stroke: #eaeef2; } .chart .rule { stroke: var(--bad); stroke-dasharray: 4 3; }
-.chart .axis { font-size: 11px; fill: var(--muted); } .chart .bar { fill: #0a58ca; } .chart .bar-track { fill: #eaeef2; }
+.chart .axis { font-size: 12px; fill: var(--muted); } .chart .bar { fill: #0a58ca; } .chart .bar-track { fill: #eaeef2; }
 .table-wrap { overflow-x: auto; }
 table { border-collapse: collapse; width: 100%; font-size: 14px; font-variant-numeric: tabular-nums; }
 th, td { text-align: left; padding: 5px 8px; border-bottom: 1px solid var(--line); white-space: nowrap; }
@@ -56,7 +56,7 @@ button.sort { border: 0; background: none; padding: 0; font-weight: 600; }
 .alerts { padding-left: 18px; } .alerts .bad strong { color: var(--bad); } .alerts .warn strong { color: var(--warn); }
 .pill { display: inline-block; background: var(--bg); border: 1px solid var(--line); border-radius: 12px; padding: 2px 10px; margin: 0 6px 6px 0; }
 .muted { color: var(--muted); } .small { font-size: 12px; } .bad { color: var(--bad); }
-.facts { display: grid; grid-template-columns: max-content 1fr; gap: 2px 14px; } .facts dt { color: var(--muted); } .facts dd { margin: 0; overflow-wrap: anywhere; }
+.facts { display: grid; grid-template-columns: repeat(3, max-content minmax(0, 1fr)); gap: 2px 14px; } .facts dt { color: var(--muted); } .facts dd { margin: 0; overflow-wrap: anywhere; }
 form.action { border: 1px solid var(--line); border-radius: 8px; padding: 10px 14px; margin: 10px 0; display: flex; flex-wrap: wrap; gap: 8px 14px; align-items: end; }
 form.action fieldset { border: 0; padding: 0; margin: 0; display: contents; }
 form.action legend { font-weight: 600; width: 100%; flex-basis: 100%; }
@@ -70,7 +70,7 @@ dialog { border: 1px solid var(--line); border-radius: 10px; max-width: 28em; } 
 @media (max-width: 640px) {
   header { padding: 8px 10px; } main { padding: 8px 10px 24px; } #token-form { margin-left: 0; }
   .tiers { gap: 8px; } .tiers.sides { border-left: 0; padding-left: 0; } .tier { max-width: none; flex-basis: 45%; min-width: 130px; } .tier .arrow { display: none; }
-  .charts, .columns { grid-template-columns: 1fr; }
+  .charts, .columns { grid-template-columns: 1fr; } .facts { grid-template-columns: max-content 1fr; } .chart .axis { font-size: 16px; }
 }
 `;
 

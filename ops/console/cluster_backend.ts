@@ -9,7 +9,8 @@ import type { NodeDiagnostics } from "../../core/services/mod.ts";
 import { isParameterGroup } from "./parameter_groups.ts";
 import { RunningCluster } from "../cluster/cluster.ts";
 import type { KeygenReport } from "../cluster/keygen_route.ts";
-import { ALICE_BOB_HOST } from "../cluster/plan.ts";
+import { ALICE_BOB_HOST, BOOTSTRAP_HOST } from "../cluster/plan.ts";
+import type { HostClient } from "../cluster/supervisor.ts";
 import { StateDir } from "../cluster/state.ts";
 import { parseAssignments, tune } from "../diagnose/mod.ts";
 import { detectIssues, isolateNodes, recoverCluster } from "../emergency/mod.ts";
@@ -86,7 +87,7 @@ export class ClusterBackend implements ConsoleBackend {
     );
     const byHost = new Map(alive.map((c, i) => [c.record.name, answers[i]]));
     const merged = mergeSummaries(answers.filter((a) => a !== undefined));
-    const hosts = cluster.clients.map((client): HostStatus => {
+    const hosts = [...cluster.clients].sort(byHostName).map((client): HostStatus => {
       const { name, pid } = client.record;
       const states = Object.values(byHost.get(name)?.roles ?? {});
       return {
@@ -208,4 +209,11 @@ export class ClusterBackend implements ConsoleBackend {
       rows: report.checks.map((c) => [c.name, c.ok ? "ok" : "FAIL", c.detail]),
     };
   }
+}
+
+/** Host processes in a steady order: the bootstrap host, Alice and Bob's, then the worker hosts by number. */
+function byHostName(a: HostClient, b: HostClient): number {
+  const rank = (name: string) => (name === BOOTSTRAP_HOST ? 0 : name === ALICE_BOB_HOST ? 1 : 2);
+  return rank(a.record.name) - rank(b.record.name) ||
+    a.record.name.localeCompare(b.record.name, "en", { numeric: true });
 }

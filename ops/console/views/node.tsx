@@ -36,11 +36,11 @@ export function NodeFragment({ detail }: { detail: NodeDetail }): Child {
       {d === undefined ? <p class="muted">The node is not running: no routing table to show.</p> : (
         <div class="charts">
           <BarChart
-            title={`Routing table: ${d.table.contacts} contacts in ${d.table.buckets.length} buckets (k = ${d.table.k})`}
+            title={`Routing table: ${d.table.contacts} contacts in ${d.table.buckets.length} buckets by id prefix (k = ${d.table.k})`}
             full={d.table.k}
             unit="contacts"
             bars={d.table.buckets.map((b) => ({
-              label: b.depth === 0 ? "whole space" : `${b.prefix}… /${b.depth}`,
+              label: b.depth === 0 ? "whole space" : `${b.prefix}… (${b.depth} bits)`,
               value: b.contacts,
               ...(b.replacements > 0 ? { note: `+${b.replacements} waiting` } : {}),
             }))}
@@ -86,7 +86,9 @@ export function NodeFragment({ detail }: { detail: NodeDetail }): Child {
                 ["no answer", d.transport.timeouts],
                 [
                   "latency p50 / p90 / p99 ms",
-                  `${d.transport.latency.p50Ms} / ${d.transport.latency.p90Ms} / ${d.transport.latency.p99Ms}`,
+                  [d.transport.latency.p50Ms, d.transport.latency.p90Ms, d.transport.latency.p99Ms].map((ms) =>
+                    ms.toFixed(1)
+                  ).join(" / "),
                 ],
                 ["refresh overhead", d.refresh ? `${(d.refresh.overhead * 100).toFixed(1)} %` : "-"],
                 ["stale contacts", d.table.stale],
