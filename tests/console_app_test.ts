@@ -86,6 +86,23 @@ Deno.test("console pages open without a token; their data needs a read token onc
   assert.equal((await t.send("/console/api/nodes/nobody", READ)).status, 404);
 });
 
+Deno.test("console pages escape what the address says and forbid other scripts and framing", async () => {
+  await using t = await setup();
+  const attack = "/console/nodes/" + encodeURIComponent('<script>alert("x")</script>"><img src=x onerror=alert(1)>');
+  const response = await t.send(attack);
+  assert.equal(response.status, 200);
+  const html = await response.text();
+  assert.doesNotMatch(html, /<script>alert|<img src=x/);
+  assert.match(html, /&lt;script&gt;alert/);
+  assert.match(response.headers.get("content-security-policy") ?? "", /script-src 'self'/);
+  assert.match(response.headers.get("content-security-policy") ?? "", /frame-ancestors 'none'/);
+  const missing = await t.send(attack.replace("/console/nodes/", "/console/api/nodes/"), READ);
+  assert.equal(missing.status, 404);
+  // An error is JSON (which the page shows as text), never HTML.
+  assert.match(missing.headers.get("content-type") ?? "", /^application\/json/);
+  await missing.body?.cancel();
+});
+
 Deno.test("console actions need a write token, act on the node, and are audited with the token's name", async () => {
   await using t = await setup();
   const tune = { group: "kademlia", assignments: "alpha=6", reset: false };

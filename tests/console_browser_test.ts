@@ -40,6 +40,24 @@ Deno.test("the console in chromium: tiers of a 50-worker cluster, a key exchange
     }
   });
 
+  await t.step("the nodes table narrows to a search and sorts from the keyboard", async () => {
+    await page.goto(cluster.url.replace(/\/console$/, "/console/nodes"));
+    await page.waitForSelector("table.nodes");
+    await page.type("#node-search", "local");
+    await page.waitForFunction(() =>
+      /^8 of 66 nodes match/.test(document.querySelector('[data-testid="nodes-count"]')?.textContent ?? "")
+    );
+    await page.focus('button[data-sort="contacts"]');
+    await page.keyboard.press("Enter");
+    await page.waitForFunction(() => document.querySelector('th[aria-sort="ascending"] [data-sort="contacts"]'));
+    const contacts = await page.$$eval(
+      "table.nodes tbody tr td:nth-child(5)",
+      (cells) => cells.map((c) => Number(c.textContent)),
+    );
+    assert.equal(contacts.length, 8);
+    assert.deepEqual(contacts, [...contacts].sort((a, b) => a - b));
+  });
+
   await t.step("an action without a token is refused, and audited", async () => {
     await page.goto(cluster.url.replace(/\/console$/, "/console/operations"));
     await page.type('input[name="assignments"]', "alpha=4");

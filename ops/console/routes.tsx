@@ -24,10 +24,21 @@ import { OverviewFragment } from "./views/overview.tsx";
 /** How often the pages refresh their data by default. */
 export const DEFAULT_REFRESH_MS = 2000;
 
+/** What the console's pages may load: their own stylesheet and script (inline style attributes: the charts' colours). */
+const PAGE_POLICY = "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; " +
+  "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
 /** The console's pages and assets (mounted at "/": `/` leads to `/console`). */
 export function consolePages(options: { scope: "cluster" | "node"; refreshMs?: number }): Hono {
   const refreshMs = options.refreshMs ?? DEFAULT_REFRESH_MS;
   const app = new Hono();
+  // The pages run only their own script and may not be framed: an injected fragment could not run code.
+  app.use(async (c, next) => {
+    await next();
+    c.res.headers.set("content-security-policy", PAGE_POLICY);
+    c.res.headers.set("x-frame-options", "DENY");
+    c.res.headers.set("referrer-policy", "no-referrer");
+  });
   const asset = (body: string, type: string) => () =>
     new Response(body, { headers: { "content-type": type, "cache-control": "no-cache" } });
   app.get("/", (c) => c.redirect("/console"));
