@@ -86,6 +86,17 @@ Deno.test("the console in chromium: tiers of a 50-worker cluster, a key exchange
       {},
       session,
     );
+    // A second session; then the first one's id brings its own timeline back.
+    await page.$eval("#keygen-output", (output) => output.replaceChildren());
+    await page.click('#keygen-form button[type="submit"]');
+    await page.waitForSelector('[data-testid="keygen-outcome"]', { timeout: 60_000 });
+    await page.click(`button[data-session="${session}"]`);
+    await page.waitForFunction(
+      (id) => document.querySelector("[data-live] h3")?.textContent === `Session ${id}`,
+      {},
+      session,
+    );
+    assert.ok(await page.$("[data-live] h3 + figure svg"), "the session's timeline");
     const html = await page.content();
     assert.doesNotMatch(html, /"key"\s*:/, "no key material on the page");
   });

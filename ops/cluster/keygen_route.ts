@@ -12,6 +12,7 @@ import type { CqkdMetrics } from "../../core/metrics/mod.ts";
 import { parsePeer, type Peer, resolvePeer } from "../../core/net/mod.ts";
 import { concatBits, countErrors, packBits } from "../../roles/postprocess/mod.ts";
 import { type Alice, type AliceResult, type Bob, mergeSteps } from "../../roles/keygen/mod.ts";
+import { withoutKeys } from "../console/source.ts";
 
 const exchange = {
   noise: z.number().min(0).max(1).default(0),
@@ -101,17 +102,8 @@ export function keygenRoutes(parties: KeygenParties): Hono {
     const { desired_key_length, ...rest } = c.req.valid("json");
     return c.json(await run({ bits: desired_key_length, ...rest }, c.req.raw.signal));
   });
-  app.get(
-    "/sessions",
-    (c) =>
-      c.json(
-        [...reports.values()].map(({ alice, bob, ...rest }) => ({
-          ...rest,
-          alice: { bits: alice.bits, fingerprint: alice.fingerprint },
-          bob: { bits: bob.bits, fingerprint: bob.fingerprint },
-        })),
-      ),
-  );
+  // The sessions kept, oldest first, never with key material (the web console lists them).
+  app.get("/sessions", (c) => c.json([...reports.values()].map((report) => withoutKeys(report))));
   app.get("/sessions/:id", valid("param", sessionParam), async (c) => {
     const { id } = c.req.valid("param");
     const report = reports.get(id);

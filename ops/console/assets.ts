@@ -53,6 +53,7 @@ table { border-collapse: collapse; width: 100%; font-size: 14px; font-variant-nu
 th, td { text-align: left; padding: 5px 8px; border-bottom: 1px solid var(--line); white-space: nowrap; }
 th { background: var(--bg); font-weight: 600; } td.num { text-align: right; }
 button.sort { border: 0; background: none; padding: 0; font-weight: 600; }
+button.session { border: 0; background: none; padding: 0; color: var(--link); text-decoration: underline; font-family: ui-monospace, monospace; }
 .alerts { padding-left: 18px; } .alerts .bad strong { color: var(--bad); } .alerts .warn strong { color: var(--warn); }
 .pill { display: inline-block; background: var(--bg); border: 1px solid var(--line); border-radius: 12px; padding: 2px 10px; margin: 0 6px 6px 0; }
 .muted { color: var(--muted); } .small { font-size: 12px; } .bad { color: var(--bad); }
@@ -94,6 +95,7 @@ export const CONSOLE_JS = `
     const url = new URL(region.dataset.live, location.href);
     for (const input of document.querySelectorAll("[data-param]")) if (input.value) url.searchParams.set(input.dataset.param, input.value);
     if (region.dataset.sort) { url.searchParams.set("sort", region.dataset.sort); url.searchParams.set("dir", region.dataset.dir || "asc"); }
+    if (region.dataset.session) url.searchParams.set("session", region.dataset.session);
     try {
       const response = await fetch(url, { headers: headers() });
       if (!response.ok) {
@@ -103,9 +105,10 @@ export const CONSOLE_JS = `
         return;
       }
       const html = await response.text();
-      const focused = document.activeElement && document.activeElement.dataset ? document.activeElement.dataset.sort : undefined;
+      const active = document.activeElement && region.contains(document.activeElement) ? document.activeElement : undefined;
+      const focused = active && (active.dataset.sort ? '[data-sort="' + active.dataset.sort + '"]' : active.dataset.session ? '[data-session="' + active.dataset.session + '"]' : undefined);
       region.innerHTML = html;
-      if (focused) { const again = region.querySelector('[data-sort="' + focused + '"]'); if (again) again.focus(); }
+      if (focused) { const again = region.querySelector(focused); if (again) again.focus(); }
       region.dataset.updated = String(Date.now());
       statusLine.textContent = "Updated " + new Date().toLocaleTimeString() + " · refreshes every " + refreshMs / 1000 + " s";
     } catch (error) {
@@ -116,6 +119,8 @@ export const CONSOLE_JS = `
 
   for (const region of regions) {
     region.addEventListener("click", (event) => {
+      const session = event.target.closest("[data-session]");
+      if (session) { region.dataset.session = session.dataset.session; refresh(region); return; }
       const button = event.target.closest("[data-sort]");
       if (!button) return;
       region.dataset.dir = region.dataset.sort === button.dataset.sort && region.dataset.dir !== "desc" ? "desc" : "asc";

@@ -57,6 +57,7 @@ const nodesQuery = z.object({
   sort: z.enum(Object.keys(NODE_SORTS) as [NodeSort, ...NodeSort[]]).default("name"),
   dir: z.enum(["asc", "desc"]).default("asc"),
 });
+const keysQuery = z.object({ session: z.string().regex(/^[0-9a-f]{16}$/).optional() });
 const keygenBody = z.object({
   bits: z.coerce.number().int().min(1).max(65_536),
   noise: z.coerce.number().min(0).max(1).default(0),
@@ -102,12 +103,15 @@ export function consoleApi({ data, nodes }: ConsoleApiOptions): Hono {
     if (detail === undefined) throw new HTTPException(404, { message: `No node named ${c.req.param("name")}` });
     return c.html(<NodeFragment detail={detail} />);
   });
-  app.get("/keys", async (c) => {
+  app.get("/keys", valid("query", keysQuery), async (c) => {
     const [sessions, pool] = await Promise.all([
       data.sessions(),
       data.backend.keyPool().catch(() => undefined),
     ]);
-    return c.html(<KeysFragment sessions={sessions} {...(pool ? { pool } : {})} />);
+    const { session } = c.req.valid("query");
+    return c.html(
+      <KeysFragment sessions={sessions} {...(pool ? { pool } : {})} {...(session ? { selected: session } : {})} />,
+    );
   });
 
   // What this process tells the console of another host process of its cluster.

@@ -19,10 +19,12 @@ export function SessionResult({ session }: { session: SessionReport }): Child {
   );
 }
 
-export function KeysFragment(props: { sessions: readonly SessionReport[]; pool?: KeyPool; error?: string }): Child {
+export function KeysFragment(
+  props: { sessions: readonly SessionReport[]; pool?: KeyPool; error?: string; selected?: string },
+): Child {
   const { sessions } = props;
   const oldestFirst = [...sessions].reverse();
-  const latest = sessions[0];
+  const shown = sessions.find((s) => s.session === props.selected) ?? sessions[0];
   return (
     <div>
       <section aria-labelledby="pool-heading" class="placeholder">
@@ -52,20 +54,20 @@ export function KeysFragment(props: { sessions: readonly SessionReport[]; pool?:
           rule={{ value: QBER_THRESHOLD, label: "abort above 0.11" }}
           series={[{ name: "QBER", color: COLORS.purple, values: oldestFirst.map((s) => s.qber) }]}
         />
-        {latest
+        {shown
           ? (
             <div>
               <h3>
-                Latest session <code>{latest.session}</code>
+                {shown === sessions[0] ? "Latest session" : "Session"} <code>{shown.session}</code>
               </h3>
-              <Timeline steps={latest.steps} />
+              <Timeline steps={shown.steps} />
             </div>
           )
           : <p class="muted">No session yet: start one above.</p>}
       </div>
       <h2>Sessions</h2>
       <Table
-        caption="Key-exchange sessions, newest first (no key material is ever shown)"
+        caption="Key-exchange sessions, newest first (no key material is ever shown); a session's id shows its timeline"
         headers={[
           "session",
           "outcome",
@@ -80,7 +82,16 @@ export function KeysFragment(props: { sessions: readonly SessionReport[]; pool?:
           "fingerprint",
         ]}
         rows={sessions.map((s) => [
-          <code key="session">{s.session}</code>,
+          <button
+            key="session"
+            type="button"
+            class="session"
+            data-session={s.session}
+            aria-pressed={s === shown ? "true" : "false"}
+            aria-label={`Show the timeline of session ${s.session}`}
+          >
+            {s.session}
+          </button>,
           <Health
             key="outcome"
             state={s.ok ? "healthy" : "unhealthy"}
