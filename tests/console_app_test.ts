@@ -14,8 +14,10 @@ import {
   addTotals,
   emptyTotals,
   firingAlerts,
+  HealthHistory,
   LATENCY_BUCKETS,
   latencyOf,
+  type NodeHealthTuple,
   type NodeRow,
   TrafficHistory,
   withoutKeys,
@@ -207,4 +209,18 @@ Deno.test("a cqkd node process serves its one-node console at its admin port", a
   } finally {
     await node.stop();
   }
+});
+
+Deno.test("a node's health history keeps the newest points in order and forgets nodes gone for long", () => {
+  const history = new HealthHistory(3, 1000);
+  for (let i = 0; i < 5; i++) {
+    history.record(
+      10_000 + i * 1000,
+      [["a", i, 0, 0, 1], ...(i === 0 ? [["b", 1, 1, 1, 1]] : [])] as NodeHealthTuple[],
+    );
+  }
+  assert.deepEqual(history.of("a").map((p) => [p.t, p.healthy]), [[12_000, 2], [13_000, 3], [14_000, 4]]);
+  assert.deepEqual(history.of("b"), [], "not seen for more samples than it keeps");
+  history.record(14_500, [["a", 9, 9, 9, 9]]); // too soon
+  assert.equal(history.of("a").at(-1)!.healthy, 4);
 });

@@ -83,32 +83,64 @@ export class TrafficHistory {
   }
 }
 
+/** One node's health points in a fixed ring of floats (a 1000-node cluster keeps 120 points each in 2.6 MB). */
+class HealthRing {
+  static readonly FIELDS = 5;
+  readonly #data: Float32Array;
+  #count = 0;
+  seen = 0;
+  constructor(readonly capacity: number) {
+    this.#data = new Float32Array(capacity * HealthRing.FIELDS);
+  }
+  push(values: readonly number[]): void {
+    this.#data.set(values, (this.#count++ % this.capacity) * HealthRing.FIELDS);
+  }
+  /** The points, oldest first; times are seconds since `originMs`. */
+  list(originMs: number): HealthPoint[] {
+    const kept = Math.min(this.#count, this.capacity);
+    return Array.from({ length: kept }, (_, i) => {
+      const at = ((this.#count - kept + i) % this.capacity) * HealthRing.FIELDS;
+      const [t, healthy, degraded, unhealthy, unchecked] = this.#data.subarray(at, at + HealthRing.FIELDS);
+      return {
+        t: originMs + t! * 1000,
+        healthy: healthy!,
+        degraded: degraded!,
+        unhealthy: unhealthy!,
+        unchecked: unchecked!,
+      };
+    });
+  }
+}
+
 /** Each node's health over time, by node name; nodes not seen for `capacity` samples are forgotten. */
 export class HealthHistory {
-  readonly #nodes = new Map<string, { seen: number; ring: Ring<HealthPoint> }>();
+  readonly #nodes = new Map<string, HealthRing>();
   #samples = 0;
+  #lastT = -Infinity;
+  #originMs?: number;
 
   constructor(readonly capacity = 120, readonly minGapMs = 1000) {}
-  #lastT = -Infinity;
 
   /** Takes the contacts' health of every running node seen at `t`. Too soon after the last: ignored. */
   record(t: number, nodes: Iterable<NodeHealthTuple>): void {
     if (t - this.#lastT < this.minGapMs) return;
     this.#lastT = t;
+    this.#originMs ??= t;
+    const seconds = (t - this.#originMs) / 1000;
     const sample = ++this.#samples;
     for (const [name, healthy, degraded, unhealthy, unchecked] of nodes) {
-      let entry = this.#nodes.get(name);
-      if (entry === undefined) this.#nodes.set(name, entry = { seen: sample, ring: new Ring(this.capacity) });
-      entry.seen = sample;
-      entry.ring.push({ t, healthy, degraded, unhealthy, unchecked });
+      let ring = this.#nodes.get(name);
+      if (ring === undefined) this.#nodes.set(name, ring = new HealthRing(this.capacity));
+      ring.seen = sample;
+      ring.push([seconds, healthy, degraded, unhealthy, unchecked]);
     }
-    for (const [name, entry] of this.#nodes) {
-      if (sample - entry.seen > this.capacity) this.#nodes.delete(name);
+    for (const [name, ring] of this.#nodes) {
+      if (sample - ring.seen > this.capacity) this.#nodes.delete(name);
     }
   }
 
   of(name: string): readonly HealthPoint[] {
-    return this.#nodes.get(name)?.ring.list() ?? [];
+    return this.#nodes.get(name)?.list(this.#originMs ?? 0) ?? [];
   }
 }
 
