@@ -101,6 +101,33 @@ Deno.test("the console in chromium: tiers of a 50-worker cluster, a key exchange
     assert.doesNotMatch(html, /"key"\s*:/, "no key material on the page");
   });
 
+  await t.step("every control of every page has an accessible name, and every chart a description", async () => {
+    const base = cluster.url.replace(/\/console$/, "");
+    for (
+      const path of ["/console", "/console/nodes", "/console/nodes/worker-1", "/console/keys", "/console/operations"]
+    ) {
+      await page.goto(`${base}${path}`);
+      await page.waitForFunction(() =>
+        [...document.querySelectorAll("[data-live]")].every((r) => r.hasAttribute("data-updated"))
+      );
+      const unnamed = await page.$$eval(
+        "input, select, button, a[href], svg",
+        (elements) =>
+          elements.filter((element) => {
+            if (element.closest("dialog:not([open])")) return false;
+            const labels = (element as HTMLInputElement).labels;
+            const name = element.getAttribute("aria-label") ??
+              (labels && labels.length > 0 ? [...labels].map((l) => l.textContent).join(" ") : element.textContent);
+            return element.tagName === "svg" ? !element.getAttribute("aria-label") : !name?.trim();
+          }).map((element) => element.outerHTML.slice(0, 100)),
+      );
+      assert.deepEqual(unnamed, [], path);
+      assert.equal(await page.$eval("html", (html) => html.lang), "en");
+      await page.keyboard.press("Tab");
+      assert.equal(await page.evaluate(() => document.activeElement?.textContent), "Skip to content", path);
+    }
+  });
+
   await t.step("killing a host process turns it unhealthy within the refresh interval", async () => {
     await page.goto(cluster.url);
     await page.waitForFunction(
