@@ -144,4 +144,28 @@ Deno.test("the console in chromium: tiers of a 50-worker cluster, a key exchange
     assert.equal(await text(page, "tier-worker-ready"), "25");
     assert.match(await page.$eval("main", (m) => m.textContent ?? ""), new RegExp(`${victim.name}.*down`, "s"));
   });
+
+  await t.step(
+    "recover from the operations page, confirmed, brings the host process back and the network healthy",
+    async () => {
+      await page.goto(cluster.url.replace(/\/console$/, "/console/operations"));
+      await page.click('form[data-action$="/recover"] button[type="submit"]');
+      await page.waitForSelector("#confirm-dialog[open]");
+      await page.click('#confirm-dialog button[value="confirm"]');
+      await page.waitForFunction(
+        () => /verify network (passed|FAILED)/.test(document.getElementById("recover-output")?.textContent ?? ""),
+        { timeout: 120_000 },
+      );
+      assert.match(await page.$eval("#recover-output", (o) => o.textContent ?? ""), /verify network passed/);
+      await page.goto(cluster.url);
+      await page.waitForFunction(
+        () => /: healthy/.test(document.querySelector('[data-testid="network-health"]')?.textContent ?? ""),
+        { timeout: 10_000 },
+      );
+      const audit = AuditLog.read(`${cluster.stateDir}/audit.jsonl`).entries;
+      assert.ok(
+        audit.some((e) => e.path === "/console/api/actions/recover" && e.status === 200 && e.who === "cluster"),
+      );
+    },
+  );
 });
