@@ -12,6 +12,8 @@ import { AuditLog } from "../ops/audit/mod.ts";
 import type { KeygenReport } from "../ops/cluster/keygen_route.ts";
 import {
   addTotals,
+  type ConsoleBackend,
+  ConsoleData,
   emptyTotals,
   firingAlerts,
   HealthHistory,
@@ -223,4 +225,30 @@ Deno.test("a node's health history keeps the newest points in order and forgets 
   assert.deepEqual(history.of("b"), [], "not seen for more samples than it keeps");
   history.record(14_500, [["a", 9, 9, 9, 9]]); // too soon
   assert.equal(history.of("a").at(-1)!.healthy, 4);
+});
+
+Deno.test("the sessions list puts Alice's newest first, whoever started them, and adds the console's own", async () => {
+  const report = (session: string) =>
+    ({
+      session,
+      ok: true,
+      qber: 0,
+      alice: { bits: 1, fingerprint: null },
+      bob: { bits: 1, fingerprint: null },
+    }) as unknown as KeygenReport;
+  let reported = [report("a"), report("b")];
+  const backend = {
+    scope: "node",
+    sessions: () => Promise.resolve(reported.map((r) => withoutKeys(r))),
+    keygen: () => Promise.resolve(withoutKeys(report("c"))),
+  } as unknown as ConsoleBackend;
+  const data = new ConsoleData(backend, 1000, () => 42);
+  assert.deepEqual((await data.sessions()).map((s) => s.session), ["b", "a"]);
+  await data.keygen({ bits: 8, noise: 0, eve: 0 });
+  assert.deepEqual((await data.sessions()).map((s) => [s.session, s.at]), [["c", 42], ["b", undefined], [
+    "a",
+    undefined,
+  ]]);
+  reported = [report("a"), report("b"), report("c"), report("d")]; // the CLI ran "d" after the console's "c"
+  assert.deepEqual((await data.sessions()).map((s) => s.session), ["d", "c", "b", "a"]);
 });

@@ -187,12 +187,11 @@ export class ConsoleData {
 
   /** Sessions Alice reports, and those started from this console, newest first. */
   async sessions(): Promise<SessionReport[]> {
+    // Alice lists her sessions oldest first, whoever started them (the CLI too); the console's own come after.
     const reported = await this.backend.sessions().catch(() => []);
-    const all = new Map<string, SessionReport>();
-    for (const session of [...reported, ...this.#sessions.values()]) {
-      all.set(session.session, { ...all.get(session.session), ...session });
-    }
-    return [...all.values()].sort((a, b) => (b.at ?? 0) - (a.at ?? 0));
+    const listed = new Set(reported.map((s) => s.session));
+    const own = [...this.#sessions.values()].filter((s) => !listed.has(s.session));
+    return [...reported.map((s) => ({ ...s, ...this.#sessions.get(s.session) })), ...own].reverse();
   }
 
   async keygen(request: KeygenRequest): Promise<SessionReport> {
