@@ -101,6 +101,23 @@ Deno.test("the console in chromium: tiers of a 50-worker cluster, a key exchange
     assert.doesNotMatch(html, /"key"\s*:/, "no key material on the page");
   });
 
+  await t.step("with the write token, tune changes every node of the cluster", async () => {
+    await page.goto(cluster.url.replace(/\/console$/, "/console/operations"));
+    await page.type('input[name="assignments"]', "alpha=4");
+    await page.click('form[data-action$="/tune"] button[type="submit"]');
+    await page.waitForSelector("#confirm-dialog[open]");
+    await page.click('#confirm-dialog button[value="confirm"]');
+    await page.waitForFunction(() => /now in force/.test(document.getElementById("tune-output")?.textContent ?? ""));
+    const output = await page.$eval("#tune-output", (o) => o.textContent ?? "");
+    assert.match(output, /kademlia parameters now in force on 66 nodes/);
+    const rows = await page.$$eval(
+      "#tune-output tbody tr",
+      (trs) => trs.map((tr) => [...tr.cells].map((c) => c.textContent ?? "")),
+    );
+    assert.ok(rows.every(([values]) => values!.startsWith("alpha=4 ")), JSON.stringify(rows));
+    assert.equal(rows.reduce((sum, [, nodes]) => sum + Number(nodes), 0), 66);
+  });
+
   await t.step("every control of every page has an accessible name, and every chart a description", async () => {
     const base = cluster.url.replace(/\/console$/, "");
     for (
