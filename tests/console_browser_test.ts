@@ -47,7 +47,7 @@ Deno.test("the console in chromium: tiers of a 50-worker cluster, a key exchange
     await page.waitForFunction(() =>
       /^8 of 66 nodes match/.test(document.querySelector('[data-testid="nodes-count"]')?.textContent ?? "")
     );
-    await page.focus('button[data-sort="contacts"]');
+    await page.$eval('button[data-sort="contacts"]', (button) => (button as HTMLButtonElement).focus());
     await page.keyboard.press("Enter");
     await page.waitForFunction(() => document.querySelector('th[aria-sort="ascending"] [data-sort="contacts"]'));
     const contacts = await page.$$eval(
@@ -90,7 +90,8 @@ Deno.test("the console in chromium: tiers of a 50-worker cluster, a key exchange
     await page.$eval("#keygen-output", (output) => output.replaceChildren());
     await page.click('#keygen-form button[type="submit"]');
     await page.waitForSelector('[data-testid="keygen-outcome"]', { timeout: 60_000 });
-    await page.click(`button[data-session="${session}"]`);
+    // Found and clicked in one go: the live region may swap its content between two separate calls.
+    await page.$eval(`button[data-session="${session}"]`, (button) => (button as HTMLButtonElement).click());
     await page.waitForFunction(
       (id) => document.querySelector("[data-live] h3")?.textContent === `Session ${id}`,
       {},

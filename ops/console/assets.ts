@@ -100,17 +100,21 @@ export const CONSOLE_JS = `
       const response = await fetch(url, { headers: headers() });
       if (!response.ok) {
         const body = await response.json().catch(() => ({}));
+        region.shownHtml = undefined;
         region.replaceChildren(banner("bad", (response.status === 401 || response.status === 403 ? "Refused: " : "Error: ") + (body.error || response.status) + (response.status === 401 ? " (enter a token above)" : "")));
         statusLine.textContent = "refused at " + new Date().toLocaleTimeString();
         return;
       }
       const html = await response.text();
+      region.dataset.updated = String(Date.now());
+      statusLine.textContent = "Updated " + new Date().toLocaleTimeString() + " · refreshes every " + refreshMs / 1000 + " s";
+      // The same fragment again: leave the page alone (what has focus, a click on its way, a selection).
+      if (html === region.shownHtml) return;
+      region.shownHtml = html;
       const active = document.activeElement && region.contains(document.activeElement) ? document.activeElement : undefined;
       const focused = active && (active.dataset.sort ? '[data-sort="' + active.dataset.sort + '"]' : active.dataset.session ? '[data-session="' + active.dataset.session + '"]' : undefined);
       region.innerHTML = html;
       if (focused) { const again = region.querySelector(focused); if (again) again.focus(); }
-      region.dataset.updated = String(Date.now());
-      statusLine.textContent = "Updated " + new Date().toLocaleTimeString() + " · refreshes every " + refreshMs / 1000 + " s";
     } catch (error) {
       statusLine.textContent = "Cannot reach the console: " + error.message;
     }
