@@ -28,6 +28,10 @@ export function NodeFragment({ detail }: { detail: NodeDetail }): Child {
         {row.region && <dd>{row.region}</dd>}
         {row.attachedTo && <dt>admitted by</dt>}
         {row.attachedTo && <dd>{row.attachedTo}</dd>}
+        {row.capacity !== undefined && <dt>joiners admitted</dt>}
+        {row.capacity !== undefined && <dd>{row.load ?? 0} of {row.capacity}</dd>}
+        {row.readyMs !== undefined && <dt>ready after</dt>}
+        {row.readyMs !== undefined && <dd>{(row.readyMs / 1000).toFixed(1)} s</dd>}
         {row.error && <dt>error</dt>}
         {row.error && <dd class="bad">{row.error}</dd>}
         <dt>estimated network size</dt>
