@@ -11,6 +11,7 @@ import { RunningCluster } from "../cluster/cluster.ts";
 import type { KeygenReport } from "../cluster/keygen_route.ts";
 import { ALICE_BOB_HOST, BOOTSTRAP_HOST } from "../cluster/plan.ts";
 import type { HostClient } from "../cluster/supervisor.ts";
+import { AdminRequestError } from "../admin_client.ts";
 import { StateDir } from "../cluster/state.ts";
 import { parseAssignments, tune } from "../diagnose/mod.ts";
 import { detectIssues, isolateNodes, recoverCluster } from "../emergency/mod.ts";
@@ -39,6 +40,28 @@ import type {
 } from "./source.ts";
 import { withoutKeys } from "./source.ts";
 import { emptyTotals } from "./traffic.ts";
+
+/**
+ * A GET of a host process's JSON with the cluster's token. Raw rather than through the typed client: the console's
+ * own endpoints, and `GET /keys/pool` that key delivery will add, are not part of the host app's typed routes.
+ * @throws {AdminRequestError} when the host process does not answer in time or refuses
+ */
+async function getJson<T>(client: HostClient, path: string, timeoutMs: number): Promise<T> {
+  let response: Response;
+  try {
+    response = await fetch(`${client.base}${path}`, {
+      headers: { authorization: `Bearer ${client.token}` },
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+  } catch (error) {
+    throw new AdminRequestError(`${client.label} does not answer: ${(error as Error).message}`);
+  }
+  const body = await response.json().catch(() => undefined);
+  if (!response.ok) {
+    throw new AdminRequestError(`${client.label}: GET ${path}: ${body?.error ?? response.status}`, response.status);
+  }
+  return body as T;
+}
 
 /** How long the console waits for a host process's figures before showing it as not answering. */
 const HOST_TIMEOUT_MS = 3000;
@@ -83,7 +106,7 @@ export class ClusterBackend implements ConsoleBackend {
     }
     const alive = cluster.alive();
     const answers = await Promise.all(
-      alive.map((c) => c.get<ProcessSummary>("/console/api/summary", HOST_TIMEOUT_MS).catch(() => undefined)),
+      alive.map((c) => getJson<ProcessSummary>(c, "/console/api/summary", HOST_TIMEOUT_MS).catch(() => undefined)),
     );
     const byHost = new Map(alive.map((c, i) => [c.record.name, answers[i]]));
     const merged = mergeSummaries(answers.filter((a) => a !== undefined));
@@ -133,7 +156,9 @@ export class ClusterBackend implements ConsoleBackend {
 
   async diagnostics(row: NodeRow): Promise<NodeDiagnostics | undefined> {
     const client = row.host === undefined ? undefined : (await this.#cluster())?.client(row.host);
-    return await client?.get<NodeDiagnostics>(
+    if (client === undefined) return undefined;
+    return await getJson<NodeDiagnostics>(
+      client,
       `/console/api/diagnostics/${encodeURIComponent(row.name)}`,
       HOST_TIMEOUT_MS,
     );
@@ -146,12 +171,12 @@ export class ClusterBackend implements ConsoleBackend {
   }
 
   async sessions(): Promise<SessionReport[]> {
-    const reports = await (await this.#alice()).get<KeygenReport[]>("/sessions", HOST_TIMEOUT_MS);
+    const reports = await getJson<KeygenReport[]>(await this.#alice(), "/sessions", HOST_TIMEOUT_MS);
     return reports.map((r) => withoutKeys(r));
   }
 
   async keyPool(): Promise<KeyPool | undefined> {
-    return await (await this.#alice()).get<KeyPool>("/keys/pool", HOST_TIMEOUT_MS).catch(() => undefined);
+    return await getJson<KeyPool>(await this.#alice(), "/keys/pool", HOST_TIMEOUT_MS).catch(() => undefined);
   }
 
   async keygen(request: KeygenRequest): Promise<SessionReport> {

@@ -6,9 +6,9 @@
  * write token, and an audit line each).
  */
 import { Hono } from "hono";
-import { HTTPException } from "hono/http-exception";
 import { z } from "zod";
 import { nodeDiagnostics } from "../../core/services/mod.ts";
+import { ConflictError, NotFoundError } from "../admin/errors.ts";
 import { findNode, type NodeDirectory } from "../admin/node_directory.ts";
 import { valid } from "../admin/validation.ts";
 import { CommandError } from "../exit_codes.ts";
@@ -100,7 +100,7 @@ export function consoleApi({ data, nodes }: ConsoleApiOptions): Hono {
   });
   app.get("/nodes/:name", async (c) => {
     const detail = await data.node(c.req.param("name"));
-    if (detail === undefined) throw new HTTPException(404, { message: `No node named ${c.req.param("name")}` });
+    if (detail === undefined) throw new NotFoundError(`No node named ${c.req.param("name")}`);
     return c.html(<NodeFragment detail={detail} />);
   });
   app.get("/keys", valid("query", keysQuery), async (c) => {
@@ -118,7 +118,7 @@ export function consoleApi({ data, nodes }: ConsoleApiOptions): Hono {
   app.get("/summary", (c) => c.json(data.backend.localSummary()));
   app.get("/diagnostics/:name", (c) => {
     const entry = findNode(nodes, c.req.param("name"));
-    if (entry === undefined) throw new HTTPException(404, { message: `No node ${c.req.param("name")} here` });
+    if (entry === undefined) throw new NotFoundError(`No node ${c.req.param("name")} here`);
     return c.json(nodeDiagnostics(entry.node, entry.services));
   });
 
@@ -157,7 +157,7 @@ async function failAsRequestError<T>(run: () => Promise<T>): Promise<T> {
   try {
     return await run();
   } catch (error) {
-    if (error instanceof CommandError) throw new HTTPException(409, { message: error.message });
+    if (error instanceof CommandError) throw new ConflictError(error.message, { cause: error });
     throw error;
   }
 }
