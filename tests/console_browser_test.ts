@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import type { Page } from "puppeteer-core";
 import { AuditLog } from "../ops/audit/mod.ts";
-import { DEFAULT_REFRESH_MS } from "../ops/console/mod.ts";
+import { DEFAULT_REFRESH_MS } from "../ops/console/routes.tsx";
 import { cqkd } from "./_cli.ts";
 import { launchChromium, startTestCluster } from "./_console_browser.ts";
 

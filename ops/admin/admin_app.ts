@@ -76,11 +76,14 @@ export function adminApp<Node = NodeBrief, Health extends object = Record<never,
   const started = performance.now();
   const fallback = options.fallbackPeers === undefined ? {} : { fallbackPeers: options.fallbackPeers };
   const consoleData = new ConsoleData(options.console ?? new NodeBackend({ nodes, ...fallback }));
-  return new Hono()
+  // The console is mounted beside the typed chain, not in it: its routes are pages, not API, and each link of the
+  // chain deepens the app's type. Its pages hold no data (a browser cannot send a token when it opens one), so they
+  // come before the gate; its data and actions come after it.
+  const root = new Hono();
+  root.route("/", consolePages({ scope: consoleData.backend.scope }));
+  const app = root
     .onError(jsonErrors)
     .notFound(jsonNotFound)
-    // The console's pages hold no data (a browser cannot send a token when it opens one); its data is behind the gate.
-    .route("/", consolePages({ scope: consoleData.backend.scope }))
     .use(accessControl({
       tokens,
       metrics: options.metrics,
@@ -100,8 +103,9 @@ export function adminApp<Node = NodeBrief, Health extends object = Record<never,
     .route("/nodes/:id", nodeRoutes({ pick: (c) => byId(nodes, c), ...fallback }))
     .route("/bootstrap", bootstrapRoutes(nodes))
     .route("/metrics", metricsRoutes(options.metrics))
-    .route("/console/api", consoleApi({ data: consoleData, nodes }))
     .route("/", nodeRoutes({ pick: () => onlyNode(nodes), ...fallback }));
+  app.route("/console/api", consoleApi({ data: consoleData, nodes }));
+  return app;
 }
 
 /** The type of the admin app, for Hono's typed client (`hc<AdminAppType>`). */

@@ -97,14 +97,12 @@ export function keygenRoutes(parties: KeygenParties) {
     if (result.qber >= 0 && result.qber <= 1) metrics?.qber(result.qber);
     return report;
   };
-  return new Hono()
+  const app = new Hono()
     .post("/keygen", valid("json", keygenBody), async (c) => c.json(await run(c.req.valid("json"), c.req.raw.signal)))
     .post("/generate-key", valid("json", generateKeyBody), async (c) => {
       const { desired_key_length, ...rest } = c.req.valid("json");
       return c.json(await run({ bits: desired_key_length, ...rest }, c.req.raw.signal));
     })
-    // The sessions kept, oldest first, never with key material (the web console lists them).
-    .get("/sessions", (c) => c.json([...reports.values()].map((report) => withoutKeys(report))))
     .get("/sessions/:id", valid("param", sessionParam), async (c) => {
       const { id } = c.req.valid("param");
       const report = reports.get(id);
@@ -120,6 +118,10 @@ export function keygenRoutes(parties: KeygenParties) {
         steps: session.steps.totals(),
       });
     });
+  // The sessions kept, oldest first, never with key material: for the web console, outside the typed chain (each
+  // link deepens the host app's type).
+  app.get("/sessions", (c) => c.json([...reports.values()].map((report) => withoutKeys(report))));
+  return app;
 }
 
 async function bobPeer(address: string | undefined): Promise<Peer> {
