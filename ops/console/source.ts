@@ -68,7 +68,7 @@ export interface KeygenRequest {
 }
 
 /** A session as the console keeps it: the report without key material, and when it ended. */
-export type SessionReport = Omit<KeygenReport, "alice" | "bob"> & {
+export type SessionReport = Omit<KeygenReport, "alice" | "bob" | "key_id"> & {
   alice: { bits: number; fingerprint: string | null };
   bob: { bits: number; fingerprint: string | null };
   at?: number;
@@ -101,9 +101,9 @@ export interface ConsoleBackend {
   recover(): Promise<OperationResult>;
 }
 
-/** The key report without key material, whatever the report held. */
+/** The key report without key material or the key's id (which key delivery hands out), whatever the report held. */
 export function withoutKeys(report: KeygenReport, at?: number): SessionReport {
-  const { alice, bob, ...rest } = report;
+  const { alice, bob, key_id: _keyId, ...rest } = report;
   return {
     ...rest,
     alice: { bits: alice.bits, fingerprint: alice.fingerprint },
