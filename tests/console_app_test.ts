@@ -86,7 +86,9 @@ Deno.test("console pages open without a token; their data needs a read token onc
   assert.match(html, /data-testid="tier-worker-ready">1</);
   assert.match(overview.headers.get("server-timing") ?? "", /^total;dur=\d/);
   const node = await (await t.send("/console/api/nodes/solo", READ)).text();
-  assert.match(node, /Routing table: 3 contacts/);
+  const contacts = t.entries[0]!.node.table.size; // 2 or 3: the last joiner may not have reached it yet
+  assert.ok(contacts >= 2);
+  assert.match(node, new RegExp(`Routing table: ${contacts} contacts`));
   assert.equal((await t.send("/console/api/nodes/nobody", READ)).status, 404);
 });
 
