@@ -20,6 +20,7 @@ import {
 import { CommandError, EXIT } from "./ops/exit_codes.ts";
 import { type GlobalOptions, settingsFromCli } from "./ops/cli_settings.ts";
 import { addClusterCommands } from "./ops/cluster_cli.ts";
+import { addConsoleCommand } from "./ops/console/mod.ts";
 import { addDeployCommands } from "./ops/deploy/mod.ts";
 import { addDiagnoseCommands } from "./ops/diagnose/mod.ts";
 import { addEmergencyCommands } from "./ops/emergency/mod.ts";
@@ -119,6 +120,7 @@ export function buildProgram(): Command {
   addSecurityCommands(program, config);
   addKeyringCommands(program);
   addClusterCommands(program);
+  addConsoleCommand(program);
   addDiagnoseCommands(program);
   addEmergencyCommands(program);
   addBootstrapSecretCommands(program);

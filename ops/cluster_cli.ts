@@ -11,6 +11,8 @@ import { clusterKeyFile } from "./secret.ts";
 import { stopCluster } from "./shutdown.ts";
 import { startCluster, type StartupEvent, type StartupSummary } from "./startup.ts";
 import { clusterStatus } from "./status.ts";
+import { StateDir } from "./cluster/state.ts";
+import { consoleUrl } from "./console/url.ts";
 import { formatKeygenReport, runKeygen } from "./keygen.ts";
 import { formatTable } from "./table.ts";
 import { VERIFY_TARGETS, verifyCluster, type VerifyTarget } from "./verify.ts";
@@ -99,7 +101,13 @@ export function addClusterCommands(program: Command): void {
             : {}),
           onEvent: flags.json ? (event) => console.log(JSON.stringify(event)) : progressPrinter(),
         }));
-      if (!flags.json) console.log(startupTable(summary));
+      const state = await new StateDir(settings.state_dir).read();
+      const url = state && consoleUrl(state.hosts);
+      if (flags.json) {
+        if (url) console.log(JSON.stringify({ type: "console", url }));
+        return;
+      }
+      console.log(startupTable(summary) + (url ? `\nConsole: ${url} (\`cqkd console\`)` : ""));
     });
 
   program.command("status")

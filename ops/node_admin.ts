@@ -5,6 +5,7 @@ import type { CqkdMetrics } from "../core/metrics/mod.ts";
 import { parsePeer } from "../core/net/mod.ts";
 import { adminAccessFrom, adminApp, type AdminNode } from "./admin/mod.ts";
 import { CommandError } from "./exit_codes.ts";
+import { NodeBackend } from "./console/mod.ts";
 
 /** The admin API of a `cqkd node` process, listening. */
 export interface NodeAdminServer {
@@ -28,12 +29,15 @@ export async function serveNodeAdmin(
   onWarning: (message: string) => void = console.warn,
   routes?: Hono,
 ): Promise<NodeAdminServer> {
+  const nodes = { list: () => [entry()] };
+  const fallbackPeers = settings.fallback_bootstrap_nodes.map(parsePeer);
   const app = adminApp({
     name: settings.node_name || entry().node.role,
-    nodes: { list: () => [entry()] },
+    nodes,
     metrics,
     ...await adminAccessFrom(settings, { onAuditError: (error) => onWarning(error.message) }),
-    fallbackPeers: settings.fallback_bootstrap_nodes.map(parsePeer),
+    fallbackPeers,
+    console: new NodeBackend({ nodes, fallbackPeers, ...(routes ? { keygen: routes } : {}) }),
     bindHost: settings.admin_host,
     allowedHosts: settings.admin_allowed_hosts,
   });

@@ -3,6 +3,7 @@ import { RunningCluster } from "./cluster/cluster.ts";
 import { expectedByStep, STEP_ROLES } from "./cluster/cluster.ts";
 import type { NodeStatus } from "./cluster/fleet.ts";
 import { residentMb, StateDir } from "./cluster/state.ts";
+import { consoleUrl } from "./console/url.ts";
 
 /** One host process as `cqkd status` sees it. */
 export interface HostStatus {
@@ -47,6 +48,8 @@ export interface ClusterStatus {
   estimatedNetworkSize?: number;
   /** Routing-table contacts by health status, summed over the nodes. */
   health: Record<string, number>;
+  /** The web console's address (served by a host process that runs). */
+  console_url?: string;
 }
 
 /** Reads the state file back and asks every host process how its nodes are. */
@@ -89,6 +92,7 @@ export async function clusterStatus(settings: Settings): Promise<ClusterStatus> 
     };
   });
   const running = hosts.some((h) => h.alive);
+  const url = consoleUrl(cluster.state.hosts, (name) => hosts.some((h) => h.name === name && h.alive));
   return {
     running,
     healthy: hosts.every((h) => h.alive) && tiers.every((t) => t.ready === t.expected),
@@ -98,6 +102,7 @@ export async function clusterStatus(settings: Settings): Promise<ClusterStatus> 
     tiers,
     rssMb: hosts.reduce((sum, h) => sum + h.rssMb, 0),
     ...servicesView(nodes),
+    ...(url === undefined ? {} : { console_url: url }),
   };
 }
 

@@ -28,7 +28,8 @@ import {
   toDhtValueView,
 } from "./value.ts";
 import { parseId } from "./wire_types.ts";
-import { type SecureEnvelope, SigningIdentity } from "../security/mod.ts";
+import { SigningIdentity } from "../crypto/mod.ts";
+import type { SecureEnvelope } from "../security/mod.ts";
 import {
   type BootstrapResult,
   type GetOptions,

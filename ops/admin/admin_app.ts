@@ -13,6 +13,9 @@ import { type AdminNode, findNode, type NodeDirectory } from "./node_directory.t
 import { nodeRoutes } from "./node_routes.ts";
 import { parameterRoutes, processParameterRoutes } from "./parameter_routes.ts";
 import { NotFoundError } from "./errors.ts";
+import { NodeBackend } from "../console/node_backend.ts";
+import { consoleApi, consolePages } from "../console/routes.tsx";
+import { type ConsoleBackend, ConsoleData } from "../console/source.ts";
 
 /**
  * Options of {@linkcode adminApp}; `Node` is what `GET /nodes` lists and `Health` what a process adds to
@@ -43,6 +46,8 @@ export interface AdminAppOptions<Node = NodeBrief, Health extends object = Recor
   health?: () => Health;
   /** What `GET /nodes` lists. @default name, id, role, address and contacts of each node */
   describeNodes?: () => Node[];
+  /** What the web console at /console shows and acts on. @default a view of this process's nodes */
+  console?: ConsoleBackend;
 }
 
 /**
@@ -74,7 +79,13 @@ export function adminApp<Node = NodeBrief, Health extends object = Record<never,
     new AccessTokens(options.token ? [{ name: "admin_token", scope: "write", token: options.token }] : []);
   const started = performance.now();
   const fallback = options.fallbackPeers === undefined ? {} : { fallbackPeers: options.fallbackPeers };
-  return new Hono()
+  const consoleData = new ConsoleData(options.console ?? new NodeBackend({ nodes, ...fallback }));
+  // The console is mounted beside the typed chain, not in it: its routes are pages, not API, and each link of the
+  // chain deepens the app's type. Its pages hold no data (a browser cannot send a token when it opens one), so they
+  // come before the gate; its data and actions come after it.
+  const root = new Hono();
+  root.route("/", consolePages({ scope: consoleData.backend.scope }));
+  const app = root
     .onError(jsonErrors)
     .notFound(jsonNotFound)
     .use(accessControl({
@@ -99,6 +110,8 @@ export function adminApp<Node = NodeBrief, Health extends object = Record<never,
     .route("/bootstrap", bootstrapRoutes(nodes))
     .route("/metrics", metricsRoutes(options.metrics))
     .route("/", nodeRoutes({ pick: () => onlyNode(nodes), ...fallback }));
+  app.route("/console/api", consoleApi({ data: consoleData, nodes }));
+  return app;
 }
 
 /** The type of the admin app, for Hono's typed client (`hc<AdminAppType>`). */

@@ -13,6 +13,7 @@ import {
   valid,
 } from "../admin/mod.ts";
 import { NODE_ROLES } from "../../roles/mod.ts";
+import type { ConsoleBackend } from "../console/mod.ts";
 import type { Fleet } from "./fleet.ts";
 import { fleetRoutes } from "./fleet_routes.ts";
 import { keygenRoutes } from "./keygen_route.ts";
@@ -55,6 +56,8 @@ export interface HostAppOptions {
   fallbackPeers?: readonly Peer[];
   /** The whole cluster as `cqkd status` sees it, served at GET /cluster. */
   clusterView?: () => Promise<unknown>;
+  /** What the web console shows: the whole cluster. @default this process's nodes */
+  console?: ConsoleBackend;
 }
 
 /** A start request for thousands of nodes is well under 4 MiB; anything larger is a mistake or an attack. */
@@ -80,6 +83,7 @@ export function hostApp(fleet: Fleet, options: HostAppOptions) {
     ...(options.fallbackPeers ? { fallbackPeers: options.fallbackPeers } : {}),
     health: () => ({ roles: fleet.countsByRole() }),
     describeNodes: () => fleet.statuses(),
+    ...(options.console ? { console: options.console } : {}),
   }).route("/", controlRoutes(fleet, options));
 }
 

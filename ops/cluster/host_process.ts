@@ -8,6 +8,7 @@ import { clusterStatus } from "../status.ts";
 import { Fleet } from "./fleet.ts";
 import { adminAccessFrom } from "../admin/mod.ts";
 import { hostApp } from "./host_api.ts";
+import { ClusterBackend } from "../console/cluster_backend.ts";
 import { writeJsonAtomic } from "./state.ts";
 import type { HostReady } from "./host_protocol.ts";
 
@@ -68,6 +69,10 @@ export async function runHost(options: RunHostOptions): Promise<void> {
     metrics,
     fallbackPeers: options.settings.fallback_bootstrap_nodes.map(parsePeer),
     clusterView: () => clusterStatus(options.settings),
+    console: new ClusterBackend(options.settings, {
+      entries: () => fleet.running(),
+      roles: () => fleet.countsByRole(),
+    }),
   });
   const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, app.fetch);
   const ready: HostReady = { name: options.name, pid: Deno.pid, controlPort: server.addr.port };

@@ -10,6 +10,7 @@ import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { z } from "zod";
 import { ConflictError, hostPortSchema, NotFoundError, valid } from "../admin/mod.ts";
+import { withoutKeys } from "../console/source.ts";
 import type { CqkdMetrics } from "../../core/metrics/mod.ts";
 import { parsePeer, type Peer, resolvePeer } from "../../core/net/mod.ts";
 import { concatBits, countErrors } from "../../roles/postprocess/mod.ts";
@@ -123,7 +124,7 @@ export function keygenRoutes(parties: KeygenParties) {
       bob: { ...report.bob, ...(localBob ? takenKey(localBob.keyStore, report.key_id) : {}) },
     };
   };
-  return new Hono()
+  const app = new Hono()
     .post("/keygen", valid("json", keygenBody), async (c) => c.json(await run(c.req.valid("json"), c.req.raw.signal)))
     .post("/generate-key", valid("json", generateKeyBody), async (c) => {
       const { desired_key_length, ...rest } = c.req.valid("json");
@@ -145,6 +146,10 @@ export function keygenRoutes(parties: KeygenParties) {
         steps: session.steps.totals(),
       });
     });
+  // The sessions kept, oldest first, without key material or key ids: for the web console, outside the typed chain
+  // (each link deepens the host app's type).
+  app.get("/sessions", (c) => c.json([...reports.values()].map((report) => withoutKeys(report))));
+  return app;
 }
 
 async function bobPeer(address: string | undefined): Promise<Peer> {
