@@ -21,6 +21,7 @@ import { CommandError, EXIT } from "./ops/exit_codes.ts";
 import { type GlobalOptions, settingsFromCli } from "./ops/cli_settings.ts";
 import { addClusterCommands } from "./ops/cluster_cli.ts";
 import { addDeployCommands } from "./ops/deploy/mod.ts";
+import { addImageCommands } from "./ops/image/mod.ts";
 import { addDiagnoseCommands } from "./ops/diagnose/mod.ts";
 import { addEmergencyCommands } from "./ops/emergency/mod.ts";
 import { addSecurityCommands } from "./ops/security_cli.ts";
@@ -122,6 +123,7 @@ function buildProgram(): Command {
   addEmergencyCommands(program);
   addBootstrapSecretCommands(program);
   addDeployCommands(program);
+  addImageCommands(program);
   return program;
 }
 
