@@ -58,7 +58,7 @@ export interface HealthcheckOptions {
   startIntervalMs?: number;
   /** How often the containers are listed again. @default 2000 */
   tickMs?: number;
-  /** Checks run at once (each starts a process in its container: as many as the machine has cores). @default 2 */
+  /** Checks run at once (each starts podman and a process in its container). @default 4 */
   concurrency?: number;
 }
 
@@ -78,7 +78,7 @@ export class HealthcheckRunner implements AsyncDisposable {
   lastError: Error | undefined;
 
   constructor(options: HealthcheckOptions) {
-    this.#options = { startIntervalMs: 2000, tickMs: 2000, concurrency: 2, ...options };
+    this.#options = { startIntervalMs: 2000, tickMs: 2000, concurrency: 4, ...options };
     this.#loop = this.#run();
   }
 
@@ -103,21 +103,23 @@ export class HealthcheckRunner implements AsyncDisposable {
     const filters = this.#options.filters.flatMap((f) => ["--filter", f]);
     const listed = JSON.parse(await podman(["ps", "--format", "json", ...filters], { signal }) || "[]") as Listed[];
     const now = performance.now();
+    const due: CheckedContainer[] = [];
     for (const entry of listed) {
       const status = listedHealth(entry.Status);
-      if (status === undefined || this.#running.size >= this.#options.concurrency) continue;
-      if (this.#running.has(entry.Id)) continue;
+      if (status === undefined || this.#running.has(entry.Id)) continue;
       if (!this.#intervals.has(entry.Id)) {
         const [inspected] = JSON.parse(await podman(["inspect", "--format", "json", entry.Id], { signal }));
         this.#intervals.set(entry.Id, checkInterval(inspected));
       }
-      const container = {
-        id: entry.Id,
-        name: entry.Names[0] ?? entry.Id,
-        status,
-        intervalMs: this.#intervals.get(entry.Id)!,
-      };
-      if (!checkDue(container, this.#lastRun.get(container.id), now, this.#options.startIntervalMs)) continue;
+      const intervalMs = this.#intervals.get(entry.Id)!;
+      const container = { id: entry.Id, name: entry.Names[0] ?? entry.Id, status, intervalMs };
+      if (intervalMs > 0 && checkDue(container, this.#lastRun.get(entry.Id), now, this.#options.startIntervalMs)) {
+        due.push(container);
+      }
+    }
+    // The longest waiting first (never checked before all), so that no container starves behind others.
+    due.sort((a, b) => (this.#lastRun.get(a.id) ?? -Infinity) - (this.#lastRun.get(b.id) ?? -Infinity));
+    for (const container of due.slice(0, Math.max(0, this.#options.concurrency - this.#running.size))) {
       this.#check(container, now, signal);
     }
   }
