@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { composeFile, composeYaml, planDeployment } from "../ops/deploy/mod.ts";
 import { buildImage } from "../ops/image/build.ts";
 import { ComposeStack, PROJECT_LABEL } from "../ops/image/compose_stack.ts";
-import { engineProblem, podman } from "../ops/image/engine.ts";
+import { engineProblem, podman, run } from "../ops/image/engine.ts";
 import { type Host, netnsUnsupported, TestNetwork } from "./_netns.ts";
 
 const SHAPE = { workers: 16, superCount: 1, regionalCount: 4, localCount: 4 };
@@ -60,6 +60,23 @@ async function waitFor(what: string, timeoutS: number, done: (cs: Map<string, In
     `${c.Name}: ${c.State.Health?.Status ?? (c.State.Running ? "up" : "down")}`
   );
   throw new Error(`Timed out after ${timeoutS} s waiting for ${what}: ${states.join(", ")}`);
+}
+
+/** Each container's health, and the last checks of those not healthy (exit code -1: the check timed out). */
+async function healthReport(cs: Map<string, Inspected>): Promise<string> {
+  const lines = [];
+  for (const [name, c] of cs) {
+    const status = c.State.Health?.Status ?? (c.State.Running ? "up" : "down");
+    lines.push(`${name}: ${status}`);
+    if (status === "healthy") continue;
+    const log = JSON.parse(await podman(["inspect", "--format", "{{json .State.Health.Log}}", name]).catch(() => "[]"));
+    for (const check of log ?? []) {
+      lines.push(
+        `  check ${check.Start} .. ${check.End}: exit ${check.ExitCode} ${String(check.Output).slice(0, 160)}`,
+      );
+    }
+  }
+  return lines.join("\n");
 }
 
 /** One admin API request sent from inside the podman namespace (where the file publishes Alice's and Bob's APIs). */
@@ -120,10 +137,12 @@ Deno.test({
       await t.step("up: every container healthy, each tier started after the one above was healthy", async () => {
         const started = performance.now();
         const up = await stack.compose(["up", "-d"]);
-        assert.equal(up.code, 0, up.stderr);
+        if (up.code !== 0) {
+          assert.fail(`docker-compose up failed: ${up.stderr.slice(-800)}\n${await healthReport(await containers())}`);
+        }
         const all = await waitFor(
           "every container healthy",
-          180,
+          240,
           (cs) => cs.size === expected && [...cs.values()].every((c) => c.State.Health?.Status === "healthy"),
         );
         const seconds = ((performance.now() - started) / 1000).toFixed(1);
@@ -156,13 +175,11 @@ Deno.test({
 
       await t.step("tiers joined by service name, each through the tier above", async () => {
         const cs = await containers();
-        const admittedBy = async (name: string) => {
-          const logs = await podman(["logs", name]).catch(() => "");
-          return logs.match(/joined through [\d.]+:\d+, admitted by ([\w-]+)/)?.[1];
-        };
         for (const [name, c] of cs) {
           const tier = serviceOf(c).replace(/-.*/, "");
-          const parent = await admittedBy(name);
+          const { stdout, stderr } = await run("podman", ["logs", name]);
+          const logs = stdout + stderr;
+          const parent = logs.match(/joined through [\d.]+:\d+, admitted by ([\w-]+)/)?.[1];
           const above = {
             regional: /^super-/,
             local: /^regional-/,
@@ -170,19 +187,19 @@ Deno.test({
             alice: /^regional-/,
             bob: /^regional-/,
           }[tier];
-          if (above) assert.match(parent ?? "none", above, `${name} was admitted by ${parent}`);
+          if (above) assert.match(parent ?? "none", above, `${name} was admitted by ${parent}: ${logs.slice(-600)}`);
         }
       });
 
       await t.step("admin API published only where the file says: Alice's and Bob's, on 127.0.0.1", async () => {
         for (const [name, c] of await containers()) {
           const published = Object.entries(c.NetworkSettings.Ports ?? {}).flatMap(([port, bindings]) =>
-            (bindings ?? []).map((b) => `${b.HostIp ? `${b.HostIp}:` : ""}${b.HostPort}:${port}`)
+            (bindings ?? []).map((b) => `${b.HostIp || "0.0.0.0"}:${b.HostPort}:${port}`)
           ).sort();
           const declared = ((file.services[serviceOf(c)]!.ports ?? []) as string[]).map((p) =>
             p.split(":").length === 2 ? `0.0.0.0:${p}` : p
           ).sort();
-          assert.deepEqual(published.map((p) => p.replace(/^:/, "0.0.0.0:")), declared, name);
+          assert.deepEqual(published, declared, name);
         }
         const [alice, bob, aside] = await host.fetchAll([
           { url: "http://127.0.0.1:8080/health" },

@@ -54,7 +54,7 @@ export function checkInterval(inspected: unknown): number {
 export interface HealthcheckOptions {
   /** `podman ps --filter` expressions that pick the containers, e.g. `label=com.docker.compose.project=cqkd`. */
   filters: string[];
-  /** Interval of the check while a container is starting. @default 2000 */
+  /** Interval of the check while a container is starting (Docker's default `start_interval`). @default 5000 */
   startIntervalMs?: number;
   /** How often the containers are listed again. @default 2000 */
   tickMs?: number;
@@ -78,7 +78,7 @@ export class HealthcheckRunner implements AsyncDisposable {
   lastError: Error | undefined;
 
   constructor(options: HealthcheckOptions) {
-    this.#options = { startIntervalMs: 2000, tickMs: 2000, concurrency: 4, ...options };
+    this.#options = { startIntervalMs: 5000, tickMs: 2000, concurrency: 4, ...options };
     this.#loop = this.#run();
   }
 
