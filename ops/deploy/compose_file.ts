@@ -135,7 +135,9 @@ function service(
       // Workers are many and nothing waits for them: a slower check spares the host 1000 probes every 10 s.
       test: ["CMD", ...(node.tier === "worker" ? LIVE_PROBE : READY_PROBE)],
       interval: node.tier === "worker" ? "60s" : "10s",
-      timeout: "5s",
+      // A check starts a `cqkd probe` process in the container, under its CPU limit (a quarter of a core for the
+      // smallest): seen taking 6 to 11 s on a loaded 2-core host, where a 5 s timeout turned healthy nodes unhealthy.
+      timeout: "15s",
       retries: 3,
       start_period: "30s",
     },

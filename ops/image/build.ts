@@ -24,7 +24,7 @@ export function containerfile(): string {
     `WORKDIR ${APP_DIR}`,
     `USER ${RUN_AS}:${RUN_AS}`,
     `EXPOSE 5678-5761/udp 6000-6001/udp 7000/udp ${ADMIN_PORT}/tcp`,
-    `HEALTHCHECK --interval=10s --timeout=5s --start-period=30s --retries=3 CMD ${JSON.stringify(READY_PROBE)}`,
+    `HEALTHCHECK --interval=10s --timeout=15s --start-period=30s --retries=3 CMD ${JSON.stringify(READY_PROBE)}`,
     `ENTRYPOINT ${JSON.stringify([BINARY])}`,
     'CMD ["--help"]',
     "",
