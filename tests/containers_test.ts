@@ -12,7 +12,8 @@ import { join } from "node:path";
 import { composeFile, composeYaml, planDeployment } from "../ops/deploy/mod.ts";
 import { buildImage } from "../ops/image/build.ts";
 import { ComposeStack, PROJECT_LABEL } from "../ops/image/compose_stack.ts";
-import { engineProblem, podman, run } from "../ops/image/engine.ts";
+import { podman, run } from "../ops/image/engine.ts";
+import { engineProblem } from "../ops/image/preflight.ts";
 import { type Host, netnsUnsupported, TestNetwork } from "./_netns.ts";
 
 const SHAPE = { workers: 16, superCount: 1, regionalCount: 4, localCount: 4 };

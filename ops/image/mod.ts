@@ -6,6 +6,7 @@
  * @module
  */
 export * from "./engine.ts";
+export * from "./preflight.ts";
 export * from "./ldd.ts";
 export * from "./rootfs.ts";
 export * from "./build.ts";
