@@ -202,6 +202,8 @@ export class KademliaNode {
   readonly transport: UdpTransport;
   /** The envelope of a secure node (its keyring can be replaced live for a key rotation). */
   readonly envelope: SecureEnvelope | undefined;
+  /** The Ed25519 key pair that owns the node id (secure mode); roles sign their messages with it. */
+  readonly identity: SigningIdentity | undefined;
   /** What the node reports to the services attached to it: finished lookups and contacts that went silent. */
   readonly events: { readonly lookup: Emitter<LookupEvent>; readonly rpcFailure: Emitter<RpcFailureEvent> } = {
     lookup: new Emitter(),
@@ -236,6 +238,7 @@ export class KademliaNode {
         );
       }
       this.envelope = new SecureEnvelope({ ...options.secure, identity, now });
+      this.identity = identity;
     }
     this.id = this.envelope?.nodeId ?? options.id ?? NodeId.random();
     this.role = options.role ?? "worker";
@@ -665,6 +668,8 @@ export class KademliaNode {
    * the other side's nodes by name first, and those missed what this side wrote meanwhile).
    */
   #welcome(contact: Contact): void {
+    // A plaintext sender may be spoofed: it becomes a contact once its address answers a probe.
+    if (!this.transport.reaches(contact)) return this.transport.validate(contact, () => this.#welcome(contact));
     const firstHeard = (this.table.lastSeenMs(contact.id) ?? 0) === 0;
     const outcome = this.table.add(contact);
     if ((outcome === "added" || (outcome === "updated" && firstHeard)) && this.records.size > 0) {
