@@ -22,6 +22,7 @@ import { type GlobalOptions, settingsFromCli } from "./ops/cli_settings.ts";
 import { addClusterCommands } from "./ops/cluster_cli.ts";
 import { addConsoleCommand } from "./ops/console/mod.ts";
 import { addDeployCommands } from "./ops/deploy/mod.ts";
+import { addImageCommands } from "./ops/image/mod.ts";
 import { addDiagnoseCommands } from "./ops/diagnose/mod.ts";
 import { addEmergencyCommands } from "./ops/emergency/mod.ts";
 import { addSecurityCommands } from "./ops/security_cli.ts";
@@ -125,6 +126,7 @@ export function buildProgram(): Command {
   addEmergencyCommands(program);
   addBootstrapSecretCommands(program);
   addDeployCommands(program);
+  addImageCommands(program);
   addKmeCommands(program);
   return program;
 }

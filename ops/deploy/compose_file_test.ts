@@ -145,7 +145,25 @@ Deno.test("composeFile() gives every node an environment that cqkd's settings ac
     assert.equal(settings.admin_token, "", name);
     if (name === "worker") assert.equal(settings.node_name, "", "replicas have no one name");
     else assert.equal(settings.node_name, name);
+    // Alice finds Bob by service name, for the key exchanges her admin API runs.
+    assert.equal(settings.bob_address, name === "alice" ? "bob:6001" : "", name);
   }
+});
+
+Deno.test("composeFile() for podman: the tmpfs owner as podman spells it (U), the rest as for Docker", () => {
+  const topology = planDeployment({ superCount: 1, regionalCount: 4, localCount: 4, workers: 2 });
+  const docker = composeFile(topology) as unknown as Compose;
+  const podman = composeFile(topology, { engine: "podman" }) as unknown as Compose;
+  for (const [name, service] of Object.entries(podman.services)) {
+    assert.deepEqual(service.tmpfs, [`${STATE_DIR}:size=16m,U,mode=0700`, "/tmp:size=16m,U,mode=1777"], name);
+    const { tmpfs: _, ...rest } = service;
+    const { tmpfs: dockerTmpfs, ...dockerRest } = docker.services[name]!;
+    assert.deepEqual(rest, dockerRest, name);
+    assert.ok(dockerTmpfs.every((t) => t.includes(`uid=${RUN_AS},gid=${RUN_AS}`)), name);
+  }
+  const header = composeYaml(topology, { engine: "podman" }).split("\nservices:")[0]!;
+  assert.match(header, /--local 4 --engine podman\n/);
+  assert.match(header, /# Build the image first: deno task image/);
 });
 
 Deno.test("compose/docker-compose.scalable.yml is what `cqkd compose generate` writes for the default size", async () => {

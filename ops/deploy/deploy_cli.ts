@@ -4,7 +4,7 @@ import { count } from "../cli_numbers.ts";
 import { type GlobalOptions, settingsFromCli } from "../cli_settings.ts";
 import { CommandError } from "../exit_codes.ts";
 import { probeNode } from "../probe.ts";
-import { composeYaml } from "./compose_file.ts";
+import { COMPOSE_ENGINES, type ComposeEngine, composeYaml } from "./compose_file.ts";
 import { DEFAULT_IMAGE } from "./container.ts";
 import { k8sManifests, k8sYaml } from "./k8s_manifests.ts";
 import { DEFAULT_SHAPE, planDeployment, type Topology } from "./topology.ts";
@@ -21,6 +21,7 @@ interface GenerateFlags {
   format: DeployFormat;
   output?: string;
   image: string;
+  engine: ComposeEngine;
 }
 
 /**
@@ -41,6 +42,10 @@ export function addDeployCommands(program: Command): void {
       .addOption(new Option("--format <format>", "what to write").choices(DEPLOY_FORMATS).default(format))
       .option("-o, --output <path>", "file (compose) or directory (k8s) to write; default: standard output")
       .option("--image <image>", "image of every container", DEFAULT_IMAGE)
+      .addOption(
+        new Option("--engine <engine>", "container engine the compose file is for (tmpfs options differ)")
+          .choices(COMPOSE_ENGINES).default("docker"),
+      )
       .action(async (flags: GenerateFlags) => {
         const topology = plan(flags);
         const written = flags.format === "compose"
@@ -100,7 +105,7 @@ function plan(flags: GenerateFlags): Topology {
 }
 
 async function writeCompose(topology: Topology, flags: GenerateFlags): Promise<string | undefined> {
-  const text = composeYaml(topology, { image: flags.image });
+  const text = composeYaml(topology, { image: flags.image, engine: flags.engine });
   if (flags.output === undefined) return void console.log(text.trimEnd());
   await write(flags.output, text);
   const services = topology.tiers.flatMap((t) => t.nodes).length;
