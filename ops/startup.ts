@@ -1,5 +1,5 @@
 import type { Settings } from "../core/config/mod.ts";
-import { BOOTSTRAP_HOST, type ClusterPorts, type ClusterShape, planCluster, type Stage } from "./cluster/plan.ts";
+import { type ClusterPorts, type ClusterShape, planCluster, type Stage } from "./cluster/plan.ts";
 import { RunningCluster, STEP_ROLES, sumCounts } from "./cluster/cluster.ts";
 import { type ClusterState, type HostArgs, type HostRecord, StateDir } from "./cluster/state.ts";
 import { HostClient, spawnHost, stopHost } from "./cluster/supervisor.ts";
@@ -138,7 +138,7 @@ export async function startCluster(options: StartupOptions): Promise<StartupSumm
       }
       const cluster = new RunningCluster(state, dir);
       tiers.push(await runStage(cluster, stage, options.stepTimeoutMs ?? 300_000, emit));
-      await spreadDirectory(cluster, stage);
+      await spreadDirectory(cluster, plan.bootstrapHosts, stage);
     }
     const cluster = new RunningCluster(state, dir);
 
@@ -229,14 +229,17 @@ export async function verifyLookups(cluster: RunningCluster): Promise<LookupChec
  * to the first super and learn the whole tree from its answer), so that the load balancers know the new nodes
  * before the next step needs them, instead of a heartbeat interval later.
  */
-export async function spreadDirectory(cluster: RunningCluster, stage: Stage): Promise<void> {
+export async function spreadDirectory(cluster: RunningCluster, hosts: readonly string[], stage: Stage): Promise<void> {
   const above: Partial<Record<Stage["tier"], NodeRole[]>> = {
     regional: ["super-bootstrap", "super-bootstrap"],
     local: ["regional-bootstrap", "super-bootstrap", "super-bootstrap"],
   };
-  const host = cluster.client(BOOTSTRAP_HOST);
+  const clients = hosts.flatMap((name) => cluster.client(name) ?? []);
   for (const role of above[stage.tier] ?? []) {
-    await host?.call((api, o) => api.bootstrap.announce.$post({ json: { role } }, o), 60_000);
+    // One round on every bootstrap host before the next role's: each round builds on the one before.
+    await Promise.all(
+      clients.map((c) => c.call((api, o) => api.bootstrap.announce.$post({ json: { role } }, o), 60_000)),
+    );
   }
 }
 
