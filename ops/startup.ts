@@ -1,5 +1,5 @@
 import type { Settings } from "../core/config/mod.ts";
-import { type ClusterPorts, type ClusterShape, planCluster, type Stage } from "./cluster/plan.ts";
+import { type ClusterPorts, type ClusterShape, type NodeSpec, planCluster, type Stage } from "./cluster/plan.ts";
 import { RunningCluster, STEP_ROLES, sumCounts } from "./cluster/cluster.ts";
 import { type ClusterState, type HostArgs, type HostRecord, StateDir } from "./cluster/state.ts";
 import { HostClient, spawnHost, stopHost } from "./cluster/supervisor.ts";
@@ -267,32 +267,44 @@ async function runStage(
   const roles = STEP_ROLES[stage.tier];
   const total = stage.placements.reduce((sum, p) => sum + p.nodes.length, 0);
   const clients = stage.placements.map((p) => cluster.client(p.host)!);
-  await Promise.all(
-    stage.placements.map((p, i) =>
-      clients[i]!.call((api, o) => api.nodes.$post({ json: { nodes: p.nodes } }, o), 60_000)
-    ),
-  );
+  const post = (pick: (node: NodeSpec) => boolean) =>
+    Promise.all(stage.placements.map((p, i) => {
+      const nodes = p.nodes.filter(pick);
+      return nodes.length === 0
+        ? undefined
+        : clients[i]!.call((api, o) => api.nodes.$post({ json: { nodes } }, o), 60_000);
+    }));
   let last = -1;
-  while (true) {
-    const counts = await Promise.all(clients.map((c) => c.call((api, o) => api.health.$get({}, o))));
-    const sum = sumCounts(counts.map((c) => c.roles), roles);
-    if (sum.failed > 0) {
-      const { nodes } = await cluster.nodes();
-      const failed = nodes.filter((n) => n.state === "failed" && (roles as readonly string[]).includes(n.role));
-      throw new CommandError(
-        `Cannot start the ${stage.tier} nodes: ${sum.failed} failed, e.g. ${failed[0]?.name}: ${failed[0]?.error}`,
-      );
+  const waitReady = async (target: number) => {
+    while (true) {
+      const counts = await Promise.all(clients.map((c) => c.call((api, o) => api.health.$get({}, o))));
+      const sum = sumCounts(counts.map((c) => c.roles), roles);
+      if (sum.failed > 0) {
+        const { nodes } = await cluster.nodes();
+        const failed = nodes.filter((n) => n.state === "failed" && (roles as readonly string[]).includes(n.role));
+        throw new CommandError(
+          `Cannot start the ${stage.tier} nodes: ${sum.failed} failed, e.g. ${failed[0]?.name}: ${failed[0]?.error}`,
+        );
+      }
+      if (sum.ready !== last) emit({ type: "progress", tier: stage.tier, ready: sum.ready, total });
+      last = sum.ready;
+      if (sum.ready >= target) return;
+      if (performance.now() - started > timeoutMs) {
+        throw new CommandError(
+          `The ${stage.tier} nodes were not ready after ${timeoutMs / 1000} s (${sum.ready}/${total})`,
+        );
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
     }
-    if (sum.ready !== last) emit({ type: "progress", tier: stage.tier, ready: sum.ready, total });
-    last = sum.ready;
-    if (sum.ready >= total) break;
-    if (performance.now() - started > timeoutMs) {
-      throw new CommandError(
-        `The ${stage.tier} nodes were not ready after ${timeoutMs / 1000} s (${sum.ready}/${total})`,
-      );
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
+  };
+  // The node that starts the network (no seeds) runs before those that join it, which may be in other processes.
+  const roots = stage.placements.flatMap((p) => p.nodes.filter((n) => n.seeds.length === 0)).length;
+  if (roots > 0) {
+    await post((n) => n.seeds.length === 0);
+    await waitReady(roots);
   }
+  await post((n) => n.seeds.length > 0);
+  await waitReady(total);
   const seconds = (performance.now() - started) / 1000;
   emit({ type: "tier", tier: stage.tier, ready: total, total, seconds });
   return { tier: stage.tier, nodes: total, seconds };
