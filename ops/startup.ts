@@ -275,24 +275,31 @@ async function runStage(
         : clients[i]!.call((api, o) => api.nodes.$post({ json: { nodes } }, o), 60_000);
     }));
   let last = -1;
+  let progressAt = performance.now();
+  let reportedAt = 0;
+  // Waits until `target` nodes are ready, or until every node has settled (ready or failed) short of it, or the
+  // step's deadline: a node still joining is a straggler (its join retries under load) and gets the time.
   const waitReady = async (target: number) => {
     while (true) {
       const counts = await Promise.all(clients.map((c) => c.call((api, o) => api.health.$get({}, o))));
       const sum = sumCounts(counts.map((c) => c.roles), roles);
-      if (sum.failed > 0) {
-        const { nodes } = await cluster.nodes();
-        const failed = nodes.filter((n) => n.state === "failed" && (roles as readonly string[]).includes(n.role));
-        throw new CommandError(
-          `Cannot start the ${stage.tier} nodes: ${sum.failed} failed, e.g. ${failed[0]?.name}: ${failed[0]?.error}`,
-        );
+      const now = performance.now();
+      if (sum.ready !== last) {
+        emit({ type: "progress", tier: stage.tier, ready: sum.ready, total });
+        progressAt = now;
       }
-      if (sum.ready !== last) emit({ type: "progress", tier: stage.tier, ready: sum.ready, total });
       last = sum.ready;
       if (sum.ready >= target) return;
-      if (performance.now() - started > timeoutMs) {
-        throw new CommandError(
-          `The ${stage.tier} nodes were not ready after ${timeoutMs / 1000} s (${sum.ready}/${total})`,
-        );
+      const settled = sum.ready + sum.failed >= target;
+      const late = now - started > timeoutMs;
+      if (settled || late) throw new CommandError(await missingNodes(cluster, stage, timeoutMs, late));
+      if (now - progressAt > STRAGGLER_REPORT_MS && now - reportedAt > STRAGGLER_REPORT_MS) {
+        reportedAt = now;
+        const waiting = (await stageNodes(cluster, stage)).filter((n) => n.state !== "ready" && n.state !== "failed");
+        emit({
+          type: "warning",
+          message: `${stage.tier}: ${waiting.length} nodes still joining (${names(waiting)}); waiting for them`,
+        });
       }
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
@@ -308,4 +315,26 @@ async function runStage(
   const seconds = (performance.now() - started) / 1000;
   emit({ type: "tier", tier: stage.tier, ready: total, total, seconds });
   return { tier: stage.tier, nodes: total, seconds };
+}
+
+/** How long without a node becoming ready before startup names the nodes it is waiting for. */
+const STRAGGLER_REPORT_MS = 5000;
+
+async function stageNodes(cluster: RunningCluster, stage: Stage) {
+  const wanted = new Set(stage.placements.flatMap((p) => p.nodes.map((n) => n.name)));
+  return (await cluster.nodes()).nodes.filter((n) => wanted.has(n.name));
+}
+
+function names(nodes: ReadonlyArray<{ name: string }>, most = 10): string {
+  const shown = nodes.slice(0, most).map((n) => n.name).join(", ");
+  return nodes.length > most ? `${shown} and ${nodes.length - most} more` : shown;
+}
+
+/** Why a step failed: which of its nodes are not ready, and the first failed one's error. */
+async function missingNodes(cluster: RunningCluster, stage: Stage, timeoutMs: number, late: boolean) {
+  const missing = (await stageNodes(cluster, stage)).filter((n) => n.state !== "ready");
+  const failed = missing.find((n) => n.state === "failed");
+  const when = late ? `after ${timeoutMs / 1000} s` : "once every other node had settled";
+  return `Cannot start the ${stage.tier} nodes: ${missing.length} not ready ${when}: ${names(missing)}` +
+    (failed ? `; e.g. ${failed.name}: ${failed.error}` : "");
 }

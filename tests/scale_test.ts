@@ -3,8 +3,10 @@
  * large enough to be served by more than one host process.
  */
 import assert from "node:assert/strict";
+import { loadSettings } from "../core/config/mod.ts";
 import { RunningCluster } from "../ops/cluster/cluster.ts";
-import { StateDir } from "../ops/cluster/state.ts";
+import { isHostProcess, StateDir } from "../ops/cluster/state.ts";
+import { startCluster, type StartupEvent } from "../ops/startup.ts";
 import { cqkd, freePorts } from "./_cli.ts";
 
 Deno.test("cqkd startup refuses up front, with the numbers, tiers fixed too small for the workers", async () => {
@@ -47,4 +49,46 @@ Deno.test("cqkd startup spreads the bootstrap nodes of every tier over several h
     assert.equal(down.code, 0, down.stderr);
     await Deno.remove(stateDir, { recursive: true });
   }
+});
+
+Deno.test("startCluster() waits for joins that keep retrying, names the nodes still missing at its deadline, cleans up", async () => {
+  const stateDir = await Deno.makeTempDir({ prefix: "cqkd-scale-test-" });
+  const bootstrapPort = freePorts(3);
+  const workerBase = freePorts(3);
+  // One slot per bootstrap node: of three workers under one super, two are told "full" and keep retrying.
+  const set = { state_dir: stateDir, base_port: workerBase, max_port: workerBase + 2, max_connections: 1 };
+  const settings = await loadSettings({ env: {}, flags: set });
+  const events: StartupEvent[] = [];
+  const hosts = new Map<number, string>();
+  try {
+    await assert.rejects(
+      startCluster({
+        settings,
+        shape: { superCount: 1, regionalCount: 0, localCount: 0, workers: 3, workersPerHost: 3 },
+        ports: {
+          bootstrapFirst: bootstrapPort,
+          alice: bootstrapPort + 1,
+          bob: bootstrapPort + 2,
+          workerBase,
+          workerMax: workerBase + 2,
+        },
+        globalArgs: Object.entries(set).flatMap(([name, value]) => ["--set", `${name}=${value}`]),
+        stepTimeoutMs: 6000,
+        onEvent: (event) => {
+          events.push(event);
+          if (event.type !== "progress" || event.tier !== "worker") return;
+          const state = JSON.parse(Deno.readTextFileSync(`${stateDir}/cluster.json`));
+          for (const host of state.hosts) hosts.set(host.pid, host.name);
+        },
+      }),
+      /^CommandError: Cannot start the worker nodes: 2 not ready after 6 s: worker-\d, worker-\d$/,
+    );
+    const waited = events.find((e) => e.type === "warning" && /worker: 2 nodes still joining/.test(e.message));
+    assert.ok(waited, `the stragglers were reported: ${JSON.stringify(events)}`);
+    assert.equal(await new StateDir(stateDir).read(), undefined, "the state is cleared");
+  } finally {
+    await Deno.remove(stateDir, { recursive: true });
+  }
+  assert.ok(hosts.size >= 3, "the host processes were seen running");
+  assert.deepEqual([...hosts].filter(([pid, name]) => isHostProcess(pid, name)), [], "no host process is left");
 });
