@@ -23,12 +23,12 @@ Deno.test("cqkd startup refuses up front, with the numbers, tiers fixed too smal
 
 Deno.test("cqkd startup spreads the bootstrap nodes of every tier over several host processes", async () => {
   const stateDir = await Deno.makeTempDir({ prefix: "cqkd-scale-test-" });
-  const bootstrapCount = 2 + 4 + 30; // more than one bootstrap host serves
+  const bootstrapCount = 2 + 4 + 60; // more than one bootstrap host serves
   const bootstrapPort = freePorts(bootstrapCount + 2);
   const workerBase = freePorts(12);
   const settings = ["--set", `state_dir=${stateDir}`, "--set", `base_port=${workerBase}`];
   settings.push("--set", `max_port=${workerBase + 11}`, "--set", "fallback_bootstrap_nodes=127.0.0.1:" + bootstrapPort);
-  const shape = ["--workers", "10", "--super", "2", "--regional", "4", "--local", "30", "--per-host", "10"];
+  const shape = ["--workers", "10", "--super", "2", "--regional", "4", "--local", "60", "--per-host", "10"];
   const ports = ["--bootstrap-port", String(bootstrapPort), "--alice-port", String(bootstrapPort + bootstrapCount)];
   try {
     const up = await cqkd([...settings, "startup", ...shape, ...ports, "--heartbeat-ms", "300", "--json"]);

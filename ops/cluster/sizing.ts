@@ -75,7 +75,7 @@ export function sizeTiers(
 }
 
 /** Bootstrap nodes one host process serves at most: more processes share the answering of joins. */
-export const BOOTSTRAP_NODES_PER_HOST = 32;
+export const BOOTSTRAP_NODES_PER_HOST = 64;
 
 /** Host processes that serve `bootstrapNodes` bootstrap nodes between them. */
 export function bootstrapHostCount(bootstrapNodes: number): number {

@@ -47,8 +47,8 @@ Deno.test("sizeTiers() hangs the workers under the tier above when --local is 0"
 
 Deno.test("bootstrap nodes and workers are cut into host processes", () => {
   assert.equal(bootstrapHostCount(3), 1);
-  assert.equal(bootstrapHostCount(84), 3);
-  assert.equal(bootstrapHostCount(220), 7);
+  assert.equal(bootstrapHostCount(84), 2);
+  assert.equal(bootstrapHostCount(220), 4);
   assert.equal(defaultWorkersPerHost(1000), 250);
   assert.equal(defaultWorkersPerHost(10_000), 1250);
 });
