@@ -5,14 +5,14 @@
  * `{"workers","nodes","bootstrap_s","rss_mb","kb_per_node"}` where bootstrap_s runs from the start of the command
  * until every node has joined and Alice has found every worker by lookup (what `cqkd startup` waits for before it
  * returns), rss_mb sums the resident memory of every host process (the highest of a sample right after startup and
- * one 2 s later), and kb_per_node is what the nodes add to that: rss_mb less what the same number of idle host
- * processes hold (measured once, before the first scale), per node.
+ * one 2 s later), and kb_per_node is what the nodes add to that: rss_mb less what each host process held when it
+ * came up, before its first node (its ready file says), per node.
  *
  * @module
  */
 import { parseArgs } from "node:util";
 import { cqkd } from "./_cqkd.ts";
-import { HostClient, spawnHost, stopHost } from "../ops/cluster/supervisor.ts";
+import type { HostReady } from "../ops/cluster/host_protocol.ts";
 import { residentMb, StateDir } from "../ops/cluster/state.ts";
 
 const { values } = parseArgs({
@@ -32,22 +32,15 @@ async function processesRssMb(dir: StateDir): Promise<{ mb: number; processes: n
   return { mb: hosts.reduce((sum, host) => sum + residentMb(host.pid), 0), processes: hosts.length };
 }
 
-/** Resident memory of a host process that runs no node (what each process costs before its nodes). */
-async function idleHostMb(): Promise<number> {
-  const dir = new StateDir(await Deno.makeTempDir({ prefix: "cqkd-scale-idle-" }));
-  const token = crypto.randomUUID();
-  await dir.ensure();
-  const record = await spawnHost({ name: "idle", state: dir, token, globalArgs: ["--set", `state_dir=${dir.dir}`] });
-  try {
-    await new Promise((resolve) => setTimeout(resolve, 2000));
-    return residentMb(record.pid);
-  } finally {
-    await stopHost(new HostClient(record, token));
-    await Deno.remove(dir.dir, { recursive: true });
-  }
+/** What the host processes held when they came up, before any node (from their ready files). */
+async function idleRssMb(dir: StateDir): Promise<number> {
+  const hosts = (await dir.read())?.hosts ?? [];
+  const ready = await Promise.all(
+    hosts.map(async (h): Promise<HostReady> => JSON.parse(await Deno.readTextFile(dir.readyPath(h.name)))),
+  );
+  return ready.reduce((sum, r) => sum + (r.idleRssBytes ?? 0), 0) / 1024 / 1024;
 }
 
-const idleMb = await idleHostMb();
 for (const workers of scales) {
   const stateDir = await Deno.makeTempDir({ prefix: "cqkd-scale-" });
   const dir = new StateDir(stateDir);
@@ -61,20 +54,20 @@ for (const workers of scales) {
     await new Promise((resolve) => setTimeout(resolve, 2000));
     const second = await processesRssMb(dir);
     const rssMb = Math.max(first.mb, second.mb);
+    const idleMb = await idleRssMb(dir);
     const result = {
       workers,
       nodes,
       bootstrap_s: round(bootstrapS),
       rss_mb: Math.round(rssMb),
-      kb_per_node: Math.round((rssMb - second.processes * idleMb) * 1024 / nodes),
+      kb_per_node: Math.round((rssMb - idleMb) * 1024 / nodes),
     };
     console.log(
       values.json
         ? JSON.stringify(result)
         : `${workers} workers (${result.nodes} nodes): up in ${result.bootstrap_s} s, ` +
-          `${result.rss_mb} MB resident, ${result.kb_per_node} KB per node (idle host process: ${
-            Math.round(idleMb)
-          } MB)`,
+          `${result.rss_mb} MB resident (${Math.round(idleMb)} MB before the first node), ` +
+          `${result.kb_per_node} KB per node`,
     );
   } finally {
     await cqkd(stateDir, ["shutdown", "--json"]);
