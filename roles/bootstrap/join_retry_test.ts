@@ -72,7 +72,8 @@ Deno.test("joinNetwork() with retry rides out a bootstrap that starts late, over
   assert.ok(attachment.attempts.length >= 2);
   assert.ok(attachment.attempts.slice(0, -1).every((a) => a.outcome === "timeout"));
   assert.equal(attachment.attempts.at(-1)!.outcome, "accepted");
-  assert.ok(late.table.get(joiner.id) !== undefined, "the Kademlia join went through the late bootstrap");
+  assert.equal((attachment.attachedTo as BootstrapInfo).id, late.id.hex);
+  assert.ok(joiner.table.get(late.id) !== undefined, "the Kademlia join went through the late bootstrap");
 });
 
 Deno.test("joinNetwork() with retry gives up at its deadline, saying how often and how long it tried", async () => {
