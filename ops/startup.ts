@@ -1,7 +1,7 @@
 import type { Settings } from "../core/config/mod.ts";
 import { type ClusterPorts, type ClusterShape, type NodeSpec, planCluster, type Stage } from "./cluster/plan.ts";
-import { RunningCluster, STEP_ROLES, sumCounts } from "./cluster/cluster.ts";
-import { type ClusterState, type HostArgs, type HostRecord, StateDir } from "./cluster/state.ts";
+import { type RoleCounts, RunningCluster, STEP_ROLES, sumCounts } from "./cluster/cluster.ts";
+import { type ClusterState, type HostArgs, type HostRecord, isHostProcess, StateDir } from "./cluster/state.ts";
 import { HostClient, spawnHost, stopHost } from "./cluster/supervisor.ts";
 import { CommandError } from "./exit_codes.ts";
 import { busyPorts, checkOpenFilesLimit } from "./cluster/preflight.ts";
@@ -50,7 +50,7 @@ export interface StartupOptions {
   globalArgs: readonly string[];
   /** Bootstrap heartbeat (also how fast a dead bootstrap drops out of the load balancer). @default {5000} */
   heartbeatMs?: number;
-  /** Give up on a step after this long. @default {300000} */
+  /** Give up on a step when none of its nodes became ready for this long. @default {300000} */
   stepTimeoutMs?: number;
   /** Also start Prometheus and Alertmanager (when installed) pointed at the cluster. */
   monitoring?: MonitoringPorts;
@@ -275,14 +275,16 @@ async function runStage(
         : clients[i]!.call((api, o) => api.nodes.$post({ json: { nodes } }, o), 60_000);
     }));
   let last = -1;
+  const known: RoleCounts[] = clients.map(() => ({}));
   let progressAt = performance.now();
   let reportedAt = 0;
   // Waits until `target` nodes are ready, or until every node has settled (ready or failed) short of it, or the
   // step's deadline: a node still joining is a straggler (its join retries under load) and gets the time.
   const waitReady = async (target: number) => {
     while (true) {
-      const counts = await Promise.all(clients.map((c) => c.call((api, o) => api.health.$get({}, o))));
-      const sum = sumCounts(counts.map((c) => c.roles), roles);
+      const counts = await Promise.all(clients.map((c, i) => pollCounts(c, known[i]!)));
+      counts.forEach((c, i) => known[i] = c);
+      const sum = sumCounts(counts, roles);
       const now = performance.now();
       if (sum.ready !== last) {
         emit({ type: "progress", tier: stage.tier, ready: sum.ready, total });
@@ -291,7 +293,8 @@ async function runStage(
       last = sum.ready;
       if (sum.ready >= target) return;
       const settled = sum.ready + sum.failed >= target;
-      const late = now - started > timeoutMs;
+      // A large step on a loaded machine takes long but keeps going: only a step that stopped progressing is late.
+      const late = now - progressAt > timeoutMs;
       if (settled || late) throw new CommandError(await missingNodes(cluster, stage, timeoutMs, late));
       if (now - progressAt > STRAGGLER_REPORT_MS && now - reportedAt > STRAGGLER_REPORT_MS) {
         reportedAt = now;
@@ -334,7 +337,20 @@ function names(nodes: ReadonlyArray<{ name: string }>, most = 10): string {
 async function missingNodes(cluster: RunningCluster, stage: Stage, timeoutMs: number, late: boolean) {
   const missing = (await stageNodes(cluster, stage)).filter((n) => n.state !== "ready");
   const failed = missing.find((n) => n.state === "failed");
-  const when = late ? `after ${timeoutMs / 1000} s` : "once every other node had settled";
+  const when = late ? `and none became ready for ${timeoutMs / 1000} s` : "once every other node had settled";
   return `Cannot start the ${stage.tier} nodes: ${missing.length} not ready ${when}: ${names(missing)}` +
     (failed ? `; e.g. ${failed.name}: ${failed.error}` : "");
+}
+
+/**
+ * A host's node counts, or the last ones known while it is too busy to answer (a host starting a thousand nodes
+ * on a loaded machine may not answer within the poll's timeout); a host process that is gone fails the step.
+ */
+async function pollCounts(client: HostClient, last: RoleCounts): Promise<RoleCounts> {
+  try {
+    return (await client.call((api, o) => api.health.$get({}, o))).roles;
+  } catch (error) {
+    if (!isHostProcess(client.record.pid, client.record.name)) throw error;
+    return last;
+  }
 }

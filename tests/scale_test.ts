@@ -81,7 +81,7 @@ Deno.test("startCluster() waits for joins that keep retrying, names the nodes st
           for (const host of state.hosts) hosts.set(host.pid, host.name);
         },
       }),
-      /^CommandError: Cannot start the worker nodes: 2 not ready after 6 s: worker-\d, worker-\d$/,
+      /^CommandError: Cannot start the worker nodes: 2 not ready and none became ready for 6 s: worker-\d, worker-\d$/,
     );
     const waited = events.find((e) => e.type === "warning" && /worker: 2 nodes still joining/.test(e.message));
     assert.ok(waited, `the stragglers were reported: ${JSON.stringify(events)}`);
