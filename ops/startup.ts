@@ -194,6 +194,11 @@ export interface LookupCheck {
   missing: string[];
 }
 
+/** Time allowed to Alice's lookups of `count` workers: 2 minutes, and more for a large cluster on a loaded machine. */
+export function lookupTimeoutMs(count: number): number {
+  return Math.max(120_000, count * 30);
+}
+
 /** How long a worker whose lookup missed is given before it is looked up again. */
 const SECOND_LOOKUP_DELAY_MS = 2000;
 
@@ -209,7 +214,7 @@ export async function verifyLookups(cluster: RunningCluster): Promise<LookupChec
   const client = alice && cluster.client(alice.host);
   if (client === undefined) throw new CommandError("Network check failed: Alice is not running");
   const find = (ids: string[]) =>
-    client.call((api, o) => api.find.$post({ json: { from: alice!.name, ids } }, o), 120_000);
+    client.call((api, o) => api.find.$post({ json: { from: alice!.name, ids } }, o), lookupTimeoutMs(ids.length));
   const first = await find(workers.map((w) => w.id!));
   let missing = first.missing;
   if (missing.length > 0) {
