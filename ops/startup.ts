@@ -303,10 +303,13 @@ async function runStage(
       if (settled || late) throw new CommandError(await missingNodes(cluster, stage, timeoutMs, late));
       if (now - progressAt > STRAGGLER_REPORT_MS && now - reportedAt > STRAGGLER_REPORT_MS) {
         reportedAt = now;
-        const waiting = (await stageNodes(cluster, stage)).filter((n) => n.state !== "ready" && n.state !== "failed");
+        const { nodes, unreachable } = await stageNodes(cluster, stage);
+        const waiting = nodes.filter((n) => n.state !== "ready" && n.state !== "failed");
+        const busy = unreachable.length === 0 ? "" : `; host processes too busy to answer: ${unreachable.join(", ")}`;
         emit({
           type: "warning",
-          message: `${stage.tier}: ${waiting.length} nodes still joining (${names(waiting)}); waiting for them`,
+          message: `${stage.tier}: ${total - sum.ready - sum.failed} nodes still joining (${names(waiting)})${busy}; ` +
+            "waiting for them",
         });
       }
       await new Promise((resolve) => setTimeout(resolve, 100));
@@ -330,7 +333,8 @@ const STRAGGLER_REPORT_MS = 5000;
 
 async function stageNodes(cluster: RunningCluster, stage: Stage) {
   const wanted = new Set(stage.placements.flatMap((p) => p.nodes.map((n) => n.name)));
-  return (await cluster.nodes()).nodes.filter((n) => wanted.has(n.name));
+  const { nodes, unreachable } = await cluster.nodes();
+  return { nodes: nodes.filter((n) => wanted.has(n.name)), unreachable };
 }
 
 function names(nodes: ReadonlyArray<{ name: string }>, most = 10): string {
@@ -340,11 +344,13 @@ function names(nodes: ReadonlyArray<{ name: string }>, most = 10): string {
 
 /** Why a step failed: which of its nodes are not ready, and the first failed one's error. */
 async function missingNodes(cluster: RunningCluster, stage: Stage, timeoutMs: number, late: boolean) {
-  const missing = (await stageNodes(cluster, stage)).filter((n) => n.state !== "ready");
+  const { nodes, unreachable } = await stageNodes(cluster, stage);
+  const missing = nodes.filter((n) => n.state !== "ready");
   const failed = missing.find((n) => n.state === "failed");
   const when = late ? `and none became ready for ${timeoutMs / 1000} s` : "once every other node had settled";
   return `Cannot start the ${stage.tier} nodes: ${missing.length} not ready ${when}: ${names(missing)}` +
-    (failed ? `; e.g. ${failed.name}: ${failed.error}` : "");
+    (failed ? `; e.g. ${failed.name}: ${failed.error}` : "") +
+    (unreachable.length > 0 ? `; host processes not answering: ${unreachable.join(", ")}` : "");
 }
 
 /**
