@@ -1,29 +1,44 @@
 /**
- * `deno task bench:scale [--json] [--scales 15,50,200,500,1000]`: for each scale, `cqkd startup --workers N` of a
- * full local cluster (4 super, 16 regional, 64 local bootstrap nodes, N workers, Alice and Bob) in a fresh state
- * directory, then `cqkd shutdown`. Prints one line per scale: `{"workers","nodes","bootstrap_s","rss_mb"}` where
- * bootstrap_s runs from the start of the command until every node has joined and Alice has found every worker by
- * lookup (what `cqkd startup` waits for before it returns), and rss_mb sums the resident memory of every host
- * process (the highest of a sample right after startup and one 2 s later).
+ * `deno task bench:scale [--json] [--workers 15,50,200,500,1000]`: for each worker count, `cqkd startup --workers N`
+ * of a full local cluster (bootstrap tiers sized from N: at least 4 super, 16 regional, 64 local; N workers, Alice
+ * and Bob) in a fresh state directory, then `cqkd shutdown`. Prints one line per scale:
+ * `{"workers","nodes","bootstrap_s","rss_mb","kb_per_node"}` where bootstrap_s runs from the start of the command
+ * until every node has joined and Alice has found every worker by lookup (what `cqkd startup` waits for before it
+ * returns), rss_mb sums the resident memory of every host process (the highest of a sample right after startup and
+ * one 2 s later), and kb_per_node is what the nodes add to that: rss_mb less what each host process held when it
+ * came up, before its first node (its ready file says), per node.
  *
  * @module
  */
 import { parseArgs } from "node:util";
 import { cqkd } from "./_cqkd.ts";
+import type { HostReady } from "../ops/cluster/host_protocol.ts";
 import { residentMb, StateDir } from "../ops/cluster/state.ts";
 
 const { values } = parseArgs({
   options: {
     json: { type: "boolean", default: false },
-    scales: { type: "string", default: "15,50,200,500,1000" },
+    workers: { type: "string", default: "15,50,200,500,1000" },
+    /** The former name of --workers. */
+    scales: { type: "string" },
   },
 });
-const scales = values.scales.split(",").map(Number);
-if (scales.some((n) => !Number.isInteger(n) || n < 0)) throw new RangeError(`Invalid --scales ${values.scales}`);
+const list = values.scales ?? values.workers;
+const scales = list.split(",").map(Number);
+if (scales.some((n) => !Number.isInteger(n) || n < 0)) throw new RangeError(`Invalid --workers ${list}`);
 
-async function processesRssMb(dir: StateDir): Promise<number> {
-  const state = await dir.read();
-  return (state?.hosts ?? []).reduce((sum, host) => sum + residentMb(host.pid), 0);
+async function processesRssMb(dir: StateDir): Promise<{ mb: number; processes: number }> {
+  const hosts = (await dir.read())?.hosts ?? [];
+  return { mb: hosts.reduce((sum, host) => sum + residentMb(host.pid), 0), processes: hosts.length };
+}
+
+/** What the host processes held when they came up, before any node (from their ready files). */
+async function idleRssMb(dir: StateDir): Promise<number> {
+  const hosts = (await dir.read())?.hosts ?? [];
+  const ready = await Promise.all(
+    hosts.map(async (h): Promise<HostReady> => JSON.parse(await Deno.readTextFile(dir.readyPath(h.name)))),
+  );
+  return ready.reduce((sum, r) => sum + (r.idleRssBytes ?? 0), 0) / 1024 / 1024;
 }
 
 for (const workers of scales) {
@@ -31,16 +46,28 @@ for (const workers of scales) {
   const dir = new StateDir(stateDir);
   const started = performance.now();
   try {
-    await cqkd(stateDir, ["startup", "--workers", String(workers), "--json"]);
+    const events = await cqkd(stateDir, ["startup", "--workers", String(workers), "--json"]);
     const bootstrapS = (performance.now() - started) / 1000;
+    const done = events.trim().split("\n").map((line) => JSON.parse(line)).find((e) => e.type === "done");
+    const nodes: number = done.summary.nodes;
     const first = await processesRssMb(dir);
     await new Promise((resolve) => setTimeout(resolve, 2000));
-    const rssMb = Math.max(first, await processesRssMb(dir));
-    const result = { workers, nodes: workers + 84 + 2, bootstrap_s: round(bootstrapS), rss_mb: Math.round(rssMb) };
+    const second = await processesRssMb(dir);
+    const rssMb = Math.max(first.mb, second.mb);
+    const idleMb = await idleRssMb(dir);
+    const result = {
+      workers,
+      nodes,
+      bootstrap_s: round(bootstrapS),
+      rss_mb: Math.round(rssMb),
+      kb_per_node: Math.round((rssMb - idleMb) * 1024 / nodes),
+    };
     console.log(
       values.json
         ? JSON.stringify(result)
-        : `${workers} workers (${result.nodes} nodes): up in ${result.bootstrap_s} s, ${result.rss_mb} MB resident`,
+        : `${workers} workers (${result.nodes} nodes): up in ${result.bootstrap_s} s, ` +
+          `${result.rss_mb} MB resident (${Math.round(idleMb)} MB before the first node), ` +
+          `${result.kb_per_node} KB per node`,
     );
   } finally {
     await cqkd(stateDir, ["shutdown", "--json"]);

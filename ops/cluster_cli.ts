@@ -9,6 +9,9 @@ import { count, rate, seconds } from "./cli_numbers.ts";
 import { CommandError, EXIT } from "./exit_codes.ts";
 import { clusterKeyFile } from "./secret.ts";
 import { stopCluster } from "./shutdown.ts";
+import type { ClusterShape } from "./cluster/plan.ts";
+import { defaultWorkersPerHost, MIN_TIERS, sizeTiers, TierSizeError } from "./cluster/sizing.ts";
+import { DEFAULT_CAPACITY } from "../roles/bootstrap/mod.ts";
 import { startCluster, type StartupEvent, type StartupSummary } from "./startup.ts";
 import { clusterStatus } from "./status.ts";
 import { StateDir } from "./cluster/state.ts";
@@ -35,15 +38,48 @@ interface StartupFlags {
   secure?: boolean;
 }
 
+/**
+ * The cluster `cqkd startup` runs: tiers sized from the workers unless fixed by flags.
+ * @throws {CommandError} when fixed tiers cannot hold what hangs under them
+ */
+function startupShape(flags: Partial<StartupFlags>, settings: Settings): ClusterShape {
+  const workers = count(flags.workers, "--workers");
+  const fixed = (flag: string | undefined, name: string) => flag === undefined ? undefined : count(flag, name);
+  const capacity = settings.max_connections || undefined;
+  try {
+    const tiers = sizeTiers(
+      {
+        workers,
+        superCount: fixed(flags.super, "--super"),
+        regionalCount: fixed(flags.regional, "--regional"),
+        localCount: fixed(flags.local, "--local"),
+      },
+      capacity === undefined ? DEFAULT_CAPACITY : { super: capacity, regional: capacity, local: capacity },
+      { ...MIN_TIERS, regionalCount: settings.regional_bootstrap_count, localCount: settings.local_bootstrap_count },
+    );
+    const perHost = fixed(flags.perHost, "--per-host") ?? defaultWorkersPerHost(workers);
+    return { ...tiers, workers, workersPerHost: perHost };
+  } catch (error) {
+    if (error instanceof TierSizeError) throw new CommandError(`Cannot plan the cluster: ${error.message}`);
+    throw error;
+  }
+}
+
 /** Adds the local-cluster commands (`startup`, `status`, `shutdown`, `verify`, and the internal `host`). */
 export function addClusterCommands(program: Command): void {
   program.command("startup")
     .description("start a local cluster on 127.0.0.1: bootstrap tiers, workers, Alice and Bob (runs in the background)")
     .option("-w, --workers <n>", "worker nodes", "1000")
-    .option("--super <n>", "super bootstrap nodes", "4")
-    .option("--regional <n>", "regional bootstrap nodes (default: regional_bootstrap_count)")
-    .option("--local <n>", "local bootstrap nodes (default: local_bootstrap_count)")
-    .option("--per-host <n>", "most workers per host process", "250")
+    .option("--super <n>", "super bootstrap nodes (default: as many as the regional ones need, at least 4)")
+    .option(
+      "--regional <n>",
+      "regional bootstrap nodes (default: as many as the local ones need, at least regional_bootstrap_count)",
+    )
+    .option(
+      "--local <n>",
+      "local bootstrap nodes (default: as many as the workers need, at least local_bootstrap_count)",
+    )
+    .option("--per-host <n>", "most workers per host process (default: 250, or more to keep to 8 worker hosts)")
     .option("--bootstrap-port <port>", "first bootstrap port (super, regional and local ports follow)", "5678")
     .option("--alice-port <port>", "Alice's port; Bob gets the next one", "6000")
     .option("--heartbeat-ms <ms>", "how often bootstrap nodes report their load to the tier above", "5000")
@@ -70,13 +106,7 @@ export function addClusterCommands(program: Command): void {
       const summary = await audited(settings, "startup", shapeArgs, () =>
         startCluster({
           settings,
-          shape: {
-            superCount: count(flags.super, "--super"),
-            regionalCount: count(flags.regional ?? String(settings.regional_bootstrap_count), "--regional"),
-            localCount: count(flags.local ?? String(settings.local_bootstrap_count), "--local"),
-            workers: count(flags.workers, "--workers"),
-            workersPerHost: count(flags.perHost, "--per-host"),
-          },
+          shape: startupShape(flags, settings),
           ports: {
             bootstrapFirst: count(flags.bootstrapPort, "--bootstrap-port"),
             alice: count(flags.alicePort, "--alice-port"),

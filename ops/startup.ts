@@ -1,7 +1,7 @@
 import type { Settings } from "../core/config/mod.ts";
-import { BOOTSTRAP_HOST, type ClusterPorts, type ClusterShape, planCluster, type Stage } from "./cluster/plan.ts";
-import { RunningCluster, STEP_ROLES, sumCounts } from "./cluster/cluster.ts";
-import { type ClusterState, type HostArgs, type HostRecord, StateDir } from "./cluster/state.ts";
+import { type ClusterPorts, type ClusterShape, type NodeSpec, planCluster, type Stage } from "./cluster/plan.ts";
+import { type RoleCounts, RunningCluster, STEP_ROLES, sumCounts } from "./cluster/cluster.ts";
+import { type ClusterState, type HostArgs, type HostRecord, isHostProcess, StateDir } from "./cluster/state.ts";
 import { HostClient, spawnHost, stopHost } from "./cluster/supervisor.ts";
 import { CommandError } from "./exit_codes.ts";
 import { busyPorts, checkOpenFilesLimit } from "./cluster/preflight.ts";
@@ -50,7 +50,7 @@ export interface StartupOptions {
   globalArgs: readonly string[];
   /** Bootstrap heartbeat (also how fast a dead bootstrap drops out of the load balancer). @default {5000} */
   heartbeatMs?: number;
-  /** Give up on a step after this long. @default {300000} */
+  /** Give up on a step when none of its nodes became ready for this long. @default {300000} */
   stepTimeoutMs?: number;
   /** Also start Prometheus and Alertmanager (when installed) pointed at the cluster. */
   monitoring?: MonitoringPorts;
@@ -138,7 +138,7 @@ export async function startCluster(options: StartupOptions): Promise<StartupSumm
       }
       const cluster = new RunningCluster(state, dir);
       tiers.push(await runStage(cluster, stage, options.stepTimeoutMs ?? 300_000, emit));
-      await spreadDirectory(cluster, stage);
+      await spreadDirectory(cluster, plan.bootstrapHosts, stage);
     }
     const cluster = new RunningCluster(state, dir);
 
@@ -194,6 +194,11 @@ export interface LookupCheck {
   missing: string[];
 }
 
+/** Time allowed to Alice's lookups of `count` workers: 2 minutes, and more for a large cluster on a loaded machine. */
+export function lookupTimeoutMs(count: number): number {
+  return Math.max(120_000, count * 30);
+}
+
 /** How long a worker whose lookup missed is given before it is looked up again. */
 const SECOND_LOOKUP_DELAY_MS = 2000;
 
@@ -209,7 +214,7 @@ export async function verifyLookups(cluster: RunningCluster): Promise<LookupChec
   const client = alice && cluster.client(alice.host);
   if (client === undefined) throw new CommandError("Network check failed: Alice is not running");
   const find = (ids: string[]) =>
-    client.call((api, o) => api.find.$post({ json: { from: alice!.name, ids } }, o), 120_000);
+    client.call((api, o) => api.find.$post({ json: { from: alice!.name, ids } }, o), lookupTimeoutMs(ids.length));
   const first = await find(workers.map((w) => w.id!));
   let missing = first.missing;
   if (missing.length > 0) {
@@ -229,14 +234,17 @@ export async function verifyLookups(cluster: RunningCluster): Promise<LookupChec
  * to the first super and learn the whole tree from its answer), so that the load balancers know the new nodes
  * before the next step needs them, instead of a heartbeat interval later.
  */
-export async function spreadDirectory(cluster: RunningCluster, stage: Stage): Promise<void> {
+export async function spreadDirectory(cluster: RunningCluster, hosts: readonly string[], stage: Stage): Promise<void> {
   const above: Partial<Record<Stage["tier"], NodeRole[]>> = {
     regional: ["super-bootstrap", "super-bootstrap"],
     local: ["regional-bootstrap", "super-bootstrap", "super-bootstrap"],
   };
-  const host = cluster.client(BOOTSTRAP_HOST);
+  const clients = hosts.flatMap((name) => cluster.client(name) ?? []);
   for (const role of above[stage.tier] ?? []) {
-    await host?.call((api, o) => api.bootstrap.announce.$post({ json: { role } }, o), 60_000);
+    // One round on every bootstrap host before the next role's: each round builds on the one before.
+    await Promise.all(
+      clients.map((c) => c.call((api, o) => api.bootstrap.announce.$post({ json: { role } }, o), 60_000)),
+    );
   }
 }
 
@@ -264,33 +272,96 @@ async function runStage(
   const roles = STEP_ROLES[stage.tier];
   const total = stage.placements.reduce((sum, p) => sum + p.nodes.length, 0);
   const clients = stage.placements.map((p) => cluster.client(p.host)!);
-  await Promise.all(
-    stage.placements.map((p, i) =>
-      clients[i]!.call((api, o) => api.nodes.$post({ json: { nodes: p.nodes } }, o), 60_000)
-    ),
-  );
+  const post = (pick: (node: NodeSpec) => boolean) =>
+    Promise.all(stage.placements.map((p, i) => {
+      const nodes = p.nodes.filter(pick);
+      return nodes.length === 0
+        ? undefined
+        : clients[i]!.call((api, o) => api.nodes.$post({ json: { nodes } }, o), 60_000);
+    }));
   let last = -1;
-  while (true) {
-    const counts = await Promise.all(clients.map((c) => c.call((api, o) => api.health.$get({}, o))));
-    const sum = sumCounts(counts.map((c) => c.roles), roles);
-    if (sum.failed > 0) {
-      const { nodes } = await cluster.nodes();
-      const failed = nodes.filter((n) => n.state === "failed" && (roles as readonly string[]).includes(n.role));
-      throw new CommandError(
-        `Cannot start the ${stage.tier} nodes: ${sum.failed} failed, e.g. ${failed[0]?.name}: ${failed[0]?.error}`,
-      );
+  const known: RoleCounts[] = clients.map(() => ({}));
+  let progressAt = performance.now();
+  let reportedAt = 0;
+  // Waits until `target` nodes are ready, or until every node has settled (ready or failed) short of it, or the
+  // step's deadline: a node still joining is a straggler (its join retries under load) and gets the time.
+  const waitReady = async (target: number) => {
+    while (true) {
+      const counts = await Promise.all(clients.map((c, i) => pollCounts(c, known[i]!)));
+      counts.forEach((c, i) => known[i] = c);
+      const sum = sumCounts(counts, roles);
+      const now = performance.now();
+      if (sum.ready !== last) {
+        emit({ type: "progress", tier: stage.tier, ready: sum.ready, total });
+        progressAt = now;
+      }
+      last = sum.ready;
+      if (sum.ready >= target) return;
+      const settled = sum.ready + sum.failed >= target;
+      // A large step on a loaded machine takes long but keeps going: only a step that stopped progressing is late.
+      const late = now - progressAt > timeoutMs;
+      if (settled || late) throw new CommandError(await missingNodes(cluster, stage, timeoutMs, late));
+      if (now - progressAt > STRAGGLER_REPORT_MS && now - reportedAt > STRAGGLER_REPORT_MS) {
+        reportedAt = now;
+        const { nodes, unreachable } = await stageNodes(cluster, stage);
+        const waiting = nodes.filter((n) => n.state !== "ready" && n.state !== "failed");
+        const busy = unreachable.length === 0 ? "" : `; host processes too busy to answer: ${unreachable.join(", ")}`;
+        emit({
+          type: "warning",
+          message: `${stage.tier}: ${total - sum.ready - sum.failed} nodes still joining (${names(waiting)})${busy}; ` +
+            "waiting for them",
+        });
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
     }
-    if (sum.ready !== last) emit({ type: "progress", tier: stage.tier, ready: sum.ready, total });
-    last = sum.ready;
-    if (sum.ready >= total) break;
-    if (performance.now() - started > timeoutMs) {
-      throw new CommandError(
-        `The ${stage.tier} nodes were not ready after ${timeoutMs / 1000} s (${sum.ready}/${total})`,
-      );
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
+  };
+  // The node that starts the network (no seeds) runs before those that join it, which may be in other processes.
+  const roots = stage.placements.flatMap((p) => p.nodes.filter((n) => n.seeds.length === 0)).length;
+  if (roots > 0) {
+    await post((n) => n.seeds.length === 0);
+    await waitReady(roots);
   }
+  await post((n) => n.seeds.length > 0);
+  await waitReady(total);
   const seconds = (performance.now() - started) / 1000;
   emit({ type: "tier", tier: stage.tier, ready: total, total, seconds });
   return { tier: stage.tier, nodes: total, seconds };
+}
+
+/** How long without a node becoming ready before startup names the nodes it is waiting for. */
+const STRAGGLER_REPORT_MS = 5000;
+
+async function stageNodes(cluster: RunningCluster, stage: Stage) {
+  const wanted = new Set(stage.placements.flatMap((p) => p.nodes.map((n) => n.name)));
+  const { nodes, unreachable } = await cluster.nodes();
+  return { nodes: nodes.filter((n) => wanted.has(n.name)), unreachable };
+}
+
+function names(nodes: ReadonlyArray<{ name: string }>, most = 10): string {
+  const shown = nodes.slice(0, most).map((n) => n.name).join(", ");
+  return nodes.length > most ? `${shown} and ${nodes.length - most} more` : shown;
+}
+
+/** Why a step failed: which of its nodes are not ready, and the first failed one's error. */
+async function missingNodes(cluster: RunningCluster, stage: Stage, timeoutMs: number, late: boolean) {
+  const { nodes, unreachable } = await stageNodes(cluster, stage);
+  const missing = nodes.filter((n) => n.state !== "ready");
+  const failed = missing.find((n) => n.state === "failed");
+  const when = late ? `and none became ready for ${timeoutMs / 1000} s` : "once every other node had settled";
+  return `Cannot start the ${stage.tier} nodes: ${missing.length} not ready ${when}: ${names(missing)}` +
+    (failed ? `; e.g. ${failed.name}: ${failed.error}` : "") +
+    (unreachable.length > 0 ? `; host processes not answering: ${unreachable.join(", ")}` : "");
+}
+
+/**
+ * A host's node counts, or the last ones known while it is too busy to answer (a host starting a thousand nodes
+ * on a loaded machine may not answer within the poll's timeout); a host process that is gone fails the step.
+ */
+async function pollCounts(client: HostClient, last: RoleCounts): Promise<RoleCounts> {
+  try {
+    return (await client.call((api, o) => api.health.$get({}, o))).roles;
+  } catch (error) {
+    if (!isHostProcess(client.record.pid, client.record.name)) throw error;
+    return last;
+  }
 }

@@ -59,6 +59,11 @@ export interface FleetOptions {
   heartbeatMs?: number;
   /** Time allowed to each attempt of the bootstrap flow. @default {2000} */
   attemptTimeoutMs?: number;
+  /**
+   * A join that meets timeouts or full bootstrap nodes (a loaded network) tries again, with backoff, for this long
+   * before the node counts as failed. @default {120000}
+   */
+  joinDeadlineMs?: number;
   /** Records the nodes' RPCs, lookups and join times; observe the fleet itself for their state. */
   metrics?: CqkdMetrics;
   /** Secure mode: every node seals its datagrams with these cluster keys (each with an identity of its own). */
@@ -109,7 +114,7 @@ export class Fleet implements MetricsSource {
   #running = 0;
 
   constructor(options: FleetOptions) {
-    this.#options = { concurrency: 32, heartbeatMs: 5000, attemptTimeoutMs: 2000, ...options };
+    this.#options = { concurrency: 32, heartbeatMs: 5000, attemptTimeoutMs: 2000, joinDeadlineMs: 120_000, ...options };
     if (options.workerPorts) {
       this.#ports = new PortRegistry(options.workerPorts, {
         allocationTimeoutMs: options.settings.port_allocation_timeout * 1000,
@@ -261,6 +266,7 @@ export class Fleet implements MetricsSource {
           fallback: this.#options.settings.enable_fallback_mode ? spec.fallback.map(parsePeer) : [],
           role: spec.role,
           attemptTimeoutMs: this.#options.attemptTimeoutMs,
+          retry: { deadlineMs: this.#options.joinDeadlineMs },
         });
       }
       if (member.state !== "joining") return void await member.attachment?.leave();

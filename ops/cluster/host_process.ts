@@ -75,7 +75,12 @@ export async function runHost(options: RunHostOptions): Promise<void> {
     }),
   });
   const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, app.fetch);
-  const ready: HostReady = { name: options.name, pid: Deno.pid, controlPort: server.addr.port };
+  const ready: HostReady = {
+    name: options.name,
+    pid: Deno.pid,
+    controlPort: server.addr.port,
+    idleRssBytes: Deno.memoryUsage().rss,
+  };
   await writeJsonAtomic(options.readyFile, ready);
   // The ready file goes when the cluster's state is cleared: a host whose file is gone has been abandoned (a killed
   // startup, a removed state directory) and stops instead of living on as an orphan.

@@ -14,4 +14,6 @@ export interface HostReady {
   name: string;
   pid: number;
   controlPort: number;
+  /** Its resident memory then, before any node: what the process itself costs (benchmarks subtract it). */
+  idleRssBytes?: number;
 }

@@ -1,6 +1,7 @@
 import { formatPeer } from "../../core/net/mod.ts";
 import { formatRange, type PortRange, portRangeFor, splitRange } from "../../core/ports/mod.ts";
 import type { NodeRole } from "../../roles/mod.ts";
+import { bootstrapHostCount } from "./sizing.ts";
 
 /** The bootstrap tiers, top down. */
 export const TIERS = ["super", "regional", "local"] as const;
@@ -69,8 +70,11 @@ export interface ClusterPlan {
   hosts: HostPlan[];
   stages: Stage[];
   workerPorts: PortRange;
+  /** The host processes serving the bootstrap nodes (the tiers spread over them in turn). */
+  bootstrapHosts: string[];
 }
 
+/** The first host process of bootstrap nodes; the others are `bootstrap-2`, `bootstrap-3`, ... */
 export const BOOTSTRAP_HOST = "bootstrap";
 export const ALICE_BOB_HOST = "alice-bob";
 
@@ -183,11 +187,21 @@ export function planCluster(shape: ClusterShape, ports: ClusterPorts, fallback: 
   const workerHostCount = shape.workers === 0 ? 0 : Math.ceil(shape.workers / shape.workersPerHost);
   const slices = workerHostCount === 0 ? [] : splitRange(workerRange, workerHostCount);
   const workerHosts: HostPlan[] = slices.map((slice, i) => ({ name: `workers-${i + 1}`, workerPorts: slice }));
-  const onBootstrapHost = (nodes: NodeSpec[]) => nodes.length === 0 ? [] : [{ host: BOOTSTRAP_HOST, nodes }];
+  const bootstrapHosts = Array.from(
+    { length: bootstrapHostCount(bootstrapCount) },
+    (_, i) => i === 0 ? BOOTSTRAP_HOST : `${BOOTSTRAP_HOST}-${i + 1}`,
+  );
+  // Bootstrap nodes go to the bootstrap hosts in turn, across tiers, so that no one process answers every join.
+  let dealt = 0;
+  const dealOut = (nodes: NodeSpec[]) => {
+    const byHost = bootstrapHosts.map((host) => ({ host, nodes: [] as NodeSpec[] }));
+    for (const spec of nodes) byHost[dealt++ % byHost.length]!.nodes.push(spec);
+    return byHost.filter((p) => p.nodes.length > 0);
+  };
   const stages: Stage[] = [
-    { tier: "super", placements: onBootstrapHost(superSpecs) },
-    { tier: "regional", placements: onBootstrapHost(regionalSpecs) },
-    { tier: "local", placements: onBootstrapHost(localSpecs) },
+    { tier: "super", placements: dealOut(superSpecs) },
+    { tier: "regional", placements: dealOut(regionalSpecs) },
+    { tier: "local", placements: dealOut(localSpecs) },
     {
       tier: "worker",
       placements: workerHosts.map((host, i) => ({
@@ -202,9 +216,10 @@ export function planCluster(shape: ClusterShape, ports: ClusterPorts, fallback: 
   ];
   return {
     shape,
-    hosts: [{ name: BOOTSTRAP_HOST }, ...workerHosts, { name: ALICE_BOB_HOST }],
+    hosts: [...bootstrapHosts.map((name) => ({ name })), ...workerHosts, { name: ALICE_BOB_HOST }],
     stages: stages.filter((s) => s.placements.length > 0),
     workerPorts: workerRange,
+    bootstrapHosts,
   };
 }
 

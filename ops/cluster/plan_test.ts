@@ -6,7 +6,8 @@ const FULL = { superCount: 4, regionalCount: 16, localCount: 64, workers: 1000, 
 
 Deno.test("planCluster() lays out 4 super, 16 regional, 64 local on 5678-5761, workers on 7000-7999", () => {
   const plan = planCluster(FULL, PORTS, ["127.0.0.1:5678"]);
-  const stage = (tier: string) => plan.stages.find((s) => s.tier === tier)!.placements.flatMap((p) => p.nodes);
+  const stage = (tier: string) =>
+    plan.stages.find((s) => s.tier === tier)!.placements.flatMap((p) => p.nodes).sort((a, b) => a.port - b.port);
   assert.deepEqual(plan.stages.map((s) => s.tier), ["super", "regional", "local", "worker", "alice-bob"]);
   assert.deepEqual(stage("super").map((n) => n.port), [5678, 5679, 5680, 5681]);
   assert.deepEqual([stage("regional")[0]!.port, stage("regional").at(-1)!.port], [5682, 5697]);
@@ -15,13 +16,14 @@ Deno.test("planCluster() lays out 4 super, 16 regional, 64 local on 5678-5761, w
   assert.deepEqual(plan.workerPorts, { first: 7000, last: 7999 });
   assert.deepEqual(plan.hosts.map((h) => h.name), [
     "bootstrap",
+    "bootstrap-2",
     "workers-1",
     "workers-2",
     "workers-3",
     "workers-4",
     "alice-bob",
   ]);
-  assert.deepEqual(plan.hosts[1]!.workerPorts, { first: 7000, last: 7249 });
+  assert.deepEqual(plan.hosts[2]!.workerPorts, { first: 7000, last: 7249 });
   assert.deepEqual(stage("alice-bob").map((n) => [n.name, n.port]), [["alice", 6000], ["bob", 6001]]);
 });
 
@@ -46,7 +48,7 @@ Deno.test("planCluster() gives each node its own line of the hierarchy as seeds,
 Deno.test("planCluster() extends the worker range for a larger network", () => {
   const plan = planCluster({ ...FULL, workers: 1500 }, PORTS, []);
   assert.deepEqual(plan.workerPorts, { first: 7000, last: 8499 });
-  assert.equal(plan.hosts.length, 8);
+  assert.equal(plan.hosts.length, 9);
 });
 
 Deno.test("planCluster() refuses overlapping ports and impossible shapes", () => {
@@ -63,4 +65,19 @@ Deno.test("planCluster() works without the lower tiers: workers then hang under 
   assert.deepEqual(plan.stages.map((s) => s.tier), ["super", "worker", "alice-bob"]);
   const worker = plan.stages[1]!.placements[0]!.nodes[0]!;
   assert.deepEqual(worker.seeds.map((s) => s.tier), ["super"]);
+});
+
+Deno.test("planCluster() deals the bootstrap nodes out over host processes, every tier over every one", () => {
+  const plan = planCluster(FULL, PORTS, []);
+  assert.deepEqual(plan.bootstrapHosts, ["bootstrap", "bootstrap-2"]);
+  for (const tier of ["super", "regional", "local"]) {
+    const placements = plan.stages.find((s) => s.tier === tier)!.placements;
+    assert.deepEqual(placements.map((p) => p.host).sort(), plan.bootstrapHosts, tier);
+  }
+  const perHost = plan.bootstrapHosts.map((host) =>
+    plan.stages.flatMap((s) => s.placements).filter((p) => p.host === host).reduce((n, p) => n + p.nodes.length, 0)
+  );
+  assert.deepEqual(perHost, [42, 42]);
+  const small = planCluster({ ...FULL, superCount: 2, regionalCount: 4, localCount: 8 }, PORTS, []);
+  assert.deepEqual(small.bootstrapHosts, ["bootstrap"]);
 });

@@ -105,7 +105,7 @@ export async function recoverCluster(options: RecoverOptions): Promise<RecoverRe
     for (const stage of plan.stages) {
       const tier = await restartStage(restart, stage);
       tiers.push(tier);
-      if (tier.restarted.length > 0) await spreadDirectory(cluster, stage);
+      if (tier.restarted.length > 0) await spreadDirectory(cluster, plan.bootstrapHosts, stage);
     }
     const supers = specs.filter(({ spec }) => spec.role === "super-bootstrap").map(({ spec }) => addressOf(spec));
     const reconnected = await reconnect(cluster, fallback?.peers ?? supers, emit);

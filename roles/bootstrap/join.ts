@@ -1,3 +1,4 @@
+import pRetry from "p-retry";
 import type { BootstrapResult, KademliaNode } from "../../core/kademlia/mod.ts";
 import { formatPeer, type Peer, TransportClosedError } from "../../core/net/mod.ts";
 import { probe } from "./_probe.ts";
@@ -22,7 +23,25 @@ export interface JoinPlan {
    * prove a key, so no joining through them), are skipped as unauthenticated. @default none: every answer counts
    */
   trust?: BootstrapTrust;
+  /**
+   * When a pass through every address fails on timeouts or full bootstrap nodes (load, not a wrong address), pass
+   * again after a jittered exponential backoff until `deadlineMs` after the start. @default none: one pass
+   */
+  retry?: JoinRetry;
 }
+
+/** How {@linkcode joinNetwork} retries a join that met timeouts or full bootstrap nodes. */
+export interface JoinRetry {
+  /** No new pass starts later than this after the first one. */
+  deadlineMs: number;
+  /** Wait before the second pass: 1-2× this (jitter), doubling each pass. @default {250} */
+  minDelayMs?: number;
+  /** Longest wait between passes. @default {4000} */
+  maxDelayMs?: number;
+}
+
+/** Outcomes that say the network is loaded or still starting, so that trying again later may succeed. */
+const TRANSIENT: ReadonlySet<JoinAttempt["outcome"]> = new Set(["timeout", "full", "error"]);
 
 /** Options of {@linkcode joinNetwork}. */
 export interface JoinOptions {
@@ -62,7 +81,8 @@ interface Admission {
 
 /**
  * The bootstrap flow: the seeds in order, following redirects (at most {@linkcode MAX_REDIRECT_HOPS}
- * hops, never revisiting an address), then the fallback list. Once admitted, `node.bootstrap([attachedTo, entry])`
+ * hops, never revisiting an address in one pass), then the fallback list; with `plan.retry`, more passes while
+ * the failures are timeouts or full bootstrap nodes. Once admitted, `node.bootstrap([attachedTo, entry])`
  * does the Kademlia join, and the lease is renewed every leaseMs/2 until {@linkcode Attachment.leave}. An address
  * that does not answer cqkd_bootstrap_join but answers ping is a plain (e.g. legacy) DHT node: when no bootstrap
  * of the same list admits the joiner, it joins through those, so that a legacy network stays joinable.
@@ -112,9 +132,35 @@ class JoinFlow {
   }
 
   async run(): Promise<Attachment> {
-    const seeded = await this.#phase(this.#plan.seeds, false);
-    const attachment = seeded ?? await this.#phase(this.#plan.fallback ?? [], true);
-    if (attachment === undefined) throw new JoinError(this.#attempts);
+    const { retry } = this.#plan;
+    const started = performance.now();
+    let passes = 0;
+    const pass = async () => {
+      passes++;
+      const from = this.#attempts.length;
+      this.#visited.clear();
+      this.#visited.add(formatPeer(this.#node.address));
+      const seeded = await this.#phase(this.#plan.seeds, false);
+      const attachment = seeded ?? await this.#phase(this.#plan.fallback ?? [], true);
+      if (attachment === undefined) throw new JoinError(this.#attempts.slice(from));
+      return attachment;
+    };
+    let attachment: Attachment;
+    try {
+      attachment = retry === undefined || !(retry.deadlineMs > 0) ? await pass() : await pRetry(pass, {
+        retries: Infinity,
+        factor: 2,
+        randomize: true,
+        minTimeout: retry.minDelayMs ?? 250,
+        maxTimeout: retry.maxDelayMs ?? 4000,
+        maxRetryTime: retry.deadlineMs,
+        ...(this.#options.signal ? { signal: this.#options.signal } : {}),
+        shouldRetry: ({ error }) => error instanceof JoinError && error.attempts.some((a) => TRANSIENT.has(a.outcome)),
+      });
+    } catch (error) {
+      if (!(error instanceof JoinError) || passes === 1) throw error;
+      throw new JoinError(error.attempts, { passes, seconds: (performance.now() - started) / 1000 });
+    }
     this.#releaseLate(attachment.attachedTo);
     return attachment;
   }

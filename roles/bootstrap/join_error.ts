@@ -14,15 +14,25 @@ export interface JoinAttempt {
   detail?: string;
 }
 
-/** Raised when no listed, offered or fallback address admits the joiner; the message names every one and why. */
+/** How long a join that failed kept trying. */
+export interface JoinPasses {
+  passes: number;
+  seconds: number;
+}
+
+/**
+ * Raised when no listed, offered or fallback address admits the joiner; the message names every one and why
+ * (of the last pass, when the join tried more than once).
+ */
 export class JoinError extends Error {
   override name = "JoinError";
-  constructor(readonly attempts: JoinAttempt[], options?: ErrorOptions) {
+  constructor(readonly attempts: JoinAttempt[], readonly passes?: JoinPasses, options?: ErrorOptions) {
     const tried = attempts.map((a) =>
       `${formatPeer(a.peer)}${a.tier === undefined ? "" : ` (${a.tier})`} ${a.outcome}${
         a.detail ? `: ${a.detail}` : ""
       }`
     );
-    super(`Cannot join the network: ${tried.join("; ") || "no bootstrap address to try"}`, options);
+    const after = passes === undefined ? "" : ` after ${passes.passes} tries in ${passes.seconds.toFixed(1)} s`;
+    super(`Cannot join the network${after}: ${tried.join("; ") || "no bootstrap address to try"}`, options);
   }
 }
