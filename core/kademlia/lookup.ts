@@ -1,6 +1,7 @@
 import type { Contact } from "./contact.ts";
 import { LookupState } from "./lookup_state.ts";
 import type { NodeId } from "./node_id.ts";
+import { runtime } from "../runtime/mod.ts";
 
 /** What one contact answered to a lookup query: closer contacts, or (for value lookups) the value. */
 export type QueryAnswer = { contacts: Contact[] } | { value: unknown };
@@ -64,7 +65,7 @@ export function iterativeLookup(
       if (settled) return;
       settled = true;
       signal?.removeEventListener("abort", onAbort);
-      for (const timer of stallTimers) clearTimeout(timer);
+      for (const timer of stallTimers) runtime.clearTimeout(timer);
       finish();
     };
     const done = () =>
@@ -84,7 +85,7 @@ export function iterativeLookup(
         if (holdsSlot) active--;
         holdsSlot = false;
       };
-      const stallTimer = stallMs === undefined ? undefined : setTimeout(() => {
+      const stallTimer = stallMs === undefined ? undefined : runtime.setTimeout(() => {
         stallTimers.delete(stallTimer!);
         if (state.stalled(contact)) {
           release();
@@ -104,7 +105,7 @@ export function iterativeLookup(
         },
         () => state.failed(contact),
       ).finally(() => {
-        clearTimeout(stallTimer);
+        runtime.clearTimeout(stallTimer);
         stallTimers.delete(stallTimer!);
         release();
         pump();

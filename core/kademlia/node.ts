@@ -32,6 +32,7 @@ import {
 } from "./value.ts";
 import { parseContacts, parseFindValueAnswer, parseId } from "./wire_types.ts";
 import { SecureEnvelope, type SecureEnvelopeOptions } from "../security/mod.ts";
+import { runtime } from "../runtime/mod.ts";
 
 /** Secure mode of a node: the cluster keys and replay protection (see core/security). */
 export type SecureModeOptions = Omit<SecureEnvelopeOptions, "identity" | "now">;
@@ -227,7 +228,7 @@ export class KademliaNode {
   #maintaining = false;
 
   private constructor(options: KademliaNodeOptions) {
-    const now = options.now ?? Date.now;
+    const now = options.now ?? runtime.now;
     if (options.secure !== undefined) {
       const identity = options.identity ?? SigningIdentity.generate();
       if (options.id !== undefined && !options.id.equals(identity.nodeId)) {
@@ -284,10 +285,10 @@ export class KademliaNode {
     const every = options.maintenanceIntervalMs ?? 60_000;
     const tick = () => {
       this.maintain().catch((e) => warn(`Maintenance failed: ${e.message}`));
-      this.#maintenance = setTimeout(tick, every);
+      this.#maintenance = runtime.setTimeout(tick, every);
     };
     // A random first tick: nodes started together (a whole host at once) must not refresh and republish in step.
-    this.#maintenance = setTimeout(tick, Math.random() * every);
+    this.#maintenance = runtime.setTimeout(tick, runtime.random() * every);
   }
 
   /** Binds the node's socket and starts its upkeep. @throws {Deno.errors.AddrInUse} when the port is taken */
@@ -502,7 +503,7 @@ export class KademliaNode {
 
   /** Stops the upkeep and closes the socket; pending requests fail. Idempotent. */
   async stop(): Promise<void> {
-    clearTimeout(this.#maintenance);
+    runtime.clearTimeout(this.#maintenance);
     await this.transport.close();
   }
 
@@ -568,7 +569,7 @@ export class KademliaNode {
       return { contacts: admitted };
     };
     const k = this.table.k;
-    const started = performance.now();
+    const started = runtime.monotonic();
     const result = await iterativeLookup(target, this.table.closest(target, k), query, {
       k,
       alpha: this.alpha,
@@ -582,7 +583,7 @@ export class KademliaNode {
         target,
         findValue,
         purpose: options.purpose,
-        durationMs: performance.now() - started,
+        durationMs: runtime.monotonic() - started,
         queried: result.queried,
         hops: result.hops,
         failed: result.failed.length,

@@ -1,5 +1,6 @@
 /** 160-bit Kademlia identifiers and the XOR metric. */
 import { equalBytes, prefix48, toHex } from "../bytes.ts";
+import { runtime } from "../runtime/mod.ts";
 
 /** Length of a node id or DHT key in bytes. */
 export const ID_BYTES = 20;
@@ -75,7 +76,7 @@ export class NodeId {
 
   /** A uniformly random id. */
   static random(): NodeId {
-    const bytes = crypto.getRandomValues(new Uint8Array(ID_BYTES));
+    const bytes = runtime.randomBytes(new Uint8Array(ID_BYTES));
     return new NodeId(bytes, toHex(bytes));
   }
 

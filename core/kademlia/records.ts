@@ -1,6 +1,7 @@
 import { encodeValue } from "../net/mod.ts";
 import type { NodeId } from "./node_id.ts";
 import type { StoredValue } from "./value.ts";
+import { runtime } from "../runtime/mod.ts";
 
 /** One stored value. */
 export interface StoredRecord {
@@ -53,7 +54,7 @@ export class RecordStore {
     this.#ttlMs = (options.ttlS ?? 604800) * 1000;
     this.#maxRecords = options.maxRecords ?? 100000;
     this.#maxBytes = options.maxBytes ?? 268435456;
-    this.#now = options.now ?? Date.now;
+    this.#now = options.now ?? runtime.now;
   }
 
   get size(): number {

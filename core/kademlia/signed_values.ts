@@ -17,6 +17,7 @@ import type { KademliaNode, OperationOptions, SetResult } from "./node.ts";
 import { NodeId } from "./node_id.ts";
 import { signRecord, verifySignedRecord } from "./signed_record.ts";
 import { type DhtValue, isDhtValue, type StoredValue, toDhtValue } from "./value.ts";
+import { runtime } from "../runtime/mod.ts";
 
 /** Options of {@linkcode setSigned}. */
 export interface SetSignedOptions extends OperationOptions {
@@ -99,7 +100,7 @@ export async function setSigned(
 ): Promise<SignedSetResult> {
   const { seq: givenSeq, readers, ...rest } = options;
   const dkey = typeof key === "string" ? await NodeId.digest(key) : key;
-  const timestampMs = Date.now();
+  const timestampMs = runtime.now();
   const seq = givenSeq ?? timestampMs;
   const encoded = encodeValue(toDhtValue(value));
   const sealed = readers !== undefined;

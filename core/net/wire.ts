@@ -5,6 +5,7 @@
  */
 import { Decoder, Encoder } from "@msgpack/msgpack";
 import { decodeKeepingFloat, encodeKeepingFloat, refuseMisplacedFloats } from "./msgpack_float.ts";
+import { runtime } from "../runtime/mod.ts";
 
 export const REQUEST_BYTE = 0x00;
 export const RESPONSE_BYTE = 0x01;
@@ -56,7 +57,7 @@ export function encodeValue(value: unknown): Uint8Array {
 
 /** A fresh random message id. */
 export function newMessageId(): Uint8Array {
-  return crypto.getRandomValues(new Uint8Array(MESSAGE_ID_BYTES));
+  return runtime.randomBytes(new Uint8Array(MESSAGE_ID_BYTES));
 }
 
 /** Encodes a request frame. @throws {FrameTooLargeError} past the legacy payload limit */

@@ -1,3 +1,4 @@
+import { runtime } from "../runtime/mod.ts";
 /** Options of {@linkcode ReplayGuard}. */
 export interface ReplayGuardOptions {
   /** Datagrams stamped further than this from now (either way) are stale. @default {30} */
@@ -44,7 +45,7 @@ export class ReplayGuard {
     if (!(maxEntries >= 2)) throw new RangeError(`Cannot guard against replays: maxEntries must be >= 2`);
     this.#windowMs = windowS * 1000;
     this.#generationSize = Math.floor(maxEntries / 2);
-    this.#now = options.now ?? Date.now;
+    this.#now = options.now ?? runtime.now;
   }
 
   /** Message ids remembered. */

@@ -30,6 +30,7 @@ import { NONCE_BYTES, open as openSealed, seal as sealParts, TAG_BYTES } from ".
 import { GenerationalMap } from "./_generational_map.ts";
 import { certificateLength, issueCertificate, verifyCertificate } from "./node_certificate.ts";
 import { ReplayGuard } from "./replay_guard.ts";
+import { runtime } from "../runtime/mod.ts";
 
 /** First byte of an envelope: any byte but 0x00/0x01, which legacy frames start with. */
 export const ENVELOPE_VERSION = 0xe1;
@@ -96,7 +97,7 @@ export class SecureEnvelope implements DatagramEnvelope {
   constructor(options: SecureEnvelopeOptions) {
     this.#keyring = options.keyring;
     this.#identity = options.identity;
-    this.#now = options.now ?? Date.now;
+    this.#now = options.now ?? runtime.now;
     this.#replay = new ReplayGuard({
       windowS: options.replayWindowS,
       maxEntries: options.replayCacheSize,

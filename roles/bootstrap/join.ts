@@ -6,6 +6,7 @@ import type { BootstrapInfo } from "./info.ts";
 import { type JoinAttempt, JoinError } from "./join_error.ts";
 import { BOOTSTRAP_RPC } from "./protocol.ts";
 import { homeTier, type Tier } from "./tier.ts";
+import { runtime } from "../../core/runtime/mod.ts";
 
 /** Where and how a node joins the network. */
 export interface JoinPlan {
@@ -232,7 +233,7 @@ function keepLease(node: KademliaNode, admission: Admission, role: string, timeo
     node.transport.request(admission.peer, method, args, { timeoutMs });
   const schedule = () => {
     if (leaving !== undefined) return;
-    timer = setTimeout(() => {
+    timer = runtime.setTimeout(() => {
       request(BOOTSTRAP_RPC.join, [node.id.bytes, role]).then(schedule, (error) => {
         if (!(error instanceof TransportClosedError)) schedule();
       });
@@ -241,7 +242,7 @@ function keepLease(node: KademliaNode, admission: Admission, role: string, timeo
   schedule();
   return () =>
     leaving ??= (async () => {
-      clearTimeout(timer);
+      runtime.clearTimeout(timer);
       // A bootstrap that does not answer frees the slot when the lease ends.
       await request(BOOTSTRAP_RPC.leave, [node.id.bytes]).catch(() => {});
     })();

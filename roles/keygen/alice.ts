@@ -25,6 +25,7 @@ import { Inbox } from "./inbox.ts";
 import { decodePositions, fields, METHOD, type RoleCommand, type SessionAnnouncement } from "./messages.ts";
 import { SealedMessenger, type SealedMessengerOptions, type SealedPeer } from "./sealed_messenger.ts";
 import { STEP, type StepEvent, StepTimer } from "./steps.ts";
+import { runtime } from "../../core/runtime/mod.ts";
 
 /** Finds live workers with the given capabilities: `attachNodeServices(node).discovery.discover`. */
 export type DiscoverFn = (
@@ -200,7 +201,7 @@ export class Alice {
     for (const [name, rate] of [["noise", noise], ["eve", eve]] as const) {
       if (!(rate >= 0 && rate <= 1)) throw new RangeError(`Cannot generate a key: ${name} must be within 0-1`);
     }
-    const id = Array.from(crypto.getRandomValues(new Uint8Array(8)), (b) => b.toString(16).padStart(2, "0")).join("");
+    const id = Array.from(runtime.randomBytes(new Uint8Array(8)), (b) => b.toString(16).padStart(2, "0")).join("");
     const steps = new StepTimer("alice", id, this.#options.onStep);
     const budget = new KeyBudget(keyBits, this.#options);
     const aliceChunks: Uint8Array[] = [];
@@ -258,7 +259,7 @@ export class Alice {
         siftedChunks.push(sifted);
         budget.addBatch(positions, sifted.length);
         const kept = await steps.time(STEP.qber, async () => {
-          const seed = crypto.getRandomValues(new Uint8Array(16));
+          const seed = runtime.randomBytes(new Uint8Array(16));
           const size = budget.sampleSize(sifted.length);
           const reply = fields(
             await this.messenger.request(session!.bob, METHOD.sample, {
@@ -296,10 +297,10 @@ export class Alice {
         budget.addReconciled(kept.length, responder.disclosed);
         aliceChunks.push(kept);
       }
-      const seed = crypto.getRandomValues(new Uint8Array(32));
+      const seed = runtime.randomBytes(new Uint8Array(32));
       const key = await steps.time(STEP.amplification, () => privacyAmplify(concatBits(aliceChunks), keyBits, seed));
       const reply = await steps.time(STEP.confirmation, async () => {
-        const nonce = crypto.getRandomValues(new Uint8Array(16));
+        const nonce = runtime.randomBytes(new Uint8Array(16));
         const tag = await confirmationTag(key, nonce, DEFAULT_SECURITY.confirmationBits);
         return fields(
           await this.messenger.request(session!.bob, METHOD.confirm, { session: id, keyBits, seed, nonce, tag }, {

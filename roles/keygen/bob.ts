@@ -16,6 +16,7 @@ import { Inbox, InboxTimeoutError } from "./inbox.ts";
 import { decodePositions, fields, METHOD, type SessionAnnouncement } from "./messages.ts";
 import { SealedMessenger, type SealedMessengerOptions, type SealedPeer } from "./sealed_messenger.ts";
 import { STEP, type StepEvent, StepTimer } from "./steps.ts";
+import { runtime } from "../../core/runtime/mod.ts";
 
 /** The DHT key of a session's announcement. */
 export function sessionKey(session: string): string {
@@ -142,7 +143,7 @@ export class Bob {
     if (!Array.isArray(batches) || !batches.every((b) => typeof b === "string") || !Number.isInteger(timeoutMs)) {
       throw new TypeError("Cannot read a collect request: bad fields");
     }
-    const started = performance.now();
+    const started = runtime.monotonic();
     const lastArrival: Record<string, number> = { bases: 0, readings: 0, sifted: 0 };
     const missing: string[] = [];
     await Promise.all((batches as string[]).map(async (batch) => {
@@ -150,7 +151,7 @@ export class Bob {
         const { value } = await this.#inbox.take(session.id, `${batch}/${name}`, ["value"], {
           timeoutMs: timeoutMs as number,
         });
-        lastArrival[name] = Math.max(lastArrival[name]!, performance.now() - started);
+        lastArrival[name] = Math.max(lastArrival[name]!, runtime.monotonic() - started);
         return value!;
       };
       try {

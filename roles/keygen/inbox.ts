@@ -1,3 +1,4 @@
+import { runtime } from "../../core/runtime/mod.ts";
 /**
  * Where role data waits for the job that needs it: values keyed by session, batch and name, which may arrive
  * before or after the command that consumes them, and waits that end when every needed value is in.
@@ -53,7 +54,7 @@ export class Inbox {
     this.#sweep();
     const slot = this.#slot(session, batch);
     if (!slot.values.has(name)) slot.values.set(name, value);
-    slot.touchedMs = Date.now();
+    slot.touchedMs = runtime.now();
     slot.wake?.();
   }
 
@@ -72,7 +73,7 @@ export class Inbox {
     const slot = this.#slot(session, batch);
     const { promise, resolve, reject } = Promise.withResolvers<Record<string, Uint8Array>>();
     const finish = () => {
-      clearTimeout(timer);
+      runtime.clearTimeout(timer);
       options.signal?.removeEventListener("abort", onAbort);
       this.#slots.delete(key);
     };
@@ -85,7 +86,7 @@ export class Inbox {
       finish();
       reject(options.signal!.reason);
     };
-    const timer = setTimeout(() => {
+    const timer = runtime.setTimeout(() => {
       finish();
       reject(new InboxTimeoutError(batch, names.filter((n) => !slot.values.has(n)), options.timeoutMs));
     }, options.timeoutMs);
@@ -105,14 +106,14 @@ export class Inbox {
     const key = `${session}/${batch}`;
     let slot = this.#slots.get(key);
     if (slot === undefined) {
-      slot = { values: new Map(), touchedMs: Date.now() };
+      slot = { values: new Map(), touchedMs: runtime.now() };
       this.#slots.set(key, slot);
     }
     return slot;
   }
 
   #sweep(): void {
-    const oldest = Date.now() - this.#ttlMs;
+    const oldest = runtime.now() - this.#ttlMs;
     for (const [key, slot] of this.#slots) {
       if (slot.wake === undefined && slot.touchedMs < oldest) this.#slots.delete(key);
     }
