@@ -675,7 +675,7 @@ export class KademliaNode {
 
   /**
    * `gone` left the routing table (it died, or is out of reach): for each value of which this node is the closest
-   * holder it knows and `gone` was one of the k closest, the node that takes its place among them gets a copy, so
+   * holder it knows and `gone` was one of the k closest, its k - 1 closest neighbours get a copy, so
    * that values keep k replicas as holders die (the writer's republish would restore them only an hour later).
    */
   #replicateAfterLoss(gone: Contact): void {
@@ -685,9 +685,10 @@ export class KademliaNode {
       const neighbours = this.table.closest(key, k - 1);
       // The k closest are this node and its k - 1 closest neighbours when it is the closest of all.
       if (neighbours.length < k - 1 || this.id.distanceTo(key) > neighbours[0]!.id.distanceTo(key)) continue;
-      const entrant = neighbours[k - 2]!;
-      if (gone.id.distanceTo(key) > entrant.id.distanceTo(key)) continue;
-      this.#call(entrant, "store", [this.id.bytes, key.bytes, record.value]).catch(() => {});
+      if (gone.id.distanceTo(key) > neighbours[k - 2]!.id.distanceTo(key)) continue;
+      // Not only the entrant: which neighbours hold a copy is unknown (a write reaches the k closest its writer
+      // found, and losses seen before this node became the closest holder went unrepaired), so all get one.
+      for (const heir of neighbours) this.#call(heir, "store", [this.id.bytes, key.bytes, record.value]).catch(() => {});
     }
   }
 
