@@ -65,7 +65,17 @@ export interface SimReport {
 
 /** The command that replays a run. */
 export function replayCommand(p: ScenarioParams): string {
-  return `deno task sim --scenario ${p.scenario} --nodes ${p.nodes} --seed ${p.seed}`;
+  const flags: Array<[string, unknown]> = [
+    ["values", p.values],
+    ["lookups", p.lookups],
+    ["reach", p.reach],
+    ["kill", p.kill],
+    ["loss", p.loss],
+    ["duplicate", p.duplicate],
+    ["clock-skew-ms", p.clockSkewMs],
+  ];
+  const extra = flags.filter(([, v]) => v !== undefined).map(([name, v]) => ` --${name} ${v}`).join("");
+  return `deno task sim --scenario ${p.scenario} --nodes ${p.nodes} --seed ${p.seed}${extra}${p.bare ? " --bare" : ""}`;
 }
 
 /** Runs one scenario in a fresh world. */

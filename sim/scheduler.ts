@@ -1,4 +1,3 @@
-import { setImmediate } from "node:timers";
 import { TraceHash } from "./trace.ts";
 
 /** One scheduled callback, owned by a context (a simulated process; 0 is the simulation itself). */
@@ -20,8 +19,31 @@ export class InvariantError extends Error {
   override name = "InvariantError";
 }
 
-/** Yields to the host event loop: every microtask queued so far (promise continuations) has run when it resolves. */
-const drain = () => new Promise<void>((resolve) => setImmediate(resolve));
+/**
+ * Yields to the host event loop through a message port (a macrotask without timer clamping): every promise
+ * continuation queued so far has run when `drain` resolves. One per run, closed after it (an open port would keep
+ * the process alive).
+ */
+class Drain implements Disposable {
+  readonly #channel = new MessageChannel();
+  #wake: (() => void) | undefined;
+
+  constructor() {
+    this.#channel.port1.onmessage = () => this.#wake?.();
+  }
+
+  drain(): Promise<void> {
+    return new Promise<void>((resolve) => {
+      this.#wake = resolve;
+      this.#channel.port2.postMessage(0);
+    });
+  }
+
+  [Symbol.dispose](): void {
+    this.#channel.port1.close();
+    this.#channel.port2.close();
+  }
+}
 
 /**
  * Virtual time that jumps from event to event. Events run in (time, insertion) order, one at a time, each followed
@@ -120,6 +142,7 @@ export class Scheduler {
    * @throws the first failure reported by {@linkcode fail}
    */
   async run(untilMs: number): Promise<void> {
+    using drain = new Drain();
     while (this.#heap.length > 0 && this.#heap[0]!.t <= untilMs) {
       const event = this.#pop();
       if (event.cancelled || this.#crashed.has(event.ctx)) continue;
@@ -134,7 +157,7 @@ export class Scheduler {
       } catch (error) {
         this.fail(error);
       }
-      await drain();
+      await drain.drain();
       this.current = 0;
       if (this.#failure !== undefined) throw this.#failure;
     }

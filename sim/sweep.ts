@@ -1,6 +1,6 @@
 /**
  * `deno task sim:sweep --scenario churn --nodes 500 --seeds 1000 [--from 1] [--parallel 2] [--json]`: runs one
- * scenario for many seeds (each in a fresh worker isolate) and lists the seeds whose run broke an invariant, each
+ * scenario for many seeds (each in a fresh process) and lists the seeds whose run broke an invariant, each
  * with the command that replays it. Exit status 1 when any seed failed.
  */
 import { paramsFrom } from "./cli.ts";
@@ -13,20 +13,22 @@ export interface FailedSeed {
   replay: string;
 }
 
-/** Runs `params` in a fresh worker isolate. */
-export function runIsolated(params: ScenarioParams): Promise<SimReport> {
-  const worker = new Worker(new URL("./_run_worker.ts", import.meta.url), { type: "module" });
-  return new Promise<SimReport>((resolve, reject) => {
-    worker.onmessage = (event: MessageEvent<{ report?: SimReport; error?: string }>) => {
-      if (event.data.report !== undefined) resolve(event.data.report);
-      else reject(new Error(event.data.error));
-    };
-    worker.onerror = (event) => {
-      event.preventDefault();
-      reject(new Error(event.message));
-    };
-    worker.postMessage(params);
-  }).finally(() => worker.terminate());
+/** The flags of `deno task sim` that give `params`. */
+function argsOf(params: ScenarioParams): string[] {
+  return replayCommand(params).split(" ").slice(3);
+}
+
+/** Runs `params` in a fresh process (module state such as interned ids starts empty, as in `deno task sim`). */
+export async function runIsolated(params: ScenarioParams): Promise<SimReport> {
+  const cli = new URL("./cli.ts", import.meta.url).pathname;
+  const { stdout, stderr } = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-all", "--v8-flags=--max-semi-space-size=64", cli, ...argsOf(params), "--json"],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const text = new TextDecoder().decode(stdout).trim();
+  if (!text.startsWith("{")) throw new Error(new TextDecoder().decode(stderr).trim().split("\n").at(-1));
+  return JSON.parse(text) as SimReport;
 }
 
 /** Runs seeds `from` .. `from + count - 1`, `parallel` at a time; resolves with the failed ones, in seed order. */

@@ -684,8 +684,9 @@ export class KademliaNode {
       const key = record.key;
       const neighbours = this.table.closest(key, k - 1);
       // The k closest are this node and its k - 1 closest neighbours when it is the closest of all.
-      if (neighbours.length < k - 1 || this.id.distanceTo(key) > neighbours[0]!.id.distanceTo(key)) continue;
-      if (gone.id.distanceTo(key) > neighbours[k - 2]!.id.distanceTo(key)) continue;
+      if (neighbours.length === 0 || this.id.distanceTo(key) > neighbours[0]!.id.distanceTo(key)) continue;
+      // With fewer than k - 1 neighbours every one of them should hold a copy, whoever left.
+      if (neighbours.length === k - 1 && gone.id.distanceTo(key) > neighbours[k - 2]!.id.distanceTo(key)) continue;
       // Not only the entrant: which neighbours hold a copy is unknown (a write reaches the k closest its writer
       // found, and losses seen before this node became the closest holder went unrepaired), so all get one.
       for (const heir of neighbours) this.#call(heir, "store", [this.id.bytes, key.bytes, record.value]).catch(() => {});

@@ -15,7 +15,7 @@ export const ID_SPACE: bigint = 1n << BigInt(ID_BITS);
  * ids a stranger makes up (a lookup target, a forged sender) would otherwise fill the cache and clear it. The key is
  * the id's top 48 bits (an exact float); on the rare clash of two ids with the same prefix the second is not interned.
  */
-const INTERN_LIMIT = 1 << 16;
+const INTERN_LIMIT = 1 << 18;
 const interned = new Map<number, NodeId>();
 
 /**
