@@ -23,6 +23,7 @@ export function paramsFrom(args: string[]): ScenarioParams & { json: boolean; se
       bare: { type: "boolean", default: false },
       "no-invariants": { type: "boolean", default: false },
       json: { type: "boolean", default: false },
+      progress: { type: "boolean", default: false },
     },
   });
   if (!(SCENARIOS as readonly string[]).includes(f.scenario)) {
@@ -53,7 +54,13 @@ export function paramsFrom(args: string[]): ScenarioParams & { json: boolean; se
     bare: f.bare,
     invariants: !f["no-invariants"],
     json: f.json,
+    ...(f.progress ? { progress: reportProgress } : {}),
   };
+}
+
+function reportProgress(virtualS: number, events: number): void {
+  const rssMb = Math.round(Deno.memoryUsage().rss / 2 ** 20);
+  console.error(`sim: virtual ${virtualS.toFixed(1)} s, ${events} events, rss ${rssMb} MB`);
 }
 
 if (import.meta.main) {

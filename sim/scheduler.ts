@@ -59,6 +59,8 @@ export class Scheduler {
   /** Events run so far. */
   events = 0;
   readonly trace = new TraceHash();
+  /** Called every 2^17 events (progress reports of long runs; it must not schedule anything). */
+  onProgress: (() => void) | undefined;
   readonly #heap: SimEvent[] = [];
   readonly #timers = new Map<number, SimEvent>();
   readonly #crashed = new Set<number>();
@@ -148,7 +150,7 @@ export class Scheduler {
       if (event.cancelled || this.#crashed.has(event.ctx)) continue;
       this.now = event.t;
       this.current = event.ctx;
-      this.events++;
+      if ((++this.events & 0x1ffff) === 0) this.onProgress?.();
       this.trace.add(event.t);
       this.trace.add(event.ctx);
       this.trace.add(event.kind);
