@@ -20,6 +20,7 @@ export function paramsFrom(args: string[]): ScenarioParams & { json: boolean; se
       loss: { type: "string" },
       duplicate: { type: "string" },
       "clock-skew-ms": { type: "string" },
+      stalls: { type: "string" },
       bare: { type: "boolean", default: false },
       "no-invariants": { type: "boolean", default: false },
       json: { type: "boolean", default: false },
@@ -51,11 +52,21 @@ export function paramsFrom(args: string[]): ScenarioParams & { json: boolean; se
     ...opt("loss", "loss", f.loss),
     ...opt("duplicate", "duplicate", f.duplicate),
     ...opt("clock-skew-ms", "clockSkewMs", f["clock-skew-ms"]),
+    ...(f.stalls === undefined ? {} : { stalls: parseStalls(f.stalls) }),
     bare: f.bare,
     invariants: !f["no-invariants"],
     json: f.json,
     ...(f.progress ? { progress: reportProgress } : {}),
   };
+}
+
+/** `--stalls P,EVERY,FOR`: P host processes, each frozen for FOR ms (mean) about every EVERY ms (mean). */
+function parseStalls(text: string): { processes: number; everyMs: number; forMs: number } {
+  const [processes, everyMs, forMs] = text.split(",").map(Number);
+  if (!(Number.isInteger(processes) && processes! > 0 && everyMs! > 0 && forMs! > 0)) {
+    throw new RangeError(`--stalls must be PROCESSES,EVERY_MS,FOR_MS (e.g. 4,2000,300), got "${text}"`);
+  }
+  return { processes: processes!, everyMs: everyMs!, forMs: forMs! };
 }
 
 function reportProgress(virtualS: number, events: number): void {

@@ -205,6 +205,12 @@ export class SimNetwork {
       this.stats.unreachable++;
       return;
     }
+    const resumeAt = this.#scheduler.frozenUntil?.(socket.ctx, this.#scheduler.now);
+    if (resumeAt !== undefined && resumeAt > this.#scheduler.now) {
+      // The host process is frozen: the datagram waits in the socket's buffer until it resumes.
+      this.#scheduler.at(resumeAt + 0.001, 0, () => this.#arrive(from, toHost, to, data), EventKind.datagram);
+      return;
+    }
     this.stats.delivered++;
     this.#scheduler.trace.add(data.length);
     this.#scheduler.current = socket.ctx;

@@ -4,7 +4,7 @@ import { SimCluster, type SimNode } from "./cluster.ts";
 import { Invariants, liveReplicas } from "./invariants.ts";
 import { emptyOutcome, probeGets, probeLookups, type ProbeOutcome, probeReach, quantile, share } from "./probes.ts";
 import { InvariantError } from "./scheduler.ts";
-import { World } from "./world.ts";
+import { World, type WorldOptions } from "./world.ts";
 
 export const SCENARIOS = ["mass-join", "churn", "partition", "tier-loss"] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
@@ -28,6 +28,8 @@ export interface ScenarioParams {
   duplicate?: number;
   /** Largest clock skew, ms. @default {0} */
   clockSkewMs?: number;
+  /** Host processes that freeze now and then (see {@linkcode WorldOptions.stalls}). @default none */
+  stalls?: WorldOptions["stalls"];
   /** Bare Kademlia nodes, without health, refresh, adaptive parameters and discovery. @default {false} */
   bare?: boolean;
   /** Check the invariants (a broken one stops the run). @default {true} */
@@ -75,6 +77,7 @@ export function replayCommand(p: ScenarioParams): string {
     ["loss", p.loss],
     ["duplicate", p.duplicate],
     ["clock-skew-ms", p.clockSkewMs],
+    ["stalls", p.stalls && `${p.stalls.processes},${p.stalls.everyMs},${p.stalls.forMs}`],
   ];
   const extra = flags.filter(([, v]) => v !== undefined).map(([name, v]) => ` --${name} ${v}`).join("");
   return `deno task sim --scenario ${p.scenario} --nodes ${p.nodes} --seed ${p.seed}${extra}${p.bare ? " --bare" : ""}`;
@@ -86,6 +89,7 @@ export async function runScenario(p: ScenarioParams): Promise<SimReport> {
   using world = new World({
     seed: p.seed,
     clockSkewMs: p.clockSkewMs ?? 0,
+    ...(p.stalls ? { stalls: p.stalls } : {}),
     network: { loss: p.loss ?? 0, duplicate: p.duplicate ?? 0 },
   });
   const cluster = new SimCluster(world, p.bare ? { services: false } : {});

@@ -59,6 +59,12 @@ export class Scheduler {
   /** Events run so far. */
   events = 0;
   readonly trace = new TraceHash();
+  /**
+   * When the process `ctx` is frozen at `t` (a host process short of CPU), the virtual time it runs again; an event
+   * of a frozen process waits until then, its timers first (a process that resumes fires the timers that expired
+   * before it reads the datagrams queued meanwhile). @default never frozen
+   */
+  frozenUntil: ((ctx: number, t: number) => number | undefined) | undefined;
   /** Called every 2^17 events (progress reports of long runs; it must not schedule anything). */
   onProgress: (() => void) | undefined;
   readonly #heap: SimEvent[] = [];
@@ -148,6 +154,13 @@ export class Scheduler {
     while (this.#heap.length > 0 && this.#heap[0]!.t <= untilMs) {
       const event = this.#pop();
       if (event.cancelled || this.#crashed.has(event.ctx)) continue;
+      const resumeAt = this.frozenUntil?.(event.ctx, event.t);
+      if (resumeAt !== undefined && resumeAt > event.t) {
+        event.t = resumeAt + (event.kind === EventKind.timer ? 0 : 0.001);
+        event.seq = this.#seq++;
+        this.#push(event);
+        continue;
+      }
       this.now = event.t;
       this.current = event.ctx;
       if ((++this.events & 0x1ffff) === 0) this.onProgress?.();

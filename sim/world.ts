@@ -9,6 +9,12 @@ export interface WorldOptions {
   network?: NetworkModel;
   /** Largest clock skew of a process, ms: each gets a uniform offset in [-skew, skew] on its wall clock. @default {0} */
   clockSkewMs?: number;
+  /**
+   * Host processes short of CPU: the nodes are dealt over `processes` host processes, each of which freezes for an
+   * exponentially distributed `forMs` (mean) about every `everyMs` (mean), as a loaded machine's event loops stall.
+   * @default none
+   */
+  stalls?: { processes: number; everyMs: number; forMs: number };
 }
 
 /** The wall-clock time at which every simulation starts (2026-01-01T00:00:00Z). */
@@ -45,6 +51,7 @@ export class World implements Disposable {
       randomUUID: () => random.uuid(),
       listenDatagram: (bind) => network.listen(bind, scheduler.current),
     };
+    if (options.stalls !== undefined) this.#freeze(options.stalls);
     this.#installed = installRuntime(this.runtime);
   }
 
@@ -63,6 +70,20 @@ export class World implements Disposable {
   /** Runs the world until virtual second `s`. */
   runUntil(s: number): Promise<void> {
     return this.scheduler.run(s * 1000);
+  }
+
+  /** Freezes the host processes now and then; their stalls are drawn as time reaches them. */
+  #freeze({ processes, everyMs, forMs }: NonNullable<WorldOptions["stalls"]>): void {
+    const stalls = Array.from({ length: processes }, () => ({ from: -1, to: -1 }));
+    this.scheduler.frozenUntil = (ctx, t) => {
+      if (ctx === 0) return undefined;
+      const stall = stalls[ctx % processes]!;
+      while (stall.to < t) {
+        stall.from = Math.max(stall.to, 0) + this.random.exponential(everyMs);
+        stall.to = stall.from + this.random.exponential(forMs);
+      }
+      return t >= stall.from ? stall.to : undefined;
+    };
   }
 
   [Symbol.dispose](): void {
