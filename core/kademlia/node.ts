@@ -689,7 +689,9 @@ export class KademliaNode {
       if (neighbours.length === k - 1 && gone.id.distanceTo(key) > neighbours[k - 2]!.id.distanceTo(key)) continue;
       // Not only the entrant: which neighbours hold a copy is unknown (a write reaches the k closest its writer
       // found, and losses seen before this node became the closest holder went unrepaired), so all get one.
-      for (const heir of neighbours) this.#call(heir, "store", [this.id.bytes, key.bytes, record.value]).catch(() => {});
+      for (const heir of neighbours) {
+        this.#call(heir, "store", [this.id.bytes, key.bytes, record.value]).catch(() => {});
+      }
     }
   }
 
