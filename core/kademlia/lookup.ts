@@ -85,7 +85,10 @@ export function iterativeLookup(
         if (holdsSlot) active--;
         holdsSlot = false;
       };
-      const stallTimer = stallMs === undefined ? undefined : runtime.setTimeout(() => {
+      // The node a lookup looks for (stopAt) is never passed over as slow: a late answer from it is the answer, and
+      // going on without it ends the lookup without it whenever the rest answer first (a busy host missed a node).
+      const waitsFully = stallMs === undefined || options.stopAt?.equals(contact.id) === true;
+      const stallTimer = waitsFully ? undefined : runtime.setTimeout(() => {
         stallTimers.delete(stallTimer!);
         if (state.stalled(contact)) {
           release();
