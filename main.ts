@@ -27,6 +27,7 @@ import { addSecurityCommands } from "./ops/security_cli.ts";
 import { audited } from "./ops/audit/mod.ts";
 import { addBootstrapSecretCommands } from "./ops/bootstrap_secret_cli.ts";
 import { runNode } from "./ops/node_runner.ts";
+import { addKmeCommands } from "./ops/kme/kme_cli.ts";
 import { addKeyringCommands } from "./ops/secret_cli.ts";
 import { NODE_ROLES, type NodeRole } from "./roles/mod.ts";
 
@@ -40,7 +41,7 @@ interface NodeFlags {
   json?: boolean;
 }
 
-function buildProgram(): Command {
+export function buildProgram(): Command {
   const program = new Command("cqkd")
     .description("CQKD network: a Kademlia DHT on which Alice and Bob agree on a key by a distributed BB84 simulation")
     .version(VERSION)
@@ -122,6 +123,7 @@ function buildProgram(): Command {
   addEmergencyCommands(program);
   addBootstrapSecretCommands(program);
   addDeployCommands(program);
+  addKmeCommands(program);
   return program;
 }
 

@@ -1,3 +1,4 @@
+import pMap from "p-map";
 /**
  * A worker thread of `bench/churn.ts`: hosts a share of the nodes, each with its services attached, in its own
  * event loop, and runs the operations the main thread asks for (joins, set/get, lookups, kills, routing-table
@@ -8,7 +9,6 @@ import { type KademliaNode, NodeId } from "../core/kademlia/mod.ts";
 import type { Peer } from "../core/net/mod.ts";
 import { attachNodeServices, type NodeServices, type NodeServicesOptions } from "../core/services/mod.ts";
 import type { NodeRef } from "./_dht_worker.ts";
-import { runPool } from "./_util.ts";
 import { serveOperations } from "./_worker_serve.ts";
 
 /** Requests sent by the nodes of this thread, stopped ones included. */
@@ -50,12 +50,12 @@ serveOperations({
   /** Starts `count` nodes of `role` with their services and joins them through `through` (if any). */
   async join({ count, parallel, through, role, options, hostname }) {
     const started: NodeRef[] = [];
-    await runPool(count as number, parallel as number, async () => {
+    await pMap(Array.from({ length: count as number }), async () => {
       const n = host.start({ role: role as string, host: hostname as string });
       services.set(n.id.hex, attachNodeServices(n, options as NodeServicesOptions));
       if ((through as Peer[]).length > 0) await n.bootstrap(through as Peer[]);
       started.push({ id: n.id.hex, ...n.address });
-    });
+    }, { concurrency: parallel as number });
     return started;
   },
   async set({ node: id, key, value }) {

@@ -1,3 +1,4 @@
+import pMap from "p-map";
 /**
  * A worker thread of `bench/dht.ts`: hosts a share of the benchmark's nodes in its own event loop (one per core)
  * and runs the operations the main thread asks for.
@@ -6,7 +7,6 @@ import { NodeHost } from "../core/host.ts";
 import { NodeId } from "../core/kademlia/mod.ts";
 import type { Peer } from "../core/net/mod.ts";
 import { parseKeyringEnv } from "../core/security/mod.ts";
-import { runPool } from "./_util.ts";
 import { serveOperations } from "./_worker_serve.ts";
 
 /** A node as the main thread knows it. */
@@ -29,11 +29,11 @@ const operations: Record<string, (args: Record<string, unknown>) => Promise<unkn
   async join({ count, parallel, through }) {
     const seeds = through as Peer[];
     const started: NodeRef[] = [];
-    await runPool(count as number, parallel as number, async () => {
+    await pMap(Array.from({ length: count as number }), async () => {
       const node = host.start();
       if (seeds.length > 0) await node.bootstrap(seeds);
       started.push(ref(node));
-    });
+    }, { concurrency: parallel as number });
     return started;
   },
   async set({ node, key, value }) {

@@ -1,3 +1,4 @@
+import pMap from "p-map";
 /**
  * `deno run -A bench/admin_scrape.ts --nodes 500`: what Prometheus pays to scrape a host process. Starts `--nodes`
  * real DHT nodes in one process (joined through the first, their RPCs and lookups recorded in the metrics), serves
@@ -8,7 +9,7 @@ import { parseArgs } from "node:util";
 import { NodeHost } from "../core/host.ts";
 import { CqkdMetrics, metricsHooks } from "../core/metrics/mod.ts";
 import { adminApp } from "../ops/admin/mod.ts";
-import { percentile, runPool } from "./_util.ts";
+import { percentile } from "./_util.ts";
 
 const { values: flags } = parseArgs({
   args: Deno.args,
@@ -25,7 +26,7 @@ await using host = new NodeHost({ ...metricsHooks(metrics), k: 20 });
 metrics.observe(host);
 const seed = host.start({ role: "super-bootstrap" });
 for (let i = 1; i < count; i++) host.start();
-await runPool(count - 1, 32, (i) => host.nodes()[i + 1]!.bootstrap([seed.address]).then(() => {}));
+await pMap(host.nodes().slice(1), (node) => node.bootstrap([seed.address]), { concurrency: 32 });
 const entries = host.nodes().map((node, i) => ({ name: `node-${i}`, node }));
 const app = adminApp({ name: "bench", nodes: { list: () => entries }, metrics });
 const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, app.fetch);

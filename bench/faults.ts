@@ -17,7 +17,8 @@
  * fault did not recover, 2 when network namespaces cannot be made.
  */
 import { parseArgs } from "node:util";
-import { type ClusterNode, eventually, FaultCluster } from "../tests/_fault_cluster.ts";
+import { type ClusterNode, FaultCluster } from "../tests/_fault_cluster.ts";
+import { waitFor, WaitTimeoutError } from "../tests/_wait_for.ts";
 import { netnsUnsupported } from "../tests/_netns.ts";
 
 const { values: flags } = parseArgs({
@@ -95,9 +96,11 @@ async function partitionAndHeal(cluster: FaultCluster, sample: string[]): Promis
   const healed = performance.now();
   const keys = [...sample, ...written.filter((key) => !nowhere.includes(key))];
   const recovered = await recovery(cluster.alice, keys, healed);
-  const crossS = await eventually(async () => (await cluster.bob.contactHosts()).has(cluster.superHost.address), 30_000)
-    ? seconds(performance.now() - healed)
-    : null;
+  const crossS = await waitFor(async () => (await cluster.bob.contactHosts()).has(cluster.superHost.address), {
+    timeoutMs: 30_000,
+    everyMs: 500,
+    what: "Bob's table holds the super host again",
+  }).then(() => seconds(performance.now() - healed), nullOnTimeout);
   return {
     fault: "partition + heal",
     ...recovered,
@@ -167,15 +170,11 @@ async function store(node: ClusterNode, prefix: string, count: number): Promise<
  */
 async function recovery(client: ClusterNode, keys: readonly string[], sinceMs: number) {
   let best = 0;
-  const recovered = await eventually(
-    async () => {
-      best = Math.max(best, (await client.found(keys)).size / keys.length);
-      return best >= 0.99;
-    },
-    timeoutS * 1000,
-    250,
-  );
-  const recoverS = recovered ? seconds(performance.now() - sinceMs) : null;
+  const recoverS = await waitFor(async () => {
+    best = Math.max(best, (await client.found(keys)).size / keys.length);
+    return best >= 0.99;
+  }, { timeoutMs: timeoutS * 1000, everyMs: 250, what: "the client reads 99 % of the keys" })
+    .then(() => seconds(performance.now() - sinceMs), nullOnTimeout);
   log(`  recovered: ${recoverS === null ? `not within ${timeoutS} s (best read ${best})` : `${recoverS} s`}`);
   return { recover_s: recoverS, best_read: best };
 }
@@ -198,6 +197,12 @@ function table(rows: FaultOutcome[]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => String(l[i]).length)));
   const row = (cells: unknown[]) => cells.map((c, i) => String(c).padEnd(widths[i]!)).join("  ").trimEnd();
   return [row(header), ...lines.map(row)].join("\n");
+}
+
+/** A wait that ran out of time is measured as null; any other failure is a failure. */
+function nullOnTimeout(error: unknown): null {
+  if (error instanceof WaitTimeoutError) return null;
+  throw error;
 }
 
 function seconds(ms: number): number {

@@ -38,7 +38,7 @@ export async function runKeygen(settings: Settings, options: KeygenOptions): Pro
     );
   }
   const { bits, noise = 0, eve = 0, showKey = false, timeoutMs = 120_000 } = options;
-  return await client.post<KeygenReport>("/keygen", { bits, noise, eve, showKey }, timeoutMs);
+  return await client.call((api, o) => api.keygen.$post({ json: { bits, noise, eve, showKey } }, o), timeoutMs);
 }
 
 /** The human form of a report. */

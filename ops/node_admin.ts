@@ -14,7 +14,7 @@ export interface NodeAdminServer {
 }
 
 /**
- * Serves the admin API (SPEC §13) of the one node of a `cqkd node` process on `admin_host:admin_port`, with the
+ * Serves the admin API of the one node of a `cqkd node` process on `admin_host:admin_port`, with the
  * node endpoints at the top level as the legacy nodes had them. `entry` is read on every request, so that a tier
  * service attached after joining shows up. `routes` are served beside them under the same access control (Alice's
  * key exchanges). Tokens, rate limits and the audit log come from the settings.

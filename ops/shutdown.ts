@@ -3,6 +3,7 @@ import { RunningCluster } from "./cluster/cluster.ts";
 import { StateDir } from "./cluster/state.ts";
 import { stopHost } from "./cluster/supervisor.ts";
 import { stopLocalStack } from "./monitoring/mod.ts";
+import type { NodeRole } from "../roles/mod.ts";
 
 /** Something `cqkd shutdown` reports while it works. */
 export type ShutdownEvent =
@@ -30,7 +31,7 @@ export interface ShutdownOptions {
 }
 
 /**
- * `cqkd shutdown` (the seed's shutdown procedure): stops workers (and Alice and Bob), waits until the bootstrap
+ * `cqkd shutdown` (docs/operations.md#the-local-cluster): stops workers (and Alice and Bob), waits until the bootstrap
  * nodes have released their slots, stops the regional and local tiers, then the super tier, ends the host
  * processes (escalating to signals if one hangs) and removes the state. Idempotent: with nothing running it only
  * says so.
@@ -44,9 +45,11 @@ export async function stopCluster(options: ShutdownOptions): Promise<ShutdownRep
     const cluster = await RunningCluster.open(dir);
     if (cluster === undefined) return { wasRunning: false, hosts: [], monitoring: [], unsettled: 0, seconds: 0 };
     const alive = cluster.alive();
-    const stopRoles = async (roles: string[], detail: string) => {
+    const stopRoles = async (roles: NodeRole[], detail: string) => {
       emit({ type: "step", step: "stop", detail });
-      const results = await Promise.allSettled(alive.map((c) => c.post("/nodes/stop", { roles })));
+      const results = await Promise.allSettled(
+        alive.map((c) => c.call((api, o) => api.nodes.stop.$post({ json: { roles } }, o), 60_000)),
+      );
       for (const result of results) {
         if (result.status === "rejected") emit({ type: "warning", message: (result.reason as Error).message });
       }
@@ -80,7 +83,7 @@ export async function stopCluster(options: ShutdownOptions): Promise<ShutdownRep
 async function settle(cluster: RunningCluster, leaving: Set<string>, timeoutMs: number): Promise<number> {
   const deadline = performance.now() + timeoutMs;
   while (true) {
-    const answers = await Promise.allSettled(cluster.alive().map((c) => c.get<string[]>("/leases")));
+    const answers = await Promise.allSettled(cluster.alive().map((c) => c.call((api, o) => api.leases.$get({}, o))));
     const held = answers.flatMap((a) => a.status === "fulfilled" ? a.value : []).filter((id) => leaving.has(id));
     if (held.length === 0 || performance.now() > deadline) return held.length;
     await new Promise((resolve) => setTimeout(resolve, 100));

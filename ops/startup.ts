@@ -1,11 +1,12 @@
 import type { Settings } from "../core/config/mod.ts";
 import { BOOTSTRAP_HOST, type ClusterPorts, type ClusterShape, planCluster, type Stage } from "./cluster/plan.ts";
-import { type RoleCounts, RunningCluster, STEP_ROLES, sumCounts } from "./cluster/cluster.ts";
+import { RunningCluster, STEP_ROLES, sumCounts } from "./cluster/cluster.ts";
 import { type ClusterState, type HostArgs, type HostRecord, StateDir } from "./cluster/state.ts";
 import { HostClient, spawnHost, stopHost } from "./cluster/supervisor.ts";
 import { CommandError } from "./exit_codes.ts";
 import { busyPorts, checkOpenFilesLimit } from "./cluster/preflight.ts";
 import { type MonitoringRecord, startLocalStack, writeTargets } from "./monitoring/mod.ts";
+import type { NodeRole } from "../roles/mod.ts";
 
 /** Something `cqkd startup` reports while it works. */
 export type StartupEvent =
@@ -57,7 +58,7 @@ export interface StartupOptions {
 }
 
 /**
- * `cqkd startup`: brings up the topology of SPEC §1 on 127.0.0.1 — host processes, then super, regional and local
+ * `cqkd startup`: brings up the whole network on 127.0.0.1 — host processes, then super, regional and local
  * bootstrap nodes, workers, Alice and Bob, each step gated on the nodes reporting ready — and checks that Alice finds
  * every worker by lookup. The host processes keep running after it returns; the state file records them. On any
  * failure everything started is stopped again: never a half cluster.
@@ -201,9 +202,8 @@ export async function verifyLookups(cluster: RunningCluster): Promise<LookupChec
   const alice = nodes.find((n) => n.role === "alice" && n.state === "ready");
   const client = alice && cluster.client(alice.host);
   if (client === undefined) throw new CommandError("Network check failed: Alice is not running");
-  const { missing } = await client.post<{ found: number; missing: string[] }>(
-    "/find",
-    { from: alice!.name, ids: workers.map((w) => w.id!) },
+  const { missing } = await client.call(
+    (api, o) => api.find.$post({ json: { from: alice!.name, ids: workers.map((w) => w.id!) } }, o),
     120_000,
   );
   return {
@@ -219,12 +219,14 @@ export async function verifyLookups(cluster: RunningCluster): Promise<LookupChec
  * before the next step needs them, instead of a heartbeat interval later.
  */
 export async function spreadDirectory(cluster: RunningCluster, stage: Stage): Promise<void> {
-  const above: Partial<Record<Stage["tier"], string[]>> = {
+  const above: Partial<Record<Stage["tier"], NodeRole[]>> = {
     regional: ["super-bootstrap", "super-bootstrap"],
     local: ["regional-bootstrap", "super-bootstrap", "super-bootstrap"],
   };
   const host = cluster.client(BOOTSTRAP_HOST);
-  for (const role of above[stage.tier] ?? []) await host?.post("/bootstrap/announce", { role });
+  for (const role of above[stage.tier] ?? []) {
+    await host?.call((api, o) => api.bootstrap.announce.$post({ json: { role } }, o), 60_000);
+  }
 }
 
 async function refuseRunningCluster(dir: StateDir, emit: (e: StartupEvent) => void): Promise<void> {
@@ -251,10 +253,14 @@ async function runStage(
   const roles = STEP_ROLES[stage.tier];
   const total = stage.placements.reduce((sum, p) => sum + p.nodes.length, 0);
   const clients = stage.placements.map((p) => cluster.client(p.host)!);
-  await Promise.all(stage.placements.map((p, i) => clients[i]!.post("/nodes", { nodes: p.nodes })));
+  await Promise.all(
+    stage.placements.map((p, i) =>
+      clients[i]!.call((api, o) => api.nodes.$post({ json: { nodes: p.nodes } }, o), 60_000)
+    ),
+  );
   let last = -1;
   while (true) {
-    const counts = await Promise.all(clients.map((c) => c.get<{ roles: RoleCounts }>("/health")));
+    const counts = await Promise.all(clients.map((c) => c.call((api, o) => api.health.$get({}, o))));
     const sum = sumCounts(counts.map((c) => c.roles), roles);
     if (sum.failed > 0) {
       const { nodes } = await cluster.nodes();

@@ -22,7 +22,7 @@ export interface TierStatus {
   failed: number;
 }
 
-/** Nodes using one set of Kademlia parameters (the adaptive table of SPEC §5 decides them). */
+/** Nodes using one set of Kademlia parameters (the adaptive parameter table decides them). */
 export interface ParameterGroup {
   alpha: number;
   k: number;

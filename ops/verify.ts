@@ -26,7 +26,7 @@ const TIER_OF_ROLE: Record<string, string> = {
 };
 
 /**
- * `cqkd verify`: the seed's verification steps against the running local cluster. `bootstrap` checks every
+ * `cqkd verify`: the verification steps against the running local cluster. `bootstrap` checks every
  * bootstrap node over UDP (it answers ping and reports the tier and region it was given, within capacity) and the
  * load balancer; `network` checks that every node is up and joined, that Alice finds every worker by lookup, and
  * that a value stored through one bootstrap node is read back through another.

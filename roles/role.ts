@@ -11,7 +11,7 @@ export const NODE_ROLES = [
 
 export type NodeRole = typeof NODE_ROLES[number];
 
-/** Default UDP port of each role (SPEC §1); 0 lets the system pick (workers get theirs from the port registry). */
+/** Default UDP port of each role; 0 lets the system pick (workers get theirs from the port registry). */
 export const DEFAULT_PORT: Readonly<Record<NodeRole, number>> = {
   "super-bootstrap": 5678,
   "regional-bootstrap": 5682,

@@ -6,6 +6,7 @@
  */
 import type { NodeProcess } from "./_cli.ts";
 import { type FetchRequest, type Host, TestNetwork } from "./_netns.ts";
+import { waitFor, WaitTimeoutError } from "./_wait_for.ts";
 
 /** Bearer token of every node's admin API. */
 export const ADMIN_TOKEN = "fault-tests-token";
@@ -26,16 +27,6 @@ const COMMON_SETTINGS = [
   "enable_adaptive_kademlia=false",
   "ksize=8",
 ];
-
-/** Polls `check` every `everyMs` until it holds or `timeoutMs` passes; resolves with whether it held. */
-export async function eventually(check: () => Promise<boolean>, timeoutMs: number, everyMs = 500): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await check()) return true;
-    if (Date.now() > deadline) return false;
-    await new Promise((resolve) => setTimeout(resolve, everyMs));
-  }
-}
 
 /** The value the fault tests store under `key`. */
 export function valueOf(key: string): string {
@@ -129,15 +120,13 @@ export class ClusterNode {
    */
   async putUntilHeld(keys: readonly string[], inside = false, timeoutMs = 20_000): Promise<string[]> {
     let pending = [...keys];
-    await eventually(
-      async () => {
-        const replicas = await this.put(pending, inside);
-        pending = pending.filter((_, i) => replicas[i]! < 1);
-        return pending.length === 0;
-      },
-      timeoutMs,
-      1000,
-    );
+    await waitFor(async () => {
+      const replicas = await this.put(pending, inside);
+      pending = pending.filter((_, i) => replicas[i]! < 1);
+      return pending.length === 0;
+    }, { timeoutMs, everyMs: 1000, what: "every key is held" }).catch((error) => {
+      if (!(error instanceof WaitTimeoutError)) throw error; // the keys still pending are the answer
+    });
     return pending;
   }
 

@@ -1,6 +1,6 @@
 /**
  * A legacy-style Python peer (tests/legacy_peer.py) that frames its datagrams as rpcudp does and serializes them
- * with umsgpack, the legacy nodes' own msgpack library (SPEC §2.1), driven by one JSON line per command.
+ * with umsgpack, the legacy nodes' own msgpack library, driven by one JSON line per command.
  *
  * The peer runs under /usr/bin/python3 with Debian's python3-u-msgpack; {@linkcode legacyTest} reports a test as
  * ignored, with the reason in its name, where it cannot run.

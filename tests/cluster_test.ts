@@ -91,7 +91,7 @@ Deno.test("cqkd startup → status → verify → shutdown runs a small cluster 
         [["super", 2], ["regional", 4], ["local", 8], ["worker", 30], ["alice-bob", 2]],
       );
       assert.ok(status.rssMb > 0);
-      // Every node reports the Kademlia parameters its services apply (SPEC §5 table) and its contacts' health.
+      // Every node reports the Kademlia parameters its services apply (the adaptive table) and its contacts' health.
       const counted = status.parameters.reduce((sum: number, p: { nodes: number }) => sum + p.nodes, 0);
       assert.equal(counted, 46);
       assert.ok(status.estimatedNetworkSize > 0);

@@ -1,6 +1,6 @@
+import pMap from "p-map";
 import assert from "node:assert/strict";
 import { mulberry32 } from "./_prng.ts";
-import { runPool } from "../bench/_util.ts";
 import { NodeHost } from "../core/host.ts";
 import type { KademliaNode } from "../core/kademlia/mod.ts";
 
@@ -19,11 +19,11 @@ Deno.test(`A ${NODES}-node network in one process serves ${PAIRS} put/get pairs 
   const seedB = host.start({ role: "bootstrap" });
   await seedB.bootstrap([seedA.address]);
   const seeds = [seedA.address, seedB.address];
-  await runPool(NODES - 2, JOINS_IN_FLIGHT, async () => {
+  await pMap(Array.from({ length: NODES - 2 }), async () => {
     const node = host.start();
     const { contacts } = await node.bootstrap(seeds);
     assert.ok(contacts > 0);
-  });
+  }, { concurrency: JOINS_IN_FLIGHT });
   const nodes = host.nodes();
   assert.equal(nodes.length, NODES);
   const smallest = Math.min(...nodes.map((n) => n.table.size));

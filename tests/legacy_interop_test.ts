@@ -1,6 +1,6 @@
 /**
  * Interop between cqkd nodes and a legacy-style Python peer (tests/legacy_peer.py) that frames its datagrams as
- * rpcudp does and serializes them with umsgpack, the legacy nodes' own msgpack library (SPEC §2.1).
+ * rpcudp does and serializes them with umsgpack, the legacy nodes' own msgpack library.
  *
  * The peer runs under /usr/bin/python3 with Debian's python3-u-msgpack; without it every test here is reported
  * as ignored, with the reason in its name.
@@ -92,7 +92,7 @@ function assertContactTriples(contacts: unknown, allowed: Map<string, number>, r
   }
 }
 
-/** The values of SPEC §2 that must cross between the two implementations unchanged. */
+/** The values (strings, bytes, numbers, booleans) that must cross between the two implementations unchanged. */
 const VALUES: Array<[string, DhtValue]> = [
   ["string", "héllo wörld ✓"],
   ["integer", 42],
@@ -223,7 +223,7 @@ legacyTest("a cqkd node joins a legacy network", async () => {
   });
 });
 
-// SPEC §2.1, with id1 = 00..13 (the legacy peer), id2 = 64..77 (the cqkd node) and key = sha1("hello").
+// A legacy node's datagrams, with id1 = 00..13 (the legacy peer), id2 = 64..77 (the cqkd node) and key = sha1("hello").
 const ID1 = "000102030405060708090a0b0c0d0e0f10111213";
 const ID2 = "6465666768696a6b6c6d6e6f7071727374757677";
 const HELLO = "aaf4c61ddcc5e8a2dabede0f3b482cd9aea9434d";

@@ -4,7 +4,8 @@
  * elsewhere the tests are skipped with the reason.
  */
 import assert from "node:assert/strict";
-import { type ClusterNode, eventually, FaultCluster } from "./_fault_cluster.ts";
+import { type ClusterNode, FaultCluster } from "./_fault_cluster.ts";
+import { waitFor } from "./_wait_for.ts";
 import { netnsUnsupported } from "./_netns.ts";
 
 const unsupported = await netnsUnsupported();
@@ -61,14 +62,15 @@ Deno.test({
         const otherAddresses = new Set(cluster.net.hosts.filter((h) => !cut.includes(h)).map((h) => h.address));
         const crosses = async (node: ClusterNode, across: Set<string>) =>
           [...await node.contactHosts()].some((host) => across.has(host));
-        const reconverged = await eventually(
+        await waitFor(
           async () => await crosses(cluster.alice, cutAddresses) && await crosses(cluster.bob, otherAddresses),
-          30_000,
-        );
-        const tables = `alice: ${[...await cluster.alice.contactHosts()]}; bob: ${[
-          ...await cluster.bob.contactHosts(),
-        ]}`;
-        assert.ok(reconverged, `routing tables hold contacts across the former cut again (${tables})`);
+          { timeoutMs: 30_000, everyMs: 500, what: "routing tables hold contacts across the former cut again" },
+        ).catch(async (error) => {
+          const tables = `alice: ${[...await cluster.alice.contactHosts()]}; bob: ${[
+            ...await cluster.bob.contactHosts(),
+          ]}`;
+          throw new Error(`${error.message} (${tables})`, { cause: error });
+        });
         const exchange = await cluster.exchange(64);
         assert.ok(exchange.ok, exchange.reason);
         assert.ok(exchange.aliceFingerprint);
@@ -76,7 +78,11 @@ Deno.test({
         // What each side wrote during the cut reaches the other side's holders (hand-over to contacts back).
         const readsAll = async (node: ClusterNode, keys: readonly string[]) =>
           (await node.found(keys)).size === keys.length;
-        assert.ok(await eventually(() => readsAll(outsider, onB), 30_000), "side A reads what side B wrote");
+        await waitFor(() => readsAll(outsider, onB), {
+          timeoutMs: 30_000,
+          everyMs: 500,
+          what: "side A reads what side B wrote",
+        });
         await assertReads(insider!, onA);
       },
     );

@@ -1,6 +1,6 @@
 /**
  * `cqkd node` runs each role in full, one node per process as a container does: workers serve the key-exchange
- * roles, Alice runs a key exchange with a Bob in another process through her admin API (SPEC §13).
+ * roles, Alice runs a key exchange with a Bob in another process through her admin API.
  */
 import assert from "node:assert/strict";
 import { freePort, NodeProcess } from "./_cli.ts";

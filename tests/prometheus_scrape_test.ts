@@ -8,6 +8,7 @@ import { NodeHost } from "../core/host.ts";
 import { CqkdMetrics, formatScrapeTargets, metricsHooks, type ScrapeTarget } from "../core/metrics/mod.ts";
 import { adminApp } from "../ops/admin/mod.ts";
 import { prometheusConfig, queryPrometheus, spawnTool } from "../ops/monitoring/mod.ts";
+import { waitFor } from "./_wait_for.ts";
 
 const HOSTS = 5;
 const WORKERS_PER_HOST = 10;
@@ -18,27 +19,6 @@ function freeTcpPort(): number {
   const { port } = listener.addr;
   listener.close();
   return port;
-}
-
-/** Waits (bounded) until `check` resolves truthy; returns its last value. */
-async function eventually<T>(
-  check: () => Promise<T | undefined>,
-  what: string,
-  timeoutMs = 30_000,
-): Promise<T> {
-  const deadline = performance.now() + timeoutMs;
-  let last: T | undefined;
-  let failure: unknown;
-  while (performance.now() < deadline) {
-    try {
-      last = await check();
-      if (last) return last;
-    } catch (error) {
-      failure = error;
-    }
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-  throw new Error(`Timed out waiting until ${what} (last: ${JSON.stringify(last)})`, { cause: failure });
 }
 
 Deno.test("A real Prometheus scrapes a local cluster of 50 workers: every target up, RPC counters above zero", async () => {
@@ -77,16 +57,16 @@ Deno.test("A real Prometheus scrapes a local cluster of 50 workers: every target
     ], { logFile: `${dir}/prometheus.log` });
     const base = `http://127.0.0.1:${port}`;
 
-    const up = await eventually(async () => {
+    const up = await waitFor(async () => {
       const samples = await queryPrometheus(base, 'up{job="cqkd-local"}');
       return samples.length === HOSTS && samples.every((s) => s.value === 1) ? samples : undefined;
-    }, "Prometheus reports every target up");
+    }, { timeoutMs: 30_000, everyMs: 250, what: "Prometheus reports every target up" });
     assert.deepEqual(up.map((s) => s.metric.process).sort(), targets.map((t) => t.process).sort());
 
-    const rpcs = await eventually(async () => {
+    const rpcs = await waitFor(async () => {
       const [total] = await queryPrometheus(base, 'sum(cqkd_rpc_requests_total{job="cqkd-local",outcome="ok"})');
       return total !== undefined && total.value > 0 ? total.value : undefined;
-    }, "Prometheus has the RPC counters");
+    }, { timeoutMs: 30_000, everyMs: 250, what: "Prometheus has the RPC counters" });
     assert.ok(rpcs >= HOSTS * WORKERS_PER_HOST, `every worker pinged its bootstrap at least once (got ${rpcs})`);
     const [workers] = await queryPrometheus(base, 'sum(cqkd_nodes{role="worker"})');
     assert.equal(workers?.value, HOSTS * WORKERS_PER_HOST);

@@ -19,7 +19,7 @@ async function* nodeLogicFiles(dir: string): AsyncGenerator<string> {
   for await (const entry of Deno.readDir(dir)) {
     const path = `${dir}/${entry.name}`;
     if (entry.isDirectory && path !== "core/runtime") yield* nodeLogicFiles(path);
-    if (entry.isFile && path.endsWith(".ts") && !/_test(_util)?\.ts$/.test(path)) yield path;
+    if (entry.isFile && path.endsWith(".ts") && !/(_test(_util)?\.ts|\/_test_[^/]*\.ts)$/.test(path)) yield path;
   }
 }
 

@@ -41,7 +41,7 @@ export interface NetworkAnalysis {
 }
 
 /**
- * Adaptive Kademlia parameters (SPEC §5): a network-size estimator, a dynamics analyzer and a routing-table
+ * Adaptive Kademlia parameters (docs/network.md): a network-size estimator, a dynamics analyzer and a routing-table
  * analyzer, run every analysis interval (at a random phase), choose alpha, k, timeout and refresh interval from
  * the parameter table and apply them to the running node: its routing table and its lookups use them at once.
  * The refresh interval is announced on {@linkcode parametersChanged} for the refresh manager (or, without one, is

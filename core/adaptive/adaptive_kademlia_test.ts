@@ -1,5 +1,5 @@
+import pMap from "p-map";
 import assert from "node:assert/strict";
-import { runPool } from "../../bench/_util.ts";
 import { NodeHost } from "../host.ts";
 import { NodeId } from "../kademlia/mod.ts";
 import { AdaptiveKademlia } from "./adaptive_kademlia.ts";
@@ -7,9 +7,9 @@ import type { KademliaParameters } from "./parameter_table.ts";
 
 /** Grows the host's network to `size` nodes, all joined through `seed`. */
 async function growTo(host: NodeHost, size: number, seed: { address: { host: string; port: number } }) {
-  await runPool(size - host.size, 25, async () => {
+  await pMap(Array.from({ length: size - host.size }), async () => {
     await host.start().bootstrap([seed.address]);
-  });
+  }, { concurrency: 25 });
 }
 
 Deno.test("AdaptiveKademlia switches the parameter table live as the network grows past 50 and 200 nodes", async () => {
@@ -76,7 +76,7 @@ Deno.test("AdaptiveKademlia.pin() keeps a parameter set by hand through later an
   const announced: KademliaParameters[] = [];
   adaptive.parametersChanged.on((p) => announced.push(p));
   adaptive.analyze();
-  assert.deepEqual([node.alpha, node.table.k], [3, 20], "a two-node network is small: SPEC §5's first row");
+  assert.deepEqual([node.alpha, node.table.k], [3, 20], "a two-node network is small: the parameter table's first row");
 
   adaptive.pin({ alpha: 7, refreshIntervalS: 90 });
   assert.equal(node.alpha, 7);

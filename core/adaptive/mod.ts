@@ -1,5 +1,5 @@
 /**
- * Adaptive Kademlia parameters (SPEC §5): a network-size estimator, a dynamics (churn) analyzer and a
+ * Adaptive Kademlia parameters (docs/network.md): a network-size estimator, a dynamics (churn) analyzer and a
  * routing-table analyzer drive alpha, k, timeout and refresh interval, applied live to a running node.
  *
  * @module

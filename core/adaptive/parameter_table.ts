@@ -22,16 +22,16 @@ export interface NetworkThresholds {
   readonly xlarge: number;
 }
 
-/** The seed's thresholds. */
+/** The default thresholds. */
 export const DEFAULT_THRESHOLDS: NetworkThresholds = { small: 50, medium: 200, large: 500, xlarge: 1000 };
 
-/** The size classes of SPEC §5, smallest first. */
+/** The network size classes, smallest first. */
 export const NETWORK_TIERS = ["small", "medium", "large", "xlarge", "huge"] as const;
 
 /** A size class of the parameter table. */
 export type NetworkTier = typeof NETWORK_TIERS[number];
 
-/** SPEC §5: the parameters of each size class below "huge". */
+/** The parameters of each size class below "huge" (docs/network.md#adaptive-parameters). */
 const TABLE: readonly KademliaParameters[] = [
   { alpha: 3, k: 20, timeoutMs: 5000, refreshIntervalS: 300 },
   { alpha: 4, k: 25, timeoutMs: 8000, refreshIntervalS: 240 },
@@ -56,7 +56,7 @@ export function tierFor(size: number, thresholds: NetworkThresholds, current?: N
 }
 
 /**
- * The parameters of a size class (SPEC §5). Beyond the extra-large bound ("1000+": 8+, 40+, 20 s+, 60 s) every
+ * The parameters of a size class. Beyond the extra-large bound ("1000+": 8+, 40+, 20 s+, 60 s) every
  * doubling of the network adds 1 to alpha, 5 to k and 5 s to the timeout.
  */
 export function parametersFor(tier: NetworkTier, size: number, thresholds: NetworkThresholds): KademliaParameters {

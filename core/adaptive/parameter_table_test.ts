@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { DEFAULT_THRESHOLDS, parametersFor, tierFor } from "./parameter_table.ts";
 
-Deno.test("tierFor() classes sizes by the seed's thresholds, bounds included", () => {
+Deno.test("tierFor() classes sizes by the default thresholds, bounds included", () => {
   const tiers = [1, 50, 51, 200, 201, 500, 501, 1000, 1001, 50_000].map((n) => tierFor(n, DEFAULT_THRESHOLDS));
   assert.deepEqual(tiers, [
     "small",
@@ -24,7 +24,7 @@ Deno.test("tierFor() moves up at once but down only clearly below the lower boun
   assert.equal(tierFor(30, DEFAULT_THRESHOLDS, "large"), "small");
 });
 
-Deno.test("parametersFor() gives SPEC §5's table, and grows past 1000 nodes per doubling", () => {
+Deno.test("parametersFor() gives the documented table, and grows past 1000 nodes per doubling", () => {
   const rows = (["small", "medium", "large", "xlarge"] as const).map((tier) =>
     parametersFor(tier, 0, DEFAULT_THRESHOLDS)
   );

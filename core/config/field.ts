@@ -6,7 +6,7 @@ export type SettingValue = boolean | number | string | readonly string[];
 
 /** What every field descriptor has. */
 export interface FieldBase {
-  /** Setting name, snake_case as in the seed's Python `Settings`. */
+  /** Setting name, snake_case as the legacy Python nodes name it. */
   readonly name: string;
   /** One-line description for help output. */
   readonly description: string;

@@ -39,39 +39,39 @@ const SECONDS = { min: 0, exclusiveMin: true } as const;
 
 /** The settings table: one descriptor per setting, in help and YAML output order. */
 export const SETTINGS_SCHEMA = [
-  // Dynamic ports (seed).
+  // Dynamic ports.
   bool("enable_dynamic_ports", true, "Allocate node ports from the base_port..max_port range"),
   int("base_port", 7000, "First port of the dynamic port range", PORT),
   int("max_port", 7999, "Last port of the dynamic port range", PORT),
   float("port_allocation_timeout", 10.0, "Seconds to wait for a free port before giving up", SECONDS),
-  // Multi-level bootstrap (seed).
+  // Multi-level bootstrap.
   bool("enable_multi_level_bootstrap", true, "Bootstrap through the super, regional and local tiers"),
   hostPorts("super_bootstrap_nodes", ["127.0.0.1:5678", "127.0.0.1:5679"], "Super bootstrap nodes (host:port)"),
   int("regional_bootstrap_count", 16, "Number of regional bootstrap nodes", POSITIVE),
   int("local_bootstrap_count", 64, "Number of local bootstrap nodes", POSITIVE),
-  // Adaptive Kademlia parameters (seed).
+  // Adaptive Kademlia parameters.
   bool("enable_adaptive_kademlia", true, "Adapt k, alpha and timeouts to the estimated network size"),
   int("small_network_threshold", 50, "Largest network size (nodes) treated as small", POSITIVE),
   int("medium_network_threshold", 200, "Largest network size (nodes) treated as medium", POSITIVE),
   int("large_network_threshold", 500, "Largest network size (nodes) treated as large", POSITIVE),
   int("xlarge_network_threshold", 1000, "Largest network size (nodes) treated as extra large", POSITIVE),
-  // Health checks (seed).
+  // Health checks.
   bool("enable_health_check", true, "Run periodic health checks"),
   listOf("health_check_levels", ["fast", "medium", "deep"], ["fast", "medium", "deep"], "Health check levels to run"),
   int("fast_check_interval", 30, "Seconds between fast health checks", POSITIVE),
   int("medium_check_interval", 120, "Seconds between medium health checks", POSITIVE),
   int("deep_check_interval", 600, "Seconds between deep health checks", POSITIVE),
-  // Adaptive refresh (seed).
+  // Adaptive refresh.
   bool("enable_adaptive_refresh", true, "Adapt the bucket refresh rate to network activity"),
   int("refresh_optimization_interval", 300, "Seconds between refresh-rate optimisations", POSITIVE),
   bool("immediate_refresh_enabled", true, "Refresh at once when the routing table changes a lot"),
   int("active_refresh_min_interval", 15, "Shortest refresh interval (seconds) in an active network", POSITIVE),
   int("stable_refresh_max_interval", 600, "Longest refresh interval (seconds) in a stable network", POSITIVE),
-  // Performance and scalability (seed).
+  // Performance and scalability.
   int("target_nodes", 1000, "Number of nodes the deployment is sized for", POSITIVE),
   int("max_concurrent_operations", 1000, "Most DHT operations running at once", POSITIVE),
   bool("performance_monitoring_enabled", true, "Collect performance metrics"),
-  // Fallback and compatibility (seed).
+  // Fallback and compatibility.
   bool("enable_fallback_mode", true, "Fall back to static bootstrap nodes and port when the tiers fail"),
   bool(
     "legacy_compatibility_mode",
@@ -110,14 +110,14 @@ export const SETTINGS_SCHEMA = [
   int("max_storage_bytes", 268435456, "Most bytes of values one node stores (msgpack-encoded; 256 MiB)", POSITIVE),
   nonEmptyStr("state_dir", ".state", "Directory for state files"),
   oneOf("log_level", ["debug", "info", "warn", "error"], "info", "Least severe log level printed"),
-  // Adaptive parameters, health checks and discovery (SPEC §5, §6, §8).
+  // Adaptive parameters, health checks and discovery (docs/network.md#node-services).
   int("adaptive_analysis_interval", 60, "Seconds between analyses of the network size and dynamics", POSITIVE),
   float("fast_check_timeout", 2.0, "Seconds allowed for a fast health check (ping)", SECONDS),
   float("medium_check_timeout", 5.0, "Seconds allowed for a medium health check (ping, find_node, store/get)", SECONDS),
   float("deep_check_timeout", 15.0, "Seconds allowed for a deep health check (full DHT suite)", SECONDS),
   int("discovery_cache_ttl", 120, "Seconds a discovered node stays in the discovery cache", POSITIVE),
   int("discovery_cache_size", 2000, "Most nodes kept in the discovery cache", POSITIVE),
-  // Key generation (SPEC §9).
+  // Key generation (docs/key-exchange.md).
   float("qber_threshold", 0.11, "Estimated QBER above which a key exchange aborts", { min: 0, max: 0.5 }),
   hostPort(
     "bob_address",
@@ -126,14 +126,14 @@ export const SETTINGS_SCHEMA = [
   float("key_length_multiplier", 2.5, "Raw positions per requested key bit in the first round (lk = ceil(m * lc))", {
     min: 1,
   }),
-  // Admin HTTP API of `cqkd node` (SPEC §13); host processes of the local cluster serve theirs on a free port.
+  // Admin HTTP API of `cqkd node` (docs/admin-api.md); host processes of the local cluster serve theirs on a free port.
   str("admin_host", "127.0.0.1", "Address the admin HTTP API of `cqkd node` binds"),
   int("admin_port", 0, "Port of the admin HTTP API of `cqkd node` (0 = any free port, printed at start)", {
     min: 0,
     max: 65535,
   }),
   str("admin_token", "", "Bearer token for the admin API's mutating endpoints (empty = mutations refused)"),
-  // Admin access control and audit (SPEC §10).
+  // Admin access control and audit (docs/security.md).
   str(
     "admin_tokens_file",
     "",
@@ -148,11 +148,11 @@ export const SETTINGS_SCHEMA = [
     "",
     "JSON-lines audit log of admin mutations and ops procedures (empty = <state_dir>/audit.jsonl)",
   ),
-  // Bootstrap authentication (SPEC §10): with either of the first two set, joiners accept only signed answers.
+  // Bootstrap authentication: with either of the first two set, joiners accept only signed answers.
   strings("trusted_bootstrap_keys", [], "Ed25519 public keys (hex) of the bootstrap nodes a joiner trusts"),
   str("bootstrap_authority_key", "", "Ed25519 public key (hex) of the authority whose bootstrap certificates count"),
   str("bootstrap_certificate", "", "This bootstrap node's certificate from the authority (`cqkd secret certify`)"),
-  // Secure transport (SPEC §10).
+  // Secure transport (docs/security.md).
   str(
     "cluster_key_file",
     "",

@@ -1,6 +1,6 @@
 import { type Contact, type KademliaNode, NodeId } from "../kademlia/mod.ts";
 
-/** The protocol roles a worker can take (SPEC §9): spin generator, base generator, polarizer, meter, collider. */
+/** The protocol roles a worker can take: spin generator, base generator, polarizer, meter, collider. */
 export const WORKER_CAPABILITIES = ["qsg", "bg", "qpp", "qpm", "qpc"] as const;
 
 /** Name of the cqkd RPC that reports a node's role and capabilities; legacy nodes do not answer it. */

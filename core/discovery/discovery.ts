@@ -1,3 +1,4 @@
+import pMap from "p-map";
 import type { HealthRegistry } from "../health/mod.ts";
 import { type Contact, ID_SPACE, type KademliaNode, NodeId } from "../kademlia/mod.ts";
 import { queryCapabilities } from "./capabilities.ts";
@@ -40,7 +41,7 @@ export interface DiscoverOptions {
 const MAX_ROUNDS = 8;
 
 /**
- * Discovery (SPEC §8): `discover(count, {capabilities})` returns `count` distinct live workers. From the cache when
+ * Discovery: `discover(count, {capabilities})` returns `count` distinct live workers. From the cache when
  * it holds enough (each verified: heard from recently, or answering a ping now); otherwise from the routing
  * table's contacts known to be live (heard from within `freshMs`, not unhealthy), then from iterative lookups of
  * random targets spread over the id
@@ -111,7 +112,7 @@ export class Discovery {
     const tries = new Map<string, number>([[this.#node.id.hex, Infinity]]);
     /** Asks the contacts not asked yet; those that answered a lookup just now may be asked a second time. */
     const consider = (contacts: readonly Contact[], answeredNow: boolean) =>
-      pool(contacts, this.#parallelQueries, async (contact) => {
+      pMap(contacts, async (contact) => {
         const hex = contact.id.hex;
         const sent = tries.get(hex) ?? 0;
         if (sent >= (answeredNow ? 2 : 1)) return;
@@ -123,7 +124,7 @@ export class Discovery {
         const node = { ...contact, ...answer };
         this.cache.put(node);
         if (accept(node)) accepted(node);
-      });
+      }, { concurrency: this.#parallelQueries });
 
     const recent = this.#now() - this.#freshMs;
     const table = this.#node.table;
@@ -140,7 +141,7 @@ export class Discovery {
       let regions = initialRegions(Math.ceil(Math.log2(Math.max(1, this.#networkSize() / this.#node.table.k))));
       for (let round = 0; round < MAX_ROUNDS && regions.length > 0; round++) {
         const next: Array<[bigint, bigint]> = [];
-        await pool(regions, this.#parallelLookups, async ([lo, hi]) => {
+        await pMap(regions, async ([lo, hi]) => {
           const target = NodeId.randomInRange(lo, hi);
           const closest = await this.#node.findNode(target, {
             signal,
@@ -151,7 +152,7 @@ export class Discovery {
           const inside = closest.filter((c) => lo <= c.id.value && c.id.value < hi).length;
           // A region whose lookup came back with k nodes inside it may hold more: look at each half.
           if (inside >= this.#node.table.k && hi - lo > 1n) next.push([lo, (lo + hi) / 2n], [(lo + hi) / 2n, hi]);
-        });
+        }, { concurrency: this.#parallelLookups });
         regions = next;
       }
     }
@@ -168,7 +169,7 @@ export class Discovery {
       count,
       signal,
       (add, verifying) =>
-        pool(candidates, this.#parallelQueries, async (candidate) => {
+        pMap(candidates, async (candidate) => {
           if ((this.#node.table.lastSeenMs(candidate.id) ?? 0) <= recent) {
             try {
               await this.#node.request(candidate, "ping", [this.#node.id.bytes], {
@@ -183,7 +184,7 @@ export class Discovery {
             }
           }
           add(candidate);
-        }),
+        }, { concurrency: this.#parallelQueries }),
     );
   }
 
@@ -209,7 +210,7 @@ function initialRegions(depth: number): Array<[bigint, bigint]> {
 async function collectUntil<T>(
   count: number,
   signal: AbortSignal | undefined,
-  collect: (add: (item: T) => void, signal: AbortSignal) => Promise<void>,
+  collect: (add: (item: T) => void, signal: AbortSignal) => Promise<unknown>,
 ): Promise<T[]> {
   const items: T[] = [];
   const enough = new AbortController();
@@ -224,13 +225,4 @@ async function collectUntil<T>(
   }
   signal?.throwIfAborted();
   return items;
-}
-
-/** Runs `task` on every item with at most `parallel` in flight; rejects with the first failure. */
-async function pool<T>(items: readonly T[], parallel: number, task: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const lane = async () => {
-    while (next < items.length) await task(items[next++]!);
-  };
-  await Promise.all(Array.from({ length: Math.min(parallel, items.length) }, lane));
 }

@@ -1,5 +1,5 @@
 /**
- * Discovery (SPEC §8): finds live workers with the capabilities asked for, through a cache with TTL, size bound,
+ * Discovery: finds live workers with the capabilities asked for, through a cache with TTL, size bound,
  * LRU eviction and hit-rate statistics, health-verified contacts and iterative lookups; plus the
  * `cqkd_capabilities` RPC by which nodes advertise their role and capabilities.
  *

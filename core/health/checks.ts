@@ -87,7 +87,7 @@ const suite: Step = async (node, contact, rpc) => {
   }
 };
 
-/** SPEC §6: fast = ping; medium = ping + find_node + store/get; deep = the full DHT suite. */
+/** The levels: fast = ping; medium = ping + find_node + store/get; deep = the full DHT suite. */
 const LEVEL_STEPS: Readonly<Record<HealthLevel, readonly Step[]>> = {
   fast: [pingTwice],
   medium: [ping, findNode, storeGet],

@@ -91,7 +91,7 @@ const DEFAULTS: Readonly<Record<HealthLevel, Required<HealthLevelOptions>>> = {
 };
 
 /**
- * The health manager (SPEC §6): checks the contacts of a node's routing table at the fast, medium and deep levels,
+ * The health manager: checks the contacts of a node's routing table at the fast, medium and deep levels,
  * records the results in a {@linkcode HealthRegistry}, removes a contact that fails a fast check (a contact heard
  * from before: and its confirmation a batch later) from the routing table, which triggers the refresh of its
  * bucket, and reports every check on {@linkcode checked}. An RPC of the node's own that got no answer counts as a

@@ -1,5 +1,5 @@
 /**
- * Health checks (SPEC §6): fast (ping), medium (ping, find_node, store/get) and deep (the full DHT suite) checks
+ * Health checks: fast (ping), medium (ping, find_node, store/get) and deep (the full DHT suite) checks
  * of a node's contacts, a health manager that spreads them over time and acts on failures, and a registry with
  * each contact's status and history.
  *

@@ -1,6 +1,6 @@
 import type { Contact, NodeId } from "../kademlia/mod.ts";
 
-/** The health check levels of SPEC §6, cheapest first. */
+/** The health check levels, cheapest first. */
 export const HEALTH_LEVELS = ["fast", "medium", "deep"] as const;
 
 /** A health check level. */
@@ -46,7 +46,7 @@ interface MutableEntry {
 }
 
 /**
- * The health registry (SPEC §6): each checked contact's status and recent history. A contact is unhealthy when
+ * The health registry: each checked contact's status and recent history. A contact is unhealthy when
  * its latest fast check failed and nothing answered since, degraded when its latest medium or deep check failed,
  * healthy otherwise. Bounded: the least recently checked contacts are forgotten first.
  */

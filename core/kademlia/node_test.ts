@@ -4,6 +4,7 @@ import { RpcTimeoutError } from "../net/rpc_errors.ts";
 import { BootstrapError, type KademliaNode, type KademliaNodeOptions } from "./node.ts";
 import { NodeId } from "./node_id.ts";
 import { InvalidValueError } from "./value.ts";
+import { waitFor } from "../../tests/_wait_for.ts";
 
 /** Starts `count` nodes (options per node allowed) and joins each, in order, through the first. */
 async function network(host: NodeHost, count: number, options: (i: number) => KademliaNodeOptions = () => ({})) {
@@ -14,12 +15,6 @@ async function network(host: NodeHost, count: number, options: (i: number) => Ka
     nodes.push(node);
   }
   return nodes;
-}
-
-/** Waits (bounded) for a fire-and-forget RPC to have its effect. */
-async function eventually(check: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 300 && !check(); i++) await new Promise((resolve) => setTimeout(resolve, 10));
-  assert.ok(check(), `Timed out waiting until ${what}`);
 }
 
 const byDistanceTo = (key: NodeId) => (a: KademliaNode, b: KademliaNode) =>
@@ -141,7 +136,7 @@ Deno.test("KademliaNode.get() caches a found value at the closest node that lack
   holder!.records.put(key, "cached value");
   reader!.alpha = 1; // one query at a time, so that n1 has answered when the value turns up
   assert.equal(await reader!.get(key), "cached value");
-  await eventually(() => n1!.records.get(key) !== undefined, "n1 caches the value");
+  await waitFor(() => n1!.records.get(key) !== undefined, { timeoutMs: 3000, what: "n1 caches the value" });
   assert.equal(n1!.records.get(key), "cached value");
   for (const node of [n2, n3, n4, reader]) assert.equal(node!.records.get(key), undefined);
 });
@@ -155,7 +150,10 @@ Deno.test("KademliaNode hands a stored key over to a new node closer to it", asy
   const newcomer = host.start({ id: NodeId.fromValue(key.value ^ 1n) });
   assert.equal(newcomer.records.get(key), undefined);
   await newcomer.bootstrap([nodes[0]!.address]);
-  await eventually(() => newcomer.records.get(key) !== undefined, "the newcomer receives the key");
+  await waitFor(() => newcomer.records.get(key) !== undefined, {
+    timeoutMs: 3000,
+    what: "the newcomer receives the key",
+  });
   assert.equal(newcomer.records.get(key), "handed over");
   assert.equal(newcomer.publications.size, 0, "a handed-over value is held, not published, by the newcomer");
 });
@@ -168,7 +166,10 @@ Deno.test("KademliaNode hands a stored key over to a contact first heard from af
   holder.records.put(key, "kept for the named one");
   holder.table.add(named.contact, { hearsay: true }); // as a lookup answer names it
   await named.ping(holder.address);
-  await eventually(() => named.records.get(key) !== undefined, "the named node receives the key once heard from");
+  await waitFor(() => named.records.get(key) !== undefined, {
+    timeoutMs: 3000,
+    what: "the named node receives the key once heard from",
+  });
 });
 
 Deno.test("KademliaNode.bootstrap() pings a seed again when the first ping is lost", async () => {
@@ -193,7 +194,10 @@ Deno.test("KademliaNode copies a value to the node that takes a lost holder's pl
   assert.deepEqual(nodes.map((n) => n.records.get(key) !== undefined), [true, true, true, false, false]);
   await host.stop(nodes[1]!);
   nodes[0]!.table.remove(nodes[1]!.id); // what the closest holder's health checks do with a dead contact
-  await eventually(() => nodes[3]!.records.get(key) !== undefined, "the fourth closest holds a copy");
+  await waitFor(() => nodes[3]!.records.get(key) !== undefined, {
+    timeoutMs: 3000,
+    what: "the fourth closest holds a copy",
+  });
 });
 
 Deno.test("KademliaNode.stun() returns the address the peer sees us at", async () => {
@@ -257,7 +261,7 @@ Deno.test("KademliaNode runs its upkeep on its own timer: a value past its TTL i
   await writer!.set("short-lived", "v");
   assert.equal(holder!.records.size, 1);
   clock += 10_000;
-  await eventually(() => holder!.records.size === 0, "the holder's upkeep expired the value");
+  await waitFor(() => holder!.records.size === 0, { timeoutMs: 3000, what: "the holder's upkeep expired the value" });
 });
 
 Deno.test("KademliaNode.get() on a writer far from the key sees the value another writer put later", async () => {
@@ -330,7 +334,7 @@ Deno.test("KademliaNode.events reports lookups and the contacts a failed RPC rem
   node.events.rpcFailure.on((e) => failures.push(`${e.method} ${e.contact.port}`));
   await node.findNode(NodeId.random(), { purpose: "test" });
   assert.deepEqual(lookups, ["test false 5 4 20"]);
-  await eventually(() => failures.length > 0, "the silent contact timed out");
+  await waitFor(() => failures.length > 0, { timeoutMs: 3000, what: "the silent contact timed out" });
   assert.deepEqual(failures, [`find_node ${silent.port}`]);
   assert.equal(node.table.get(silent.id), undefined);
 });

@@ -17,7 +17,7 @@ export interface ProtocolHost {
   store(key: NodeId, value: StoredValue, from: Contact): boolean;
 }
 
-/** Registers the five legacy RPCs of SPEC §2.1: ping, store, find_node, find_value and stun. */
+/** Registers the five legacy RPCs: ping, store, find_node, find_value and stun. */
 export function registerKademliaRpcs(registry: RpcRegistry, host: ProtocolHost): void {
   const neighbours = (target: NodeId, requester: NodeId) =>
     host.table.closest(target, host.table.k, requester).map(contactToWire);

@@ -5,7 +5,7 @@ import { ID_BYTES, NodeId } from "./node_id.ts";
 import { isStoredValue, type StoredValue } from "./value.ts";
 
 /**
- * Conversions between the legacy RPC shapes (SPEC §2.1) and cqkd types, in both directions. Parsers throw
+ * Conversions between the legacy RPC shapes and cqkd types, in both directions. Parsers throw
  * {@linkcode RpcArgumentError} so that a bad request is dropped and counted, never answered with garbage.
  */
 

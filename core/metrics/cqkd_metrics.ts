@@ -5,7 +5,7 @@ import { type MetricsSource, summarizeNodes } from "./source.ts";
 
 /** How an RPC this process sent ended. */
 export type RpcOutcome = "ok" | "timeout" | "error" | "aborted";
-/** Health-check levels (SPEC §6). */
+/** Health-check levels. */
 export type HealthLevel = "fast" | "medium" | "deep";
 /** What a health check concluded. */
 export type HealthStatus = "healthy" | "degraded" | "unhealthy";
@@ -58,6 +58,12 @@ export class CqkdMetrics {
   readonly #keygenQber = this.#histogram(METRICS.keygenQber);
   readonly #keygenSessions = this.#counter(METRICS.keygenSessions);
   readonly #adminRateLimited = this.#counter(METRICS.adminRateLimited);
+  readonly #keyPoolBits = this.#gauge(METRICS.keyPoolBits);
+  readonly #keyPoolKeys = this.#gauge(METRICS.keyPoolKeys);
+  readonly #keyPoolLowWatermark = this.#gauge(METRICS.keyPoolLowWatermark);
+  readonly #keyPoolSecretBits = this.#counter(METRICS.keyPoolSecretBits);
+  readonly #keyPoolSessions = this.#counter(METRICS.keyPoolSessions);
+  readonly #keyPoolQber = this.#gauge(METRICS.keyPoolQber);
   readonly #nodes = this.#gauge(METRICS.nodes);
   readonly #routingTableContacts = this.#gauge(METRICS.routingTableContacts);
   readonly #routingTableBuckets = this.#gauge(METRICS.routingTableBuckets);
@@ -128,6 +134,24 @@ export class CqkdMetrics {
   /** Records the end of a key-generation session. */
   session(outcome: SessionOutcome): void {
     this.#keygenSessions.inc({ outcome });
+  }
+
+  /** Records the fill of an SAE pair's key pool (`pair` is "master/slave"). */
+  keyPoolFill(pair: string, fill: { bits: number; keys: number; lowWatermarkBits: number }): void {
+    this.#keyPoolBits.set({ pair }, checkAmount("a key pool fill", fill.bits));
+    this.#keyPoolKeys.set({ pair }, checkAmount("a key pool fill", fill.keys));
+    this.#keyPoolLowWatermark.set({ pair }, checkAmount("a watermark", fill.lowWatermarkBits));
+  }
+
+  /** Records a session that refilled a key pool: its outcome, and for a completed one its bits and QBER. */
+  keyPoolSession(
+    pair: string,
+    outcome: "completed" | "aborted",
+    produced: { bits?: number; qber?: number } = {},
+  ): void {
+    this.#keyPoolSessions.inc({ pair, outcome });
+    if (produced.bits !== undefined) this.#keyPoolSecretBits.inc({ pair }, checkAmount("secret bits", produced.bits));
+    if (produced.qber !== undefined) this.#keyPoolQber.set({ pair }, produced.qber);
   }
 
   /** Records an admin API request refused with 429, by the bucket that ran dry (client address or token). */

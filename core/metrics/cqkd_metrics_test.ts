@@ -54,7 +54,7 @@ Deno.test("CqkdMetrics.rpcCompleted() counts RPCs by method and outcome and time
   assert.equal(valueOf(text, "cqkd_rpc_duration_seconds_count", { method: "ping" }), undefined);
 });
 
-Deno.test("CqkdMetrics.bootstrapFinished() and discoveryFinished() put the SPEC alert thresholds on bucket bounds", async () => {
+Deno.test("CqkdMetrics.bootstrapFinished() and discoveryFinished() put alert thresholds on bucket bounds", async () => {
   const metrics = new CqkdMetrics();
   metrics.bootstrapFinished(150);
   metrics.bootstrapFinished(180);

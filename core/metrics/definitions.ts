@@ -7,7 +7,7 @@ export interface MetricDefinition<L extends string = string> {
   readonly type: MetricType;
   readonly help: string;
   readonly labelNames: readonly L[];
-  /** Upper bounds of the histogram buckets; the alert thresholds of SPEC §14 are among them. */
+  /** Upper bounds of the histogram buckets; the alert rules' thresholds are among them. */
   readonly buckets?: readonly number[];
 }
 
@@ -47,17 +47,17 @@ export const METRICS = {
   ),
   bootstrapDuration: histogram(
     "cqkd_bootstrap_duration_seconds",
-    "Time a node took to join the network (SPEC target < 120 s, alert > 180 s)",
+    "Time a node took to join the network (target < 120 s, alert > 180 s)",
     [1, 5, 10, 30, 60, 90, 120, 180, 300, 600],
   ),
   discoveryDuration: histogram(
     "cqkd_discovery_duration_seconds",
-    "Time a worker discovery took (SPEC target < 45 s, alert > 60 s)",
+    "Time a worker discovery took (target < 45 s, alert > 60 s)",
     [0.5, 1, 2.5, 5, 10, 20, 30, 45, 60, 90, 120],
   ),
   healthCheckDuration: histogram(
     "cqkd_health_check_duration_seconds",
-    "Time a health check took, by level (SPEC target < 25 s, alert > 30 s)",
+    "Time a health check took, by level (target < 25 s, alert > 30 s)",
     [0.1, 0.25, 0.5, 1, 2, 5, 10, 15, 20, 25, 30, 45, 60],
     ["level"],
   ),
@@ -93,6 +93,24 @@ export const METRICS = {
     "Key-generation sessions ended, by outcome (completed, aborted, failed)",
     ["outcome"],
   ),
+  keyPoolBits: gauge("cqkd_key_pool_bits", "Key bits waiting for delivery in the key pool of an SAE pair", ["pair"]),
+  keyPoolKeys: gauge("cqkd_key_pool_keys", "Keys waiting for delivery in the key pool of an SAE pair", ["pair"]),
+  keyPoolLowWatermark: gauge(
+    "cqkd_key_pool_low_watermark_bits",
+    "The key pool's low watermark: below it, key generation refills the pool up to the high watermark",
+    ["pair"],
+  ),
+  keyPoolSecretBits: counter(
+    "cqkd_key_pool_secret_bits_total",
+    "Secret key bits generated into the key pool of an SAE pair (its rate is the secret key rate)",
+    ["pair"],
+  ),
+  keyPoolSessions: counter(
+    "cqkd_key_pool_sessions_total",
+    "Key-generation sessions run to refill the key pool of an SAE pair, by outcome (completed, aborted)",
+    ["pair", "outcome"],
+  ),
+  keyPoolQber: gauge("cqkd_key_pool_qber_ratio", "QBER of the last session that refilled the key pool", ["pair"]),
   adminRateLimited: counter(
     "cqkd_admin_rate_limited_total",
     "Admin API requests refused with 429, by the limit hit (address: per client address, token: per token)",

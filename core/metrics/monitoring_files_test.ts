@@ -44,7 +44,7 @@ Deno.test("The alert rules use only metric names defined in core/metrics, and re
   }
 });
 
-Deno.test("The alert rules cover every SPEC §14 threshold and a target-down alert", () => {
+Deno.test("The alert rules cover every documented threshold, a target-down alert and the key pool running dry", () => {
   const alerts = rules.filter((r) => r.alert !== undefined);
   // Duration thresholds are the `le` bound counted against (180, or 180.0 as Prometheus 3 writes it).
   const expected: Array<[string, RegExp]> = [
@@ -55,6 +55,8 @@ Deno.test("The alert rules cover every SPEC §14 threshold and a target-down ale
     ["CqkdPacketLossHigh", /> 0\.05$/],
     ["CqkdLatencyHigh", /> 0\.5$/],
     ["CqkdTargetDown", /^up\{.*\} == 0$/],
+    ["CqkdKeyPoolEmpty", /\(cqkd_key_pool_bits\) == 0$/],
+    ["CqkdKeyPoolLow", /cqkd_key_pool_bits\) > 0$/],
   ];
   assert.deepEqual(alerts.map((a) => a.alert).sort(), expected.map(([name]) => name).sort());
   for (const [name, threshold] of expected) {

@@ -4,6 +4,7 @@ import { RpcArgumentError, RpcTimeoutError, TransportClosedError } from "./rpc_e
 import { RpcRegistry } from "./rpc_registry.ts";
 import { UdpTransport } from "./udp_transport.ts";
 import { decodeFrame, encodeRequest, encodeResponse, FrameTooLargeError, newMessageId } from "./wire.ts";
+import { waitFor } from "../../tests/_wait_for.ts";
 
 /** A server answering `echo` (its args and the sender), `add`, and two failing methods. */
 function serverRegistry(): RpcRegistry {
@@ -31,12 +32,6 @@ function rawSocket(): Deno.DatagramConn & Disposable & { peer: Peer } {
 
 function send(conn: Deno.DatagramConn, datagram: Uint8Array, to: Peer): Promise<number> {
   return conn.send(datagram, { transport: "udp", hostname: to.host, port: to.port });
-}
-
-/** Waits until `check` holds (bounded), for datagrams from different sockets whose order is not guaranteed. */
-async function until(check: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 200 && !check(); i++) await new Promise((resolve) => setTimeout(resolve, 10));
-  assert.ok(check(), `Timed out waiting until ${what}`);
 }
 
 /** A round trip from `client` to `server`: the server has handled every datagram the client sent before. */
@@ -158,7 +153,10 @@ Deno.test("UdpTransport drops a response that comes from another socket than the
   const request = decodeFrame(datagram);
   assert.equal(request.kind === "request" && request.method, "ping");
   await send(impostor, encodeResponse(request.messageId, "forged"), client.address);
-  await until(() => client.stats.dropped["wrong-sender"] === 1, "the forged response is dropped");
+  await waitFor(() => client.stats.dropped["wrong-sender"] === 1, {
+    timeoutMs: 2000,
+    what: "the forged response is dropped",
+  });
   await send(peer, encodeResponse(request.messageId, "genuine"), client.address);
   assert.equal(await answer, "genuine");
   assert.equal(client.stats.dropped["wrong-sender"], 1);
@@ -173,7 +171,7 @@ Deno.test("UdpTransport drops a response to no pending request as unsolicited", 
   await send(raw, encodeRequest(newMessageId(), "add", [1, 1]), node.address);
   const [reply] = await raw.receive();
   assert.equal(decodeFrame(reply).kind, "response");
-  await until(() => node.stats.datagramsIn === 2, "both datagrams are read");
+  await waitFor(() => node.stats.datagramsIn === 2, { timeoutMs: 2000, what: "both datagrams are read" });
   assert.equal(node.stats.dropped.unsolicited, 1);
   assert.equal(node.stats.responsesIn, 0);
   await sync(other, node);
@@ -192,7 +190,7 @@ Deno.test("UdpTransport drops datagrams over maxDatagramBytes as oversized", asy
   const [reply] = await raw.receive();
   const frame = decodeFrame(reply);
   assert.equal(frame.kind === "response" && frame.result, 4);
-  await until(() => node.stats.datagramsIn === 4, "every datagram is read");
+  await waitFor(() => node.stats.datagramsIn === 4, { timeoutMs: 2000, what: "every datagram is read" });
   assert.equal(node.stats.dropped.oversized, 2);
   assert.equal(node.stats.dropped["unknown-kind"], 1);
   await sync(client, node);

@@ -29,7 +29,7 @@ const H1 = "000102030405060708090a0b0c0d0e0f10111213";
 const H2 = "6465666768696a6b6c6d6e6f7071727374757677";
 const HK = "aaf4c61ddcc5e8a2dabede0f3b482cd9aea9434d";
 
-// The vectors captured from a legacy node (SPEC §2.1).
+// The vectors captured from a legacy node.
 const REQUESTS: Array<{ name: string; hex: string; method: string; args: unknown[] }> = [
   { name: "ping", hex: `00 ${MSG} 92 a4 70696e67 91 c414 ${H1}`, method: "ping", args: [ID1] },
   {

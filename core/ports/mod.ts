@@ -1,5 +1,5 @@
 /**
- * Dynamic ports (SPEC §3): a registry that hands out unique ports of a range by binding them for real, skips and
+ * Dynamic ports: a registry that hands out unique ports of a range by binding them for real, skips and
  * records ports held by other processes, and releases them when nodes stop.
  *
  * @module

@@ -50,7 +50,7 @@ export function formatRange(range: PortRange): string {
 }
 
 /**
- * Hands out unique ports of a range to the nodes of a process (SPEC §3). A port is tried by binding it for real,
+ * Hands out unique ports of a range to the nodes of a process. A port is tried by binding it for real,
  * through the caller's `bind` function, so that a port held by another process is skipped (and recorded) without a
  * probe-then-bind race. Allocation moves round the range instead of always starting at its first port, so a port
  * just released is reused last: late datagrams meant for the node that had it do not reach the next one.
@@ -144,7 +144,7 @@ export class PortRegistry {
 
 /**
  * The worker port range for a network of `count` nodes: `base..max` when it is large enough, else extended past
- * `max` (SPEC §3: a larger network extends the range).
+ * `max` (a larger network extends the range).
  * @throws {RangeError} when the extended range would pass port 65535
  */
 export function portRangeFor(count: number, base: number, max: number): PortRange {

@@ -1,5 +1,5 @@
 /**
- * Adaptive refresh (SPEC §7): event, scheduled and performance triggers refresh a node's buckets, with a strategy
+ * Adaptive refresh: event, scheduled and performance triggers refresh a node's buckets, with a strategy
  * (active / normal / maintenance) that follows the network dynamics, and refresh traffic counted apart.
  *
  * @module

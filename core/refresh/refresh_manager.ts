@@ -4,7 +4,7 @@ import { type KademliaNode, NodeId, type TableChange } from "../kademlia/mod.ts"
 import { PerformanceMonitor, type PerformanceMonitorOptions, type PerformanceSnapshot } from "./performance_monitor.ts";
 import { runtime } from "../runtime/mod.ts";
 
-/** How often idle buckets are refreshed, chosen from the network dynamics (SPEC §7). */
+/** How often idle buckets are refreshed, chosen from the network dynamics. */
 export type RefreshStrategy = "active" | "normal" | "maintenance";
 
 /** Why buckets were refreshed. */
@@ -59,7 +59,7 @@ export interface RefreshSummary {
 }
 
 /**
- * The adaptive refresh (SPEC §7). Triggers: a contact that fails (leaves the table with no replacement) gets its
+ * The adaptive refresh. Triggers: a contact that fails (leaves the table with no replacement) gets its
  * bucket refreshed at once, at most once per `activeMinIntervalS` per bucket (later ones wait for the next tick);
  * a suspected partition (half the table lost at once) refreshes every bucket; lookups that become slow or fail
  * more than their baseline force the active strategy. The strategy follows the dynamics, re-evaluated every

@@ -4,13 +4,7 @@ import { NodeHost } from "../host.ts";
 import type { KademliaNode } from "../kademlia/mod.ts";
 import { RefreshManager } from "./refresh_manager.ts";
 import { joinedNodes } from "../../tests/_network.ts";
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function eventually(check: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 200 && !check(); i++) await sleep(10);
-  assert.ok(check(), `Timed out waiting until ${what}`);
-}
+import { waitFor } from "../../tests/_wait_for.ts";
 
 Deno.test("RefreshManager refreshes the bucket of a lost contact at once, then at most once per window", async () => {
   await using host = new NodeHost();
@@ -20,11 +14,14 @@ Deno.test("RefreshManager refreshes the bucket of a lost contact at once, then a
   try {
     node.table.remove(others[0]!.id);
     assert.equal(manager.refreshes.event, 1, "the first loss is served at once");
-    await eventually(() => node.table.get(others[0]!.id) !== undefined, "the refresh found the node again");
+    await waitFor(() => node.table.get(others[0]!.id) !== undefined, {
+      timeoutMs: 2000,
+      what: "the refresh found the node again",
+    });
     assert.ok(node.transport.stats.requestsByPurpose.refresh! >= 1);
     node.table.remove(others[0]!.id);
     assert.equal(manager.refreshes.event, 1, "the same bucket again within the window waits");
-    await eventually(() => manager.refreshes.event === 2, "the next tick served it");
+    await waitFor(() => manager.refreshes.event === 2, { timeoutMs: 2000, what: "the next tick served it" });
   } finally {
     await manager.stop();
   }
@@ -72,9 +69,9 @@ Deno.test("RefreshManager forces the active strategy when lookups degrade, and r
     assert.equal(manager.strategy, "maintenance");
     for (let i = 0; i < 30; i++) manager.performance.record(100, 10, 0);
     for (let i = 0; i < 10; i++) manager.performance.record(3000, 10, 0);
-    await eventually(() => manager.strategy === "active", "the performance trigger fired");
+    await waitFor(() => manager.strategy === "active", { timeoutMs: 2000, what: "the performance trigger fired" });
     assert.equal(manager.refreshes.performance, node.table.buckets().length, "every bucket, at once");
-    await eventually(() => node.transport.pendingCount === 0, "the refresh finished");
+    await waitFor(() => node.transport.pendingCount === 0, { timeoutMs: 2000, what: "the refresh finished" });
     const summary = manager.summary();
     assert.equal(summary.refreshRpcs, node.transport.stats.requestsByPurpose.refresh);
     assert.equal(summary.overhead, summary.refreshRpcs / summary.totalRpcs);
@@ -131,7 +128,10 @@ Deno.test("RefreshManager.healed() refreshes every bucket and republishes, at mo
   try {
     manager.healed();
     assert.equal(manager.refreshes.partition, node.table.buckets().length);
-    await eventually(() => node.transport.stats.requestsByPurpose.republish! > 0, "the value was stored again");
+    await waitFor(() => node.transport.stats.requestsByPurpose.republish! > 0, {
+      timeoutMs: 2000,
+      what: "the value was stored again",
+    });
     manager.healed();
     assert.equal(manager.refreshes.partition, node.table.buckets().length, "once per window");
   } finally {

@@ -52,7 +52,7 @@ export interface NodeServices extends AsyncDisposable {
   readonly adaptive: AdaptiveKademlia;
   readonly health: HealthManager | undefined;
   readonly refresh: RefreshManager | undefined;
-  /** `discover(count, {capabilities?, signal?})`: SPEC §8's discover_nodes. */
+  /** `discover(count, {capabilities?, signal?})`: discover_nodes (docs/network.md#discovery). */
   readonly discovery: Discovery;
   /** What the services see and do now. */
   summary(): NodeServicesSummary;

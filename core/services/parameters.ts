@@ -28,8 +28,8 @@ const levelSpecs = (level: HealthLevel) => ({
 
 /**
  * The parameters `cqkd tune` changes on a running node, by group, with their bounds. Names carry their unit.
- * `kademlia` is what the adaptive parameters choose (SPEC §5); `health-check` the timing of each check level
- * (SPEC §6); `refresh` the bounds of the adaptive refresh (SPEC §7; its strategy follows the dynamics).
+ * `kademlia` is what the adaptive parameters choose; `health-check` the timing of each check level; `refresh` the
+ * bounds of the adaptive refresh (its strategy follows the dynamics).
  */
 export const TUNABLE_PARAMETERS = {
   kademlia: {

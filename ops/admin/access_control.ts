@@ -35,7 +35,7 @@ const SECRET_FIELDS = new Set(["value", "token", "secret", "password", "key"]);
 const MAX_LISTED = 16;
 
 /**
- * The one gate in front of the admin API (SPEC §10): per-client rate limits (429 with Retry-After), then access by
+ * The one gate in front of the admin API: per-client rate limits (429 with Retry-After), then access by
  * token scope — a mutation (any method but GET/HEAD/OPTIONS) needs a write token (none: 401, a read token: 403);
  * a read needs a read or write token once a read token is configured (except /health) — and an audit line for
  * every mutation with who asked, what, and the result. One gate rather than a guard per route, so that no route

@@ -99,7 +99,7 @@ export class AccessTokens {
     return found;
   }
 
-  /** Whether a read-scoped token is configured: then reads need a token too (SPEC §10: read vs write). */
+  /** Whether a read-scoped token is configured: then reads need a token too (read vs write scope). */
   get readProtected(): boolean {
     return this.#entries.some((e) => e.grant.scope === "read");
   }

@@ -1,5 +1,4 @@
 import { type Context, Hono } from "hono";
-import { HTTPException } from "hono/http-exception";
 import type { CqkdMetrics } from "../../core/metrics/mod.ts";
 import type { Peer } from "../../core/net/mod.ts";
 import { nodeDiagnostics } from "../../core/services/mod.ts";
@@ -13,9 +12,13 @@ import { jsonErrors, jsonNotFound } from "./middleware.ts";
 import { type AdminNode, findNode, type NodeDirectory } from "./node_directory.ts";
 import { nodeRoutes } from "./node_routes.ts";
 import { parameterRoutes, processParameterRoutes } from "./parameter_routes.ts";
+import { NotFoundError } from "./errors.ts";
 
-/** Options of {@linkcode adminApp}. */
-export interface AdminAppOptions {
+/**
+ * Options of {@linkcode adminApp}; `Node` is what `GET /nodes` lists and `Health` what a process adds to
+ * `GET /health`, so that the app's type (and the typed client) knows them.
+ */
+export interface AdminAppOptions<Node = NodeBrief, Health extends object = Record<never, never>> {
   /** Name of the process (reported by /health and /status). */
   name: string;
   /** The nodes the API exposes. */
@@ -33,13 +36,13 @@ export interface AdminAppOptions {
   /** Where `POST …/ops/fallback` rejoins by default. @default {[]} */
   fallbackPeers?: readonly Peer[];
   /** More fields for `GET /health` (a host adds its node counts by role and state). */
-  health?: () => Record<string, unknown>;
+  health?: () => Health;
   /** What `GET /nodes` lists. @default name, id, role, address and contacts of each node */
-  describeNodes?: () => unknown[];
+  describeNodes?: () => Node[];
 }
 
 /**
- * The admin HTTP API of a cqkd process (SPEC §13), one Hono app with a sub-app per resource: `/health`, `/status`
+ * The admin HTTP API of a cqkd process, one Hono app with a sub-app per resource: `/health`, `/status`
  * (the process), `/diagnose` (every node's diagnosis, for `cqkd diagnose`), `/parameters` (every node's tunable
  * parameters, for `cqkd tune`), `/nodes` and `/nodes/:id/…` (each node: status, legacy network-status, routing
  * table, DHT reads and writes, tunable parameters, ops), `/bootstrap/nodes` (load balancer), `/metrics`
@@ -59,55 +62,61 @@ export interface AdminAppOptions {
  * console.assert(status.node_id === node.id.hex);
  * ```
  */
-export function adminApp(options: AdminAppOptions): Hono {
+export function adminApp<Node = NodeBrief, Health extends object = Record<never, never>>(
+  options: AdminAppOptions<Node, Health>,
+) {
   const { nodes } = options;
   const tokens = options.tokens ??
     new AccessTokens(options.token ? [{ name: "admin_token", scope: "write", token: options.token }] : []);
   const started = performance.now();
   const fallback = options.fallbackPeers === undefined ? {} : { fallbackPeers: options.fallbackPeers };
-  const app = new Hono();
-  app.onError(jsonErrors);
-  app.notFound(jsonNotFound);
-  app.use(accessControl({
-    tokens,
-    metrics: options.metrics,
-    ...(options.rateLimit ? { rateLimit: options.rateLimit } : {}),
-    ...(options.audit ? { audit: options.audit } : {}),
-  }));
-
-  app.get("/health", (c) => c.json({ host: options.name, pid: Deno.pid, ...options.health?.() }));
-  app.get("/status", (c) => c.json(processStatus(options.name, [...nodes.list()], started)));
-  app.get("/nodes", (c) => c.json(options.describeNodes?.() ?? [...nodes.list()].map(brief)));
-  app.get("/diagnose", (c) =>
-    c.json({
-      name: options.name,
-      nodes: [...nodes.list()].map(({ name, node, services }) => ({ name, ...nodeDiagnostics(node, services) })),
-    }));
-  app.route("/parameters", processParameterRoutes(nodes));
-  app.route("/nodes/:id/parameters", parameterRoutes((c) => byId(nodes, c)));
-  app.route("/nodes/:id", nodeRoutes({ pick: (c) => byId(nodes, c), ...fallback }));
-  app.route("/bootstrap", bootstrapRoutes(nodes));
-  app.route("/metrics", metricsRoutes(options.metrics));
-  app.route("/", nodeRoutes({ pick: () => onlyNode(nodes), ...fallback }));
-  return app;
+  return new Hono()
+    .onError(jsonErrors)
+    .notFound(jsonNotFound)
+    .use(accessControl({
+      tokens,
+      metrics: options.metrics,
+      ...(options.rateLimit ? { rateLimit: options.rateLimit } : {}),
+      ...(options.audit ? { audit: options.audit } : {}),
+    }))
+    .get("/health", (c) => c.json({ host: options.name, pid: Deno.pid, ...options.health?.() as Health }))
+    .get("/status", (c) => c.json(processStatus(options.name, [...nodes.list()], started)))
+    .get("/nodes", (c) => c.json(options.describeNodes?.() ?? [...nodes.list()].map(brief) as Node[]))
+    .get("/diagnose", (c) =>
+      c.json({
+        name: options.name,
+        nodes: [...nodes.list()].map(({ name, node, services }) => ({ name, ...nodeDiagnostics(node, services) })),
+      }))
+    .route("/parameters", processParameterRoutes(nodes))
+    .route("/nodes/:id/parameters", parameterRoutes((c) => byId(nodes, c)))
+    .route("/nodes/:id", nodeRoutes({ pick: (c) => byId(nodes, c), ...fallback }))
+    .route("/bootstrap", bootstrapRoutes(nodes))
+    .route("/metrics", metricsRoutes(options.metrics))
+    .route("/", nodeRoutes({ pick: () => onlyNode(nodes), ...fallback }));
 }
+
+/** The type of the admin app, for Hono's typed client (`hc<AdminAppType>`). */
+export type AdminAppType = ReturnType<typeof adminApp>;
 
 function byId(directory: NodeDirectory, c: Context): AdminNode {
   const id = c.req.param("id") ?? "";
   const entry = findNode(directory, id);
-  if (entry === undefined) throw new HTTPException(404, { message: `No node named or with id ${id} in this process` });
+  if (entry === undefined) throw new NotFoundError(`No node named or with id ${id} in this process`);
   return entry;
 }
 
 function onlyNode(directory: NodeDirectory): AdminNode {
   const all = [...directory.list()];
   if (all.length !== 1) {
-    throw new HTTPException(404, {
-      message: `This process runs ${all.length} nodes: ask for one by name or id under /nodes/:id/`,
-    });
+    throw new NotFoundError(
+      `This process runs ${all.length} nodes: ask for one by name or id under /nodes/:id/`,
+    );
   }
   return all[0]!;
 }
+
+/** What `GET /nodes` lists of a node by default. */
+export type NodeBrief = ReturnType<typeof brief>;
 
 function brief({ name, node }: AdminNode) {
   return { name, id: node.id.hex, role: node.role, address: formatPeer(node.address), contacts: node.table.size };

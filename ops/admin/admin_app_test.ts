@@ -1,10 +1,13 @@
 import assert from "node:assert/strict";
+import { Hono } from "hono";
 import { NodeHost } from "../../core/host.ts";
 import { KademliaNode } from "../../core/kademlia/mod.ts";
 import { CqkdMetrics, metricsHooks } from "../../core/metrics/mod.ts";
 import { formatPeer } from "../../core/net/mod.ts";
 import { BootstrapService } from "../../roles/mod.ts";
 import { adminApp, type AdminAppOptions } from "./admin_app.ts";
+import { ConflictError, NotFoundError } from "./errors.ts";
+import { jsonErrors } from "./middleware.ts";
 import type { AdminNode } from "./node_directory.ts";
 import { NODE_BODY_LIMIT_BYTES } from "./node_routes.ts";
 
@@ -233,4 +236,24 @@ Deno.test("adminApp GET /bootstrap/nodes answers from a bootstrap node's load ba
   assert.equal(answer.nodes[0].name, "local-1");
   assert.equal(answer.nodes[0].capacity, 50);
   await expectError(app.request("/bootstrap/nodes?via=other"), 404, /^No bootstrap node named other here$/);
+});
+
+Deno.test("jsonErrors answers NotFoundError 404, ConflictError 409, any other error (RangeError too) 500", async () => {
+  const app = new Hono().onError(jsonErrors);
+  app.get("/missing", () => {
+    throw new NotFoundError("No such thing");
+  });
+  app.get("/taken", () => {
+    throw new ConflictError("Already taken");
+  });
+  app.get("/bug", () => {
+    throw new RangeError("Index out of range");
+  });
+  const answer = async (path: string) => {
+    const response = await app.request(path);
+    return [response.status, await response.json()];
+  };
+  assert.deepEqual(await answer("/missing"), [404, { error: "No such thing" }]);
+  assert.deepEqual(await answer("/taken"), [409, { error: "Already taken" }]);
+  assert.deepEqual(await answer("/bug"), [500, { error: "Internal error: Index out of range" }]);
 });

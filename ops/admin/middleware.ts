@@ -2,6 +2,7 @@ import type { Context, ErrorHandler, MiddlewareHandler, NotFoundHandler } from "
 import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
 import { InvalidValueError } from "../../core/kademlia/mod.ts";
+import { ConflictError, NotFoundError } from "./errors.ts";
 
 /** Answers 413 to a request whose body is over `maxBytes`, before any handler reads it. */
 export function limitBody(maxBytes: number): MiddlewareHandler {
@@ -13,7 +14,8 @@ export function limitBody(maxBytes: number): MiddlewareHandler {
 
 /**
  * The one error handler of the admin API: every failure becomes a JSON `{error}` with a fitting status (HTTP
- * exceptions keep theirs; invalid DHT values are the client's fault; a conflicting fleet request is 409).
+ * exceptions keep theirs; invalid DHT values are the client's fault; {@linkcode NotFoundError} is 404 and
+ * {@linkcode ConflictError} 409; anything else is an internal error, 500).
  */
 export const jsonErrors: ErrorHandler = function jsonErrors(error, c) {
   if (error instanceof HTTPException) {
@@ -24,7 +26,8 @@ export const jsonErrors: ErrorHandler = function jsonErrors(error, c) {
     });
   }
   if (error instanceof InvalidValueError) return c.json({ error: error.message }, 400);
-  if (error instanceof RangeError) return c.json({ error: error.message }, 409);
+  if (error instanceof NotFoundError) return c.json({ error: error.message }, 404);
+  if (error instanceof ConflictError) return c.json({ error: error.message }, 409);
   return c.json({ error: `Internal error: ${error.message}` }, 500);
 };
 

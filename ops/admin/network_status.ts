@@ -8,7 +8,7 @@ export interface LegacyContact {
   port: number;
 }
 
-/** The legacy `GET /network-status` answer (SPEC §13): field names and shape as the legacy nodes serve them. */
+/** The legacy `GET /network-status` answer: field names and shape as the legacy nodes serve them. */
 export interface LegacyNetworkStatus {
   node_id: string;
   routing_table: {

@@ -8,10 +8,11 @@ import { networkStatus } from "./network_status.ts";
 import { isolateOnNode, refreshNode, rejoinNode } from "./node_ops.ts";
 import type { AdminNode } from "./node_directory.ts";
 import { valid } from "./validation.ts";
+import { ConflictError, NotFoundError } from "./errors.ts";
 
 /** Options of {@linkcode nodeRoutes}. */
 export interface NodeRoutesOptions {
-  /** The node a request is about (from its path, or the process's only node); throws HTTPException 404 if none. */
+  /** The node a request is about (from its path, or the process's only node); throws NotFoundError if none. */
   pick: (c: Context) => AdminNode;
   /** Where `POST …/ops/fallback` rejoins when the request names no peers. @default {[]} */
   fallbackPeers?: readonly Peer[];
@@ -44,54 +45,51 @@ const isolateBody = z.object({
 const fallbackBody = z.object({ peers: z.array(peerSchema).min(1).max(64).optional() }).strict();
 
 /**
- * The endpoints about one node (SPEC §13): reads `status`, `network-status` (legacy shape), `routing-table`,
+ * The endpoints about one node: reads `status`, `network-status` (legacy shape), `routing-table`,
  * `dht/:key`; `PUT dht/:key` and the ops `refresh` (buckets by lookup), `isolate` (drop contacts, and with `block`
  * keep them out) and `fallback` (rejoin through the fallback bootstrap nodes). The app they are mounted in guards the mutations
  * ({@linkcode adminApp}'s access control).
  */
-export function nodeRoutes(options: NodeRoutesOptions): Hono {
+export function nodeRoutes(options: NodeRoutesOptions) {
   const { pick } = options;
   // Per route, not app.use("*"): mounted at "/", a catch-all would also limit the host's control endpoints.
   const guard = [limitBody(NODE_BODY_LIMIT_BYTES)] as const;
-  const app = new Hono();
-
-  app.get("/status", (c) => c.json(nodeStatus(pick(c))));
-  app.get("/network-status", (c) => c.json(networkStatus(pick(c).node)));
-  app.get("/routing-table", (c) => c.json(routingTable(pick(c))));
-  app.get("/dht/:key", valid("param", dhtKey), async (c) => {
-    const { node } = pick(c);
-    const { key } = c.req.valid("param");
-    const value = await node.get(key, { signal: c.req.raw.signal });
-    if (value === undefined) throw new HTTPException(404, { message: `No value under ${key}` });
-    return c.json({ key, value: toJsonValue(value) });
-  });
-  app.put("/dht/:key", ...guard, valid("param", dhtKey), valid("json", putBody), async (c) => {
-    const { node } = pick(c);
-    const { key } = c.req.valid("param");
-    const { replicas, asked } = await node.set(key, fromJsonValue(c.req.valid("json").value), {
-      signal: c.req.raw.signal,
+  return new Hono()
+    .get("/status", (c) => c.json(nodeStatus(pick(c))))
+    .get("/network-status", (c) => c.json(networkStatus(pick(c).node)))
+    .get("/routing-table", (c) => c.json(routingTable(pick(c))))
+    .get("/dht/:key", valid("param", dhtKey), async (c) => {
+      const { node } = pick(c);
+      const { key } = c.req.valid("param");
+      const value = await node.get(key, { signal: c.req.raw.signal });
+      if (value === undefined) throw new NotFoundError(`No value under ${key}`);
+      return c.json({ key, value: toJsonValue(value) });
+    })
+    .put("/dht/:key", ...guard, valid("param", dhtKey), valid("json", putBody), async (c) => {
+      const { node } = pick(c);
+      const { key } = c.req.valid("param");
+      const { replicas, asked } = await node.set(key, fromJsonValue(c.req.valid("json").value), {
+        signal: c.req.raw.signal,
+      });
+      return c.json({ key, replicas, asked });
+    })
+    .post("/ops/refresh", ...guard, valid("json", refreshBody), async (c) => {
+      return c.json(await refreshNode(pick(c).node, c.req.valid("json").buckets, c.req.raw.signal));
+    })
+    .post("/ops/isolate", ...guard, valid("json", isolateBody), (c) => {
+      const { ids, block } = c.req.valid("json");
+      return c.json(isolateOnNode(pick(c).node, ids, block ?? false));
+    })
+    .post("/ops/fallback", ...guard, valid("json", fallbackBody), async (c) => {
+      const { node } = pick(c);
+      const peers = c.req.valid("json").peers?.map(parsePeer) ?? options.fallbackPeers ?? [];
+      if (peers.length === 0) throw new ConflictError("No fallback bootstrap nodes are configured");
+      return c.json(
+        await rejoinNode(node, peers, c.req.raw.signal).catch((error) => {
+          throw new HTTPException(502, { message: error.message, cause: error });
+        }),
+      );
     });
-    return c.json({ key, replicas, asked });
-  });
-
-  app.post("/ops/refresh", ...guard, valid("json", refreshBody), async (c) => {
-    return c.json(await refreshNode(pick(c).node, c.req.valid("json").buckets, c.req.raw.signal));
-  });
-  app.post("/ops/isolate", ...guard, valid("json", isolateBody), (c) => {
-    const { ids, block } = c.req.valid("json");
-    return c.json(isolateOnNode(pick(c).node, ids, block ?? false));
-  });
-  app.post("/ops/fallback", ...guard, valid("json", fallbackBody), async (c) => {
-    const { node } = pick(c);
-    const peers = c.req.valid("json").peers?.map(parsePeer) ?? options.fallbackPeers ?? [];
-    if (peers.length === 0) throw new HTTPException(409, { message: "No fallback bootstrap nodes are configured" });
-    return c.json(
-      await rejoinNode(node, peers, c.req.raw.signal).catch((error) => {
-        throw new HTTPException(502, { message: error.message, cause: error });
-      }),
-    );
-  });
-  return app;
 }
 
 /** What `GET …/status` tells of a node. */

@@ -67,18 +67,17 @@ function refusal(error: unknown): unknown {
  * kademlia values are pinned against the adaptive analyses until a `reset`. A mutation: the admin app's gate wants a
  * write token and audits it. 400 names a bad field, 409 means the group's service is off on the node.
  */
-export function parameterRoutes(pick: (c: Context) => AdminNode): Hono {
-  const app = new Hono();
-  app.get("/", (c) => c.json(parametersOf(pick(c))));
-  app.patch("/", limitBody(PARAMETERS_BODY_LIMIT_BYTES), valid("json", changeBody), (c) => {
-    const { group, change } = changeOf(c.req.valid("json"));
-    try {
-      return c.json(tuned(pick(c), group, change));
-    } catch (error) {
-      throw refusal(error);
-    }
-  });
-  return app;
+export function parameterRoutes(pick: (c: Context) => AdminNode) {
+  return new Hono()
+    .get("/", (c) => c.json(parametersOf(pick(c))))
+    .patch("/", limitBody(PARAMETERS_BODY_LIMIT_BYTES), valid("json", changeBody), (c) => {
+      const { group, change } = changeOf(c.req.valid("json"));
+      try {
+        return c.json(tuned(pick(c), group, change));
+      } catch (error) {
+        throw refusal(error);
+      }
+    });
 }
 
 /**
@@ -87,27 +86,26 @@ export function parameterRoutes(pick: (c: Context) => AdminNode): Hono {
  * is its node's). Answers `{nodes: [...]}`, and `failed: [{name, error}]` for nodes that refused the change while
  * others took it; when every node refuses, the first refusal is the answer.
  */
-export function processParameterRoutes(directory: NodeDirectory): Hono {
-  const app = new Hono();
-  app.get("/", (c) => c.json({ nodes: [...directory.list()].map(parametersOf) }));
-  app.patch("/", limitBody(PARAMETERS_BODY_LIMIT_BYTES), valid("json", changeBody), (c) => {
-    const { group, change } = changeOf(c.req.valid("json"));
-    const nodes: Array<ReturnType<typeof tuned>> = [];
-    const failed: Array<{ name: string; error: unknown }> = [];
-    for (const entry of directory.list()) {
-      try {
-        nodes.push(tuned(entry, group, change));
-      } catch (error) {
-        failed.push({ name: entry.name, error: refusal(error) });
+export function processParameterRoutes(directory: NodeDirectory) {
+  return new Hono()
+    .get("/", (c) => c.json({ nodes: [...directory.list()].map(parametersOf) }))
+    .patch("/", limitBody(PARAMETERS_BODY_LIMIT_BYTES), valid("json", changeBody), (c) => {
+      const { group, change } = changeOf(c.req.valid("json"));
+      const nodes: Array<ReturnType<typeof tuned>> = [];
+      const failed: Array<{ name: string; error: unknown }> = [];
+      for (const entry of directory.list()) {
+        try {
+          nodes.push(tuned(entry, group, change));
+        } catch (error) {
+          failed.push({ name: entry.name, error: refusal(error) });
+        }
       }
-    }
-    if (nodes.length === 0 && failed.length > 0) throw failed[0]!.error;
-    return c.json({
-      nodes,
-      ...(failed.length > 0
-        ? { failed: failed.map((f) => ({ name: f.name, error: (f.error as Error).message })) }
-        : {}),
+      if (nodes.length === 0 && failed.length > 0) throw failed[0]!.error;
+      return c.json({
+        nodes,
+        ...(failed.length > 0
+          ? { failed: failed.map((f) => ({ name: f.name, error: (f.error as Error).message })) }
+          : {}),
+      });
     });
-  });
-  return app;
 }

@@ -1,5 +1,5 @@
 /**
- * The audit log (SPEC §10): JSON lines of every admin API mutation (refused ones included) and every ops procedure
+ * The audit log: JSON lines of every admin API mutation (refused ones included) and every ops procedure
  * the CLI runs, appended by several processes at once; {@linkcode audited} wraps a CLI procedure.
  *
  * @module

@@ -1,5 +1,5 @@
 /**
- * Configuration backup and restore (SPEC §10): {@linkcode backupConfig} bundles the configuration in force (config
+ * Configuration backup and restore: {@linkcode backupConfig} bundles the configuration in force (config
  * file, tokens file, key files) into one checksummed file; {@linkcode restoreConfig} validates all of it before it
  * writes anything.
  *

@@ -51,7 +51,9 @@ export class RunningCluster {
 
   /** Every node of every live host (hosts that do not answer are left out and named in `unreachable`). */
   async nodes(): Promise<{ nodes: Array<NodeStatus & { host: string }>; unreachable: string[] }> {
-    const answers = await Promise.allSettled(this.alive().map((c) => c.get<NodeStatus[]>("/nodes", 10_000)));
+    const answers = await Promise.allSettled(
+      this.alive().map((c) => c.call((api, o) => api.nodes.$get({}, o), 10_000)),
+    );
     const nodes: Array<NodeStatus & { host: string }> = [];
     const unreachable: string[] = this.clients.filter((c) => !this.alive().includes(c)).map((c) => c.record.name);
     this.alive().forEach((client, i) => {

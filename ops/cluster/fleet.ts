@@ -1,3 +1,4 @@
+import pMap from "p-map";
 import { nodeOptionsFrom, type Settings } from "../../core/config/mod.ts";
 import { KademliaNode, NodeId, type SecureModeOptions } from "../../core/kademlia/mod.ts";
 import type { Logger } from "../../core/log.ts";
@@ -6,6 +7,7 @@ import { formatPeer, parsePeer, TransportStats } from "../../core/net/mod.ts";
 import { type PortRange, PortRegistry } from "../../core/ports/mod.ts";
 import type { NodeServices } from "../../core/services/mod.ts";
 import { type Attachment, BootstrapService, joinNetwork, servedTier, type Tier } from "../../roles/bootstrap/mod.ts";
+import { ConflictError, NotFoundError } from "../admin/mod.ts";
 import type { NodeSpec } from "./plan.ts";
 import { attachRecordedServices } from "./node_services.ts";
 import { attachProtocolRole, type ProtocolRole } from "./protocol_roles.ts";
@@ -117,13 +119,13 @@ export class Fleet implements MetricsSource {
   /**
    * Queues nodes to start; they start and join in the background, `concurrency` at a time. A name whose node
    * stopped or failed is started again from the new spec (with a new id).
-   * @throws {RangeError} when a node of that name runs (or is starting) on this host
+   * @throws {ConflictError} when a node of that name runs (or is starting) on this host
    */
   start(specs: readonly NodeSpec[]): void {
     for (const spec of specs) {
       const state = this.#members.get(spec.name)?.state;
       if (state !== undefined && state !== "stopped" && state !== "failed") {
-        throw new RangeError(`A node named ${spec.name} already runs on this host`);
+        throw new ConflictError(`A node named ${spec.name} already runs on this host`);
       }
     }
     for (const spec of specs) {
@@ -213,7 +215,7 @@ export class Fleet implements MetricsSource {
 
   /**
    * Looks up each id from the node `from`: an id counts as found when the lookup reaches the node with that id.
-   * @throws {RangeError} when `from` is not a running node of this host
+   * @throws {NotFoundError} when `from` is not a running node of this host
    */
   async findAll(
     from: string,
@@ -221,18 +223,12 @@ export class Fleet implements MetricsSource {
     options: { signal?: AbortSignal; concurrency?: number } = {},
   ): Promise<{ found: number; missing: string[] }> {
     const node = this.node(from);
-    if (node === undefined) throw new RangeError(`No running node named ${from} on this host`);
+    if (node === undefined) throw new NotFoundError(`No running node named ${from} on this host`);
     const missing: string[] = [];
-    let next = 0;
-    const lane = async () => {
-      while (next < ids.length) {
-        const hex = ids[next++]!;
-        const target = NodeId.fromHex(hex);
-        const found = await node.locate(target, { signal: options.signal }).catch(() => undefined);
-        if (found === undefined) missing.push(hex);
-      }
-    };
-    await Promise.all(Array.from({ length: options.concurrency ?? 16 }, lane));
+    await pMap(ids, async (hex) => {
+      const found = await node.locate(NodeId.fromHex(hex), { signal: options.signal }).catch(() => undefined);
+      if (found === undefined) missing.push(hex);
+    }, { concurrency: options.concurrency ?? 16 });
     return { found: ids.length - missing.length, missing };
   }
 

@@ -29,38 +29,36 @@ const rejoinBody = z.object({ peers: z.array(peerSchema).min(1).max(64), names }
  * what `/nodes/:id/routing-table` and `/nodes/:id/ops/…` do, in one request per host instead of one per node: the
  * emergency procedures on a cluster of thousands of nodes, within the admin API's rate limits.
  */
-export function fleetRoutes(fleet: Pick<Fleet, "running">, bodyLimitBytes: number): Hono {
-  const app = new Hono();
+export function fleetRoutes(fleet: Pick<Fleet, "running">, bodyLimitBytes: number) {
   const guard = [limitBody(bodyLimitBytes)] as const;
   const chosen = (only: readonly string[] | undefined) =>
     fleet.running().filter((n) => only === undefined || only.includes(n.name));
-
-  app.get("/routing-tables", (c) =>
-    c.json(
-      fleet.running().map(({ name, node }): FleetTable => ({
-        name,
-        id: node.id.hex,
-        contacts: node.table.contacts().map((contact) => contact.id.hex),
-      })),
-    ));
-  app.post("/ops/isolate", ...guard, valid("json", isolateBody), (c) => {
-    const { ids, block, names } = c.req.valid("json");
-    return c.json(
-      chosen(names).map(({ name, node }) => ({ name, ok: true, ...isolateOnNode(node, ids, block ?? false) })),
-    );
-  });
-  app.post("/ops/refresh", ...guard, valid("json", refreshBody), async (c) => {
-    const { buckets, names } = c.req.valid("json");
-    return c.json(await onEach(chosen(names), (node) => refreshNode(node, buckets, c.req.raw.signal)));
-  });
-  app.post("/ops/rejoin", ...guard, valid("json", rejoinBody), async (c) => {
-    const { peers, names } = c.req.valid("json");
-    // A node of the list rejoins through the others; one that is the whole list has nothing to rejoin through.
-    const through = (node: FleetNode["node"]) => peers.filter((p) => p !== formatPeer(node.address)).map(parsePeer);
-    const rejoining = chosen(names).filter(({ node }) => through(node).length > 0);
-    return c.json(await onEach(rejoining, (node) => rejoinNode(node, through(node), c.req.raw.signal)));
-  });
-  return app;
+  return new Hono()
+    .get("/routing-tables", (c) =>
+      c.json(
+        fleet.running().map(({ name, node }): FleetTable => ({
+          name,
+          id: node.id.hex,
+          contacts: node.table.contacts().map((contact) => contact.id.hex),
+        })),
+      ))
+    .post("/ops/isolate", ...guard, valid("json", isolateBody), (c) => {
+      const { ids, block, names } = c.req.valid("json");
+      return c.json(
+        chosen(names).map(({ name, node }) => ({ name, ok: true, ...isolateOnNode(node, ids, block ?? false) })),
+      );
+    })
+    .post("/ops/refresh", ...guard, valid("json", refreshBody), async (c) => {
+      const { buckets, names } = c.req.valid("json");
+      return c.json(await onEach(chosen(names), (node) => refreshNode(node, buckets, c.req.raw.signal)));
+    })
+    .post("/ops/rejoin", ...guard, valid("json", rejoinBody), async (c) => {
+      const { peers, names } = c.req.valid("json");
+      // A node of the list rejoins through the others; one that is the whole list has nothing to rejoin through.
+      const through = (node: FleetNode["node"]) => peers.filter((p) => p !== formatPeer(node.address)).map(parsePeer);
+      const rejoining = chosen(names).filter(({ node }) => through(node).length > 0);
+      return c.json(await onEach(rejoining, (node) => rejoinNode(node, through(node), c.req.raw.signal)));
+    });
 }
 
 /** Runs an operation on every node at once and reports each outcome. */

@@ -3,7 +3,15 @@ import { z } from "zod";
 import { CqkdMetrics } from "../../core/metrics/mod.ts";
 import type { Peer } from "../../core/net/mod.ts";
 import type { AuditLog } from "../audit/mod.ts";
-import { AccessTokens, adminApp, hostPortSchema, limitBody, type RateLimit, valid } from "../admin/mod.ts";
+import {
+  AccessTokens,
+  adminApp,
+  hostPortSchema,
+  limitBody,
+  NotFoundError,
+  type RateLimit,
+  valid,
+} from "../admin/mod.ts";
 import { NODE_ROLES } from "../../roles/mod.ts";
 import type { Fleet } from "./fleet.ts";
 import { fleetRoutes } from "./fleet_routes.ts";
@@ -59,10 +67,10 @@ const CONTROL_BODY_LIMIT_BYTES = 4 * 1024 * 1024;
  * endpoint over all of them at once). Access control as in
  * {@linkcode adminApp}, with the cluster's token as a write token.
  */
-export function hostApp(fleet: Fleet, options: HostAppOptions): Hono {
+export function hostApp(fleet: Fleet, options: HostAppOptions) {
   const metrics = options.metrics ?? new CqkdMetrics();
   if (options.metrics === undefined) metrics.observe(fleet);
-  const app = adminApp({
+  return adminApp({
     name: options.name,
     nodes: { list: () => fleet.running() },
     metrics,
@@ -72,50 +80,50 @@ export function hostApp(fleet: Fleet, options: HostAppOptions): Hono {
     ...(options.fallbackPeers ? { fallbackPeers: options.fallbackPeers } : {}),
     health: () => ({ roles: fleet.countsByRole() }),
     describeNodes: () => fleet.statuses(),
-  });
-  app.route("/", controlRoutes(fleet, options));
-  return app;
+  }).route("/", controlRoutes(fleet, options));
 }
 
+/** The type of a host process's API, for Hono's typed client ({@linkcode AdminClient}). */
+export type HostAppType = ReturnType<typeof hostApp>;
+
 /** The endpoints through which the cluster commands drive a host's fleet. */
-function controlRoutes(fleet: Fleet, options: HostAppOptions): Hono {
-  const app = new Hono();
+function controlRoutes(fleet: Fleet, options: HostAppOptions) {
   const guard = [limitBody(CONTROL_BODY_LIMIT_BYTES)] as const;
-  app.get("/leases", (c) => c.json(fleet.leaseHolders()));
-  app.get("/cluster", async (c) => {
-    if (options.clusterView === undefined) return c.json({ error: "This host process has no cluster view" }, 404);
-    return c.json(await options.clusterView());
-  });
-  app.get("/ports/conflicts", (c) => c.json(fleet.portConflicts()));
-  app.post("/nodes", ...guard, valid("json", startBody), (c) => {
-    const { nodes } = c.req.valid("json");
-    fleet.start(nodes);
-    return c.json({ accepted: nodes.length }, 202);
-  });
-  app.post("/nodes/stop", ...guard, valid("json", stopBody), async (c) => {
-    const match = c.req.valid("json");
-    return c.json({ stopped: await fleet.stop(match) });
-  });
-  app.post("/bootstrap/announce", ...guard, valid("json", announceBody), async (c) => {
-    await fleet.announce(c.req.valid("json").role);
-    return c.json({ announced: true });
-  });
-  app.post("/find", ...guard, valid("json", findBody), async (c) => {
-    const { from, ids } = c.req.valid("json");
-    return c.json(await fleet.findAll(from, ids, { signal: c.req.raw.signal }));
-  });
-  app.route(
-    "/",
-    keygenRoutes({
-      alice: () => fleet.protocol("alice")?.alice,
-      bob: () => fleet.protocol("bob")?.bob,
-      ...(fleet.metrics ? { metrics: fleet.metrics } : {}),
-    }),
-  );
-  app.route("/fleet", fleetRoutes(fleet, CONTROL_BODY_LIMIT_BYTES));
-  app.post("/shutdown", ...guard, (c) => {
-    queueMicrotask(options.onShutdown);
-    return c.json({ stopping: true }, 202);
-  });
-  return app;
+  return new Hono()
+    .get("/leases", (c) => c.json(fleet.leaseHolders()))
+    .get("/cluster", async (c) => {
+      if (options.clusterView === undefined) throw new NotFoundError("This host process has no cluster view");
+      return c.json(await options.clusterView());
+    })
+    .get("/ports/conflicts", (c) => c.json(fleet.portConflicts()))
+    .post("/nodes", ...guard, valid("json", startBody), (c) => {
+      const { nodes } = c.req.valid("json");
+      fleet.start(nodes);
+      return c.json({ accepted: nodes.length }, 202);
+    })
+    .post("/nodes/stop", ...guard, valid("json", stopBody), async (c) => {
+      const match = c.req.valid("json");
+      return c.json({ stopped: await fleet.stop(match) });
+    })
+    .post("/bootstrap/announce", ...guard, valid("json", announceBody), async (c) => {
+      await fleet.announce(c.req.valid("json").role);
+      return c.json({ announced: true });
+    })
+    .post("/find", ...guard, valid("json", findBody), async (c) => {
+      const { from, ids } = c.req.valid("json");
+      return c.json(await fleet.findAll(from, ids, { signal: c.req.raw.signal }));
+    })
+    .route(
+      "/",
+      keygenRoutes({
+        alice: () => fleet.protocol("alice")?.alice,
+        bob: () => fleet.protocol("bob")?.bob,
+        ...(fleet.metrics ? { metrics: fleet.metrics } : {}),
+      }),
+    )
+    .route("/fleet", fleetRoutes(fleet, CONTROL_BODY_LIMIT_BYTES))
+    .post("/shutdown", ...guard, (c) => {
+      queueMicrotask(options.onShutdown);
+      return c.json({ stopping: true }, 202);
+    });
 }

@@ -58,7 +58,14 @@ Deno.test("hostApp starts nodes on request, reports them, and stops them", async
     assert.equal(node.state, "ready");
     assert.equal(node.address, `127.0.0.1:${free}`);
     assert.equal(node.capacity, 500);
-    assert.equal((await post("/nodes", { nodes: [{ ...superNode, port: free }] })).status, 409, "same name twice");
+    const taken = await post("/nodes", { nodes: [{ ...superNode, port: free }] });
+    assert.deepEqual([taken.status, await taken.json()], [409, {
+      error: "A node named super-1 already runs on this host",
+    }], "same name twice");
+    const unknown = await post("/find", { from: "nobody", ids: [] });
+    assert.deepEqual([unknown.status, await unknown.json()], [404, {
+      error: "No running node named nobody on this host",
+    }]);
     const status = await (await app.request("/nodes/super-1/status")).json();
     assert.equal(status.bootstrap.tier, "super");
     assert.equal((await (await app.request("/bootstrap/nodes?role=regional-bootstrap")).json()).via, "super-1");

@@ -9,16 +9,7 @@ import { Fleet } from "./fleet.ts";
 import { adminAccessFrom } from "../admin/mod.ts";
 import { hostApp } from "./host_api.ts";
 import { writeJsonAtomic } from "./state.ts";
-
-/** Environment variable through which a host process receives the cluster's control token (not argv: ps shows it). */
-export const TOKEN_ENV = "CQKD_CONTROL_TOKEN";
-
-/** What a host process writes to its ready file once its control API listens. */
-export interface HostReady {
-  name: string;
-  pid: number;
-  controlPort: number;
-}
+import type { HostReady } from "./host_protocol.ts";
 
 /** Options of {@linkcode runHost}. */
 export interface RunHostOptions {

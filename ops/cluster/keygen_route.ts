@@ -1,6 +1,6 @@
 /**
  * The key-exchange endpoints on the admin API of the process that runs Alice: POST /keygen (the cqkd shape) and
- * POST /generate-key (SPEC §13's `{"desired_key_length": n}`), each one key exchange reported with both sides' key
+ * POST /generate-key (`{"desired_key_length": n}`), each one key exchange reported with both sides' key
  * fingerprints, whether they agree, the QBER, lengths and step timings; and GET /sessions/:id, a session that Alice
  * or Bob of this process took part in.
  */
@@ -12,6 +12,7 @@ import type { CqkdMetrics } from "../../core/metrics/mod.ts";
 import { parsePeer, type Peer, resolvePeer } from "../../core/net/mod.ts";
 import { concatBits, countErrors, packBits } from "../../roles/postprocess/mod.ts";
 import { type Alice, type AliceResult, type Bob, mergeSteps } from "../../roles/keygen/mod.ts";
+import { ConflictError, NotFoundError } from "../admin/mod.ts";
 
 const exchange = {
   noise: z.number().min(0).max(1).default(0),
@@ -76,13 +77,12 @@ export interface KeygenReport {
 }
 
 /** The key-exchange sub-app (mounted at "/"): mutations, so the admin app's access control asks for a write token. */
-export function keygenRoutes(parties: KeygenParties): Hono {
-  const app = new Hono();
+export function keygenRoutes(parties: KeygenParties) {
   const reports = new Map<string, KeygenReport>();
   const run = async (request: z.infer<typeof keygenBody>, signal: AbortSignal): Promise<KeygenReport> => {
     const alice = parties.alice();
     if (alice === undefined) {
-      throw new HTTPException(409, { message: "Cannot generate a key: Alice is not ready here" });
+      throw new ConflictError("Cannot generate a key: Alice is not ready here");
     }
     const localBob = parties.bob();
     const bob = localBob?.self ?? await bobPeer(request.bob ?? parties.bobAddress);
@@ -96,34 +96,34 @@ export function keygenRoutes(parties: KeygenParties): Hono {
     if (result.qber >= 0 && result.qber <= 1) metrics?.qber(result.qber);
     return report;
   };
-  app.post("/keygen", valid("json", keygenBody), async (c) => c.json(await run(c.req.valid("json"), c.req.raw.signal)));
-  app.post("/generate-key", valid("json", generateKeyBody), async (c) => {
-    const { desired_key_length, ...rest } = c.req.valid("json");
-    return c.json(await run({ bits: desired_key_length, ...rest }, c.req.raw.signal));
-  });
-  app.get("/sessions/:id", valid("param", sessionParam), async (c) => {
-    const { id } = c.req.valid("param");
-    const report = reports.get(id);
-    if (report !== undefined) return c.json({ role: "alice", ...report });
-    const session = parties.bob()?.session(id);
-    if (session === undefined) throw new HTTPException(404, { message: `No session ${id} is kept here` });
-    return c.json({
-      role: "bob",
-      session: id,
-      ok: session.key !== undefined,
-      ...(session.reason ? { reason: session.reason } : {}),
-      bob: await keyReport(session.key ?? new Uint8Array(), false),
-      steps: session.steps.totals(),
+  return new Hono()
+    .post("/keygen", valid("json", keygenBody), async (c) => c.json(await run(c.req.valid("json"), c.req.raw.signal)))
+    .post("/generate-key", valid("json", generateKeyBody), async (c) => {
+      const { desired_key_length, ...rest } = c.req.valid("json");
+      return c.json(await run({ bits: desired_key_length, ...rest }, c.req.raw.signal));
+    })
+    .get("/sessions/:id", valid("param", sessionParam), async (c) => {
+      const { id } = c.req.valid("param");
+      const report = reports.get(id);
+      if (report !== undefined) return c.json({ role: "alice", ...report });
+      const session = parties.bob()?.session(id);
+      if (session === undefined) throw new NotFoundError(`No session ${id} is kept here`);
+      return c.json({
+        role: "bob",
+        session: id,
+        ok: session.key !== undefined,
+        ...(session.reason ? { reason: session.reason } : {}),
+        bob: await keyReport(session.key ?? new Uint8Array(), false),
+        steps: session.steps.totals(),
+      });
     });
-  });
-  return app;
 }
 
 async function bobPeer(address: string | undefined): Promise<Peer> {
   if (address === undefined || address === "") {
-    throw new HTTPException(409, {
-      message: 'Cannot generate a key: Bob does not run here; name him with "bob": "host:port" or bob_address',
-    });
+    throw new ConflictError(
+      'Cannot generate a key: Bob does not run here; name him with "bob": "host:port" or bob_address',
+    );
   }
   try {
     return await resolvePeer(parsePeer(address));

@@ -6,7 +6,7 @@ import type { NodeRole } from "../../roles/mod.ts";
 export const TIERS = ["super", "regional", "local"] as const;
 export type TierName = typeof TIERS[number];
 
-/** Regions the regional bootstrap nodes are spread over (SPEC §1), in turn. */
+/** Regions the regional bootstrap nodes are spread over, in turn. */
 export const REGIONS = ["east", "west", "north", "south"] as const;
 
 /** How big a local cluster is and how it is cut into host processes. */
@@ -75,7 +75,7 @@ export const BOOTSTRAP_HOST = "bootstrap";
 export const ALICE_BOB_HOST = "alice-bob";
 
 /**
- * Lays out the topology of SPEC §1 on 127.0.0.1: each regional under a super, each local under a regional, each
+ * Lays out the network (docs/network.md) on 127.0.0.1: each regional under a super, each local under a regional, each
  * worker under a local (round-robin), Alice and Bob under the first two regional nodes. Every node's seeds follow
  * its own line of the hierarchy top down (super → regional → local), which is the order the bootstrap flow tries.
  * @throws {RangeError} for a shape without a super node, or ports that overlap or leave 1-65535

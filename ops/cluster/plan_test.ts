@@ -4,7 +4,7 @@ import { type ClusterPorts, planCluster } from "./plan.ts";
 const PORTS: ClusterPorts = { bootstrapFirst: 5678, alice: 6000, bob: 6001, workerBase: 7000, workerMax: 7999 };
 const FULL = { superCount: 4, regionalCount: 16, localCount: 64, workers: 1000, workersPerHost: 250 };
 
-Deno.test("planCluster() lays out SPEC §1: 4 super, 16 regional, 64 local on 5678-5761, workers on 7000-7999", () => {
+Deno.test("planCluster() lays out 4 super, 16 regional, 64 local on 5678-5761, workers on 7000-7999", () => {
   const plan = planCluster(FULL, PORTS, ["127.0.0.1:5678"]);
   const stage = (tier: string) => plan.stages.find((s) => s.tier === tier)!.placements.flatMap((p) => p.nodes);
   assert.deepEqual(plan.stages.map((s) => s.tier), ["super", "regional", "local", "worker", "alice-bob"]);

@@ -43,7 +43,7 @@ export interface HostArgs {
 }
 
 /**
- * Fallback mode (SPEC §11 `enable_fallback_mode`): nodes (re)join through the static `fallback_bootstrap_nodes`
+ * Fallback mode (the `enable_fallback_mode` setting): nodes (re)join through the static `fallback_bootstrap_nodes`
  * instead of the bootstrap tiers, and a worker started again binds a static port from `fallback_static_port` up
  * instead of one from its host's dynamic registry.
  */

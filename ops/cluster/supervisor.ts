@@ -2,7 +2,8 @@ import { basename } from "node:path";
 import { fileURLToPath as fromFileUrl } from "node:url";
 import type { PortRange } from "../../core/ports/mod.ts";
 import { AdminClient } from "../admin_client.ts";
-import { type HostReady, TOKEN_ENV } from "./host_process.ts";
+import type { HostAppType } from "./host_api.ts";
+import { type HostReady, TOKEN_ENV } from "./host_protocol.ts";
 import { type HostRecord, isHostProcess, type StateDir } from "./state.ts";
 
 /** Raised when a host process does not come up, or does not exit. */
@@ -107,8 +108,8 @@ async function readReady(path: string): Promise<HostReady | undefined> {
 }
 
 /** A client of one host process's control API (on 127.0.0.1, with the cluster's token). */
-export class HostClient extends AdminClient {
-  constructor(readonly record: HostRecord, readonly token: string) {
+export class HostClient extends AdminClient<HostAppType> {
+  constructor(readonly record: HostRecord, override readonly token: string) {
     super(`http://127.0.0.1:${record.controlPort}`, { token, label: `Host process ${record.name}` });
   }
 }
@@ -133,7 +134,7 @@ export async function stopHost(
   const { pid, name } = client.record;
   if (!isHostProcess(pid, name)) return "stopped";
   if (!options.immediate) {
-    await client.post("/shutdown", {}, 5000).catch(() => {});
+    await client.call((api, o) => api.shutdown.$post({}, o), 5000).catch(() => {});
     if (await exitedWithin(pid, name, options.graceMs ?? 10_000)) return "stopped";
   }
   for (const [signal, outcome] of [["SIGTERM", "terminated"], ["SIGKILL", "killed"]] as const) {

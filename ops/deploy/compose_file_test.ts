@@ -39,7 +39,7 @@ async function dockerComposeConfig(path: string): Promise<{ code: number; stderr
   return { code: output.code, stderr: new TextDecoder().decode(output.stderr) };
 }
 
-/** What SPEC §15 asks of the deployment, checked on the parsed file. */
+/** What docs/deployment.md promises of the deployment, checked on the parsed file. */
 function assertDeploymentShape(compose: Compose, shape: DeploymentShape): void {
   const services = Object.entries(compose.services);
   const level = (tier: string) => services.filter(([, s]) => s.environment.BOOTSTRAP_LEVEL === tier);
@@ -111,7 +111,7 @@ function assertDeploymentShape(compose: Compose, shape: DeploymentShape): void {
   assert.deepEqual(gate("alice").map(([n]) => n).sort(), names(regionals));
 }
 
-Deno.test("composeFile() passes docker-compose config for 10, 100 and 1000 workers and has the shape of SPEC §15", async (t) => {
+Deno.test("composeFile() passes docker-compose config for 10, 100 and 1000 workers and has its shape", async (t) => {
   const dir = await Deno.makeTempDir();
   try {
     for (const workers of [10, 100, 1000]) {

@@ -38,7 +38,7 @@ export interface NodeAddresses {
 }
 
 /**
- * The environment of a node's container (SPEC §11; every value a string): its port, tier, region, bootstrap
+ * The environment of a node's container (its settings; every value a string): its port, tier, region, bootstrap
  * addresses and capacity; bound to every interface inside the container, with the admin API on
  * {@linkcode ADMIN_PORT} and the state in {@linkcode STATE_DIR}. The target adds what it knows better: the name of
  * a replicated node and the address it advertises (`ADVERTISE_HOST`), the admin token and the cluster key.

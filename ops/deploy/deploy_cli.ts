@@ -49,7 +49,7 @@ export function addDeployCommands(program: Command): void {
         if (written) console.error(written);
       });
   generate(
-    program.command("compose").description("deployment files for many hosts (SPEC §15)"),
+    program.command("compose").description("deployment files for many hosts (Docker Compose, Kubernetes)"),
     "compose",
     "write the Docker Compose deployment (or Kubernetes manifests with --format k8s) for a network size",
   );

@@ -1,5 +1,5 @@
 /**
- * Deployment on many hosts (SPEC §15): the topology of a network size, the Docker Compose file and the Kubernetes
+ * Deployment on many hosts: the topology of a network size, the Docker Compose file and the Kubernetes
  * manifests that run it in hardened containers, and the `cqkd compose|k8s generate` commands.
  *
  * @module

@@ -9,7 +9,7 @@ export interface DeploymentShape {
   workers: number;
 }
 
-/** The shape of SPEC §1: 4 super, 16 regional and 64 local bootstrap nodes, 1000 workers. */
+/** The default shape: 4 super, 16 regional and 64 local bootstrap nodes, 1000 workers. */
 export const DEFAULT_SHAPE: Readonly<DeploymentShape> = {
   superCount: 4,
   regionalCount: 16,
@@ -21,7 +21,7 @@ export const DEFAULT_SHAPE: Readonly<DeploymentShape> = {
 export type DeployTier = Stage["tier"];
 
 /**
- * The tier each tier waits for, healthy, before it starts (SPEC §15: super → regional → local → workers); Alice and
+ * The tier each tier waits for, healthy, before it starts (super → regional → local → workers); Alice and
  * Bob attach to regional nodes. The first super node waits for nothing, the other super nodes for the first.
  */
 export const GATED_BY: Readonly<Record<DeployTier, DeployTier | undefined>> = {
@@ -39,7 +39,7 @@ export interface Resources {
 }
 
 /**
- * Resources per tier. Super bootstrap nodes and workers as the seed's compose file gives them (512M/0.5 CPU,
+ * Resources per tier. Super bootstrap nodes and workers as the legacy compose file gave them (512M/0.5 CPU,
  * 256M); regional and local ones in between, after their capacity (250 and 50 joiners); Alice and Bob run the key
  * exchange's post-processing (Cascade, privacy amplification) and get a whole CPU.
  */
@@ -80,7 +80,7 @@ export interface Topology {
 }
 
 /**
- * Lays out the deployment of SPEC §15 for a shape: the bootstrap nodes as the local cluster's plan places them
+ * Lays out the deployment (docs/deployment.md) for a shape: the bootstrap nodes as the local cluster's plan places them
  * (names, regions, ports 5678…, each node's line of the hierarchy as its seeds), with service names for addresses;
  * the workers as one replicated service seeded with the super and regional nodes, whose load balancers spread
  * them over the local bootstrap nodes; Alice and Bob under the first two regional nodes.

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { DEFAULT_SHAPE, GATED_BY, planDeployment } from "./topology.ts";
 
-Deno.test("planDeployment() lays out SPEC §1: tiers in order, ports 5678…, service names as seeds", () => {
+Deno.test("planDeployment() lays out the default network: tiers in order, ports 5678…, service names as seeds", () => {
   const topology = planDeployment(DEFAULT_SHAPE);
   assert.deepEqual(topology.tiers.map((t) => [t.tier, t.nodes.length]), [
     ["super", 4],

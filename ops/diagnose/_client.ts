@@ -1,3 +1,4 @@
+import pMap from "p-map";
 import { nodeOptionsFrom, type Settings } from "../../core/config/mod.ts";
 import { KademliaNode, NodeId } from "../../core/kademlia/mod.ts";
 import { formatPeer, parsePeer, type Peer, ResolveError, resolvePeer } from "../../core/net/mod.ts";
@@ -51,24 +52,6 @@ export async function nodeAddress(text: string): Promise<Peer> {
   }
 }
 
-/** Runs `fn` over `items` with at most `limit` calls in flight; the results keep the items' order. */
-export async function mapLimit<T, R>(
-  items: readonly T[],
-  limit: number,
-  fn: (item: T, index: number) => Promise<R>,
-): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const lane = async () => {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await fn(items[index]!, index);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
-  return results;
-}
-
 /**
  * Pings each peer once from the client: the round trip in milliseconds, or `undefined` when it did not answer
  * within `timeoutMs`.
@@ -78,7 +61,7 @@ export function pingEach(
   peers: readonly Peer[],
   options: { timeoutMs: number; signal?: AbortSignal },
 ): Promise<Array<number | undefined>> {
-  return mapLimit(peers, CONCURRENCY * 2, async (peer) => {
+  return pMap(peers, async (peer) => {
     const sent = performance.now();
     try {
       await client.ping(peer, options);
@@ -87,7 +70,7 @@ export function pingEach(
       options.signal?.throwIfAborted();
       return undefined;
     }
-  });
+  }, { concurrency: CONCURRENCY * 2 });
 }
 
 /**

@@ -34,9 +34,9 @@ interface TuneFlags {
 }
 
 /**
- * Adds `cqkd diagnose network|routing-table|health-check|performance|ports` (the seed's troubleshooting scripts:
- * tables for a person, JSON with --json) and `cqkd tune kademlia|health-check|refresh` (its optimize and adjust
- * scripts: show the parameters in force, or change them live through the admin API).
+ * Adds `cqkd diagnose network|routing-table|health-check|performance|ports` (the troubleshooting tools:
+ * tables for a person, JSON with --json) and `cqkd tune kademlia|health-check|refresh` (show or
+ * change the parameters in force, live through the admin API).
  */
 export function addDiagnoseCommands(program: Command): void {
   program.command("diagnose")

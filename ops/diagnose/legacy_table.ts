@@ -1,3 +1,4 @@
+import pMap from "p-map";
 import {
   type Contact,
   ID_BITS,
@@ -7,7 +8,7 @@ import {
   sortByDistance,
 } from "../../core/kademlia/mod.ts";
 import type { Peer } from "../../core/net/mod.ts";
-import { CONCURRENCY, mapLimit, pingEach } from "./_client.ts";
+import { CONCURRENCY, pingEach } from "./_client.ts";
 
 /** A node's routing table as its find_node answers show it. */
 export interface LegacyTable {
@@ -42,7 +43,7 @@ export async function reconstructTable(
   const found = new Map<string, Contact>();
   let answered = 0;
   let largestAnswer = 0;
-  await mapLimit(targets, CONCURRENCY, async (target) => {
+  await pMap(targets, async (target) => {
     let answer: unknown;
     try {
       answer = await client.transport.request(node, "find_node", [client.id.bytes, target.bytes], options);
@@ -56,7 +57,7 @@ export async function reconstructTable(
     for (const contact of contacts) {
       if (!contact.id.equals(client.id) && !contact.id.equals(node.id)) found.set(contact.id.hex, contact);
     }
-  });
+  }, { concurrency: CONCURRENCY });
   return { contacts: sortByDistance([...found.values()], node.id), queries: targets.length, answered, largestAnswer };
 }
 

@@ -50,10 +50,10 @@ export async function readClusterView(settings: Settings): Promise<ClusterView> 
   await Promise.all(alive.map(async (client) => {
     try {
       const [statuses, diagnosis, conflicts, leases] = await Promise.all([
-        client.get<NodeStatus[]>("/nodes", HOST_TIMEOUT_MS),
-        client.get<{ nodes: Array<NodeDiagnostics & { name: string }> }>("/diagnose", HOST_TIMEOUT_MS),
-        client.get<number[]>("/ports/conflicts", HOST_TIMEOUT_MS),
-        client.get<string[]>("/leases", HOST_TIMEOUT_MS),
+        client.call((api, o) => api.nodes.$get({}, o), HOST_TIMEOUT_MS),
+        client.call((api, o) => api.diagnose.$get({}, o), HOST_TIMEOUT_MS),
+        client.call((api, o) => api.ports.conflicts.$get({}, o), HOST_TIMEOUT_MS),
+        client.call((api, o) => api.leases.$get({}, o), HOST_TIMEOUT_MS),
       ]);
       const byName = new Map(diagnosis.nodes.map((d) => [d.name, d]));
       for (const status of statuses) {

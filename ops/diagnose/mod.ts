@@ -1,5 +1,5 @@
 /**
- * `cqkd diagnose` and `cqkd tune` (SPEC §12; the seed's troubleshooting scripts): diagnoses of the network, the
+ * `cqkd diagnose` and `cqkd tune` (docs/operations.md): diagnoses of the network, the
  * routing tables, the health checks, the performance and the ports of the local cluster or of one node reached over
  * UDP (by its `cqkd_diagnose` answer, or by legacy RPCs only for a legacy node), and the live tuning of the
  * Kademlia, health-check and refresh parameters through the admin API.

@@ -95,11 +95,17 @@ export async function tune(request: TuneRequest): Promise<TuneReport> {
     throw new CommandError("--admin names one node process: leave out --node and --all");
   }
   const report: TuneReport = { group, changed, set, reset, nodes: [], failed: [] };
-  /** One request to a process's `path` (every node of the process, or one node under /nodes/:id). */
-  const send = async (client: AdminClient, path: string, host?: string) => {
-    const answer = changed
-      ? await client.patch<ProcessAnswer | NodeAnswer>(path, { group, set, reset })
-      : await client.get<ProcessAnswer | NodeAnswer>(path);
+  /** One request to a process: about every node of it, or about the `node` named. */
+  const send = async (client: AdminClient, node?: string, host?: string) => {
+    const json = { group, set, reset };
+    const param = { id: node ?? "" };
+    const answer: ProcessAnswer | NodeAnswer = node === undefined
+      ? changed
+        ? await client.call((api, o) => api.parameters.$patch({ json }, o))
+        : await client.call((api, o) => api.parameters.$get({}, o))
+      : changed
+      ? await client.call((api, o) => api.nodes[":id"].parameters.$patch({ param, json }, o))
+      : await client.call((api, o) => api.nodes[":id"].parameters.$get({ param }, o));
     for (const node of "nodes" in answer ? answer.nodes : [answer]) {
       report.nodes.push({ ...tunedNode(group, node), ...(host ? { host } : {}) });
     }
@@ -107,7 +113,7 @@ export async function tune(request: TuneRequest): Promise<TuneReport> {
   };
   if (request.admin !== undefined) {
     const client = new AdminClient(request.admin.url, request.admin.token ? { token: request.admin.token } : {});
-    await send(client, "/parameters").catch((error) => {
+    await send(client).catch((error) => {
       throw error instanceof AdminRequestError ? new CommandError(error.message, undefined, { cause: error }) : error;
     });
     return report;
@@ -120,9 +126,10 @@ export async function tune(request: TuneRequest): Promise<TuneReport> {
     throw new CommandError("Say which nodes to change: --node host:port (one node) or --all (every node)");
   }
   const targets = await clusterTargets(cluster, request.node);
-  await Promise.all(targets.map(async ({ client, path }) => {
+  await Promise.all(targets.map(async ({ client, node }) => {
     try {
-      await send(client, path, client.record.name);
+      // The parameter routes of a host process are the admin app's.
+      await send(new AdminClient(client.base, { token: client.token, label: client.label }), node, client.record.name);
     } catch (error) {
       report.failed.push({ name: client.record.name, error: (error as Error).message });
     }
@@ -141,8 +148,8 @@ export async function tune(request: TuneRequest): Promise<TuneReport> {
 async function clusterTargets(
   cluster: RunningCluster,
   node: Peer | undefined,
-): Promise<Array<{ client: HostClient; path: string }>> {
-  if (node === undefined) return cluster.alive().map((client) => ({ client, path: "/parameters" }));
+): Promise<Array<{ client: HostClient; node?: string }>> {
+  if (node === undefined) return cluster.alive().map((client) => ({ client }));
   const address = formatPeer(node);
   const { nodes } = await cluster.nodes();
   const found = nodes.find((n) => n.state === "ready" && n.address === address);
@@ -150,7 +157,7 @@ async function clusterTargets(
   if (found === undefined || client === undefined) {
     throw new CommandError(`No ready node of the local cluster listens on ${address}`);
   }
-  return [{ client, path: `/nodes/${encodeURIComponent(found.name)}/parameters` }];
+  return [{ client, node: found.name }];
 }
 
 /** The exit code of a tune: 1 when some nodes were not tuned. */

@@ -1,7 +1,6 @@
 import type { Settings } from "../../core/config/mod.ts";
 import { RunningCluster } from "../cluster/cluster.ts";
 import type { NodeStatus } from "../cluster/fleet.ts";
-import type { FleetTable } from "../cluster/fleet_routes.ts";
 import { type ClusterPlan, planCluster } from "../cluster/plan.ts";
 import { type ClusterState, StateDir } from "../cluster/state.ts";
 import type { HostClient } from "../cluster/supervisor.ts";
@@ -81,5 +80,9 @@ export async function onEveryHost<T>(
 
 /** The routing tables of every running node of the cluster, by node name (from hosts that answer). */
 export async function readTables(cluster: RunningCluster, except: readonly string[] = []): Promise<TableView[]> {
-  return (await onEveryHost(cluster, (client) => client.get<FleetTable[]>("/fleet/routing-tables"), except)).nodes;
+  return (await onEveryHost(
+    cluster,
+    (client) => client.call((api, o) => api.fleet["routing-tables"].$get({}, o)),
+    except,
+  )).nodes;
 }

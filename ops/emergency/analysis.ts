@@ -38,7 +38,7 @@ export interface ClusterScan {
   isolated: Array<{ id: string; name: string }>;
 }
 
-/** Limits beyond which detect reports a problem (SPEC §14 alert thresholds). */
+/** Limits beyond which detect reports a problem (the thresholds of the cqkd alert rules). */
 export interface Thresholds {
   /** Round trip of a node, in ms. @default {500} */
   latencyMs: number;

@@ -1,7 +1,6 @@
 import type { Settings } from "../../core/config/mod.ts";
 import type { RunningCluster } from "../cluster/cluster.ts";
 import { clusterClient } from "../verify.ts";
-import type { NodeStatus } from "../cluster/fleet.ts";
 import { type ClusterNode, clusterPlan, onEveryHost, openCluster, plannedNodes, readTables } from "./_cluster_ops.ts";
 import { analyzeScan, type ClusterScan, DEFAULT_THRESHOLDS, type ScannedHost, type Thresholds } from "./analysis.ts";
 import type { Finding } from "./finding.ts";
@@ -22,7 +21,7 @@ export interface DetectReport {
 }
 
 /**
- * `cqkd emergency detect` (the seed's detect_network_issues): scans the local cluster — host processes, every
+ * `cqkd emergency detect` (docs/operations.md#emergency): scans the local cluster — host processes, every
  * node's state against the plan, UDP probes of every ready node from a client node, every ready node's routing
  * table, the nodes' RPC counters over the scan — and reports what it found, with the procedure each problem
  * calls for ({@linkcode analyzeScan}).
@@ -42,7 +41,11 @@ export async function detectIssues(settings: Settings, options: DetectOptions = 
   }
   // Hosts that did not answer the first time are not asked again: each would cost a full request timeout.
   const tables = await readTables(cluster, before.unreachable);
-  const after = await onEveryHost(cluster, (client) => client.get<NodeStatus[]>("/nodes"), before.unreachable);
+  const after = await onEveryHost(
+    cluster,
+    (client) => client.call((api, o) => api.nodes.$get({}, o)),
+    before.unreachable,
+  );
   const scan: ClusterScan = {
     hosts: scannedHosts(cluster, before.unreachable),
     planned: plannedNodes(clusterPlan(cluster, settings)),

@@ -14,7 +14,7 @@ import { needsAction } from "./finding.ts";
 import { isolateNodes, type IsolateReport } from "./isolate.ts";
 import { recoverCluster, type RecoverReport } from "./recover.ts";
 
-/** Adds `cqkd emergency detect|isolate|fallback|recover|shutdown` (the seed's emergency procedures). */
+/** Adds `cqkd emergency detect|isolate|fallback|recover|shutdown` (docs/operations.md#emergency). */
 export function addEmergencyCommands(program: Command): void {
   const emergency = program.command("emergency")
     .description("emergency procedures on the local cluster: detect, isolate, fallback, recover, shutdown");

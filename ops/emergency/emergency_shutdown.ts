@@ -12,7 +12,7 @@ export type EmergencyStopReport = Omit<ShutdownReport, "unsettled"> & {
 };
 
 /**
- * `cqkd emergency shutdown` (the seed's emergency_shutdown): stops every process of the cluster at once — each
+ * `cqkd emergency shutdown` (docs/operations.md#emergency): stops every process of the cluster at once — each
  * host process gets SIGTERM (it closes its nodes without waiting for any slot to settle) and SIGKILL if it is not
  * gone 3 s later, Prometheus and Alertmanager likewise — and keeps the state file, marked stopped, so that
  * `cqkd emergency recover` starts the same cluster again (same plan, ports, token and settings). `cqkd startup`

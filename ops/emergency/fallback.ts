@@ -1,8 +1,6 @@
 import type { Settings } from "../../core/config/mod.ts";
 import { formatPeer, parsePeer, resolvePeer } from "../../core/net/mod.ts";
 import { CommandError } from "../exit_codes.ts";
-import type { RejoinOutcome } from "../admin/mod.ts";
-import type { FleetOutcome } from "../cluster/fleet_routes.ts";
 import { onEveryHost, openCluster, updateState } from "./_cluster_ops.ts";
 import { byTier } from "./_tiers.ts";
 
@@ -29,7 +27,7 @@ export interface FallbackReport {
 }
 
 /**
- * `cqkd emergency fallback` (the seed's enable_fallback_mode, SPEC §11): every running node of the cluster (but the
+ * `cqkd emergency fallback` (the enable_fallback_mode setting): every running node of the cluster (but the
  * isolated ones) rejoins through the static `fallback_bootstrap_nodes` instead of the bootstrap tiers
  * (`POST /fleet/ops/rejoin` on every host: ping, lookup of its own id, far buckets), and the state file records
  * fallback mode, so that `recover` starts nodes through the static list, and workers on static ports from
@@ -57,7 +55,10 @@ export async function enterFallbackMode(settings: Settings): Promise<FallbackRep
   const { nodes: outcomes, failures } = await onEveryHost(
     cluster,
     (client) =>
-      client.post<FleetOutcome<RejoinOutcome>[]>("/fleet/ops/rejoin", { peers, names: ready.map((n) => n.name) }),
+      client.call(
+        (api, o) => api.fleet.ops.rejoin.$post({ json: { peers, names: ready.map((n) => n.name) } }, o),
+        60_000,
+      ),
   );
   const mode = { since: new Date().toISOString(), peers, staticPort: settings.fallback_static_port };
   await updateState(cluster, (state) => ({ ...state, fallback: mode }));

@@ -1,7 +1,5 @@
 import type { Settings } from "../../core/config/mod.ts";
 import { CommandError } from "../exit_codes.ts";
-import type { IsolateOutcome } from "../admin/mod.ts";
-import type { FleetOutcome } from "../cluster/fleet_routes.ts";
 import { type ClusterNode, onEveryHost, openCluster, updateState } from "./_cluster_ops.ts";
 import { detectIssues, type DetectOptions } from "./detect.ts";
 
@@ -24,7 +22,7 @@ export interface IsolateReport {
 }
 
 /**
- * `cqkd emergency isolate` (the seed's isolate_problematic_nodes): takes the named nodes (or those `detect` calls
+ * `cqkd emergency isolate` (docs/operations.md#emergency): takes the named nodes (or those `detect` calls
  * for isolating) out of the routing table of every other node of every host process, and keeps them out: each
  * node puts their ids on its deny list (`POST /fleet/ops/isolate` with `block` on every host), so that refreshes
  * and lookups do not bring them back and their requests go unanswered. The state file records them: `detect`
@@ -45,7 +43,8 @@ export async function isolateNodes(settings: Settings, options: IsolateOptions):
   const others = nodes.filter((n) => !ids.includes(n.id!)).map((n) => n.name);
   const { nodes: done, failures } = await onEveryHost(
     cluster,
-    (client) => client.post<FleetOutcome<IsolateOutcome>[]>("/fleet/ops/isolate", { ids, block: true, names: others }),
+    (client) =>
+      client.call((api, o) => api.fleet.ops.isolate.$post({ json: { ids, block: true, names: others } }, o), 60_000),
   );
   const removed = done.flatMap((o) => o.ok ? [o.removedIds] : []);
   await updateState(cluster, (state) => ({

@@ -1,5 +1,5 @@
 /**
- * The emergency procedures of the local cluster (SPEC §12, the seed's "Emergency Procedures"): `detect` scans for
+ * The emergency procedures of the local cluster (docs/operations.md#emergency): `detect` scans for
  * problems and says which procedure each calls for, `isolate` takes nodes out of every routing table and keeps them
  * out, `fallback` rejoins every node through the static bootstrap list, `recover` restarts what is down and checks
  * the network, and `shutdown` stops everything at once, keeping the state for `recover`.

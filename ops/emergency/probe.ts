@@ -1,6 +1,6 @@
+import pMap from "p-map";
 import type { KademliaNode } from "../../core/kademlia/mod.ts";
 import { parsePeer } from "../../core/net/mod.ts";
-import { settleAll } from "./_pool.ts";
 
 /** A node to probe: its name and UDP address (host:port). */
 export interface ProbeTarget {
@@ -50,7 +50,7 @@ export async function probeNodes(
   options: ProbeOptions = {},
 ): Promise<ProbeResult[]> {
   const { attempts = 3, timeoutMs = 2000, concurrency = 32, signal } = options;
-  const settled = await settleAll(targets, concurrency, async ({ name, address }) => {
+  return await pMap(targets, async ({ name, address }) => {
     const peer = parsePeer(address);
     const result: ProbeResult = { name, sent: 0, answered: 0, rttMs: [] };
     for (let i = 0; i < attempts; i++) {
@@ -64,7 +64,5 @@ export async function probeNodes(
       result.rttMs.push(Math.round((performance.now() - sentAt) * 10) / 10);
     }
     return result;
-  });
-  signal?.throwIfAborted();
-  return settled.map((s) => (s as PromiseFulfilledResult<ProbeResult>).value);
+  }, { concurrency });
 }

@@ -7,7 +7,6 @@ import { spawnHost, stopHost } from "../cluster/supervisor.ts";
 import { CommandError } from "../exit_codes.ts";
 import { spreadDirectory } from "../startup.ts";
 import { type Check, verifyCluster } from "../verify.ts";
-import type { IsolateOutcome } from "../admin/mod.ts";
 import type { FleetOutcome } from "../cluster/fleet_routes.ts";
 import { clusterPlan, type HostsOutcome, onEveryHost, openCluster, readTables } from "./_cluster_ops.ts";
 import { StaticPorts } from "./_static_ports.ts";
@@ -64,7 +63,7 @@ interface Restart {
 }
 
 /**
- * `cqkd emergency recover` (the seed's attempt_recovery): picks up the recorded cluster, also after
+ * `cqkd emergency recover` (docs/operations.md#emergency): picks up the recorded cluster, also after
  * `cqkd emergency shutdown`. Host processes that are gone (or hang) are started again as startup started them;
  * the contacts of nodes that are gone are removed from every routing table; then, tier by tier in startup order, every node of the plan that is stopped, failed or missing is started again
  * from its spec (isolated nodes too, with a new id), each tier ready before the next; then every node rejoins
@@ -139,7 +138,9 @@ async function reviveHosts(cluster: RunningCluster, hostArgs: HostArgs): Promise
   const outcomes = await Promise.all(cluster.clients.map(async (client) => {
     const { name, pid, workerPorts } = client.record;
     if (isHostProcess(pid, name)) {
-      if (await client.get("/health").then(() => true, () => false)) return { name, outcome: "running" as const };
+      if (await client.call((api, o) => api.health.$get({}, o)).then(() => true, () => false)) {
+        return { name, outcome: "running" as const };
+      }
       await stopHost(client, { immediate: true });
     }
     const record = await spawnHost({
@@ -174,7 +175,7 @@ async function pruneDeadContacts(cluster: RunningCluster, passes = 4): Promise<R
     if (dead.length === 0) break;
     const { nodes: outcomes } = await onEveryHost(
       cluster,
-      (client) => client.post<FleetOutcome<IsolateOutcome>[]>("/fleet/ops/isolate", { ids: dead }),
+      (client) => client.call((api, o) => api.fleet.ops.isolate.$post({ json: { ids: dead } }, o), 60_000),
     );
     const removed = outcomes.flatMap((o) => o.ok ? [o.removed] : []);
     pruned.contacts += removed.reduce((a, b) => a + b, 0);
@@ -211,8 +212,10 @@ async function restartStage(restart: Restart, stage: Stage): Promise<RestartedTi
   await Promise.all(placements.map(async ({ host, nodes }) => {
     const client = cluster.client(host)!;
     const running = nodes.filter((n) => ["starting", "joining", "ready"].includes(current.get(n.name)?.state ?? ""));
-    if (running.length > 0) await client.post("/nodes/stop", { names: running.map((n) => n.name) });
-    await client.post("/nodes", { nodes });
+    if (running.length > 0) {
+      await client.call((api, o) => api.nodes.stop.$post({ json: { names: running.map((n) => n.name) } }, o), 60_000);
+    }
+    await client.call((api, o) => api.nodes.$post({ json: { nodes } }, o), 60_000);
   }));
   const settled = await untilSettled(cluster, new Set(names), restart.readyTimeoutMs);
   const failed = names.flatMap((name) => {
@@ -266,10 +269,13 @@ async function reconnect(
   emit({ type: "step", step: "rejoin", detail: `every node rejoins through ${through.join(", ")}` });
   const rejoined = await onEveryHost(
     cluster,
-    (client) => client.post<FleetOutcome<object>[]>("/fleet/ops/rejoin", { peers: through }),
+    (client) => client.call((api, o) => api.fleet.ops.rejoin.$post({ json: { peers: through } }, o), 60_000),
   );
   emit({ type: "step", step: "refresh", detail: "every node refreshes every bucket" });
-  const refreshed = await onEveryHost(cluster, (client) => client.post<FleetOutcome<object>[]>("/fleet/ops/refresh"));
+  const refreshed = await onEveryHost(
+    cluster,
+    (client) => client.call((api, o) => api.fleet.ops.refresh.$post({ json: {} }, o), 60_000),
+  );
   return { rejoined: { ...tally(rejoined), through }, refreshed: tally(refreshed) };
 }
 

@@ -54,7 +54,7 @@ async function copyShipped(relative: string, dir: string): Promise<string> {
 }
 
 /**
- * Starts Prometheus (scraping the targets file, with the SPEC §14 alert rules) and Alertmanager (with
+ * Starts Prometheus (scraping the targets file, with the cqkd alert rules) and Alertmanager (with
  * `compose/monitoring/alertmanager.yml`) on 127.0.0.1, detached, each with its data and log under `dir`. A program
  * that is not installed is reported in `missing`, not thrown: the cluster runs without it.
  */

@@ -1,6 +1,6 @@
 /**
  * The monitoring stack of the local cluster: Prometheus and Alertmanager from their Debian packages, configured for
- * the cluster's targets file and the SPEC §14 alert rules, and a small client of Prometheus's query API.
+ * the cluster's targets file and the cqkd alert rules, and a small client of Prometheus's query API.
  *
  * @module
  */

@@ -14,7 +14,7 @@ export interface PrometheusConfigOptions {
 
 /**
  * The Prometheus configuration for a local cluster: one `cqkd-local` job reading the cluster's targets file (which
- * `cqkd startup` writes in the state directory; Prometheus watches it), the SPEC §14 alert rules and the
+ * `cqkd startup` writes in the state directory; Prometheus watches it), the cqkd alert rules and the
  * Alertmanager. The same job as in `compose/monitoring/prometheus.yml`, with absolute paths.
  */
 export function prometheusConfig(options: PrometheusConfigOptions): string {

@@ -62,7 +62,7 @@ interface Admission {
 }
 
 /**
- * The bootstrap flow (SPEC §4): the seeds in order, following redirects (at most {@linkcode MAX_REDIRECT_HOPS}
+ * The bootstrap flow: the seeds in order, following redirects (at most {@linkcode MAX_REDIRECT_HOPS}
  * hops, never revisiting an address), then the fallback list. Once admitted, `node.bootstrap([attachedTo, entry])`
  * does the Kademlia join, and the lease is renewed every leaseMs/2 until {@linkcode Attachment.leave}. An address
  * that does not answer cqkd_bootstrap_join but answers ping is a plain (e.g. legacy) DHT node: when no bootstrap

@@ -1,4 +1,4 @@
-/** The bootstrap load balancer: which bootstrap nodes a joiner should use, best first (SPEC §4). */
+/** The bootstrap load balancer: which bootstrap nodes a joiner should use, best first. */
 import type { BootstrapInfo } from "./info.ts";
 import { type Tier, tierDistance, TIERS } from "./tier.ts";
 

@@ -1,5 +1,5 @@
 /**
- * The bootstrap tiers (SPEC §4): super → regional → local bootstrap nodes that report their tier, region, load
+ * The bootstrap tiers: super → regional → local bootstrap nodes that report their tier, region, load
  * and capacity, a load balancer that ranks them for a joiner, and the join flow with failover across tiers and a
  * fallback list. Bootstrap nodes sign their answers when asked; joiners with a trust policy (trusted keys, or an
  * authority's certificates) accept only signed answers.

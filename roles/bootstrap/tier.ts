@@ -4,10 +4,10 @@ import type { NodeRole } from "../role.ts";
 /** A bootstrap tier, from the root of the hierarchy down. */
 export type Tier = "super" | "regional" | "local";
 
-/** The tiers from the root down: 4 super → 16 regional → 64 local (SPEC §1). */
+/** The tiers from the root down: 4 super → 16 regional → 64 local. */
 export const TIERS: readonly Tier[] = ["super", "regional", "local"];
 
-/** Joiners a bootstrap of each tier admits at once (SPEC §1: connections). */
+/** Joiners a bootstrap of each tier admits at once (`max_connections` overrides). */
 export const DEFAULT_CAPACITY: Readonly<Record<Tier, number>> = { super: 500, regional: 250, local: 50 };
 
 const HOME_TIER: Readonly<Record<NodeRole, Tier>> = {

@@ -1,5 +1,5 @@
 /**
- * The networked key exchange: Alice's and Bob's session state machines (the 19 steps of SPEC §9, then QBER
+ * The networked key exchange: Alice's and Bob's session state machines (the 19 steps of docs/key-exchange.md, then QBER
  * estimation, Cascade, privacy amplification and confirmation), their wire messages, the sealed point-to-point
  * messenger and the inbox where role data waits.
  *

@@ -1,5 +1,5 @@
 import { runtime } from "../../core/runtime/mod.ts";
-/** The steps of a key exchange (SPEC §9, then post-processing), each timed and reported as it ends. */
+/** The steps of a key exchange (the 19 steps, then post-processing), each timed and reported as it ends. */
 
 /** The names of the steps, in protocol order: Alice runs 1–11 and 19, Bob 12–19. */
 export const STEP = {

@@ -3,26 +3,34 @@
  * with Alice's, a binary search in each block that disagrees, and backtracking — a corrected bit flips the parity
  * of the blocks holding it in earlier passes, which are searched again. Queries are batched: each pass's block
  * parities go in one exchange, and every block under search advances one halving per exchange.
+ *
+ * The passes' layouts come from a public seed ({@linkcode passBlocks}), so that a {@linkcode RangeParityOracle}
+ * names each block by (pass, start, end). Every parity Alice disclosed is remembered, and the parity of a range's
+ * right half follows from the whole and its left half, so no parity is asked twice (sub-block reuse); the parity of
+ * the whole key, known after the first pass, gives each later pass's last block for free (parity inference). A
+ * pass's order is laid out only when one of its blocks is searched, and passes cut in two work on packed words
+ * (see {@linkcode passBlocks}).
  */
-import { cryptoRandom, identityPermutation, randomPermutation, type RandomSource } from "../quantum/mod.ts";
-import type { ParityOracle } from "./parity_oracle.ts";
+import { cryptoRandom, type RandomSource } from "../quantum/mod.ts";
+import {
+  cascadeBlockSizes,
+  type CascadeKey,
+  type CascadePlanOptions,
+  packWords,
+  type PassBlocks,
+  passBlocks,
+} from "./cascade_layout.ts";
+import type { ParityOracle, RangeParityOracle } from "./parity_oracle.ts";
 
-/** Options of {@linkcode cascade}. */
-export interface CascadeOptions {
+/** Options of {@linkcode cascade}: the plan (QBER estimate, schedule, passes) and how to reach Alice. */
+export interface CascadeOptions extends CascadePlanOptions {
   /**
-   * Estimated QBER; the first pass uses blocks of ⌈0.73 / qber⌉ bits, doubling each pass up to a quarter of the
-   * key. Estimates below 1 % are taken as 1 %: a sample without errors still leaves room for a few in the key.
-   * @default {0.01}
+   * The public seed of the passes' layouts. Required with an oracle that only answers range queries, and then the
+   * seed (and plan) Alice's responder was made with; without it, one is drawn from `random` and blocks are sent as
+   * positions.
    */
-  qber?: number;
-  /**
-   * Number of passes. Two more than the classic four, with blocks capped at a quarter of the key: with blocks
-   * growing to the whole key, keys of a few hundred bits kept a pair of errors in one block in every pass in up
-   * to 30 % of runs; a pass of quarter blocks costs 4 parities and splits such a pair with probability ¾.
-   * @default {6}
-   */
-  passes?: number;
-  /** Source of the shuffles of the passes after the first. @default {cryptoRandom} */
+  seed?: Uint8Array;
+  /** Source of the seed when none is given. @default {cryptoRandom} */
   random?: RandomSource;
   /** Aborts between exchanges. */
   signal?: AbortSignal;
@@ -40,12 +48,14 @@ export interface CascadeResult {
   exchanges: number;
 }
 
-const MIN_QBER = 0.01;
+/** The longest key (2²⁶ bits, 64 Mbit): each pass keeps Alice's parities in an array of 2n bytes. */
+const MAX_BITS = 2 ** 26;
 
 /**
  * Corrects Bob's `bits` towards Alice's key, which only `oracle` can see.
  *
- * @throws {RangeError} when `passes` is not a positive integer or `qber` is not within 0-0.5
+ * @throws {RangeError} when `passes` is not a positive integer, `qber` is not within 0-0.5 or the key is over 2²⁶ bits
+ * @throws {TypeError} when the oracle only answers range queries and no `seed` is given
  * @example
  * ```ts
  * import { cascade, ParityResponder } from "./mod.ts";
@@ -53,43 +63,51 @@ const MIN_QBER = 0.01;
  * const bob = alice.slice();
  * bob[10]! ^= 1;
  * bob[500]! ^= 1;
- * const result = await cascade(bob, new ParityResponder(alice), { qber: 0.002 });
+ * const seed = crypto.getRandomValues(new Uint8Array(16));
+ * const result = await cascade(bob, new ParityResponder(alice, { seed }), { qber: 0.002, seed });
  * console.assert(result.bits.join() === alice.join() && result.corrected === 2);
  * ```
  */
 export async function cascade(
   bits: Uint8Array,
-  oracle: ParityOracle,
+  oracle: ParityOracle | RangeParityOracle,
   options: CascadeOptions = {},
 ): Promise<CascadeResult> {
-  const { qber = MIN_QBER, passes = 6, random = cryptoRandom, signal } = options;
-  if (!Number.isInteger(passes) || passes < 1) {
-    throw new RangeError(`Cannot run Cascade: passes must be a positive integer, got ${passes}`);
+  const { random = cryptoRandom, signal } = options;
+  if (bits.length > MAX_BITS) {
+    throw new RangeError(`Cannot run Cascade on ${bits.length} bits: the most is ${MAX_BITS}`);
   }
-  if (!(qber >= 0 && qber <= 0.5)) throw new RangeError(`Cannot run Cascade: qber must be within 0-0.5, got ${qber}`);
-  const run = new CascadeRun(bits.slice(), oracle, signal);
-  const n = bits.length;
-  const largest = Math.ceil(n / 4);
-  let blockSize = Math.min(largest, Math.ceil(0.73 / Math.max(qber, MIN_QBER)));
-  for (let pass = 0; pass < passes && n > 0; pass++) {
-    const order = pass === 0 ? identityPermutation(n) : randomPermutation(n, random);
-    await run.addPass(order, blockSize);
+  const sizes = cascadeBlockSizes(bits.length, options);
+  const byRange = options.seed !== undefined && "rangeParities" in oracle;
+  if (!byRange && !("parities" in oracle)) {
+    throw new TypeError("Cannot run Cascade: a range parity oracle needs the layout seed agreed with Alice");
+  }
+  const seed = options.seed ?? drawSeed(random);
+  const run = new CascadeRun(bits.slice(), oracle, byRange, signal);
+  for (let pass = 0; pass < sizes.length && bits.length > 0; pass++) {
+    await run.addPass(passBlocks(bits.length, seed, pass, sizes[pass]!));
     await run.correctOddBlocks();
-    blockSize = Math.min(largest, 2 * blockSize);
   }
   return run.result();
 }
 
-/** One pass's layout: its order of the positions, cut into consecutive blocks. */
+function drawSeed(random: RandomSource): Uint8Array {
+  const seed = new Uint8Array(16);
+  random.fill(seed);
+  return seed;
+}
+
+/** One pass: its blocks and Alice's parities known so far. */
 interface Pass {
-  order: Uint32Array;
-  blockSize: number;
-  /** Block of each position. */
-  blockOf: Uint32Array;
+  index: number;
+  blocks: PassBlocks;
   /** Blocks whose parity differs from Alice's. */
   odd: Set<number>;
-  /** Alice's parities known for ranges [start, end) of `order` (asked or derived), by start·(n+1)+end. */
-  known: Map<number, number>;
+  /**
+   * Alice's parities known for ranges [start, end) of the order (asked or derived), by {@linkcode rangeSlot}: 0 when
+   * unknown, else parity + 1.
+   */
+  known: Uint8Array;
 }
 
 /** A range [start, end) of one pass's order; Alice's parity of it, once known, is in the pass's `known`. */
@@ -101,16 +119,27 @@ interface Range {
 
 class CascadeRun {
   readonly #bits: Uint8Array;
-  readonly #oracle: ParityOracle;
+  readonly #key: CascadeKey;
+  readonly #oracle: ParityOracle | RangeParityOracle;
+  readonly #byRange: boolean;
   readonly #signal: AbortSignal | undefined;
   readonly #passes: Pass[] = [];
+  /** Alice's parity of the whole key, known once the first pass's blocks are answered. */
+  #aliceTotal: number | undefined;
   #leakage = 0;
   #corrected = 0;
   #exchanges = 0;
 
-  constructor(bits: Uint8Array, oracle: ParityOracle, signal: AbortSignal | undefined) {
+  constructor(
+    bits: Uint8Array,
+    oracle: ParityOracle | RangeParityOracle,
+    byRange: boolean,
+    signal: AbortSignal | undefined,
+  ) {
     this.#bits = bits;
+    this.#key = { bits, packed: packWords(bits) };
     this.#oracle = oracle;
+    this.#byRange = byRange;
     this.#signal = signal;
   }
 
@@ -118,18 +147,27 @@ class CascadeRun {
     return { bits: this.#bits, leakage: this.#leakage, corrected: this.#corrected, exchanges: this.#exchanges };
   }
 
-  /** Lays out a pass and learns which of its blocks disagree. */
-  async addPass(order: Uint32Array, blockSize: number): Promise<void> {
-    const n = order.length;
-    const pass: Pass = { order, blockSize, blockOf: new Uint32Array(n), odd: new Set(), known: new Map() };
-    const blocks: Range[] = [];
-    for (let start = 0; start < n; start += blockSize) {
-      blocks.push({ pass, start, end: Math.min(n, start + blockSize) });
+  /** Adds a pass and learns which of its blocks disagree. */
+  async addPass(blocks: PassBlocks): Promise<void> {
+    const n = this.#bits.length;
+    const pass: Pass = { index: this.#passes.length, blocks, odd: new Set(), known: new Uint8Array(2 * n) };
+    const { blockStarts } = blocks;
+    const ranges: Range[] = [];
+    const indices: number[] = [];
+    for (let b = 0; b + 1 < blockStarts.length; b++) {
+      // An empty block (a random partition may leave one) has parity 0 on both sides: nothing to ask.
+      if (blockStarts[b + 1]! === blockStarts[b]!) continue;
+      ranges.push({ pass, start: blockStarts[b]!, end: blockStarts[b + 1]! });
+      indices.push(b);
     }
-    for (let i = 0; i < n; i++) pass.blockOf[order[i]!] = Math.floor(i / blockSize);
-    await this.#ask(blocks);
-    blocks.forEach((block, b) => {
-      if (this.#aliceParity(block) !== this.#bobParity(block)) pass.odd.add(b);
+    const asked = this.#aliceTotal === undefined ? ranges : ranges.slice(0, -1);
+    await this.#ask(asked);
+    const askedTotal = asked.reduce((total, range) => total ^ this.#aliceParity(range)!, 0);
+    if (asked.length < ranges.length) this.#remember(ranges.at(-1)!, askedTotal ^ this.#aliceTotal!);
+    this.#aliceTotal ??= askedTotal;
+    const bob = blocks.parities(this.#key);
+    ranges.forEach((range, i) => {
+      if (this.#aliceParity(range) !== bob[indices[i]!]) pass.odd.add(indices[i]!);
     });
     this.#passes.push(pass);
   }
@@ -138,11 +176,7 @@ class CascadeRun {
   async correctOddBlocks(): Promise<void> {
     for (;;) {
       const searches: Range[] = this.#passes.flatMap((pass) =>
-        [...pass.odd].map((b) => ({
-          pass,
-          start: b * pass.blockSize,
-          end: Math.min(pass.order.length, (b + 1) * pass.blockSize),
-        }))
+        [...pass.odd].map((b) => ({ pass, start: pass.blocks.blockStarts[b]!, end: pass.blocks.blockStarts[b + 1]! }))
       );
       if (searches.length === 0) return;
       // Searches run together on frozen bits; two of them may end on the same error, which is flipped once.
@@ -153,28 +187,36 @@ class CascadeRun {
 
   /** Halves every range (each holding an odd number of errors) down to one erroneous position. */
   async #binarySearch(searches: Range[]): Promise<number[]> {
-    for (let active = searches; active.length > 0; active = active.filter((s) => s.end - s.start > 1)) {
-      const lefts = active.map((s) => ({ pass: s.pass, start: s.start, end: (s.start + s.end) >>> 1 }));
-      await this.#ask(lefts.filter((left) => this.#aliceParity(left) === undefined));
-      active.forEach((search, i) => {
-        const left = lefts[i]!;
+    const open = (s: Range) => s.end - s.start > 1;
+    for (let active = searches.filter(open); active.length > 0; active = active.filter(open)) {
+      const unknownLefts: Range[] = [];
+      for (const { pass, start, end } of active) {
+        const middle = (start + end) >>> 1;
+        if (this.#aliceParity({ pass, start, end: middle }) === undefined) {
+          unknownLefts.push({ pass, start, end: middle });
+        }
+      }
+      await this.#ask(unknownLefts);
+      for (const search of active) {
+        const { pass, start, end } = search;
+        const middle = (start + end) >>> 1;
+        const left = { pass, start, end: middle };
         const aliceLeft = this.#aliceParity(left)!;
-        const right = { pass: search.pass, start: left.end, end: search.end };
         // Alice's parity of the right half follows from the whole and the left: known without asking.
-        this.#remember(right, this.#aliceParity(search)! ^ aliceLeft);
-        const next = aliceLeft !== this.#bobParity(left) ? left : right;
-        search.start = next.start;
-        search.end = next.end;
-      });
+        this.#remember({ pass, start: middle, end }, this.#aliceParity(search)! ^ aliceLeft);
+        if (aliceLeft !== this.#bobParity(left)) search.end = middle;
+        else search.start = middle;
+      }
     }
-    return searches.map((s) => s.pass.order[s.start]!);
+    return searches.map((s) => s.pass.blocks.positionAt(s.start));
   }
 
   #flip(position: number): void {
     this.#bits[position]! ^= 1;
+    this.#key.packed[position >>> 5]! ^= 1 << (position & 31);
     this.#corrected++;
     for (const pass of this.#passes) {
-      const block = pass.blockOf[position]!;
+      const block = pass.blocks.blockOf(position);
       if (!pass.odd.delete(block)) pass.odd.add(block);
     }
   }
@@ -183,31 +225,51 @@ class CascadeRun {
   async #ask(ranges: Range[]): Promise<void> {
     if (ranges.length === 0) return;
     this.#signal?.throwIfAborted();
-    const blocks = ranges.map((r) => Array.from(r.pass.order.subarray(r.start, r.end)));
-    const answers = await this.#oracle.parities(blocks);
+    const answers = this.#byRange ? await this.#askRanges(ranges) : await this.#askPositions(ranges);
     this.#exchanges++;
     this.#leakage += ranges.length;
-    if (!Array.isArray(answers) || answers.length !== ranges.length) {
+    if (!(Array.isArray(answers) || answers instanceof Uint8Array) || answers.length !== ranges.length) {
       throw new TypeError(`Cannot run Cascade: asked ${ranges.length} parities, got ${describe(answers)}`);
     }
     ranges.forEach((range, i) => this.#remember(range, answers[i]! & 1));
   }
 
+  #askRanges(ranges: Range[]): Promise<Uint8Array> {
+    const triples = new Uint32Array(3 * ranges.length);
+    ranges.forEach((range, i) => triples.set([range.pass.index, range.start, range.end], 3 * i));
+    return (this.#oracle as RangeParityOracle).rangeParities(triples);
+  }
+
+  #askPositions(ranges: Range[]): Promise<number[]> {
+    const blocks = ranges.map((r) =>
+      Array.from({ length: r.end - r.start }, (_, i) => r.pass.blocks.positionAt(r.start + i))
+    );
+    return (this.#oracle as ParityOracle).parities(blocks);
+  }
+
   #aliceParity(range: Range): number | undefined {
-    return range.pass.known.get(range.start * (range.pass.order.length + 1) + range.end);
+    const known = range.pass.known[rangeSlot(range, this.#bits.length)]!;
+    return known === 0 ? undefined : known - 1;
   }
 
   #remember(range: Range, parity: number): void {
-    range.pass.known.set(range.start * (range.pass.order.length + 1) + range.end, parity);
+    range.pass.known[rangeSlot(range, this.#bits.length)] = parity + 1;
   }
 
   #bobParity(range: Range): number {
-    let parity = 0;
-    for (let i = range.start; i < range.end; i++) parity ^= this.#bits[range.pass.order[i]!]!;
-    return parity;
+    return range.pass.blocks.rangeParity(this.#key, range.start, range.end);
   }
 }
 
+/**
+ * Where a range's parity is kept among its pass's, in 0..2n: the ranges Cascade asks about within a block are the
+ * nodes of one halving tree, so a range of two or more bits is told apart by its middle (each subtree's middles lie
+ * within its own range), and a single bit by its position, after the n middles.
+ */
+function rangeSlot(range: Range, n: number): number {
+  return range.end - range.start === 1 ? n + range.start : (range.start + range.end) >>> 1;
+}
+
 function describe(answers: unknown): string {
-  return Array.isArray(answers) ? `${answers.length} answers` : typeof answers;
+  return Array.isArray(answers) || answers instanceof Uint8Array ? `${answers.length} answers` : typeof answers;
 }

@@ -22,7 +22,7 @@ const PROJECTION_HEADROOM = 1.1;
 const MAX_GROWTH = 64;
 
 /**
- * The account of one session. The first round asks for ⌈2.5·lc⌉ positions (SPEC §9); after each round the
+ * The account of one session. The first round asks for ⌈2.5·lc⌉ positions (key_length_multiplier); after each round the
  * secure length of the pooled material is computed ({@linkcode secureKeyLength}) and, while it is short of the
  * requested bits, the next round is sized by projecting the yield seen so far (with 10 % headroom, and at least
  * a quarter of the positions spent so far: tiny rounds reconcile poorly and shift the estimate, and a string of

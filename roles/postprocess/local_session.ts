@@ -23,7 +23,7 @@ export interface LocalSessionOptions extends KeyBudgetOptions {
   eve?: number;
   /** Source of every random choice of both parties, the workers and the channel. @default {cryptoRandom} */
   random?: RandomSource;
-  /** Cascade passes. @default {6} */
+  /** Cascade passes. @default {the Cascade schedule's} */
   cascadePasses?: number;
   /** Rounds of raw positions before the session gives up. @default {8} */
   maxRounds?: number;
@@ -113,13 +113,10 @@ export async function runSessionLocally(options: LocalSessionOptions): Promise<L
       const bob = splitSample(batch.bobBits, sample);
       budget.addSample(sample.length, countErrors(alice.sampled, bob.sampled));
 
-      const responder = new ParityResponder(alice.kept);
-      const corrected = await cascade(bob.kept, responder, {
-        qber: budget.qber,
-        passes: cascadePasses,
-        random,
-        signal,
-      });
+      // Both sides lay Cascade's passes out from one public seed; Bob names blocks by (pass, start, end).
+      const plan = { qber: budget.qber, passes: cascadePasses, seed: drawBytes(16) };
+      const responder = new ParityResponder(alice.kept, plan);
+      const corrected = await cascade(bob.kept, responder, { ...plan, signal });
       budget.addReconciled(alice.kept.length, responder.disclosed);
       aliceChunks.push(alice.kept);
       bobChunks.push(corrected.bits);

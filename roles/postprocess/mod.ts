@@ -7,6 +7,7 @@
  */
 export * from "./bits.ts";
 export * from "./cascade.ts";
+export * from "./cascade_layout.ts";
 export * from "./confirmation.ts";
 export * from "./errors.ts";
 export * from "./key_budget.ts";

@@ -5,7 +5,7 @@
 import { randomPermutation, SeededRandom } from "../quantum/mod.ts";
 import { QberThresholdError } from "./errors.ts";
 
-/** Default QBER above which a session aborts (SPEC §9). */
+/** Default QBER above which a session aborts (`qber_threshold`). */
 export const DEFAULT_QBER_THRESHOLD = 0.11;
 
 /**
