@@ -20,29 +20,15 @@ export class InvariantError extends Error {
 }
 
 /**
- * Yields to the host event loop through a message port (a macrotask without timer clamping): every promise
- * continuation queued so far has run when `drain` resolves. One per run, closed after it (an open port would keep
- * the process alive).
+ * Lets the promise continuations an event caused run before the next event, by awaiting this many microtask turns.
+ * Purely microtask-based on purpose: a macrotask hop (a message port, setImmediate) is not reliably ordered after
+ * the microtask queue in Deno (its completion is polled, and sometimes resolves at once), which made runs under load
+ * diverge. A deeper chain spills into the next event's turns, always the same way, so runs stay reproducible.
  */
-class Drain implements Disposable {
-  readonly #channel = new MessageChannel();
-  #wake: (() => void) | undefined;
+const DRAIN_TURNS = 256;
 
-  constructor() {
-    this.#channel.port1.onmessage = () => this.#wake?.();
-  }
-
-  drain(): Promise<void> {
-    return new Promise<void>((resolve) => {
-      this.#wake = resolve;
-      this.#channel.port2.postMessage(0);
-    });
-  }
-
-  [Symbol.dispose](): void {
-    this.#channel.port1.close();
-    this.#channel.port2.close();
-  }
+async function drain(): Promise<void> {
+  for (let turn = 0; turn < DRAIN_TURNS; turn++) await undefined;
 }
 
 /**
@@ -150,7 +136,6 @@ export class Scheduler {
    * @throws the first failure reported by {@linkcode fail}
    */
   async run(untilMs: number): Promise<void> {
-    using drain = new Drain();
     while (this.#heap.length > 0 && this.#heap[0]!.t <= untilMs) {
       const event = this.#pop();
       if (event.cancelled || this.#crashed.has(event.ctx)) continue;
@@ -172,7 +157,7 @@ export class Scheduler {
       } catch (error) {
         this.fail(error);
       }
-      await drain.drain();
+      await drain();
       this.current = 0;
       if (this.#failure !== undefined) throw this.#failure;
     }
