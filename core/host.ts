@@ -1,5 +1,6 @@
 import { KademliaNode, type KademliaNodeOptions } from "./kademlia/node.ts";
 import { TransportStats } from "./net/stats.ts";
+import { runtime } from "./runtime/mod.ts";
 
 /** Raised when the process reaches its open-files limit (one socket per node): the message says what to do. */
 export class OpenFilesLimitError extends Error {
@@ -79,6 +80,16 @@ export class NodeHost {
   }
 
   /** Stops one node and forgets it. */
+  /**
+   * Resolves once no node of this host has a request or an address probe outstanding: plaintext requesters become
+   * contacts once their address answers a probe, a round trip after their first request (see
+   * core/net/address_validation.ts), and a lookup may return before its slowest requests are answered.
+   */
+  async settled(): Promise<void> {
+    const busy = () => this.nodes().some((node) => node.transport.probing > 0 || node.transport.pendingCount > 0);
+    while (busy()) await new Promise((resolve) => runtime.setTimeout(resolve, 5));
+  }
+
   async stop(node: KademliaNode): Promise<void> {
     if (!this.#nodes.has(node.id.hex)) return;
     await node.stop();

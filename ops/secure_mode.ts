@@ -8,6 +8,7 @@ import {
   loadKeyringFile,
   parseKeyringEnv,
 } from "../core/security/mod.ts";
+import { parsePeer, type Peer, ResolveError, resolvePeer } from "../core/net/mod.ts";
 import { CommandError } from "./exit_codes.ts";
 
 /** Options of {@linkcode secureNodeOptions}. */
@@ -55,6 +56,8 @@ export async function secureNodeOptions(
     replayWindowS: settings.replay_window,
     replayCacheSize: settings.replay_cache_size,
     acceptLegacy: settings.legacy_compatibility_mode,
+    legacyPeers: await resolveLegacyPeers(settings),
+    ...(settings.advertise_host === "" ? {} : { advertisedHost: settings.advertise_host }),
   };
   if (options.identityName === undefined) return { secure };
   const dir = `${settings.state_dir}/identity`;
@@ -64,6 +67,19 @@ export async function secureNodeOptions(
     return { secure, identity: await SigningIdentity.loadOrCreate(path) };
   } catch (error) {
     if (error instanceof IdentityFileError) throw new CommandError(error.message, undefined, { cause: error });
+    throw error;
+  }
+}
+
+/** The configured legacy peers as the addresses their datagrams come from (host names resolved). */
+async function resolveLegacyPeers(settings: Settings): Promise<Peer[]> {
+  if (!settings.legacy_compatibility_mode) return [];
+  try {
+    return await Promise.all(settings.legacy_peers.map((entry) => resolvePeer(parsePeer(entry))));
+  } catch (error) {
+    if (error instanceof ResolveError) {
+      throw new CommandError(`legacy_peers: ${error.message}`, undefined, { cause: error });
+    }
     throw error;
   }
 }

@@ -11,6 +11,8 @@ export async function joinedNodes(
   for (let i = 1; i < count; i++) {
     const node = host.start(options);
     await node.bootstrap([nodes[0]!.address]);
+    // The nodes met take the joiner in once it answered their address probe, a round trip after its requests.
+    await host.settled();
     nodes.push(node);
   }
   return nodes;

@@ -147,7 +147,7 @@ Deno.test("Legacy plaintext is refused by a secure node unless legacy_compatibil
     assert.equal(secure.transport.stats.dropped["no-envelope"], 1);
   });
   await t.step("accepted and answered in plaintext in legacy compatibility mode", async () => {
-    const secure = host.start({ secure: { keyring, acceptLegacy: true } });
+    const secure = host.start({ secure: { keyring, acceptLegacy: true, legacyPeers: [legacy.address] } });
     assert.ok((await legacy.ping(secure.address)).equals(secure.id));
     await legacy.set("from-legacy", "plain");
     assert.ok((await secure.ping(legacy.address)).equals(legacy.id), "and spoken to in plaintext");

@@ -17,8 +17,8 @@ const SPACE = Number(ID_SPACE);
  * Estimates the number N of nodes in the network from the density of ids around a point. Ids are uniform, so
  * the m-th closest of n other nodes lies at a normalized XOR distance d with E[(m-1)/d] = n: one estimate per
  * finished node lookup (its closest contacts around a random target), weighted down as it ages, and one from the
- * routing table (the k contacts around our own id, which our neighbours keep fresh). A lookup that found fewer
- * than k nodes saw them all.
+ * routing table (the k contacts around our own id heard from directly, which our neighbours keep fresh). A lookup
+ * that found fewer than k nodes saw them all.
  *
  * @example
  * ```ts
@@ -59,7 +59,8 @@ export class NetworkSizeEstimator {
     const now = this.#now();
     const weighted = this.#samples.map((s) => ({ size: s.size, weight: 0.5 ** ((now - s.atMs) / this.#halfLifeMs) }));
     if (table !== undefined && table.size > 0) {
-      const near = table.closest(table.self, table.k);
+      // Only contacts heard from: a peer can name any number of made-up ids around ours.
+      const near = table.closest(table.self, table.k, undefined, (c) => table.heardFrom(c.id));
       const size = near.length < table.k ? near.length + 1 : densityEstimate(table.self, near) + 1;
       weighted.push({ size, weight: 1 });
     }

@@ -49,3 +49,14 @@ Deno.test("NetworkSizeEstimator weighs a lookup sample down by half per half-lif
   clock = 11_000;
   assert.equal(estimator.estimate(table), 6, "old samples fade before the table's fresh count");
 });
+
+Deno.test("NetworkSizeEstimator counts only the table's contacts heard from, not made-up ids named around ours", () => {
+  const self = NodeId.random();
+  const table = new RoutingTable(self, { k: 20 });
+  for (const c of population(5, 2)) table.add(c);
+  // Twenty ids a hostile peer names right next to ours (hearsay): they would make the network look enormous.
+  for (let i = 1n; i <= 20n; i++) {
+    table.add({ id: NodeId.fromValue(self.value ^ i), host: "10.0.0.1", port: 6000 + Number(i) }, { hearsay: true });
+  }
+  assert.equal(new NetworkSizeEstimator().estimate(table), 6);
+});

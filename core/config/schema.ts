@@ -78,6 +78,11 @@ export const SETTINGS_SCHEMA = [
     false,
     "Interoperate with legacy nodes: in secure mode, accept plaintext frames and answer them in plaintext",
   ),
+  hostPorts(
+    "legacy_peers",
+    [],
+    "Legacy nodes (host:port) that may speak plaintext in legacy compatibility mode; every other address must seal",
+  ),
   hostPorts("fallback_bootstrap_nodes", ["127.0.0.1:5678", "127.0.0.1:5679"], "Bootstrap nodes used in fallback mode"),
   int("fallback_static_port", 7000, "Port used in fallback mode", PORT),
   // This node.
@@ -162,7 +167,7 @@ export const SETTINGS_SCHEMA = [
   float(
     "replay_window",
     30.0,
-    "Seconds a sealed datagram's timestamp may be off before it counts as a replay",
+    "Seconds a sealed datagram's timestamp may lag before it counts as a replay (ahead of the clock: 2 s at most)",
     SECONDS,
   ),
   int("replay_cache_size", 100000, "Message ids each node remembers against replays (secure mode)", { min: 2 }),

@@ -31,6 +31,7 @@ const EXPECTED_DEFAULTS = {
   performance_monitoring_enabled: true,
   enable_fallback_mode: true,
   legacy_compatibility_mode: false,
+  legacy_peers: [],
   fallback_bootstrap_nodes: ["127.0.0.1:5678", "127.0.0.1:5679"],
   fallback_static_port: 7000,
   bind_host: "127.0.0.1",

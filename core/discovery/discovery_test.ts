@@ -20,6 +20,7 @@ async function workerNetwork(host: NodeHost, workers: number) {
   const alice = host.start({ role: "alice" });
   advertiseCapabilities(alice);
   await alice.bootstrap([seed.address]);
+  await host.settled();
   return { seed, workers: nodes, alice };
 }
 

@@ -10,17 +10,25 @@ async function checkedNetwork(host: NodeHost, count: number) {
   for (let i = 1; i < count; i++) {
     const node = host.start();
     await node.bootstrap([nodes[0]!.address]);
+    await host.settled();
     nodes.push(node);
   }
   return nodes;
 }
 
-/** A port nobody listens on. */
+const handedOut = new Set<number>();
+
+/** A port nobody listens on, a different one each time (a routing table holds one contact per address). */
 function deadPort(): number {
-  const conn = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
-  const port = (conn.addr as Deno.NetAddr).port;
-  conn.close();
-  return port;
+  for (;;) {
+    const conn = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
+    const port = (conn.addr as Deno.NetAddr).port;
+    conn.close();
+    if (!handedOut.has(port)) {
+      handedOut.add(port);
+      return port;
+    }
+  }
 }
 
 const fakeContact = (): Contact => ({ id: NodeId.random(), host: "127.0.0.1", port: deadPort() });
@@ -53,6 +61,7 @@ Deno.test("HealthManager medium check marks degraded a contact that answers ping
   // A node whose value limit refuses every value: alive, but its DHT storage does not work.
   const refusing = host.start({ maxValueBytes: 1 });
   await refusing.bootstrap([a.address]);
+  await host.settled();
   const manager = new HealthManager(a, { levels: ["medium"] });
   for (const contact of [healthy.contact, refusing.contact]) await manager.check(contact, "medium");
   assert.equal(manager.registry.status(healthy.id), "healthy");
@@ -85,6 +94,7 @@ Deno.test("HealthManager.runBatch() pings a slice of the table, skipping contact
   await t.step("a tenth of the table per batch", async () => {
     const heard = host.start();
     await heard.bootstrap([node.address]);
+    await host.settled();
     for (let i = 0; i < 59; i++) node.table.add(fakeContact());
     for (let i = 0; i < 40; i++) node.table.add(fakeContact(), { hearsay: true });
     await manager.runBatch("fast");
@@ -219,6 +229,7 @@ Deno.test("HealthManager removes a contact only when a second fast check a batch
   const node = host.start();
   const flaky = host.start();
   await flaky.bootstrap([node.address]);
+  await host.settled();
   // An hour's interval: the batches started by start() do not come within the test; they are run by hand.
   const fast = { intervalS: 3600, timeoutMs: 100 };
   const manager = new HealthManager(node, { levels: ["fast"], fast, slices: 10, now: () => clock });

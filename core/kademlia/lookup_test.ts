@@ -11,7 +11,10 @@ const K = 8;
 function simulatedNetwork(size: number, seed: number) {
   const rand = mulberry32(seed);
   const randomId = () => NodeId.fromBytes(Uint8Array.from({ length: 20 }, () => Math.floor(rand() * 256)));
-  const nodes: Contact[] = Array.from({ length: size }, (_, i) => ({ id: randomId(), host: "10.0.0.1", port: 1 + i }));
+  const nodes: Contact[] = Array.from(
+    { length: size },
+    (_, i) => ({ id: randomId(), host: `10.0.${i >> 8}.${i & 255}`, port: 1 + i }),
+  );
   const tables = new Map<string, RoutingTable>();
   for (const node of nodes) {
     const table = new RoutingTable(node.id, { k: K });

@@ -666,6 +666,8 @@ export class KademliaNode {
    * the other side's nodes by name first, and those missed what this side wrote meanwhile).
    */
   #welcome(contact: Contact): void {
+    // A plaintext sender may be spoofed: it becomes a contact once its address answers a probe.
+    if (!this.transport.reaches(contact)) return this.transport.validate(contact, () => this.#welcome(contact));
     const firstHeard = (this.table.lastSeenMs(contact.id) ?? 0) === 0;
     const outcome = this.table.add(contact);
     if ((outcome === "added" || (outcome === "updated" && firstHeard)) && this.records.size > 0) {

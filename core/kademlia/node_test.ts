@@ -12,6 +12,7 @@ async function network(host: NodeHost, count: number, options: (i: number) => Ka
   for (let i = 1; i < count; i++) {
     const node = host.start(options(i));
     await node.bootstrap([nodes[0]!.address]);
+    await host.settled();
     nodes.push(node);
   }
   return nodes;

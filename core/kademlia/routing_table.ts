@@ -7,8 +7,9 @@ import { runtime } from "../runtime/mod.ts";
 export type PingFn = (contact: Contact) => Promise<boolean>;
 
 /**
- * What `RoutingTable.add()` did with a contact: "ignored" is for a hearsay contact that found no free slot,
- * "blocked" for one whose id is on the deny list.
+ * What `RoutingTable.add()` did with a contact: "ignored" is for a hearsay contact that found no free slot, or one
+ * that the diversity limits refuse (its address held by another id, or too many contacts of its host in the
+ * bucket); "blocked" for one whose id is on the deny list.
  */
 export type AddOutcome = "added" | "updated" | "cached" | "ignored" | "blocked" | "self";
 
@@ -18,9 +19,18 @@ export interface RoutingTableOptions {
   k?: number;
   /** Used to ping the least-recently-seen contact of a full bucket; without it a full bucket keeps its contacts. */
   ping?: PingFn;
+  /**
+   * Most contacts of one IP address in one bucket, as libp2p's diversity filter: one machine cannot take over a
+   * bucket by opening many ports. Loopback addresses are exempt (the many nodes of one test or benchmark
+   * machine). @default {8}
+   */
+  maxPerHostPerBucket?: number;
   /** Clock in milliseconds. @default {Date.now} */
   now?: () => number;
 }
+
+/** A contact heard from within this long is alive: another id claiming its address does not get it pinged. */
+const HOLDER_ALIVE_MS = 60_000;
 
 /**
  * A change of the table's membership: a contact took a slot, or lost it (`promoted` names the replacement that
@@ -82,12 +92,18 @@ export class RoutingTable {
   readonly #seenAtMs = new Map<string, number>();
   /** Ids (hex) that may never take a slot: nodes an operator isolated. */
   readonly #blocked = new Set<string>();
+  readonly #maxPerHost: number;
+  /** The id (hex) holding each address (host:port) in a bucket: one socket is one node, whatever ids it claims. */
+  readonly #holders = new Map<string, string>();
+  /** Holders of a contested address being pinged. */
+  readonly #checking = new Set<string>();
 
   constructor(self: NodeId, options: RoutingTableOptions = {}) {
     this.self = self;
     this.#k = checkK(options.k ?? 20);
     this.#ping = options.ping;
     this.#now = options.now ?? runtime.now;
+    this.#maxPerHost = options.maxPerHostPerBucket ?? 8;
     this.#buckets = [new KBucket(0n, ID_SPACE, this.#now())];
   }
 
@@ -103,6 +119,7 @@ export class RoutingTable {
       for (const [hex, contact] of bucket.contacts) {
         if (bucket.contacts.size <= this.#k) break;
         bucket.contacts.delete(hex);
+        this.#holders.delete(addressOf(contact));
         bucket.replacements.set(hex, contact);
       }
       this.#trimReplacements(bucket);
@@ -129,9 +146,9 @@ export class RoutingTable {
     const known = bucket.contacts.has(contact.id.hex);
     if (known && options.hearsay) return "updated";
     if (options.hearsay && this.admitHearsay?.(contact) === false) return "ignored";
+    if (!this.#diverse(bucket, contact)) return "ignored";
     if (known || bucket.contacts.size < this.#k) {
-      bucket.contacts.delete(contact.id.hex);
-      bucket.contacts.set(contact.id.hex, contact);
+      this.#place(bucket, contact);
       bucket.replacements.delete(contact.id.hex);
       bucket.lastUpdatedMs = this.#now();
       this.#seen(contact, options.hearsay);
@@ -160,13 +177,13 @@ export class RoutingTable {
     this.#seenAtMs.delete(id.hex);
     if (contact === undefined) return false;
     bucket.contacts.delete(id.hex);
-    const newest = [...bucket.replacements.values()].pop();
+    this.#holders.delete(addressOf(contact));
+    const newest = [...bucket.replacements.values()].reverse().find((c) => !this.#holders.has(addressOf(c)));
     if (newest === undefined) {
       this.changes.emit({ kind: "removed", contact });
       return true;
     }
-    bucket.contacts.set(newest.id.hex, newest);
-    bucket.replacements.delete(newest.id.hex);
+    this.#place(bucket, newest);
     this.changes.emit({ kind: "removed", contact, promoted: newest });
     this.changes.emit({ kind: "added", contact: newest });
     return true;
@@ -197,6 +214,11 @@ export class RoutingTable {
     return [...this.#blocked];
   }
 
+  /** Whether the contact was heard from directly (a request or an answer), not only named by others. */
+  heardFrom(id: NodeId): boolean {
+    return (this.#seenAtMs.get(id.hex) ?? 0) > 0;
+  }
+
   /** When the contact was last heard from (a request or an answer), in ms; 0 if only heard of; undefined if unknown. */
   lastSeenMs(id: NodeId): number | undefined {
     return this.#seenAtMs.get(id.hex);
@@ -207,8 +229,16 @@ export class RoutingTable {
     return this.#bucketFor(id).contacts.get(id.hex);
   }
 
-  /** Up to `count` contacts closest to `target`, closest first, optionally leaving one id out. */
-  closest(target: NodeId, count: number = this.#k, exclude?: NodeId): Contact[] {
+  /**
+   * Up to `count` contacts closest to `target`, closest first, optionally leaving one id out, or every contact
+   * that `accept` refuses.
+   */
+  closest(
+    target: NodeId,
+    count: number = this.#k,
+    exclude?: NodeId,
+    accept?: (contact: Contact) => boolean,
+  ): Contact[] {
     // Buckets are aligned ranges, so the distances of their ids to the target form disjoint intervals: visiting
     // buckets by the low end of their interval yields contacts in distance order, and only the first few are sorted.
     const t = target.value;
@@ -218,7 +248,9 @@ export class RoutingTable {
     const found: Contact[] = [];
     for (const { bucket } of byNearness) {
       if (found.length >= count) break;
-      const members = [...bucket.contacts.values()].filter((c) => exclude === undefined || !c.id.equals(exclude));
+      const members = [...bucket.contacts.values()].filter((c) =>
+        (exclude === undefined || !c.id.equals(exclude)) && (accept === undefined || accept(c))
+      );
       found.push(...sortByDistance(members, target));
     }
     return found.slice(0, count);
@@ -248,6 +280,48 @@ export class RoutingTable {
   /** Marks the bucket holding `id` as just refreshed. */
   touchRange(id: NodeId): void {
     this.#bucketFor(id).lastUpdatedMs = this.#now();
+  }
+
+  /** Puts `contact` in `bucket` as its most recently seen member (it may be there already, maybe at another address). */
+  #place(bucket: KBucket, contact: Contact): void {
+    const previous = bucket.contacts.get(contact.id.hex);
+    if (previous !== undefined) this.#holders.delete(addressOf(previous));
+    bucket.contacts.delete(contact.id.hex);
+    bucket.contacts.set(contact.id.hex, contact);
+    bucket.replacements.delete(contact.id.hex);
+    this.#holders.set(addressOf(contact), contact.id.hex);
+  }
+
+  /**
+   * The diversity limits: an address held by another id is not taken (that holder is pinged if it has been quiet,
+   * so that a node restarted with a new id gets its address back), and one IP address fills at most
+   * `maxPerHostPerBucket` slots of a bucket.
+   */
+  #diverse(bucket: KBucket, contact: Contact): boolean {
+    const holder = this.#holders.get(addressOf(contact));
+    if (holder !== undefined && holder !== contact.id.hex) {
+      this.#checkHolder(holder);
+      return false;
+    }
+    if (holder !== undefined || isLoopback(contact.host)) return true;
+    let sameHost = 0;
+    for (const member of bucket.contacts.values()) if (member.host === contact.host) sameHost++;
+    return sameHost < this.#maxPerHost;
+  }
+
+  /** Pings the holder of a contested address unless it was heard from lately; it leaves if it does not answer. */
+  #checkHolder(hex: string): void {
+    const id = NodeId.fromHex(hex);
+    const holder = this.get(id);
+    const ping = this.#ping;
+    if (ping === undefined || holder === undefined || this.#checking.has(hex)) return;
+    if (this.#now() - (this.#seenAtMs.get(hex) ?? 0) < HOLDER_ALIVE_MS) return;
+    this.#checking.add(hex);
+    ping(holder).catch(() => false).then((alive) => {
+      this.#checking.delete(hex);
+      if (alive) this.#seen(holder);
+      else this.remove(id);
+    });
   }
 
   #bucketFor(id: NodeId): KBucket {
@@ -302,6 +376,14 @@ export class RoutingTable {
       }
     });
   }
+}
+
+function addressOf(peer: { host: string; port: number }): string {
+  return `${peer.host}:${peer.port}`;
+}
+
+function isLoopback(host: string): boolean {
+  return host.startsWith("127.") || host === "::1" || host === "localhost";
 }
 
 function bucketInfo(b: KBucket): BucketInfo {

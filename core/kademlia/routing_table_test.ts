@@ -306,3 +306,43 @@ Deno.test("RoutingTable.block() drops an id waiting in a replacement cache", asy
   await settle();
   assert.deepEqual(ids(table.contacts()), [b.id.value]);
 });
+
+Deno.test("RoutingTable: one contact per address; a quiet holder of a contested address is pinged", async () => {
+  let now = 1_000_000;
+  const { calls, ping } = fakePing();
+  const table = new RoutingTable(SELF, { ping, now: () => now });
+  const holder = { id: NodeId.fromValue(FAR5 + 1n), host: "10.0.0.1", port: 4000 };
+  assert.equal(table.add(holder), "added");
+  for (let i = 2n; i < 50n; i++) {
+    assert.equal(table.add({ ...holder, id: NodeId.fromValue(FAR5 + i) }), "ignored");
+  }
+  assert.equal(calls.length, 0, "a holder heard from lately is not pinged");
+  assert.equal(table.add({ ...holder, port: 4001 }), "updated", "a contact may move");
+  assert.equal(table.add({ ...holder, id: NodeId.fromValue(FAR5 + 2n) }), "added", "its old address is free");
+  // A node restarted with a new id at the quiet holder's address: the holder is pinged, and leaves when silent.
+  now += 120_000;
+  const restarted = { id: NodeId.fromValue(FAR5 + 3n), host: "10.0.0.1", port: 4001 };
+  assert.equal(table.add(restarted), "ignored");
+  assert.equal(calls.length, 1);
+  calls[0]!.answer(false);
+  await settle();
+  assert.equal(table.add(restarted), "added");
+});
+
+Deno.test("RoutingTable: one IP address fills at most maxPerHostPerBucket slots of a bucket; loopback is exempt", () => {
+  const table = new RoutingTable(SELF, { k: 20, maxPerHostPerBucket: 3 });
+  const at = (i: bigint, host: string) => ({ id: NodeId.fromValue(FAR5 + i), host, port: 5000 + Number(i) });
+  const outcomes = [1n, 2n, 3n, 4n, 5n].map((i) => table.add(at(i, "10.0.0.9")));
+  assert.deepEqual(outcomes, ["added", "added", "added", "ignored", "ignored"]);
+  assert.equal(table.add(at(6n, "10.0.0.10")), "added", "another host");
+  assert.deepEqual([7n, 8n, 9n, 10n].map((i) => table.add(at(i, "127.0.0.1"))), ["added", "added", "added", "added"]);
+});
+
+Deno.test("RoutingTable.closest() with a filter, and heardFrom() for contacts heard from directly", () => {
+  const table = new RoutingTable(SELF);
+  const [heard, named] = [contact(FAR5 + 1n), contact(FAR5 + 2n)];
+  table.add(heard);
+  table.add(named, { hearsay: true });
+  assert.deepEqual([table.heardFrom(heard.id), table.heardFrom(named.id)], [true, false]);
+  assert.deepEqual(ids(table.closest(SELF, 20, undefined, (c) => table.heardFrom(c.id))), [heard.id.value]);
+});

@@ -109,6 +109,7 @@ Deno.test("A node refuses stores beyond its storage limit and keeps what it hold
   const writer = host.start();
   await small.bootstrap([full.address]);
   await writer.bootstrap([full.address]);
+  await host.settled();
   const value = (i: number) => new Uint8Array(600).fill(i);
   // Each set asks both other nodes; small refuses every value (too large for it), full takes three.
   for (let i = 0; i < 3; i++) assert.equal((await writer.set(`k${i}`, value(i))).replicas, 1);

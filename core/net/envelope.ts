@@ -36,7 +36,7 @@ export interface DatagramEnvelope {
   seal(frame: Uint8Array, to: Peer, self: Peer): Uint8Array;
   /** Unwraps a datagram `from` a peer; a string says why it is refused. */
   open(datagram: Uint8Array, from: Peer): OpenedDatagram | EnvelopeDropReason;
-  /** Whether `peer` has proven it owns `id` (or, in legacy compatibility, speaks plaintext). */
+  /** Whether `peer` has proven it owns `id` (or, in legacy compatibility, is a configured legacy peer). */
   vouches(peer: Peer, id: Uint8Array): boolean;
   /** A request to `peer` went unanswered: it may have forgotten our key, so prove it again. */
   peerSilent(peer: Peer): void;

@@ -4,9 +4,11 @@
  *
  * @module
  */
+export * from "./address_validation.ts";
 export * from "./envelope.ts";
 export * from "./fault_injection.ts";
 export * from "./latency_window.ts";
+export * from "./msgpack_depth.ts";
 export * from "./msgpack_float.ts";
 export * from "./peer.ts";
 export * from "./rpc_errors.ts";

@@ -5,6 +5,7 @@ export type DropReason =
   | EnvelopeDropReason
   | "short"
   | "unknown-kind"
+  | "too-deep"
   | "msgpack"
   | "shape"
   | "oversized"
@@ -14,6 +15,7 @@ export type DropReason =
   | "bad-arguments"
   | "handler-error"
   | "response-too-large"
+  | "unverified-reply"
   | "blocked";
 
 /** The main request counters of a transport, as a node's status and diagnosis report them. */
@@ -42,6 +44,7 @@ export class TransportStats {
   readonly dropped: Record<DropReason, number> = {
     "short": 0,
     "unknown-kind": 0,
+    "too-deep": 0,
     "msgpack": 0,
     "shape": 0,
     "oversized": 0,
@@ -51,6 +54,7 @@ export class TransportStats {
     "bad-arguments": 0,
     "handler-error": 0,
     "response-too-large": 0,
+    "unverified-reply": 0,
     "blocked": 0,
     "no-envelope": 0,
     "unknown-key": 0,

@@ -1,4 +1,5 @@
 import { equalBytes, prefix48 } from "../bytes.ts";
+import { AddressValidation, PROBE_TIMEOUT_MS } from "./address_validation.ts";
 import type { DatagramEnvelope, Sender } from "./envelope.ts";
 import { type FaultInjectionOptions, FaultInjector } from "./fault_injection.ts";
 import { formatPeer, type Peer } from "./peer.ts";
@@ -35,6 +36,11 @@ export interface UdpTransportOptions {
   envelope?: DatagramEnvelope;
   /** Testing aid: loss and delay added to outgoing datagrams (drops count in `stats.injectedDrops`). @default none */
   faults?: FaultInjectionOptions;
+  /**
+   * Address validation of plaintext senders (see address_validation.ts): a reply more than 3× larger than its
+   * request waits until the sender's address has answered a request of ours (else a `stun` probe). @default {true}
+   */
+  validateAddresses?: boolean;
 }
 
 /** How a request ended: answered, timed out, aborted by its signal, or failed (send error, transport closed). */
@@ -89,6 +95,7 @@ export class UdpTransport {
   readonly #onRequestSettled: ((event: RequestSettledEvent) => void) | undefined;
   readonly #envelope: DatagramEnvelope | undefined;
   readonly #faults: FaultInjector | undefined;
+  readonly #validation: AddressValidation | undefined;
   /** The bound address, read once: the envelope's certificate names it. */
   readonly #self: Peer;
   readonly #loop: Promise<void>;
@@ -102,6 +109,11 @@ export class UdpTransport {
     this.#onRequestSettled = options.onRequestSettled;
     this.#envelope = options.envelope;
     this.#faults = FaultInjector.from(options.faults);
+    this.#validation = options.validateAddresses === false ? undefined : new AddressValidation({
+      probe: (peer) => this.request(peer, "stun", [], { purpose: "validation", timeoutMs: PROBE_TIMEOUT_MS }),
+      send: (datagram, to) => this.#send(datagram, to).catch(() => {}),
+      onDropped: () => this.stats.dropped["unverified-reply"]++,
+    });
     const addr = conn.addr as Deno.NetAddr;
     this.#self = { host: addr.hostname, port: addr.port };
     this.#loop = this.#receiveLoop();
@@ -128,10 +140,31 @@ export class UdpTransport {
 
   /**
    * Whether `peer` has proven it owns node id `id`: always in plain mode; in secure mode only once a datagram
-   * from it carried a valid proof (or it speaks legacy plaintext, accepted in legacy compatibility mode).
+   * from it carried a valid proof (or it is a configured legacy peer, in legacy compatibility mode).
    */
   proves(peer: Peer, id: Uint8Array): boolean {
     return this.#envelope === undefined || this.#envelope.vouches(peer, id);
+  }
+
+  /**
+   * Whether `peer` is known to receive at its address (it answered a request of ours), so that it may become a
+   * contact: always in secure mode (its datagrams are authenticated) and without address validation.
+   */
+  reaches(peer: Peer): boolean {
+    return this.#envelope !== undefined || this.#validation === undefined || this.#validation.isProven(peer);
+  }
+
+  /** Address-validation probes in flight: new requesters that are not contacts yet. */
+  get probing(): number {
+    return this.#validation?.probing ?? 0;
+  }
+
+  /**
+   * Probes `peer` with a `stun` unless it is proven, being probed or failed lately (see
+   * {@linkcode UdpTransportOptions.validateAddresses}); `onProven` runs if it answers.
+   */
+  validate(peer: Peer, onProven?: () => void): void {
+    this.#validation?.validate(peer, onProven);
   }
 
   /** Requests still waiting for an answer. */
@@ -261,6 +294,7 @@ export class UdpTransport {
   }
 
   #dispatch(datagram: Uint8Array, from: Peer): void {
+    const requestBytes = datagram.length;
     let sender: Sender = from;
     let plain = true;
     if (this.#envelope !== undefined) {
@@ -289,6 +323,7 @@ export class UdpTransport {
         this.stats.dropped["wrong-sender"]++;
       } else {
         this.stats.responsesIn++;
+        this.#validation?.proven(from);
         entry.resolve(frame.result);
       }
       return;
@@ -302,7 +337,7 @@ export class UdpTransport {
     }
     const messageId = frame.messageId;
     Promise.try(handler, frame.args, sender).then(
-      (result) => this.#reply(messageId, result, from, plain),
+      (result) => this.#reply(messageId, result, from, plain, requestBytes),
       (error) => {
         if (error instanceof RpcArgumentError) {
           this.stats.dropped["bad-arguments"]++;
@@ -318,8 +353,8 @@ export class UdpTransport {
     );
   }
 
-  /** Answers a request, sealed unless it came as legacy plaintext. */
-  #reply(messageId: Uint8Array, result: unknown, to: Peer, plain: boolean): void {
+  /** Answers a request, sealed unless it came as legacy plaintext (then subject to address validation). */
+  #reply(messageId: Uint8Array, result: unknown, to: Peer, plain: boolean, requestBytes: number): void {
     if (this.#closed) return;
     let datagram: Uint8Array;
     try {
@@ -334,7 +369,8 @@ export class UdpTransport {
       this.stats.dropped["response-too-large"]++;
       return;
     }
-    this.#send(datagram, to).catch(() => {});
+    if (plain && this.#validation !== undefined) this.#validation.reply(datagram, requestBytes, to);
+    else this.#send(datagram, to).catch(() => {});
   }
 }
 

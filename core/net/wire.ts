@@ -5,6 +5,7 @@
  */
 import { Decoder, Encoder } from "@msgpack/msgpack";
 import { decodeKeepingFloat, encodeKeepingFloat, refuseMisplacedFloats } from "./msgpack_float.ts";
+import { MAX_MSGPACK_DEPTH, nestsDeeperThan } from "./msgpack_depth.ts";
 import { runtime } from "../runtime/mod.ts";
 
 export const REQUEST_BYTE = 0x00;
@@ -21,7 +22,7 @@ export type Frame =
   | { kind: "response"; messageId: Uint8Array; result: unknown };
 
 /** Why a datagram could not be read as a frame. */
-export type MalformedReason = "short" | "unknown-kind" | "msgpack" | "shape";
+export type MalformedReason = "short" | "unknown-kind" | "too-deep" | "msgpack" | "shape";
 
 /** Raised by {@linkcode decodeFrame} for a datagram that is not a well-formed frame. */
 export class MalformedFrameError extends Error {
@@ -87,9 +88,13 @@ export function decodeFrame(datagram: Uint8Array): Frame {
     throw new MalformedFrameError("unknown-kind", `Datagram starts with unknown byte 0x${kind!.toString(16)}`);
   }
   const messageId = datagram.subarray(1, 1 + MESSAGE_ID_BYTES);
+  const payload = datagram.subarray(1 + MESSAGE_ID_BYTES);
+  if (nestsDeeperThan(payload, MAX_MSGPACK_DEPTH)) {
+    throw new MalformedFrameError("too-deep", `Datagram body nests deeper than ${MAX_MSGPACK_DEPTH} levels`);
+  }
   let body: unknown;
   try {
-    body = decodeKeepingFloat(decoder, datagram.subarray(1 + MESSAGE_ID_BYTES));
+    body = decodeKeepingFloat(decoder, payload);
   } catch (cause) {
     throw new MalformedFrameError("msgpack", `Datagram body is not msgpack: ${(cause as Error).message}`, { cause });
   }

@@ -29,7 +29,7 @@ export interface Runtime {
   /** Monotonic clock in milliseconds (as `performance.now`), for durations. */
   monotonic(): number;
   /** Calls `callback` once after `ms` milliseconds; the handle cancels it. */
-  setTimeout(callback: () => void, ms?: number): TimerHandle;
+  setTimeout(callback: (value?: unknown) => void, ms?: number): TimerHandle;
   /** Cancels a timer; unknown or undefined handles are ignored. */
   clearTimeout(handle: TimerHandle | undefined): void;
   /** A uniform number in [0, 1) (as `Math.random`): not for secrets. */

@@ -48,6 +48,7 @@ export const NONCE_BYTES = 24;
 /** Length of the authentication tag. */
 export const TAG_BYTES = 16;
 const KEY_BYTES = 32;
+const NO_CONTEXT = new Uint8Array(0);
 
 /** The scratch area: the key, then the datagram being sealed or opened. Grown on demand, never shrunk. */
 let scratch = 0;
@@ -65,18 +66,27 @@ function reserve(datagramBytes: number): number {
 
 /**
  * Seals `header` (authenticated, sent in clear; the nonce is its last 24 bytes, which this fills with random bytes)
- * followed by the concatenation of `parts` (encrypted).
+ * followed by the concatenation of `parts` (encrypted). `context` is authenticated too but not sent: the receiver
+ * must know it (its own node id), or the datagram does not open.
  * @returns header | ciphertext | tag, a fresh array
  */
-export function seal(header: Uint8Array, parts: readonly Uint8Array[], key: Uint8Array): Uint8Array {
+export function seal(
+  header: Uint8Array,
+  parts: readonly Uint8Array[],
+  key: Uint8Array,
+  context: Uint8Array = NO_CONTEXT,
+): Uint8Array {
   let plainBytes = 0;
   for (const part of parts) plainBytes += part.length;
   const total = header.length + plainBytes + TAG_BYTES;
-  const base = reserve(total);
-  const at = base + KEY_BYTES;
+  const base = reserve(context.length + total);
+  // Layout: key | context | header | body: the additional data (context | header) is contiguous.
+  const aad = base + KEY_BYTES;
+  const at = aad + context.length;
   // HEAPU8 is read after reserving: a growing memory replaces it.
   const heap = raw.HEAPU8;
   heap.set(key, base);
+  heap.set(context, aad);
   heap.set(header, at);
   const nonce = at + header.length - NONCE_BYTES;
   runtime.randomBytes(heap.subarray(nonce, nonce + NONCE_BYTES));
@@ -86,23 +96,33 @@ export function seal(header: Uint8Array, parts: readonly Uint8Array[], key: Uint
     offset += part.length;
   }
   const body = at + header.length;
-  raw._crypto_aead_xchacha20poly1305_ietf_encrypt(body, 0, body, plainBytes, 0, at, header.length, 0, 0, nonce, base);
+  const aadBytes = context.length + header.length;
+  raw._crypto_aead_xchacha20poly1305_ietf_encrypt(body, 0, body, plainBytes, 0, aad, aadBytes, 0, 0, nonce, base);
   return heap.slice(at, at + total);
 }
 
 /**
- * Opens a datagram sealed by {@linkcode seal} whose clear header is its first `headerBytes` bytes.
+ * Opens a datagram sealed by {@linkcode seal} whose clear header is its first `headerBytes` bytes, with the same
+ * `context` it was sealed with.
  * @returns the plaintext (a fresh array), or undefined when the tag does not verify
  */
-export function open(datagram: Uint8Array, headerBytes: number, key: Uint8Array): Uint8Array | undefined {
-  const base = reserve(datagram.length);
-  const at = base + KEY_BYTES;
+export function open(
+  datagram: Uint8Array,
+  headerBytes: number,
+  key: Uint8Array,
+  context: Uint8Array = NO_CONTEXT,
+): Uint8Array | undefined {
+  const base = reserve(context.length + datagram.length);
+  const aad = base + KEY_BYTES;
+  const at = aad + context.length;
   const heap = raw.HEAPU8;
   heap.set(key, base);
+  heap.set(context, aad);
   heap.set(datagram, at);
   const body = at + headerBytes;
   const sealedBytes = datagram.length - headerBytes;
   const nonce = body - NONCE_BYTES;
+  const aadBytes = context.length + headerBytes;
   const failed = raw._crypto_aead_xchacha20poly1305_ietf_decrypt(
     body,
     0,
@@ -110,8 +130,8 @@ export function open(datagram: Uint8Array, headerBytes: number, key: Uint8Array)
     body,
     sealedBytes,
     0,
-    at,
-    headerBytes,
+    aad,
+    aadBytes,
     0,
     nonce,
     base,

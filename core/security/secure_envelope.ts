@@ -3,8 +3,10 @@
  * that the sender owns the node id it claims.
  *
  * ```
- * header (37 bytes, authenticated, clear): 0xE1 | key id (4) | timestamp ms (8, big-endian) | message id (24)
+ * header (37 bytes, authenticated, clear): version | key id (4) | timestamp ms (8, big-endian) | message id (24)
  * sealed (the message id is the nonce):    flags (1) | [node certificate] | legacy frame | tag (16)
+ * version: 0xE1 = to a peer whose id the sender does not know yet; 0xE2 = the receiver's node id is authenticated
+ *          too (not sent): a copy delivered to another node does not open there
  * flags: bit 0 = a certificate follows, bit 1 = the sender has checked the receiver's certificate
  * ```
  *
@@ -27,13 +29,16 @@ import type { NodeId } from "../kademlia/node_id.ts";
 import type { DatagramEnvelope, EnvelopeDropReason, OpenedDatagram, Peer } from "../net/mod.ts";
 import type { ClusterKeyring } from "./keyring.ts";
 import { NONCE_BYTES, open as openSealed, seal as sealParts, TAG_BYTES } from "./_aead.ts";
-import { GenerationalMap } from "./_generational_map.ts";
+import { GenerationalMap } from "../net/generational_map.ts";
+import { certifiedHosts } from "./certified_hosts.ts";
 import { certificateLength, issueCertificate, verifyCertificate } from "./node_certificate.ts";
 import { ReplayGuard } from "./replay_guard.ts";
 import { runtime } from "../runtime/mod.ts";
 
-/** First byte of an envelope: any byte but 0x00/0x01, which legacy frames start with. */
+/** First byte of an envelope to a peer not met yet: any byte but 0x00/0x01, which legacy frames start with. */
 export const ENVELOPE_VERSION = 0xe1;
+/** First byte of an envelope whose additional data holds the receiver's node id. */
+export const ADDRESSED_ENVELOPE_VERSION = 0xe2;
 /** Clear header: version, key id, timestamp, message id. */
 export const ENVELOPE_HEADER_BYTES = 1 + 4 + 8 + NONCE_BYTES;
 const CERTIFIED = 1;
@@ -45,14 +50,29 @@ export interface SecureEnvelopeOptions {
   keyring: ClusterKeyring;
   /** This node's signing identity; its node id is the one the node must use. */
   identity: SigningIdentity;
-  /** Datagrams stamped further than this from now are stale. @default {30} */
+  /** Datagrams stamped longer ago than this are stale. @default {30} */
   replayWindowS?: number;
+  /** Datagrams stamped further ahead of this node's clock than this are stale (clocks must agree this well). @default {2} */
+  replayFutureSkewS?: number;
   /** Most message ids remembered for replay protection. @default {100000} */
   replayCacheSize?: number;
   /** Peers whose proven key is remembered; past it the oldest are forgotten (and must sign again). @default {65536} */
   peerCacheSize?: number;
-  /** Accept legacy plaintext frames (and answer, and talk to, their senders in plaintext). @default {false} */
+  /**
+   * The host this node tells others to reach it at: certified too when the node is bound to a wildcard address
+   * and it is an IP address (behind NAT). @default none
+   */
+  advertisedHost?: string;
+  /**
+   * Legacy compatibility: accept plaintext frames from {@linkcode legacyPeers}, and answer and talk to them in
+   * plaintext. @default {false}
+   */
   acceptLegacy?: boolean;
+  /**
+   * The legacy nodes (IP addresses) that may speak plaintext in legacy compatibility mode; any other address must
+   * seal, and so must one of these once it has spoken sealed (it is no legacy node). @default none
+   */
+  legacyPeers?: readonly Peer[];
   /** Clock in milliseconds. @default {Date.now} */
   now?: () => number;
 }
@@ -63,8 +83,6 @@ interface PeerState {
   id?: NodeId;
   /** The peer said it has checked our certificate: our datagrams to it need not carry it. */
   knowsUs: boolean;
-  /** It spoke legacy plaintext (legacy compatibility mode only). */
-  legacy?: boolean;
 }
 
 /**
@@ -89,8 +107,10 @@ export class SecureEnvelope implements DatagramEnvelope {
   readonly #identity: SigningIdentity;
   readonly #replay: ReplayGuard;
   readonly #peers: GenerationalMap<string, PeerState>;
-  readonly #acceptLegacy: boolean;
+  /** The configured legacy peers (host:port), in legacy compatibility mode; empty otherwise. */
+  readonly #legacyPeers: ReadonlySet<string>;
   readonly #now: () => number;
+  readonly #advertisedHost: string | undefined;
   /** Our certificate, issued for the address we send from on first use. */
   #certificate: { address: string; bytes: Uint8Array } | undefined;
 
@@ -100,11 +120,13 @@ export class SecureEnvelope implements DatagramEnvelope {
     this.#now = options.now ?? runtime.now;
     this.#replay = new ReplayGuard({
       windowS: options.replayWindowS,
+      futureSkewS: options.replayFutureSkewS,
       maxEntries: options.replayCacheSize,
       now: this.#now,
     });
     this.#peers = new GenerationalMap(options.peerCacheSize ?? 65536);
-    this.#acceptLegacy = options.acceptLegacy ?? false;
+    this.#legacyPeers = new Set(options.acceptLegacy ? (options.legacyPeers ?? []).map(peerKey) : []);
+    this.#advertisedHost = options.advertisedHost;
   }
 
   /** The keys in force; replacing them (a new primary, a retired key) takes effect with the next datagram. */
@@ -122,10 +144,11 @@ export class SecureEnvelope implements DatagramEnvelope {
   }
 
   seal(frame: Uint8Array, to: Peer, self: Peer): Uint8Array {
-    const peer = this.#peers.get(peerKey(to));
-    if (peer?.legacy) return frame;
+    const address = peerKey(to);
+    const peer = this.#peers.get(address);
+    if (peer?.id === undefined && this.#legacyPeers.has(address)) return frame;
     const header = HEADER;
-    header[0] = ENVELOPE_VERSION;
+    header[0] = peer?.id === undefined ? ENVELOPE_VERSION : ADDRESSED_ENVELOPE_VERSION;
     writeUint32(header, 1, this.#keyring.primaryWireId);
     const now = Math.floor(this.#now());
     writeUint32(header, 5, Math.floor(now / 2 ** 32));
@@ -133,16 +156,19 @@ export class SecureEnvelope implements DatagramEnvelope {
     const certificate = peer?.knowsUs ? undefined : this.#certificateFor(self);
     FLAGS[0] = (certificate ? CERTIFIED : 0) | (peer?.id ? KNOWS_YOU : 0);
     const parts = certificate ? [FLAGS, certificate, frame] : [FLAGS, frame];
-    return sealParts(header, parts, this.#keyring.primary.secret);
+    return sealParts(header, parts, this.#keyring.primary.secret, peer?.id?.bytes);
   }
 
   open(datagram: Uint8Array, from: Peer): OpenedDatagram | EnvelopeDropReason {
     const first = datagram[0];
     if (first === 0x00 || first === 0x01) return this.#openPlain(datagram, from);
-    if (first !== ENVELOPE_VERSION || datagram.length < ENVELOPE_HEADER_BYTES + 1 + TAG_BYTES) return "no-envelope";
+    const addressed = first === ADDRESSED_ENVELOPE_VERSION;
+    if ((!addressed && first !== ENVELOPE_VERSION) || datagram.length < ENVELOPE_HEADER_BYTES + 1 + TAG_BYTES) {
+      return "no-envelope";
+    }
     const key = this.#keyring.secretOf(readUint32(datagram, 1));
     if (key === undefined) return "unknown-key";
-    const inner = openSealed(datagram, ENVELOPE_HEADER_BYTES, key);
+    const inner = openSealed(datagram, ENVELOPE_HEADER_BYTES, key, addressed ? this.#identity.nodeId.bytes : undefined);
     if (inner === undefined) return "unauthentic";
     const flags = inner[0]!;
     const address = peerKey(from);
@@ -161,7 +187,8 @@ export class SecureEnvelope implements DatagramEnvelope {
     const timestamp = readUint32(datagram, 5) * 2 ** 32 + readUint32(datagram, 9);
     // The nonce as a one-byte string: 24 characters, half the memory of hex in a cache of 100,000.
     const nonce = datagram.subarray(ENVELOPE_HEADER_BYTES - NONCE_BYTES, ENVELOPE_HEADER_BYTES);
-    const verdict = this.#replay.check(String.fromCharCode.apply(null, nonce as unknown as number[]), timestamp);
+    const messageId = String.fromCharCode.apply(null, nonce as unknown as number[]);
+    const verdict = this.#replay.check(messageId, timestamp, address);
     if (verdict !== "fresh") return verdict;
     if (provenId !== undefined && !(peer?.id !== undefined && equalBytes(peer.id.bytes, provenId.bytes))) {
       peer = this.#remember(address, { id: provenId, knowsUs: false });
@@ -171,9 +198,10 @@ export class SecureEnvelope implements DatagramEnvelope {
   }
 
   vouches(peer: Peer, id: Uint8Array): boolean {
-    const state = this.#peers.get(peerKey(peer));
+    const address = peerKey(peer);
+    const state = this.#peers.get(address);
     if (state?.id !== undefined) return equalBytes(state.id.bytes, id);
-    return state?.legacy === true;
+    return this.#legacyPeers.has(address);
   }
 
   peerSilent(peer: Peer): void {
@@ -182,19 +210,18 @@ export class SecureEnvelope implements DatagramEnvelope {
   }
 
   #openPlain(datagram: Uint8Array, from: Peer): OpenedDatagram | EnvelopeDropReason {
-    if (!this.#acceptLegacy) return "no-envelope";
     const address = peerKey(from);
-    const peer = this.#peers.get(address);
-    // A peer that proved a key does not fall back to plaintext: that would be a downgrade.
-    if (peer?.id !== undefined) return "no-envelope";
-    if (peer === undefined) this.#remember(address, { knowsUs: false, legacy: true });
+    // Plaintext is anyone's to forge: only a configured legacy peer may send it, and a peer that proved a key does
+    // not fall back to it (that would be a downgrade).
+    if (!this.#legacyPeers.has(address) || this.#peers.get(address)?.id !== undefined) return "no-envelope";
     return { frame: datagram, plain: true };
   }
 
   #certificateFor(self: Peer): Uint8Array {
     const address = peerKey(self);
     if (this.#certificate?.address !== address) {
-      this.#certificate = { address, bytes: issueCertificate(this.#identity, self) };
+      const hosts = certifiedHosts(self.host, this.#advertisedHost);
+      this.#certificate = { address, bytes: issueCertificate(this.#identity, self.port, hosts) };
     }
     return this.#certificate.bytes;
   }

@@ -12,8 +12,12 @@ Deno.test("cqkd_diagnose answers a node's diagnosis over UDP while its services 
   const node = host.nodes()[5]!;
   const services = attachNodeServices(node);
   const asker = host.start();
+  // The node has heard the asker answer: its diagnosis (larger than the request) goes to a proven address.
+  await node.ping(asker.address);
   try {
     for (let i = 0; i < 3; i++) await node.findNode(NodeId.random());
+    // Requesters become contacts once they answer a probe: let the last ones in before the table is compared.
+    await host.settled();
     const answer = await asker.transport.request(node.address, DIAGNOSE_RPC, [], {
       timeoutMs: 2000,
     }) as NodeDiagnostics;
@@ -41,7 +45,7 @@ Deno.test("nodeDiagnostics() lists contacts silent for the refresh interval, or 
   await using host = new NodeHost({ now: () => clock, refreshIntervalS: 60 });
   const node = host.start();
   const heard = host.start();
-  await heard.ping(node.address);
+  await node.ping(heard.address);
   node.table.add({ id: NodeId.random(), host: "127.0.0.1", port: 9 }, { hearsay: true });
   const fresh = nodeDiagnostics(node, undefined, { now: () => clock });
   assert.equal(fresh.table.stale, 1, "the contact only heard of");

@@ -19,7 +19,10 @@ async function setup(count = 4, exposed = 1, options: Partial<AdminAppOptions> =
   const host = new NodeHost({ ...metricsHooks(metrics), rpcTimeoutMs: 300, lookupStallMs: 100 });
   metrics.observe(host);
   const seed = host.start();
-  for (let i = 1; i < count; i++) await host.start().bootstrap([seed.address]);
+  for (let i = 1; i < count; i++) {
+    await host.start().bootstrap([seed.address]);
+    await host.settled();
+  }
   const entries: AdminNode[] = host.nodes().slice(0, exposed).map((node, i) => ({ name: `node-${i}`, node }));
   const app = adminApp({ name: "test", nodes: { list: () => entries }, metrics, token: TOKEN, ...options });
   const send = (method: string, path: string, body?: unknown, token: string | null = TOKEN) =>

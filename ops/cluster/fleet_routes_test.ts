@@ -9,7 +9,10 @@ import { fleetRoutes } from "./fleet_routes.ts";
 async function setup() {
   const host = new NodeHost({ rpcTimeoutMs: 300, lookupStallMs: 100 });
   const seed = host.start();
-  for (let i = 1; i < 4; i++) await host.start().bootstrap([seed.address]);
+  for (let i = 1; i < 4; i++) {
+    await host.start().bootstrap([seed.address]);
+    await host.settled();
+  }
   const running = host.nodes().map((node, i) => ({ name: `n${i}`, node }));
   const app = new Hono().onError(jsonErrors).route("/fleet", fleetRoutes({ running: () => running }, 64 * 1024));
   const post = async (path: string, body: unknown) => {

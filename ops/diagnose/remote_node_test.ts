@@ -15,6 +15,8 @@ async function network(host: NodeHost, count: number): Promise<{ nodes: Kademlia
 Deno.test("inspectNode() reads a cqkd node's own diagnosis through cqkd_diagnose", async () => {
   await using host = new NodeHost();
   const { nodes, client } = await network(host, 10);
+  // The node has heard the client answer: it is a contact before the diagnosis is taken, not during.
+  await nodes[3]!.ping(client.address);
   await using _services = attachNodeServices(nodes[3]!);
   const remote = await inspectNode(client, nodes[3]!.address);
   assert.equal(remote.source, "cqkd_diagnose");

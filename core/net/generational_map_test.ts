@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { GenerationalMap } from "./_generational_map.ts";
+import { GenerationalMap } from "./generational_map.ts";
 
 Deno.test("GenerationalMap keeps at most its limit and the entries in use", () => {
   const map = new GenerationalMap<number, string>(4);
