@@ -7,6 +7,12 @@ import type { Command } from "commander";
 import { toHex } from "../core/bytes.ts";
 import { IdentityFileError, SigningIdentity } from "../core/crypto/mod.ts";
 import { certificateText, issueBootstrapCertificate } from "../roles/mod.ts";
+import {
+  issueRoleCertificate,
+  KEYGEN_ROLES,
+  type KeygenRole,
+  roleCertificateText,
+} from "../roles/keygen/role_certificate.ts";
 import { publicKeyFromHex } from "./bootstrap_auth.ts";
 import { CommandError } from "./exit_codes.ts";
 
@@ -28,18 +34,28 @@ export function addBootstrapSecretCommands(program: Command): void {
       console.log(toHex(authority.publicKey));
     });
   secret.command("certify")
-    .description("print a certificate (bootstrap_certificate) of a bootstrap node's public key")
-    .argument("<public-key>", "the bootstrap node's public key, 64 hex digits (see `cqkd secret public-key`)")
+    .description(
+      "print a certificate of a node's public key: a bootstrap node's (bootstrap_certificate), or with --role " +
+        "an Alice's or Bob's (role_certificate)",
+    )
+    .argument("<public-key>", "the node's public key, 64 hex digits (see `cqkd secret public-key`)")
     .requiredOption("-a, --authority <file>", "the authority's private key file")
     .option("-n, --name <name>", "who the certificate is for", "")
+    .option("--role <role>", "certify a key-exchange role instead: alice or bob")
     .option("--valid-days <days>", "validity in days", "365")
-    .action(async (publicKey: string, flags: { authority: string; name: string; validDays: string }) => {
+    .action(async (publicKey: string, flags: { authority: string; name: string; validDays: string; role?: string }) => {
       const days = Number(flags.validDays);
       if (!(days > 0)) throw new CommandError(`Invalid --valid-days "${flags.validDays}": expected days > 0`);
+      if (flags.role !== undefined && !KEYGEN_ROLES.includes(flags.role as KeygenRole)) {
+        throw new CommandError(`Invalid --role "${flags.role}": expected alice or bob`);
+      }
       const authority = await loadIdentity(flags.authority);
       const key = publicKeyFromHex(publicKey, "public key");
+      const validity = { name: flags.name, validForS: days * 86400 };
       console.log(
-        certificateText(issueBootstrapCertificate(authority, key, { name: flags.name, validForS: days * 86400 })),
+        flags.role === undefined
+          ? certificateText(issueBootstrapCertificate(authority, key, validity))
+          : roleCertificateText(issueRoleCertificate(authority, key, flags.role as KeygenRole, validity)),
       );
     });
   secret.command("public-key")

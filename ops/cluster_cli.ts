@@ -178,11 +178,12 @@ export function addClusterCommands(program: Command): void {
     .requiredOption("--bits <n>", "key length in bits")
     .option("--noise <p>", "bit-flip probability of the photon link", "0")
     .option("--eve <r>", "share of photons an intercept-resend eavesdropper measures (0..1)", "0")
-    .option("--show-key", "print the keys themselves")
+    .option("--show-key", "take the key out of Alice's and Bob's key stores and print it")
+    .option("--collusion <t>", "colluding workers privacy amplification protects against (default: collusion)")
     .option("--json", "print the report as JSON")
     .action(
       async (
-        flags: { bits: string; noise: string; eve: string; showKey?: boolean; json?: boolean },
+        flags: { bits: string; noise: string; eve: string; showKey?: boolean; json?: boolean; collusion?: string },
         command: Command,
       ) => {
         const settings = await settingsFromCli(command.optsWithGlobals<GlobalOptions>());
@@ -191,6 +192,7 @@ export function addClusterCommands(program: Command): void {
           noise: rate(flags.noise, "--noise"),
           eve: rate(flags.eve, "--eve"),
           showKey: flags.showKey ?? false,
+          ...(flags.collusion === undefined ? {} : { collusion: count(flags.collusion, "--collusion") }),
         };
         const { showKey: _, ...args } = options;
         const report = await audited(settings, "keygen", args, () => runKeygen(settings, options), {

@@ -16,8 +16,10 @@ export interface KeygenOptions {
   noise?: number;
   /** Share of photons an intercept–resend Eve measures. @default {0} */
   eve?: number;
-  /** Include both keys (hex) in the report. @default {false} */
+  /** Take the key out of both key stores and include it (hex) in the report. @default {false} */
   showKey?: boolean;
+  /** Colluding workers privacy amplification protects against. @default the cluster's `collusion` */
+  collusion?: number;
   /** Longest wait for the session. @default {120000} */
   timeoutMs?: number;
 }
@@ -37,16 +39,19 @@ export async function runKeygen(settings: Settings, options: KeygenOptions): Pro
         "start one with `cqkd startup`",
     );
   }
-  const { bits, noise = 0, eve = 0, showKey = false, timeoutMs = 120_000 } = options;
-  return await client.call((api, o) => api.keygen.$post({ json: { bits, noise, eve, showKey } }, o), timeoutMs);
+  const { bits, noise = 0, eve = 0, showKey = false, timeoutMs = 120_000, collusion } = options;
+  const json = { bits, noise, eve, showKey, ...(collusion === undefined ? {} : { collusion }) };
+  return await client.call((api, o) => api.keygen.$post({ json }, o), timeoutMs);
 }
 
 /** The human form of a report. */
 export function formatKeygenReport(report: KeygenReport): string {
   const side = (name: string, key: KeygenReport["alice"]) =>
     `${name}: ${key.bits} bits, fingerprint ${key.fingerprint ?? "-"}${key.key ? `\n  key ${key.key}` : ""}`;
+  const agreement = report.keys_equal === true ? "keys agree" : "Bob confirmed the key";
   return [
-    `Session ${report.session}: ${report.ok ? "keys agree" : `FAILED: ${report.reason}`}`,
+    `Session ${report.session}: ${report.ok ? agreement : `FAILED: ${report.reason}`}`,
+    ...(report.key_id ? [`Key id ${report.key_id}`] : []),
     side("Alice", report.alice),
     side("Bob  ", report.bob),
     `QBER ${report.qber.toFixed(4)} (true ${
@@ -54,6 +59,8 @@ export function formatKeygenReport(report: KeygenReport): string {
     }), sifted ${report.sifted_bits} bits, ` +
     `final ${report.final_bits} bits, ${report.raw_positions} positions in ${report.rounds} round(s), ` +
     `${report.workers} workers, ${report.total_ms.toFixed(0)} ms`,
+    `Workers: the ${report.collusion} most exposed saw ${(report.max_worker_share * 100).toFixed(1)} % of the key; ` +
+    `${report.worker_leakage} bits removed for it, ${report.leakage} for Cascade's parities`,
     "",
     formatTable(["step", "ms"], Object.entries(report.steps).map(([step, ms]) => [step, ms.toFixed(1)])),
   ].join("\n");

@@ -20,7 +20,9 @@ import { CommandError } from "./exit_codes.ts";
 import { secureNodeOptions } from "./secure_mode.ts";
 import { keygenRoutes } from "./cluster/keygen_route.ts";
 import { attachRecordedServices } from "./cluster/node_services.ts";
-import { attachProtocolRole, type ProtocolRole } from "./cluster/protocol_roles.ts";
+import { attachProtocolRole, keygenIdentityFrom, type ProtocolRole } from "./cluster/protocol_roles.ts";
+import { AuditLog, auditLogPath } from "./audit/mod.ts";
+import { KeyStore } from "../roles/keystore/mod.ts";
 import type { NodeServices } from "../core/services/mod.ts";
 import { bootstrapSeeds } from "./seeds.ts";
 
@@ -44,6 +46,8 @@ export async function runNode(role: NodeRole, settings: Settings, options: RunNo
   const emit = (event: Record<string, unknown>) => options.json && console.log(JSON.stringify(event));
   const port = settings.dht_port === 0 ? DEFAULT_PORT[role] : settings.dht_port;
   const metrics = new CqkdMetrics();
+  /** The node's key store (Alice's or Bob's confirmed keys; empty on other roles). */
+  const keyStore = new KeyStore();
   const security = await secureNodeOptions(settings, { identityName: settings.node_name || role });
   const node = startNode(role, settings, port, log, metrics, security);
   metrics.observe(singleNode(node));
@@ -124,7 +128,16 @@ export async function runNode(role: NodeRole, settings: Settings, options: RunNo
     }
     services = attachRecordedServices(node, settings, metrics);
     const name = settings.node_name || role;
-    protocol = await attachProtocolRole(node, { settings, log, name, metrics, services });
+    const keygenParty = role === "alice" || role === "bob";
+    protocol = await attachProtocolRole(node, {
+      settings,
+      log,
+      name,
+      metrics,
+      services,
+      ...(keygenParty ? { identity: security.identity ?? await keygenIdentityFrom(settings, role) } : {}),
+      ...(keygenParty ? { audit: new AuditLog(auditLogPath(settings)), keyStore } : {}),
+    });
     emit({ event: "ready", role, services: protocol ? Object.keys(protocol).filter((k) => k !== "stop") : [] });
     await (options.stopSignal ?? stopSignal());
     log.info("stopping");

@@ -4,6 +4,9 @@
  * another, workers on a few more, Alice and Bob on hosts of their own. Timers are short (RPC timeout 1 s, fast health
  * checks every 2 s) so that faults show and heal within seconds.
  */
+import { join } from "node:path";
+import { toHex } from "../core/bytes.ts";
+import { SigningIdentity } from "../core/crypto/mod.ts";
 import type { NodeProcess } from "./_cli.ts";
 import { type FetchRequest, type Host, TestNetwork } from "./_netns.ts";
 import { waitFor, WaitTimeoutError } from "./_wait_for.ts";
@@ -224,10 +227,25 @@ export class FaultCluster {
           ),
         ),
       );
-      cluster.bob = await cluster.startNode(cluster.bobHost, "bob", "bob", seeds);
+      // Alice and Bob pin each other's identity (kept where `cqkd node` finds it: state_dir/identity/<name>.key).
+      await Deno.mkdir(join(stateDir, "identity"), { recursive: true });
+      const pins: Record<string, string> = {};
+      for (const name of ["alice", "bob"]) {
+        const identity = SigningIdentity.generate();
+        await Deno.writeTextFile(join(stateDir, "identity", `${name}.key`), identity.toPem(), { mode: 0o600 });
+        pins[name] = toHex(identity.publicKey);
+      }
+      cluster.bob = await cluster.startNode(cluster.bobHost, "bob", "bob", seeds, [
+        "--port",
+        "0",
+        "--set",
+        `trusted_peers=${pins.alice}`,
+      ]);
       cluster.alice = await cluster.startNode(cluster.aliceHost, "alice", "alice", seeds, [
         "--set",
         `bob_address=${cluster.bob.address}`,
+        "--set",
+        `trusted_peers=${pins.bob}`,
       ]);
       return cluster;
     } catch (error) {
@@ -274,8 +292,11 @@ export class FaultCluster {
     return new ClusterNode(host, process, role, name, listening.address as string, listening.admin as string, events);
   }
 
-  /** Runs a key exchange of `bits` from Alice's admin API and reads Bob's key fingerprint from his. */
-  async exchange(bits = 64): Promise<Exchange> {
+  /**
+   * Runs a key exchange of `bits` from Alice's admin API and reads Bob's key fingerprint from his (fingerprints
+   * exist for keys of 128 bits or more).
+   */
+  async exchange(bits = 128): Promise<Exchange> {
     const started = performance.now();
     const { status, json } = await this.alice.request("POST", "/generate-key", {
       body: { desired_key_length: bits },

@@ -256,12 +256,23 @@ Deno.test("cqkd keygen runs a key exchange on a running cluster, and says clearl
     assert.equal(report.keys_equal, true);
     assert.equal(report.final_bits, 256);
     assert.equal(report.alice.fingerprint, report.bob.fingerprint);
+    assert.equal(report.alice.key, undefined, "no key in a report unless --show-key");
+    assert.ok(report.max_worker_share > 0 && report.max_worker_share < 1 && report.collusion === 1);
     assert.ok("08 dispatch role commands" in report.steps && "cascade" in report.steps);
     const eve = await cqkd([...settings, "keygen", "--bits", "128", "--eve", "1", "--show-key"]);
     assert.equal(eve.code, 1);
     assert.match(eve.stdout, /FAILED: Cannot continue the session: QBER 0\.\d+ exceeds the threshold 0\.11/);
     const state: ClusterState = JSON.parse(await Deno.readTextFile(join(stateDir, "cluster.json")));
     const aliceHost = state.hosts.find((h) => h.name === "alice-bob")!;
+    // The session report needs a token and holds no key; the host's log is the owner's alone.
+    const sessionUrl = `http://127.0.0.1:${aliceHost.controlPort}/sessions/${report.session}`;
+    const anonymous = await fetch(sessionUrl);
+    assert.equal(anonymous.status, 401);
+    await anonymous.body?.cancel();
+    const read = await (await fetch(sessionUrl, { headers: { authorization: `Bearer ${state.token}` } })).text();
+    assert.equal(JSON.parse(read).key_id, report.key_id);
+    assert.doesNotMatch(read, /"key"/);
+    assert.equal((await Deno.stat(aliceHost.logFile)).mode! & 0o777, 0o600);
     const metrics = await (await fetch(`http://127.0.0.1:${aliceHost.controlPort}/metrics`)).text();
     assert.match(metrics, /^cqkd_keygen_sessions_total\{outcome="completed"\} 1$/m);
     assert.match(metrics, /^cqkd_keygen_sessions_total\{outcome="aborted"\} 1$/m);

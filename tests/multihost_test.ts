@@ -71,7 +71,7 @@ Deno.test({
           ]}`;
           throw new Error(`${error.message} (${tables})`, { cause: error });
         });
-        const exchange = await cluster.exchange(64);
+        const exchange = await cluster.exchange(128);
         assert.ok(exchange.ok, exchange.reason);
         assert.ok(exchange.aliceFingerprint);
         assert.equal(exchange.bobFingerprint, exchange.aliceFingerprint, "Alice and Bob hold the same key");
@@ -116,7 +116,7 @@ Deno.test({
       workersPerHost: 5,
       settings: ["fault_drop_probability=0.05", "fault_delay_ms=50"],
     });
-    const exchange = await cluster.exchange(64);
+    const exchange = await cluster.exchange(128);
     assert.ok(exchange.ok, exchange.reason);
     assert.ok(exchange.aliceFingerprint);
     assert.equal(exchange.bobFingerprint, exchange.aliceFingerprint, "Alice and Bob hold the same key");

@@ -131,6 +131,11 @@ export const SETTINGS_SCHEMA = [
   float("key_length_multiplier", 2.5, "Raw positions per requested key bit in the first round (lk = ceil(m * lc))", {
     min: 1,
   }),
+  // Who Alice and Bob run key exchanges with (docs/key-exchange-security.md): pinned keys and/or an authority.
+  strings("trusted_peers", [], "Ed25519 identity keys (hex) of the Alice or Bob this node runs key exchanges with"),
+  str("keygen_authority_key", "", "Ed25519 public key (hex) of the authority whose role certificates count"),
+  str("role_certificate", "", "This Alice's or Bob's role certificate (`cqkd secret certify --role alice|bob`)"),
+  int("collusion", 1, "Colluding workers a key exchange's privacy amplification protects against", POSITIVE),
   // Admin HTTP API of `cqkd node` (docs/admin-api.md); host processes of the local cluster serve theirs on a free port.
   str("admin_host", "127.0.0.1", "Address the admin HTTP API of `cqkd node` binds"),
   int("admin_port", 0, "Port of the admin HTTP API of `cqkd node` (0 = any free port, printed at start)", {

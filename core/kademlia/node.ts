@@ -203,6 +203,8 @@ export class KademliaNode {
   readonly transport: UdpTransport;
   /** The envelope of a secure node (its keyring can be replaced live for a key rotation). */
   readonly envelope: SecureEnvelope | undefined;
+  /** The Ed25519 key pair that owns the node id (secure mode); roles sign their messages with it. */
+  readonly identity: SigningIdentity | undefined;
   /** What the node reports to the services attached to it: finished lookups and contacts that went silent. */
   readonly events: { readonly lookup: Emitter<LookupEvent>; readonly rpcFailure: Emitter<RpcFailureEvent> } = {
     lookup: new Emitter(),
@@ -237,6 +239,7 @@ export class KademliaNode {
         );
       }
       this.envelope = new SecureEnvelope({ ...options.secure, identity, now });
+      this.identity = identity;
     }
     this.id = this.envelope?.nodeId ?? options.id ?? NodeId.random();
     this.role = options.role ?? "worker";

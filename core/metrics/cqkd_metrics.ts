@@ -57,6 +57,8 @@ export class CqkdMetrics {
   readonly #keygenStepDuration = this.#histogram(METRICS.keygenStepDuration);
   readonly #keygenQber = this.#histogram(METRICS.keygenQber);
   readonly #keygenSessions = this.#counter(METRICS.keygenSessions);
+  readonly #keygenRejected = this.#counter(METRICS.keygenRejected);
+  readonly #fingerprintsShown = this.#counter(METRICS.fingerprintsShown);
   readonly #adminRateLimited = this.#counter(METRICS.adminRateLimited);
   readonly #keyPoolBits = this.#gauge(METRICS.keyPoolBits);
   readonly #keyPoolKeys = this.#gauge(METRICS.keyPoolKeys);
@@ -134,6 +136,16 @@ export class CqkdMetrics {
   /** Records the end of a key-generation session. */
   session(outcome: SessionOutcome): void {
     this.#keygenSessions.inc({ outcome });
+  }
+
+  /** Records a key-exchange message dropped, by reason (a label of roles/keygen REJECT_REASONS). */
+  keygenRejected(reason: string): void {
+    this.#keygenRejected.inc({ reason });
+  }
+
+  /** Records a key fingerprint put in a report. */
+  fingerprintShown(): void {
+    this.#fingerprintsShown.inc();
   }
 
   /** Records the fill of an SAE pair's key pool (`pair` is "master/slave"). */

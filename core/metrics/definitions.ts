@@ -93,6 +93,15 @@ export const METRICS = {
     "Key-generation sessions ended, by outcome (completed, aborted, failed)",
     ["outcome"],
   ),
+  keygenRejected: counter(
+    "cqkd_keygen_rejected_total",
+    "Key-exchange messages dropped, by reason (bad_signature, replay, untrusted_peer, unexpected_sender, …)",
+    ["reason"],
+  ),
+  fingerprintsShown: counter(
+    "cqkd_keygen_fingerprints_total",
+    "Key fingerprints reported (keys of at least 128 bits only)",
+  ),
   keyPoolBits: gauge("cqkd_key_pool_bits", "Key bits waiting for delivery in the key pool of an SAE pair", ["pair"]),
   keyPoolKeys: gauge("cqkd_key_pool_keys", "Keys waiting for delivery in the key pool of an SAE pair", ["pair"]),
   keyPoolLowWatermark: gauge(

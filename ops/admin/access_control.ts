@@ -29,6 +29,8 @@ export interface AccessControlOptions {
 const READ_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
 /** Paths open to anyone, whatever the tokens: liveness probes carry no token. */
 const OPEN_PATHS = new Set(["/health"]);
+/** Reads that need a read or write token even where reads are open: key-exchange session reports. */
+const PRIVATE_READS = /^\/sessions\//;
 /** Body fields the audit log never records. */
 const SECRET_FIELDS = new Set(["value", "token", "secret", "password", "key"]);
 /** Longest list an audit line records in full; longer ones are recorded by their length. */
@@ -37,7 +39,8 @@ const MAX_LISTED = 16;
 /**
  * The one gate in front of the admin API: per-client rate limits (429 with Retry-After), then access by
  * token scope — a mutation (any method but GET/HEAD/OPTIONS) needs a write token (none: 401, a read token: 403);
- * a read needs a read or write token once a read token is configured (except /health) — and an audit line for
+ * a read needs a read or write token once a read token is configured (except /health), and always for a session
+ * report (/sessions/…) — and an audit line for
  * every mutation with who asked, what, and the result. One gate rather than a guard per route, so that no route
  * added later is left open.
  */
@@ -59,7 +62,8 @@ export function accessControl(options: AccessControlOptions): MiddlewareHandler 
       }
     }
     if (READ_METHODS.has(c.req.method)) {
-      if (!tokens.readProtected || OPEN_PATHS.has(c.req.path) || grant !== undefined) return await next();
+      const open = !tokens.readProtected && !PRIVATE_READS.test(c.req.path);
+      if (open || OPEN_PATHS.has(c.req.path) || grant !== undefined) return await next();
       return unauthorized(
         c,
         presented === undefined ? "Missing bearer token: reads need a read or write token" : "Unknown bearer token",

@@ -10,7 +10,9 @@ import { type Attachment, BootstrapService, joinNetwork, servedTier, type Tier }
 import { ConflictError, NotFoundError } from "../admin/mod.ts";
 import type { NodeSpec } from "./plan.ts";
 import { attachRecordedServices } from "./node_services.ts";
-import { attachProtocolRole, type ProtocolRole } from "./protocol_roles.ts";
+import { attachProtocolRole, keygenTrustFrom, type ProtocolRole } from "./protocol_roles.ts";
+import type { PeerTrust } from "../../roles/keygen/mod.ts";
+import type { AuditLog } from "../audit/mod.ts";
 
 /** Where a node of a host process is in its life. */
 export type NodeState = "starting" | "joining" | "ready" | "failed" | "stopped";
@@ -61,6 +63,8 @@ export interface FleetOptions {
   metrics?: CqkdMetrics;
   /** Secure mode: every node seals its datagrams with these cluster keys (each with an identity of its own). */
   secure?: SecureModeOptions;
+  /** Where key-exchange messages that Alice, Bob or a worker dropped are recorded. */
+  audit?: AuditLog;
 }
 
 /** A running node of the fleet and what runs on it. */
@@ -95,10 +99,12 @@ export class Fleet implements MetricsSource {
   readonly #members = new Map<string, Member>();
   readonly #queue: Member[] = [];
   readonly #options:
-    & Required<Omit<FleetOptions, "workerPorts" | "metrics" | "secure">>
-    & Pick<FleetOptions, "metrics" | "secure">;
+    & Required<Omit<FleetOptions, "workerPorts" | "metrics" | "secure" | "audit">>
+    & Pick<FleetOptions, "metrics" | "secure" | "audit">;
   /** Counters of the nodes closed so far: the fleet's totals never go down. */
   readonly #retired = new TransportStats();
+  /** Alice and Bob of this process trust each other (pinned as they start) and whom the settings name. */
+  #keygenTrust?: PeerTrust;
   readonly #ports?: PortRegistry;
   #running = 0;
 
@@ -264,11 +270,15 @@ export class Fleet implements MetricsSource {
       await member.bootstrap?.announceNow();
       if (member.state !== "joining") return;
       member.services = attachRecordedServices(member.node, this.#options.settings, this.#options.metrics);
+      this.#keygenTrust ??= keygenTrustFrom(this.#options.settings);
       member.protocol = await attachProtocolRole(member.node, {
         ...this.#options,
         name: spec.name,
         services: member.services,
+        trust: this.#keygenTrust,
       });
+      const party = member.protocol?.alice ?? member.protocol?.bob;
+      if (party) this.#keygenTrust.pin(party.self.identity);
       if (member.state !== "joining") return void await member.protocol?.stop();
       member.state = "ready";
       member.readyAt = performance.now();

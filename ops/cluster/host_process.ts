@@ -29,7 +29,9 @@ export interface RunHostOptions {
  * on 127.0.0.1, until POST /shutdown, SIGTERM or SIGINT stops every node and the process ends.
  */
 export async function runHost(options: RunHostOptions): Promise<void> {
-  const logFile = await Deno.open(options.logFile, { append: true, create: true });
+  // Owner-only: the log names sessions, workers and peers of key exchanges.
+  const logFile = await Deno.open(options.logFile, { append: true, create: true, mode: 0o600 });
+  await Deno.chmod(options.logFile, 0o600);
   const encoder = new TextEncoder();
   const log = new Logger(options.settings.log_level, {
     prefix: options.name,
@@ -44,8 +46,13 @@ export async function runHost(options: RunHostOptions): Promise<void> {
   for (const signal of ["SIGTERM", "SIGINT"] as const) Deno.addSignalListener(signal, stop);
   const metrics = new CqkdMetrics();
   const { secure } = await secureNodeOptions(options.settings);
+  const access = await adminAccessFrom(options.settings, {
+    extraTokens: [{ name: "cluster", scope: "write", token: options.token }],
+    onAuditError: (error) => log.warn(error.message),
+  });
   const fleet = new Fleet({
     settings: options.settings,
+    audit: access.audit,
     ...(secure ? { secure } : {}),
     log,
     metrics,
@@ -53,10 +60,6 @@ export async function runHost(options: RunHostOptions): Promise<void> {
     ...(options.heartbeatMs ? { heartbeatMs: options.heartbeatMs } : {}),
   });
   metrics.observe(fleet);
-  const access = await adminAccessFrom(options.settings, {
-    extraTokens: [{ name: "cluster", scope: "write", token: options.token }],
-    onAuditError: (error) => log.warn(error.message),
-  });
   const app = hostApp(fleet, {
     name: options.name,
     token: options.token,

@@ -1,27 +1,31 @@
 /**
  * The key-exchange endpoints on the admin API of the process that runs Alice: POST /keygen (the cqkd shape) and
- * POST /generate-key (`{"desired_key_length": n}`), each one key exchange reported with both sides' key
- * fingerprints, whether they agree, the QBER, lengths and step timings; and GET /sessions/:id, a session that Alice
- * or Bob of this process took part in.
+ * POST /generate-key (`{"desired_key_length": n}`), each one key exchange reported with lengths, QBER, the key's
+ * id and fingerprint (keys of 128 bits or more), whether Bob confirmed it and step timings; and GET
+ * /sessions/:id, the report of a session that Alice or Bob of this process took part in (a read that always needs
+ * a token). No report holds key material: keys stay in Alice's and Bob's key stores, except that `showKey` takes
+ * the key out of them and hands it to the caller (who then owns it; it is not delivered again).
  */
 import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { z } from "zod";
-import { hostPortSchema, valid } from "../admin/mod.ts";
+import { ConflictError, hostPortSchema, NotFoundError, valid } from "../admin/mod.ts";
 import type { CqkdMetrics } from "../../core/metrics/mod.ts";
 import { parsePeer, type Peer, resolvePeer } from "../../core/net/mod.ts";
-import { concatBits, countErrors, packBits } from "../../roles/postprocess/mod.ts";
-import { type Alice, type AliceResult, type Bob, mergeSteps } from "../../roles/keygen/mod.ts";
-import { ConflictError, NotFoundError } from "../admin/mod.ts";
+import { concatBits, countErrors } from "../../roles/postprocess/mod.ts";
+import { type Alice, type AliceResult, type Bob, mergeSteps, MIN_KEY_BITS } from "../../roles/keygen/mod.ts";
+import type { KeyStore } from "../../roles/keystore/mod.ts";
 
 const exchange = {
   noise: z.number().min(0).max(1).default(0),
   eve: z.number().min(0).max(1).default(0),
   showKey: z.boolean().default(false),
+  /** Colluding workers to protect against. */
+  collusion: z.number().int().min(1).max(1000).optional(),
   /** Bob's address, when he runs in another process. */
   bob: hostPortSchema.optional(),
 };
-const bits = z.number().int().min(1).max(65_536);
+const bits = z.number().int().min(MIN_KEY_BITS).max(65_536);
 const keygenBody = z.object({ bits, ...exchange });
 const generateKeyBody = z.object({ desired_key_length: bits, ...exchange });
 const sessionParam = z.object({ id: z.string().regex(/^[0-9a-f]{16}$/, "expected a session id (16 hex digits)") });
@@ -37,11 +41,11 @@ export interface KeygenParties {
   bob(): Bob | undefined;
   /** Bob's address when he runs elsewhere and the request names none (host names are resolved). */
   bobAddress?: string;
-  /** Where sessions and QBER are recorded. */
+  /** Where sessions, QBER and fingerprints shown are recorded. */
   metrics?: CqkdMetrics;
 }
 
-/** One side's key as reported: a fingerprint (SHA-256 of the packed key, 16 hex digits), the key on request. */
+/** One side's key as reported: its length and fingerprint; the key itself (hex) only when `showKey` took it. */
 export interface KeyReport {
   bits: number;
   fingerprint: string | null;
@@ -56,18 +60,27 @@ export interface KeygenReport {
   requested_bits: number;
   noise: number;
   eve: number;
-  keys_equal: boolean;
-  /** How Bob's key was compared: directly (Bob runs in this process), or by his confirmation of its tag. */
+  /** The id Alice and Bob stored the key under (for key delivery). */
+  key_id: string | null;
+  /** Bob confirmed the key: his tag over the reconciled bits matched Alice's. */
+  confirmed: boolean;
+  /** Whether the two keys were seen to be equal (fingerprints compared here); null when Bob runs elsewhere. */
+  keys_equal: boolean | null;
+  /** How Bob's key was compared: directly (Bob runs in this process), or only by his confirmation. */
   compared: "directly" | "by confirmation";
   alice: KeyReport;
   bob: KeyReport;
   qber: number;
-  /** The real disagreement rate of the sifted bits (only a simulation that holds Bob's bits knows it). */
+  /** The real disagreement rate of the sifted bits (only a simulation that keeps both sides' bits knows it). */
   true_qber: number | null;
   raw_positions: number;
   rounds: number;
   sifted_bits: number;
   leakage: number;
+  /** Colluding workers the session protects against, the share of the key they saw, and the bits removed for it. */
+  collusion: number;
+  max_worker_share: number;
+  worker_leakage: number;
   final_bits: number;
   workers: number;
   dead_workers: string[];
@@ -76,7 +89,7 @@ export interface KeygenReport {
   total_ms: number;
 }
 
-/** The key-exchange sub-app (mounted at "/"): mutations, so the admin app's access control asks for a write token. */
+/** The key-exchange sub-app (mounted at "/"). */
 export function keygenRoutes(parties: KeygenParties) {
   const reports = new Map<string, KeygenReport>();
   const run = async (request: z.infer<typeof keygenBody>, signal: AbortSignal): Promise<KeygenReport> => {
@@ -87,14 +100,28 @@ export function keygenRoutes(parties: KeygenParties) {
     const localBob = parties.bob();
     const bob = localBob?.self ?? await bobPeer(request.bob ?? parties.bobAddress);
     const started = performance.now();
-    const result = await alice.generateKey({ keyBits: request.bits, ...request, bob, signal });
-    const report = await keygenReport(result, request, localBob, performance.now() - started);
+    const result = await alice.generateKey({
+      keyBits: request.bits,
+      noise: request.noise,
+      eve: request.eve,
+      ...(request.collusion ? { collusion: request.collusion } : {}),
+      bob,
+      signal,
+    });
+    const report = keygenReport(result, request, localBob, performance.now() - started);
     reports.set(report.session, report);
     if (reports.size > KEPT_REPORTS) reports.delete(reports.keys().next().value!);
     const metrics = parties.metrics;
     metrics?.session(report.ok ? "completed" : result.aborted ? "aborted" : "failed");
     if (result.qber >= 0 && result.qber <= 1) metrics?.qber(result.qber);
-    return report;
+    for (const side of [report.alice, report.bob]) if (side.fingerprint !== null) metrics?.fingerprintShown();
+    if (!request.showKey || report.key_id === null) return report;
+    // The caller asked for the key: it leaves the stores for the caller's terminal, and is not delivered again.
+    return {
+      ...report,
+      alice: { ...report.alice, ...takenKey(alice.keyStore, report.key_id) },
+      bob: { ...report.bob, ...(localBob ? takenKey(localBob.keyStore, report.key_id) : {}) },
+    };
   };
   return new Hono()
     .post("/keygen", valid("json", keygenBody), async (c) => c.json(await run(c.req.valid("json"), c.req.raw.signal)))
@@ -102,7 +129,7 @@ export function keygenRoutes(parties: KeygenParties) {
       const { desired_key_length, ...rest } = c.req.valid("json");
       return c.json(await run({ bits: desired_key_length, ...rest }, c.req.raw.signal));
     })
-    .get("/sessions/:id", valid("param", sessionParam), async (c) => {
+    .get("/sessions/:id", valid("param", sessionParam), (c) => {
       const { id } = c.req.valid("param");
       const report = reports.get(id);
       if (report !== undefined) return c.json({ role: "alice", ...report });
@@ -111,9 +138,10 @@ export function keygenRoutes(parties: KeygenParties) {
       return c.json({
         role: "bob",
         session: id,
-        ok: session.key !== undefined,
+        ok: session.keyId !== undefined,
+        key_id: session.keyId ?? null,
         ...(session.reason ? { reason: session.reason } : {}),
-        bob: await keyReport(session.key ?? new Uint8Array(), false),
+        bob: { bits: session.keyBits ?? 0, fingerprint: session.fingerprint ?? null },
         steps: session.steps.totals(),
       });
     });
@@ -132,39 +160,49 @@ async function bobPeer(address: string | undefined): Promise<Peer> {
   }
 }
 
-/** The report of a session; Bob's side read directly when he runs here, else from his confirmation. */
-async function keygenReport(
+/**
+ * The report of a session. With Bob in this process, his key is compared with Alice's through their fingerprints;
+ * with Bob elsewhere, the report says only that he confirmed it.
+ */
+function keygenReport(
   result: AliceResult,
   request: z.infer<typeof keygenBody>,
   localBob: Bob | undefined,
   totalMs: number,
-): Promise<KeygenReport> {
-  const { bits, noise, eve, showKey } = request;
+): KeygenReport {
+  const { bits, noise, eve } = request;
   const bobSession = localBob?.session(result.session);
-  const bobKey = localBob ? bobSession?.key ?? new Uint8Array() : result.ok ? result.key : new Uint8Array();
+  const bobBits = bobSession?.keyBits ?? 0;
+  const keysEqual = localBob === undefined ? null : result.ok && bobSession?.keyId === result.keyId &&
+    bobBits === result.finalBits &&
+    (result.fingerprint === undefined || bobSession?.fingerprint === result.fingerprint);
+  const ok = result.ok && keysEqual !== false;
   const bobSifted = concatBits(bobSession?.sifted ?? []);
-  // Never two different "successful" keys: a key Bob does not hold identically is no key.
-  const keysEqual = result.ok && bobKey.length === result.key.length && countErrors(bobKey, result.key) === 0;
   return {
     session: result.session,
-    ok: keysEqual,
-    ...(keysEqual ? {} : { reason: result.reason ?? "Alice's and Bob's keys differ" }),
+    ok,
+    ...(ok ? {} : { reason: result.reason ?? "Alice's and Bob's keys differ" }),
     requested_bits: bits,
     noise,
     eve,
+    key_id: ok ? result.keyId ?? null : null,
+    confirmed: result.ok,
     keys_equal: keysEqual,
     compared: localBob ? "directly" : "by confirmation",
-    alice: await keyReport(result.key, showKey),
-    bob: localBob ? await keyReport(bobKey, showKey) : { bits: bobKey.length, fingerprint: null },
+    alice: { bits: result.finalBits, fingerprint: result.fingerprint ?? null },
+    bob: localBob ? { bits: bobBits, fingerprint: bobSession?.fingerprint ?? null } : { bits: 0, fingerprint: null },
     qber: round(result.qber),
-    true_qber: bobSifted.length === result.sifted.length && bobSifted.length > 0
+    true_qber: result.sifted && bobSifted.length === result.sifted.length && bobSifted.length > 0
       ? round(countErrors(result.sifted, bobSifted) / bobSifted.length)
       : null,
     raw_positions: result.rawPositions,
     rounds: result.rounds,
     sifted_bits: result.siftedBits,
     leakage: result.leakage,
-    final_bits: keysEqual ? result.finalBits : 0,
+    collusion: result.collusion,
+    max_worker_share: result.maxWorkerShare,
+    worker_leakage: result.workerLeakage,
+    final_bits: ok ? result.finalBits : 0,
     workers: result.workers,
     dead_workers: result.deadWorkers,
     steps: mergeSteps(result.steps, result.bobSteps),
@@ -172,19 +210,13 @@ async function keygenReport(
   };
 }
 
-async function keyReport(key: Uint8Array, showKey: boolean): Promise<KeyReport> {
-  if (key.length === 0) return { bits: 0, fingerprint: null };
-  const packed = packBits(key);
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", packed as Uint8Array<ArrayBuffer>));
-  return {
-    bits: key.length,
-    fingerprint: hex(digest.subarray(0, 8)),
-    ...(showKey ? { key: hex(packed) } : {}),
-  };
-}
-
-function hex(bytes: Uint8Array): string {
-  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+/** The key `id` taken out of `store`, as hex of its packed bytes (nothing when it is not held). */
+function takenKey(store: KeyStore, id: string): { key?: string } {
+  const key = store.take(id);
+  if (key === undefined) return {};
+  const hex = Array.from(key.bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+  key.bytes.fill(0);
+  return { key: hex };
 }
 
 function round(value: number): number {

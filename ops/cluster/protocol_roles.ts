@@ -3,12 +3,25 @@
  * discovery) and Bob. Fleet attaches them once a node is ready and stops them before the node.
  */
 import type { Settings } from "../../core/config/mod.ts";
+import { join } from "node:path";
+import { IdentityFileError, SigningIdentity } from "../../core/crypto/mod.ts";
 import type { KademliaNode } from "../../core/kademlia/mod.ts";
 import type { CqkdMetrics } from "../../core/metrics/mod.ts";
 import type { Logger } from "../../core/log.ts";
 import type { NodeServices } from "../../core/services/mod.ts";
-import { Alice, Bob, type StepEvent } from "../../roles/keygen/mod.ts";
+import {
+  Alice,
+  Bob,
+  parseRoleCertificate,
+  PeerTrust,
+  type RejectReason,
+  type StepEvent,
+} from "../../roles/keygen/mod.ts";
+import type { KeyStore } from "../../roles/keystore/mod.ts";
 import { WorkerService } from "../../roles/worker/mod.ts";
+import type { AuditLog } from "../audit/mod.ts";
+import { identityPath, publicKeyFromHex } from "../bootstrap_auth.ts";
+import { CommandError } from "../exit_codes.ts";
 
 /** The protocol services running on one node. */
 export interface ProtocolRole {
@@ -28,6 +41,52 @@ export interface ProtocolRoleOptions {
   metrics?: CqkdMetrics;
   /** The node's own services (Alice discovers workers through them). */
   services: NodeServices;
+  /** Whom Alice and Bob trust. @default {@linkcode keygenTrustFrom} the settings */
+  trust?: PeerTrust;
+  /** The identity Alice or Bob signs with. @default the node's (secure mode), else a fresh one */
+  identity?: SigningIdentity;
+  /** Where Alice or Bob store confirmed keys (a KME takes them from there). @default a fresh store */
+  keyStore?: KeyStore;
+  /** Where dropped key-exchange messages are recorded. */
+  audit?: AuditLog;
+}
+
+/**
+ * The trust policy of Alice and Bob from the settings: `trusted_peers` and `keygen_authority_key`.
+ * @throws {CommandError} for a key that is not 64 hex digits
+ */
+export function keygenTrustFrom(settings: Settings): PeerTrust {
+  const authority = settings.keygen_authority_key;
+  return new PeerTrust({
+    trustedPeers: settings.trusted_peers.map((hex) => publicKeyFromHex(hex, "trusted_peers")),
+    ...(authority === "" ? {} : { authorityKey: publicKeyFromHex(authority, "keygen_authority_key") }),
+  });
+}
+
+/**
+ * The identity Alice or Bob of `cqkd node` signs with: the node's own (`<state_dir>/identity/<name>.key`, created
+ * mode 0600 on first start), so that peers can pin it (`cqkd secret public-key FILE`) across restarts.
+ * @throws {CommandError} when the file holds no Ed25519 key
+ */
+export async function keygenIdentityFrom(settings: Settings, role: string): Promise<SigningIdentity> {
+  const path = identityPath(settings, role);
+  await Deno.mkdir(join(path, ".."), { recursive: true, mode: 0o700 });
+  try {
+    return await SigningIdentity.loadOrCreate(path);
+  } catch (error) {
+    if (error instanceof IdentityFileError) throw new CommandError(error.message, undefined, { cause: error });
+    throw error;
+  }
+}
+
+/** This node's `role_certificate`. @throws {CommandError} when it cannot be read */
+function roleCertificateFrom(settings: Settings): Uint8Array | undefined {
+  if (settings.role_certificate === "") return undefined;
+  try {
+    return parseRoleCertificate(settings.role_certificate).bytes;
+  } catch (error) {
+    throw new CommandError(`Invalid role_certificate: ${(error as Error).message}`);
+  }
 }
 
 /**
@@ -39,6 +98,31 @@ export async function attachProtocolRole(
 ): Promise<ProtocolRole | undefined> {
   const { settings, log, name } = options;
   const onWarning = (message: string) => log.debug(`${name}: ${message}`);
+  // Every dropped message is counted, logged and audited: an attack shows up in all three.
+  const onReject = (reason: RejectReason, detail: string) => {
+    options.metrics?.keygenRejected(reason);
+    log.warn(`${name}: dropped a key-exchange message (${reason}): ${detail}`);
+    options.audit?.append({
+      who: `keygen:${name}`,
+      client: "udp",
+      procedure: "keygen_rejected",
+      args: { reason, detail },
+      ok: false,
+      error: reason,
+      ms: 0,
+    });
+  };
+  const party = () => {
+    const certificate = roleCertificateFrom(settings);
+    return {
+      trust: options.trust ?? keygenTrustFrom(settings),
+      onReject,
+      onStep,
+      ...(options.identity ? { identity: options.identity } : {}),
+      ...(certificate ? { certificate } : {}),
+      ...(options.keyStore ? { keyStore: options.keyStore } : {}),
+    };
+  };
   const onStep = (e: StepEvent) => {
     log.info(`${name}: session ${e.session} step ${e.step}: ${e.ms.toFixed(1)} ms`);
     options.metrics?.keygenStep(e.step, e.ms / 1000);
@@ -46,7 +130,7 @@ export async function attachProtocolRole(
   switch (node.role) {
     case "worker": {
       // The node's services advertise the worker's capabilities on cqkd_capabilities.
-      const worker = await WorkerService.attach(node, { onWarning });
+      const worker = await WorkerService.attach(node, { onWarning, onReject });
       return { worker, stop: () => worker.stop() };
     }
     case "alice": {
@@ -60,25 +144,14 @@ export async function attachProtocolRole(
         },
         qberThreshold: settings.qber_threshold,
         keyLengthMultiplier: settings.key_length_multiplier,
-        onStep,
+        collusion: settings.collusion,
+        ...party(),
       });
-      return {
-        alice,
-        stop() {
-          alice.stop();
-          return Promise.resolve();
-        },
-      };
+      return { alice, stop: () => alice.stop() };
     }
     case "bob": {
-      const bob = await Bob.attach(node, { onStep });
-      return {
-        bob,
-        stop() {
-          bob.stop();
-          return Promise.resolve();
-        },
-      };
+      const bob = await Bob.attach(node, party());
+      return { bob, stop: () => bob.stop() };
     }
     default:
       return undefined;

@@ -1,180 +1,117 @@
 /** Alice's side of a key exchange: she runs the session, from discovering workers to the confirmed key. */
 import { encode } from "@msgpack/msgpack";
-import { type DiscoveredNode, NotEnoughNodesError, WORKER_CAPABILITIES } from "../../core/discovery/mod.ts";
+import { toHex } from "../../core/bytes.ts";
 import type { KademliaNode } from "../../core/kademlia/mod.ts";
 import type { Peer } from "../../core/net/mod.ts";
+import { KeyBudget, KeyMaterialError, ParityResponder, SessionAbortError } from "../postprocess/mod.ts";
+import { concatBits, packBits } from "../postprocess/mod.ts";
+import { KeyStore } from "../keystore/mod.ts";
+import { batchCommands, type BatchPlan, bobExpectation, expectedBy, KEY_SLOTS } from "./batch_plan.ts";
+import { WorkerFailureError } from "./errors.ts";
+import { Inbox, InboxTimeoutError } from "./inbox.ts";
 import {
-  chooseSample,
-  concatBits,
-  confirmationTag,
-  countErrors,
-  DEFAULT_SECURITY,
-  KeyBudget,
-  KeyConfirmationError,
-  KeyMaterialError,
-  ParityResponder,
-  SessionAbortError,
-  splitSample,
-  unpackBits,
-} from "../postprocess/mod.ts";
-import { privacyAmplify } from "../postprocess/mod.ts";
-import { pickBits } from "../quantum/mod.ts";
-import { sessionKey } from "./bob.ts";
-import { NoWorkersError, WorkerFailureError } from "./errors.ts";
-import { Inbox } from "./inbox.ts";
-import { decodePositions, fields, METHOD, type RoleCommand, type SessionAnnouncement } from "./messages.ts";
+  decodePositions,
+  fields,
+  METHOD,
+  parseRoleData,
+  type RoleCommand,
+  type SessionAnnouncement,
+} from "./messages.ts";
+import { PeerTrust } from "./peer_trust.ts";
+import { RejectedMessageError } from "./rejections.ts";
+import { type BatchOutcome, confirm, estimateQber, reconcile, type RoundContext } from "./round_steps.ts";
 import { SealedMessenger, type SealedMessengerOptions, type SealedPeer } from "./sealed_messenger.ts";
+import { SessionChannel } from "./session_channel.ts";
+import { keyFingerprint, keyIdOf, newSessionId, sessionKey } from "./session_ids.ts";
 import { STEP, type StepEvent, StepTimer } from "./steps.ts";
+import { type DiscoverFn, WorkerPool, WORKERS_PER_BATCH } from "./worker_pool.ts";
+import { type AliceOptions, type AliceResult, type KeyRequest, MIN_KEY_BITS } from "./alice_options.ts";
+import { WorkerExposure } from "./worker_exposure.ts";
 import { runtime } from "../../core/runtime/mod.ts";
 
-/** Finds live workers with the given capabilities: `attachNodeServices(node).discovery.discover`. */
-export type DiscoverFn = (
-  count: number,
-  options: { capabilities: readonly string[]; signal?: AbortSignal },
-) => Promise<DiscoveredNode[]>;
+export type { DiscoverFn };
+export * from "./alice_options.ts";
 
-/** Options of {@linkcode Alice.attach}. */
-export interface AliceOptions extends SealedMessengerOptions {
-  /** How Alice finds workers. */
-  discover: DiscoverFn;
-  /** Most positions per batch (one command per role). @default {1024} */
-  batchPositions?: number;
-  /** Most workers one session uses; they take several batches each when there are more. @default {30} */
-  maxWorkers?: number;
-  /** Time a batch may take to reach Alice, and then Bob, before its workers are probed. @default {5000} */
-  batchTimeoutMs?: number;
-  /** Attempts per batch (with replaced workers) before the session fails. @default {3} */
-  maxAttempts?: number;
-  /** Rounds of raw positions before the session gives up. @default {8} */
-  maxRounds?: number;
-  /** Pooled QBER above which the session aborts (`qber_threshold`). @default {0.11} */
-  qberThreshold?: number;
-  /** The first round works on ⌈multiplier · key bits⌉ positions (`key_length_multiplier`). @default {2.5} */
-  keyLengthMultiplier?: number;
-  /** Time Bob may take to reconcile a round (Cascade's exchanges). @default {60000} */
-  reconcileTimeoutMs?: number;
-  /**
-   * Time Bob may take to answer the notification: he looks the session up in the DHT first, which takes several
-   * round trips and, on a lossy network, a few RPC timeouts. @default {15000}
-   */
-  notifyTimeoutMs?: number;
-  /** Receives each step as it ends. */
-  onStep?: (event: StepEvent) => void;
-}
-
-/** What Alice asks for. */
-export interface KeyRequest {
-  /** Key length lc in bits. */
-  keyBits: number;
-  /** Bob's address. */
-  bob: Peer;
-  /** Bit-flip probability of the polarizer→meter link. @default {0} */
-  noise?: number;
-  /** Share of photons an intercept–resend Eve measures on that link. @default {0} */
-  eve?: number;
-  signal?: AbortSignal;
-}
-
-/** The outcome of a session on Alice's side. */
-export interface AliceResult {
-  session: string;
-  /** Whether Bob confirmed the same key. */
-  ok: boolean;
-  /** Alice's final key, one bit per byte; empty when the session failed. */
-  key: Uint8Array;
-  /** Why the session ended without a key. */
-  reason?: string;
-  /** The session was aborted by the protocol itself (QBER above the threshold, failed confirmation, too little
-   * key material), as opposed to failing (workers lost, timeouts). */
-  aborted: boolean;
-  /** The pooled QBER estimate. */
-  qber: number;
-  rawPositions: number;
-  rounds: number;
-  siftedBits: number;
-  leakage: number;
-  finalBits: number;
-  /** Workers used, and workers found dead (not used again by this Alice). */
-  workers: number;
-  deadWorkers: string[];
-  /** Alice's sifted bits of every round, samples included (the simulation's true error rate needs them). */
-  sifted: Uint8Array;
-  /** Milliseconds per step, both sides merged when Bob reported his. */
-  steps: Record<string, number>;
-  bobSteps: Record<string, number>;
-}
-
-/** The six roles of a batch, in the order workers are assigned to them. */
-const BATCH_ROLES = ["qsg", "bgAlice", "bgBob", "qpp", "qpm", "qpc"] as const;
-type BatchRole = typeof BATCH_ROLES[number];
-
-interface Worker extends SealedPeer {
-  readonly id: string;
-}
-
-interface Session {
+interface Session extends RoundContext {
   id: string;
-  steps: StepTimer;
-  bob: SealedPeer;
-  pool: Worker[];
-  used: Set<string>;
+  pool: WorkerPool;
+  exposure: WorkerExposure;
   notified: boolean;
   request: KeyRequest;
 }
 
-interface BatchOutcome {
-  id: string;
-  spins: Uint8Array;
-  positions: Uint32Array;
-}
+type Settings = Required<
+  Omit<AliceOptions, keyof SealedMessengerOptions | "onStep" | "keyStore" | "trust" | "discover">
+>;
 
 /**
- * Alice: computes lk, discovers workers and gives each batch of positions its six roles, announces the session in
- * the DHT and notifies Bob, collects her spins, bases and the sifting result (role data comes point to point,
- * sealed), then runs the post-processing rounds with Bob. A worker that stops answering is replaced (its batch is
- * run again by others) and never used again; a session either ends with a key Bob confirmed, or with a reason.
+ * Alice: computes lk, discovers workers and gives each batch of positions its six roles (signed assignments with
+ * random batch ids), announces the session in the DHT and notifies Bob, collects her spins, bases and the sifting
+ * result from the assigned workers only, then runs the post-processing rounds with Bob on the authenticated
+ * session channel. A worker that stops answering is replaced and never used again; a session ends with a key
+ * that Bob confirmed, stored in both key stores under one id, or with a reason.
  */
 export class Alice {
   readonly messenger: SealedMessenger;
+  readonly keyStore: KeyStore;
   readonly #node: KademliaNode;
-  readonly #inbox = new Inbox();
-  readonly #responders = new Map<string, ParityResponder>();
+  readonly #inbox: Inbox;
+  readonly #sessions = new Map<string, { channel: SessionChannel; responders: Map<number, ParityResponder> }>();
   readonly #dead = new Set<string>();
-  readonly #options: Required<Omit<AliceOptions, keyof SealedMessengerOptions | "onStep">> & AliceOptions;
+  readonly #trust: PeerTrust;
+  readonly #discover: DiscoverFn;
+  readonly #options: Settings;
+  readonly #onStep: ((event: StepEvent) => void) | undefined;
 
   private constructor(node: KademliaNode, messenger: SealedMessenger, options: AliceOptions) {
     this.#node = node;
     this.messenger = messenger;
+    this.keyStore = options.keyStore ?? new KeyStore();
+    this.#trust = options.trust;
+    this.#discover = options.discover;
+    this.#onStep = options.onStep;
     this.#options = {
-      batchPositions: 1024,
-      maxWorkers: 30,
-      batchTimeoutMs: 5000,
-      maxAttempts: 3,
-      maxRounds: 8,
-      qberThreshold: 0.11,
-      keyLengthMultiplier: 2.5,
-      reconcileTimeoutMs: 60_000,
-      notifyTimeoutMs: 15_000,
-      ...options,
+      batchPositions: options.batchPositions ?? 1024,
+      minBatchPositions: options.minBatchPositions ?? 64,
+      maxWorkers: options.maxWorkers ?? 60,
+      collusion: options.collusion ?? 1,
+      batchTimeoutMs: options.batchTimeoutMs ?? 5000,
+      maxAttempts: options.maxAttempts ?? 3,
+      maxRounds: options.maxRounds ?? 8,
+      qberThreshold: options.qberThreshold ?? 0.11,
+      keyLengthMultiplier: options.keyLengthMultiplier ?? 2.5,
+      reconcileTimeoutMs: options.reconcileTimeoutMs ?? 60_000,
+      notifyTimeoutMs: options.notifyTimeoutMs ?? 15_000,
+      keepSifted: options.keepSifted ?? false,
     };
-    messenger.handle(METHOD.data, (body) => {
-      const { session, batch, name, data } = fields(body, "role data");
-      if (typeof session !== "string" || typeof batch !== "string" || typeof name !== "string") {
-        throw new TypeError("Cannot read role data: bad fields");
+    if (!(Number.isInteger(this.#options.collusion) && this.#options.collusion >= 1)) {
+      throw new RangeError(`Cannot start Alice: collusion must be a positive integer, got ${options.collusion}`);
+    }
+    this.#inbox = new Inbox({ onReject: (reason, detail) => messenger.reject(reason, detail) });
+    messenger.handle(METHOD.data, (body, from) => {
+      const { session, batch, name, data } = parseRoleData(body);
+      if (!this.#sessions.has(session)) {
+        messenger.reject("unknown_session", `${name} for session ${session.slice(0, 16)}`);
+        throw new RejectedMessageError("unknown_session", `Cannot accept ${name}: no such session here`);
       }
-      if (!(data instanceof Uint8Array)) throw new TypeError("Cannot read role data: data must be bytes");
-      this.#inbox.put(session, batch, name, data);
+      const verdict = this.#inbox.put(session, batch, name, toHex(from.identity), data);
+      if (verdict !== "accepted") throw new RejectedMessageError(verdict, `Cannot accept ${name}: ${verdict}`);
       return true;
     });
-    messenger.handle(METHOD.parity, (body) => {
-      const { session, round, blocks } = fields(body, "a parity query");
-      const responder = this.#responders.get(`${session}/${round}`);
+    messenger.handle(METHOD.parity, (body, from) => {
+      const session = this.#sessions.get(String(fields(body, "a parity query").session));
+      if (session === undefined) {
+        messenger.reject("unknown_session", "parity query for a session not running here");
+        throw new RejectedMessageError("unknown_session", "Cannot answer parities: no such session here");
+      }
+      const { round, blocks } = session.channel.accept(METHOD.parity, body, from);
+      const responder = session.responders.get(Number(round));
       if (responder === undefined) throw new RangeError(`Cannot answer parities of round ${round}: none open`);
       return responder.parities(blocks as number[][]);
     });
   }
 
-  /** Alice on `node`, with a fresh key pair. */
+  /** Alice on `node`, with a fresh sealing key pair. */
   static async attach(node: KademliaNode, options: AliceOptions): Promise<Alice> {
     return new Alice(node, await SealedMessenger.attach(node, options), options);
   }
@@ -184,34 +121,58 @@ export class Alice {
     return [...this.#dead];
   }
 
+  /** Alice as a sealed peer. */
+  get self(): SealedPeer {
+    return this.messenger.self;
+  }
+
   /** Withdraws Alice's RPCs. */
-  stop(): void {
-    this.messenger.stop();
+  stop(): Promise<void> {
+    return this.messenger.stop();
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.stop();
   }
 
   /**
    * Runs a session with Bob. It resolves with `ok: false` and a reason when the session cannot give both sides
-   * the same confirmed key (QBER above the threshold, workers lost, Bob unreachable…); it rejects only when
-   * `signal` aborts or the request is invalid.
+   * the same confirmed key (QBER above the threshold, workers lost, Bob unreachable or not trusted…); it rejects
+   * only when `signal` aborts or the request is invalid.
    *
-   * @throws {RangeError} when `keyBits` is not a positive integer or a rate is not within 0-1
+   * @throws {RangeError} when `keyBits` is not an integer ≥ 64 or a rate is not within 0-1
    */
   async generateKey(request: KeyRequest): Promise<AliceResult> {
     const { keyBits, noise = 0, eve = 0, signal } = request;
+    if (!Number.isInteger(keyBits) || keyBits < MIN_KEY_BITS) {
+      throw new RangeError(`Cannot generate a key of ${keyBits} bits: expected an integer of at least ${MIN_KEY_BITS}`);
+    }
     for (const [name, rate] of [["noise", noise], ["eve", eve]] as const) {
       if (!(rate >= 0 && rate <= 1)) throw new RangeError(`Cannot generate a key: ${name} must be within 0-1`);
     }
-    const id = Array.from(runtime.randomBytes(new Uint8Array(8)), (b) => b.toString(16).padStart(2, "0")).join("");
-    const steps = new StepTimer("alice", id, this.#options.onStep);
+    const id = newSessionId();
+    const steps = new StepTimer("alice", id, this.#onStep);
     const budget = new KeyBudget(keyBits, this.#options);
+    const exposure = new WorkerExposure();
+    const pool = new WorkerPool(this.#dead, {
+      discover: this.#discover,
+      messenger: this.messenger,
+      requireIdBinding: this.#node.envelope !== undefined,
+    });
     const aliceChunks: Uint8Array[] = [];
     const siftedChunks: Uint8Array[] = [];
+    const collusion = request.collusion ?? this.#options.collusion;
+    if (!(Number.isInteger(collusion) && collusion >= 1)) {
+      throw new RangeError(`Cannot generate a key: collusion must be a positive integer, got ${collusion}`);
+    }
     let session: Session | undefined;
     let bobSteps: Record<string, number> = {};
-    const outcome = (key: Uint8Array, reason?: string, aborted = false): AliceResult => ({
+    let fingerprint: string | null = null;
+    const outcome = (finalBits: number, keyId?: string, reason?: string, aborted = false): AliceResult => ({
       session: id,
       ok: reason === undefined,
-      key,
+      ...(keyId === undefined ? {} : { keyId }),
+      ...(fingerprint === null ? {} : { fingerprint }),
       ...(reason === undefined ? {} : { reason }),
       aborted,
       qber: budget.qber,
@@ -219,30 +180,23 @@ export class Alice {
       rounds: budget.rounds,
       siftedBits: budget.siftedBits,
       leakage: budget.evidence.leakage,
-      finalBits: key.length,
-      workers: session?.used.size ?? 0,
+      workerLeakage: exposure.leakedBits(collusion),
+      maxWorkerShare: Math.round(exposure.maxShare(collusion) * 10_000) / 10_000,
+      collusion,
+      finalBits,
+      workers: pool.used.size,
       deadWorkers: this.deadWorkers,
-      sifted: concatBits(siftedChunks),
+      ...(this.#options.keepSifted ? { sifted: concatBits(siftedChunks) } : {}),
       steps: steps.totals(),
       bobSteps,
     });
     try {
       const lk = await steps.time(STEP.lk, () => budget.nextBatchPositions());
-      const batches = Math.ceil(lk / this.#options.batchPositions);
-      const pool = await steps.time(
-        STEP.discover,
-        () => this.#discover(Math.min(this.#options.maxWorkers, 6 * batches), signal),
-      );
-      session = await steps.time(STEP.allocate, async () => ({
-        id,
-        steps,
-        bob: { ...request.bob, key: await this.messenger.publicKey(request.bob, { signal }) },
-        pool: await this.#withKeys(pool, signal),
-        used: new Set<string>(),
-        notified: false,
-        request,
-      }));
-      if (session.pool.length < 6) throw new NoWorkersError(6, session.pool.length);
+      await steps.time(STEP.discover, () => pool.fill(this.#workersFor(lk), signal));
+      const bob = await steps.time(STEP.allocate, () => this.#trustedBob(request.bob, signal));
+      const channel = new SessionChannel(this.messenger, id, bob);
+      this.#sessions.set(id, { channel, responders: new Map() });
+      session = { id, steps, budget, channel, pool, exposure, notified: false, request, ...(signal ? { signal } : {}) };
       await steps.time(STEP.create, () => this.#announce(id, keyBits, lk, signal));
       while (!budget.complete) {
         signal?.throwIfAborted();
@@ -250,119 +204,72 @@ export class Alice {
           throw new KeyMaterialError(keyBits, budget.secureBits, budget.rawPositions, budget.rounds);
         }
         const round = budget.rounds;
-        const positions = round === 0 ? lk : budget.nextBatchPositions();
-        const outcomes = await this.#quantumRound(session, round, positions);
-        const sifted = await steps.time(
-          STEP.extract,
-          () => concatBits(outcomes.map((o) => pickBits(o.spins, o.positions))),
-        );
-        siftedChunks.push(sifted);
-        budget.addBatch(positions, sifted.length);
-        const kept = await steps.time(STEP.qber, async () => {
-          const seed = runtime.randomBytes(new Uint8Array(16));
-          const size = budget.sampleSize(sifted.length);
-          const reply = fields(
-            await this.messenger.request(session!.bob, METHOD.sample, {
-              session: id,
-              round,
-              batches: outcomes.map((o) => o.id),
-              seed,
-              size,
-            }, { signal }),
-            "Bob's sample",
-          );
-          if (reply.siftedBits !== sifted.length || !(reply.bits instanceof Uint8Array)) {
-            throw new SessionAbortError(
-              `Cannot compare samples: Bob sifted ${reply.siftedBits} bits of round ${round}, Alice ${sifted.length}`,
-            );
-          }
-          const split = splitSample(sifted, chooseSample(sifted.length, size, seed));
-          budget.addSample(size, countErrors(split.sampled, unpackBits(reply.bits, size)));
-          return split.kept;
-        });
-        const responder = new ParityResponder(kept);
-        this.#responders.set(`${id}/${round}`, responder);
+        const outcomes = await this.#quantumRound(session, round === 0 ? lk : budget.nextBatchPositions());
+        const estimated = await estimateQber(session, round, outcomes);
+        siftedChunks.push(estimated.sifted);
+        outcomes.forEach((o, i) => exposure.add(o.keyWorkers, estimated.keptPerBatch[i]!));
+        const responder = new ParityResponder(estimated.kept);
+        const responders = this.#sessions.get(id)!.responders;
+        responders.set(round, responder);
         try {
-          await steps.time(
-            STEP.cascade,
-            () =>
-              this.messenger.request(session!.bob, METHOD.reconcile, { session: id, round, qber: budget.qber }, {
-                timeoutMs: this.#options.reconcileTimeoutMs,
-                ...(signal ? { signal } : {}),
-              }),
-          );
+          const disclosed = await reconcile(session, round, responder, this.#options.reconcileTimeoutMs);
+          budget.addReconciled(estimated.kept.length, disclosed, exposure.leakedBits(collusion));
         } finally {
-          this.#responders.delete(`${id}/${round}`);
+          responders.delete(round);
         }
-        budget.addReconciled(kept.length, responder.disclosed);
-        aliceChunks.push(kept);
+        aliceChunks.push(estimated.kept);
       }
-      const seed = runtime.randomBytes(new Uint8Array(32));
-      const key = await steps.time(STEP.amplification, () => privacyAmplify(concatBits(aliceChunks), keyBits, seed));
-      const reply = await steps.time(STEP.confirmation, async () => {
-        const nonce = runtime.randomBytes(new Uint8Array(16));
-        const tag = await confirmationTag(key, nonce, DEFAULT_SECURITY.confirmationBits);
-        return fields(
-          await this.messenger.request(session!.bob, METHOD.confirm, { session: id, keyBits, seed, nonce, tag }, {
-            ...(signal ? { signal } : {}),
-          }),
-          "Bob's confirmation",
-        );
+      const workerLeakage = exposure.leakedBits(collusion);
+      const confirmed = await confirm(session, concatBits(aliceChunks), keyBits, workerLeakage);
+      bobSteps = confirmed.bobSteps;
+      const keyId = await keyIdOf(id, 0);
+      fingerprint = await keyFingerprint(confirmed.key);
+      this.keyStore.put({
+        id: keyId,
+        sessionId: id,
+        bytes: packBits(confirmed.key),
+        bitLength: confirmed.key.length,
+        storedAt: runtime.now(),
       });
-      bobSteps = (reply.steps ?? {}) as Record<string, number>;
-      if (reply.confirmed !== true) throw new KeyConfirmationError();
-      return outcome(key);
+      confirmed.key.fill(0);
+      return outcome(keyBits, keyId);
     } catch (error) {
       if (signal?.aborted) throw error;
       const reason = (error as Error).message;
       if (session?.notified) {
-        await this.messenger.request(session.bob, METHOD.abort, { session: id, reason }).catch(() => {});
+        await session.channel.request(METHOD.abort, { reason }).catch(() => {});
       }
-      return outcome(new Uint8Array(), reason, error instanceof SessionAbortError);
+      return outcome(0, undefined, reason, error instanceof SessionAbortError);
     } finally {
+      for (const chunk of aliceChunks) chunk.fill(0);
       this.#inbox.dropSession(id);
+      this.#sessions.delete(id);
     }
   }
 
-  /** `count` live workers (fewer when fewer exist, at least 6), none of them known dead. */
-  async #discover(count: number, signal?: AbortSignal): Promise<DiscoveredNode[]> {
-    const want = Math.max(6, count) + this.#dead.size;
-    let found: DiscoveredNode[];
-    try {
-      found = await this.#options.discover(want, { capabilities: WORKER_CAPABILITIES, ...(signal ? { signal } : {}) });
-    } catch (error) {
-      if (!(error instanceof NotEnoughNodesError) || error.found - this.#dead.size < 6) {
-        if (error instanceof NotEnoughNodesError) throw new NoWorkersError(6, error.found);
-        throw error;
-      }
-      found = await this.#options.discover(error.found, {
-        capabilities: WORKER_CAPABILITIES,
-        ...(signal ? { signal } : {}),
-      });
-    }
-    return found.filter((n) => !this.#dead.has(n.id.hex)).slice(0, Math.max(6, count));
+  /** Workers to find for a first round of `positions`: enough to spread its batches, at most `maxWorkers`. */
+  #workersFor(positions: number): number {
+    const batches = Math.ceil(positions / this.#options.minBatchPositions);
+    return Math.min(this.#options.maxWorkers, Math.max(WORKERS_PER_BATCH, batches * KEY_SLOTS.length));
   }
 
-  /** The workers that answer with their public key (steps 4–6); the others are dead. */
-  async #withKeys(nodes: readonly DiscoveredNode[], signal?: AbortSignal): Promise<Worker[]> {
-    const keyed = await Promise.all(nodes.map(async (node) => {
-      try {
-        const key = await this.messenger.publicKey(node, { signal });
-        return { id: node.id.hex, host: node.host, port: node.port, key };
-      } catch (error) {
-        if (signal?.aborted) throw error;
-        this.#dead.add(node.id.hex);
-        return undefined;
-      }
-    }));
-    return keyed.filter((w) => w !== undefined);
+  /** Bob's signed key, once his identity is trusted. @throws {SessionAbortError} when it is not */
+  async #trustedBob(address: Peer, signal?: AbortSignal): Promise<SealedPeer> {
+    const bob = await this.messenger.publicKey(address, signal ? { signal } : {});
+    const problem = this.#trust.problem(bob, "bob");
+    if (problem !== undefined) {
+      this.messenger.reject("untrusted_peer", problem);
+      throw new SessionAbortError(`Cannot run a session with Bob: ${problem}`);
+    }
+    return bob;
   }
 
   /** Step 7: the session announcement Bob finds in the DHT. */
   async #announce(session: string, keyBits: number, positions: number, signal?: AbortSignal): Promise<void> {
+    const { host, port, key, identity } = this.messenger.self;
     const announcement: SessionAnnouncement = {
       session,
-      alice: this.messenger.self,
+      alice: { host, port, key, identity },
       keyBits,
       positions,
       sortingRule: "batch order, then ascending position",
@@ -370,154 +277,114 @@ export class Alice {
     await this.#node.set(sessionKey(session), encode(announcement), signal ? { signal } : {});
   }
 
+  /** Batch sizes of a round: as many batches as spread its key slots over the pool, within the batch limits. */
+  #batchSizes(positions: number, poolSize: number): number[] {
+    const { batchPositions, minBatchPositions } = this.#options;
+    const spread = Math.min(Math.floor(poolSize / KEY_SLOTS.length), Math.floor(positions / minBatchPositions));
+    const count = Math.max(1, Math.ceil(positions / batchPositions), spread);
+    return Array.from(
+      { length: count },
+      (_, i) => Math.floor(((i + 1) * positions) / count) - Math.floor((i * positions) / count),
+    );
+  }
+
   /**
    * Steps 8–18 for one round: every batch gets its six workers, Alice waits for her data and Bob for his; a batch
    * that does not complete has its workers probed (the silent ones are dead) and runs again on others.
    */
-  async #quantumRound(session: Session, round: number, positions: number): Promise<BatchOutcome[]> {
-    const { steps } = session;
-    const count = Math.ceil(positions / this.#options.batchPositions);
-    const sizes = Array.from(
-      { length: count },
-      (_, i) => Math.floor(((i + 1) * positions) / count) - Math.floor((i * positions) / count),
-    );
-    const outcomes: Array<BatchOutcome | undefined> = new Array(count);
-    let pending = sizes.map((_, i) => i);
+  async #quantumRound(session: Session, positions: number): Promise<BatchOutcome[]> {
+    const { steps, signal } = session;
+    const sizes = this.#batchSizes(positions, session.pool.workers.length);
+    const outcomes: Array<BatchOutcome | undefined> = new Array(sizes.length);
+    let pending = sizes.map((count, index) => ({ index, count }));
+    const timed = (ms: number) => ({ timeoutMs: ms, ...(signal ? { signal } : {}) });
     for (let attempt = 0; attempt < this.#options.maxAttempts; attempt++) {
-      const plans = pending.map((index) => ({
-        index,
-        id: `${round}.${index}.${attempt}`,
-        workers: this.#assign(session, index, attempt),
-      }));
-      const dispatched = await steps.time(
-        STEP.dispatch,
-        () => settled(plans, (plan) => this.#dispatch(session, plan.id, sizes[plan.index]!, plan.workers)),
-      );
+      const plans = session.pool.assign(pending, session.exposure);
+      for (const plan of plans) this.#inbox.expect(session.id, plan.id, expectedBy(plan, "alice"));
+      const dispatched = await steps.time(STEP.dispatch, () => this.#dispatch(session, plans));
       const arrived = await steps.time(STEP.aliceData, () =>
         settled(dispatched, async (plan) => {
-          const data = await this.#inbox.take(session.id, plan.id, ["spins", "bases", "sifted"], {
-            timeoutMs: this.#options.batchTimeoutMs,
-            ...(session.request.signal ? { signal: session.request.signal } : {}),
-          });
-          outcomes[plan.index] = { id: plan.id, spins: data.spins!, positions: decodePositions(data.sifted!) };
+          const data = await this.#inbox.take(
+            session.id,
+            plan.id,
+            expectedBy(plan, "alice"),
+            timed(this.#options.batchTimeoutMs),
+          );
+          outcomes[plan.index] = this.#aliceOutcome(plan, data);
         }));
       if (!session.notified && arrived.length > 0) {
         await steps.time(STEP.sorting, () => {}); // fixed in the announcement: batch order, then ascending position
         await steps.time(
           STEP.notify,
           () =>
-            this.messenger.request(session.bob, METHOD.notify, { session: session.id }, {
-              timeoutMs: this.#options.notifyTimeoutMs,
-            }),
+            session.channel.request(
+              METHOD.notify,
+              { keyBits: session.budget.targetBits, positions },
+              timed(this.#options.notifyTimeoutMs),
+            ),
         );
         session.notified = true;
       }
       const missing = arrived.length === 0 ? [] : fields(
-        await this.messenger.request(session.bob, METHOD.collect, {
-          session: session.id,
-          batches: arrived.map((p) => p.id),
+        await session.channel.request(METHOD.collect, {
+          batches: arrived.map(bobExpectation),
           timeoutMs: this.#options.batchTimeoutMs,
-        }, { timeoutMs: this.#options.batchTimeoutMs + 5000 }),
+        }, timed(this.#options.batchTimeoutMs + 5000)),
         "Bob's collect answer",
       ).missing as string[];
       const complete = new Set(arrived.filter((p) => !missing.includes(p.id)).map((p) => p.index));
       const failed = plans.filter((p) => !complete.has(p.index));
       for (const plan of failed) outcomes[plan.index] = undefined;
       if (failed.length === 0) return outcomes as BatchOutcome[];
-      await this.#probe(session, failed.flatMap((p) => Object.values(p.workers)));
-      pending = failed.map((p) => p.index);
+      await session.pool.probe(failed.flatMap((p) => Object.values(p.workers)), this.#options.maxWorkers, signal);
+      pending = failed.map((p) => ({ index: p.index, count: p.count }));
     }
-    const last = pending[0]!;
+    const last = pending[0]!.index;
     throw new WorkerFailureError(last, this.#options.maxAttempts, this.deadWorkers.map((id) => id.slice(0, 12)));
   }
 
-  /** The six workers of a batch attempt: distinct, spread over the pool, shifted on each attempt. */
-  #assign(session: Session, index: number, attempt: number): Record<BatchRole, Worker> {
-    const { pool } = session;
-    if (pool.length < 6) throw new NoWorkersError(6, pool.length);
-    const first = index * 6 + attempt * 7;
-    const workers = Object.fromEntries(BATCH_ROLES.map((role, r) => [role, pool[(first + r) % pool.length]!]));
-    for (const worker of Object.values(workers)) session.used.add(worker.id);
-    return workers as Record<BatchRole, Worker>;
+  /** Alice's data of a batch, its lengths checked against the plan. @throws {InboxTimeoutError} on a bad length */
+  #aliceOutcome(plan: BatchPlan, data: Record<string, Uint8Array>): BatchOutcome {
+    const { spins, bases, sifted } = data as { spins: Uint8Array; bases: Uint8Array; sifted: Uint8Array };
+    let positions: Uint32Array | undefined;
+    try {
+      if (spins.length !== plan.count || bases.length !== plan.count) throw new RangeError("spins or bases");
+      positions = decodePositions(sifted, plan.count);
+    } catch (error) {
+      this.messenger.reject("bad_length", `batch ${plan.id.slice(0, 12)}: ${(error as Error).message}`);
+      throw new InboxTimeoutError(plan.id, ["well-formed data"], 0);
+    }
+    return { id: plan.id, spins, positions, keyWorkers: KEY_SLOTS.map((slot) => toHex(plan.workers[slot].identity)) };
   }
 
-  /** Step 8: the six role commands of a batch, each sealed to its worker; rejects when one is not accepted. */
-  async #dispatch(session: Session, batch: string, count: number, w: Record<BatchRole, Worker>): Promise<void> {
-    const alice = this.messenger.self;
-    const { bob, id } = session;
+  /**
+   * Step 8: the signed assignments of a round, one message per worker with all its slots; returns the plans whose
+   * six workers all accepted theirs.
+   */
+  async #dispatch(session: Session, plans: readonly BatchPlan[]): Promise<BatchPlan[]> {
     const { noise = 0, eve = 0 } = session.request;
-    const commands: Array<[Worker, RoleCommand]> = [
-      [w.qsg, {
-        session: id,
-        batch,
-        count,
-        role: "qsg",
-        routes: [{ to: w.qpp, as: "spins" }, { to: alice, as: "spins" }],
-      }],
-      [w.bgAlice, {
-        session: id,
-        batch,
-        count,
-        role: "bg",
-        routes: [{ to: w.qpp, as: "bases" }, { to: w.qpc, as: "aliceBases" }, { to: alice, as: "bases" }],
-      }],
-      [w.bgBob, {
-        session: id,
-        batch,
-        count,
-        role: "bg",
-        routes: [{ to: w.qpm, as: "bases" }, { to: w.qpc, as: "bobBases" }, { to: bob, as: "bases" }],
-      }],
-      [w.qpp, {
-        session: id,
-        batch,
-        count,
-        role: "qpp",
-        routes: [{ to: w.qpm, as: "polarizations" }],
-        channel: { noise, eve },
-      }],
-      [w.qpm, { session: id, batch, count, role: "qpm", routes: [{ to: bob, as: "readings" }] }],
-      [w.qpc, {
-        session: id,
-        batch,
-        count,
-        role: "qpc",
-        routes: [{ to: alice, as: "sifted" }, { to: bob, as: "sifted" }],
-      }],
-    ];
-    // Consumers first, so that they wait for their inputs before the generators send them.
-    await Promise.all(
-      commands.reverse().map(([worker, command]) =>
-        this.messenger.request(
-          peerOf(worker),
-          METHOD.command,
-          command,
-          session.request.signal ? { signal: session.request.signal } : {},
-        )
-      ),
-    );
-  }
-
-  /** Pings the workers of failed batches: the silent ones are dead, leave the pool, and are never used again. */
-  async #probe(session: Session, workers: readonly Worker[]): Promise<void> {
-    const unique = [...new Map(workers.map((w) => [w.id, w])).values()];
-    await Promise.all(unique.map(async (worker) => {
+    const parties = { alice: this.messenger.self, bob: session.channel.peer };
+    const byWorker = new Map<string, { worker: SealedPeer; commands: RoleCommand[]; plans: Set<BatchPlan> }>();
+    for (const plan of plans) {
+      for (const [worker, command] of batchCommands(plan, session.id, parties, { noise, eve })) {
+        const entry = byWorker.get(worker.id) ?? { worker, commands: [], plans: new Set() };
+        entry.commands.push(command);
+        entry.plans.add(plan);
+        byWorker.set(worker.id, entry);
+      }
+    }
+    const failed = new Set<BatchPlan>();
+    await Promise.all([...byWorker.values()].map(async ({ worker, commands, plans }) => {
       try {
-        await this.messenger.publicKey(worker);
-      } catch {
-        this.#dead.add(worker.id);
+        const options = session.signal ? { signal: session.signal } : {};
+        await this.messenger.request(worker, METHOD.command, { commands }, options);
+      } catch (error) {
+        if (session.signal?.aborted) throw error;
+        for (const plan of plans) failed.add(plan);
       }
     }));
-    session.pool = session.pool.filter((w) => !this.#dead.has(w.id));
-    if (session.pool.length >= 6) return;
-    const known = new Set(session.pool.map((w) => w.id));
-    const fresh = await this.#discover(this.#options.maxWorkers, session.request.signal);
-    session.pool.push(...await this.#withKeys(fresh.filter((n) => !known.has(n.id.hex)), session.request.signal));
+    return plans.filter((plan) => !failed.has(plan));
   }
-}
-
-function peerOf(worker: Worker): SealedPeer {
-  return { host: worker.host, port: worker.port, key: worker.key };
 }
 
 /** Runs `task` on each item; returns the items whose task succeeded. */

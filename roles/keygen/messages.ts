@@ -7,7 +7,7 @@ import type { SealedPeer } from "./sealed_messenger.ts";
 
 /** The sealed methods of the protocol. */
 export const METHOD = {
-  /** Alice → worker: run a role on a batch ({@linkcode RoleCommand}). */
+  /** Alice → worker: run roles on batches (`{ commands: RoleCommand[] }`, a worker's slots of a round). */
   command: "role_command",
   /** Any → any: a role's output for the next node ({@linkcode RoleData}). */
   data: "role_data",
@@ -45,12 +45,18 @@ export interface Route {
   as: string;
 }
 
-/** A role to run on `count` positions of a batch. */
+/**
+ * A worker assignment: a role to run on `count` positions of a batch, signed by Alice (the sealed message's
+ * signature). `inputs` names, for each input, the identity (hex) of the upstream worker it must come from;
+ * `routes` the downstream nodes with their keys.
+ */
 export interface RoleCommand {
   session: string;
+  /** A random 128-bit id (32 hex digits), known only to Alice, Bob and the batch's workers. */
   batch: string;
   role: WorkerRole;
   count: number;
+  inputs: Record<string, string>;
   routes: Route[];
   /** The polarizer→meter link (QPP applies it to what it sends). */
   channel?: { noise: number; eve: number };
@@ -67,8 +73,8 @@ export interface RoleData {
 /** The session announcement Alice stores in the DHT (msgpack bytes) and Bob reads. */
 export interface SessionAnnouncement {
   session: string;
-  /** Alice's address and key. */
-  alice: { host: string; port: number; key: Uint8Array };
+  /** Alice's address, sealing key and identity. */
+  alice: { host: string; port: number; key: Uint8Array; identity: Uint8Array };
   /** The requested key length and the positions of the first round. */
   keyBits: number;
   positions: number;
@@ -76,15 +82,30 @@ export interface SessionAnnouncement {
   sortingRule: "batch order, then ascending position";
 }
 
-/** Alice's notification to Bob (step 11). */
-export interface SessionNotice {
+/** Every session message between Alice and Bob: its session and its place in the sender's sequence. */
+export interface SessionMessage {
   session: string;
+  /** Strictly increasing per sender within a session (a replayed or reordered message is dropped). */
+  seq: number;
+}
+
+/** Alice's notification to Bob (step 11): the announcement itself, so that Bob can check the DHT's copy. */
+export interface SessionNotice extends SessionMessage {
+  keyBits: number;
+  positions: number;
+}
+
+/** What Bob receives of a batch, and from whom (identities in hex). */
+export interface BatchExpectation {
+  id: string;
+  count: number;
+  /** The workers that send Bob his bases (BG), readings (QPM) and the sifting result (QPC). */
+  senders: { bases: string; readings: string; sifted: string };
 }
 
 /** Alice asks Bob to wait for batches. */
-export interface CollectRequest {
-  session: string;
-  batches: string[];
+export interface CollectRequest extends SessionMessage {
+  batches: BatchExpectation[];
   timeoutMs: number;
 }
 
@@ -94,8 +115,7 @@ export interface CollectReply {
 }
 
 /** A round's sample: Bob builds the round's sifted string from `batches` in order and discloses `size` bits. */
-export interface SampleRequest {
-  session: string;
+export interface SampleRequest extends SessionMessage {
   round: number;
   batches: string[];
   seed: Uint8Array;
@@ -103,37 +123,39 @@ export interface SampleRequest {
 }
 
 /** Reconcile a round's kept bits against Alice's. */
-export interface ReconcileRequest {
-  session: string;
+export interface ReconcileRequest extends SessionMessage {
   round: number;
   qber: number;
 }
 
 /** Bob's parity query. */
-export interface ParityRequest {
-  session: string;
+export interface ParityRequest extends SessionMessage {
   round: number;
   blocks: number[][];
 }
 
-/** The last message: amplification seed, confirmation nonce and Alice's tag. */
-export interface ConfirmRequest {
-  session: string;
+/**
+ * The last message: amplification seed, confirmation nonce and Alice's tag over her reconciled key (before
+ * amplification, so that its bits count in the leakage the amplification removes).
+ */
+export interface ConfirmRequest extends SessionMessage {
   keyBits: number;
+  /** Bits the amplification must remove for what the most colluding workers saw. */
+  workerLeakage: number;
   seed: Uint8Array;
   nonce: Uint8Array;
   tag: Uint8Array;
 }
 
-/** Bob's answer: whether his tag matches, and his step timings. */
+/** Bob's answer: whether his tag matches, the stored key's id, and his step timings. */
 export interface ConfirmReply {
   confirmed: boolean;
+  keyId?: string;
   steps: Record<string, number>;
 }
 
 /** The session is over without a key. */
-export interface AbortNotice {
-  session: string;
+export interface AbortNotice extends SessionMessage {
   reason: string;
 }
 
@@ -145,11 +167,20 @@ export function encodePositions(positions: Uint32Array): Uint8Array {
   return bytes;
 }
 
-/** Sifted positions from bytes. @throws {RangeError} when the length is not a multiple of 4 */
-export function decodePositions(bytes: Uint8Array): Uint32Array {
+/**
+ * Sifted positions of a batch of `count` positions from bytes.
+ * @throws {RangeError} when the length is not a multiple of 4, or the positions are not ascending below `count`
+ */
+export function decodePositions(bytes: Uint8Array, count: number): Uint32Array {
   if (bytes.length % 4 !== 0) throw new RangeError(`Cannot decode positions: ${bytes.length} bytes`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
-  return Uint32Array.from({ length: bytes.length / 4 }, (_, i) => view.getUint32(i * 4, true));
+  const positions = Uint32Array.from({ length: bytes.length / 4 }, (_, i) => view.getUint32(i * 4, true));
+  for (let i = 0; i < positions.length; i++) {
+    if (positions[i]! >= count || (i > 0 && positions[i]! <= positions[i - 1]!)) {
+      throw new RangeError(`Cannot use sifted positions: not ascending within 0-${count - 1}`);
+    }
+  }
+  return positions;
 }
 
 /** The fields of a message body as a record. @throws {TypeError} when it is not an object */
@@ -158,4 +189,14 @@ export function fields(body: unknown, what: string): Record<string, unknown> {
     throw new TypeError(`Cannot read ${what}: expected an object`);
   }
   return body as Record<string, unknown>;
+}
+
+/** The fields of role data. @throws {TypeError} when they are malformed */
+export function parseRoleData(body: unknown): { session: string; batch: string; name: string; data: Uint8Array } {
+  const { session, batch, name, data } = fields(body, "role data");
+  if (typeof session !== "string" || typeof batch !== "string" || typeof name !== "string") {
+    throw new TypeError("Cannot read role data: session, batch and name must be strings");
+  }
+  if (!(data instanceof Uint8Array)) throw new TypeError("Cannot read role data: data must be bytes");
+  return { session, batch, name, data };
 }

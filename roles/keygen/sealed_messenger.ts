@@ -1,40 +1,58 @@
 /**
- * Point-to-point messages between protocol nodes over cqkd RPCs: each message is sealed to its recipient's X25519
- * key (AES-GCM, {@linkcode seal}), split into chunks that fit a datagram, and answered with a reply sealed to the
- * sender's key. Nothing travels in clear and nothing goes through the DHT. A chunk without an answer is sent again
- * (a datagram may be lost); the receiver answers a repeated chunk with the reply it gave, so that no handler runs
- * twice for one message.
+ * Point-to-point messages between protocol nodes over cqkd RPCs: each message is encrypted for its recipient's
+ * X25519 key (pair_cipher.ts), split into chunks that fit a datagram, and answered with a reply encrypted back.
+ * Nothing travels in clear and nothing goes through the DHT. A chunk without an answer is sent again (a datagram may
+ * be lost); the receiver answers a repeated chunk with the reply it gave, so no handler runs twice for one message.
+ *
+ * Every message and every reply is signed with the sender's long-term Ed25519 identity, over the method, both
+ * sides' keys, a timestamp and a random message id: the receiver learns who sent it (a proven identity, not a
+ * claim), a message cannot be redirected to another receiver, and a replayed one is dropped. A peer's X25519 key
+ * comes from its public-key answer, signed by its identity, so that no one in between can swap it.
  */
-import { decode, encode } from "@msgpack/msgpack";
-import { NodeKeyPair, seal } from "../../core/crypto/mod.ts";
+import { equalBytes, toHex } from "../../core/bytes.ts";
+import { SigningIdentity, verifySignature } from "../../core/crypto/mod.ts";
 import type { KademliaNode } from "../../core/kademlia/mod.ts";
 import type { Peer } from "../../core/net/mod.ts";
+import { PairCipher } from "./pair_cipher.ts";
+import type { RejectReason } from "./rejections.ts";
+import { bindingBytes, openMessage, openReply, type SignedMessage, signMessage, signReply } from "./signed_message.ts";
 import { runtime } from "../../core/runtime/mod.ts";
 
 /** Name of the RPC that carries sealed chunks. */
 export const SEALED_RPC = "cqkd_sealed";
-/** Name of the RPC that answers a node's raw X25519 public key. */
+/** Name of the RPC that answers a node's X25519 public key, its identity and their binding signature. */
 export const PUBLIC_KEY_RPC = "cqkd_public_key";
 
 const ASSOCIATED = new TextEncoder().encode(SEALED_RPC);
 const REPLY_ASSOCIATED = new TextEncoder().encode(`${SEALED_RPC} reply`);
 
-/** A node that can receive sealed messages: its address and public key. */
+/** A node that can receive sealed messages: its address, its X25519 key and the identity that signs for it. */
 export interface SealedPeer extends Peer {
   /** The raw 32-byte X25519 public key. */
   readonly key: Uint8Array;
+  /** The raw 32-byte Ed25519 public key of the node's identity. */
+  readonly identity: Uint8Array;
+  /** A role certificate the node presents (see role_certificate.ts), when it has one. */
+  readonly certificate?: Uint8Array;
 }
 
-/** Serves one sealed method: gets the opened body and the sender, returns the reply body. */
+/** Serves one sealed method: gets the opened body and the sender (identity proven), returns the reply body. */
 export type SealedHandler = (body: unknown, from: SealedPeer) => unknown;
 
 /** Options of {@linkcode SealedMessenger}. */
 export interface SealedMessengerOptions {
+  /** The identity that signs this node's messages. @default the node's identity (secure mode), else a fresh one */
+  identity?: SigningIdentity;
+  /** A role certificate to present with the public key. */
+  certificate?: Uint8Array;
   /** Largest chunk of sealed bytes per datagram. @default {7000} */
   chunkBytes?: number;
   /** Time to wait for each chunk's answer (the last one waits for the handler, see `request`). @default {2000} */
   timeoutMs?: number;
-  /** An incomplete transfer is dropped after this long, and a reply is kept this long for repeats. @default {30000} */
+  /**
+   * An incomplete transfer is dropped after this long, a reply is kept this long for repeats, and a message
+   * stamped further than this from now is stale. @default {30000}
+   */
   transferTtlMs?: number;
   /**
    * A chunk still unanswered after this long is sent again, and again at this pace until its timeout (the copies
@@ -42,6 +60,8 @@ export interface SealedMessengerOptions {
    * @default the node's retransmission timeout (RFC 6298), at least 200 ms
    */
   retryMs?: number;
+  /** Told of every message dropped (bad signature, replay…), with a detail for the audit line. */
+  onReject?: (reason: RejectReason, detail: string) => void;
 }
 
 /** Raised when a peer's handler failed: the message is the peer's. */
@@ -64,53 +84,77 @@ interface Transfer {
   startedMs: number;
 }
 
+/** Raised when a reply does not carry the signature of the peer the request went to. */
+export class ForgedReplyError extends Error {
+  override name = "ForgedReplyError";
+  constructor(readonly method: string) {
+    super(`Cannot trust the reply to ${method}: it is not signed by the peer's identity`);
+  }
+}
+
 /**
- * The sealed channel of one node. `request()` seals a body to a peer's key and sends it in chunks; the peer's
- * messenger reassembles, opens, runs the handler of the method and seals the reply back.
+ * The sealed channel of one node. `request()` seals a signed body to a peer's key and sends it in chunks; the
+ * peer's messenger reassembles, opens, checks the signature, runs the handler of the method and seals the signed
+ * reply back.
  *
  * @example
  * ```ts
  * import { KademliaNode } from "../../core/kademlia/mod.ts";
  * import { SealedMessenger } from "./mod.ts";
  * await using a = KademliaNode.start(), b = KademliaNode.start();
- * const alice = await SealedMessenger.attach(a), bob = await SealedMessenger.attach(b);
+ * await using alice = await SealedMessenger.attach(a);
+ * await using bob = await SealedMessenger.attach(b);
  * bob.handle("hello", (body) => `hi ${body}`);
  * console.assert(await alice.request(bob.self, "hello", "alice") === "hi alice");
- * alice.stop();
- * bob.stop();
  * ```
  */
 export class SealedMessenger {
   readonly #node: KademliaNode;
-  readonly #keys: NodeKeyPair;
+  readonly #keys: PairCipher;
+  readonly #identity: SigningIdentity;
+  readonly #certificate: Uint8Array | undefined;
+  readonly #binding: Uint8Array;
   readonly #handlers = new Map<string, SealedHandler>();
   readonly #transfers = new Map<string, Transfer>();
   /** Replies of the recent messages by transfer id, oldest first. */
   readonly #answered = new Map<string, Answered>();
+  /** Ids of the messages accepted lately (replay protection), with when they arrived, oldest first. */
+  readonly #seen = new Map<string, number>();
   readonly #chunkBytes: number;
   readonly #timeoutMs: number;
   readonly #transferTtlMs: number;
   readonly #retryMs: number | undefined;
+  readonly #onReject: (reason: RejectReason, detail: string) => void;
 
-  private constructor(node: KademliaNode, keys: NodeKeyPair, options: SealedMessengerOptions) {
+  private constructor(node: KademliaNode, keys: PairCipher, options: SealedMessengerOptions) {
     this.#node = node;
     this.#keys = keys;
+    this.#identity = options.identity ?? node.identity ?? SigningIdentity.generate();
+    this.#certificate = options.certificate;
+    this.#binding = this.#identity.sign(bindingBytes(keys.publicKey));
     this.#chunkBytes = options.chunkBytes ?? 7000;
     this.#timeoutMs = options.timeoutMs ?? 2000;
     this.#transferTtlMs = options.transferTtlMs ?? 30_000;
     this.#retryMs = options.retryMs;
-    node.rpc.register(PUBLIC_KEY_RPC, () => keys.publicKey);
+    this.#onReject = options.onReject ?? (() => {});
+    const answer = [keys.publicKey, this.#identity.publicKey, this.#binding, this.#certificate ?? null];
+    node.rpc.register(PUBLIC_KEY_RPC, () => answer);
     node.rpc.register(SEALED_RPC, (args, from) => this.#receive(args, from));
   }
 
-  /** A messenger with a fresh key pair, registered on `node` (its two RPCs). */
+  /** A messenger with a fresh X25519 key pair, registered on `node` (its two RPCs). */
   static async attach(node: KademliaNode, options: SealedMessengerOptions = {}): Promise<SealedMessenger> {
-    return new SealedMessenger(node, await NodeKeyPair.generate(), options);
+    return new SealedMessenger(node, await PairCipher.generate(), options);
   }
 
   /** This node as a sealed peer. */
   get self(): SealedPeer {
-    return { ...this.#node.advertisedAddress, key: this.#keys.publicKey };
+    return {
+      ...this.#node.advertisedAddress,
+      key: this.#keys.publicKey,
+      identity: this.#identity.publicKey,
+      ...(this.#certificate ? { certificate: this.#certificate } : {}),
+    };
   }
 
   /** Serves `method`. @throws {Error} when it is already served */
@@ -119,25 +163,45 @@ export class SealedMessenger {
     this.#handlers.set(method, handler);
   }
 
-  /**
-   * Asks a peer for its public key (a liveness check as well).
-   * @throws {RpcTimeoutError} when it does not answer
-   * @throws {TypeError} when the answer is not a 32-byte key
-   */
-  async publicKey(peer: Peer, options: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<Uint8Array> {
-    const answer = await this.#deliver(peer, PUBLIC_KEY_RPC, [], options.timeoutMs ?? this.#timeoutMs, options.signal);
-    if (!(answer instanceof Uint8Array) || answer.length !== 32) {
-      throw new TypeError(`Cannot use the public key of ${peer.host}:${peer.port}: expected 32 bytes`);
-    }
-    return answer;
+  /** Reports a message dropped by a handler's own checks (an unexpected sender, a bad length…). */
+  reject(reason: RejectReason, detail: string): void {
+    this.#onReject(reason, detail);
   }
 
   /**
-   * Sends `body` sealed to `to` and resolves with its reply.
+   * Asks a peer for its public key and identity (a liveness check as well).
+   * @throws {RpcTimeoutError} when it does not answer
+   * @throws {TypeError} when the answer is malformed or its key is not signed by its identity
+   */
+  async publicKey(peer: Peer, options: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<SealedPeer> {
+    const answer = await this.#deliver(peer, PUBLIC_KEY_RPC, [], options.timeoutMs ?? this.#timeoutMs, options.signal);
+    const [key, identity, binding, certificate] = Array.isArray(answer) ? answer : [];
+    const where = `${peer.host}:${peer.port}`;
+    if (
+      !(key instanceof Uint8Array) || key.length !== 32 || !(identity instanceof Uint8Array) ||
+      !(binding instanceof Uint8Array)
+    ) throw new TypeError(`Cannot use the public key of ${where}: expected a key, an identity and a signature`);
+    if (!verifySignature(identity, bindingBytes(key), binding)) {
+      this.#onReject("bad_signature", `public key of ${where}`);
+      throw new TypeError(`Cannot use the public key of ${where}: it is not signed by its identity`);
+    }
+    return {
+      host: peer.host,
+      port: peer.port,
+      key,
+      identity,
+      ...(certificate instanceof Uint8Array ? { certificate } : {}),
+    };
+  }
+
+  /**
+   * Sends `body` sealed and signed to `to` and resolves with its reply, once the reply's signature by `to`'s
+   * identity checks out.
    *
    * @param options.timeoutMs how long the last chunk waits for the handler's reply
    * @throws {RpcTimeoutError} when a chunk gets no answer in time
    * @throws {RemoteHandlerError} when the peer's handler failed
+   * @throws {ForgedReplyError} when the reply is not signed by `to`
    */
   async request(
     to: SealedPeer,
@@ -145,8 +209,16 @@ export class SealedMessenger {
     body: unknown,
     options: { timeoutMs?: number; signal?: AbortSignal } = {},
   ): Promise<unknown> {
-    const plain = encode([method, this.#keys.publicKey, body]);
-    const sealed = await seal(plain, to.key, { associatedData: ASSOCIATED });
+    const messageId = runtime.randomBytes(new Uint8Array(16));
+    const plain = signMessage(this.#identity, {
+      method,
+      senderKey: this.#keys.publicKey,
+      recipientKey: to.key,
+      messageId,
+      body,
+      ...(this.#certificate ? { certificate: this.#certificate } : {}),
+    });
+    const sealed = await this.#keys.seal(to.key, plain, ASSOCIATED);
     const total = Math.max(1, Math.ceil(sealed.length / this.#chunkBytes));
     const transfer = runtime.randomBytes(new Uint8Array(8));
     const send = (index: number, timeoutMs: number) =>
@@ -161,18 +233,31 @@ export class SealedMessenger {
     await Promise.all(Array.from({ length: total - 1 }, (_, i) => send(i, this.#timeoutMs)));
     const answer = await send(total - 1, options.timeoutMs ?? this.#timeoutMs);
     if (!(answer instanceof Uint8Array)) throw new TypeError(`Cannot read the reply to ${method}: expected bytes`);
-    const reply = decode(await this.#keys.open(answer, { associatedData: REPLY_ASSOCIATED }));
-    if (!Array.isArray(reply) || reply.length !== 2) throw new TypeError(`Cannot read the reply to ${method}`);
-    if (reply[0] !== true) throw new RemoteHandlerError(method, String(reply[1]));
-    return reply[1];
+    const reply = openReply(
+      (await this.#keys.open(answer, REPLY_ASSOCIATED)).plain,
+      to.identity,
+      messageId,
+    );
+    if (reply === undefined) {
+      this.#onReject("bad_signature", `reply to ${method} from ${to.host}:${to.port}`);
+      throw new ForgedReplyError(method);
+    }
+    if (!reply.ok) throw new RemoteHandlerError(method, String(reply.value));
+    return reply.value;
   }
 
-  /** Withdraws the RPCs and drops incomplete transfers and kept replies. */
-  stop(): void {
+  /** Withdraws the RPCs and drops incomplete transfers, kept replies and the replay memory. */
+  stop(): Promise<void> {
     this.#node.rpc.unregister(SEALED_RPC);
     this.#node.rpc.unregister(PUBLIC_KEY_RPC);
     this.#transfers.clear();
     this.#answered.clear();
+    this.#seen.clear();
+    return Promise.resolve();
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.stop();
   }
 
   /**
@@ -233,22 +318,61 @@ export class SealedMessenger {
     this.#answered.set(id, { reply, atMs: now });
   }
 
-  /** Opens a whole message, runs its handler and seals the reply (`undefined`, no reply, for an unknown method). */
+  /**
+   * Opens a whole message, checks its signature, freshness and receiver, runs its handler and seals the signed
+   * reply (`undefined`, no reply, for an unknown method or a message that fails a check).
+   */
   async #answer(sealed: Uint8Array, from: Peer): Promise<unknown> {
-    const [method, senderKey, body] = decode(await this.#keys.open(sealed, { associatedData: ASSOCIATED })) as [
-      string,
-      Uint8Array,
-      unknown,
-    ];
+    const where = `${from.host}:${from.port}`;
+    let message: SignedMessage | undefined;
+    try {
+      const opened = await this.#keys.open(sealed, ASSOCIATED);
+      message = openMessage(opened.plain);
+      // The key that sealed it must be the one the signature names: the reply goes to that key.
+      if (message !== undefined && !equalBytes(message.senderKey, opened.sender)) message = undefined;
+    } catch {
+      message = undefined;
+    }
+    if (message === undefined) {
+      this.#onReject("bad_signature", `message from ${where} without a valid signature`);
+      return undefined;
+    }
+    const { method, senderKey, recipientKey, identity, sentAtMs, messageId, body, certificate } = message;
+    if (!equalBytes(recipientKey, this.#keys.publicKey)) {
+      this.#onReject("wrong_receiver", `${method} from ${where} was meant for another node`);
+      return undefined;
+    }
+    const now = runtime.now();
+    if (Math.abs(now - sentAtMs) > this.#transferTtlMs) {
+      this.#onReject("replay", `${method} from ${where} stamped ${Math.round((now - sentAtMs) / 1000)} s ago`);
+      return undefined;
+    }
+    const id = toHex(messageId);
+    for (const [old, atMs] of this.#seen) {
+      if (now - atMs <= 2 * this.#transferTtlMs) break;
+      this.#seen.delete(old);
+    }
+    if (this.#seen.has(id)) {
+      this.#onReject("replay", `${method} from ${where} replayed`);
+      return undefined;
+    }
+    this.#seen.set(id, now);
     const handler = this.#handlers.get(method);
-    if (handler === undefined || !(senderKey instanceof Uint8Array)) return undefined;
+    if (handler === undefined) return undefined;
+    const sender: SealedPeer = {
+      host: from.host,
+      port: from.port,
+      key: senderKey,
+      identity,
+      ...(certificate ? { certificate } : {}),
+    };
     let reply: [boolean, unknown];
     try {
-      reply = [true, await handler(body, { host: from.host, port: from.port, key: senderKey })];
+      reply = [true, await handler(body, sender)];
     } catch (error) {
       reply = [false, (error as Error).message];
     }
-    return await seal(encode(reply), senderKey, { associatedData: REPLY_ASSOCIATED });
+    return await this.#keys.seal(senderKey, signReply(this.#identity, messageId, ...reply), REPLY_ASSOCIATED);
   }
 
   /** Stores a chunk; returns the whole sealed message once every chunk is in. */

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { KademliaNode } from "../../core/kademlia/mod.ts";
-import { SealedMessenger } from "./sealed_messenger.ts";
+import { SEALED_RPC, SealedMessenger } from "./sealed_messenger.ts";
 
 Deno.test("SealedMessenger.request() gets every message through a lossy link on real UDP, each handled once", async () => {
   // A third of the datagrams either way are lost: without resending, most multi-chunk messages would fail.
@@ -62,4 +62,31 @@ Deno.test("SealedMessenger.publicKey() gives up with RpcTimeoutError on a silent
   } finally {
     messenger.stop();
   }
+});
+
+Deno.test("SealedMessenger drops a replayed message (same sealed bytes, new transfer) and proves the sender's identity", async () => {
+  await using a = KademliaNode.start();
+  await using b = KademliaNode.start();
+  const rejected: string[] = [];
+  await using sender = await SealedMessenger.attach(a);
+  await using receiver = await SealedMessenger.attach(b, { onReject: (reason) => rejected.push(reason) });
+  const seen: Uint8Array[] = [];
+  receiver.handle("pay", (_body, from) => {
+    seen.push(from.identity);
+    return "paid";
+  });
+  // Capture the sealed chunk as it leaves the sender.
+  const chunks: Array<readonly unknown[]> = [];
+  const request = a.transport.request.bind(a.transport);
+  a.transport.request = (peer, method, args, options) => {
+    if (method === SEALED_RPC) chunks.push(args);
+    return request(peer, method, args, options);
+  };
+  assert.equal(await sender.request(receiver.self, "pay", { amount: 1 }), "paid");
+  assert.deepEqual(seen, [sender.self.identity], "the handler learns the sender's proven identity");
+  const [, index, total, sealed] = chunks[0]!;
+  const replayed = await a.transport.request(b.address, SEALED_RPC, [new Uint8Array(8).fill(7), index, total, sealed]);
+  assert.ok(!(replayed instanceof Uint8Array), "no sealed reply to a replay");
+  assert.equal(seen.length, 1, "the handler did not run again");
+  assert.deepEqual(rejected, ["replay"]);
 });

@@ -1,7 +1,8 @@
 /**
- * Key confirmation: Alice sends a short tag of her final key, HMAC-SHA-256 keyed with the key over a fresh session
- * nonce; Bob computes his and compares. Equal tags mean equal keys but for a 2^-t chance; the t tag bits count as
- * disclosed in the secure length.
+ * Key confirmation: Alice sends a short tag of her reconciled bits, HMAC-SHA-256 keyed with them over a fresh
+ * session nonce; Bob computes his and compares. Equal tags mean equal bits but for a 2^-t chance. The tag is taken
+ * before privacy amplification, so its t bits count as disclosed in the secure length and the amplified key keeps
+ * its full secrecy (a tag of the final key would take t bits from it).
  */
 import { equalBytes } from "../../core/bytes.ts";
 import { packBits } from "./bits.ts";

@@ -47,6 +47,7 @@ export class KeyBudget {
   #siftedBits = 0;
   #rounds = 0;
   readonly #evidence: KeyEvidence = { reconciledBits: 0, sampleBits: 0, sampleErrors: 0, leakage: 0 };
+  #workerLeakage = 0;
 
   /** @throws {RangeError} when `targetBits` is not a positive integer or an option is out of range */
   constructor(targetBits: number, options: KeyBudgetOptions = {}) {
@@ -90,7 +91,7 @@ export class KeyBudget {
 
   /** The pooled figures the secure length depends on (a copy). */
   get evidence(): KeyEvidence {
-    return { ...this.#evidence };
+    return { ...this.#evidence, ...(this.#workerLeakage > 0 ? { workerLeakage: this.#workerLeakage } : {}) };
   }
 
   /** The pooled QBER estimate: errors over sample bits, 0 before any sample. */
@@ -101,7 +102,7 @@ export class KeyBudget {
 
   /** The secret bits the reconciled material holds so far. */
   get secureBits(): number {
-    return secureKeyLength(this.#evidence, this.#options);
+    return secureKeyLength(this.evidence, this.#options);
   }
 
   /** Whether the material already holds the requested key. */
@@ -126,6 +127,7 @@ export class KeyBudget {
         sampleBits: e.sampleBits * scale,
         sampleErrors: e.sampleErrors * scale,
         leakage: e.leakage * scale,
+        workerLeakage: this.#workerLeakage * scale,
       }, this.#options);
     };
     let high = this.#rawPositions;
@@ -162,9 +164,13 @@ export class KeyBudget {
     return checkQber(this.#evidence.sampleErrors, this.#evidence.sampleBits, this.#options.qberThreshold);
   }
 
-  /** Records a round's reconciled bits and the parity bits Cascade disclosed on them. */
-  addReconciled(bits: number, leakage: number): void {
+  /**
+   * Records a round's reconciled bits and the parity bits Cascade disclosed on them, and (when workers are
+   * counted) the kept bits of every round so far that the most exposed colluding workers saw.
+   */
+  addReconciled(bits: number, leakage: number, workerLeakage?: number): void {
     this.#evidence.reconciledBits += bits;
     this.#evidence.leakage += leakage;
+    if (workerLeakage !== undefined) this.#workerLeakage = workerLeakage;
   }
 }

@@ -121,12 +121,20 @@ export async function runSessionLocally(options: LocalSessionOptions): Promise<L
       aliceChunks.push(alice.kept);
       bobChunks.push(corrected.bits);
     }
+    // Confirmation over the reconciled bits, before amplification: the tag's bits are in the leakage the secure
+    // length removes, so the final key keeps its full secrecy.
     const amplificationSeed = drawBytes(32);
-    const aliceKey = await privacyAmplify(concatBits(aliceChunks), keyBits, amplificationSeed);
-    const bobKey = await privacyAmplify(concatBits(bobChunks), keyBits, amplificationSeed);
+    const aliceReconciled = concatBits(aliceChunks);
+    const bobReconciled = concatBits(bobChunks);
     const nonce = drawBytes(16);
-    const tag = await confirmationTag(aliceKey, nonce, options.confirmationBits ?? DEFAULT_SECURITY.confirmationBits);
-    await verifyConfirmation(bobKey, nonce, tag);
+    const tag = await confirmationTag(
+      aliceReconciled,
+      nonce,
+      options.confirmationBits ?? DEFAULT_SECURITY.confirmationBits,
+    );
+    await verifyConfirmation(bobReconciled, nonce, tag);
+    const aliceKey = await privacyAmplify(aliceReconciled, keyBits, amplificationSeed);
+    const bobKey = await privacyAmplify(bobReconciled, keyBits, amplificationSeed);
     return outcome(aliceKey, bobKey);
   } catch (error) {
     if (!(error instanceof SessionAbortError)) throw error;

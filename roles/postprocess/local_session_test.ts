@@ -93,3 +93,15 @@ Deno.test("runSessionLocally() stops when its signal aborts", async () => {
     { message: "stop" },
   );
 });
+
+Deno.test("runSessionLocally() with Eve intercepting and resending every photon aborts all of 200 sessions", async () => {
+  let onQber = 0;
+  for (let seed = 0; seed < 200; seed++) {
+    const result = await runSessionLocally({ keyBits: 256, eve: 1, random: new SeededRandom(5000 + seed) });
+    assert.ok(result.aborted !== undefined, `seed ${seed} gave a key`);
+    assert.deepEqual([result.finalBits, result.aliceKey.length, result.bobKey.length], [0, 0, 0]);
+    if (result.aborted.includes("exceeds the threshold 0.11")) onQber++;
+  }
+  // A small first sample may by chance show few errors; the pooled estimate then catches Eve a round later.
+  assert.ok(onQber >= 190, `${onQber} of 200 aborted on the QBER`);
+});

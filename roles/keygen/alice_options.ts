@@ -1,0 +1,93 @@
+/** What Alice is configured with, what she is asked for, and what a session reports on her side. */
+import type { Peer } from "../../core/net/mod.ts";
+import type { KeyStore } from "../keystore/mod.ts";
+import type { PeerTrust } from "./peer_trust.ts";
+import type { SealedMessengerOptions } from "./sealed_messenger.ts";
+import type { StepEvent } from "./steps.ts";
+import type { DiscoverFn } from "./worker_pool.ts";
+
+/** The shortest key a session makes: below it a key is guessable, and so is anything derived from it. */
+export const MIN_KEY_BITS = 64;
+
+/** Options of {@linkcode Alice.attach}. */
+export interface AliceOptions extends SealedMessengerOptions {
+  /** How Alice finds workers. */
+  discover: DiscoverFn;
+  /** The Bobs Alice runs sessions with (pinned identities or role certificates). */
+  trust: PeerTrust;
+  /** Where confirmed keys go. @default a fresh store */
+  keyStore?: KeyStore;
+  /** Most positions per batch (one assignment per role). @default {1024} */
+  batchPositions?: number;
+  /** Fewest positions per batch when a round is spread over more batches. @default {64} */
+  minBatchPositions?: number;
+  /** Most workers one session uses; they take several batches each when there are more. @default {60} */
+  maxWorkers?: number;
+  /** Colluding workers privacy amplification protects against (`collusion`). @default {1} */
+  collusion?: number;
+  /** Time a batch may take to reach Alice, and then Bob, before its workers are probed. @default {5000} */
+  batchTimeoutMs?: number;
+  /** Attempts per batch (with replaced workers) before the session fails. @default {3} */
+  maxAttempts?: number;
+  /** Rounds of raw positions before the session gives up. @default {8} */
+  maxRounds?: number;
+  /** Pooled QBER above which the session aborts (`qber_threshold`). @default {0.11} */
+  qberThreshold?: number;
+  /** The first round works on ⌈multiplier · key bits⌉ positions (`key_length_multiplier`). @default {2.5} */
+  keyLengthMultiplier?: number;
+  /** Time Bob may take to reconcile a round (Cascade's exchanges). @default {60000} */
+  reconcileTimeoutMs?: number;
+  /** Time Bob may take to answer the notification (he reads the DHT first). @default {15000} */
+  notifyTimeoutMs?: number;
+  /** Keep each session's sifted bits in the result (simulation diagnostics: the true error rate). @default {false} */
+  keepSifted?: boolean;
+  /** Receives each step as it ends. */
+  onStep?: (event: StepEvent) => void;
+}
+
+/** What Alice asks for. */
+export interface KeyRequest {
+  /** Key length lc in bits, at least {@linkcode MIN_KEY_BITS}. */
+  keyBits: number;
+  /** Bob's address. */
+  bob: Peer;
+  /** Bit-flip probability of the polarizer→meter link. @default {0} */
+  noise?: number;
+  /** Share of photons an intercept–resend Eve measures on that link. @default {0} */
+  eve?: number;
+  /** Colluding workers to protect against in this session (`--collusion t`). @default Alice's `collusion` */
+  collusion?: number;
+  signal?: AbortSignal;
+}
+
+/** The outcome of a session on Alice's side: figures only; the key is in the key stores under `keyId`. */
+export interface AliceResult {
+  session: string;
+  /** Whether Bob confirmed the key (by its tag). */
+  ok: boolean;
+  /** The id both sides stored the key under. */
+  keyId?: string;
+  /** The key's fingerprint: keys of at least 128 bits only. */
+  fingerprint?: string;
+  /** Why the session ended without a key. */
+  reason?: string;
+  /** Ended by the protocol itself (QBER, failed confirmation, too little material, an untrusted peer). */
+  aborted: boolean;
+  qber: number;
+  rawPositions: number;
+  rounds: number;
+  siftedBits: number;
+  leakage: number;
+  /** Bits removed for what the `collusion` most exposed workers saw. */
+  workerLeakage: number;
+  /** Share of the kept bits those workers saw. */
+  maxWorkerShare: number;
+  collusion: number;
+  finalBits: number;
+  workers: number;
+  deadWorkers: string[];
+  /** Alice's sifted bits, samples included: only with `keepSifted`. */
+  sifted?: Uint8Array;
+  steps: Record<string, number>;
+  bobSteps: Record<string, number>;
+}
