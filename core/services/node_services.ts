@@ -17,7 +17,6 @@ import {
 import type { KademliaNode } from "../kademlia/mod.ts";
 import { RefreshManager, type RefreshManagerOptions, type RefreshSummary } from "../refresh/mod.ts";
 import { DIAGNOSE_RPC, nodeDiagnostics } from "./diagnostics.ts";
-import { runtime } from "../runtime/mod.ts";
 
 /** Options of {@linkcode attachNodeServices}; `servicesOptionsFrom(settings)` builds them from the settings. */
 export interface NodeServicesOptions {
