@@ -1,5 +1,6 @@
 import { KademliaNode, type KademliaNodeOptions } from "./kademlia/node.ts";
 import { TransportStats } from "./net/stats.ts";
+import { runtime } from "./runtime/mod.ts";
 
 /** Raised when the process reaches its open-files limit (one socket per node): the message says what to do. */
 export class OpenFilesLimitError extends Error {
@@ -86,7 +87,7 @@ export class NodeHost {
    */
   async settled(): Promise<void> {
     const busy = () => this.nodes().some((node) => node.transport.probing > 0 || node.transport.pendingCount > 0);
-    while (busy()) await new Promise((resolve) => setTimeout(resolve, 5));
+    while (busy()) await new Promise((resolve) => runtime.setTimeout(resolve, 5));
   }
 
   async stop(node: KademliaNode): Promise<void> {

@@ -1,3 +1,5 @@
+import { runtime } from "./runtime/mod.ts";
+
 /** Options of {@linkcode TokenBuckets}. */
 export interface TokenBucketsOptions {
   /** Requests per second each key earns back. */
@@ -42,7 +44,7 @@ export class TokenBuckets {
     this.#ratePerMs = options.ratePerS / 1000;
     this.#burst = options.burst;
     this.#maxKeys = options.maxKeys ?? 10_000;
-    this.#now = options.nowMs ?? (() => performance.now());
+    this.#now = options.nowMs ?? (() => runtime.monotonic());
   }
 
   /** Takes one token from `key`'s bucket, or says how many seconds until one is back. */

@@ -10,6 +10,7 @@ import {
   tierFor,
 } from "./parameter_table.ts";
 import { analyzeRoutingTable, type RoutingTableAnalysis } from "./table_analysis.ts";
+import { runtime } from "../runtime/mod.ts";
 
 /** Options of {@linkcode AdaptiveKademlia}. */
 export interface AdaptiveKademliaOptions {
@@ -74,7 +75,7 @@ export class AdaptiveKademlia {
     this.#thresholds = options.thresholds ?? DEFAULT_THRESHOLDS;
     this.#intervalMs = (options.analysisIntervalS ?? 60) * 1000;
     this.#staleAfterMs = (options.staleAfterS ?? 60) * 1000;
-    this.#now = options.now ?? Date.now;
+    this.#now = options.now ?? runtime.now;
     this.estimator = new NetworkSizeEstimator({ now: this.#now });
     this.dynamics = new DynamicsAnalyzer({ ...options.dynamics, now: this.#now });
     this.#chosen = {
@@ -128,14 +129,14 @@ export class AdaptiveKademlia {
     );
     const tick = () => {
       this.analyze();
-      this.#timer = setTimeout(tick, this.#intervalMs);
+      this.#timer = runtime.setTimeout(tick, this.#intervalMs);
     };
-    this.#timer = setTimeout(tick, Math.random() * this.#intervalMs);
+    this.#timer = runtime.setTimeout(tick, runtime.random() * this.#intervalMs);
   }
 
   /** Stops analysing; the parameters in force stay. */
   stop(): void {
-    clearTimeout(this.#timer);
+    runtime.clearTimeout(this.#timer);
     for (const off of this.#unsubscribe.splice(0)) off();
   }
 

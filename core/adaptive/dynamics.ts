@@ -1,4 +1,5 @@
 import type { KademliaNode } from "../kademlia/mod.ts";
+import { runtime } from "../runtime/mod.ts";
 
 /** How fast the routing table changes, compared with the dynamics thresholds. */
 export type DynamicsLevel = "low" | "medium" | "high";
@@ -46,7 +47,7 @@ export class DynamicsAnalyzer {
     this.#slotMs = (options.windowS ?? 120) * 1000 / SLOTS;
     this.#high = options.highChurnPerMin ?? 0.1;
     this.#low = options.lowChurnPerMin ?? 0.01;
-    this.#now = options.now ?? Date.now;
+    this.#now = options.now ?? runtime.now;
     for (const kind of Object.keys(this.#counts) as Kind[]) this.#counts[kind] = new Array(SLOTS).fill(0);
     this.#startedMs = this.#now();
   }

@@ -1,4 +1,5 @@
 import { type Contact, ID_SPACE, type NodeId, type RoutingTable } from "../kademlia/mod.ts";
+import { runtime } from "../runtime/mod.ts";
 
 /** Options of {@linkcode NetworkSizeEstimator}. */
 export interface NetworkSizeEstimatorOptions {
@@ -38,7 +39,7 @@ export class NetworkSizeEstimator {
   constructor(options: NetworkSizeEstimatorOptions = {}) {
     this.#limit = options.samples ?? 16;
     this.#halfLifeMs = options.halfLifeMs ?? 60_000;
-    this.#now = options.now ?? Date.now;
+    this.#now = options.now ?? runtime.now;
   }
 
   /** Adds the estimate given by a lookup of `target` that ran with bucket size `k` and found `closest`. */

@@ -1,4 +1,5 @@
 import type { RoutingTable } from "../kademlia/mod.ts";
+import { runtime } from "../runtime/mod.ts";
 
 /** A routing table's shape and freshness, as {@linkcode analyzeRoutingTable} reports it. */
 export interface RoutingTableAnalysis {
@@ -25,7 +26,7 @@ export interface RoutingTableAnalysis {
 export function analyzeRoutingTable(
   table: RoutingTable,
   staleAfterMs: number,
-  now: () => number = Date.now,
+  now: () => number = runtime.now,
 ): RoutingTableAnalysis {
   const buckets = table.buckets();
   const limit = now() - staleAfterMs;

@@ -4,6 +4,7 @@ import { type Contact, ID_SPACE, type KademliaNode, NodeId } from "../kademlia/m
 import { queryCapabilities } from "./capabilities.ts";
 import { type DiscoveredNode, NotEnoughNodesError } from "./discovered_node.ts";
 import { DiscoveryCache, type DiscoveryCacheOptions } from "./discovery_cache.ts";
+import { runtime } from "../runtime/mod.ts";
 
 /** Options of {@linkcode Discovery}. */
 export interface DiscoveryOptions {
@@ -64,7 +65,7 @@ export class Discovery {
 
   constructor(node: KademliaNode, options: DiscoveryOptions = {}) {
     this.#node = node;
-    this.#now = options.now ?? Date.now;
+    this.#now = options.now ?? runtime.now;
     this.cache = new DiscoveryCache({ now: this.#now, ...options.cache });
     this.#role = options.role ?? "worker";
     this.#health = options.health;

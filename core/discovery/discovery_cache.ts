@@ -1,5 +1,6 @@
 import type { NodeId } from "../kademlia/mod.ts";
 import type { DiscoveredNode } from "./discovered_node.ts";
+import { runtime } from "../runtime/mod.ts";
 
 /** Options of {@linkcode DiscoveryCache}. */
 export interface DiscoveryCacheOptions {
@@ -36,7 +37,7 @@ export class DiscoveryCache {
   constructor(options: DiscoveryCacheOptions = {}) {
     this.#ttlMs = (options.ttlS ?? 120) * 1000;
     this.#maxEntries = options.maxEntries ?? 2000;
-    this.#now = options.now ?? Date.now;
+    this.#now = options.now ?? runtime.now;
   }
 
   /** Adds or renews a node, verified now. */

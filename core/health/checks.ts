@@ -8,6 +8,7 @@ import {
 } from "../kademlia/mod.ts";
 import { RpcTimeoutError } from "../net/mod.ts";
 import type { HealthLevel } from "./registry.ts";
+import { runtime } from "../runtime/mod.ts";
 
 /**
  * Raised by a check that failed: `step` names the test that failed. An inconclusive failure says nothing of the
@@ -64,7 +65,7 @@ const findNode: Step = async (node, contact, rpc) => {
  * ever hands it over to others, and each checker overwrites its own single record on the peer.
  */
 const storeGet: Step = async (node, contact, rpc) => {
-  const nonce = `cqkd-health ${crypto.randomUUID()}`;
+  const nonce = `cqkd-health ${runtime.randomUUID()}`;
   const stored = await rpc("store", contact, "store", [node.id.bytes, node.id.bytes, nonce]);
   if (stored !== true) throw new HealthCheckFailure("store", "refused the value");
   const answer = parseFindValueAnswer(await rpc("find_value", contact, "find_value", [node.id.bytes, node.id.bytes]));
@@ -106,16 +107,16 @@ export async function runCheck(
   level: HealthLevel,
   options: CheckOptions,
 ): Promise<void> {
-  const deadline = performance.now() + options.timeoutMs;
+  const deadline = runtime.monotonic() + options.timeoutMs;
   const rpc: Rpc = async (step, target, method, args, share = 1) => {
-    const timeoutMs = Math.floor((deadline - performance.now()) * share);
+    const timeoutMs = Math.floor((deadline - runtime.monotonic()) * share);
     if (timeoutMs <= 0) throw new HealthCheckFailure(step, `not reached within ${options.timeoutMs} ms`);
-    const sent = performance.now();
+    const sent = runtime.monotonic();
     try {
       return await node.request(target, method, args, { timeoutMs, purpose: "health", signal: options.signal });
     } catch (error) {
       if (options.signal?.aborted) throw error;
-      const late = performance.now() - sent - timeoutMs;
+      const late = runtime.monotonic() - sent - timeoutMs;
       throw new HealthCheckFailure(step, `got no answer: ${(error as Error).message}`, {
         cause: error,
         inconclusive: error instanceof RpcTimeoutError && late > Math.max(250, timeoutMs / 2),

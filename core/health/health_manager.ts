@@ -9,6 +9,7 @@ import {
   type HealthRegistryOptions,
   type HealthStatus,
 } from "./registry.ts";
+import { runtime } from "../runtime/mod.ts";
 
 /** Timing of one check level. */
 export interface HealthLevelOptions {
@@ -151,7 +152,7 @@ export class HealthManager {
     this.#configured = structuredClone(this.#options);
     this.#slices = options.slices ?? 10;
     this.#quarantineMs = (options.quarantineS ?? 2 * this.#options.fast.intervalS) * 1000;
-    this.#now = options.now ?? Date.now;
+    this.#now = options.now ?? runtime.now;
     this.registry = new HealthRegistry(options.registry);
     this.#losses = new LossWindow({
       windowMs: this.#options.fast.intervalS * 1000,
@@ -188,7 +189,7 @@ export class HealthManager {
     // The first batch at a random point of a whole interval: nodes started together (a host of hundreds, a cluster
     // of a thousand) spread their first checks over the interval instead of all pinging in its first slice.
     for (const level of this.#levels) {
-      this.#nextMs[level] = now + Math.random() * this.#options[level].intervalS * 1000;
+      this.#nextMs[level] = now + runtime.random() * this.#options[level].intervalS * 1000;
     }
     this.#schedule();
   }
@@ -220,7 +221,7 @@ export class HealthManager {
     this.#options[level] = next;
     if (this.#timer === undefined || !this.#levels.includes(level)) return;
     this.#nextMs[level] = Math.min(this.#nextMs[level] ?? Infinity, this.#now() + this.#sliceMs(level));
-    clearTimeout(this.#timer);
+    runtime.clearTimeout(this.#timer);
     this.#schedule();
   }
 
@@ -231,7 +232,7 @@ export class HealthManager {
 
   /** Stops the checks and waits for those in flight to give up. */
   async stop(): Promise<void> {
-    clearTimeout(this.#timer);
+    runtime.clearTimeout(this.#timer);
     this.#timer = undefined;
     for (const off of this.#unsubscribe.splice(0)) off();
     if (this.#node.table.admitHearsay === this.#admit) this.#node.table.admitHearsay = undefined;
@@ -251,7 +252,7 @@ export class HealthManager {
     const lost = level === "fast" && this.#node.table.get(contact.id) === undefined;
     const configuredMs = this.#options[level].timeoutMs;
     const timeoutMs = Math.min(4 * configuredMs, Math.max(configuredMs, 2 * this.#node.transport.rtt.timeoutMs));
-    const started = performance.now();
+    const started = runtime.monotonic();
     let failure: string | undefined;
     let inconclusive = false;
     try {
@@ -265,7 +266,7 @@ export class HealthManager {
       level,
       ok: failure === undefined,
       atMs: this.#now(),
-      durationMs: performance.now() - started,
+      durationMs: runtime.monotonic() - started,
       ...(failure === undefined ? {} : { failure }),
       ...(inconclusive ? { inconclusive: true as const } : {}),
     };
@@ -364,7 +365,7 @@ export class HealthManager {
 
   #schedule(): void {
     const next = Math.min(...this.#levels.map((level) => this.#nextMs[level]!));
-    this.#timer = setTimeout(() => {
+    this.#timer = runtime.setTimeout(() => {
       const now = this.#now();
       for (const level of this.#levels) {
         if (this.#nextMs[level]! > now) continue;

@@ -1,3 +1,4 @@
+import { runtime } from "../runtime/mod.ts";
 /** Options of {@linkcode LossWindow}. */
 export interface LossWindowOptions {
   /** Time over which losses count. */
@@ -22,7 +23,7 @@ export class LossWindow {
   constructor(options: LossWindowOptions) {
     this.#windowMs = options.windowMs;
     this.#share = options.share ?? 0.5;
-    this.#now = options.now ?? Date.now;
+    this.#now = options.now ?? runtime.now;
   }
 
   /** Counts one loss now. */

@@ -1,6 +1,7 @@
 import type { Contact } from "./contact.ts";
 import { LookupState } from "./lookup_state.ts";
 import type { NodeId } from "./node_id.ts";
+import { runtime } from "../runtime/mod.ts";
 
 /** What one contact answered to a lookup query: closer contacts, or (for value lookups) the value. */
 export type QueryAnswer = { contacts: Contact[] } | { value: unknown };
@@ -64,7 +65,7 @@ export function iterativeLookup(
       if (settled) return;
       settled = true;
       signal?.removeEventListener("abort", onAbort);
-      for (const timer of stallTimers) clearTimeout(timer);
+      for (const timer of stallTimers) runtime.clearTimeout(timer);
       finish();
     };
     const done = () =>
@@ -84,7 +85,10 @@ export function iterativeLookup(
         if (holdsSlot) active--;
         holdsSlot = false;
       };
-      const stallTimer = stallMs === undefined ? undefined : setTimeout(() => {
+      // The node a lookup looks for (stopAt) is never passed over as slow: a late answer from it is the answer, and
+      // going on without it ends the lookup without it whenever the rest answer first (a busy host missed a node).
+      const waitsFully = stallMs === undefined || options.stopAt?.equals(contact.id) === true;
+      const stallTimer = waitsFully ? undefined : runtime.setTimeout(() => {
         stallTimers.delete(stallTimer!);
         if (state.stalled(contact)) {
           release();
@@ -104,7 +108,7 @@ export function iterativeLookup(
         },
         () => state.failed(contact),
       ).finally(() => {
-        clearTimeout(stallTimer);
+        runtime.clearTimeout(stallTimer);
         stallTimers.delete(stallTimer!);
         release();
         pump();

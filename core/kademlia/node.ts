@@ -30,6 +30,7 @@ import {
 import { parseId } from "./wire_types.ts";
 import { SigningIdentity } from "../crypto/mod.ts";
 import type { SecureEnvelope } from "../security/mod.ts";
+import { runtime } from "../runtime/mod.ts";
 import {
   type BootstrapResult,
   type GetOptions,
@@ -102,7 +103,7 @@ export class KademliaNode {
   #maintaining = false;
 
   private constructor(options: KademliaNodeOptions) {
-    const now = options.now ?? Date.now;
+    const now = options.now ?? runtime.now;
     // One identity for the envelope and the key exchange, which signs with it.
     const identity = options.secure === undefined ? undefined : options.identity ?? SigningIdentity.generate();
     this.envelope = secureEnvelopeOf({ ...options, identity }, now);
@@ -167,10 +168,10 @@ export class KademliaNode {
     const every = options.maintenanceIntervalMs ?? 60_000;
     const tick = () => {
       this.maintain().catch((e) => warn(`Maintenance failed: ${e.message}`));
-      this.#maintenance = setTimeout(tick, every);
+      this.#maintenance = runtime.setTimeout(tick, every);
     };
     // A random first tick: nodes started together (a whole host at once) must not refresh and republish in step.
-    this.#maintenance = setTimeout(tick, Math.random() * every);
+    this.#maintenance = runtime.setTimeout(tick, runtime.random() * every);
   }
 
   /** Binds the node's socket and starts its upkeep. @throws {Deno.errors.AddrInUse} when the port is taken */
@@ -332,7 +333,7 @@ export class KademliaNode {
 
   /** Stops the upkeep and closes the socket; pending requests fail. Idempotent. */
   async stop(): Promise<void> {
-    clearTimeout(this.#maintenance);
+    runtime.clearTimeout(this.#maintenance);
     this.replication.stop();
     await this.transport.close();
   }

@@ -1,5 +1,6 @@
 /** 160-bit Kademlia identifiers and the XOR metric. */
 import { equalBytes, prefix48, toHex } from "../bytes.ts";
+import { runtime } from "../runtime/mod.ts";
 
 /** Length of a node id or DHT key in bytes. */
 export const ID_BYTES = 20;
@@ -14,7 +15,7 @@ export const ID_SPACE: bigint = 1n << BigInt(ID_BITS);
  * ids a stranger makes up (a lookup target, a forged sender) would otherwise fill the cache and clear it. The key is
  * the id's top 48 bits (an exact float); on the rare clash of two ids with the same prefix the second is not interned.
  */
-const INTERN_LIMIT = 1 << 16;
+const INTERN_LIMIT = 1 << 18;
 const interned = new Map<number, NodeId>();
 
 /**
@@ -75,7 +76,7 @@ export class NodeId {
 
   /** A uniformly random id. */
   static random(): NodeId {
-    const bytes = crypto.getRandomValues(new Uint8Array(ID_BYTES));
+    const bytes = runtime.randomBytes(new Uint8Array(ID_BYTES));
     return new NodeId(bytes, toHex(bytes));
   }
 

@@ -16,6 +16,7 @@ import {
 } from "./node_options.ts";
 import type { RoutingTable } from "./routing_table.ts";
 import { parseContacts, parseFindValueAnswer } from "./wire_types.ts";
+import { runtime } from "../runtime/mod.ts";
 
 /** What the lookups read of the node: its parameters are read at each use, as they change live. */
 export interface LookupNode {
@@ -94,7 +95,7 @@ export async function runLookup(
     return { contacts: admitted };
   };
   const k = host.node.table.k;
-  const started = performance.now();
+  const started = runtime.monotonic();
   const result = await iterativeLookup(target, host.node.table.closest(target, k), query, {
     k,
     alpha: host.node.alpha,
@@ -108,7 +109,7 @@ export async function runLookup(
       target,
       findValue,
       purpose: options.purpose,
-      durationMs: performance.now() - started,
+      durationMs: runtime.monotonic() - started,
       queried: result.queried,
       hops: result.hops,
       failed: result.failed.length,

@@ -1,5 +1,6 @@
 import type { NodeId } from "./node_id.ts";
 import type { StoredValue } from "./value.ts";
+import { runtime } from "../runtime/mod.ts";
 
 /** A value this node wrote with `set()`, and when it last stored it on the network. */
 export interface Publication {
@@ -21,7 +22,7 @@ export class Publications {
   /** @param limit most values kept; publishing past it forgets the oldest publication */
   constructor(options: { limit?: number; now?: () => number } = {}) {
     this.#limit = options.limit ?? 100000;
-    this.#now = options.now ?? Date.now;
+    this.#now = options.now ?? runtime.now;
   }
 
   get size(): number {

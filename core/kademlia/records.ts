@@ -1,6 +1,7 @@
 import { encodeValue } from "../net/mod.ts";
 import type { NodeId } from "./node_id.ts";
 import type { StoredValue } from "./value.ts";
+import { runtime } from "../runtime/mod.ts";
 
 /** One stored value. */
 export interface StoredRecord {
@@ -83,7 +84,7 @@ export class RecordStore {
     this.#maxBytes = options.maxBytes ?? 268435456;
     this.#maxRecordsPerSource = options.maxRecordsPerSource ?? Math.max(1000, Math.floor(this.#maxRecords / 10));
     this.#maxBytesPerSource = options.maxBytesPerSource ?? Math.max(16 * 2 ** 20, Math.floor(this.#maxBytes / 10));
-    this.#now = options.now ?? Date.now;
+    this.#now = options.now ?? runtime.now;
   }
 
   get size(): number {

@@ -4,6 +4,7 @@ import type { Publications } from "./publications.ts";
 import type { RecordStore, StoredRecord } from "./records.ts";
 import type { RoutingTable } from "./routing_table.ts";
 import type { StoredValue } from "./value.ts";
+import { runtime } from "../runtime/mod.ts";
 
 /** What {@linkcode Replication} needs from the node it works for. */
 export interface ReplicationHost {
@@ -139,9 +140,16 @@ export class Replication {
       const k = table.k;
       const neighbours = table.closest(record.key, k - 1);
       // The k closest are this node and its k - 1 closest neighbours when it is the closest of all.
-      if (neighbours.length < k - 1 || id.distanceTo(record.key) > neighbours[0]!.id.distanceTo(record.key)) return;
-      const entrant = neighbours[k - 2]!;
-      if (gone.id.distanceTo(record.key) <= entrant.id.distanceTo(record.key)) this.#send(entrant, record);
+      if (neighbours.length === 0 || id.distanceTo(record.key) > neighbours[0]!.id.distanceTo(record.key)) return;
+      // With fewer than k - 1 neighbours every one of them should hold a copy, whoever left.
+      if (
+        neighbours.length === k - 1 && gone.id.distanceTo(record.key) > neighbours[k - 2]!.id.distanceTo(record.key)
+      ) {
+        return;
+      }
+      // Not only the entrant: which neighbours hold a copy is unknown (a write reaches the k closest its writer
+      // found, and losses seen before this node became the closest holder went unrepaired), so all get one.
+      for (const heir of neighbours) this.#send(heir, record);
     });
   }
 
@@ -150,7 +158,7 @@ export class Replication {
     this.#stopped = true;
     this.#queue.clear();
     if (this.#pause !== undefined) {
-      clearTimeout(this.#pause.timer);
+      runtime.clearTimeout(this.#pause.timer);
       this.#pause.resume();
     }
   }
@@ -166,12 +174,12 @@ export class Replication {
   }
 
   async #drain(): Promise<void> {
-    let sliceStart = performance.now();
+    let sliceStart = runtime.monotonic();
     let inSlice = 0;
     /** Pauses after each slice of records and after each job, in proportion to the work just done. */
     const rest = async () => {
-      await this.#rest((performance.now() - sliceStart) * this.#restFactor);
-      sliceStart = performance.now();
+      await this.#rest((runtime.monotonic() - sliceStart) * this.#restFactor);
+      sliceStart = runtime.monotonic();
       inSlice = 0;
     };
     for (let next = this.#queue.entries().next(); !next.done; next = this.#queue.entries().next()) {
@@ -195,7 +203,7 @@ export class Replication {
         this.#pause = undefined;
         resolve();
       };
-      this.#pause = { timer: setTimeout(resume, ms), resume };
+      this.#pause = { timer: runtime.setTimeout(resume, ms), resume };
     });
   }
 

@@ -1,6 +1,7 @@
 import { type Contact, sortByDistance } from "./contact.ts";
 import { Emitter } from "./emitter.ts";
 import { ID_BITS, ID_SPACE, NodeId } from "./node_id.ts";
+import { runtime } from "../runtime/mod.ts";
 
 /** Asks a contact whether it is alive; resolves `false` on no answer. */
 export type PingFn = (contact: Contact) => Promise<boolean>;
@@ -101,7 +102,7 @@ export class RoutingTable {
     this.self = self;
     this.#k = checkK(options.k ?? 20);
     this.#ping = options.ping;
-    this.#now = options.now ?? Date.now;
+    this.#now = options.now ?? runtime.now;
     this.#maxPerHost = options.maxPerHostPerBucket ?? 8;
     this.#buckets = [new KBucket(0n, ID_SPACE, this.#now())];
   }

@@ -19,6 +19,7 @@ import type { NodeId } from "./node_id.ts";
 import { decodeSignedRecord, signedKey, type SignedRecord, signRecord, verifySignedRecord } from "./signed_record.ts";
 import { parseFindValueAnswer } from "./wire_types.ts";
 import { type DhtValue, isDhtValue, type StoredValue, toDhtValue } from "./value.ts";
+import { runtime } from "../runtime/mod.ts";
 
 /** Options of {@linkcode setSigned}. */
 export interface SetSignedOptions extends OperationOptions {
@@ -103,7 +104,7 @@ export async function setSigned(
 ): Promise<SignedSetResult> {
   const { seq: givenSeq, readers, ...rest } = options;
   const dkey = signedKey(identity.publicKey, name);
-  const timestampMs = Date.now();
+  const timestampMs = runtime.now();
   const seq = givenSeq ?? timestampMs;
   const encoded = encodeValue(toDhtValue(value));
   const sealed = readers !== undefined;

@@ -5,6 +5,7 @@ import { type RecordStore, StorageFullError } from "./records.ts";
 import { decodeSignedRecord, isSignedRecord, verifySignedRecord } from "./signed_record.ts";
 import type { StoreRefusal } from "./store_refusals.ts";
 import type { StoredValue } from "./value.ts";
+import { runtime } from "../runtime/mod.ts";
 
 /** Why a signed write was refused. */
 export type SignedWriteRefusal = "forged" | "unsigned" | "other-writer" | "stale" | "future";
@@ -28,7 +29,7 @@ export function signedWriteRefusal(
   key: NodeId,
   incoming: StoredValue,
   existing: StoredValue | undefined,
-  nowMs: number = Date.now(),
+  nowMs: number = runtime.now(),
 ): SignedWriteRefusal | undefined {
   const current = existing === undefined ? undefined : decodeSignedRecord(existing);
   if (!isSignedRecord(incoming)) return current === undefined ? undefined : "unsigned";

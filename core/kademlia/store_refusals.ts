@@ -1,6 +1,7 @@
 import { formatPeer, type Peer } from "../net/mod.ts";
 import type { NodeId } from "./node_id.ts";
 import type { SignedWriteRefusal } from "./store_policy.ts";
+import { runtime } from "../runtime/mod.ts";
 
 /** Why a node refused to store a value. */
 export type StoreRefusal = "too-large" | "storage-full" | "source-quota" | SignedWriteRefusal;
@@ -50,7 +51,7 @@ export class StoreRefusals {
   constructor(options: StoreRefusalsOptions = {}) {
     this.#warn = options.onWarning ?? (() => {});
     this.#intervalMs = options.warnIntervalMs ?? 60_000;
-    this.#now = options.now ?? Date.now;
+    this.#now = options.now ?? runtime.now;
   }
 
   /** Refusals so far, by reason. */

@@ -12,6 +12,7 @@
  */
 import { GenerationalMap } from "./generational_map.ts";
 import type { Peer } from "./peer.ts";
+import { runtime } from "../runtime/mod.ts";
 
 /** A reply to an unproven address is at most this many times the size of its request. */
 export const AMPLIFICATION_FACTOR = 3;
@@ -50,7 +51,7 @@ export class AddressValidation {
 
   constructor(options: AddressValidationOptions) {
     this.#options = options;
-    this.#now = options.now ?? Date.now;
+    this.#now = options.now ?? runtime.now;
     this.#proven = new GenerationalMap(options.limit ?? 65536);
     this.#failed = new GenerationalMap(options.limit ?? 65536);
   }
@@ -113,7 +114,7 @@ export class AddressValidation {
     this.#probing.set(address, { to, held: [], onProven });
     this.probesSent++;
     // After the reply to the request that brought us here has gone: the peer learns first that we answer.
-    const probed = new Promise((resolve) => setTimeout(resolve, 0)).then(() => this.#options.probe(to));
+    const probed = new Promise((resolve) => runtime.setTimeout(resolve, 0)).then(() => this.#options.probe(to));
     probed.catch(() => {}).finally(() => {
       const probing = this.#probing.get(address);
       if (probing === undefined) return; // proven: the held replies went out

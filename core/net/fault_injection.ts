@@ -1,3 +1,4 @@
+import { runtime } from "../runtime/mod.ts";
 /** Options of {@linkcode FaultInjector}: what an unreliable network would do to a node's outgoing datagrams. */
 export interface FaultInjectionOptions {
   /** Share of outgoing datagrams dropped, 0 to 1. @default {0} */
@@ -34,7 +35,7 @@ export class FaultInjector {
     this.dropProbability = dropProbability;
     this.delayMs = delayMs;
     this.jitterMs = jitterMs;
-    this.#random = options.random ?? Math.random;
+    this.#random = options.random ?? runtime.random;
   }
 
   /** The injector for `options`, or `undefined` when they inject nothing. */
@@ -52,7 +53,7 @@ export class FaultInjector {
   /** Waits `ms`; resolves `true` when the datagram should go, `false` when {@linkcode close} came first. */
   hold(ms: number): Promise<boolean> {
     return new Promise((resolve) => {
-      const timer = setTimeout(() => {
+      const timer = runtime.setTimeout(() => {
         this.#waiting.delete(timer);
         resolve(true);
       }, ms);
@@ -63,7 +64,7 @@ export class FaultInjector {
   /** Ends every delay in progress: those datagrams are never sent. */
   close(): void {
     for (const [timer, resolve] of this.#waiting) {
-      clearTimeout(timer);
+      runtime.clearTimeout(timer);
       resolve(false);
     }
     this.#waiting.clear();

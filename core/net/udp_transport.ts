@@ -15,6 +15,7 @@ import { LatencyWindow } from "./latency_window.ts";
 import { RttEstimator } from "./rtt_estimator.ts";
 import { TransportStats } from "./stats.ts";
 import { decodeFrame, encodeRequest, encodeResponse, MalformedFrameError, newMessageId } from "./wire.ts";
+import { type DatagramSocket, runtime } from "../runtime/mod.ts";
 
 /** Options of {@linkcode UdpTransport.listen}. */
 export interface UdpTransportOptions {
@@ -85,7 +86,7 @@ export class UdpTransport {
   readonly rtt = new RttEstimator();
   /** The round trips of the last answered requests, for latency percentiles. */
   readonly latency = new LatencyWindow();
-  readonly #conn: Deno.DatagramConn;
+  readonly #conn: DatagramSocket;
   readonly #registry: RpcRegistry;
   readonly #maxDatagramBytes: number;
   /** Keyed by the first 6 bytes of the message id (an exact float); the full id is checked on arrival. */
@@ -100,7 +101,7 @@ export class UdpTransport {
   readonly #loop: Promise<void>;
   #closed = false;
 
-  private constructor(conn: Deno.DatagramConn, registry: RpcRegistry, options: UdpTransportOptions) {
+  private constructor(conn: DatagramSocket, registry: RpcRegistry, options: UdpTransportOptions) {
     this.#conn = conn;
     this.#registry = registry;
     this.#maxDatagramBytes = options.maxDatagramBytes ?? 16384;
@@ -120,8 +121,7 @@ export class UdpTransport {
 
   /** Binds a socket and starts serving `registry`. @throws {Deno.errors.AddrInUse} when the port is taken */
   static listen(registry: RpcRegistry, options: UdpTransportOptions = {}): UdpTransport {
-    const conn = Deno.listenDatagram({
-      transport: "udp",
+    const conn = runtime.listenDatagram({
       hostname: options.hostname ?? "127.0.0.1",
       port: options.port ?? 0,
     });
@@ -191,17 +191,17 @@ export class UdpTransport {
     const key = prefix48(messageId);
     const timeoutMs = options.timeoutMs ?? 5000;
     const { signal } = options;
-    const sentAt = performance.now();
+    const sentAt = runtime.monotonic();
     return new Promise((resolve, reject) => {
       let settled = false;
       /** Settles the request once (a send error may follow the answer); false when it was settled already. */
       const finish = (outcome: RequestOutcome): boolean => {
         if (settled) return false;
         settled = true;
-        clearTimeout(entry.timer);
+        runtime.clearTimeout(entry.timer);
         this.#pending.delete(key);
         signal?.removeEventListener("abort", onAbort);
-        this.#onRequestSettled?.({ method, peer, outcome, elapsedMs: performance.now() - sentAt });
+        this.#onRequestSettled?.({ method, peer, outcome, elapsedMs: runtime.monotonic() - sentAt });
         return true;
       };
       const onAbort = () => {
@@ -213,7 +213,7 @@ export class UdpTransport {
         peer,
         resolve: (value) => {
           if (!finish("ok")) return;
-          const rttMs = performance.now() - sentAt;
+          const rttMs = runtime.monotonic() - sentAt;
           this.rtt.sample(rttMs);
           this.latency.sample(rttMs);
           resolve(value);
@@ -221,7 +221,7 @@ export class UdpTransport {
         reject: (reason) => {
           if (finish(reason instanceof RpcTimeoutError ? "timeout" : "error")) reject(reason);
         },
-        timer: setTimeout(() => {
+        timer: runtime.setTimeout(() => {
           this.stats.timeouts++;
           this.#envelope?.peerSilent(peer);
           entry.reject(new RpcTimeoutError(method, peer, timeoutMs));

@@ -6,6 +6,7 @@
 import { Decoder, Encoder } from "@msgpack/msgpack";
 import { decodeKeepingFloat, encodeKeepingFloat, refuseMisplacedFloats } from "./msgpack_float.ts";
 import { MAX_MSGPACK_DEPTH, nestsDeeperThan } from "./msgpack_depth.ts";
+import { runtime } from "../runtime/mod.ts";
 
 export const REQUEST_BYTE = 0x00;
 export const RESPONSE_BYTE = 0x01;
@@ -57,7 +58,7 @@ export function encodeValue(value: unknown): Uint8Array {
 
 /** A fresh random message id. */
 export function newMessageId(): Uint8Array {
-  return crypto.getRandomValues(new Uint8Array(MESSAGE_ID_BYTES));
+  return runtime.randomBytes(new Uint8Array(MESSAGE_ID_BYTES));
 }
 
 /** Encodes a request frame. @throws {FrameTooLargeError} past the legacy payload limit */

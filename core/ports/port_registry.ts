@@ -1,3 +1,4 @@
+import { runtime } from "../runtime/mod.ts";
 /** An inclusive range of ports. */
 export interface PortRange {
   first: number;
@@ -85,7 +86,7 @@ export class PortRegistry {
     }
     this.range = { first, last };
     this.#timeoutMs = options.allocationTimeoutMs ?? 10_000;
-    this.#now = options.now ?? (() => performance.now());
+    this.#now = options.now ?? (() => runtime.monotonic());
     this.#cursor = first;
   }
 

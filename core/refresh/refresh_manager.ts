@@ -2,6 +2,7 @@ import type { DynamicsLevel } from "../adaptive/mod.ts";
 import { LossWindow } from "../health/mod.ts";
 import { type KademliaNode, NodeId, type TableChange } from "../kademlia/mod.ts";
 import { PerformanceMonitor, type PerformanceMonitorOptions, type PerformanceSnapshot } from "./performance_monitor.ts";
+import { runtime } from "../runtime/mod.ts";
 
 /** How often idle buckets are refreshed, chosen from the network dynamics. */
 export type RefreshStrategy = "active" | "normal" | "maintenance";
@@ -109,7 +110,7 @@ export class RefreshManager {
     this.#optimizationMs = (options.optimizationIntervalS ?? 300) * 1000;
     checkTiming(this.timing);
     this.configuredTiming = this.timing;
-    this.#now = options.now ?? Date.now;
+    this.#now = options.now ?? runtime.now;
     this.#losses = new LossWindow({ windowMs: this.#activeMinMs, share: options.partitionLossShare, now: this.#now });
     this.performance = new PerformanceMonitor(options.performance);
   }
@@ -160,7 +161,7 @@ export class RefreshManager {
     this.#optimizationMs = next.optimizationIntervalS * 1000;
     this.#node.refreshIntervalS = this.intervalS;
     if (this.#timer === undefined) return;
-    clearTimeout(this.#timer);
+    runtime.clearTimeout(this.#timer);
     this.#scheduleTick(this.#activeMinMs);
   }
 
@@ -181,12 +182,12 @@ export class RefreshManager {
       }),
     );
     this.optimize();
-    this.#scheduleTick(Math.random() * this.#activeMinMs);
+    this.#scheduleTick(runtime.random() * this.#activeMinMs);
   }
 
   /** Stops listening and ticking, and waits for refreshes in flight to give up. */
   async stop(): Promise<void> {
-    clearTimeout(this.#timer);
+    runtime.clearTimeout(this.#timer);
     this.#timer = undefined;
     for (const off of this.#unsubscribe.splice(0)) off();
     this.#abort.abort(new Error("Refresh stopped"));
@@ -220,7 +221,7 @@ export class RefreshManager {
   }
 
   #scheduleTick(delayMs: number): void {
-    this.#timer = setTimeout(() => {
+    this.#timer = runtime.setTimeout(() => {
       this.#tick();
       this.#scheduleTick(this.#activeMinMs);
     }, delayMs);

@@ -4,6 +4,7 @@
  * this way a datagram costs one copy in and one copy out, which halves the cost of the envelope per datagram.
  */
 import sodium from "libsodium-wrappers";
+import { runtime } from "../runtime/mod.ts";
 
 await sodium.ready;
 
@@ -88,7 +89,7 @@ export function seal(
   heap.set(context, aad);
   heap.set(header, at);
   const nonce = at + header.length - NONCE_BYTES;
-  crypto.getRandomValues(heap.subarray(nonce, nonce + NONCE_BYTES));
+  runtime.randomBytes(heap.subarray(nonce, nonce + NONCE_BYTES));
   let offset = at + header.length;
   for (const part of parts) {
     heap.set(part, offset);

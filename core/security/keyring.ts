@@ -5,6 +5,7 @@
  */
 import { createHash } from "node:crypto";
 import { toHex } from "../bytes.ts";
+import { runtime } from "../runtime/mod.ts";
 
 /** Length of a cluster key in bytes. */
 export const CLUSTER_KEY_BYTES = 32;
@@ -107,6 +108,6 @@ export function keyIdOf(secret: Uint8Array): string {
 }
 
 function newClusterKey(): ClusterKey {
-  const secret = crypto.getRandomValues(new Uint8Array(CLUSTER_KEY_BYTES));
+  const secret = runtime.randomBytes(new Uint8Array(CLUSTER_KEY_BYTES));
   return { id: keyIdOf(secret), secret, created: new Date().toISOString() };
 }

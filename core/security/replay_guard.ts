@@ -1,3 +1,4 @@
+import { runtime } from "../runtime/mod.ts";
 /** Options of {@linkcode ReplayGuard}. */
 export interface ReplayGuardOptions {
   /** Datagrams stamped longer ago than this are stale. @default {30} */
@@ -68,7 +69,7 @@ export class ReplayGuard {
     this.#futureMs = futureSkewS * 1000;
     this.#generationSize = Math.floor(maxEntries / 2);
     this.#maxEntries = maxEntries;
-    this.#now = options.now ?? Date.now;
+    this.#now = options.now ?? runtime.now;
   }
 
   /** Message ids remembered. */

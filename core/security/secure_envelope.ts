@@ -33,6 +33,7 @@ import { GenerationalMap } from "../net/generational_map.ts";
 import { certifiedHosts } from "./certified_hosts.ts";
 import { certificateLength, issueCertificate, verifyCertificate } from "./node_certificate.ts";
 import { ReplayGuard } from "./replay_guard.ts";
+import { runtime } from "../runtime/mod.ts";
 
 /** First byte of an envelope to a peer not met yet: any byte but 0x00/0x01, which legacy frames start with. */
 export const ENVELOPE_VERSION = 0xe1;
@@ -116,7 +117,7 @@ export class SecureEnvelope implements DatagramEnvelope {
   constructor(options: SecureEnvelopeOptions) {
     this.#keyring = options.keyring;
     this.#identity = options.identity;
-    this.#now = options.now ?? Date.now;
+    this.#now = options.now ?? runtime.now;
     this.#replay = new ReplayGuard({
       windowS: options.replayWindowS,
       futureSkewS: options.replayFutureSkewS,

@@ -2,6 +2,7 @@ import { HEALTH_LEVELS, type HealthCounts, type HealthLevel } from "../health/mo
 import type { Contact, KademliaNode } from "../kademlia/mod.ts";
 import { formatPeer, type LatencyPercentiles, type RequestCounters } from "../net/mod.ts";
 import type { NodeServices } from "./node_services.ts";
+import { runtime } from "../runtime/mod.ts";
 
 /** Name of the read-only cqkd RPC that answers a node's {@linkcode NodeDiagnostics}; legacy nodes do not answer it. */
 export const DIAGNOSE_RPC = "cqkd_diagnose";
@@ -98,7 +99,7 @@ export function nodeDiagnostics(
   services?: NodeServices,
   options: NodeDiagnosticsOptions = {},
 ): NodeDiagnostics {
-  const nowMs = (options.now ?? Date.now)();
+  const nowMs = (options.now ?? runtime.now)();
   const { table } = node;
   const silentS = (contact: Contact): number | null => {
     const seen = table.lastSeenMs(contact.id) ?? 0;

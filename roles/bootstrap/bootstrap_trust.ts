@@ -3,6 +3,7 @@ import { equalBytes, toHex } from "../../core/bytes.ts";
 import { SIGNATURE_BYTES, SIGNING_PUBLIC_KEY_BYTES, verifySignature } from "../../core/crypto/mod.ts";
 import { answerSignedBytes, NONCE_BYTES } from "./_signed_answer.ts";
 import { certificateProblem, parseBootstrapCertificate } from "./certificate.ts";
+import { runtime } from "../../core/runtime/mod.ts";
 
 /** Options of {@linkcode BootstrapTrust}. */
 export interface BootstrapTrustOptions {
@@ -48,12 +49,12 @@ export class BootstrapTrust {
     }
     this.#trusted = new Set((options.trustedKeys ?? []).map(toHex));
     this.#authorityKey = options.authorityKey;
-    this.#now = options.now ?? Date.now;
+    this.#now = options.now ?? runtime.now;
   }
 
   /** A fresh nonce for one request. */
   nonce(): Uint8Array {
-    return crypto.getRandomValues(new Uint8Array(NONCE_BYTES));
+    return runtime.randomBytes(new Uint8Array(NONCE_BYTES));
   }
 
   /** Checks a signed answer to a request of `method` that carried `nonce`, and decodes it. Never throws. */

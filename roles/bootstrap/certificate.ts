@@ -7,6 +7,7 @@
 import { decode, encode } from "@msgpack/msgpack";
 import { toHex } from "../../core/bytes.ts";
 import { SIGNING_PUBLIC_KEY_BYTES, type SigningIdentity, verifySignature } from "../../core/crypto/mod.ts";
+import { runtime } from "../../core/runtime/mod.ts";
 
 const TAG = "cqkd/bcert1";
 
@@ -56,7 +57,7 @@ export function issueBootstrapCertificate(
   publicKey: Uint8Array,
   options: IssueOptions = {},
 ): BootstrapCertificate {
-  const { name = "", validForS = 31_536_000, now = Date.now } = options;
+  const { name = "", validForS = 31_536_000, now = runtime.now } = options;
   if (publicKey.length !== SIGNING_PUBLIC_KEY_BYTES) {
     throw new RangeError(`Cannot certify a public key of ${publicKey.length} bytes: expected 32`);
   }
@@ -99,7 +100,7 @@ export function parseBootstrapCertificate(data: Uint8Array | string): BootstrapC
 export function certificateProblem(
   certificate: BootstrapCertificate,
   authorityKey: Uint8Array,
-  nowMs: number = Date.now(),
+  nowMs: number = runtime.now(),
 ): string | undefined {
   const { publicKey, name, expiresAtMs, signature } = certificate;
   if (!verifySignature(authorityKey, signedBytes(publicKey, name, expiresAtMs), signature)) {

@@ -1,6 +1,7 @@
 /** What one bootstrap node knows of the others: its subtree (from announces) and what its parent answered. */
 import type { BootstrapInfo } from "./info.ts";
 import type { Candidate } from "./load_balancer.ts";
+import { runtime } from "../../core/runtime/mod.ts";
 
 /** Where an entry was learned: announced by the subtree below, or answered by the parent above. */
 export type EntrySource = "subtree" | "parent";
@@ -60,7 +61,7 @@ export class Directory {
     this.#deadAfterMs = DEAD_AFTER_HEARTBEATS * options.heartbeatMs;
     this.#maxEntries = options.maxEntries ?? 1024;
     this.#maxPerSource = options.maxPerSource ?? 64;
-    this.#now = options.now ?? Date.now;
+    this.#now = options.now ?? runtime.now;
   }
 
   /** Number of entries, dead ones included. */

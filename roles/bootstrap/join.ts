@@ -7,6 +7,7 @@ import type { BootstrapInfo } from "./info.ts";
 import { type JoinAttempt, JoinError } from "./join_error.ts";
 import { BOOTSTRAP_RPC } from "./protocol.ts";
 import { homeTier, type Tier } from "./tier.ts";
+import { runtime } from "../../core/runtime/mod.ts";
 
 /** Where and how a node joins the network. */
 export interface JoinPlan {
@@ -133,7 +134,7 @@ class JoinFlow {
 
   async run(): Promise<Attachment> {
     const { retry } = this.#plan;
-    const started = performance.now();
+    const started = runtime.monotonic();
     let passes = 0;
     const pass = async () => {
       passes++;
@@ -159,7 +160,7 @@ class JoinFlow {
       });
     } catch (error) {
       if (!(error instanceof JoinError) || passes === 1) throw error;
-      throw new JoinError(error.attempts, { passes, seconds: (performance.now() - started) / 1000 });
+      throw new JoinError(error.attempts, { passes, seconds: (runtime.monotonic() - started) / 1000 });
     }
     this.#releaseLate(attachment.attachedTo);
     return attachment;
@@ -278,7 +279,7 @@ function keepLease(node: KademliaNode, admission: Admission, role: string, timeo
     node.transport.request(admission.peer, method, args, { timeoutMs });
   const schedule = () => {
     if (leaving !== undefined) return;
-    timer = setTimeout(() => {
+    timer = runtime.setTimeout(() => {
       request(BOOTSTRAP_RPC.join, [node.id.bytes, role]).then(schedule, (error) => {
         if (!(error instanceof TransportClosedError)) schedule();
       });
@@ -287,7 +288,7 @@ function keepLease(node: KademliaNode, admission: Admission, role: string, timeo
   schedule();
   return () =>
     leaving ??= (async () => {
-      clearTimeout(timer);
+      runtime.clearTimeout(timer);
       // A bootstrap that does not answer frees the slot when the lease ends.
       await request(BOOTSTRAP_RPC.leave, [node.id.bytes]).catch(() => {});
     })();

@@ -18,6 +18,7 @@ import {
   parseNodesArgs,
 } from "./protocol.ts";
 import { DEFAULT_CAPACITY, homeTier, isTier, type Tier } from "./tier.ts";
+import { runtime } from "../../core/runtime/mod.ts";
 
 /** Options of {@linkcode BootstrapService.attach}. */
 export interface BootstrapServiceOptions {
@@ -135,7 +136,7 @@ export class BootstrapService {
     if (!(heartbeatMs > 0) || !(leaseMs > 0)) {
       throw new RangeError(`Cannot serve with heartbeat ${heartbeatMs} ms and lease ${leaseMs} ms: both must be > 0`);
     }
-    const now = options.now ?? Date.now;
+    const now = options.now ?? runtime.now;
     this.#node = node;
     this.tier = tier;
     this.region = options.region ?? "";
@@ -229,7 +230,7 @@ export class BootstrapService {
   /** Stops the heartbeat; the RPCs stay registered, and the node is stopped by its owner. Idempotent. */
   stop(): void {
     this.#stopped = true;
-    clearTimeout(this.#timer);
+    runtime.clearTimeout(this.#timer);
   }
 
   /** Same as {@linkcode BootstrapService.stop}. */
@@ -239,7 +240,7 @@ export class BootstrapService {
 
   #schedule(): void {
     if (this.#stopped) return;
-    this.#timer = setTimeout(() => {
+    this.#timer = runtime.setTimeout(() => {
       this.announceNow()
         .catch((error) => this.#warn(`Bootstrap heartbeat of ${this.name} failed: ${error.message}`))
         .finally(() => this.#schedule());

@@ -27,6 +27,7 @@ import { STEP, type StepEvent, StepTimer } from "./steps.ts";
 import { type DiscoverFn, WorkerPool, WORKERS_PER_BATCH } from "./worker_pool.ts";
 import { type AliceOptions, type AliceResult, type KeyRequest, MIN_KEY_BITS } from "./alice_options.ts";
 import { WorkerExposure } from "./worker_exposure.ts";
+import { runtime } from "../../core/runtime/mod.ts";
 
 export type { DiscoverFn };
 export * from "./alice_options.ts";
@@ -228,7 +229,7 @@ export class Alice {
         sessionId: id,
         bytes: packBits(confirmed.key),
         bitLength: confirmed.key.length,
-        storedAt: Date.now(),
+        storedAt: runtime.now(),
       });
       confirmed.key.fill(0);
       return outcome(keyBits, keyId);

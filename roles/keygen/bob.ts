@@ -21,6 +21,7 @@ import { SealedMessenger, type SealedMessengerOptions, type SealedPeer } from ".
 import { SessionChannel } from "./session_channel.ts";
 import { keyFingerprint, keyIdOf, sessionKey } from "./session_ids.ts";
 import { STEP, type StepEvent, StepTimer } from "./steps.ts";
+import { runtime } from "../../core/runtime/mod.ts";
 
 /** What Bob reports of a session: figures, never key material. */
 export interface BobSession {
@@ -207,7 +208,7 @@ export class Bob {
       throw new TypeError("Cannot read a collect request: bad fields");
     }
     const { report } = state;
-    const started = performance.now();
+    const started = runtime.monotonic();
     const missing: string[] = [];
     await Promise.all(batches.map(async (expectation) => {
       const { id, count, senders } = fields(expectation, "a batch expectation");
@@ -231,7 +232,7 @@ export class Bob {
       }
     }));
     // The three kinds are awaited together: each step gets the time until the batches were all in.
-    const arrivedMs = performance.now() - started;
+    const arrivedMs = runtime.monotonic() - started;
     for (const step of [STEP.bobBases, STEP.measurements, STEP.sifting]) report.steps.add(step, arrivedMs);
     return { missing };
   }
@@ -304,7 +305,7 @@ export class Bob {
       sessionId: report.id,
       bytes: packBits(key),
       bitLength: key.length,
-      storedAt: Date.now(),
+      storedAt: runtime.now(),
     });
     const fingerprint = await keyFingerprint(key);
     if (fingerprint !== null) report.fingerprint = fingerprint;

@@ -5,6 +5,7 @@
  * is dropped and reported, whether it arrives before the wait or after.
  */
 import type { RejectReason } from "./rejections.ts";
+import { runtime } from "../../core/runtime/mod.ts";
 
 /** Raised when the values a job needs do not all arrive in time. */
 export class InboxTimeoutError extends Error {
@@ -94,7 +95,7 @@ export class Inbox {
       return reason;
     }
     slot.values.set(`${name}@${sender}`, value);
-    slot.touchedMs = Date.now();
+    slot.touchedMs = runtime.now();
     slot.wake?.();
     return "accepted";
   }
@@ -117,10 +118,10 @@ export class Inbox {
     const wanted = new Set(names.map((n) => `${n}@${expected[n]}`));
     const { promise, resolve, reject } = Promise.withResolvers<Record<string, Uint8Array>>();
     const finish = () => {
-      clearTimeout(timer);
+      runtime.clearTimeout(timer);
       options.signal?.removeEventListener("abort", onAbort);
       this.#slots.delete(key);
-      this.#closed.set(key, { expected: slot.expected!, atMs: Date.now() });
+      this.#closed.set(key, { expected: slot.expected!, atMs: runtime.now() });
     };
     const check = () => {
       if (![...wanted].every((n) => slot.values.has(n))) return;
@@ -131,7 +132,7 @@ export class Inbox {
       finish();
       reject(options.signal!.reason);
     };
-    const timer = setTimeout(() => {
+    const timer = runtime.setTimeout(() => {
       finish();
       reject(
         new InboxTimeoutError(batch, names.filter((n) => !slot.values.has(`${n}@${expected[n]}`)), options.timeoutMs),
@@ -169,14 +170,14 @@ export class Inbox {
     const key = `${session}/${batch}`;
     let slot = this.#slots.get(key);
     if (slot === undefined) {
-      slot = { values: new Map(), touchedMs: Date.now() };
+      slot = { values: new Map(), touchedMs: runtime.now() };
       this.#slots.set(key, slot);
     }
     return slot;
   }
 
   #sweep(): void {
-    const oldest = Date.now() - this.#ttlMs;
+    const oldest = runtime.now() - this.#ttlMs;
     for (const [key, closed] of this.#closed) {
       if (closed.atMs >= oldest) break;
       this.#closed.delete(key);

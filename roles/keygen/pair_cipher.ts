@@ -11,6 +11,7 @@
  */
 import { toHex } from "../../core/bytes.ts";
 import { exportPublicKey, importPublicKey, PUBLIC_KEY_BYTES } from "../../core/crypto/mod.ts";
+import { runtime } from "../../core/runtime/mod.ts";
 
 const VERSION = 2;
 const NONCE_BYTES = 12;
@@ -59,7 +60,7 @@ export class PairCipher {
     const sealed = new Uint8Array(HEADER_BYTES + plain.length + 16);
     sealed[0] = VERSION;
     sealed.set(this.publicKey, 1);
-    const iv = crypto.getRandomValues(new Uint8Array(NONCE_BYTES));
+    const iv = runtime.randomBytes(new Uint8Array(NONCE_BYTES));
     sealed.set(iv, 1 + PUBLIC_KEY_BYTES);
     const cipher = await crypto.subtle.encrypt(
       { name: "AES-GCM", iv, additionalData: associated as Uint8Array<ArrayBuffer> },

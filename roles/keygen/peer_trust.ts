@@ -6,6 +6,7 @@ import { toHex } from "../../core/bytes.ts";
 import type { KeygenRole } from "./role_certificate.ts";
 import { roleCertificateProblem } from "./role_certificate.ts";
 import type { SealedPeer } from "./sealed_messenger.ts";
+import { runtime } from "../../core/runtime/mod.ts";
 
 /** Options of {@linkcode PeerTrust}. */
 export interface PeerTrustOptions {
@@ -38,7 +39,7 @@ export class PeerTrust {
   constructor(options: PeerTrustOptions = {}) {
     for (const key of options.trustedPeers ?? []) this.pin(key);
     this.#authorityKey = options.authorityKey;
-    this.#now = options.now ?? Date.now;
+    this.#now = options.now ?? runtime.now;
   }
 
   /** Trusts one more identity (a host process pins the Alice and Bob it runs itself). */

@@ -8,6 +8,7 @@
 import { decode, encode } from "@msgpack/msgpack";
 import { equalBytes, toHex } from "../../core/bytes.ts";
 import { SIGNING_PUBLIC_KEY_BYTES, type SigningIdentity, verifySignature } from "../../core/crypto/mod.ts";
+import { runtime } from "../../core/runtime/mod.ts";
 
 const TAG = "cqkd/rcert1";
 
@@ -46,7 +47,7 @@ export function issueRoleCertificate(
   role: KeygenRole,
   options: { name?: string; validForS?: number; now?: () => number } = {},
 ): RoleCertificate {
-  const { name = "", validForS = 31_536_000, now = Date.now } = options;
+  const { name = "", validForS = 31_536_000, now = runtime.now } = options;
   if (publicKey.length !== SIGNING_PUBLIC_KEY_BYTES) {
     throw new RangeError(`Cannot certify a public key of ${publicKey.length} bytes: expected 32`);
   }
@@ -93,7 +94,7 @@ export function roleCertificateProblem(
   authorityKey: Uint8Array,
   identity: Uint8Array,
   role: KeygenRole,
-  nowMs: number = Date.now(),
+  nowMs: number = runtime.now(),
 ): string | undefined {
   let certificate: RoleCertificate;
   try {

@@ -21,6 +21,7 @@ import { pickBits } from "../quantum/mod.ts";
 import { fields, METHOD } from "./messages.ts";
 import type { SessionChannel } from "./session_channel.ts";
 import { STEP, type StepTimer } from "./steps.ts";
+import { runtime } from "../../core/runtime/mod.ts";
 
 /** A batch of a round as Alice holds it once complete. */
 export interface BatchOutcome {
@@ -63,7 +64,7 @@ export async function estimateQber(
   const sifted = concatBits(parts);
   budget.addBatch(outcomes.reduce((sum, o) => sum + o.spins.length, 0), sifted.length);
   return await steps.time(STEP.qber, async () => {
-    const seed = crypto.getRandomValues(new Uint8Array(16));
+    const seed = runtime.randomBytes(new Uint8Array(16));
     const size = budget.sampleSize(sifted.length);
     const reply = fields(
       await channel.request(METHOD.sample, { round, batches: outcomes.map((o) => o.id), seed, size }, {
@@ -137,10 +138,10 @@ export async function confirm(
   workerLeakage: number,
 ): Promise<Confirmed> {
   const { steps, channel } = context;
-  const seed = crypto.getRandomValues(new Uint8Array(32));
+  const seed = runtime.randomBytes(new Uint8Array(32));
   const reply = await steps.time(STEP.confirmation, async () => {
     const nonce = new Uint8Array(48);
-    nonce.set(crypto.getRandomValues(new Uint8Array(16)));
+    nonce.set(runtime.randomBytes(new Uint8Array(16)));
     nonce.set(seed, 16);
     const tag = await confirmationTag(reconciled, nonce, DEFAULT_SECURITY.confirmationBits);
     return fields(

@@ -16,6 +16,7 @@ import type { Peer } from "../../core/net/mod.ts";
 import { PairCipher } from "./pair_cipher.ts";
 import type { RejectReason } from "./rejections.ts";
 import { bindingBytes, openMessage, openReply, type SignedMessage, signMessage, signReply } from "./signed_message.ts";
+import { runtime } from "../../core/runtime/mod.ts";
 
 /** Name of the RPC that carries sealed chunks. */
 export const SEALED_RPC = "cqkd_sealed";
@@ -208,7 +209,7 @@ export class SealedMessenger {
     body: unknown,
     options: { timeoutMs?: number; signal?: AbortSignal } = {},
   ): Promise<unknown> {
-    const messageId = crypto.getRandomValues(new Uint8Array(16));
+    const messageId = runtime.randomBytes(new Uint8Array(16));
     const plain = signMessage(this.#identity, {
       method,
       senderKey: this.#keys.publicKey,
@@ -219,7 +220,7 @@ export class SealedMessenger {
     });
     const sealed = await this.#keys.seal(to.key, plain, ASSOCIATED);
     const total = Math.max(1, Math.ceil(sealed.length / this.#chunkBytes));
-    const transfer = crypto.getRandomValues(new Uint8Array(8));
+    const transfer = runtime.randomBytes(new Uint8Array(8));
     const send = (index: number, timeoutMs: number) =>
       this.#deliver(
         to,
@@ -267,25 +268,25 @@ export class SealedMessenger {
     const retryMs = this.#retryMs ?? Math.max(200, this.#node.transport.rtt.timeoutMs);
     const settled = new AbortController();
     const stop = signal ? AbortSignal.any([signal, settled.signal]) : settled.signal;
-    const deadline = performance.now() + timeoutMs;
+    const deadline = runtime.monotonic() + timeoutMs;
     let timer: ReturnType<typeof setTimeout> | undefined;
     try {
       return await new Promise<unknown>((resolve, reject) => {
         let pending = 0;
         const send = () => {
-          const remainingMs = deadline - performance.now();
+          const remainingMs = deadline - runtime.monotonic();
           pending++;
           this.#node.transport.request(peer, method, args, {
             timeoutMs: Math.max(1, Math.round(remainingMs)),
             signal: stop,
           })
             .then(resolve, (error) => --pending === 0 && reject(error));
-          if (remainingMs > retryMs) timer = setTimeout(send, retryMs);
+          if (remainingMs > retryMs) timer = runtime.setTimeout(send, retryMs);
         };
         send();
       });
     } finally {
-      clearTimeout(timer);
+      runtime.clearTimeout(timer);
       settled.abort();
     }
   }
@@ -309,7 +310,7 @@ export class SealedMessenger {
 
   /** Keeps a message's reply for the repeats of its chunks, and forgets the replies past the transfer lifetime. */
   #remember(id: string, reply: Promise<unknown>): void {
-    const now = Date.now();
+    const now = runtime.now();
     for (const [old, answered] of this.#answered) {
       if (now - answered.atMs <= this.#transferTtlMs) break;
       this.#answered.delete(old);
@@ -341,7 +342,7 @@ export class SealedMessenger {
       this.#onReject("wrong_receiver", `${method} from ${where} was meant for another node`);
       return undefined;
     }
-    const now = Date.now();
+    const now = runtime.now();
     if (Math.abs(now - sentAtMs) > this.#transferTtlMs) {
       this.#onReject("replay", `${method} from ${where} stamped ${Math.round((now - sentAtMs) / 1000)} s ago`);
       return undefined;
@@ -377,7 +378,7 @@ export class SealedMessenger {
   /** Stores a chunk; returns the whole sealed message once every chunk is in. */
   #assemble(id: string, index: number, total: number, chunk: Uint8Array): Uint8Array | undefined {
     if (total === 1) return chunk;
-    const now = Date.now();
+    const now = runtime.now();
     for (const [old, t] of this.#transfers) if (now - t.startedMs > this.#transferTtlMs) this.#transfers.delete(old);
     let entry = this.#transfers.get(id);
     if (entry === undefined) {

@@ -1,3 +1,4 @@
+import { runtime } from "../../core/runtime/mod.ts";
 /** Names both sides of a session derive alike: its DHT key and the ids of the keys it stores. */
 
 /** The DHT key of a session's announcement. */
@@ -7,12 +8,12 @@ export function sessionKey(session: string): string {
 
 /** A fresh session id: 16 random hex digits. */
 export function newSessionId(): string {
-  return hexOf(crypto.getRandomValues(new Uint8Array(8)));
+  return hexOf(runtime.randomBytes(new Uint8Array(8)));
 }
 
 /** A fresh batch id: 128 random bits, 32 hex digits (unguessable, so no one outside the batch can name it). */
 export function newBatchId(): string {
-  return hexOf(crypto.getRandomValues(new Uint8Array(16)));
+  return hexOf(runtime.randomBytes(new Uint8Array(16)));
 }
 
 /**

@@ -8,6 +8,7 @@
 import { decode, encode } from "@msgpack/msgpack";
 import { equalBytes } from "../../core/bytes.ts";
 import { type SigningIdentity, verifySignature } from "../../core/crypto/mod.ts";
+import { runtime } from "../../core/runtime/mod.ts";
 
 const MESSAGE_LABEL = "cqkd sealed message v2";
 const REPLY_LABEL = "cqkd sealed reply v2";
@@ -37,7 +38,7 @@ export function signMessage(
     senderKey,
     recipientKey,
     identity.publicKey,
-    Date.now(),
+    runtime.now(),
     messageId,
     body,
   ]);

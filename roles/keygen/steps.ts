@@ -1,3 +1,4 @@
+import { runtime } from "../../core/runtime/mod.ts";
 /** The steps of a key exchange (the 19 steps, then post-processing), each timed and reported as it ends. */
 
 /** The names of the steps, in protocol order: Alice runs 1–11 and 19, Bob 12–19. */
@@ -53,11 +54,11 @@ export class StepTimer {
 
   /** Runs `work` as `step` and adds its duration (also when it throws). */
   async time<T>(step: string, work: () => T | Promise<T>): Promise<T> {
-    const started = performance.now();
+    const started = runtime.monotonic();
     try {
       return await work();
     } finally {
-      this.add(step, performance.now() - started);
+      this.add(step, runtime.monotonic() - started);
     }
   }
 

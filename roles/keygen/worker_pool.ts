@@ -11,6 +11,7 @@ import { NoWorkersError } from "./errors.ts";
 import { newBatchId } from "./session_ids.ts";
 import type { SealedMessenger } from "./sealed_messenger.ts";
 import type { WorkerExposure } from "./worker_exposure.ts";
+import { runtime } from "../../core/runtime/mod.ts";
 
 /** Finds live workers with the given capabilities: `attachNodeServices(node).discovery.discover`. */
 export type DiscoverFn = (
@@ -72,9 +73,9 @@ export class WorkerPool {
    */
   assign(batches: ReadonlyArray<{ index: number; count: number }>, exposure: WorkerExposure): BatchPlan[] {
     if (this.workers.length < WORKERS_PER_BATCH) throw new NoWorkersError(WORKERS_PER_BATCH, this.workers.length);
-    let cursor = Math.floor(Math.random() * this.workers.length);
+    let cursor = Math.floor(runtime.random() * this.workers.length);
     return batches.map(({ index, count }) => {
-      const ranked = this.workers.map((w) => ({ w, load: exposure.load.get(w.id) ?? 0, tie: Math.random() }))
+      const ranked = this.workers.map((w) => ({ w, load: exposure.load.get(w.id) ?? 0, tie: runtime.random() }))
         .sort((a, b) => a.load - b.load || a.tie - b.tie).map((r) => r.w);
       const taken = new Set<string>();
       const workers: Partial<Record<BatchSlot, Worker>> = {};

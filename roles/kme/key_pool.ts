@@ -4,6 +4,7 @@
  * {@linkcode KeyProducer}: the key exchange, which puts each agreed key into both sides' stores.
  */
 import type { KeyStore } from "../keystore/mod.ts";
+import { runtime } from "../../core/runtime/mod.ts";
 
 /** What one session reports, when the producer knows it. */
 export interface ProductionReport {
@@ -185,10 +186,10 @@ export class KeyPool implements AsyncDisposable {
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
+    const timer = runtime.setTimeout(done, ms);
     signal.addEventListener("abort", done, { once: true });
     function done() {
-      clearTimeout(timer);
+      runtime.clearTimeout(timer);
       signal.removeEventListener("abort", done);
       resolve();
     }

@@ -7,6 +7,7 @@
 import type { KeyStore } from "../keystore/mod.ts";
 import { packBits, runSessionLocally } from "../postprocess/mod.ts";
 import type { KeyProducer, ProductionReport } from "./key_pool.ts";
+import { runtime } from "../../core/runtime/mod.ts";
 
 /** Options of {@linkcode localSessionProducer}. */
 export interface LocalProducerOptions {
@@ -26,12 +27,12 @@ export function localSessionProducer(options: LocalProducerOptions): KeyProducer
       const keys = Math.max(1, Math.ceil(bits / keySize));
       const result = await runSessionLocally({ keyBits: keys * keySize, noise, signal });
       if (result.aborted !== undefined) throw new Error(result.aborted);
-      const sessionId = crypto.randomUUID();
+      const sessionId = runtime.randomUUID();
       try {
         for (let k = 0; k < keys; k++) {
-          const id = crypto.randomUUID();
+          const id = runtime.randomUUID();
           const slice = (key: Uint8Array) => packBits(key.subarray(k * keySize, (k + 1) * keySize));
-          const storedAt = Date.now();
+          const storedAt = runtime.now();
           bob.put({ id, sessionId, bytes: slice(result.bobKey), bitLength: keySize, storedAt });
           try {
             alice.put({ id, sessionId, bytes: slice(result.aliceKey), bitLength: keySize, storedAt });

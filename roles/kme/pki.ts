@@ -6,6 +6,7 @@
 // @peculiar/x509 resolves its services through tsyringe, which needs the Reflect metadata API first.
 import "reflect-metadata";
 import * as x509 from "@peculiar/x509";
+import { runtime } from "../../core/runtime/mod.ts";
 
 x509.cryptoProvider.set(crypto);
 
@@ -51,8 +52,8 @@ export async function createLocalCa(commonName: string, days = 3650): Promise<Lo
   const cert = await x509.X509CertificateGenerator.createSelfSigned({
     serialNumber: serial(),
     name: `CN=${commonName}`,
-    notBefore: new Date(Date.now() - DAY_MS),
-    notAfter: new Date(Date.now() + days * DAY_MS),
+    notBefore: new Date(runtime.now() - DAY_MS),
+    notAfter: new Date(runtime.now() + days * DAY_MS),
     keys,
     signingAlgorithm: ALGORITHM,
     extensions: [
@@ -68,8 +69,8 @@ export async function createLocalCa(commonName: string, days = 3650): Promise<Lo
       serialNumber: serial(),
       subject: `CN=${request.commonName}`,
       issuer: cert.subject,
-      notBefore: new Date(Date.now() - DAY_MS),
-      notAfter: new Date(Date.now() + (request.days ?? 825) * DAY_MS),
+      notBefore: new Date(runtime.now() - DAY_MS),
+      notAfter: new Date(runtime.now() + (request.days ?? 825) * DAY_MS),
       signingKey: keys.privateKey,
       publicKey: subject.publicKey,
       signingAlgorithm: ALGORITHM,
@@ -96,7 +97,7 @@ export function commonNameOf(certPem: string): string | undefined {
 
 /** A random bearer token (32 bytes, base64url). */
 export function newToken(): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(32));
+  const bytes = runtime.randomBytes(new Uint8Array(32));
   return btoa(String.fromCharCode(...bytes)).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
 }
 
@@ -111,7 +112,7 @@ function altName(host: string): x509.JsonGeneralName {
 }
 
 function serial(): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  const bytes = runtime.randomBytes(new Uint8Array(16));
   bytes[0]! &= 0x7f;
   return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 }

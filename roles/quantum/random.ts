@@ -1,3 +1,4 @@
+import { runtime } from "../../core/runtime/mod.ts";
 /** Injected randomness: the interface every role draws from, the system default and a seeded generator. */
 
 /** A source of uniformly random bytes, shaped like `crypto.getRandomValues`. */
@@ -13,7 +14,7 @@ const CRYPTO_CHUNK_BYTES = 65_536;
 export const cryptoRandom: RandomSource = {
   fill(bytes) {
     for (let at = 0; at < bytes.length; at += CRYPTO_CHUNK_BYTES) {
-      crypto.getRandomValues(bytes.subarray(at, at + CRYPTO_CHUNK_BYTES));
+      runtime.randomBytes(bytes.subarray(at, at + CRYPTO_CHUNK_BYTES));
     }
   },
 };

@@ -1,0 +1,255 @@
+import { NodeId } from "../core/kademlia/mod.ts";
+import { type Peer, TransportStats } from "../core/net/mod.ts";
+import { SimCluster, type SimNode } from "./cluster.ts";
+import { Invariants, liveReplicas } from "./invariants.ts";
+import { emptyOutcome, probeGets, probeLookups, type ProbeOutcome, probeReach, quantile, share } from "./probes.ts";
+import { InvariantError } from "./scheduler.ts";
+import { World, type WorldOptions } from "./world.ts";
+
+export const SCENARIOS = ["mass-join", "churn", "partition", "tier-loss"] as const;
+export type ScenarioName = (typeof SCENARIOS)[number];
+
+/** The inputs of a run: a run is a function of these. */
+export interface ScenarioParams {
+  scenario: ScenarioName;
+  nodes: number;
+  seed: number;
+  /** Values stored before the disruption. @default {100} */
+  values?: number;
+  /** Lookups per probe. @default {100} */
+  lookups?: number;
+  /** Nodes located in a reach check (all live workers when fewer). @default {1000} */
+  reach?: number;
+  /** Share of workers killed (churn). @default {0.3} */
+  kill?: number;
+  /** Datagram loss. @default {0} */
+  loss?: number;
+  /** Datagram duplication. @default {0} */
+  duplicate?: number;
+  /** Largest clock skew, ms. @default {0} */
+  clockSkewMs?: number;
+  /** Host processes that freeze now and then (see {@linkcode WorldOptions.stalls}). @default none */
+  stalls?: WorldOptions["stalls"];
+  /** Bare Kademlia nodes, without health, refresh, adaptive parameters and discovery. @default {false} */
+  bare?: boolean;
+  /** Check the invariants (a broken one stops the run). @default {true} */
+  invariants?: boolean;
+  /** Called about every 100,000 events with the virtual seconds and events so far (progress of long runs). */
+  progress?: (virtualS: number, events: number) => void;
+  /** Debugging aid: called with the cluster and the stored keys when the run ends. */
+  inspect?: (cluster: SimCluster, keys: NodeId[]) => void;
+}
+
+/** What a run prints. */
+export interface SimReport {
+  scenario: ScenarioName;
+  nodes: number;
+  seed: number;
+  virtual_s: number;
+  wall_s: number;
+  events: number;
+  trace_hash: string;
+  get_success: number | null;
+  lookup_success: number | null;
+  hops_p50: number | null;
+  hops_p99: number | null;
+  lookup_ms_p50: number | null;
+  lookup_ms_p99: number | null;
+  values_lost: number;
+  rss_mb: number;
+  join_failures: number;
+  /** Probe outcomes by name (e.g. "before", "t+30"). */
+  probes: Record<string, { get: number | null; lookup: number | null; unreached: number }>;
+  network: Record<string, number>;
+  /** Requests the nodes sent, timed out, and datagrams they dropped (by reason, nonzero only). */
+  transport: Record<string, number>;
+  /** The first invariant that broke, if any (the run stopped there). */
+  invariant?: string;
+}
+
+/** The command that replays a run. */
+export function replayCommand(p: ScenarioParams): string {
+  const flags: Array<[string, unknown]> = [
+    ["values", p.values],
+    ["lookups", p.lookups],
+    ["reach", p.reach],
+    ["kill", p.kill],
+    ["loss", p.loss],
+    ["duplicate", p.duplicate],
+    ["clock-skew-ms", p.clockSkewMs],
+    ["stalls", p.stalls && `${p.stalls.processes},${p.stalls.everyMs},${p.stalls.forMs}`],
+  ];
+  const extra = flags.filter(([, v]) => v !== undefined).map(([name, v]) => ` --${name} ${v}`).join("");
+  return `deno task sim --scenario ${p.scenario} --nodes ${p.nodes} --seed ${p.seed}${extra}${p.bare ? " --bare" : ""}`;
+}
+
+/** Runs one scenario in a fresh world. */
+export async function runScenario(p: ScenarioParams): Promise<SimReport> {
+  const wallStart = performance.now();
+  using world = new World({
+    seed: p.seed,
+    clockSkewMs: p.clockSkewMs ?? 0,
+    ...(p.stalls ? { stalls: p.stalls } : {}),
+    network: { loss: p.loss ?? 0, duplicate: p.duplicate ?? 0 },
+  });
+  const cluster = new SimCluster(world, p.bare ? { services: false } : {});
+  if (p.progress) world.scheduler.onProgress = () => p.progress!(world.seconds, world.scheduler.events);
+  const invariants = new Invariants(cluster, replayCommand(p));
+  const check = p.invariants ?? true;
+  const k = 20;
+  const probes = new Map<string, ProbeOutcome>();
+  const probe = (name: string) => {
+    const out = probes.get(name) ?? emptyOutcome();
+    probes.set(name, out);
+    return out;
+  };
+  const values = new Map<string, string>();
+  let joinFailures = 0;
+
+  // Two seeds, then the workers at a steady rate, then Alice; values written from random workers.
+  const seeds: SimNode[] = [];
+  world.scheduler.at(0, 0, () => seeds.push(cluster.spawn("super-bootstrap")));
+  world.scheduler.at(100, 0, () => {
+    const second = cluster.spawn("super-bootstrap");
+    seeds.push(second);
+    cluster.act(0.1, second, (node) => node.bootstrap([seeds[0]!.node.address]));
+  });
+  const seedPeers = (): Peer[] => seeds.filter((s) => s.alive).map((s) => s.node.address);
+  const joinWindowS = Math.min(100, Math.max(5, p.nodes / 200));
+  for (let i = 0; i < p.nodes; i++) {
+    cluster.join(1 + (i * joinWindowS) / p.nodes, "worker", seedPeers, (_, ok) => ok || joinFailures++);
+  }
+  const joinedS = Math.ceil(1 + joinWindowS);
+  let alice: SimNode | undefined;
+  cluster.join(joinedS + 1, "alice", seedPeers, (n, ok) => {
+    alice = n;
+    if (!ok) joinFailures++;
+  });
+  const writeS = joinedS + 2;
+  world.scheduler.at(writeS * 1000, 0, () => {
+    const workers = cluster.live("worker");
+    for (let i = 0; i < (p.values ?? 100); i++) {
+      const key = cluster.randomId();
+      values.set(key.hex, `value-${i}`);
+      cluster.act(writeS, world.random.pick(workers), (node) => node.set(key, `value-${i}`));
+    }
+  });
+  const keys = () => [...values.keys()].map((hex) => NodeId.fromHex(hex));
+  const lookups = p.lookups ?? 100;
+  const reachSample = () => {
+    const workers = cluster.live("worker");
+    const want = p.reach ?? 1000;
+    return workers.length <= want ? workers : world.random.shuffle(workers).slice(0, want);
+  };
+  const probeAll = (name: string, atS: number, reach: boolean) => {
+    const out = probe(name);
+    probeLookups(cluster, atS, lookups, out);
+    probeGets(cluster, atS, values, out);
+    if (reach) {
+      world.scheduler.at(atS * 1000, 0, () => probeReach(cluster, atS, alice!, reachSample, out));
+      if (check) invariants.reached(atS + 25, () => out.unreached, () => out.reachTried);
+    }
+  };
+
+  let endS: number;
+  let report = "final";
+  const settledS = writeS + 10;
+  if (p.scenario === "mass-join") {
+    probeAll("final", settledS, true);
+    if (check) invariants.replicas(settledS + 25, keys, k);
+    endS = settledS + 30;
+  } else if (p.scenario === "churn") {
+    const killS = writeS + 20;
+    probeAll("before", killS - 5, true);
+    world.scheduler.at(killS * 1000, 0, () => {
+      const workers = world.random.shuffle(cluster.live("worker"));
+      for (const victim of workers.slice(0, Math.round((p.kill ?? 0.3) * workers.length))) cluster.crash(victim);
+    });
+    for (const after of [5, 15, 30, 60]) probeAll(`t+${after}`, killS + after, after === 30);
+    report = "t+30";
+    if (check) {
+      // Bare nodes have no health checks: they drop a dead contact only when a lookup finds it silent, and so
+      // repair a value only then (or at the writer's hourly republish); neither bound holds for them.
+      if (!p.bare) {
+        invariants.deadFree(killS + 60, 3);
+        invariants.replicas(killS + 60, keys, k);
+      }
+    }
+    endS = killS + 90;
+  } else if (p.scenario === "partition") {
+    const cutS = writeS + 10;
+    const healS = cutS + 60;
+    world.scheduler.at(cutS * 1000, 0, () => world.network.partition((host) => host % 2));
+    probeAll("during", cutS + 30, false);
+    world.scheduler.at(healS * 1000, 0, () => world.network.heal());
+    probeAll("healed+60", healS + 60, true);
+    report = "healed+60";
+    if (check) invariants.replicas(healS + 90, keys, k);
+    endS = healS + 95;
+  } else {
+    // tier-loss: both seeds die; later joins go through any live worker, as a fallback list would.
+    const lossS = writeS + 10;
+    world.scheduler.at(lossS * 1000, 0, () => seeds.forEach((s) => cluster.crash(s)));
+    const fallback = (): Peer[] => cluster.live("worker").slice(0, 3).map((n) => n.node.address);
+    const late = Math.max(1, Math.round(p.nodes / 10));
+    for (let i = 0; i < late; i++) {
+      cluster.join(lossS + 1 + (i * 10) / late, "worker", fallback, (_, ok) => ok || joinFailures++);
+    }
+    probeAll("after-loss", lossS + 30, true);
+    report = "after-loss";
+    endS = lossS + 60;
+  }
+
+  let broken: string | undefined;
+  try {
+    await world.runUntil(endS);
+  } catch (error) {
+    if (!(error instanceof InvariantError)) throw error;
+    broken = error.message;
+  }
+  p.inspect?.(cluster, keys());
+  const valuesLost = keys().filter((key) => liveReplicas(cluster, key) === 0).length;
+  const main = probes.get(report) ?? emptyOutcome();
+  world.scheduler.trace.add(valuesLost);
+  world.scheduler.trace.add(main.lookupOk);
+  world.scheduler.trace.add(main.getOk);
+  return {
+    scenario: p.scenario,
+    nodes: p.nodes,
+    seed: p.seed,
+    virtual_s: Math.round(world.seconds * 1000) / 1000,
+    wall_s: Math.round(performance.now() - wallStart) / 1000,
+    events: world.scheduler.events,
+    trace_hash: world.scheduler.trace.hex(),
+    get_success: share(main.getOk, main.gets),
+    lookup_success: share(main.lookupOk, main.lookups),
+    hops_p50: quantile(main.hops, 0.5),
+    hops_p99: quantile(main.hops, 0.99),
+    lookup_ms_p50: round(quantile(main.latencyMs, 0.5)),
+    lookup_ms_p99: round(quantile(main.latencyMs, 0.99)),
+    values_lost: valuesLost,
+    rss_mb: Math.round(Deno.memoryUsage().rss / 2 ** 20),
+    join_failures: joinFailures,
+    probes: Object.fromEntries(
+      [...probes].map(([name, o]) => [name, {
+        get: share(o.getOk, o.gets),
+        lookup: share(o.lookupOk, o.lookups),
+        unreached: o.unreached.length,
+      }]),
+    ),
+    network: { ...world.network.stats },
+    transport: transportSummary(cluster),
+    ...(broken === undefined ? {} : { invariant: broken }),
+  };
+}
+
+function transportSummary(cluster: SimCluster): Record<string, number> {
+  const total = new TransportStats();
+  for (const n of cluster.nodes) total.add(n.node.transport.stats);
+  const dropped = Object.entries(total.dropped).filter(([, count]) => count > 0);
+  return { requests: total.requestsOut, timeouts: total.timeouts, ...Object.fromEntries(dropped) };
+}
+
+function round(x: number | null): number | null {
+  return x === null ? null : Math.round(x * 10) / 10;
+}
