@@ -217,7 +217,7 @@ export function addClusterCommands(program: Command): void {
     .option("--noise <p>", "bit-flip probability of the photon link", "0")
     .option("--eve <r>", "share of photons an intercept-resend eavesdropper measures (0..1)", "0")
     .option("--show-key", "take the key out of Alice's and Bob's key stores and print it")
-    .option("--collusion <t>", "colluding workers privacy amplification protects against (default: collusion)")
+    .option("--collusion <t>", "colluding workers privacy amplification protects against (default: the collusion setting, 1)")
     .option("--json", "print the report as JSON")
     .action(
       async (
