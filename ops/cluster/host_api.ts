@@ -16,6 +16,7 @@ import { NODE_ROLES } from "../../roles/mod.ts";
 import type { Fleet } from "./fleet.ts";
 import { fleetRoutes } from "./fleet_routes.ts";
 import { keygenRoutes } from "./keygen_route.ts";
+import { type KeyDeliveryHost, keyDeliveryRoutes } from "./key_delivery_route.ts";
 import { TIERS } from "./plan.ts";
 
 const nodeSpec = z.object({
@@ -55,6 +56,8 @@ export interface HostAppOptions {
   fallbackPeers?: readonly Peer[];
   /** The whole cluster as `cqkd status` sees it, served at GET /cluster. */
   clusterView?: () => Promise<unknown>;
+  /** Key delivery over Alice's and Bob's stores, served at /kme/…. */
+  keyDelivery?: KeyDeliveryHost;
 }
 
 /** A start request for thousands of nodes is well under 4 MiB; anything larger is a mistake or an attack. */
@@ -121,6 +124,7 @@ function controlRoutes(fleet: Fleet, options: HostAppOptions) {
         ...(fleet.metrics ? { metrics: fleet.metrics } : {}),
       }),
     )
+    .route("/", options.keyDelivery ? keyDeliveryRoutes(options.keyDelivery) : new Hono())
     .route("/fleet", fleetRoutes(fleet, CONTROL_BODY_LIMIT_BYTES))
     .post("/shutdown", ...guard, (c) => {
       queueMicrotask(options.onShutdown);
