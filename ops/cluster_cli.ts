@@ -36,6 +36,10 @@ interface StartupFlags {
   scrapeInterval: string;
   json?: boolean;
   secure?: boolean;
+  kme: boolean;
+  kmeNoise: string;
+  kmeParallel: string;
+  kmeSessionBits: string;
 }
 
 /**
@@ -97,6 +101,10 @@ export function addClusterCommands(program: Command): void {
       "seal every datagram: a cluster keyring is made in <state_dir>/cluster.key and given to every node " +
         "(cqkd verify uses it by itself; give it to cqkd dht with --set cluster_key_file=<state_dir>/cluster.key)",
     )
+    .option("--no-kme", "do not start the KMEs (ETSI GS QKD 014 key delivery) and their key pool")
+    .option("--kme-noise <p>", "bit-flip probability of the simulated link in the key pool's sessions", "0")
+    .option("--kme-parallel <n>", "key pool sessions at once, each on a worker set of its own", "4")
+    .option("--kme-session-bits <n>", "bits asked of each key pool session", "4096")
     .option("--json", "print JSON events on stdout, one per line")
     .action(async (flags: Partial<StartupFlags>, command: Command) => {
       const global = command.optsWithGlobals<GlobalOptions>();
@@ -129,6 +137,11 @@ export function addClusterCommands(program: Command): void {
               },
             }
             : {}),
+          keyDelivery: flags.kme === false ? false : {
+            noise: rate(flags.kmeNoise ?? "0", "--kme-noise"),
+            parallel: count(flags.kmeParallel, "--kme-parallel"),
+            sessionBits: count(flags.kmeSessionBits, "--kme-session-bits"),
+          },
           onEvent: flags.json ? (event) => console.log(JSON.stringify(event)) : progressPrinter(),
         }));
       const state = await new StateDir(settings.state_dir).read();
@@ -217,7 +230,10 @@ export function addClusterCommands(program: Command): void {
     .option("--noise <p>", "bit-flip probability of the photon link", "0")
     .option("--eve <r>", "share of photons an intercept-resend eavesdropper measures (0..1)", "0")
     .option("--show-key", "take the key out of Alice's and Bob's key stores and print it")
-    .option("--collusion <t>", "colluding workers privacy amplification protects against (default: the collusion setting, 1)")
+    .option(
+      "--collusion <t>",
+      "colluding workers privacy amplification protects against (default: the collusion setting, 1)",
+    )
     .option("--json", "print the report as JSON")
     .action(
       async (
@@ -331,5 +347,8 @@ function startupTable(summary: StartupSummary): string {
     `State: ${summary.stateFile} — \`cqkd status\`, \`cqkd verify network\`, \`cqkd shutdown\``,
     `Scrape targets (admin API of each host process): ${summary.targetsFile}`,
     ...(summary.monitoring ?? []).map((m) => `${m.tool}: http://${m.address} (pid ${m.pid})`),
+    ...(summary.kmes
+      ? [`KMEs (ETSI GS QKD 014): kme-alice ${summary.kmes.alice}, kme-bob ${summary.kmes.bob} — \`cqkd kme info\``]
+      : []),
   ].join("\n");
 }

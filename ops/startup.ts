@@ -1,5 +1,12 @@
 import type { Settings } from "../core/config/mod.ts";
-import { type ClusterPorts, type ClusterShape, type NodeSpec, planCluster, type Stage } from "./cluster/plan.ts";
+import {
+  ALICE_BOB_HOST,
+  type ClusterPorts,
+  type ClusterShape,
+  type NodeSpec,
+  planCluster,
+  type Stage,
+} from "./cluster/plan.ts";
 import { type RoleCounts, RunningCluster, STEP_ROLES, sumCounts } from "./cluster/cluster.ts";
 import { type ClusterState, type HostArgs, type HostRecord, isHostProcess, StateDir } from "./cluster/state.ts";
 import { HostClient, spawnHost, stopHost } from "./cluster/supervisor.ts";
@@ -29,6 +36,18 @@ export interface StartupSummary {
   targetsFile: string;
   /** Prometheus and Alertmanager, when `--monitoring` started them. */
   monitoring?: MonitoringRecord[];
+  /** URLs of Alice's and Bob's KMEs (ETSI GS QKD 014), unless key delivery was left off. */
+  kmes?: { alice: string; bob: string };
+}
+
+/** The key pool behind the KMEs `cqkd startup` starts. */
+export interface KeyDeliveryStart {
+  /** Bit-flip probability of the simulated link in the pool's sessions. @default {0} */
+  noise?: number;
+  /** Sessions at once, each on a worker set of its own. @default {4} */
+  parallel?: number;
+  /** Bits asked of each session. @default {4096} */
+  sessionBits?: number;
 }
 
 /** Ports of the monitoring stack `cqkd startup --monitoring` starts. */
@@ -54,6 +73,8 @@ export interface StartupOptions {
   stepTimeoutMs?: number;
   /** Also start Prometheus and Alertmanager (when installed) pointed at the cluster. */
   monitoring?: MonitoringPorts;
+  /** Start the KMEs and their key pool (false: leave key delivery off). @default {{}} */
+  keyDelivery?: KeyDeliveryStart | false;
   onEvent?: (event: StartupEvent) => void;
 }
 
@@ -150,6 +171,7 @@ export async function startCluster(options: StartupOptions): Promise<StartupSumm
           `(not found twice: ${lookup.missing.join(", ")})`,
       );
     }
+    const kmes = options.keyDelivery === false ? undefined : await startKmes(cluster, options.keyDelivery ?? {}, emit);
     const targets = spawned.map((h) => ({ process: h.name, admin: { host: "127.0.0.1", port: h.controlPort } }));
     await writeTargets(dir.monitoringDir, targets);
     if (options.monitoring !== undefined) {
@@ -168,6 +190,7 @@ export async function startCluster(options: StartupOptions): Promise<StartupSumm
       stateFile: dir.statePath,
       targetsFile: `${dir.monitoringDir}/targets.json`,
       ...(state.monitoring ? { monitoring: state.monitoring } : {}),
+      ...(kmes ? { kmes } : {}),
     };
     emit({ type: "done", summary });
     return summary;
@@ -182,6 +205,18 @@ export async function startCluster(options: StartupOptions): Promise<StartupSumm
   } finally {
     await lock.release();
   }
+}
+
+/** Starts the KMEs and the key pool in the process of Alice and Bob; returns the KMEs' URLs. */
+async function startKmes(
+  cluster: RunningCluster,
+  request: KeyDeliveryStart,
+  emit: (e: StartupEvent) => void,
+): Promise<{ alice: string; bob: string }> {
+  emit({ type: "step", step: "kme", detail: "starting the KMEs of Alice and Bob and their key pool" });
+  const client = cluster.client(ALICE_BOB_HOST);
+  if (client === undefined) throw new CommandError("Cannot start key delivery: the process of Alice and Bob is gone");
+  return await client.call((api, o) => api.kme.start.$post({ json: request }, o), 60_000);
 }
 
 /** What {@linkcode verifyLookups} found. */

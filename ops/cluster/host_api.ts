@@ -17,6 +17,7 @@ import type { ConsoleBackend } from "../console/mod.ts";
 import type { Fleet } from "./fleet.ts";
 import { fleetRoutes } from "./fleet_routes.ts";
 import { keygenRoutes } from "./keygen_route.ts";
+import { type KeyDeliveryHost, keyDeliveryRoutes } from "./key_delivery_route.ts";
 import { TIERS } from "./plan.ts";
 
 const nodeSpec = z.object({
@@ -58,6 +59,8 @@ export interface HostAppOptions {
   clusterView?: () => Promise<unknown>;
   /** What the web console shows: the whole cluster. @default this process's nodes */
   console?: ConsoleBackend;
+  /** Key delivery over Alice's and Bob's stores, served at /kme/…. */
+  keyDelivery?: KeyDeliveryHost;
 }
 
 /** A start request for thousands of nodes is well under 4 MiB; anything larger is a mistake or an attack. */
@@ -125,6 +128,7 @@ function controlRoutes(fleet: Fleet, options: HostAppOptions) {
         ...(fleet.metrics ? { metrics: fleet.metrics } : {}),
       }),
     )
+    .route("/", options.keyDelivery ? keyDeliveryRoutes(options.keyDelivery) : new Hono())
     .route("/fleet", fleetRoutes(fleet, CONTROL_BODY_LIMIT_BYTES))
     .post("/shutdown", ...guard, (c) => {
       queueMicrotask(options.onShutdown);

@@ -9,6 +9,7 @@ import { Fleet } from "./fleet.ts";
 import { adminAccessFrom } from "../admin/mod.ts";
 import { hostApp } from "./host_api.ts";
 import { ClusterBackend } from "../console/cluster_backend.ts";
+import { KeyDeliveryHost } from "./key_delivery_route.ts";
 import { writeJsonAtomic } from "./state.ts";
 import type { HostReady } from "./host_protocol.ts";
 
@@ -61,6 +62,12 @@ export async function runHost(options: RunHostOptions): Promise<void> {
     ...(options.heartbeatMs ? { heartbeatMs: options.heartbeatMs } : {}),
   });
   metrics.observe(fleet);
+  const keyDelivery = new KeyDeliveryHost({
+    stateDir: options.settings.state_dir,
+    alice: () => fleet.protocol("alice")?.alice,
+    bob: () => fleet.protocol("bob")?.bob,
+    metrics,
+  });
   const app = hostApp(fleet, {
     name: options.name,
     token: options.token,
@@ -73,6 +80,7 @@ export async function runHost(options: RunHostOptions): Promise<void> {
       entries: () => fleet.running(),
       roles: () => fleet.countsByRole(),
     }),
+    keyDelivery,
   });
   const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, app.fetch);
   const ready: HostReady = {
@@ -96,6 +104,7 @@ export async function runHost(options: RunHostOptions): Promise<void> {
   await stopped;
   clearInterval(watchdog);
   log.info("stopping");
+  await keyDelivery[Symbol.asyncDispose]();
   const count = await fleet.stopAll();
   await server.shutdown();
   log.info(`stopped ${count} nodes`);

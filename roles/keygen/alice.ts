@@ -3,7 +3,13 @@ import { encode } from "@msgpack/msgpack";
 import { toHex } from "../../core/bytes.ts";
 import type { KademliaNode } from "../../core/kademlia/mod.ts";
 import type { Peer } from "../../core/net/mod.ts";
-import { KeyBudget, KeyMaterialError, ParityResponder, SessionAbortError } from "../postprocess/mod.ts";
+import {
+  decodeRanges,
+  KeyBudget,
+  KeyMaterialError,
+  type ParityResponder,
+  SessionAbortError,
+} from "../postprocess/mod.ts";
 import { concatBits, packBits } from "../postprocess/mod.ts";
 import { KeyStore } from "../keystore/mod.ts";
 import { batchCommands, type BatchPlan, bobExpectation, expectedBy, KEY_SLOTS } from "./batch_plan.ts";
@@ -19,7 +25,14 @@ import {
 } from "./messages.ts";
 import { PeerTrust } from "./peer_trust.ts";
 import { RejectedMessageError } from "./rejections.ts";
-import { type BatchOutcome, confirm, estimateQber, reconcile, type RoundContext } from "./round_steps.ts";
+import {
+  type BatchOutcome,
+  confirm,
+  estimateQber,
+  reconcile,
+  type RoundContext,
+  roundResponder,
+} from "./round_steps.ts";
 import { SealedMessenger, type SealedMessengerOptions, type SealedPeer } from "./sealed_messenger.ts";
 import { SessionChannel } from "./session_channel.ts";
 import { keyFingerprint, keyIdOf, newSessionId, sessionKey } from "./session_ids.ts";
@@ -104,10 +117,10 @@ export class Alice {
         messenger.reject("unknown_session", "parity query for a session not running here");
         throw new RejectedMessageError("unknown_session", "Cannot answer parities: no such session here");
       }
-      const { round, blocks } = session.channel.accept(METHOD.parity, body, from);
+      const { round, ranges } = session.channel.accept(METHOD.parity, body, from);
       const responder = session.responders.get(Number(round));
       if (responder === undefined) throw new RangeError(`Cannot answer parities of round ${round}: none open`);
-      return responder.parities(blocks as number[][]);
+      return responder.rangeParities(decodeRanges(ranges));
     });
   }
 
@@ -179,6 +192,7 @@ export class Alice {
       rawPositions: budget.rawPositions,
       rounds: budget.rounds,
       siftedBits: budget.siftedBits,
+      reconciledBits: budget.evidence.reconciledBits,
       leakage: budget.evidence.leakage,
       workerLeakage: exposure.leakedBits(collusion),
       maxWorkerShare: Math.round(exposure.maxShare(collusion) * 10_000) / 10_000,
@@ -208,11 +222,11 @@ export class Alice {
         const estimated = await estimateQber(session, round, outcomes);
         siftedChunks.push(estimated.sifted);
         outcomes.forEach((o, i) => exposure.add(o.keyWorkers, estimated.keptPerBatch[i]!));
-        const responder = new ParityResponder(estimated.kept);
+        const layout = roundResponder(estimated.kept, budget.qber);
         const responders = this.#sessions.get(id)!.responders;
-        responders.set(round, responder);
+        responders.set(round, layout.responder);
         try {
-          const disclosed = await reconcile(session, round, responder, this.#options.reconcileTimeoutMs);
+          const disclosed = await reconcile(session, round, layout, this.#options.reconcileTimeoutMs);
           budget.addReconciled(estimated.kept.length, disclosed, exposure.leakedBits(collusion));
         } finally {
           responders.delete(round);

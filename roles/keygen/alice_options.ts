@@ -77,6 +77,9 @@ export interface AliceResult {
   rawPositions: number;
   rounds: number;
   siftedBits: number;
+  /** Sifted bits reconciled by Cascade (the sifted bits less the QBER samples). */
+  reconciledBits: number;
+  /** Parity bits Cascade disclosed. */
   leakage: number;
   /** Bits removed for what the `collusion` most exposed workers saw. */
   workerLeakage: number;

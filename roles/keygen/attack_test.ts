@@ -8,6 +8,7 @@ import { encode } from "@msgpack/msgpack";
 import { toHex } from "../../core/bytes.ts";
 import type { KademliaNode } from "../../core/kademlia/mod.ts";
 import { SigningIdentity } from "../../core/crypto/mod.ts";
+import { encodeRanges } from "../postprocess/mod.ts";
 import { encodePositions, METHOD, type RoleCommand } from "./messages.ts";
 import { RemoteHandlerError, SealedMessenger, type SealedPeer } from "./sealed_messenger.ts";
 import { newSessionId, sessionKey } from "./session_ids.ts";
@@ -82,8 +83,11 @@ Deno.test("attack: a stranger asking Alice for parities, or telling Bob to abort
       // Alice now opens her parities to Bob: the stranger asks for single bits, and tells Bob to abort.
       const ask = (to: SealedPeer, method: string, body: Record<string, unknown>) =>
         attempts.push(strangerMessenger.request(to, method, body).then(() => "answered", (e) => e));
-      const blocks = Array.from({ length: 64 }, (_, i) => [i]);
-      ask(net.alice.self, METHOD.parity, { session: event.session, seq: 1_000_000, round: 0, blocks });
+      // Single bits of pass 0: (0, q, q + 1).
+      const ranges = encodeRanges(
+        Uint32Array.from({ length: 3 * 64 }, (_, i) => i % 3 === 0 ? 0 : (i / 3 | 0) + i % 3 - 1),
+      );
+      ask(net.alice.self, METHOD.parity, { session: event.session, seq: 1_000_000, round: 0, ranges });
       ask(net.bob.self, METHOD.abort, { session: event.session, seq: 1_000_000, reason: "stranger" });
     },
   });

@@ -7,6 +7,7 @@ import {
   cascade,
   chooseSample,
   concatBits,
+  encodeRanges,
   packBits,
   privacyAmplify,
   splitSample,
@@ -22,6 +23,7 @@ import { SessionChannel } from "./session_channel.ts";
 import { keyFingerprint, keyIdOf, sessionKey } from "./session_ids.ts";
 import { STEP, type StepEvent, StepTimer } from "./steps.ts";
 import { runtime } from "../../core/runtime/mod.ts";
+import { CASCADE_SEED_BYTES } from "./round_steps.ts";
 
 /** What Bob reports of a session: figures, never key material. */
 export interface BobSession {
@@ -260,21 +262,22 @@ export class Bob {
     const kept = state.rounds.get(round);
     if (kept === undefined) throw new RangeError(`Cannot reconcile round ${round}: it was not sampled`);
     state.rounds.delete(round);
+    const { qber, seed } = message;
+    if (!(seed instanceof Uint8Array) || seed.length !== CASCADE_SEED_BYTES || typeof qber !== "number") {
+      throw new TypeError(`Cannot reconcile round ${round}: expected a ${CASCADE_SEED_BYTES}-byte seed and a QBER`);
+    }
     const oracle = {
-      parities: async (blocks: number[][]) => {
-        const answer = await state.channel.request(METHOD.parity, { round, blocks }, {
+      rangeParities: async (ranges: Uint32Array) => {
+        const answer = await state.channel.request(METHOD.parity, { round, ranges: encodeRanges(ranges) }, {
           timeoutMs: this.#options.parityTimeoutMs ?? 5000,
         });
-        if (!Array.isArray(answer) || answer.length !== blocks.length) {
-          throw new TypeError("Cannot read Alice's parities: expected one per block");
+        if (!(answer instanceof Uint8Array) || answer.length !== ranges.length / 3) {
+          throw new TypeError("Cannot read Alice's parities: expected one byte per range");
         }
-        return answer as number[];
+        return answer;
       },
     };
-    const result = await state.report.steps.time(
-      STEP.cascade,
-      () => cascade(kept, oracle, { qber: Number(message.qber) }),
-    );
+    const result = await state.report.steps.time(STEP.cascade, () => cascade(kept, oracle, { qber, seed }));
     state.reconciled.push(result.bits);
     return { exchanges: result.exchanges };
   }

@@ -122,16 +122,20 @@ export interface SampleRequest extends SessionMessage {
   size: number;
 }
 
-/** Reconcile a round's kept bits against Alice's. */
+/**
+ * Reconcile a round's kept bits against Alice's: both sides lay Cascade's passes out from `seed` (16 bytes) and the
+ * QBER estimate, so that Bob names each block by (pass, start, end).
+ */
 export interface ReconcileRequest extends SessionMessage {
   round: number;
   qber: number;
+  seed: Uint8Array;
 }
 
-/** Bob's parity query. */
+/** Bob's parity query: `ranges` holds (pass, start, end) triples as `encodeRanges` bytes; Alice answers one byte each. */
 export interface ParityRequest extends SessionMessage {
   round: number;
-  blocks: number[][];
+  ranges: Uint8Array;
 }
 
 /**

@@ -97,20 +97,31 @@ export async function estimateQber(
   });
 }
 
+/** The size of the public seed from which both sides lay out Cascade's passes. */
+export const CASCADE_SEED_BYTES = 16;
+
+/** Alice's parities of a round, laid out from a fresh public seed and the round's QBER estimate. */
+export function roundResponder(kept: Uint8Array, qber: number): { responder: ParityResponder; seed: Uint8Array } {
+  const seed = runtime.randomBytes(new Uint8Array(CASCADE_SEED_BYTES));
+  return { responder: new ParityResponder(kept, { seed, qber }), seed };
+}
+
 /**
- * Has Bob reconcile a round's kept bits against `responder` (Alice's parities, which only Bob's identity may ask).
+ * Has Bob reconcile a round's kept bits against `responder` (Alice's parities, which only Bob's identity may ask),
+ * sending him the seed and QBER estimate the responder was laid out from.
  * @returns the parity bits disclosed
  */
 export async function reconcile(
   context: RoundContext,
   round: number,
-  responder: ParityResponder,
+  layout: { responder: ParityResponder; seed: Uint8Array },
   timeoutMs: number,
 ): Promise<number> {
+  const { responder, seed } = layout;
   await context.steps.time(
     STEP.cascade,
     () =>
-      context.channel.request(METHOD.reconcile, { round, qber: context.budget.qber }, {
+      context.channel.request(METHOD.reconcile, { round, qber: context.budget.qber, seed }, {
         timeoutMs,
         ...(context.signal ? { signal: context.signal } : {}),
       }),

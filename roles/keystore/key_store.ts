@@ -104,9 +104,10 @@ export class KeyStore {
     return key;
   }
 
-  /** Ids of the keys held, oldest first (no key material). */
-  ids(): string[] {
-    return [...this.#keys.keys()];
+  /** Ids of the keys held, oldest first (no key material); only those of `bitLength` bits when given. */
+  ids(bitLength?: number): string[] {
+    if (bitLength === undefined) return [...this.#keys.keys()];
+    return [...this.#keys.values()].filter((key) => key.bitLength === bitLength).map((key) => key.id);
   }
 
   /** Zeroes and drops a key without handing it out. */

@@ -171,7 +171,8 @@ function encKeys(link: KmeLink, request: unknown): EtsiKeyContainer {
   if (size !== (link.keySize ?? 256)) {
     throw new EtsiFailure(400, { message: `size ${size} is not offered: keys are ${link.keySize ?? 256} bits` });
   }
-  const ids = link.store.ids().slice(0, number);
+  // Only keys of the pair's size: a session's whole key waits in the store until it is cut into such keys.
+  const ids = link.store.ids(size).slice(0, number);
   if (ids.length < number) {
     throw new EtsiFailure(503, { message: `Not enough keys: ${ids.length} stored, ${number} requested` });
   }

@@ -44,7 +44,9 @@ export class KmeServer implements AsyncDisposable {
       requestCert: true,
       rejectUnauthorized: true,
       minVersion: "TLSv1.2",
-    }, getRequestListener(app.fetch));
+      // Hono's node adapter would otherwise swap the global Request and Response for its own, and every Deno.serve
+      // of the process (a host's control API) would then hang on the responses it cannot send.
+    }, getRequestListener(app.fetch, { overrideGlobalObjects: false }));
     const hostname = options.hostname ?? "127.0.0.1";
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject);

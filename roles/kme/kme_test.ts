@@ -167,3 +167,21 @@ Deno.test("KME events name the SAE, route, status and key count, never key mater
     assert.ok(!logged.includes(key.key) && !logged.includes(hex));
   }
 });
+
+Deno.test("enc_keys hands out only keys of the pair's size: a session's whole key waiting to be cut is not served", async () => {
+  await using kmes = await startTwoKmes();
+  const [whole] = feedSameKeys([kmes.aliceStore, kmes.bobStore], 1, 4096);
+  const [sized] = feedSameKeys([kmes.aliceStore, kmes.bobStore], 1);
+  await using alice = kmes.client("sae-alice", kmes.alice);
+  const { keys } = await alice.getKeys("sae-bob");
+  assert.deepEqual(keys.map((k) => k.key_ID), [sized]);
+  await refused(alice.getKeys("sae-bob"), 503, /Not enough keys/);
+  assert.ok(kmes.aliceStore.has(whole!));
+});
+
+Deno.test("a running KME leaves the process's Deno.serve servers answering", async () => {
+  await using _kmes = await startTwoKmes();
+  await using server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, () => new Response("up"));
+  const answer = await fetch(`http://127.0.0.1:${server.addr.port}/`, { signal: AbortSignal.timeout(10_000) });
+  assert.equal(await answer.text(), "up");
+});

@@ -1,13 +1,13 @@
 /**
  * A {@linkcode KeyProducer} over the key exchange run in one process (roles/postprocess `runSessionLocally`: the
  * quantum rounds, QBER estimation, Cascade, amplification and confirmation). Each session's key is cut into keys of
- * the pair's size, each put under one fresh UUID into Alice's store (Alice's bits) and Bob's (Bob's bits). The
- * networked key exchange plugs in the same way once its sessions end in both nodes' stores.
+ * the pair's size, each put under one fresh UUID into Alice's store (Alice's bits) and Bob's (Bob's bits).
  */
 import type { KeyStore } from "../keystore/mod.ts";
 import { packBits, runSessionLocally } from "../postprocess/mod.ts";
 import type { KeyProducer, ProductionReport } from "./key_pool.ts";
 import { runtime } from "../../core/runtime/mod.ts";
+import { storeKeySlices } from "./key_slices.ts";
 
 /** Options of {@linkcode localSessionProducer}. */
 export interface LocalProducerOptions {
@@ -27,24 +27,11 @@ export function localSessionProducer(options: LocalProducerOptions): KeyProducer
       const keys = Math.max(1, Math.ceil(bits / keySize));
       const result = await runSessionLocally({ keyBits: keys * keySize, noise, signal });
       if (result.aborted !== undefined) throw new Error(result.aborted);
-      const sessionId = runtime.randomUUID();
+      const pair = { sessionId: runtime.randomUUID(), alice: packBits(result.aliceKey), bob: packBits(result.bobKey) };
       try {
-        for (let k = 0; k < keys; k++) {
-          const id = runtime.randomUUID();
-          const slice = (key: Uint8Array) => packBits(key.subarray(k * keySize, (k + 1) * keySize));
-          const storedAt = runtime.now();
-          bob.put({ id, sessionId, bytes: slice(result.bobKey), bitLength: keySize, storedAt });
-          try {
-            alice.put({ id, sessionId, bytes: slice(result.aliceKey), bitLength: keySize, storedAt });
-          } catch (error) {
-            // A key on one side only could be handed to one SAE and never to its peer.
-            bob.erase(id);
-            throw error;
-          }
-        }
+        storeKeySlices({ alice, bob }, pair, keySize, keys);
       } finally {
-        result.aliceKey.fill(0);
-        result.bobKey.fill(0);
+        for (const key of [result.aliceKey, result.bobKey, pair.alice, pair.bob]) key.fill(0);
       }
       return { bits: keys * keySize, qber: result.qber };
     },

@@ -11,3 +11,5 @@ export * from "./kme_server.ts";
 export * from "./pki.ts";
 export * from "./key_pool.ts";
 export * from "./local_producer.ts";
+export * from "./key_slices.ts";
+export * from "./network_producer.ts";

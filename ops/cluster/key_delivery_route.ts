@@ -1,0 +1,145 @@
+/**
+ * Key delivery in the host process that runs Alice and Bob: POST /kme/start starts both KMEs over Alice's and Bob's
+ * key stores with a key pool refilled by networked sessions (`cqkd startup` calls it once Alice and Bob are ready),
+ * and GET /kme/stats reports the pool and what its sessions did (lengths, QBER, disclosed parities, step times: no
+ * key material). The process stops it before its nodes.
+ */
+import { Hono } from "hono";
+import { z } from "zod";
+import { ConflictError, valid } from "../admin/mod.ts";
+import type { CqkdMetrics } from "../../core/metrics/mod.ts";
+import { type Alice, type AliceResult, type Bob, mergeSteps } from "../../roles/keygen/mod.ts";
+import { networkSessionProducer } from "../../roles/kme/mod.ts";
+import { type KeyDelivery, startKeyDelivery } from "../kme/key_delivery.ts";
+
+const startBody = z.object({
+  noise: z.number().min(0).max(0.5).default(0),
+  keySize: z.number().int().min(8).max(65_536).multipleOf(8).default(256),
+  sessionBits: z.number().int().min(64).max(65_536).default(4096),
+  parallel: z.number().int().min(1).max(64).default(4),
+  lowWatermarkBits: z.number().int().min(0).default(65_536),
+  highWatermarkBits: z.number().int().min(1).default(262_144),
+}).refine((b) => b.highWatermarkBits > b.lowWatermarkBits, "highWatermarkBits must exceed lowWatermarkBits");
+
+/** What the sessions of the pool did, summed (no key material). */
+export interface SessionTotals {
+  sessions: number;
+  failed: number;
+  siftedBits: number;
+  reconciledBits: number;
+  /** Parity bits disclosed by Cascade. */
+  leakage: number;
+  /** Σ qber · reconciled bits, for the mean QBER weighted by bits. */
+  qberBits: number;
+  secretBits: number;
+  rawPositions: number;
+  /** Milliseconds per step summed over sessions: Alice's (her session's whole time) and Bob's. */
+  aliceSteps: Record<string, number>;
+  bobSteps: Record<string, number>;
+  /** Last reasons of failed sessions (at most 5). */
+  reasons: string[];
+}
+
+/** Options of {@linkcode KeyDeliveryHost}. */
+export interface KeyDeliveryHostOptions {
+  stateDir: string;
+  alice: () => Alice | undefined;
+  bob: () => Bob | undefined;
+  metrics?: CqkdMetrics;
+}
+
+/** The key delivery of one host process: at most one, started on request, stopped with the process. */
+export class KeyDeliveryHost implements AsyncDisposable {
+  readonly #options: KeyDeliveryHostOptions;
+  #delivery?: Promise<KeyDelivery>;
+  readonly #totals: SessionTotals = {
+    sessions: 0,
+    failed: 0,
+    siftedBits: 0,
+    reconciledBits: 0,
+    leakage: 0,
+    qberBits: 0,
+    secretBits: 0,
+    rawPositions: 0,
+    aliceSteps: {},
+    bobSteps: {},
+    reasons: [],
+  };
+
+  constructor(options: KeyDeliveryHostOptions) {
+    this.#options = options;
+  }
+
+  /** Starts the KMEs and the pool (once; later calls get the running ones). @throws {ConflictError} without Alice and Bob */
+  start(request: z.infer<typeof startBody>): Promise<KeyDelivery> {
+    if (this.#options.alice() === undefined || this.#options.bob() === undefined) {
+      throw new ConflictError("Cannot start key delivery: Alice and Bob are not both ready in this process");
+    }
+    this.#delivery ??= startKeyDelivery({
+      stateDir: this.#options.stateDir,
+      aliceStore: this.#options.alice()!.keyStore,
+      bobStore: this.#options.bob()!.keyStore,
+      producer: networkSessionProducer({
+        alice: this.#options.alice,
+        bob: this.#options.bob,
+        keySize: request.keySize,
+        noise: request.noise,
+        onSession: (result) => this.#record(result),
+      }),
+      keySize: request.keySize,
+      sessionBits: request.sessionBits,
+      parallel: request.parallel,
+      lowWatermarkBits: request.lowWatermarkBits,
+      highWatermarkBits: request.highWatermarkBits,
+      ...(this.#options.metrics ? { metrics: this.#options.metrics } : {}),
+    });
+    this.#delivery.catch(() => this.#delivery = undefined);
+    return this.#delivery;
+  }
+
+  /** The pool's state and the sessions' totals, or undefined before a start. */
+  async stats(): Promise<{ pool: unknown; sessions: SessionTotals } | undefined> {
+    const delivery = await this.#delivery;
+    if (delivery === undefined) return undefined;
+    const pool = { ...delivery.pool.stats, bits: this.#options.alice()?.keyStore.bits ?? 0 };
+    return { pool, sessions: structuredClone(this.#totals) };
+  }
+
+  #record(result: AliceResult): void {
+    const t = this.#totals;
+    t.sessions++;
+    if (!result.ok) {
+      t.failed++;
+      t.reasons = [...t.reasons, result.reason ?? "unknown"].slice(-5);
+      return;
+    }
+    t.siftedBits += result.siftedBits;
+    t.reconciledBits += result.reconciledBits;
+    t.leakage += result.leakage;
+    t.qberBits += result.qber * result.reconciledBits;
+    t.secretBits += result.finalBits;
+    t.rawPositions += result.rawPositions;
+    t.aliceSteps = mergeSteps(t.aliceSteps, result.steps);
+    t.bobSteps = mergeSteps(t.bobSteps, result.bobSteps);
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    const delivery = await this.#delivery?.catch(() => undefined);
+    this.#delivery = undefined;
+    await delivery?.[Symbol.asyncDispose]();
+  }
+}
+
+/** POST /kme/start and GET /kme/stats over `host`. */
+export function keyDeliveryRoutes(host: KeyDeliveryHost) {
+  return new Hono()
+    .post("/kme/start", valid("json", startBody), async (c) => {
+      const delivery = await host.start(c.req.valid("json"));
+      return c.json({ alice: delivery.aliceUrl, bob: delivery.bobUrl });
+    })
+    .get("/kme/stats", async (c) => {
+      const stats = await host.stats();
+      if (stats === undefined) throw new ConflictError("Key delivery has not been started in this process");
+      return c.json(stats);
+    });
+}
