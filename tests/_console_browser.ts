@@ -25,7 +25,17 @@ export async function startTestCluster(workers: number): Promise<TestCluster> {
   args.push("--set", `max_port=${workerBase + workers + 9}`, "--set", "log_level=warn");
   const shape = ["--workers", String(workers), "--super", "2", "--regional", "4", "--local", "8"];
   const ports = ["--bootstrap-port", String(bootstrapPort), "--alice-port", String(bootstrapPort + 14)];
-  const run = await cqkd([...args, "startup", ...shape, "--per-host", String(Math.ceil(workers / 2)), ...ports]);
+  // No key pool: its first fill runs four sessions at once over the same 50 workers, and a key exchange started from
+  // the page would wait behind them (the pool has tests of its own).
+  const run = await cqkd([
+    ...args,
+    "startup",
+    ...shape,
+    "--per-host",
+    String(Math.ceil(workers / 2)),
+    ...ports,
+    "--no-kme",
+  ]);
   const stop = async () => {
     await cqkd([...args, "shutdown", "--settle-timeout", "2"]);
     await Deno.remove(stateDir, { recursive: true }).catch(() => {});
