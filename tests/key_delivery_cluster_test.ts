@@ -6,6 +6,8 @@
 import assert from "node:assert/strict";
 import { cqkd, freePorts } from "./_cli.ts";
 import { waitFor } from "./_wait_for.ts";
+import { ALICE_BOB_HOST } from "../ops/cluster/plan.ts";
+import type { ClusterState } from "../ops/cluster/state.ts";
 
 Deno.test("cqkd startup serves networked keys: enc_keys on Alice's KME, the same keys by ID on Bob's, once", async (t) => {
   const stateDir = await Deno.makeTempDir({ prefix: "cqkd-kme-cluster-test-" });
@@ -47,6 +49,19 @@ Deno.test("cqkd startup serves networked keys: enc_keys on Alice's KME, the same
       const again = await cqkd([...settings, "keys", "get-by-id", ids[0]]);
       assert.notEqual(again.code, 0);
       assert.match(again.stderr, /400/);
+    });
+
+    await t.step("Alice's host reports the key pool the console shows: fill, capacity and key rate", async () => {
+      const state = JSON.parse(await Deno.readTextFile(`${stateDir}/cluster.json`)) as ClusterState;
+      const host = state.hosts.find((h) => h.name === ALICE_BOB_HOST)!;
+      const response = await fetch(`http://127.0.0.1:${host.controlPort}/keys/pool`, {
+        headers: { authorization: `Bearer ${state.token}` },
+      });
+      assert.equal(response.status, 200);
+      const pool = await response.json();
+      assert.equal(pool.capacity_bits, 262_144);
+      assert.ok(pool.rate_bps > 0, JSON.stringify(pool));
+      assert.ok(pool.fill_bits >= 0 && pool.fill_bits <= pool.capacity_bits, JSON.stringify(pool));
     });
   } finally {
     const stop = await cqkd([...settings, "shutdown"]);

@@ -6,7 +6,7 @@
  */
 import { Hono } from "hono";
 import { z } from "zod";
-import { ConflictError, valid } from "../admin/mod.ts";
+import { ConflictError, NotFoundError, valid } from "../admin/mod.ts";
 import type { CqkdMetrics } from "../../core/metrics/mod.ts";
 import { type Alice, type AliceResult, type Bob, mergeSteps } from "../../roles/keygen/mod.ts";
 import { networkSessionProducer } from "../../roles/kme/mod.ts";
@@ -52,6 +52,8 @@ export interface KeyDeliveryHostOptions {
 export class KeyDeliveryHost implements AsyncDisposable {
   readonly #options: KeyDeliveryHostOptions;
   #delivery?: Promise<KeyDelivery>;
+  /** When the pool started and the most bits it holds: the console's key rate and fill. */
+  #pool?: { startedMs: number; capacityBits: number };
   readonly #totals: SessionTotals = {
     sessions: 0,
     failed: 0,
@@ -93,7 +95,11 @@ export class KeyDeliveryHost implements AsyncDisposable {
       highWatermarkBits: request.highWatermarkBits,
       ...(this.#options.metrics ? { metrics: this.#options.metrics } : {}),
     });
-    this.#delivery.catch(() => this.#delivery = undefined);
+    this.#pool ??= { startedMs: Date.now(), capacityBits: request.highWatermarkBits };
+    this.#delivery.catch(() => {
+      this.#delivery = undefined;
+      this.#pool = undefined;
+    });
     return this.#delivery;
   }
 
@@ -103,6 +109,18 @@ export class KeyDeliveryHost implements AsyncDisposable {
     if (delivery === undefined) return undefined;
     const pool = { ...delivery.pool.stats, bits: this.#options.alice()?.keyStore.bits ?? 0 };
     return { pool, sessions: structuredClone(this.#totals) };
+  }
+
+  /** The key pool as the web console shows it (bits held by Alice, its capacity, the secret key rate so far). */
+  async pool(): Promise<{ fill_bits: number; capacity_bits: number; rate_bps: number } | undefined> {
+    const delivery = await this.#delivery;
+    if (delivery === undefined || this.#pool === undefined) return undefined;
+    const elapsedS = Math.max((Date.now() - this.#pool.startedMs) / 1000, 1e-3);
+    return {
+      fill_bits: this.#options.alice()?.keyStore.bits ?? 0,
+      capacity_bits: this.#pool.capacityBits,
+      rate_bps: Math.round(delivery.pool.stats.producedBits / elapsedS),
+    };
   }
 
   #record(result: AliceResult): void {
@@ -130,7 +148,7 @@ export class KeyDeliveryHost implements AsyncDisposable {
   }
 }
 
-/** POST /kme/start and GET /kme/stats over `host`. */
+/** POST /kme/start, GET /kme/stats and the console's GET /keys/pool over `host`. */
 export function keyDeliveryRoutes(host: KeyDeliveryHost) {
   return new Hono()
     .post("/kme/start", valid("json", startBody), async (c) => {
@@ -141,5 +159,10 @@ export function keyDeliveryRoutes(host: KeyDeliveryHost) {
       const stats = await host.stats();
       if (stats === undefined) throw new ConflictError("Key delivery has not been started in this process");
       return c.json(stats);
+    })
+    .get("/keys/pool", async (c) => {
+      const pool = await host.pool();
+      if (pool === undefined) throw new NotFoundError("Key delivery has not been started in this process");
+      return c.json(pool);
     });
 }
