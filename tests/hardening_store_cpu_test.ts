@@ -10,16 +10,18 @@ Deno.test("A flood of new ids queues at most a bounded number of hand-overs; the
   await using host = new NodeHost();
   const target = host.start({ replication: { maxPending: 8 } });
   for (let i = 0; i < 3000; i++) target.records.put(NodeId.random(), `value ${i}`);
-  const attacker = host.start({ host: "127.0.0.2" });
-  // 300 pings, each from an id the target never heard of: every one is a new contact owed a hand-over. (The
-  // hand-overs that do run send stores back to the attacker's address, so not every answer gets through to it.)
+  // 300 pings, each from an id the target never heard of and from an address of its own (a routing table keeps one
+  // contact per address): every one is a new contact owed a hand-over. (The hand-overs that do run send stores back
+  // to the attackers, so not every answer gets through.)
+  const attackers = Array.from({ length: 300 }, () => host.start({ host: "127.0.0.2" }));
   await Promise.allSettled(
-    Array.from(
-      { length: 300 },
-      () => attacker.transport.request(target.address, "ping", [NodeId.random().bytes], { timeoutMs: 2000 }),
+    attackers.map((attacker) =>
+      attacker.transport.request(target.address, "ping", [NodeId.random().bytes], { timeoutMs: 2000 })
     ),
   );
   assert.ok(target.transport.stats.requestsIn >= 250, `${target.transport.stats.requestsIn} pings arrived`);
+  // A plaintext sender becomes a contact (owed hand-overs) once its address answered the target's probe.
+  await host.settled();
   assert.ok(target.replication.pending <= 8, `${target.replication.pending} hand-overs queued`);
   assert.ok(target.replication.dropped >= 200, `${target.replication.dropped} hand-overs dropped, none run inline`);
   const honest = host.start({ host: "127.0.0.3" });
