@@ -6,6 +6,7 @@
  * as ignored, with the reason in its name.
  */
 import assert from "node:assert/strict";
+import { waitFor } from "./_wait_for.ts";
 import { type DhtValue, KademliaNode, type KademliaNodeOptions, NodeId } from "../core/kademlia/mod.ts";
 import { formatPeer, type Peer } from "../core/net/peer.ts";
 import { RpcTimeoutError } from "../core/net/rpc_errors.ts";
@@ -114,7 +115,12 @@ legacyTest("a legacy peer joins a cqkd network", async () => {
       ok: true,
       id: nodes[2]!.id.hex,
     });
+    // A plaintext requester becomes a contact once it answered the node's address probe (a round trip later).
     for (const node of [nodes[1]!, nodes[2]!]) {
+      await waitFor(() => node.table.get(pyId) !== undefined, {
+        timeoutMs: 5000,
+        what: "the legacy peer as a contact",
+      });
       assert.deepEqual(node.table.get(pyId), { id: pyId, host: LOCALHOST, port: py.port });
     }
 

@@ -69,6 +69,8 @@ export async function startTestNetwork(
     }
   };
   await Promise.all([...nodes.slice(1), aliceNode, bobNode].map(join));
+  // Requesters become contacts once their address answered a probe, a round trip after the join.
+  await host.settled();
   const withdraw = nodes.map((node) => advertiseCapabilities(node));
   const workers = await Promise.all(nodes.map(async (node) => {
     const messenger = await SealedMessenger.attach(node, { onReject: (reason) => rejected.workers.push(reason) });
