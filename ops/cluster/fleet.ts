@@ -1,13 +1,12 @@
-import pMap from "p-map";
 import { nodeOptionsFrom, type Settings } from "../../core/config/mod.ts";
-import { KademliaNode, NodeId, type SecureModeOptions } from "../../core/kademlia/mod.ts";
+import { KademliaNode, type SecureModeOptions } from "../../core/kademlia/mod.ts";
 import type { Logger } from "../../core/log.ts";
 import { type CqkdMetrics, metricsHooks, type MetricsSource } from "../../core/metrics/mod.ts";
 import { formatPeer, parsePeer, TransportStats } from "../../core/net/mod.ts";
 import { type PortRange, PortRegistry } from "../../core/ports/mod.ts";
 import type { NodeServices } from "../../core/services/mod.ts";
 import { type Attachment, BootstrapService, joinNetwork, servedTier, type Tier } from "../../roles/bootstrap/mod.ts";
-import { ConflictError, NotFoundError } from "../admin/mod.ts";
+import { ConflictError } from "../admin/mod.ts";
 import type { NodeSpec } from "./plan.ts";
 import { attachRecordedServices } from "./node_services.ts";
 import { attachProtocolRole, keygenTrustFrom, type ProtocolRole } from "./protocol_roles.ts";
@@ -222,25 +221,6 @@ export class Fleet implements MetricsSource {
   /** Stops every node. */
   stopAll(): Promise<number> {
     return this.stop();
-  }
-
-  /**
-   * Looks up each id from the node `from`: an id counts as found when the lookup reaches the node with that id.
-   * @throws {NotFoundError} when `from` is not a running node of this host
-   */
-  async findAll(
-    from: string,
-    ids: readonly string[],
-    options: { signal?: AbortSignal; concurrency?: number } = {},
-  ): Promise<{ found: number; missing: string[] }> {
-    const node = this.node(from);
-    if (node === undefined) throw new NotFoundError(`No running node named ${from} on this host`);
-    const missing: string[] = [];
-    await pMap(ids, async (hex) => {
-      const found = await node.locate(NodeId.fromHex(hex), { signal: options.signal }).catch(() => undefined);
-      if (found === undefined) missing.push(hex);
-    }, { concurrency: options.concurrency ?? 16 });
-    return { found: ids.length - missing.length, missing };
   }
 
   #pump(): void {
