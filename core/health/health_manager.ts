@@ -206,6 +206,11 @@ export class HealthManager {
     await Promise.allSettled([...this.#running]);
   }
 
+  /** Stops, as {@linkcode stop} does: `await using` a manager stops it at the end of the scope. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.stop();
+  }
+
   /**
    * Checks one contact at `level` now and acts on the result: records it, and removes the contact from the
    * routing table when a fast check fails. An inconclusive result (this process stalled) is returned but neither
