@@ -1,11 +1,16 @@
 /**
  * The small findings, as a user (or an attacker handing the user a file) meets them through real processes:
- * `cqkd config restore` of a planted bundle, `cqkd config show` printing the admin token, `bench:fuzz --help`.
+ * `cqkd config restore` of a planted bundle, `cqkd config show` printing the admin token, a guessable admin token,
+ * `bench:fuzz --help`.
  */
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { join } from "node:path";
+import { loadSettings } from "../core/config/mod.ts";
+import { KademliaNode } from "../core/kademlia/mod.ts";
+import { CqkdMetrics } from "../core/metrics/mod.ts";
 import { encodeBundle } from "../ops/backup/mod.ts";
+import { serveNodeAdmin } from "../ops/node_admin.ts";
 import { cqkd } from "./_cli.ts";
 
 const KEY = { CQKD_BACKUP_KEY: "cli-backup-key-012345" };
@@ -74,4 +79,13 @@ Deno.test("bench:fuzz --help prints its usage and exits 0; an unknown option exi
   const bad = await run(["--bogus"]);
   assert.equal(bad.code, 2);
   assert.match(new TextDecoder().decode(bad.stderr), /Unknown option '--bogus'[\s\S]*Usage:/);
+});
+
+Deno.test("An admin token shorter than 16 characters stops the admin API from starting", async () => {
+  await using node = KademliaNode.start();
+  const settings = await loadSettings({ env: {}, flags: { admin_token: "guessable" } });
+  await assert.rejects(serveNodeAdmin(() => ({ name: "n1", node }), settings, new CqkdMetrics(), () => {}), {
+    name: "ConfigError",
+    message: "Invalid admin_token: it has 9 characters, at least 16 are needed",
+  });
 });

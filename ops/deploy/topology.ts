@@ -115,7 +115,9 @@ export function planDeployment(shape: DeploymentShape): Topology {
   });
   const tiers = plan.stages.map((stage) => ({
     tier: stage.tier,
-    nodes: stage.placements.flatMap((p) => p.nodes.map((node) => deployed(stage.tier, node))),
+    // A local cluster deals a tier over several host processes; a deployment lists it in port order.
+    nodes: stage.placements.flatMap((p) => p.nodes.map((node) => deployed(stage.tier, node)))
+      .sort((a, b) => a.port - b.port),
   }));
   const nodesOf = (tier: DeployTier) => tiers.find((t) => t.tier === tier)?.nodes ?? [];
   const addresses = (nodes: DeployedNode[]) => nodes.map((n) => `${n.name}:${n.port}`);
