@@ -6,7 +6,7 @@ import { RunningCluster } from "./cluster/cluster.ts";
 import { type ClusterState, StateDir } from "./cluster/state.ts";
 import { CommandError } from "./exit_codes.ts";
 import { secureNodeOptions } from "./secure_mode.ts";
-import { verifyLookups } from "./startup.ts";
+import { verifyLookups } from "./lookup_check.ts";
 
 /** One verification step and its outcome. */
 export interface Check {

@@ -1,6 +1,13 @@
 import { type Contact, Emitter, type KademliaNode } from "../kademlia/mod.ts";
 import { HealthCheckFailure, runCheck } from "./checks.ts";
-import { LossWindow } from "./loss_window.ts";
+import {
+  checkTiming,
+  emptyLevelStats,
+  type HealthLevelOptions,
+  LEVEL_DEFAULTS,
+  type LevelStats,
+} from "./health_levels.ts";
+import { LivenessPolicy } from "./liveness_policy.ts";
 import {
   type CheckResult,
   HEALTH_LEVELS,
@@ -10,16 +17,6 @@ import {
   type HealthStatus,
 } from "./registry.ts";
 import { runtime } from "../runtime/mod.ts";
-
-/** Timing of one check level. */
-export interface HealthLevelOptions {
-  /** Every contact is checked at this level once per interval. */
-  intervalS?: number;
-  /** Time allowed for one check. */
-  timeoutMs?: number;
-  /** Most contacts checked per interval (fast checks cover the whole table). */
-  perInterval?: number;
-}
 
 /** Options of {@linkcode HealthManager}. */
 export interface HealthManagerOptions {
@@ -56,39 +53,8 @@ export interface CheckedEvent {
   readonly status: HealthStatus;
 }
 
-/** Check counts and times of one level. */
-export interface LevelStats {
-  checks: number;
-  failures: number;
-  inconclusive: number;
-  /** When the latest check of the level finished, in ms; 0 if none did. */
-  lastAtMs: number;
-  /** Time all checks of the level took, and the longest one, in ms. */
-  totalDurationMs: number;
-  maxDurationMs: number;
-}
-
-/** The stats of each level before any check. */
-export function emptyLevelStats(): Record<HealthLevel, LevelStats> {
-  const empty = (): LevelStats => ({
-    checks: 0,
-    failures: 0,
-    inconclusive: 0,
-    lastAtMs: 0,
-    totalDurationMs: 0,
-    maxDurationMs: 0,
-  });
-  return { fast: empty(), medium: empty(), deep: empty() };
-}
-
 /** Health of the routing table's contacts, by status; "unchecked" ones were neither checked nor heard from. */
 export type HealthCounts = Record<HealthStatus | "unchecked", number>;
-
-const DEFAULTS: Readonly<Record<HealthLevel, Required<HealthLevelOptions>>> = {
-  fast: { intervalS: 30, timeoutMs: 2000, perInterval: Infinity },
-  medium: { intervalS: 120, timeoutMs: 5000, perInterval: 8 },
-  deep: { intervalS: 600, timeoutMs: 15000, perInterval: 4 },
-};
 
 /**
  * The health manager: checks the contacts of a node's routing table at the fast, medium and deep levels,
@@ -120,12 +86,10 @@ export class HealthManager {
   /** The timing the manager was created with, which {@linkcode resetTiming} restores. */
   readonly #configured: Readonly<Record<HealthLevel, Required<HealthLevelOptions>>>;
   readonly #slices: number;
-  readonly #quarantineMs: number;
-  readonly #losses: LossWindow;
+  /** Who is suspect, removed or quarantined; the manager runs the checks and acts on its word. */
+  readonly #liveness: LivenessPolicy;
   readonly #now: () => number;
   readonly #inFlight = new Set<string>();
-  /** Contacts that failed one fast check, with when: the next batch checks them again first. */
-  readonly #suspects = new Map<string, number>();
   readonly #running = new Set<Promise<unknown>>();
   readonly #nextMs: Partial<Record<HealthLevel, number>> = {};
   /** Levels whose last scheduled batch is still running. */
@@ -135,28 +99,28 @@ export class HealthManager {
   #abort = new AbortController();
   #timer: ReturnType<typeof setTimeout> | undefined;
   readonly #unsubscribe: Array<() => void> = [];
-  readonly #admit = (contact: Contact) => !this.#quarantined(contact);
+  readonly #admit = (contact: Contact) => !this.#liveness.quarantined(contact);
   /** A contact heard from within the fast interval that misses an answer is a suspect, not gone (yet). */
-  readonly #keepSilent = (contact: Contact) =>
-    (this.#node.table.lastSeenMs(contact.id) ?? 0) > this.#now() - this.#options.fast.intervalS * 1000;
+  readonly #keepSilent = (contact: Contact) => this.#liveness.heardRecently(this.#node.table.lastSeenMs(contact.id));
 
   constructor(node: KademliaNode, options: HealthManagerOptions = {}) {
     this.#node = node;
     this.#levels = options.levels ?? HEALTH_LEVELS;
     this.#options = {
-      fast: { ...DEFAULTS.fast, ...options.fast },
-      medium: { ...DEFAULTS.medium, ...options.medium },
-      deep: { ...DEFAULTS.deep, ...options.deep },
+      fast: { ...LEVEL_DEFAULTS.fast, ...options.fast },
+      medium: { ...LEVEL_DEFAULTS.medium, ...options.medium },
+      deep: { ...LEVEL_DEFAULTS.deep, ...options.deep },
     };
     for (const level of HEALTH_LEVELS) checkTiming(level, this.#options[level]);
     this.#configured = structuredClone(this.#options);
     this.#slices = options.slices ?? 10;
-    this.#quarantineMs = (options.quarantineS ?? 2 * this.#options.fast.intervalS) * 1000;
     this.#now = options.now ?? runtime.now;
     this.registry = new HealthRegistry(options.registry);
-    this.#losses = new LossWindow({
-      windowMs: this.#options.fast.intervalS * 1000,
-      share: options.partitionLossShare,
+    this.#liveness = new LivenessPolicy({
+      registry: this.registry,
+      fastIntervalMs: this.#options.fast.intervalS * 1000,
+      quarantineMs: options.quarantineS === undefined ? undefined : options.quarantineS * 1000,
+      partitionLossShare: options.partitionLossShare,
       now: this.#now,
     });
   }
@@ -171,14 +135,14 @@ export class HealthManager {
       this.#node.events.rpcFailure.on(({ contact, method, error }) => {
         if (this.#node.table.get(contact.id) === undefined) {
           this.#observed(contact, `${method} got no answer: ${(error as Error).message}`);
-        } else if (!this.#suspects.has(contact.id.hex)) {
+        } else {
           // Kept by keepSilent: checked first by the next fast batch, removed if that check fails too.
-          this.#suspects.set(contact.id.hex, this.#now() - this.#sliceMs("fast"));
+          this.#liveness.missedAnswer(contact, this.#now() - this.#sliceMs("fast"));
         }
       }),
       // A contact found dead that takes a slot again was heard from: it is reachable once more.
       this.#node.table.changes.on(({ kind, contact }) => {
-        if (kind === "removed") this.#suspects.delete(contact.id.hex);
+        if (kind === "removed") this.#liveness.forget(contact);
         if (kind !== "added" || this.registry.status(contact.id) !== "unhealthy") return;
         if ((this.#node.table.lastSeenMs(contact.id) ?? 0) > this.registry.lastCheckedMs(contact.id, "fast")) {
           this.#observed(contact);
@@ -201,7 +165,7 @@ export class HealthManager {
 
   /** Contacts that failed one fast check and wait for a second one to confirm it. */
   get suspects(): number {
-    return this.#suspects.size;
+    return this.#liveness.suspects;
   }
 
   /** The interval, timeout and batch limit of `level` in force. */
@@ -219,6 +183,7 @@ export class HealthManager {
     const next = { ...this.#options[level], ...timing };
     checkTiming(level, next);
     this.#options[level] = next;
+    if (level === "fast") this.#liveness.recentMs = next.intervalS * 1000;
     if (this.#timer === undefined || !this.#levels.includes(level)) return;
     this.#nextMs[level] = Math.min(this.#nextMs[level] ?? Infinity, this.#now() + this.#sliceMs(level));
     runtime.clearTimeout(this.#timer);
@@ -239,6 +204,11 @@ export class HealthManager {
     if (this.#node.keepSilent === this.#keepSilent) this.#node.keepSilent = undefined;
     this.#abort.abort(new Error("Health checks stopped"));
     await Promise.allSettled([...this.#running]);
+  }
+
+  /** Stops, as {@linkcode stop} does: `await using` a manager stops it at the end of the scope. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.stop();
   }
 
   /**
@@ -305,11 +275,10 @@ export class HealthManager {
   counts(): HealthCounts {
     const counts: HealthCounts = { healthy: 0, degraded: 0, unhealthy: 0, unchecked: 0 };
     const table = this.#node.table;
-    const recent = this.#now() - this.#options.fast.intervalS * 1000;
     for (const contact of table.contacts()) {
       const status = this.registry.status(contact.id);
       if (status !== undefined) counts[status]++;
-      else if ((table.lastSeenMs(contact.id) ?? 0) > recent) counts.healthy++;
+      else if (this.#liveness.heardRecently(table.lastSeenMs(contact.id))) counts.healthy++;
       else counts.unchecked++;
     }
     // Unhealthy contacts have left the table; the registry still remembers them.
@@ -319,23 +288,11 @@ export class HealthManager {
     return counts;
   }
 
-  /**
-   * Acts on a fast check. A contact we have heard from before becomes a suspect at its first failure, checked
-   * again from the next batch on (a host starved of CPU for a moment must not lose live contacts); its second
-   * failure removes it from the routing table — as does the first failure of a contact only heard of — unless
-   * half the table already went within one fast interval.
-   */
+  /** Acts on a fast check as the liveness policy says: removes the contact from the routing table, or keeps it. */
   #judge(contact: Contact, ok: boolean): void {
-    const hex = contact.id.hex;
-    const heardOf = (this.#node.table.lastSeenMs(contact.id) ?? 0) === 0;
-    if (ok || !(this.#suspects.has(hex) || heardOf)) {
-      if (ok) this.#suspects.delete(hex);
-      else this.#suspects.set(hex, this.#now());
-      return;
-    }
-    this.#suspects.delete(hex);
-    if (this.#losses.suspected(this.#node.table.size)) return;
-    if (this.#node.table.remove(contact.id)) this.#losses.record();
+    const table = this.#node.table;
+    if (!this.#liveness.judge(contact, ok, table.lastSeenMs(contact.id) ?? 0, table.size)) return;
+    if (table.remove(contact.id)) this.#liveness.removed();
   }
 
   /** Records what the node's own traffic showed of a contact's reachability, as a fast check result. */
@@ -348,15 +305,6 @@ export class HealthManager {
       ...(failure === undefined ? {} : { failure }),
     };
     this.checked.emit({ contact, result, status: this.registry.record(contact, result) });
-  }
-
-  /**
-   * Whether the contact failed its latest fast check (or RPC) within the quarantine, with no answer since. A
-   * suspect (one failure of a contact heard from before, to be confirmed) is in doubt, not dead: lookups still ask it.
-   */
-  #quarantined(contact: Contact): boolean {
-    return this.registry.status(contact.id) === "unhealthy" && !this.#suspects.has(contact.id.hex) &&
-      this.registry.lastCheckedMs(contact.id, "fast") > this.#now() - this.#quarantineMs;
   }
 
   #sliceMs(level: HealthLevel): number {
@@ -389,7 +337,7 @@ export class HealthManager {
     const suspects: Contact[] = [];
     for (const contact of table.contacts()) {
       if (this.#inFlight.has(`${level} ${contact.id.hex}`)) continue;
-      const suspectedMs = level === "fast" ? this.#suspects.get(contact.id.hex) : undefined;
+      const suspectedMs = level === "fast" ? this.#liveness.suspectedAtMs(contact) : undefined;
       if (suspectedMs !== undefined) {
         // A suspect is checked again a slice after it failed, on top of the batch's share.
         if (suspectedMs <= now - this.#sliceMs(level)) suspects.push(contact);
@@ -448,11 +396,5 @@ export class HealthManager {
   #background(task: Promise<unknown>): void {
     const tracked = task.catch(() => {}).finally(() => this.#running.delete(tracked));
     this.#running.add(tracked);
-  }
-}
-
-function checkTiming(level: HealthLevel, { intervalS, timeoutMs }: HealthLevelOptions): void {
-  if (!(intervalS! > 0) || !(timeoutMs! > 0)) {
-    throw new RangeError(`Cannot check health: the ${level} interval and timeout must be > 0`);
   }
 }

@@ -349,3 +349,18 @@ Deno.test("HealthManager gives up on a lost contact once its whole history faile
   await manager.runBatch("fast");
   assert.equal(node.transport.stats.requestsOut, 0);
 });
+
+Deno.test("HealthManager stops when disposed: the node's liveness hooks and listeners are gone", async () => {
+  await using host = new NodeHost();
+  const node = host.start();
+  const listeners = node.events.rpcFailure.size;
+  {
+    await using manager = new HealthManager(node, { levels: ["fast"] });
+    manager.start();
+    assert.notEqual(node.keepSilent, undefined);
+    assert.equal(node.events.rpcFailure.size, listeners + 1);
+  }
+  assert.equal(node.keepSilent, undefined);
+  assert.equal(node.table.admitHearsay, undefined);
+  assert.equal(node.events.rpcFailure.size, listeners);
+});

@@ -6,6 +6,8 @@
  * @module
  */
 export * from "./checks.ts";
+export * from "./health_levels.ts";
 export * from "./health_manager.ts";
+export * from "./liveness_policy.ts";
 export * from "./loss_window.ts";
 export * from "./registry.ts";

@@ -19,6 +19,7 @@ import { Replication } from "./replication.ts";
 import { RoutingTable } from "./routing_table.ts";
 import { storeRefusal } from "./store_policy.ts";
 import { StoreRefusals } from "./store_refusals.ts";
+import { Upkeep } from "./upkeep.ts";
 import {
   type DhtValue,
   InvalidValueError,
@@ -99,8 +100,7 @@ export class KademliaNode {
   readonly #options: Required<Pick<KademliaNodeOptions, "republishIntervalS" | "maxValueBytes" | "now">>;
   readonly #lookups: LookupHost;
   #advertisedHost: string | undefined;
-  #maintenance: ReturnType<typeof setTimeout>;
-  #maintaining = false;
+  readonly #upkeep: Upkeep;
 
   private constructor(options: KademliaNodeOptions) {
     const now = options.now ?? runtime.now;
@@ -165,13 +165,18 @@ export class KademliaNode {
     this.table.changes.on((change) => {
       if (change.kind === "removed") this.replication.replicateAfterLoss(change.contact);
     });
-    const every = options.maintenanceIntervalMs ?? 60_000;
-    const tick = () => {
-      this.maintain().catch((e) => warn(`Maintenance failed: ${e.message}`));
-      this.#maintenance = runtime.setTimeout(tick, every);
-    };
-    // A random first tick: nodes started together (a whole host at once) must not refresh and republish in step.
-    this.#maintenance = runtime.setTimeout(tick, runtime.random() * every);
+    this.#upkeep = new Upkeep(
+      {
+        records: this.records,
+        table: this.table,
+        replication: this.replication,
+        findNode: (target, operation) => this.findNode(target, operation),
+        refreshIntervalMs: () => this.refreshIntervalS * 1000,
+        republishIntervalMs: this.#options.republishIntervalS * 1000,
+      },
+      options.maintenanceIntervalMs ?? 60_000,
+      warn,
+    );
   }
 
   /** Binds the node's socket and starts its upkeep. @throws {Deno.errors.AddrInUse} when the port is taken */
@@ -307,20 +312,8 @@ export class KademliaNode {
   }
 
   /** Expires values, refreshes buckets idle for the refresh interval and republishes written values that are due. */
-  async maintain(): Promise<void> {
-    if (this.#maintaining) return;
-    this.#maintaining = true;
-    try {
-      this.records.expire();
-      for (const [lo, hi] of this.table.staleRanges(this.refreshIntervalS * 1000)) {
-        const target = NodeId.randomInRange(lo, hi);
-        this.table.touchRange(target);
-        await this.findNode(target, { purpose: "refresh" });
-      }
-      await this.replication.republish(this.#options.republishIntervalS * 1000);
-    } finally {
-      this.#maintaining = false;
-    }
+  maintain(): Promise<void> {
+    return this.#upkeep.run();
   }
 
   /**
@@ -333,7 +326,7 @@ export class KademliaNode {
 
   /** Stops the upkeep and closes the socket; pending requests fail. Idempotent. */
   async stop(): Promise<void> {
-    runtime.clearTimeout(this.#maintenance);
+    this.#upkeep.stop();
     this.replication.stop();
     await this.transport.close();
   }

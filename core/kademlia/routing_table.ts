@@ -1,7 +1,10 @@
 import { type Contact, sortByDistance } from "./contact.ts";
 import { Emitter } from "./emitter.ts";
-import { ID_BITS, ID_SPACE, NodeId } from "./node_id.ts";
+import { ID_SPACE, NodeId } from "./node_id.ts";
 import { runtime } from "../runtime/mod.ts";
+import { type BucketInfo, bucketInfo, KBucket } from "./k_bucket.ts";
+
+export type { BucketInfo };
 
 /** Asks a contact whether it is alive; resolves `false` on no answer. */
 export type PingFn = (contact: Contact) => Promise<boolean>;
@@ -39,35 +42,6 @@ const HOLDER_ALIVE_MS = 60_000;
 export type TableChange =
   | { readonly kind: "added"; readonly contact: Contact }
   | { readonly kind: "removed"; readonly contact: Contact; readonly promoted?: Contact };
-
-/** Read-only view of one bucket, for diagnostics. */
-export interface BucketInfo {
-  lo: bigint;
-  hi: bigint;
-  depth: number;
-  size: number;
-  replacements: number;
-  lastUpdatedMs: number;
-}
-
-class KBucket {
-  /** Insertion order is recency: the first entry is the least recently seen. */
-  readonly contacts = new Map<string, Contact>();
-  /** Candidates for the next free slot; the last entry is the most recently seen. */
-  readonly replacements = new Map<string, Contact>();
-  pingInFlight = false;
-
-  constructor(readonly lo: bigint, readonly hi: bigint, public lastUpdatedMs: number) {}
-
-  covers(id: NodeId): boolean {
-    return this.lo <= id.value && id.value < this.hi;
-  }
-
-  /** Number of leading bits shared by every id in the range. */
-  get depth(): number {
-    return ID_BITS - (this.hi - this.lo).toString(2).length + 1;
-  }
-}
 
 /**
  * The k-bucket routing table of the Kademlia paper: buckets cover ranges of the id space and split when full if
@@ -384,17 +358,6 @@ function addressOf(peer: { host: string; port: number }): string {
 
 function isLoopback(host: string): boolean {
   return host.startsWith("127.") || host === "::1" || host === "localhost";
-}
-
-function bucketInfo(b: KBucket): BucketInfo {
-  return {
-    lo: b.lo,
-    hi: b.hi,
-    depth: b.depth,
-    size: b.contacts.size,
-    replacements: b.replacements.size,
-    lastUpdatedMs: b.lastUpdatedMs,
-  };
 }
 
 function checkK(k: number): number {

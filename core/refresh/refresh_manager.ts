@@ -194,6 +194,11 @@ export class RefreshManager {
     await Promise.allSettled([...this.#running]);
   }
 
+  /** Stops, as {@linkcode stop} does: `await using` a manager stops it at the end of the scope. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.stop();
+  }
+
   /** Re-evaluates the strategy from the dynamics and the lookup performance; sets the node's refresh interval. */
   optimize(): RefreshStrategy {
     this.#lastOptimizationMs = this.#now();

@@ -138,3 +138,15 @@ Deno.test("RefreshManager.healed() refreshes every bucket and republishes, at mo
     await manager.stop();
   }
 });
+
+Deno.test("RefreshManager stops when disposed: it no longer listens to the node", async () => {
+  await using host = new NodeHost();
+  const node = host.start();
+  const listeners = node.events.lookup.size;
+  {
+    await using manager = new RefreshManager(node);
+    manager.start();
+    assert.equal(node.events.lookup.size, listeners + 1);
+  }
+  assert.equal(node.events.lookup.size, listeners);
+});

@@ -1,13 +1,12 @@
-import pMap from "p-map";
 import { nodeOptionsFrom, type Settings } from "../../core/config/mod.ts";
-import { KademliaNode, NodeId, type SecureModeOptions } from "../../core/kademlia/mod.ts";
+import { KademliaNode, type SecureModeOptions } from "../../core/kademlia/mod.ts";
 import type { Logger } from "../../core/log.ts";
 import { type CqkdMetrics, metricsHooks, type MetricsSource } from "../../core/metrics/mod.ts";
 import { formatPeer, parsePeer, TransportStats } from "../../core/net/mod.ts";
 import { type PortRange, PortRegistry } from "../../core/ports/mod.ts";
 import type { NodeServices } from "../../core/services/mod.ts";
 import { type Attachment, BootstrapService, joinNetwork, servedTier, type Tier } from "../../roles/bootstrap/mod.ts";
-import { ConflictError, NotFoundError } from "../admin/mod.ts";
+import { ConflictError } from "../admin/mod.ts";
 import type { NodeSpec } from "./plan.ts";
 import { attachRecordedServices } from "./node_services.ts";
 import { attachProtocolRole, keygenTrustFrom, type ProtocolRole } from "./protocol_roles.ts";
@@ -94,6 +93,8 @@ interface Member {
   protocol?: ProtocolRole;
   /** Its socket is closed and its counters moved to the fleet's retired totals. */
   retired?: boolean;
+  /** Aborted when the member is stopped: what its start is waiting on gives up. */
+  readonly abort: AbortController;
 }
 
 /**
@@ -140,7 +141,7 @@ export class Fleet implements MetricsSource {
       }
     }
     for (const spec of specs) {
-      const member: Member = { spec, state: "starting", requestedAt: performance.now() };
+      const member: Member = { spec, state: "starting", requestedAt: performance.now(), abort: new AbortController() };
       this.#members.delete(spec.name); // a restarted node goes to the end: start order
       this.#members.set(spec.name, member);
       this.#queue.push(member);
@@ -224,23 +225,9 @@ export class Fleet implements MetricsSource {
     return this.stop();
   }
 
-  /**
-   * Looks up each id from the node `from`: an id counts as found when the lookup reaches the node with that id.
-   * @throws {NotFoundError} when `from` is not a running node of this host
-   */
-  async findAll(
-    from: string,
-    ids: readonly string[],
-    options: { signal?: AbortSignal; concurrency?: number } = {},
-  ): Promise<{ found: number; missing: string[] }> {
-    const node = this.node(from);
-    if (node === undefined) throw new NotFoundError(`No running node named ${from} on this host`);
-    const missing: string[] = [];
-    await pMap(ids, async (hex) => {
-      const found = await node.locate(NodeId.fromHex(hex), { signal: options.signal }).catch(() => undefined);
-      if (found === undefined) missing.push(hex);
-    }, { concurrency: options.concurrency ?? 16 });
-    return { found: ids.length - missing.length, missing };
+  /** Stops every node: `await using` a fleet stops it at the end of the scope. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.stopAll();
   }
 
   #pump(): void {
@@ -256,6 +243,7 @@ export class Fleet implements MetricsSource {
 
   async #launch(member: Member): Promise<void> {
     const { spec } = member;
+    const { signal } = member.abort;
     const log = this.#options.log;
     try {
       member.node = this.#bind(spec);
@@ -267,14 +255,14 @@ export class Fleet implements MetricsSource {
           role: spec.role,
           attemptTimeoutMs: this.#options.attemptTimeoutMs,
           retry: { deadlineMs: this.#options.joinDeadlineMs },
-        });
+        }, { signal });
       }
-      if (member.state !== "joining") return void await member.attachment?.leave();
+      if (signal.aborted) return void await member.attachment?.leave();
       const tier = servedTier(spec.role);
       if (tier !== undefined) member.bootstrap = this.#serve(member.node, spec, tier, member.attachment);
       // A bootstrap node is ready once its parent has heard of it: the load balancer can hand it out.
       await member.bootstrap?.announceNow();
-      if (member.state !== "joining") return;
+      if (signal.aborted) return;
       member.services = attachRecordedServices(member.node, this.#options.settings, this.#options.metrics);
       this.#keygenTrust ??= keygenTrustFrom(this.#options.settings);
       member.protocol = await attachProtocolRole(member.node, {
@@ -285,7 +273,7 @@ export class Fleet implements MetricsSource {
       });
       const party = member.protocol?.alice ?? member.protocol?.bob;
       if (party) this.#keygenTrust.pin(party.self.identity);
-      if (member.state !== "joining") return void await member.protocol?.stop();
+      if (signal.aborted) return void await member.protocol?.stop();
       member.state = "ready";
       member.readyAt = performance.now();
       this.#options.metrics?.bootstrapFinished((member.readyAt - member.requestedAt) / 1000);
@@ -349,6 +337,7 @@ export class Fleet implements MetricsSource {
   async #stopMember(member: Member): Promise<void> {
     const wasRunning = member.state === "ready" || member.state === "joining";
     member.state = "stopped";
+    member.abort.abort(new Error(`${member.spec.name} stopped`));
     if (wasRunning) await member.attachment?.leave().catch(() => {});
     await this.#release(member);
   }

@@ -15,6 +15,7 @@ import {
 import { NODE_ROLES } from "../../roles/mod.ts";
 import type { ConsoleBackend } from "../console/mod.ts";
 import type { Fleet } from "./fleet.ts";
+import { findAll } from "./find_query.ts";
 import { fleetRoutes } from "./fleet_routes.ts";
 import { keygenRoutes } from "./keygen_route.ts";
 import { type KeyDeliveryHost, keyDeliveryRoutes } from "./key_delivery_route.ts";
@@ -118,7 +119,7 @@ function controlRoutes(fleet: Fleet, options: HostAppOptions) {
     })
     .post("/find", ...guard, valid("json", findBody), async (c) => {
       const { from, ids } = c.req.valid("json");
-      return c.json(await fleet.findAll(from, ids, { signal: c.req.raw.signal }));
+      return c.json(await findAll(fleet, from, ids, { signal: c.req.raw.signal }));
     })
     .route(
       "/",

@@ -1,4 +1,4 @@
-/** Test support: a fake clock, a dead port, bounded waiting, and a small bootstrap tree on 127.0.0.1. */
+/** Test support: a fake clock, a dead port, and a small bootstrap tree on 127.0.0.1. */
 import { NodeHost } from "../../core/host.ts";
 import type { KademliaNode } from "../../core/kademlia/mod.ts";
 import type { Peer } from "../../core/net/mod.ts";
@@ -21,12 +21,6 @@ export function deadPort(): number {
   const port = (conn.addr as Deno.NetAddr).port;
   conn.close();
   return port;
-}
-
-/** Waits (bounded) until `check` holds. */
-export async function eventually(check: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 200 && !check(); i++) await new Promise((resolve) => setTimeout(resolve, 10));
-  if (!check()) throw new Error(`Timed out waiting until ${what}`);
 }
 
 /** Heartbeat of the tree's services: long, so that only {@linkcode Tree.heartbeat} (on the fake clock) beats. */

@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { NodeHost } from "../../core/host.ts";
 import { formatPeer } from "../../core/net/mod.ts";
-import { ATTEMPT_TIMEOUT_MS, deadPort, eventually, Tree } from "./_test_util.ts";
+import { waitFor } from "../../tests/_wait_for.ts";
+import { ATTEMPT_TIMEOUT_MS, deadPort, Tree } from "./_test_util.ts";
 import type { BootstrapInfo } from "./info.ts";
 import { joinNetwork, MAX_REDIRECT_HOPS } from "./join.ts";
 import { type JoinAttempt, JoinError } from "./join_error.ts";
@@ -194,5 +195,5 @@ Deno.test("joinNetwork() releases the slot of a bootstrap whose answer came too 
   await using attachment = await joinNetwork(node, plan);
   assert.deepEqual(outcomes(attachment.attempts), ["? timeout", "? accepted"]);
   assert.equal(service.load, 1);
-  await eventually(() => held.size === 0, "the late slot is released");
+  await waitFor(() => held.size === 0, { timeoutMs: 2000, what: "the late slot is released" });
 });

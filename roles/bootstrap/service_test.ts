@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { NodeHost } from "../../core/host.ts";
 import { NodeId } from "../../core/kademlia/mod.ts";
 import { formatPeer, type Peer, RpcTimeoutError } from "../../core/net/mod.ts";
-import { eventually, FakeClock, Tree, TREE_HEARTBEAT_MS } from "./_test_util.ts";
+import { waitFor } from "../../tests/_wait_for.ts";
+import { FakeClock, Tree, TREE_HEARTBEAT_MS } from "./_test_util.ts";
 import type { BootstrapInfo } from "./info.ts";
 import { joinNetwork } from "./join.ts";
 import { JoinError } from "./join_error.ts";
@@ -71,8 +72,14 @@ Deno.test("BootstrapService heartbeats announce the subtree upward and bring the
   ];
   try {
     const names = (s: BootstrapService) => s.directory().map((e) => e.name).sort();
-    await eventually(() => names(services[0]!).join() === "l,r", "the super knows its whole subtree");
-    await eventually(() => names(services[2]!).join() === "r,s", "the local knows the tree above");
+    await waitFor(() => names(services[0]!).join() === "l,r", {
+      timeoutMs: 2000,
+      what: "the super knows its whole subtree",
+    });
+    await waitFor(() => names(services[2]!).join() === "r,s", {
+      timeoutMs: 2000,
+      what: "the local knows the tree above",
+    });
     const local = services[0]!.directory().find((e) => e.name === "l")!;
     assert.deepEqual({ ...local, lastSeenMs: 0 }, { ...services[2]!.info(), alive: true, lastSeenMs: 0 });
   } finally {

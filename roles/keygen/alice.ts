@@ -12,7 +12,15 @@ import {
 } from "../postprocess/mod.ts";
 import { concatBits, packBits } from "../postprocess/mod.ts";
 import { KeyStore } from "../keystore/mod.ts";
-import { batchCommands, type BatchPlan, bobExpectation, expectedBy, KEY_SLOTS } from "./batch_plan.ts";
+import {
+  batchCommands,
+  type BatchPlan,
+  batchSizes,
+  bobExpectation,
+  expectedBy,
+  KEY_SLOTS,
+  workersFor,
+} from "./batch_plan.ts";
 import { WorkerFailureError } from "./errors.ts";
 import { Inbox, InboxTimeoutError } from "./inbox.ts";
 import {
@@ -37,7 +45,7 @@ import { SealedMessenger, type SealedMessengerOptions, type SealedPeer } from ".
 import { SessionChannel } from "./session_channel.ts";
 import { keyFingerprint, keyIdOf, newSessionId, sessionKey } from "./session_ids.ts";
 import { STEP, type StepEvent, StepTimer } from "./steps.ts";
-import { type DiscoverFn, WorkerPool, WORKERS_PER_BATCH } from "./worker_pool.ts";
+import { type DiscoverFn, WorkerPool } from "./worker_pool.ts";
 import { type AliceOptions, type AliceResult, type KeyRequest, MIN_KEY_BITS } from "./alice_options.ts";
 import { WorkerExposure } from "./worker_exposure.ts";
 import { runtime } from "../../core/runtime/mod.ts";
@@ -206,7 +214,7 @@ export class Alice {
     });
     try {
       const lk = await steps.time(STEP.lk, () => budget.nextBatchPositions());
-      await steps.time(STEP.discover, () => pool.fill(this.#workersFor(lk), signal));
+      await steps.time(STEP.discover, () => pool.fill(workersFor(lk, this.#options), signal));
       const bob = await steps.time(STEP.allocate, () => this.#trustedBob(request.bob, signal));
       const channel = new SessionChannel(this.messenger, id, bob);
       this.#sessions.set(id, { channel, responders: new Map() });
@@ -261,12 +269,6 @@ export class Alice {
     }
   }
 
-  /** Workers to find for a first round of `positions`: enough to spread its batches, at most `maxWorkers`. */
-  #workersFor(positions: number): number {
-    const batches = Math.ceil(positions / this.#options.minBatchPositions);
-    return Math.min(this.#options.maxWorkers, Math.max(WORKERS_PER_BATCH, batches * KEY_SLOTS.length));
-  }
-
   /** Bob's signed key, once his identity is trusted. @throws {SessionAbortError} when it is not */
   async #trustedBob(address: Peer, signal?: AbortSignal): Promise<SealedPeer> {
     const bob = await this.messenger.publicKey(address, signal ? { signal } : {});
@@ -291,24 +293,13 @@ export class Alice {
     await this.#node.set(sessionKey(session), encode(announcement), signal ? { signal } : {});
   }
 
-  /** Batch sizes of a round: as many batches as spread its key slots over the pool, within the batch limits. */
-  #batchSizes(positions: number, poolSize: number): number[] {
-    const { batchPositions, minBatchPositions } = this.#options;
-    const spread = Math.min(Math.floor(poolSize / KEY_SLOTS.length), Math.floor(positions / minBatchPositions));
-    const count = Math.max(1, Math.ceil(positions / batchPositions), spread);
-    return Array.from(
-      { length: count },
-      (_, i) => Math.floor(((i + 1) * positions) / count) - Math.floor((i * positions) / count),
-    );
-  }
-
   /**
    * Steps 8–18 for one round: every batch gets its six workers, Alice waits for her data and Bob for his; a batch
    * that does not complete has its workers probed (the silent ones are dead) and runs again on others.
    */
   async #quantumRound(session: Session, positions: number): Promise<BatchOutcome[]> {
     const { steps, signal } = session;
-    const sizes = this.#batchSizes(positions, session.pool.workers.length);
+    const sizes = batchSizes(positions, session.pool.workers.length, this.#options);
     const outcomes: Array<BatchOutcome | undefined> = new Array(sizes.length);
     let pending = sizes.map((count, index) => ({ index, count }));
     const timed = (ms: number) => ({ timeoutMs: ms, ...(signal ? { signal } : {}) });

@@ -126,3 +126,30 @@ export function bobExpectation(plan: BatchPlan): BatchExpectation {
   const senders = expectedBy(plan, "bob");
   return { id: plan.id, count: plan.count, senders: senders as BatchExpectation["senders"] };
 }
+
+/** The limits a round is sized within (Alice's options of the same names). */
+export interface RoundSizing {
+  /** Most positions of one batch. */
+  batchPositions: number;
+  /** Fewest positions of one batch. */
+  minBatchPositions: number;
+  /** Most workers in a session's pool. */
+  maxWorkers: number;
+}
+
+/** Workers to find for a first round of `positions`: enough to spread its batches, at most `maxWorkers`. */
+export function workersFor(positions: number, sizing: RoundSizing): number {
+  const batches = Math.ceil(positions / sizing.minBatchPositions);
+  return Math.min(sizing.maxWorkers, Math.max(BATCH_ROLES.length, batches * KEY_SLOTS.length));
+}
+
+/** Batch sizes of a round: as many batches as spread its key slots over the pool, within the batch limits. */
+export function batchSizes(positions: number, poolSize: number, sizing: RoundSizing): number[] {
+  const { batchPositions, minBatchPositions } = sizing;
+  const spread = Math.min(Math.floor(poolSize / KEY_SLOTS.length), Math.floor(positions / minBatchPositions));
+  const count = Math.max(1, Math.ceil(positions / batchPositions), spread);
+  return Array.from(
+    { length: count },
+    (_, i) => Math.floor(((i + 1) * positions) / count) - Math.floor((i * positions) / count),
+  );
+}

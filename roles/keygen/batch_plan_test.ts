@@ -1,7 +1,15 @@
 import assert from "node:assert/strict";
 import { toHex } from "../../core/bytes.ts";
 import { SigningIdentity } from "../../core/crypto/mod.ts";
-import { BATCH_ROLES, batchCommands, bobExpectation, expectedBy, KEY_SLOTS } from "./batch_plan.ts";
+import {
+  BATCH_ROLES,
+  batchCommands,
+  batchSizes,
+  bobExpectation,
+  expectedBy,
+  KEY_SLOTS,
+  workersFor,
+} from "./batch_plan.ts";
 import type { SealedMessenger } from "./sealed_messenger.ts";
 import { keyFingerprint, keyIdOf } from "./session_ids.ts";
 import { WorkerExposure } from "./worker_exposure.ts";
@@ -75,4 +83,19 @@ Deno.test("keyIdOf() gives both sides one UUID per session and index; fingerprin
   assert.notEqual(await keyIdOf("0123456789abcdef", 0), await keyIdOf("0123456789abcdef", 1));
   assert.equal(await keyFingerprint(new Uint8Array(127)), null);
   assert.match((await keyFingerprint(new Uint8Array(128)))!, /^[0-9a-f]{16}$/);
+});
+
+Deno.test("batchSizes() splits a round evenly within the batch limits, and spreads it over a large pool", () => {
+  const sizing = { batchPositions: 4, minBatchPositions: 1, maxWorkers: 100 };
+  assert.deepEqual(batchSizes(10, 0, sizing), [3, 3, 4], "no batch over batchPositions");
+  const spread = batchSizes(100, 10 * KEY_SLOTS.length, { ...sizing, batchPositions: 100, minBatchPositions: 20 });
+  assert.deepEqual(spread, [20, 20, 20, 20, 20], "as many batches as minBatchPositions allows, pool permitting");
+  assert.equal(batchSizes(7, 1000, { ...sizing, batchPositions: 100, minBatchPositions: 100 }).length, 1);
+});
+
+Deno.test("workersFor() finds enough workers to spread the first round's batches, within maxWorkers", () => {
+  const sizing = { batchPositions: 1000, minBatchPositions: 100, maxWorkers: 1000 };
+  assert.equal(workersFor(1000, sizing), 10 * KEY_SLOTS.length);
+  assert.equal(workersFor(1, sizing), Math.max(BATCH_ROLES.length, KEY_SLOTS.length), "one whole batch at least");
+  assert.equal(workersFor(1000, { ...sizing, maxWorkers: 5 }), 5);
 });
