@@ -21,6 +21,11 @@ export const MAX_HELD_REPLIES = 256;
 export const FAILED_PROBE_MEMORY_MS = 60_000;
 /** A probe unanswered this long failed (its held replies are dropped). */
 export const PROBE_TIMEOUT_MS = 2000;
+/**
+ * Copies of a probe sent within {@linkcode PROBE_TIMEOUT_MS}, each after the one before went unanswered for its share of
+ * it: one lost datagram must not leave an honest address unproven (and unprobed for a minute) on a lossy link.
+ */
+export const PROBE_ATTEMPTS = 4;
 
 /** Options of {@linkcode AddressValidation}. */
 export interface AddressValidationOptions {

@@ -1,5 +1,5 @@
 import { equalBytes, prefix48 } from "../bytes.ts";
-import { AddressValidation, PROBE_TIMEOUT_MS } from "./address_validation.ts";
+import { AddressValidation, PROBE_ATTEMPTS, PROBE_TIMEOUT_MS } from "./address_validation.ts";
 import type { DatagramEnvelope, Sender } from "./envelope.ts";
 import { type FaultInjectionOptions, FaultInjector } from "./fault_injection.ts";
 import { formatPeer, type Peer } from "./peer.ts";
@@ -110,7 +110,16 @@ export class UdpTransport {
     this.#envelope = options.envelope;
     this.#faults = FaultInjector.from(options.faults);
     this.#validation = options.validateAddresses === false ? undefined : new AddressValidation({
-      probe: (peer) => this.request(peer, "stun", [], { purpose: "validation", timeoutMs: PROBE_TIMEOUT_MS }),
+      probe: async (peer) => {
+        for (let attempt = 1;; attempt++) {
+          try {
+            const timeoutMs = PROBE_TIMEOUT_MS / PROBE_ATTEMPTS;
+            return await this.request(peer, "stun", [], { purpose: "validation", timeoutMs });
+          } catch (error) {
+            if (attempt >= PROBE_ATTEMPTS || !(error instanceof RpcTimeoutError)) throw error;
+          }
+        }
+      },
       send: (datagram, to) => this.#send(datagram, to).catch(() => {}),
       onDropped: () => this.stats.dropped["unverified-reply"]++,
     });
