@@ -96,16 +96,22 @@ export const CONSOLE_JS = `
     for (const input of document.querySelectorAll("[data-param]")) if (input.value) url.searchParams.set(input.dataset.param, input.value);
     if (region.dataset.sort) { url.searchParams.set("sort", region.dataset.sort); url.searchParams.set("dir", region.dataset.dir || "asc"); }
     if (region.dataset.session) url.searchParams.set("session", region.dataset.session);
+    // Refreshes overlap (the timer, an action, a click): an answer older than the one shown is dropped, or a slow
+    // answer to an earlier request would undo what a later one showed (a session picked from the table).
+    const asked = region.asked = (region.asked || 0) + 1;
+    const current = () => { if (asked < (region.shown || 0)) return false; region.shown = asked; return true; };
     try {
       const response = await fetch(url, { headers: headers() });
       if (!response.ok) {
         const body = await response.json().catch(() => ({}));
+        if (!current()) return;
         region.shownHtml = undefined;
         region.replaceChildren(banner("bad", (response.status === 401 || response.status === 403 ? "Refused: " : "Error: ") + (body.error || response.status) + (response.status === 401 ? " (enter a token above)" : "")));
         statusLine.textContent = "refused at " + new Date().toLocaleTimeString();
         return;
       }
       const html = await response.text();
+      if (!current()) return;
       region.dataset.updated = String(Date.now());
       statusLine.textContent = "Updated " + new Date().toLocaleTimeString() + " · refreshes every " + refreshMs / 1000 + " s";
       // The same fragment again: leave the page alone (what has focus, a click on its way, a selection).
