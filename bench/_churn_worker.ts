@@ -7,7 +7,7 @@ import pMap from "p-map";
 import { NodeHost } from "../core/host.ts";
 import { type KademliaNode, NodeId } from "../core/kademlia/mod.ts";
 import type { Peer } from "../core/net/mod.ts";
-import { attachNodeServices, type NodeServices, type NodeServicesOptions } from "../core/services/mod.ts";
+import { attachNodeServices, livenessFor, type NodeServices, type NodeServicesOptions } from "../core/services/mod.ts";
 import type { NodeRef } from "./_dht_worker.ts";
 import { serveOperations } from "./_worker_serve.ts";
 
@@ -51,7 +51,11 @@ serveOperations({
   async join({ count, parallel, through, role, options, hostname }) {
     const started: NodeRef[] = [];
     await pMap(Array.from({ length: count as number }), async () => {
-      const n = host.start({ role: role as string, host: hostname as string });
+      const n = host.start({
+        role: role as string,
+        host: hostname as string,
+        ...livenessFor(options as NodeServicesOptions),
+      });
       services.set(n.id.hex, attachNodeServices(n, options as NodeServicesOptions));
       if ((through as Peer[]).length > 0) await n.bootstrap(through as Peer[]);
       started.push({ id: n.id.hex, ...n.address });

@@ -19,7 +19,7 @@ import { answerSignerFrom, bootstrapTrustFrom } from "./bootstrap_auth.ts";
 import { CommandError } from "./exit_codes.ts";
 import { secureNodeOptions } from "./secure_mode.ts";
 import { keygenRoutes } from "./cluster/keygen_route.ts";
-import { attachRecordedServices } from "./cluster/node_services.ts";
+import { attachRecordedServices, livenessFrom } from "./cluster/node_services.ts";
 import { attachProtocolRole, keygenIdentityFrom, type ProtocolRole } from "./cluster/protocol_roles.ts";
 import { AuditLog, auditLogPath } from "./audit/mod.ts";
 import { KeyStore } from "../roles/keystore/mod.ts";
@@ -163,6 +163,7 @@ function startNode(
   try {
     return KademliaNode.start({
       ...nodeOptionsFrom(settings),
+      ...livenessFrom(settings),
       ...security,
       port,
       role,

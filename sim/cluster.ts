@@ -1,6 +1,6 @@
 import { KademliaNode, NodeId } from "../core/kademlia/mod.ts";
 import type { Peer } from "../core/net/mod.ts";
-import { attachNodeServices, type NodeServices, type NodeServicesOptions } from "../core/services/mod.ts";
+import { attachNodeServices, livenessFor, type NodeServices, type NodeServicesOptions } from "../core/services/mod.ts";
 import { hostAddress } from "./network.ts";
 import type { World } from "./world.ts";
 
@@ -58,7 +58,9 @@ export class SimCluster {
     const ctx = this.world.newProcess();
     const index = restartOf?.index ?? this.#nextHost++;
     return this.world.scheduler.within(ctx, () => {
+      const settings = this.#options.services ?? CHURN_SERVICES;
       const node = KademliaNode.start({
+        ...(settings === false ? {} : livenessFor(settings)),
         host: hostAddress(index),
         port: PORT,
         role,
@@ -66,7 +68,6 @@ export class SimCluster {
         ...(this.#options.k ? { k: this.#options.k } : {}),
         ...(this.#options.alpha ? { alpha: this.#options.alpha } : {}),
       });
-      const settings = this.#options.services ?? CHURN_SERVICES;
       const services = settings === false ? undefined : attachNodeServices(node, settings);
       const simNode: SimNode = { index, ctx, role, node, services, alive: true };
       this.nodes.push(simNode);

@@ -1,4 +1,4 @@
-import { Emitter, type KademliaNode } from "../kademlia/mod.ts";
+import type { KademliaNode, ParametersChangedEvent } from "../kademlia/mod.ts";
 import { DynamicsAnalyzer, type DynamicsAnalyzerOptions, type DynamicsSnapshot } from "./dynamics.ts";
 import { NetworkSizeEstimator } from "./network_size.ts";
 import {
@@ -43,18 +43,16 @@ export interface NetworkAnalysis {
 /**
  * Adaptive Kademlia parameters (docs/network.md): a network-size estimator, a dynamics analyzer and a routing-table
  * analyzer, run every analysis interval (at a random phase), choose alpha, k, timeout and refresh interval from
- * the parameter table and apply them to the running node: its routing table and its lookups use them at once.
- * The refresh interval is announced on {@linkcode parametersChanged} for the refresh manager (or, without one, is
- * set on the node directly by the caller).
+ * the parameter table and apply them to the running node through `node.parameters.update()`: its routing table,
+ * its lookups and its refresh manager follow at once.
  *
- * A parameter set by hand ({@linkcode pin}, what `cqkd tune` does) is pinned: the analyses go on choosing, but
- * leave a pinned parameter alone until {@linkcode unpin} hands it back to them (and applies their choice at once).
+ * A parameter an operator sets (`node.parameters.update()` by `cqkd tune` or the admin API) is pinned: the analyses
+ * go on choosing, but leave a pinned parameter alone until {@linkcode unpin} hands it back to them (and applies
+ * their choice at once).
  */
 export class AdaptiveKademlia {
   readonly estimator: NetworkSizeEstimator;
   readonly dynamics: DynamicsAnalyzer;
-  /** Called with the new parameters each time an analysis changes them. */
-  readonly parametersChanged: Emitter<KademliaParameters> = new Emitter();
   readonly #node: KademliaNode;
   readonly #enabled: boolean;
   readonly #thresholds: NetworkThresholds;
@@ -68,6 +66,7 @@ export class AdaptiveKademlia {
   /** Parameters set by hand, which the analyses do not change. */
   #pins: Partial<Record<keyof KademliaParameters, number>> = {};
   #timer: ReturnType<typeof setTimeout> | undefined;
+  readonly #offParameters: () => void;
 
   constructor(node: KademliaNode, options: AdaptiveKademliaOptions = {}) {
     this.#node = node;
@@ -78,12 +77,8 @@ export class AdaptiveKademlia {
     this.#now = options.now ?? runtime.now;
     this.estimator = new NetworkSizeEstimator({ now: this.#now });
     this.dynamics = new DynamicsAnalyzer({ ...options.dynamics, now: this.#now });
-    this.#chosen = {
-      alpha: node.alpha,
-      k: node.table.k,
-      timeoutMs: node.rpcTimeoutMs,
-      refreshIntervalS: node.refreshIntervalS,
-    };
+    this.#chosen = node.parameters.values;
+    this.#offParameters = node.parameters.changed.on((e) => this.#pinOperatorChange(e));
   }
 
   /** The parameters in force: the pinned ones, and for the others what the analyses chose (or the node's own). */
@@ -96,27 +91,16 @@ export class AdaptiveKademlia {
     return Object.keys(this.#pins) as Array<keyof KademliaParameters>;
   }
 
-  /**
-   * Sets parameters by hand and applies them to the node at once; the analyses leave them alone until unpinned.
-   * @throws {RangeError} for a value that is not a number > 0 (alpha and k: an integer), before anything changes
-   */
-  pin(values: Partial<KademliaParameters>): void {
-    for (const [name, value] of Object.entries(values)) {
-      const integral = name === "alpha" || name === "k";
-      if (!(value > 0) || !Number.isFinite(value) || (integral && !Number.isInteger(value))) {
-        throw new RangeError(`Cannot pin ${name} to ${value}: expected ${integral ? "an integer" : "a number"} > 0`);
-      }
-    }
-    const before = this.parameters;
-    this.#pins = { ...this.#pins, ...values };
-    this.#enforce(before);
+  /** An operator set parameters on the node: the analyses leave them alone until unpinned. */
+  #pinOperatorChange({ source, set, after }: ParametersChangedEvent): void {
+    if (source !== "operator") return;
+    for (const name of set) this.#pins[name] = after[name];
   }
 
   /** Hands pinned parameters (all by default) back to the analyses: their latest choice applies at once. */
   unpin(names: ReadonlyArray<keyof KademliaParameters> = this.pinned): void {
-    const before = this.parameters;
     for (const name of names) delete this.#pins[name];
-    this.#enforce(before);
+    this.#enforce();
   }
 
   /** Starts listening to the node and analysing every interval, the first time at a random point of it. */
@@ -134,9 +118,10 @@ export class AdaptiveKademlia {
     this.#timer = runtime.setTimeout(tick, runtime.random() * this.#intervalMs);
   }
 
-  /** Stops analysing; the parameters in force stay. */
+  /** Stops analysing and following the node's parameter changes; the parameters in force stay. */
   stop(): void {
     runtime.clearTimeout(this.#timer);
+    this.#offParameters();
     for (const off of this.#unsubscribe.splice(0)) off();
   }
 
@@ -167,21 +152,12 @@ export class AdaptiveKademlia {
   }
 
   #apply(next: KademliaParameters): void {
-    const before = this.parameters;
     this.#chosen = next;
-    this.#enforce(before);
+    this.#enforce();
   }
 
-  /** Applies the parameters in force to the node, and announces them, when they differ from `before`. */
-  #enforce(before: KademliaParameters): void {
-    const after = this.parameters;
-    if (
-      after.alpha === before.alpha && after.k === before.k && after.timeoutMs === before.timeoutMs &&
-      after.refreshIntervalS === before.refreshIntervalS
-    ) return;
-    this.#node.alpha = after.alpha;
-    this.#node.table.k = after.k;
-    this.#node.rpcTimeoutMs = after.timeoutMs;
-    this.parametersChanged.emit(after);
+  /** Applies the parameters in force to the node (which announces the ones that changed). */
+  #enforce(): void {
+    this.#node.parameters.update(this.parameters, "adaptive");
   }
 }

@@ -1,9 +1,8 @@
 import pMap from "p-map";
 import assert from "node:assert/strict";
 import { NodeHost } from "../host.ts";
-import { NodeId } from "../kademlia/mod.ts";
+import { type KademliaParameterValues, NodeId } from "../kademlia/mod.ts";
 import { AdaptiveKademlia } from "./adaptive_kademlia.ts";
-import type { KademliaParameters } from "./parameter_table.ts";
 
 /** Grows the host's network to `size` nodes, all joined through `seed`. */
 async function growTo(host: NodeHost, size: number, seed: { address: { host: string; port: number } }) {
@@ -17,8 +16,8 @@ Deno.test("AdaptiveKademlia switches the parameter table live as the network gro
   const seed = host.start({ role: "bootstrap" });
   const node = host.start();
   const adaptive = new AdaptiveKademlia(node, { analysisIntervalS: 3600 });
-  const announced: KademliaParameters[] = [];
-  adaptive.parametersChanged.on((p) => announced.push(p));
+  const announced: KademliaParameterValues[] = [];
+  node.parameters.changed.on((e) => announced.push(e.after));
   adaptive.start();
   try {
     await node.bootstrap([seed.address]);
@@ -67,18 +66,18 @@ Deno.test("AdaptiveKademlia with enabled: false analyses but leaves the node's p
   assert.deepEqual(analysis.parameters, { alpha: 2, k: 22, timeoutMs: 5000, refreshIntervalS: 3600 });
 });
 
-Deno.test("AdaptiveKademlia.pin() keeps a parameter set by hand through later analyses, until unpin()", async () => {
+Deno.test("AdaptiveKademlia pins what node.parameters.update() set through later analyses, until unpin()", async () => {
   await using host = new NodeHost({ k: 22, alpha: 2 });
   const seed = host.start();
   const node = host.start();
   await node.bootstrap([seed.address]);
   const adaptive = new AdaptiveKademlia(node);
-  const announced: KademliaParameters[] = [];
-  adaptive.parametersChanged.on((p) => announced.push(p));
+  const announced: KademliaParameterValues[] = [];
+  node.parameters.changed.on((e) => announced.push(e.after));
   adaptive.analyze();
   assert.deepEqual([node.alpha, node.table.k], [3, 20], "a two-node network is small: the parameter table's first row");
 
-  adaptive.pin({ alpha: 7, refreshIntervalS: 90 });
+  node.parameters.update({ alpha: 7, refreshIntervalS: 90 });
   assert.equal(node.alpha, 7);
   assert.deepEqual(adaptive.pinned, ["alpha", "refreshIntervalS"]);
   assert.equal(announced.at(-1)?.refreshIntervalS, 90, "the refresh manager hears of a pinned refresh interval");
@@ -86,8 +85,13 @@ Deno.test("AdaptiveKademlia.pin() keeps a parameter set by hand through later an
   assert.deepEqual([node.alpha, node.table.k], [7, 20], "the analysis leaves the pinned alpha alone");
   assert.deepEqual(analysis.parameters, { alpha: 7, k: 20, timeoutMs: 5000, refreshIntervalS: 90 });
 
-  assert.throws(() => adaptive.pin({ k: 2.5 }), /^RangeError: Cannot pin k to 2\.5: expected an integer > 0$/);
+  assert.throws(
+    () => node.parameters.update({ k: 2.5 }),
+    /^RangeError: Invalid k 2\.5: expected a whole number > 0$/,
+  );
   assert.equal(node.table.k, 20, "a refused pin changes nothing");
+  node.parameters.update({ timeoutMs: 5000 });
+  assert.deepEqual(adaptive.pinned, ["alpha", "refreshIntervalS", "timeoutMs"], "set at its old value, pinned too");
   adaptive.unpin(["alpha"]);
   assert.equal(node.alpha, 3, "unpinned, the analyses' choice applies at once");
   adaptive.unpin();

@@ -7,12 +7,12 @@ import {
   LEVEL_DEFAULTS,
   type LevelStats,
 } from "./health_levels.ts";
-import { LivenessPolicy } from "./liveness_policy.ts";
+import { LivenessPolicy, livenessPolicyFor } from "./liveness_policy.ts";
 import {
   type CheckResult,
   HEALTH_LEVELS,
   type HealthLevel,
-  HealthRegistry,
+  type HealthRegistry,
   type HealthRegistryOptions,
   type HealthStatus,
 } from "./registry.ts";
@@ -42,6 +42,12 @@ export interface HealthManagerOptions {
    */
   partitionLossShare?: number;
   registry?: HealthRegistryOptions;
+  /**
+   * Who is suspect, removed or quarantined. @default the node's own {@linkcode KademliaNode.liveness} when it is a
+   * {@linkcode LivenessPolicy} (`KademliaNode.start({ liveness: livenessPolicyFor(options) })`), else one built from
+   * these options, which only the checks consult (the node then follows the paper's rules)
+   */
+  liveness?: LivenessPolicy;
   /** Clock in milliseconds. @default {Date.now} */
   now?: () => number;
 }
@@ -99,9 +105,6 @@ export class HealthManager {
   #abort = new AbortController();
   #timer: ReturnType<typeof setTimeout> | undefined;
   readonly #unsubscribe: Array<() => void> = [];
-  readonly #admit = (contact: Contact) => !this.#liveness.quarantined(contact);
-  /** A contact heard from within the fast interval that misses an answer is a suspect, not gone (yet). */
-  readonly #keepSilent = (contact: Contact) => this.#liveness.heardRecently(this.#node.table.lastSeenMs(contact.id));
 
   constructor(node: KademliaNode, options: HealthManagerOptions = {}) {
     this.#node = node;
@@ -115,28 +118,21 @@ export class HealthManager {
     this.#configured = structuredClone(this.#options);
     this.#slices = options.slices ?? 10;
     this.#now = options.now ?? runtime.now;
-    this.registry = new HealthRegistry(options.registry);
-    this.#liveness = new LivenessPolicy({
-      registry: this.registry,
-      fastIntervalMs: this.#options.fast.intervalS * 1000,
-      quarantineMs: options.quarantineS === undefined ? undefined : options.quarantineS * 1000,
-      partitionLossShare: options.partitionLossShare,
-      now: this.#now,
-    });
+    this.#liveness = options.liveness ??
+      (node.liveness instanceof LivenessPolicy ? node.liveness : livenessPolicyFor({ ...options, now: this.#now }));
+    this.registry = this.#liveness.registry;
   }
 
   /** Starts the periodic checks, each level at a random point of its first slice. */
   start(): void {
     if (this.#timer !== undefined) return;
     this.#abort = new AbortController();
-    this.#node.table.admitHearsay = this.#admit;
-    this.#node.keepSilent = this.#keepSilent;
     this.#unsubscribe.push(
       this.#node.events.rpcFailure.on(({ contact, method, error }) => {
         if (this.#node.table.get(contact.id) === undefined) {
           this.#observed(contact, `${method} got no answer: ${(error as Error).message}`);
         } else {
-          // Kept by keepSilent: checked first by the next fast batch, removed if that check fails too.
+          // Kept by the liveness policy: checked first by the next fast batch, removed if that check fails too.
           this.#liveness.missedAnswer(contact, this.#now() - this.#sliceMs("fast"));
         }
       }),
@@ -200,8 +196,6 @@ export class HealthManager {
     runtime.clearTimeout(this.#timer);
     this.#timer = undefined;
     for (const off of this.#unsubscribe.splice(0)) off();
-    if (this.#node.table.admitHearsay === this.#admit) this.#node.table.admitHearsay = undefined;
-    if (this.#node.keepSilent === this.#keepSilent) this.#node.keepSilent = undefined;
     this.#abort.abort(new Error("Health checks stopped"));
     await Promise.allSettled([...this.#running]);
   }

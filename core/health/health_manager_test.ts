@@ -3,10 +3,11 @@ import { NodeHost } from "../host.ts";
 import { type Contact, type KademliaNode, NodeId } from "../kademlia/mod.ts";
 import { decodeFrame, encodeResponse } from "../net/mod.ts";
 import { HealthManager } from "./health_manager.ts";
+import { type LivenessPolicy, livenessPolicyFor } from "./liveness_policy.ts";
 
-/** Nodes joined through the first, and a health manager on the last (not started: batches run by hand). */
-async function checkedNetwork(host: NodeHost, count: number) {
-  const nodes = [host.start()];
+/** Nodes joined through the first, which judges contacts by `liveness` when given. */
+async function checkedNetwork(host: NodeHost, count: number, liveness?: LivenessPolicy) {
+  const nodes = [host.start(liveness ? { liveness } : {})];
   for (let i = 1; i < count; i++) {
     const node = host.start();
     await node.bootstrap([nodes[0]!.address]);
@@ -113,8 +114,9 @@ Deno.test("HealthManager.runBatch() pings a slice of the table, skipping contact
 Deno.test("HealthManager keeps a contact found dead out while others name it, until it is heard from again", async () => {
   let clock = 1_000_000;
   await using host = new NodeHost({ rpcTimeoutMs: 200, now: () => clock });
-  const [a, b, c] = await checkedNetwork(host, 3) as [KademliaNode, KademliaNode, KademliaNode];
   const fast = { intervalS: 3600, timeoutMs: 200 };
+  const liveness = livenessPolicyFor({ fast, now: () => clock });
+  const [a, b, c] = await checkedNetwork(host, 3, liveness) as [KademliaNode, KademliaNode, KademliaNode];
   const manager = new HealthManager(a, { levels: ["fast"], fast, now: () => clock });
   manager.start();
   try {
@@ -135,13 +137,15 @@ Deno.test("HealthManager keeps a contact found dead out while others name it, un
   } finally {
     await manager.stop();
   }
-  assert.equal(a.table.admitHearsay, undefined, "stop() removes the filter");
-  assert.equal(a.keepSilent, undefined, "and the benefit of the doubt");
+  assert.equal(manager.registry, liveness.registry, "the checks were recorded where a's policy reads them");
+  assert.equal(b.table.admitHearsay, undefined, "b, started without a policy, admits every contact named");
+  assert.equal(b.liveness, undefined, "and drops one that misses an answer");
 });
 
 Deno.test("HealthManager keeps a contact heard from lately that misses an RPC until the next fast batch confirms", async () => {
   await using host = new NodeHost({ rpcTimeoutMs: 200 });
-  const [a, b, c] = await checkedNetwork(host, 3) as [KademliaNode, KademliaNode, KademliaNode];
+  const liveness = livenessPolicyFor({ fast: { timeoutMs: 200 } });
+  const [a, b, c] = await checkedNetwork(host, 3, liveness) as [KademliaNode, KademliaNode, KademliaNode];
   const manager = new HealthManager(a, { levels: ["fast"], fast: { timeoutMs: 200 }, slices: 10 });
   manager.start();
   try {
@@ -226,12 +230,12 @@ Deno.test("HealthManager keeps failing contacts once half the table failed at on
 Deno.test("HealthManager removes a contact only when a second fast check a batch later confirms the first", async () => {
   let clock = 1_000_000;
   await using host = new NodeHost({ now: () => clock });
-  const node = host.start();
+  // An hour's interval: the batches started by start() do not come within the test; they are run by hand.
+  const fast = { intervalS: 3600, timeoutMs: 100 };
+  const node = host.start({ liveness: livenessPolicyFor({ fast, now: () => clock }) });
   const flaky = host.start();
   await flaky.bootstrap([node.address]);
   await host.settled();
-  // An hour's interval: the batches started by start() do not come within the test; they are run by hand.
-  const fast = { intervalS: 3600, timeoutMs: 100 };
   const manager = new HealthManager(node, { levels: ["fast"], fast, slices: 10, now: () => clock });
   manager.start();
   try {
@@ -350,17 +354,25 @@ Deno.test("HealthManager gives up on a lost contact once its whole history faile
   assert.equal(node.transport.stats.requestsOut, 0);
 });
 
-Deno.test("HealthManager stops when disposed: the node's liveness hooks and listeners are gone", async () => {
+Deno.test("HealthManager stops when disposed: its listeners are gone, and it never rewrites the node's policy", async () => {
   await using host = new NodeHost();
-  const node = host.start();
+  const liveness = livenessPolicyFor();
+  const node = host.start({ liveness });
+  const bare = host.start();
   const listeners = node.events.rpcFailure.size;
+  const tableListeners = node.table.changes.size;
   {
     await using manager = new HealthManager(node, { levels: ["fast"] });
+    await using bareManager = new HealthManager(bare, { levels: ["fast"] });
     manager.start();
-    assert.notEqual(node.keepSilent, undefined);
+    bareManager.start();
+    assert.equal(manager.registry, liveness.registry, "the manager judges by the policy the node was built with");
     assert.equal(node.events.rpcFailure.size, listeners + 1);
+    assert.equal(node.table.changes.size, tableListeners + 1);
+    assert.equal(bare.liveness, undefined, "a node built without a policy keeps the paper's rules");
+    assert.equal(bare.table.admitHearsay, undefined);
   }
-  assert.equal(node.keepSilent, undefined);
-  assert.equal(node.table.admitHearsay, undefined);
+  assert.equal(node.liveness, liveness);
   assert.equal(node.events.rpcFailure.size, listeners);
+  assert.equal(node.table.changes.size, tableListeners);
 });

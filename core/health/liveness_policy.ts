@@ -1,7 +1,8 @@
-import type { Contact } from "../kademlia/mod.ts";
+import type { Contact, ContactLiveness } from "../kademlia/mod.ts";
 import { runtime } from "../runtime/mod.ts";
 import { LossWindow } from "./loss_window.ts";
-import type { HealthRegistry } from "./registry.ts";
+import { type HealthLevelOptions, LEVEL_DEFAULTS } from "./health_levels.ts";
+import { HealthRegistry, type HealthRegistryOptions } from "./registry.ts";
 
 /** Options of {@linkcode LivenessPolicy}. */
 export interface LivenessPolicyOptions {
@@ -25,9 +26,13 @@ export interface LivenessPolicyOptions {
  * A contact heard from before becomes a suspect at its first failure and is removed at its second (a host starved
  * of CPU for a moment must not lose live contacts); one only heard of is removed at its first. When half the table
  * went within one fast interval, nothing more is removed (a partition or a stalled host must not empty the table).
+ *
+ * It is the node's {@linkcode ContactLiveness}: passed to `KademliaNode.start({ liveness })` at construction (see
+ * {@linkcode livenessPolicyFor}), and to the health manager, which records its checks in its registry.
  */
-export class LivenessPolicy {
-  readonly #registry: HealthRegistry;
+export class LivenessPolicy implements ContactLiveness {
+  /** The health checks' results, which the policy judges by. */
+  readonly registry: HealthRegistry;
   readonly #quarantineMs: number;
   readonly #losses: LossWindow;
   readonly #now: () => number;
@@ -37,7 +42,7 @@ export class LivenessPolicy {
   recentMs: number;
 
   constructor(options: LivenessPolicyOptions) {
-    this.#registry = options.registry;
+    this.registry = options.registry;
     this.recentMs = options.fastIntervalMs;
     this.#quarantineMs = options.quarantineMs ?? 2 * options.fastIntervalMs;
     this.#now = options.now ?? runtime.now;
@@ -46,6 +51,16 @@ export class LivenessPolicy {
       share: options.partitionLossShare,
       now: this.#now,
     });
+  }
+
+  /** A contact found dead (quarantined) is not admitted when other nodes name it. */
+  admitHearsay(contact: Contact): boolean {
+    return !this.quarantined(contact);
+  }
+
+  /** A contact heard from within the fast interval that misses an answer is a suspect, not gone (yet). */
+  keepSilent(_contact: Contact, lastSeenMs: number | undefined): boolean {
+    return this.heardRecently(lastSeenMs);
   }
 
   /** Contacts that failed once and wait for a second check to confirm it. */
@@ -99,7 +114,41 @@ export class LivenessPolicy {
    * suspect (one failure of a contact heard from before, to be confirmed) is in doubt, not dead: lookups still ask it.
    */
   quarantined(contact: Contact): boolean {
-    return this.#registry.status(contact.id) === "unhealthy" && !this.#suspects.has(contact.id.hex) &&
-      this.#registry.lastCheckedMs(contact.id, "fast") > this.#now() - this.#quarantineMs;
+    return this.registry.status(contact.id) === "unhealthy" && !this.#suspects.has(contact.id.hex) &&
+      this.registry.lastCheckedMs(contact.id, "fast") > this.#now() - this.#quarantineMs;
   }
+}
+
+/** The health settings a {@linkcode LivenessPolicy} is built from (those of the health manager). */
+export interface LivenessSettings {
+  fast?: HealthLevelOptions;
+  /** How long a contact found dead is kept out when others name it. @default two fast intervals */
+  quarantineS?: number;
+  partitionLossShare?: number;
+  registry?: HealthRegistryOptions;
+  now?: () => number;
+}
+
+/**
+ * The liveness policy of a node whose health checks run with `settings`, to pass both to `KademliaNode.start()`
+ * and (through the node) to the health manager.
+ *
+ * @example
+ * ```ts
+ * import { KademliaNode } from "../kademlia/mod.ts";
+ * import { HealthManager, LivenessPolicy, livenessPolicyFor } from "./mod.ts";
+ * const settings = { fast: { intervalS: 10 } };
+ * await using node = KademliaNode.start({ liveness: livenessPolicyFor(settings) });
+ * await using health = new HealthManager(node, settings);
+ * console.assert(health.registry === (node.liveness as LivenessPolicy).registry);
+ * ```
+ */
+export function livenessPolicyFor(settings: LivenessSettings = {}): LivenessPolicy {
+  return new LivenessPolicy({
+    registry: new HealthRegistry(settings.registry),
+    fastIntervalMs: (settings.fast?.intervalS ?? LEVEL_DEFAULTS.fast.intervalS) * 1000,
+    quarantineMs: settings.quarantineS === undefined ? undefined : settings.quarantineS * 1000,
+    partitionLossShare: settings.partitionLossShare,
+    ...(settings.now ? { now: settings.now } : {}),
+  });
 }

@@ -19,3 +19,4 @@ export * from "./signed_record.ts";
 export * from "./signed_values.ts";
 export * from "./store_policy.ts";
 export * from "./store_refusals.ts";
+export * from "./live_parameters.ts";

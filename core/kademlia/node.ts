@@ -1,5 +1,4 @@
 import {
-  encodeValue,
   ForgedIdentityError,
   formatPeer,
   isWildcardHost,
@@ -10,6 +9,7 @@ import {
 } from "../net/mod.ts";
 import type { Contact } from "./contact.ts";
 import { Emitter } from "./emitter.ts";
+import { LiveParameters } from "./live_parameters.ts";
 import { NodeId } from "./node_id.ts";
 import { registerKademliaRpcs } from "./protocol.ts";
 import { Publications } from "./publications.ts";
@@ -20,20 +20,14 @@ import { RoutingTable } from "./routing_table.ts";
 import { storeRefusal } from "./store_policy.ts";
 import { StoreRefusals } from "./store_refusals.ts";
 import { Upkeep } from "./upkeep.ts";
-import {
-  type DhtValue,
-  InvalidValueError,
-  MAX_VALUE_BYTES,
-  type StoredValue,
-  toDhtValue,
-  toDhtValueView,
-} from "./value.ts";
+import { type DhtValue, MAX_VALUE_BYTES, type StoredValue, toBoundedDhtValue, toDhtValueView } from "./value.ts";
 import { parseId } from "./wire_types.ts";
 import { SigningIdentity } from "../crypto/mod.ts";
 import type { SecureEnvelope } from "../security/mod.ts";
 import { runtime } from "../runtime/mod.ts";
 import {
   type BootstrapResult,
+  type ContactLiveness,
   type GetOptions,
   type KademliaNodeOptions,
   type LookupEvent,
@@ -47,7 +41,8 @@ export * from "./node_options.ts";
 
 /**
  * One Kademlia DHT node: a UDP socket, a routing table, a value store and the legacy RPCs, plus the client
- * operations (bootstrap, lookups, set/get) and the periodic upkeep (expiry, bucket refresh, republish).
+ * operations (bootstrap, lookups, set/get) and the periodic upkeep (expiry, republish). The refresh of idle buckets
+ * is the refresh manager's (core/refresh), attached with the node's services.
  *
  * @example Two nodes on 127.0.0.1 share a value
  * ```ts
@@ -83,20 +78,15 @@ export class KademliaNode {
     lookup: new Emitter(),
     rpcFailure: new Emitter(),
   };
-  /** Lookup parallelism in force (changed live by the adaptive parameters). */
-  alpha: number;
-  /** RPC timeout in force. */
-  rpcTimeoutMs: number;
+  /** Alpha, k, the RPC timeout and the refresh interval in force; `parameters.update()` changes them live. */
+  readonly parameters: LiveParameters;
   /** How long a lookup waits for a silent contact before going on without it. */
   lookupStallMs: number;
-  /** Buckets without traffic for this long are refreshed by the upkeep (changed live by the adaptive refresh). */
-  refreshIntervalS: number;
   /**
-   * Whether a contact that missed an answer stays in the routing table. Unset, it leaves at once (the paper's
-   * rule); the health manager keeps contacts heard from lately until a fast check confirms them gone, because a
-   * process short of CPU misses answers from live contacts.
+   * Which contacts only heard of are admitted, and which contacts that missed an answer stay in the routing table
+   * (see {@linkcode ContactLiveness}); unset, the paper's rules. Given at construction: the health checks' policy.
    */
-  keepSilent: ((contact: Contact) => boolean) | undefined;
+  readonly liveness: ContactLiveness | undefined;
   readonly #options: Required<Pick<KademliaNodeOptions, "republishIntervalS" | "maxValueBytes" | "now">>;
   readonly #lookups: LookupHost;
   #advertisedHost: string | undefined;
@@ -110,10 +100,8 @@ export class KademliaNode {
     this.identity = identity;
     this.id = this.envelope?.nodeId ?? options.id ?? NodeId.random();
     this.role = options.role ?? "worker";
-    this.alpha = options.alpha ?? 3;
-    this.rpcTimeoutMs = options.rpcTimeoutMs ?? 5000;
     this.lookupStallMs = options.lookupStallMs ?? 1000;
-    this.refreshIntervalS = options.refreshIntervalS ?? 3600;
+    this.liveness = options.liveness;
     this.#advertisedHost = options.advertisedHost;
     this.#options = {
       republishIntervalS: options.republishIntervalS ?? 3600,
@@ -124,6 +112,12 @@ export class KademliaNode {
       k: options.k ?? 20,
       now,
       ping: (contact) => this.ping(contact).then((id) => id.equals(contact.id), () => false),
+      ...(options.liveness ? { admitHearsay: (contact: Contact) => options.liveness!.admitHearsay(contact) } : {}),
+    });
+    this.parameters = new LiveParameters(this.table, {
+      alpha: options.alpha ?? 3,
+      timeoutMs: options.rpcTimeoutMs ?? 5000,
+      refreshIntervalS: options.refreshIntervalS ?? 3600,
     });
     this.records = new RecordStore({
       ttlS: options.valueTtlS,
@@ -168,10 +162,7 @@ export class KademliaNode {
     this.#upkeep = new Upkeep(
       {
         records: this.records,
-        table: this.table,
         replication: this.replication,
-        findNode: (target, operation) => this.findNode(target, operation),
-        refreshIntervalMs: () => this.refreshIntervalS * 1000,
         republishIntervalMs: this.#options.republishIntervalS * 1000,
       },
       options.maintenanceIntervalMs ?? 60_000,
@@ -182,6 +173,21 @@ export class KademliaNode {
   /** Binds the node's socket and starts its upkeep. @throws {Deno.errors.AddrInUse} when the port is taken */
   static start(options: KademliaNodeOptions = {}): KademliaNode {
     return new KademliaNode(options);
+  }
+
+  /** Lookup parallelism in force. */
+  get alpha(): number {
+    return this.parameters.alpha;
+  }
+
+  /** RPC timeout in force. */
+  get rpcTimeoutMs(): number {
+    return this.parameters.timeoutMs;
+  }
+
+  /** The normal refresh interval of idle buckets (the refresh manager's strategy derives the one in force). */
+  get refreshIntervalS(): number {
+    return this.parameters.refreshIntervalS;
   }
 
   /** The bound address. */
@@ -257,11 +263,9 @@ export class KademliaNode {
   }
 
   /**
-   * Refreshes the bucket covering `id` cheaply, without a lookup: asks the `width` known contacts closest to a
-   * random id of its range for their closest contacts (one find_node each, tagged "refresh" unless told
-   * otherwise), lets the contacts they name take free slots, and marks the bucket refreshed. Contacts that do not
-   * answer are removed, as in lookups.
-   * @returns how many contacts took a slot
+   * Refreshes the bucket covering `id` without a lookup: one find_node (tagged "refresh") to each of the `width`
+   * known contacts closest to a random id of its range; the contacts they name may take free slots, contacts that
+   * do not answer are removed (as in lookups). @returns how many contacts took a slot
    */
   refreshBucket(id: NodeId, options: OperationOptions & { width?: number } = {}): Promise<number> {
     return refreshBucket(this.#lookups, id, options);
@@ -282,13 +286,7 @@ export class KademliaNode {
    * @throws {InvalidValueError} for a value of the wrong type or too large; nothing is stored then
    */
   async set(key: string | NodeId, value: unknown, options: OperationOptions = {}): Promise<SetResult> {
-    const dhtValue = toDhtValue(value);
-    const size = encodeValue(dhtValue).length;
-    if (size > this.#options.maxValueBytes) {
-      throw new InvalidValueError(
-        `Cannot store the value: it is ${size} bytes encoded, the limit is ${this.#options.maxValueBytes}`,
-      );
-    }
+    const dhtValue = toBoundedDhtValue(value, this.#options.maxValueBytes);
     const dkey = typeof key === "string" ? await NodeId.digest(key) : key;
     this.publications.published(dkey, dhtValue);
     return await this.replication.publish(dkey, dhtValue, options);
@@ -311,7 +309,7 @@ export class KademliaNode {
     return toDhtValueView(value as StoredValue);
   }
 
-  /** Expires values, refreshes buckets idle for the refresh interval and republishes written values that are due. */
+  /** Expires values and republishes written values that are due. */
   maintain(): Promise<void> {
     return this.#upkeep.run();
   }
@@ -336,9 +334,8 @@ export class KademliaNode {
   }
 
   /**
-   * Stores a value here (sent by `from`, or written by this node) unless the value limit, the signed-value rules
-   * (see {@linkcode storeRefusal}) or the storage limits refuse it; a refusal is counted and warned about,
-   * and what was held stays. @returns whether it was stored
+   * Stores a value here (sent by `from`, or written here) unless {@linkcode storeRefusal} refuses it (counted and
+   * warned about; what was held stays). @returns whether it was stored
    */
   #storeHere(key: NodeId, value: StoredValue, from?: Contact): boolean {
     const refusal = storeRefusal(this.records, key, value, from?.host, this.#options);
@@ -346,13 +343,14 @@ export class KademliaNode {
     return refusal === undefined;
   }
 
-  /** An RPC to a known contact: an answer welcomes it into the routing table, no answer removes it (see keepSilent). */
+  /** An RPC to a known contact: an answer welcomes it into the routing table, no answer removes it (see liveness). */
   async #call(contact: Contact, method: string, args: unknown[], options: OperationOptions = {}): Promise<unknown> {
     try {
       return await this.request(contact, method, args, options);
     } catch (error) {
       if (!options.signal?.aborted) {
-        if (this.keepSilent?.(contact) !== true) this.table.remove(contact.id);
+        const kept = this.liveness?.keepSilent(contact, this.table.lastSeenMs(contact.id)) === true;
+        if (!kept) this.table.remove(contact.id);
         if (this.events.rpcFailure.size > 0) this.events.rpcFailure.emit({ contact, method, error });
       }
       throw error;
@@ -376,18 +374,16 @@ export class KademliaNode {
   }
 
   /**
-   * Queues the hand-over to `contact` of the values it should hold (see {@linkcode Replication.handOver}). Done for
-   * every new contact; the health checks also call it for a contact that answers again after failing (a healed
-   * partition), which may have missed values written meanwhile.
+   * Queues the hand-over to `contact` of the values it should hold ({@linkcode Replication.handOver}): for every new
+   * contact, and (health checks) for one that answers again after failing, which may have missed values meanwhile.
    */
   handOver(contact: Contact): void {
     this.replication.handOver(contact);
   }
 
   /**
-   * We heard from `contact` (a request, or an answer). One heard from for the first time gets its values handed
-   * over: a new contact, or one that was only named by others so far (after a healed partition, the refresh learns
-   * the other side's nodes by name first, and those missed what this side wrote meanwhile).
+   * We heard from `contact` (a request, an answer). One heard from for the first time gets its values handed over:
+   * a new contact, or one only named so far (after a healed partition, the other side's nodes are named first).
    */
   #welcome(contact: Contact): void {
     // A plaintext sender may be spoofed: it becomes a contact once its address answers a probe.

@@ -11,6 +11,20 @@ import type { StoredValue } from "./value.ts";
 /** Secure mode of a node: the cluster keys and replay protection (see core/security). */
 export type SecureModeOptions = Omit<SecureEnvelopeOptions, "identity" | "now">;
 
+/**
+ * How a node judges contacts it cannot vouch for, passed at construction (the health checks' liveness policy);
+ * a node without one follows the paper's rules: every contact named is admitted, one that misses an answer leaves.
+ */
+export interface ContactLiveness {
+  /** Whether a contact only heard of (named by other nodes) may take a free slot and be queried by lookups. */
+  admitHearsay(contact: Contact): boolean;
+  /**
+   * Whether a contact of the routing table that missed an answer stays there (a process short of CPU misses
+   * answers of live contacts); `lastSeenMs` is when it was last heard from (0 or undefined: never).
+   */
+  keepSilent(contact: Contact, lastSeenMs: number | undefined): boolean;
+}
+
 /** Options of {@linkcode KademliaNode.start}. */
 export interface KademliaNodeOptions {
   /** Address to bind. @default {"127.0.0.1"} */
@@ -46,7 +60,7 @@ export interface KademliaNodeOptions {
   valueTtlS?: number;
   /** How often the writer of a value stores it again. @default {3600} */
   republishIntervalS?: number;
-  /** Buckets without traffic for this long are refreshed by a lookup. @default {3600} */
+  /** The normal refresh interval of idle buckets (the refresh manager's, see core/refresh). @default {3600} */
   refreshIntervalS?: number;
   /** Largest msgpack-encoded value accepted. @default {MAX_VALUE_BYTES} (8140) */
   maxValueBytes?: number;
@@ -62,7 +76,9 @@ export interface KademliaNodeOptions {
   replication?: ReplicationLimits;
   /** Testing aid: loss and delay added to the node's outgoing datagrams. @default none */
   faults?: FaultInjectionOptions;
-  /** How often expiry, refresh and republish are checked. @default {60000} */
+  /** How the node judges contacts it cannot vouch for. @default the paper's rules */
+  liveness?: ContactLiveness;
+  /** How often expiry and republish are checked. @default {60000} */
   maintenanceIntervalMs?: number;
   /** Clock in milliseconds. @default {Date.now} */
   now?: () => number;
@@ -118,7 +134,7 @@ export interface LookupEvent {
 
 /**
  * An RPC to a known contact that got no answer; the contact was removed from the routing table unless
- * {@linkcode KademliaNode.keepSilent} kept it.
+ * its {@linkcode KademliaNode.liveness} kept it.
  */
 export interface RpcFailureEvent {
   readonly contact: Contact;

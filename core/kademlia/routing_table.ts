@@ -28,6 +28,12 @@ export interface RoutingTableOptions {
    * machine). @default {8}
    */
   maxPerHostPerBucket?: number;
+  /**
+   * Decides whether a contact only heard of may take a free slot, and the node's lookups query it (health checks
+   * refuse contacts they just found dead, which slower nodes still name); contacts heard from directly are always
+   * admitted. @default admits all
+   */
+  admitHearsay?: (contact: Contact) => boolean;
   /** Clock in milliseconds. @default {Date.now} */
   now?: () => number;
 }
@@ -52,12 +58,8 @@ export class RoutingTable {
   readonly self: NodeId;
   /** Reports every contact that takes or loses a slot. */
   readonly changes: Emitter<TableChange> = new Emitter();
-  /**
-   * Decides whether a contact only heard of may take a free slot, and the node's lookups query it (health checks
-   * refuse contacts they just found dead, which slower nodes still name); contacts heard from directly are always
-   * admitted. @default admits all
-   */
-  admitHearsay: ((contact: Contact) => boolean) | undefined;
+  /** Whether a contact only heard of may take a free slot and be queried (see the option of that name). */
+  readonly admitHearsay: ((contact: Contact) => boolean) | undefined;
   #k: number;
   readonly #ping: PingFn | undefined;
   readonly #now: () => number;
@@ -78,6 +80,7 @@ export class RoutingTable {
     this.#ping = options.ping;
     this.#now = options.now ?? runtime.now;
     this.#maxPerHost = options.maxPerHostPerBucket ?? 8;
+    this.admitHearsay = options.admitHearsay;
     this.#buckets = [new KBucket(0n, ID_SPACE, this.#now())];
   }
 

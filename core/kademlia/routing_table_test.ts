@@ -246,10 +246,9 @@ Deno.test("RoutingTable.bucketOf() describes the bucket covering an id", () => {
   assert.deepEqual([info.lo, info.hi, info.depth, info.size, info.replacements], [FAR5, FAR5 * 2n, 5, 2, 1]);
 });
 
-Deno.test("RoutingTable.admitHearsay filters contacts only heard of, never those heard from", () => {
-  const table = new RoutingTable(SELF, { k: 2 });
+Deno.test("RoutingTable's admitHearsay option filters contacts only heard of, never those heard from", () => {
   const [refused, other] = [contact(FAR5 + 1n), contact(FAR5 + 2n)];
-  table.admitHearsay = (c) => !c.id.equals(refused.id);
+  const table = new RoutingTable(SELF, { k: 2, admitHearsay: (c) => !c.id.equals(refused.id) });
   assert.equal(table.add(refused, { hearsay: true }), "ignored");
   assert.equal(table.add(other, { hearsay: true }), "added");
   assert.equal(table.add(refused), "added");

@@ -1,4 +1,4 @@
-import { MAX_REQUEST_PAYLOAD_BYTES, MsgpackFloat } from "../net/mod.ts";
+import { encodeValue, MAX_REQUEST_PAYLOAD_BYTES, MsgpackFloat } from "../net/mod.ts";
 
 /**
  * The values a DHT key can hold, as the legacy nodes allow them on the wire. Integers beyond 32 bits that arrive
@@ -38,6 +38,19 @@ export function isStoredValue(value: unknown): value is StoredValue {
 /** The value a caller sees: kept msgpack floats become plain numbers. */
 export function toDhtValueView(value: StoredValue): DhtValue {
   return value instanceof MsgpackFloat ? value.value : value;
+}
+
+/**
+ * {@linkcode toDhtValue}, refused when its msgpack encoding exceeds `maxBytes`.
+ * @throws {InvalidValueError} for a value of the wrong type or too large
+ */
+export function toBoundedDhtValue(value: unknown, maxBytes: number): DhtValue {
+  const dhtValue = toDhtValue(value);
+  const size = encodeValue(dhtValue).length;
+  if (size > maxBytes) {
+    throw new InvalidValueError(`Cannot store the value: it is ${size} bytes encoded, the limit is ${maxBytes}`);
+  }
+  return dhtValue;
 }
 
 /**

@@ -1,6 +1,12 @@
 import type { DynamicsLevel } from "../adaptive/mod.ts";
 import { LossWindow } from "../health/mod.ts";
-import { type KademliaNode, NodeId, type TableChange } from "../kademlia/mod.ts";
+import {
+  type KademliaNode,
+  NodeId,
+  type OperationOptions,
+  type ParametersChangedEvent,
+  type TableChange,
+} from "../kademlia/mod.ts";
 import { PerformanceMonitor, type PerformanceMonitorOptions, type PerformanceSnapshot } from "./performance_monitor.ts";
 import { runtime } from "../runtime/mod.ts";
 
@@ -14,10 +20,20 @@ export type RefreshTrigger = "event" | "partition" | "performance" | "scheduled"
 export interface RefreshManagerOptions {
   /** The network dynamics in force (from the dynamics analyzer). @default always "medium" */
   dynamics?: () => DynamicsLevel;
+  /**
+   * Adapt: follow the dynamics and lookup performance, and refresh on lost contacts and partitions. When false, only
+   * buckets idle for the node's refresh interval are refreshed (`enable_adaptive_refresh: false`). @default {true}
+   */
+  adaptive?: boolean;
   /** Refresh the bucket of a failed contact at once. @default {true} */
   immediate?: boolean;
-  /** The "normal" refresh interval, from the parameter table. @default {300} */
-  baseIntervalS?: number;
+  /**
+   * A random key of the bucket covering ids `lo` (inclusive) to `hi` (exclusive), which an idle refresh looks up.
+   * @default {NodeId.randomInRange}
+   */
+  generateKey?: (lo: bigint, hi: bigint) => NodeId;
+  /** The lookup an idle bucket is refreshed with. @default the node's `findNode` */
+  query?: (target: NodeId, options: OperationOptions) => Promise<unknown>;
   /** Shortest refresh interval, and least time between two event refreshes of one bucket. @default {15} */
   activeMinIntervalS?: number;
   /** Longest refresh interval (the maintenance strategy). @default {600} */
@@ -65,12 +81,14 @@ export interface RefreshSummary {
  * more than their baseline force the active strategy. The strategy follows the dynamics, re-evaluated every
  * optimization interval: high → active (every active interval — a quarter of the normal interval, 15–60 s — the
  * buckets that lost contacts since their last refresh are refreshed), medium → normal (idle buckets are refreshed
- * every normal interval, the parameter table's), low → maintenance (idle buckets every `stableMaxIntervalS`). The
- * refresh of idle buckets is the node's own upkeep: the manager sets its interval.
+ * every normal interval, the node's `parameters.refreshIntervalS`), low → maintenance (idle buckets every
+ * `stableMaxIntervalS`).
  *
- * Bucket refreshes here are probes (one find_node to the closest known contact of a random id of the range,
- * {@linkcode KademliaNode.refreshBucket}); the node's upkeep refreshes idle buckets with full lookups. All of it
- * is tagged "refresh", so that its share of the node's traffic is measured.
+ * The manager owns the refresh loop: each tick it also looks up a key of every bucket idle for the interval in force
+ * ({@linkcode refreshIdle}, with the injected `generateKey` and `query`). Event, partition and active refreshes are
+ * probes (one find_node to the closest known contact of a random id of the range,
+ * {@linkcode KademliaNode.refreshBucket}). All of it is tagged "refresh", so that its share of the node's traffic is
+ * measured.
  */
 export class RefreshManager {
   readonly refreshes: Record<RefreshTrigger, number> = { event: 0, partition: 0, performance: 0, scheduled: 0 };
@@ -78,6 +96,11 @@ export class RefreshManager {
   readonly #node: KademliaNode;
   readonly #dynamics: () => DynamicsLevel;
   readonly #immediate: boolean;
+  readonly #adaptive: boolean;
+  readonly #generateKey: (lo: bigint, hi: bigint) => NodeId;
+  readonly #query: (target: NodeId, options: OperationOptions) => Promise<unknown>;
+  /** The refresh of idle buckets under way, if any. */
+  #idle: Promise<number> | undefined;
   #activeMinMs: number;
   #stableMaxS: number;
   #optimizationMs: number;
@@ -91,7 +114,6 @@ export class RefreshManager {
   readonly #waiting = new Map<bigint, NodeId>();
   readonly #running = new Set<Promise<unknown>>();
   readonly #unsubscribe: Array<() => void> = [];
-  #baseIntervalS: number;
   #strategy: RefreshStrategy = "normal";
   #forcedActive = false;
   #lastPartitionMs = -Infinity;
@@ -104,7 +126,9 @@ export class RefreshManager {
     this.#node = node;
     this.#dynamics = options.dynamics ?? (() => "medium");
     this.#immediate = options.immediate ?? true;
-    this.#baseIntervalS = options.baseIntervalS ?? 300;
+    this.#adaptive = options.adaptive ?? true;
+    this.#generateKey = options.generateKey ?? NodeId.randomInRange;
+    this.#query = options.query ?? ((target, operation) => node.findNode(target, operation));
     this.#activeMinMs = (options.activeMinIntervalS ?? 15) * 1000;
     this.#stableMaxS = options.stableMaxIntervalS ?? 600;
     this.#optimizationMs = (options.optimizationIntervalS ?? 300) * 1000;
@@ -122,20 +146,20 @@ export class RefreshManager {
 
   /** The refresh interval of idle buckets in force. */
   get intervalS(): number {
+    if (!this.#adaptive) return this.#baseIntervalS;
     if (this.#strategy === "maintenance") return this.#stableMaxS;
     return clamp(this.#baseIntervalS, this.#activeMinMs / 1000, this.#stableMaxS);
+  }
+
+  /** The normal interval: the node's refresh interval parameter (adaptive, or tuned). */
+  get #baseIntervalS(): number {
+    return this.#node.parameters.refreshIntervalS;
   }
 
   /** The interval of the active rounds: a quarter of the normal interval, within 15–60 s. */
   get activeIntervalS(): number {
     const activeMinS = this.#activeMinMs / 1000;
     return clamp(this.#baseIntervalS / 4, activeMinS, Math.max(activeMinS, 60));
-  }
-
-  /** The normal interval (from the parameter table); the strategy's interval follows it. */
-  set baseIntervalS(value: number) {
-    this.#baseIntervalS = value;
-    this.#node.refreshIntervalS = this.intervalS;
   }
 
   /** The intervals in force that do not follow the dynamics. */
@@ -148,7 +172,7 @@ export class RefreshManager {
   }
 
   /**
-   * Changes those intervals live (`cqkd tune refresh`): the node's refresh interval follows at once, and a running
+   * Changes those intervals live (`cqkd tune refresh`): the interval in force follows at once, and a running
    * manager ticks at the new shortest interval from now on. The partition window keeps the shortest interval the
    * manager was created with.
    * @throws {RangeError} when an interval is not > 0 or the shortest passes the longest; nothing changes then
@@ -159,7 +183,6 @@ export class RefreshManager {
     this.#activeMinMs = next.activeMinIntervalS * 1000;
     this.#stableMaxS = next.stableMaxIntervalS;
     this.#optimizationMs = next.optimizationIntervalS * 1000;
-    this.#node.refreshIntervalS = this.intervalS;
     if (this.#timer === undefined) return;
     runtime.clearTimeout(this.#timer);
     this.#scheduleTick(this.#activeMinMs);
@@ -175,12 +198,13 @@ export class RefreshManager {
     if (this.#timer !== undefined) return;
     this.#abort = new AbortController();
     this.#unsubscribe.push(
-      this.#node.table.changes.on((change) => this.#onChange(change)),
       this.#node.events.lookup.on((e) => {
         if (e.purpose === "refresh") this.refreshes.scheduled++;
         this.performance.record(e.durationMs, e.queried, e.failed);
       }),
+      this.#node.parameters.changed.on((e) => this.#onParameters(e)),
     );
+    if (this.#adaptive) this.#unsubscribe.push(this.#node.table.changes.on((change) => this.#onChange(change)));
     this.optimize();
     this.#scheduleTick(runtime.random() * this.#activeMinMs);
   }
@@ -194,18 +218,42 @@ export class RefreshManager {
     await Promise.allSettled([...this.#running]);
   }
 
+  /**
+   * Looks up a generated key of every bucket idle for the interval in force, one after the other (a run under way
+   * is joined, not doubled). Resolves with how many buckets it refreshed.
+   */
+  refreshIdle(options: Pick<OperationOptions, "signal"> = {}): Promise<number> {
+    if (this.#idle !== undefined) return this.#idle;
+    const run = this.#refreshIdleNow(options).finally(() => {
+      if (this.#idle === run) this.#idle = undefined;
+    });
+    return this.#idle = run;
+  }
+
+  async #refreshIdleNow({ signal }: Pick<OperationOptions, "signal">): Promise<number> {
+    const table = this.#node.table;
+    let refreshed = 0;
+    for (const [lo, hi] of table.staleRanges(this.intervalS * 1000)) {
+      signal?.throwIfAborted();
+      const target = this.#generateKey(lo, hi);
+      table.touchRange(target);
+      refreshed++;
+      await this.#query(target, { purpose: "refresh", ...(signal ? { signal } : {}) });
+    }
+    return refreshed;
+  }
+
   /** Stops, as {@linkcode stop} does: `await using` a manager stops it at the end of the scope. */
   [Symbol.asyncDispose](): Promise<void> {
     return this.stop();
   }
 
-  /** Re-evaluates the strategy from the dynamics and the lookup performance; sets the node's refresh interval. */
+  /** Re-evaluates the strategy from the dynamics and the lookup performance, and so the interval in force. */
   optimize(): RefreshStrategy {
     this.#lastOptimizationMs = this.#now();
     this.#forcedActive &&= this.performance.degraded;
     const level = this.#dynamics();
     this.#strategy = this.#forcedActive || level === "high" ? "active" : level === "low" ? "maintenance" : "normal";
-    this.#node.refreshIntervalS = this.intervalS;
     return this.#strategy;
   }
 
@@ -241,6 +289,11 @@ export class RefreshManager {
     if (this.#partitionRefresh()) this.#background(this.#node.republish({ signal: this.#abort.signal }));
   }
 
+  /** A new normal interval: buckets idle for the interval it leads to are refreshed now, not a tick later. */
+  #onParameters({ changed }: ParametersChangedEvent): void {
+    if (changed.includes("refreshIntervalS")) this.#background(this.refreshIdle({ signal: this.#abort.signal }));
+  }
+
   #onChange(change: TableChange): void {
     if (change.kind !== "removed" || change.promoted !== undefined) return;
     this.#losses.record();
@@ -253,6 +306,8 @@ export class RefreshManager {
 
   #tick(): void {
     const now = this.#now();
+    this.#background(this.refreshIdle({ signal: this.#abort.signal }));
+    if (!this.#adaptive) return;
     if (now - this.#lastOptimizationMs >= this.#optimizationMs) this.optimize();
     if (!this.#forcedActive && this.performance.degraded) {
       this.#forcedActive = true;

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import type { DynamicsLevel } from "../adaptive/mod.ts";
 import { NodeHost } from "../host.ts";
-import type { KademliaNode } from "../kademlia/mod.ts";
+import { type KademliaNode, LiveParameters, NodeId, type OperationOptions, RoutingTable } from "../kademlia/mod.ts";
 import { RefreshManager } from "./refresh_manager.ts";
 import { joinedNodes } from "../../tests/_network.ts";
 import { waitFor } from "../../tests/_wait_for.ts";
@@ -43,21 +43,25 @@ Deno.test("RefreshManager suspects a partition when half the table goes at once,
 
 Deno.test("RefreshManager.optimize() follows the dynamics: active, normal or maintenance intervals", () => {
   let level: DynamicsLevel = "medium";
-  // optimize() only reads the dynamics and sets the node's refresh interval.
-  const node = { refreshIntervalS: 0 } as unknown as KademliaNode;
-  const manager = new RefreshManager(node, { dynamics: () => level, baseIntervalS: 180 });
-  assert.deepEqual([manager.optimize(), node.refreshIntervalS], ["normal", 180]);
+  // optimize() only reads the dynamics and the node's parameters.
+  const parameters = new LiveParameters(new RoutingTable(NodeId.random()), {
+    alpha: 3,
+    timeoutMs: 5000,
+    refreshIntervalS: 180,
+  });
+  const manager = new RefreshManager({ parameters } as unknown as KademliaNode, { dynamics: () => level });
+  assert.deepEqual([manager.optimize(), manager.intervalS], ["normal", 180]);
   level = "high";
-  assert.deepEqual([manager.optimize(), node.refreshIntervalS, manager.activeIntervalS], ["active", 180, 45]);
-  manager.baseIntervalS = 300;
+  assert.deepEqual([manager.optimize(), manager.intervalS, manager.activeIntervalS], ["active", 180, 45]);
+  parameters.update({ refreshIntervalS: 300 });
   assert.equal(manager.activeIntervalS, 60, "active rounds every 15–60 s");
-  manager.baseIntervalS = 40;
-  assert.deepEqual([manager.activeIntervalS, node.refreshIntervalS], [15, 40], "never below the active minimum");
+  parameters.update({ refreshIntervalS: 40 });
+  assert.deepEqual([manager.activeIntervalS, manager.intervalS], [15, 40], "never below the active minimum");
   level = "low";
-  assert.deepEqual([manager.optimize(), node.refreshIntervalS], ["maintenance", 600]);
-  manager.baseIntervalS = 3600;
+  assert.deepEqual([manager.optimize(), manager.intervalS], ["maintenance", 600]);
+  parameters.update({ refreshIntervalS: 3600 });
   level = "medium";
-  assert.deepEqual([manager.optimize(), node.refreshIntervalS], ["normal", 600], "never above the stable maximum");
+  assert.deepEqual([manager.optimize(), manager.intervalS], ["normal", 600], "never above the stable maximum");
 });
 
 Deno.test("RefreshManager forces the active strategy when lookups degrade, and reports its overhead", async () => {
@@ -81,16 +85,64 @@ Deno.test("RefreshManager forces the active strategy when lookups degrade, and r
   }
 });
 
-Deno.test("RefreshManager counts the scheduled refresh lookups of the node's upkeep", async () => {
+Deno.test("RefreshManager.refreshIdle() looks up a generated key of every idle bucket with the injected query", async () => {
   let clock = 1_000_000;
   await using host = new NodeHost({ now: () => clock });
   const [node] = await joinedNodes(host, 3) as [KademliaNode];
-  const manager = new RefreshManager(node, { now: () => clock, dynamics: () => "low" });
+  const keys: NodeId[] = [];
+  const purposes: Array<string | undefined> = [];
+  const manager = new RefreshManager(node, {
+    now: () => clock,
+    dynamics: () => "low",
+    generateKey: (lo, hi) => keys[keys.push(NodeId.randomInRange(lo, hi)) - 1]!,
+    query: (target: NodeId, options: OperationOptions) => {
+      purposes.push(options.purpose);
+      return node.findNode(target, options);
+    },
+  });
   manager.start();
   try {
-    clock += 601_000;
-    await node.maintain();
-    assert.equal(manager.refreshes.scheduled, node.table.buckets().length);
+    assert.equal(await manager.refreshIdle(), 0, "no bucket is idle right after the join");
+    clock += 601_000; // past the maintenance strategy's interval (stableMaxIntervalS)
+    const idle = node.table.staleRanges(600_000);
+    assert.ok(idle.length > 0);
+    assert.equal(await manager.refreshIdle(), idle.length);
+    assert.deepEqual(
+      keys.map((key) => idle.findIndex(([lo, hi]) => key.value >= lo && key.value < hi)),
+      idle.map((_, i) => i),
+      "one generated key in each idle bucket, in order",
+    );
+    assert.deepEqual(purposes, idle.map(() => "refresh"), "each looked up by the injected query, tagged refresh");
+    assert.deepEqual(node.table.staleRanges(600_000), [], "every idle bucket was refreshed");
+    assert.equal(node.table.size, 2, "and the contacts stayed");
+    assert.equal(manager.refreshes.scheduled, idle.length, "counted as scheduled refreshes");
+  } finally {
+    await manager.stop();
+  }
+});
+
+Deno.test("RefreshManager with adaptive: false refreshes idle buckets at the node's interval, nothing on losses", async () => {
+  let clock = 1_000_000;
+  await using host = new NodeHost({ now: () => clock });
+  const [node, other] = await joinedNodes(host, 3) as [KademliaNode, KademliaNode];
+  const manager = new RefreshManager(node, {
+    now: () => clock,
+    adaptive: false,
+    activeMinIntervalS: 3600,
+    stableMaxIntervalS: 3600,
+  });
+  manager.start();
+  try {
+    assert.equal(manager.intervalS, 3600, "the node's refresh interval, unclamped");
+    node.table.remove(other.id);
+    assert.deepEqual(manager.refreshes, { event: 0, partition: 0, performance: 0, scheduled: 0 });
+    clock += 200_000;
+    node.parameters.update({ refreshIntervalS: 100 });
+    assert.equal(manager.intervalS, 100, "follows the node's parameter");
+    await waitFor(() => manager.refreshes.scheduled === node.table.buckets().length, {
+      timeoutMs: 2000,
+      what: "the shorter interval refreshed the now idle buckets at once",
+    });
   } finally {
     await manager.stop();
   }
@@ -102,9 +154,9 @@ Deno.test("RefreshManager.configure() changes the refresh bounds live, and reset
   const manager = new RefreshManager(node, { dynamics: () => "low", stableMaxIntervalS: 600 });
   manager.start();
   try {
-    assert.equal(node.refreshIntervalS, 600, "a quiet network is refreshed every stableMaxIntervalS");
+    assert.equal(manager.intervalS, 600, "a quiet network is refreshed every stableMaxIntervalS");
     manager.configure({ stableMaxIntervalS: 120, optimizationIntervalS: 60 });
-    assert.equal(node.refreshIntervalS, 120, "the node's refresh interval follows at once");
+    assert.equal(manager.intervalS, 120, "the interval in force follows at once");
     assert.deepEqual(manager.timing, { activeMinIntervalS: 15, stableMaxIntervalS: 120, optimizationIntervalS: 60 });
     assert.throws(
       () => manager.configure({ activeMinIntervalS: 200 }),
@@ -113,7 +165,7 @@ Deno.test("RefreshManager.configure() changes the refresh bounds live, and reset
     assert.throws(() => manager.configure({ optimizationIntervalS: -1 }), /expected seconds > 0/);
     assert.equal(manager.timing.activeMinIntervalS, 15, "a refused change changes nothing");
     manager.resetTiming();
-    assert.equal(node.refreshIntervalS, 600);
+    assert.equal(manager.intervalS, 600);
   } finally {
     await manager.stop();
   }

@@ -110,7 +110,7 @@ export function nodeDiagnostics(
     address: formatPeer(contact),
     silentS: silentS(contact),
   });
-  const staleAfterS = node.refreshIntervalS;
+  const staleAfterS = services?.refresh?.intervalS ?? node.refreshIntervalS;
   const stale = table.contacts().map(listed).filter((c) => c.silentS === null || c.silentS >= staleAfterS)
     .sort((a, b) => (b.silentS ?? Infinity) - (a.silentS ?? Infinity));
   const buckets = table.buckets();
@@ -124,7 +124,7 @@ export function nodeDiagnostics(
       alpha: node.alpha,
       k: table.k,
       timeoutMs: node.rpcTimeoutMs,
-      refreshIntervalS: node.refreshIntervalS,
+      refreshIntervalS: staleAfterS,
       adaptive: summary?.parameters.adaptive ?? false,
       pinned: services?.adaptive.pinned ?? [],
     },

@@ -13,8 +13,9 @@ import {
   HealthManager,
   type HealthManagerOptions,
   type LevelStats,
+  livenessPolicyFor,
 } from "../health/mod.ts";
-import type { KademliaNode } from "../kademlia/mod.ts";
+import type { KademliaNode, KademliaNodeOptions } from "../kademlia/mod.ts";
 import { RefreshManager, type RefreshManagerOptions, type RefreshSummary } from "../refresh/mod.ts";
 import { DIAGNOSE_RPC, nodeDiagnostics } from "./diagnostics.ts";
 
@@ -24,8 +25,8 @@ export interface NodeServicesOptions {
   adaptive?: AdaptiveKademliaOptions;
   /** Health checks; `enabled: false` runs none. @default enabled */
   health?: HealthManagerOptions & { enabled?: boolean };
-  /** Adaptive refresh; `enabled: false` leaves the node's own refresh of idle buckets alone. @default enabled */
-  refresh?: Omit<RefreshManagerOptions, "dynamics" | "baseIntervalS" | "now"> & { enabled?: boolean };
+  /** Adaptive refresh; `enabled: false` refreshes only buckets idle for the refresh interval. @default enabled */
+  refresh?: Omit<RefreshManagerOptions, "dynamics" | "now"> & { enabled?: boolean };
   /** Discovery cache and limits. */
   discovery?: Omit<DiscoveryOptions, "health" | "networkSize" | "now">;
   /** What the node advertises on `cqkd_capabilities`. @default every protocol role for a worker, none otherwise */
@@ -61,6 +62,17 @@ export interface NodeServices extends AsyncDisposable {
 }
 
 /**
+ * The node option that makes a node judge contacts by the liveness policy of the health checks `options` ask for
+ * (none when they are off): pass it to `KademliaNode.start()` of a node that {@linkcode attachNodeServices} will
+ * serve, whose health manager then records its checks where the node's policy reads them.
+ */
+export function livenessFor(options: NodeServicesOptions = {}): Pick<KademliaNodeOptions, "liveness"> {
+  const { enabled = true, ...health } = options.health ?? {};
+  if (!enabled || health.levels?.length === 0) return {};
+  return { liveness: livenessPolicyFor({ ...health, ...(options.now ? { now: options.now } : {}) }) };
+}
+
+/**
  * Attaches the adaptive parameters, health checks, adaptive refresh and discovery to a running node and starts
  * them, and answers the read-only `cqkd_diagnose` RPC with the node's diagnosis: the composition root the host
  * processes and `cqkd node` call for every node.
@@ -68,8 +80,8 @@ export interface NodeServices extends AsyncDisposable {
  * @example A worker with its services, and their summary
  * ```ts
  * import { KademliaNode } from "../kademlia/mod.ts";
- * import { attachNodeServices } from "./mod.ts";
- * await using node = KademliaNode.start({ role: "worker" });
+ * import { attachNodeServices, livenessFor } from "./mod.ts";
+ * await using node = KademliaNode.start({ role: "worker", ...livenessFor() });
  * await using services = attachNodeServices(node);
  * console.assert(services.summary().parameters.k === 20);
  * ```
@@ -89,13 +101,10 @@ export function attachNodeServices(node: KademliaNode, options: NodeServicesOpti
       ...refreshOptions,
       ...clock,
       dynamics: () => adaptive.dynamics.snapshot(node.table.size).level,
-      baseIntervalS: adaptive.parameters.refreshIntervalS,
     })
     : undefined;
-  const offParameters = adaptive.parametersChanged.on(({ refreshIntervalS }) => {
-    if (refresh !== undefined) refresh.baseIntervalS = refreshIntervalS;
-    else node.refreshIntervalS = refreshIntervalS;
-  });
+  // Without the adaptive refresh, idle buckets are still refreshed every refresh interval (the paper's refresh).
+  const idleRefresh = refresh ?? new RefreshManager(node, { ...refreshOptions, ...clock, adaptive: false });
   const fast = { intervalS: 30, timeoutMs: 2000, ...healthOptions.fast };
   const discovery = new Discovery(node, {
     freshMs: fast.intervalS * 1000,
@@ -109,15 +118,14 @@ export function attachNodeServices(node: KademliaNode, options: NodeServicesOpti
   const offRevived = health && refresh ? health.revived.on(() => refresh.healed()) : () => {};
   adaptive.start();
   health?.start();
-  refresh?.start();
+  idleRefresh.start();
 
   let stopped: Promise<void> | undefined;
   const stop = () =>
     stopped ??= (async () => {
-      offParameters();
       offRevived();
       adaptive.stop();
-      await Promise.all([health?.stop(), refresh?.stop()]);
+      await Promise.all([health?.stop(), idleRefresh.stop()]);
       withdraw();
       node.rpc.unregister(DIAGNOSE_RPC);
     })();
@@ -135,7 +143,7 @@ export function attachNodeServices(node: KademliaNode, options: NodeServicesOpti
           alpha: node.alpha,
           k: node.table.k,
           timeoutMs: node.rpcTimeoutMs,
-          refreshIntervalS: node.refreshIntervalS,
+          refreshIntervalS: refresh?.intervalS ?? node.refreshIntervalS,
           adaptive: analysis.adaptive,
         },
         dynamics: analysis.dynamics,

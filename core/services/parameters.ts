@@ -154,17 +154,9 @@ export function tuneParameters(target: TuningTarget, group: ParameterGroup, chan
   checkParameters(group, set);
   const { node, services } = target;
   if (group === "kademlia") {
-    const values = renamed(set, KADEMLIA_FIELDS);
-    if (services === undefined) {
-      // No adaptive logic to pin against: the node's fields are the parameters.
-      if (values.alpha !== undefined) node.alpha = values.alpha;
-      if (values.k !== undefined) node.table.k = values.k;
-      if (values.timeoutMs !== undefined) node.rpcTimeoutMs = values.timeoutMs;
-      if (values.refreshIntervalS !== undefined) node.refreshIntervalS = values.refreshIntervalS;
-    } else {
-      if (change.reset) services.adaptive.unpin();
-      services.adaptive.pin(values);
-    }
+    // The node's adaptive parameters (when attached) pin what an operator sets, and a reset hands all back to them.
+    if (change.reset) services?.adaptive.unpin();
+    node.parameters.update(renamed(set, KADEMLIA_FIELDS), "operator");
     return kademliaGroup(target);
   }
   if (group === "health-check") {
@@ -213,7 +205,7 @@ function kademliaGroup({ node, services }: TuningTarget): GroupParameters {
     state: {
       adaptive: analysis?.adaptive ?? false,
       ...(analysis ? { tier: analysis.tier, network_size: analysis.networkSize } : {}),
-      refresh_interval_in_force_s: node.refreshIntervalS,
+      refresh_interval_in_force_s: services?.refresh?.intervalS ?? node.refreshIntervalS,
     },
   };
 }

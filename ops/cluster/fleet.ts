@@ -8,7 +8,7 @@ import type { NodeServices } from "../../core/services/mod.ts";
 import { type Attachment, BootstrapService, joinNetwork, servedTier, type Tier } from "../../roles/bootstrap/mod.ts";
 import { ConflictError } from "../admin/mod.ts";
 import type { NodeSpec } from "./plan.ts";
-import { attachRecordedServices } from "./node_services.ts";
+import { attachRecordedServices, livenessFrom } from "./node_services.ts";
 import { attachProtocolRole, keygenTrustFrom, type ProtocolRole } from "./protocol_roles.ts";
 import type { PeerTrust } from "../../roles/keygen/mod.ts";
 import type { AuditLog } from "../audit/mod.ts";
@@ -322,6 +322,7 @@ export class Fleet implements MetricsSource {
     const start = (port: number) =>
       KademliaNode.start({
         ...nodeOptionsFrom(settings),
+        ...livenessFrom(settings),
         host: "127.0.0.1",
         port,
         role: spec.role,

@@ -1,7 +1,12 @@
 import { servicesOptionsFrom, type Settings } from "../../core/config/mod.ts";
-import type { KademliaNode } from "../../core/kademlia/mod.ts";
+import type { KademliaNode, KademliaNodeOptions } from "../../core/kademlia/mod.ts";
 import type { CqkdMetrics } from "../../core/metrics/mod.ts";
-import { attachNodeServices, type NodeServices } from "../../core/services/mod.ts";
+import { attachNodeServices, livenessFor, type NodeServices } from "../../core/services/mod.ts";
+
+/** The liveness policy a node started for {@linkcode attachRecordedServices} is built with (see livenessFor). */
+export function livenessFrom(settings: Settings): Pick<KademliaNodeOptions, "liveness"> {
+  return livenessFor(servicesOptionsFrom(settings));
+}
 
 /**
  * Attaches a node's services (size estimate, adaptive parameters, health checks, refresh, discovery) as the
