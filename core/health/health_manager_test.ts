@@ -4,6 +4,8 @@ import { type Contact, type KademliaNode, NodeId } from "../kademlia/mod.ts";
 import { decodeFrame, encodeResponse } from "../net/mod.ts";
 import { HealthManager } from "./health_manager.ts";
 import { type LivenessPolicy, livenessPolicyFor } from "./liveness_policy.ts";
+import { VirtualNet } from "../../tests/_virtual_time.ts";
+import { waitFor } from "../../tests/_wait_for.ts";
 
 /** Nodes joined through the first, which judges contacts by `liveness` when given. */
 async function checkedNetwork(host: NodeHost, count: number, liveness?: LivenessPolicy) {
@@ -43,7 +45,7 @@ Deno.test("HealthManager fast check removes a dead contact from the routing tabl
   await host.stop(c);
   manager.start();
   try {
-    for (let i = 0; i < 100 && a.table.get(c.id) !== undefined; i++) await new Promise((r) => setTimeout(r, 20));
+    await waitFor(() => a.table.get(c.id) === undefined, { timeoutMs: 2000, what: "the dead contact left the table" });
   } finally {
     await manager.stop();
   }
@@ -123,8 +125,10 @@ Deno.test("HealthManager keeps a contact found dead out while others name it, un
     await host.stop(c);
     clock += fast.intervalS * 1000 + 1; // not heard from within the fast interval: no benefit of the doubt
     await a.findNode(NodeId.random());
-    for (let i = 0; i < 50 && a.table.get(c.id) !== undefined; i++) await new Promise((r) => setTimeout(r, 20));
-    assert.equal(a.table.get(c.id), undefined, "the lookup's silent RPC dropped it");
+    await waitFor(() => a.table.get(c.id) === undefined, {
+      timeoutMs: 1000,
+      what: "the lookup's silent RPC dropped it",
+    });
     assert.equal(manager.registry.status(c.id), "unhealthy", "and counts as a failed fast check");
     await a.refreshBucket(c.id);
     assert.ok(b.table.get(c.id), "b still names c");
@@ -154,7 +158,7 @@ Deno.test("HealthManager keeps a contact heard from lately that misses an RPC un
     const silent = new Set<string>();
     a.events.rpcFailure.on(({ contact }) => silent.add(contact.id.hex));
     await a.findNode(NodeId.random());
-    for (let i = 0; i < 50 && silent.size < 2; i++) await new Promise((r) => setTimeout(r, 20));
+    await waitFor(() => silent.size === 2, { timeoutMs: 1000, what: "both missed an answer" });
     assert.deepEqual([...silent].sort(), [b.id.hex, c.id.hex].sort(), "both missed an answer");
     assert.ok(a.table.get(b.id) && a.table.get(c.id), "both were heard from lately: kept");
     assert.equal(manager.registry.status(b.id), undefined, "nothing held against them yet");
@@ -257,19 +261,21 @@ Deno.test("HealthManager removes a contact only when a second fast check a batch
   }
 });
 
-Deno.test("HealthManager starts no batch of a level while its last one is still running", async () => {
-  await using host = new NodeHost();
-  const node = host.start();
-  for (let i = 0; i < 10; i++) node.table.add(fakeContact());
+Deno.test("HealthManager starts no batch of a level while its last one is still running (virtual time)", async () => {
+  using net = new VirtualNet();
+  await using node = net.start();
+  for (let i = 0; i < 10; i++) node.table.add(net.deadContact());
   // Slices of 10 ms; each batch of 2 silent contacts takes the whole 300 ms timeout.
   const manager = new HealthManager(node, { levels: ["fast"], fast: { intervalS: 0.1, timeoutMs: 300 }, slices: 10 });
   let mostPending = 0;
-  const sampler = setInterval(() => mostPending = Math.max(mostPending, node.transport.pendingCount), 5);
   manager.start();
   try {
-    await new Promise((r) => setTimeout(r, 250));
+    // The pending RPCs sampled every 5 ms for 250 ms.
+    for (let ms = 0; ms < 250; ms += 5) {
+      await net.advance(5);
+      mostPending = Math.max(mostPending, node.transport.pendingCount);
+    }
   } finally {
-    clearInterval(sampler);
     await manager.stop();
   }
   assert.ok(mostPending > 0, "the first batch ran");
@@ -277,8 +283,8 @@ Deno.test("HealthManager starts no batch of a level while its last one is still 
 });
 
 Deno.test("HealthManager.configure() changes a level's interval and timeout live, and resetTiming() restores them", async () => {
-  await using host = new NodeHost();
-  const [node, other] = await checkedNetwork(host, 2) as [KademliaNode, KademliaNode];
+  using net = new VirtualNet();
+  const [node, other] = await net.joined(2) as [KademliaNode, KademliaNode];
   // An hour between fast checks: none would run within the test unless the interval is shortened.
   const manager = new HealthManager(node, { levels: ["fast"], fast: { intervalS: 3600, timeoutMs: 2000 }, slices: 1 });
   manager.start();
@@ -286,8 +292,7 @@ Deno.test("HealthManager.configure() changes a level's interval and timeout live
     // The only contact was heard from just now, which spares it a fast check for one interval.
     manager.configure("fast", { intervalS: 0.05, timeoutMs: 500 });
     assert.deepEqual([manager.timing("fast").intervalS, manager.timing("fast").timeoutMs], [0.05, 500]);
-    for (let i = 0; i < 100 && manager.stats.fast.checks === 0; i++) await new Promise((r) => setTimeout(r, 20));
-    assert.ok(manager.stats.fast.checks > 0, "the shortened interval brought the next batch forward");
+    await net.until(() => manager.stats.fast.checks > 0, "the shortened interval brought the next batch forward", 2000);
     assert.equal(manager.registry.status(other.id), "healthy");
     assert.throws(() => manager.configure("fast", { timeoutMs: 0 }), /the fast interval and timeout must be > 0/);
     assert.equal(manager.timing("fast").timeoutMs, 500, "a refused change changes nothing");
@@ -295,23 +300,24 @@ Deno.test("HealthManager.configure() changes a level's interval and timeout live
     assert.deepEqual([manager.timing("fast").intervalS, manager.timing("fast").timeoutMs], [3600, 2000]);
   } finally {
     await manager.stop();
+    await Promise.all([node.stop(), other.stop()]);
   }
 });
 
 Deno.test("HealthManager hands its values over to a contact that answers again after failing (a healed partition)", async () => {
-  await using host = new NodeHost();
-  const [a, b] = await checkedNetwork(host, 2) as [KademliaNode, KademliaNode];
+  using net = new VirtualNet();
+  const [a, b] = await net.joined(2) as [KademliaNode, KademliaNode];
+  await using _a = a, _b = b;
   const manager = new HealthManager(a, { levels: ["fast"] });
   a.records.put(NodeId.random(), "written while b was cut off");
-  const settle = () => new Promise((resolve) => setTimeout(resolve, 100));
 
-  await manager.check(b.contact, "fast");
-  await settle();
+  await net.settle(manager.check(b.contact, "fast"));
+  await net.advance(5000);
   assert.equal(b.records.size, 0, "a contact that never failed has its values already");
 
-  manager.registry.record(b.contact, { level: "fast", ok: false, atMs: Date.now(), durationMs: 0, failure: "cut" });
-  assert.equal((await manager.check(b.contact, "fast")).ok, true);
-  for (let i = 0; i < 50 && b.records.size === 0; i++) await settle();
+  manager.registry.record(b.contact, { level: "fast", ok: false, atMs: net.nowMs, durationMs: 0, failure: "cut" });
+  assert.equal((await net.settle(manager.check(b.contact, "fast"))).ok, true);
+  await net.until(() => b.records.size > 0, "the values were handed over", 5000);
   assert.deepEqual(b.records.records().map((r) => r.value), ["written while b was cut off"]);
 });
 

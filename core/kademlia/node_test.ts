@@ -5,6 +5,7 @@ import type { Contact } from "./contact.ts";
 import { BootstrapError, type KademliaNode, type KademliaNodeOptions } from "./node.ts";
 import { NodeId } from "./node_id.ts";
 import { InvalidValueError } from "./value.ts";
+import { VirtualNet } from "../../tests/_virtual_time.ts";
 import { waitFor } from "../../tests/_wait_for.ts";
 
 /** Starts `count` nodes (options per node allowed) and joins each, in order, through the first. */
@@ -271,13 +272,14 @@ Deno.test("KademliaNode.get() on a writer far from the key sees the value anothe
 });
 
 Deno.test("KademliaNode.get() rejects with the abort reason and does not blame the contact it waited for", async () => {
-  await using host = new NodeHost();
-  const node = host.start();
-  const silent = { id: NodeId.random(), host: "127.0.0.1", port: deadPort() };
+  using net = new VirtualNet();
+  await using node = net.start();
+  const silent = net.deadContact();
   node.table.add(silent);
   const controller = new AbortController();
-  const pending = node.get("anything", { signal: controller.signal });
-  await new Promise((resolve) => setTimeout(resolve, 50));
+  const pending = node.get(await NodeId.digest("anything"), { signal: controller.signal });
+  pending.catch(() => {}); // settled below, after the abort
+  await net.advance(50);
   assert.equal(node.transport.pendingCount, 1, "the lookup is waiting for the silent contact");
   controller.abort(new Error("user gave up"));
   await assert.rejects(pending, /user gave up/);

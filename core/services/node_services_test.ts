@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { NodeHost } from "../host.ts";
 import type { KademliaNode } from "../kademlia/mod.ts";
 import { CAPABILITIES_RPC } from "../discovery/mod.ts";
-import { attachNodeServices, type NodeServicesOptions } from "./node_services.ts";
+import { attachNodeServices, livenessFor, type NodeServicesOptions } from "./node_services.ts";
+import { waitFor } from "../../tests/_wait_for.ts";
 
 /** Timers shortened so that a test sees a fast check round within a fraction of a second. */
 const QUICK: NodeServicesOptions = {
@@ -10,10 +11,11 @@ const QUICK: NodeServicesOptions = {
   refresh: { activeMinIntervalS: 1 },
 };
 
+/** Nodes joined through the first, each judging contacts by the liveness policy of QUICK's health checks. */
 async function network(host: NodeHost, count: number): Promise<KademliaNode[]> {
-  const nodes = [host.start({ role: "super-bootstrap" })];
+  const nodes = [host.start({ role: "super-bootstrap", ...livenessFor(QUICK) })];
   for (let i = 1; i < count; i++) {
-    const node = host.start({ role: "worker" });
+    const node = host.start({ role: "worker", ...livenessFor(QUICK) });
     await node.bootstrap([nodes[0]!.address]);
     nodes.push(node);
   }
@@ -33,11 +35,11 @@ Deno.test("attachNodeServices(): a dead contact is removed by the fast check and
     }
   });
   await host.stop(dead);
-  for (let i = 0; i < 100 && refreshesWhenRemoved < 0; i++) await new Promise((r) => setTimeout(r, 20));
+  await waitFor(() => refreshesWhenRemoved >= 0, { timeoutMs: 2000, what: "the dead contact left the table" });
   assert.equal(refreshesWhenRemoved, 1, "the refresh of its bucket started as it left the table");
   assert.equal(node.table.get(dead.id), undefined);
   assert.equal(services.health!.registry.status(dead.id), "unhealthy");
-  for (let i = 0; i < 100 && node.transport.pendingCount > 0; i++) await new Promise((r) => setTimeout(r, 20));
+  await waitFor(() => node.transport.pendingCount === 0, { timeoutMs: 2000, what: "the refresh finished" });
   const summary = services.summary();
   assert.ok("refreshRpcs" in summary.refresh && summary.refresh.refreshRpcs >= 1);
   assert.equal(summary.health.counts.unhealthy, 1);

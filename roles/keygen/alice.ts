@@ -45,8 +45,15 @@ import { SealedMessenger, type SealedMessengerOptions, type SealedPeer } from ".
 import { SessionChannel } from "./session_channel.ts";
 import { keyFingerprint, keyIdOf, newSessionId, sessionKey } from "./session_ids.ts";
 import { STEP, type StepEvent, StepTimer } from "./steps.ts";
-import { type DiscoverFn, WorkerPool } from "./worker_pool.ts";
-import { type AliceOptions, type AliceResult, type KeyRequest, MIN_KEY_BITS } from "./alice_options.ts";
+import { type DiscoverFn, settled, WorkerPool } from "./worker_pool.ts";
+import {
+  type AliceOptions,
+  type AliceResult,
+  type AliceSettings,
+  aliceSettings,
+  type KeyRequest,
+  MIN_KEY_BITS,
+} from "./alice_options.ts";
 import { WorkerExposure } from "./worker_exposure.ts";
 import { runtime } from "../../core/runtime/mod.ts";
 
@@ -60,10 +67,6 @@ interface Session extends RoundContext {
   notified: boolean;
   request: KeyRequest;
 }
-
-type Settings = Required<
-  Omit<AliceOptions, keyof SealedMessengerOptions | "onStep" | "keyStore" | "trust" | "discover">
->;
 
 /**
  * Alice: computes lk, discovers workers and gives each batch of positions its six roles (signed assignments with
@@ -81,8 +84,11 @@ export class Alice {
   readonly #dead = new Set<string>();
   readonly #trust: PeerTrust;
   readonly #discover: DiscoverFn;
-  readonly #options: Settings;
+  readonly #options: AliceSettings;
   readonly #onStep: ((event: StepEvent) => void) | undefined;
+  /** Aborted by stop(): every session runs under it (and its request's signal). */
+  readonly #abort = new AbortController();
+  readonly #running = new Set<Promise<AliceResult>>();
 
   private constructor(node: KademliaNode, messenger: SealedMessenger, options: AliceOptions) {
     this.#node = node;
@@ -91,20 +97,7 @@ export class Alice {
     this.#trust = options.trust;
     this.#discover = options.discover;
     this.#onStep = options.onStep;
-    this.#options = {
-      batchPositions: options.batchPositions ?? 1024,
-      minBatchPositions: options.minBatchPositions ?? 64,
-      maxWorkers: options.maxWorkers ?? 60,
-      collusion: options.collusion ?? 1,
-      batchTimeoutMs: options.batchTimeoutMs ?? 5000,
-      maxAttempts: options.maxAttempts ?? 3,
-      maxRounds: options.maxRounds ?? 8,
-      qberThreshold: options.qberThreshold ?? 0.11,
-      keyLengthMultiplier: options.keyLengthMultiplier ?? 2.5,
-      reconcileTimeoutMs: options.reconcileTimeoutMs ?? 60_000,
-      notifyTimeoutMs: options.notifyTimeoutMs ?? 15_000,
-      keepSifted: options.keepSifted ?? false,
-    };
+    this.#options = aliceSettings(options);
     if (!(Number.isInteger(this.#options.collusion) && this.#options.collusion >= 1)) {
       throw new RangeError(`Cannot start Alice: collusion must be a positive integer, got ${options.collusion}`);
     }
@@ -147,9 +140,11 @@ export class Alice {
     return this.messenger.self;
   }
 
-  /** Withdraws Alice's RPCs. */
-  stop(): Promise<void> {
-    return this.messenger.stop();
+  /** Aborts the sessions under way, waits for them to end, and withdraws Alice's RPCs. Idempotent. */
+  async stop(): Promise<void> {
+    this.#abort.abort(new Error("Alice stopped"));
+    await Promise.allSettled([...this.#running]);
+    await this.messenger.stop();
   }
 
   [Symbol.asyncDispose](): Promise<void> {
@@ -159,11 +154,19 @@ export class Alice {
   /**
    * Runs a session with Bob. It resolves with `ok: false` and a reason when the session cannot give both sides
    * the same confirmed key (QBER above the threshold, workers lost, Bob unreachable or not trusted…); it rejects
-   * only when `signal` aborts or the request is invalid.
+   * only when `signal` aborts, Alice stops, or the request is invalid.
    *
    * @throws {RangeError} when `keyBits` is not an integer ≥ 64 or a rate is not within 0-1
    */
-  async generateKey(request: KeyRequest): Promise<AliceResult> {
+  generateKey(request: KeyRequest): Promise<AliceResult> {
+    if (this.#abort.signal.aborted) return Promise.reject(this.#abort.signal.reason);
+    const signal = request.signal ? AbortSignal.any([request.signal, this.#abort.signal]) : this.#abort.signal;
+    const running = this.#session({ ...request, signal }).finally(() => this.#running.delete(running));
+    this.#running.add(running);
+    return running;
+  }
+
+  async #session(request: KeyRequest & { signal: AbortSignal }): Promise<AliceResult> {
     const { keyBits, noise = 0, eve = 0, signal } = request;
     if (!Number.isInteger(keyBits) || keyBits < MIN_KEY_BITS) {
       throw new RangeError(`Cannot generate a key of ${keyBits} bits: expected an integer of at least ${MIN_KEY_BITS}`);
@@ -218,10 +221,10 @@ export class Alice {
       const bob = await steps.time(STEP.allocate, () => this.#trustedBob(request.bob, signal));
       const channel = new SessionChannel(this.messenger, id, bob);
       this.#sessions.set(id, { channel, responders: new Map() });
-      session = { id, steps, budget, channel, pool, exposure, notified: false, request, ...(signal ? { signal } : {}) };
+      session = { id, steps, budget, channel, pool, exposure, notified: false, request, signal };
       await steps.time(STEP.create, () => this.#announce(id, keyBits, lk, signal));
       while (!budget.complete) {
-        signal?.throwIfAborted();
+        signal.throwIfAborted();
         if (budget.rounds === this.#options.maxRounds) {
           throw new KeyMaterialError(keyBits, budget.secureBits, budget.rawPositions, budget.rounds);
         }
@@ -256,7 +259,7 @@ export class Alice {
       confirmed.key.fill(0);
       return outcome(keyBits, keyId);
     } catch (error) {
-      if (signal?.aborted) throw error;
+      if (signal.aborted) throw error;
       const reason = (error as Error).message;
       if (session?.notified) {
         await session.channel.request(METHOD.abort, { reason }).catch(() => {});
@@ -270,8 +273,8 @@ export class Alice {
   }
 
   /** Bob's signed key, once his identity is trusted. @throws {SessionAbortError} when it is not */
-  async #trustedBob(address: Peer, signal?: AbortSignal): Promise<SealedPeer> {
-    const bob = await this.messenger.publicKey(address, signal ? { signal } : {});
+  async #trustedBob(address: Peer, signal: AbortSignal): Promise<SealedPeer> {
+    const bob = await this.messenger.publicKey(address, { signal });
     const problem = this.#trust.problem(bob, "bob");
     if (problem !== undefined) {
       this.messenger.reject("untrusted_peer", problem);
@@ -281,7 +284,7 @@ export class Alice {
   }
 
   /** Step 7: the session announcement Bob finds in the DHT. */
-  async #announce(session: string, keyBits: number, positions: number, signal?: AbortSignal): Promise<void> {
+  async #announce(session: string, keyBits: number, positions: number, signal: AbortSignal): Promise<void> {
     const { host, port, key, identity } = this.messenger.self;
     const announcement: SessionAnnouncement = {
       session,
@@ -290,7 +293,7 @@ export class Alice {
       positions,
       sortingRule: "batch order, then ascending position",
     };
-    await this.#node.set(sessionKey(session), encode(announcement), signal ? { signal } : {});
+    await this.#node.set(sessionKey(session), encode(announcement), { signal });
   }
 
   /**
@@ -381,8 +384,7 @@ export class Alice {
     const failed = new Set<BatchPlan>();
     await Promise.all([...byWorker.values()].map(async ({ worker, commands, plans }) => {
       try {
-        const options = session.signal ? { signal: session.signal } : {};
-        await this.messenger.request(worker, METHOD.command, { commands }, options);
+        await this.messenger.request(worker, METHOD.command, { commands }, { signal: session.signal });
       } catch (error) {
         if (session.signal?.aborted) throw error;
         for (const plan of plans) failed.add(plan);
@@ -390,10 +392,4 @@ export class Alice {
     }));
     return plans.filter((plan) => !failed.has(plan));
   }
-}
-
-/** Runs `task` on each item; returns the items whose task succeeded. */
-async function settled<T>(items: readonly T[], task: (item: T) => Promise<void>): Promise<T[]> {
-  const results = await Promise.allSettled(items.map(task));
-  return items.filter((_, i) => results[i]!.status === "fulfilled");
 }

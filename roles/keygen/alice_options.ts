@@ -94,3 +94,26 @@ export interface AliceResult {
   steps: Record<string, number>;
   bobSteps: Record<string, number>;
 }
+
+/** Alice's settings in force: the options given, and the defaults for the others. */
+export type AliceSettings = Required<
+  Omit<AliceOptions, keyof SealedMessengerOptions | "onStep" | "keyStore" | "trust" | "discover">
+>;
+
+/** The settings of an Alice started with `options`. */
+export function aliceSettings(options: AliceOptions): AliceSettings {
+  return {
+    batchPositions: options.batchPositions ?? 1024,
+    minBatchPositions: options.minBatchPositions ?? 64,
+    maxWorkers: options.maxWorkers ?? 60,
+    collusion: options.collusion ?? 1,
+    batchTimeoutMs: options.batchTimeoutMs ?? 5000,
+    maxAttempts: options.maxAttempts ?? 3,
+    maxRounds: options.maxRounds ?? 8,
+    qberThreshold: options.qberThreshold ?? 0.11,
+    keyLengthMultiplier: options.keyLengthMultiplier ?? 2.5,
+    reconcileTimeoutMs: options.reconcileTimeoutMs ?? 60_000,
+    notifyTimeoutMs: options.notifyTimeoutMs ?? 15_000,
+    keepSifted: options.keepSifted ?? false,
+  };
+}

@@ -87,6 +87,8 @@ export class Bob {
   readonly #inbox: Inbox;
   readonly #sessions = new Map<string, SessionState>();
   readonly #options: BobOptions;
+  /** Aborted by stop(): what the handlers wait for (the DHT, batches, Alice's parities) gives up. */
+  readonly #abort = new AbortController();
 
   private constructor(node: KademliaNode, messenger: SealedMessenger, options: BobOptions) {
     this.#node = node;
@@ -127,9 +129,11 @@ export class Bob {
     return this.#sessions.get(id)?.report;
   }
 
-  /** Withdraws Bob's RPCs. */
-  stop(): Promise<void> {
-    return this.messenger.stop();
+  /** Aborts what the sessions wait for, zeroes their bits (their reports stay) and withdraws Bob's RPCs. */
+  async stop(): Promise<void> {
+    this.#abort.abort(new Error("Bob stopped"));
+    for (const state of this.#sessions.values()) this.#forget(state);
+    await this.messenger.stop();
   }
 
   [Symbol.asyncDispose](): Promise<void> {
@@ -153,7 +157,7 @@ export class Bob {
     }
     const steps = new StepTimer("bob", session, this.#options.onStep);
     const announcement = await steps.time(STEP.bobNotified, async () => {
-      const value = await this.#node.get(sessionKey(session));
+      const value = await this.#node.get(sessionKey(session), { signal: this.#abort.signal });
       if (!(value instanceof Uint8Array)) throw new Error(`Cannot find session ${session} announced in the DHT`);
       return decode(value) as SessionAnnouncement;
     });
@@ -221,7 +225,7 @@ export class Bob {
           bases: String(from.bases),
           readings: String(from.readings),
           sifted: String(from.sifted),
-        }, { timeoutMs: timeoutMs as number });
+        }, { timeoutMs: timeoutMs as number, signal: this.#abort.signal });
         if (data.bases!.length !== count || data.readings!.length !== count) {
           throw new RangeError(`bases or readings hold another count than ${count}`);
         }
@@ -270,6 +274,7 @@ export class Bob {
       rangeParities: async (ranges: Uint32Array) => {
         const answer = await state.channel.request(METHOD.parity, { round, ranges: encodeRanges(ranges) }, {
           timeoutMs: this.#options.parityTimeoutMs ?? 5000,
+          signal: this.#abort.signal,
         });
         if (!(answer instanceof Uint8Array) || answer.length !== ranges.length / 3) {
           throw new TypeError("Cannot read Alice's parities: expected one byte per range");

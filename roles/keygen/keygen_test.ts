@@ -138,3 +138,14 @@ Deno.test("Alice.generateKey() replaces a worker killed mid-session and never us
     assert.deepEqual(bob, alice);
   }
 });
+
+Deno.test("Alice.stop() aborts the session under way and waits for it; a stopped Alice takes no new session", async () => {
+  await using net = await startTestNetwork(12, { maxWorkers: 12 });
+  const session = net.alice.generateKey({ keyBits: 4096, bob: net.bobNode.address });
+  const outcome = session.then(() => "resolved", (error: Error) => error.message);
+  while (!net.workers.some((w) => w.service.jobs > 0)) await new Promise((resolve) => setTimeout(resolve, 1));
+  await net.alice.stop();
+  assert.equal(await outcome, "Alice stopped", "the session was aborted, not left running");
+  await assert.rejects(net.alice.generateKey({ keyBits: 128, bob: net.bobNode.address }), /Alice stopped/);
+  assert.equal(net.alice.keyStore.size, 0, "no key from the aborted session");
+});

@@ -55,8 +55,7 @@ export interface SealedMessengerOptions {
    */
   transferTtlMs?: number;
   /**
-   * A chunk still unanswered after this long is sent again, and again at this pace until its timeout (the copies
-   * stay pending: the first answer to any of them counts).
+   * A chunk unanswered this long is sent again, at this pace until its timeout (the first answer to any copy counts).
    * @default the node's retransmission timeout (RFC 6298), at least 200 ms
    */
   retryMs?: number;
@@ -125,6 +124,7 @@ export class SealedMessenger {
   readonly #transferTtlMs: number;
   readonly #retryMs: number | undefined;
   readonly #onReject: (reason: RejectReason, detail: string) => void;
+  readonly #abort = new AbortController();
 
   private constructor(node: KademliaNode, keys: PairCipher, options: SealedMessengerOptions) {
     this.#node = node;
@@ -169,8 +169,7 @@ export class SealedMessenger {
   }
 
   /**
-   * Asks a peer for its public key and identity (a liveness check as well).
-   * @throws {RpcTimeoutError} when it does not answer
+   * Asks a peer for its public key and identity (a liveness check as well). @throws {RpcTimeoutError} when silent
    * @throws {TypeError} when the answer is malformed or its key is not signed by its identity
    */
   async publicKey(peer: Peer, options: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<SealedPeer> {
@@ -246,8 +245,9 @@ export class SealedMessenger {
     return reply.value;
   }
 
-  /** Withdraws the RPCs and drops incomplete transfers, kept replies and the replay memory. */
+  /** Aborts the requests in flight, withdraws the RPCs, drops incomplete transfers, kept replies and replay memory. */
   stop(): Promise<void> {
+    this.#abort.abort(new Error("Messenger stopped"));
     this.#node.rpc.unregister(SEALED_RPC);
     this.#node.rpc.unregister(PUBLIC_KEY_RPC);
     this.#transfers.clear();
@@ -267,7 +267,7 @@ export class SealedMessenger {
   async #deliver(peer: Peer, method: string, args: unknown[], timeoutMs: number, signal?: AbortSignal) {
     const retryMs = this.#retryMs ?? Math.max(200, this.#node.transport.rtt.timeoutMs);
     const settled = new AbortController();
-    const stop = signal ? AbortSignal.any([signal, settled.signal]) : settled.signal;
+    const stop = AbortSignal.any([this.#abort.signal, settled.signal, ...(signal ? [signal] : [])]);
     const deadline = runtime.monotonic() + timeoutMs;
     let timer: ReturnType<typeof setTimeout> | undefined;
     try {

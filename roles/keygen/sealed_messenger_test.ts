@@ -90,3 +90,17 @@ Deno.test("SealedMessenger drops a replayed message (same sealed bytes, new tran
   assert.equal(seen.length, 1, "the handler did not run again");
   assert.deepEqual(rejected, ["replay"]);
 });
+
+Deno.test("SealedMessenger.stop() aborts its requests in flight instead of leaving them to time out", async () => {
+  await using a = KademliaNode.start();
+  await using b = KademliaNode.start();
+  const sender = await SealedMessenger.attach(a, { timeoutMs: 60_000 });
+  await using receiver = await SealedMessenger.attach(b);
+  const { promise: never } = Promise.withResolvers<never>();
+  receiver.handle("hang", () => never);
+  const pending = sender.request(receiver.self, "hang", {}, { timeoutMs: 60_000 });
+  const settled = pending.then(() => "answered", (error: Error) => error.message);
+  await sender.stop();
+  assert.equal(await settled, "Messenger stopped");
+  assert.equal(a.transport.pendingCount, 0, "no RPC left waiting a minute");
+});

@@ -133,3 +133,9 @@ export class WorkerPool {
     return keyed.filter((w) => w !== undefined);
   }
 }
+
+/** Runs `task` on each item; returns the items whose task succeeded. */
+export async function settled<T>(items: readonly T[], task: (item: T) => Promise<void>): Promise<T[]> {
+  const results = await Promise.allSettled(items.map(task));
+  return items.filter((_, i) => results[i]!.status === "fulfilled");
+}
