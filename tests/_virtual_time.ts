@@ -1,7 +1,8 @@
 /**
  * Unit tests on virtual time: the real node code on the simulator's clock, timers and datagram network (sim/), so
  * that a test that waits for a timer (a health check's interval, an RPC's timeout) moves the clock instead of
- * sleeping. One world per test, disposed at its end (`using net = new VirtualNet()`).
+ * sleeping. One world per test, disposed at its end (`await using net = new VirtualNet()` stops its nodes and puts
+ * the real runtime back).
  *
  * @module
  */
@@ -12,8 +13,9 @@ import { World } from "../sim/world.ts";
 const PORT = 4000;
 
 /** Nodes on a simulated network whose clock moves only when the test says so. */
-export class VirtualNet implements Disposable {
+export class VirtualNet implements AsyncDisposable {
   readonly world: World;
+  readonly #nodes: KademliaNode[] = [];
   #hosts = 0;
 
   constructor(seed = 1) {
@@ -25,13 +27,15 @@ export class VirtualNet implements Disposable {
     return this.world.scheduler.now;
   }
 
-  /** Starts a node on a host of its own. */
+  /** Starts a node on a host of its own; it is stopped with the world. */
   start(options: KademliaNodeOptions = {}): KademliaNode {
     const ctx = this.world.newProcess();
-    return this.world.scheduler.within(
+    const node = this.world.scheduler.within(
       ctx,
       () => KademliaNode.start({ host: hostAddress(++this.#hosts), port: PORT, ...options }),
     );
+    this.#nodes.push(node);
+    return node;
   }
 
   /** A contact at an address where nothing listens (its datagrams are lost). */
@@ -78,7 +82,11 @@ export class VirtualNet implements Disposable {
     return nodes;
   }
 
-  [Symbol.dispose](): void {
-    this.world[Symbol.dispose]();
+  async [Symbol.asyncDispose](): Promise<void> {
+    try {
+      await Promise.all(this.#nodes.map((node) => node.stop()));
+    } finally {
+      this.world[Symbol.dispose]();
+    }
   }
 }

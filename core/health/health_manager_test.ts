@@ -262,8 +262,8 @@ Deno.test("HealthManager removes a contact only when a second fast check a batch
 });
 
 Deno.test("HealthManager starts no batch of a level while its last one is still running (virtual time)", async () => {
-  using net = new VirtualNet();
-  await using node = net.start();
+  await using net = new VirtualNet();
+  const node = net.start();
   for (let i = 0; i < 10; i++) node.table.add(net.deadContact());
   // Slices of 10 ms; each batch of 2 silent contacts takes the whole 300 ms timeout.
   const manager = new HealthManager(node, { levels: ["fast"], fast: { intervalS: 0.1, timeoutMs: 300 }, slices: 10 });
@@ -283,7 +283,7 @@ Deno.test("HealthManager starts no batch of a level while its last one is still 
 });
 
 Deno.test("HealthManager.configure() changes a level's interval and timeout live, and resetTiming() restores them", async () => {
-  using net = new VirtualNet();
+  await using net = new VirtualNet();
   const [node, other] = await net.joined(2) as [KademliaNode, KademliaNode];
   // An hour between fast checks: none would run within the test unless the interval is shortened.
   const manager = new HealthManager(node, { levels: ["fast"], fast: { intervalS: 3600, timeoutMs: 2000 }, slices: 1 });
@@ -300,14 +300,12 @@ Deno.test("HealthManager.configure() changes a level's interval and timeout live
     assert.deepEqual([manager.timing("fast").intervalS, manager.timing("fast").timeoutMs], [3600, 2000]);
   } finally {
     await manager.stop();
-    await Promise.all([node.stop(), other.stop()]);
   }
 });
 
 Deno.test("HealthManager hands its values over to a contact that answers again after failing (a healed partition)", async () => {
-  using net = new VirtualNet();
+  await using net = new VirtualNet();
   const [a, b] = await net.joined(2) as [KademliaNode, KademliaNode];
-  await using _a = a, _b = b;
   const manager = new HealthManager(a, { levels: ["fast"] });
   a.records.put(NodeId.random(), "written while b was cut off");
 

@@ -272,8 +272,8 @@ Deno.test("KademliaNode.get() on a writer far from the key sees the value anothe
 });
 
 Deno.test("KademliaNode.get() rejects with the abort reason and does not blame the contact it waited for", async () => {
-  using net = new VirtualNet();
-  await using node = net.start();
+  await using net = new VirtualNet();
+  const node = net.start();
   const silent = net.deadContact();
   node.table.add(silent);
   const controller = new AbortController();

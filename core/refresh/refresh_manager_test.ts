@@ -4,24 +4,24 @@ import { NodeHost } from "../host.ts";
 import { type KademliaNode, LiveParameters, NodeId, type OperationOptions, RoutingTable } from "../kademlia/mod.ts";
 import { RefreshManager } from "./refresh_manager.ts";
 import { joinedNodes } from "../../tests/_network.ts";
+import { VirtualNet } from "../../tests/_virtual_time.ts";
 import { waitFor } from "../../tests/_wait_for.ts";
 
 Deno.test("RefreshManager refreshes the bucket of a lost contact at once, then at most once per window", async () => {
-  await using host = new NodeHost();
-  const [node, ...others] = await joinedNodes(host, 6) as [KademliaNode, ...KademliaNode[]];
+  await using net = new VirtualNet();
+  const [node, ...others] = await net.joined(6) as [KademliaNode, ...KademliaNode[]];
   const manager = new RefreshManager(node, { activeMinIntervalS: 0.3 });
   manager.start();
   try {
     node.table.remove(others[0]!.id);
     assert.equal(manager.refreshes.event, 1, "the first loss is served at once");
-    await waitFor(() => node.table.get(others[0]!.id) !== undefined, {
-      timeoutMs: 2000,
-      what: "the refresh found the node again",
-    });
+    await net.until(() => node.table.get(others[0]!.id) !== undefined, "the refresh found the node again", 2000);
     assert.ok(node.transport.stats.requestsByPurpose.refresh! >= 1);
+    const removedAtMs = net.nowMs;
     node.table.remove(others[0]!.id);
     assert.equal(manager.refreshes.event, 1, "the same bucket again within the window waits");
-    await waitFor(() => manager.refreshes.event === 2, { timeoutMs: 2000, what: "the next tick served it" });
+    await net.until(() => manager.refreshes.event === 2, "the next tick served it", 2000);
+    assert.ok(net.nowMs - removedAtMs <= 300, "within one tick of the window");
   } finally {
     await manager.stop();
   }
@@ -65,17 +65,18 @@ Deno.test("RefreshManager.optimize() follows the dynamics: active, normal or mai
 });
 
 Deno.test("RefreshManager forces the active strategy when lookups degrade, and reports its overhead", async () => {
-  await using host = new NodeHost();
-  const node = (await joinedNodes(host, 4))[3]!;
+  await using net = new VirtualNet();
+  const nodes = await net.joined(4);
+  const node = nodes[3]!;
   const manager = new RefreshManager(node, { activeMinIntervalS: 0.05, dynamics: () => "low" });
   manager.start();
   try {
     assert.equal(manager.strategy, "maintenance");
     for (let i = 0; i < 30; i++) manager.performance.record(100, 10, 0);
     for (let i = 0; i < 10; i++) manager.performance.record(3000, 10, 0);
-    await waitFor(() => manager.strategy === "active", { timeoutMs: 2000, what: "the performance trigger fired" });
+    await net.until(() => manager.strategy === "active", "the performance trigger fired", 100);
     assert.equal(manager.refreshes.performance, node.table.buckets().length, "every bucket, at once");
-    await waitFor(() => node.transport.pendingCount === 0, { timeoutMs: 2000, what: "the refresh finished" });
+    await net.until(() => node.transport.pendingCount === 0, "the refresh finished", 2000);
     const summary = manager.summary();
     assert.equal(summary.refreshRpcs, node.transport.stats.requestsByPurpose.refresh);
     assert.equal(summary.overhead, summary.refreshRpcs / summary.totalRpcs);
