@@ -4,12 +4,16 @@
  * in settings it is the base64 text of the msgpack array `["cqkd/bcert1", key: bin32, name, expiresAtMs,
  * signature: bin64]`; the signature covers the first four entries.
  */
-import { decode, encode } from "@msgpack/msgpack";
-import { toHex } from "../../core/bytes.ts";
-import { SIGNING_PUBLIC_KEY_BYTES, type SigningIdentity, verifySignature } from "../../core/crypto/mod.ts";
-import { runtime } from "../../core/runtime/mod.ts";
+import {
+  type AuthorityCertificate,
+  certificateBase64,
+  certificateSignatureProblem,
+  issueCertificate,
+  parseCertificate,
+  type SigningIdentity,
+} from "../../core/crypto/mod.ts";
 
-const TAG = "cqkd/bcert1";
+const KIND = { tag: "cqkd/bcert1", claims: 1, noun: "bootstrap certificate", problemNoun: "certificate" } as const;
 
 /** A bootstrap node's certificate. */
 export interface BootstrapCertificate {
@@ -57,20 +61,13 @@ export function issueBootstrapCertificate(
   publicKey: Uint8Array,
   options: IssueOptions = {},
 ): BootstrapCertificate {
-  const { name = "", validForS = 31_536_000, now = runtime.now } = options;
-  if (publicKey.length !== SIGNING_PUBLIC_KEY_BYTES) {
-    throw new RangeError(`Cannot certify a public key of ${publicKey.length} bytes: expected 32`);
-  }
-  if (!(validForS > 0)) throw new RangeError(`Cannot issue a certificate valid for ${validForS} s`);
-  const expiresAtMs = now() + Math.round(validForS * 1000);
-  const signature = authority.sign(signedBytes(publicKey, name, expiresAtMs));
-  const bytes = encode([TAG, publicKey, name, expiresAtMs, signature]);
-  return { publicKey, name, expiresAtMs, signature, bytes };
+  const { name = "", ...issue } = options;
+  return bootstrapCertificate(issueCertificate(KIND, authority, publicKey, [name], issue));
 }
 
 /** The base64 text of a certificate, as the `bootstrap_certificate` setting takes it. */
 export function certificateText(certificate: BootstrapCertificate): string {
-  return btoa(String.fromCharCode(...certificate.bytes));
+  return certificateBase64(certificate);
 }
 
 /**
@@ -78,38 +75,19 @@ export function certificateText(certificate: BootstrapCertificate): string {
  * @throws {TypeError} when it is not a bootstrap certificate
  */
 export function parseBootstrapCertificate(data: Uint8Array | string): BootstrapCertificate {
-  const fail = () => new TypeError("Expected a bootstrap certificate (base64 of cqkd/bcert1)");
-  let bytes: Uint8Array;
-  let fields: unknown;
-  try {
-    bytes = typeof data === "string" ? Uint8Array.from(atob(data.trim()), (c) => c.charCodeAt(0)) : data;
-    fields = decode(bytes);
-  } catch {
-    throw fail();
-  }
-  if (!Array.isArray(fields) || fields.length !== 5 || fields[0] !== TAG) throw fail();
-  const [, publicKey, name, expiresAtMs, signature] = fields;
-  if (!(publicKey instanceof Uint8Array) || publicKey.length !== SIGNING_PUBLIC_KEY_BYTES) throw fail();
-  if (typeof name !== "string" || !Number.isSafeInteger(expiresAtMs) || !(signature instanceof Uint8Array)) {
-    throw fail();
-  }
-  return { publicKey, name, expiresAtMs, signature, bytes };
+  return bootstrapCertificate(parseCertificate(KIND, data));
 }
 
 /** Why a certificate does not vouch for its key under `authorityKey` at `nowMs`; undefined when it does. */
 export function certificateProblem(
   certificate: BootstrapCertificate,
   authorityKey: Uint8Array,
-  nowMs: number = runtime.now(),
+  nowMs?: number,
 ): string | undefined {
-  const { publicKey, name, expiresAtMs, signature } = certificate;
-  if (!verifySignature(authorityKey, signedBytes(publicKey, name, expiresAtMs), signature)) {
-    return `its certificate is not signed by the authority key ${toHex(authorityKey).slice(0, 16)}…`;
-  }
-  if (nowMs >= expiresAtMs) return `its certificate expired at ${new Date(expiresAtMs).toISOString()}`;
-  return undefined;
+  const { name, ...rest } = certificate;
+  return certificateSignatureProblem(KIND, { ...rest, claims: [name] }, authorityKey, nowMs);
 }
 
-function signedBytes(publicKey: Uint8Array, name: string, expiresAtMs: number): Uint8Array {
-  return encode([TAG, publicKey, name, expiresAtMs]);
+function bootstrapCertificate({ claims, ...rest }: AuthorityCertificate): BootstrapCertificate {
+  return { ...rest, name: claims[0]! };
 }

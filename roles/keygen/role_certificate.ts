@@ -5,12 +5,17 @@
  * msgpack array `["cqkd/rcert1", key: bin32, role, name, expiresAtMs, signature: bin64]`; the signature covers the
  * first five entries.
  */
-import { decode, encode } from "@msgpack/msgpack";
-import { equalBytes, toHex } from "../../core/bytes.ts";
-import { SIGNING_PUBLIC_KEY_BYTES, type SigningIdentity, verifySignature } from "../../core/crypto/mod.ts";
-import { runtime } from "../../core/runtime/mod.ts";
+import { equalBytes } from "../../core/bytes.ts";
+import {
+  type AuthorityCertificate,
+  certificateBase64,
+  certificateSignatureProblem,
+  issueCertificate,
+  parseCertificate,
+  type SigningIdentity,
+} from "../../core/crypto/mod.ts";
 
-const TAG = "cqkd/rcert1";
+const KIND = { tag: "cqkd/rcert1", claims: 2, noun: "role certificate" } as const;
 
 /** The two key-exchange roles a certificate may grant. */
 export const KEYGEN_ROLES = ["alice", "bob"] as const;
@@ -47,21 +52,14 @@ export function issueRoleCertificate(
   role: KeygenRole,
   options: { name?: string; validForS?: number; now?: () => number } = {},
 ): RoleCertificate {
-  const { name = "", validForS = 31_536_000, now = runtime.now } = options;
-  if (publicKey.length !== SIGNING_PUBLIC_KEY_BYTES) {
-    throw new RangeError(`Cannot certify a public key of ${publicKey.length} bytes: expected 32`);
-  }
+  const { name = "", ...issue } = options;
   if (!KEYGEN_ROLES.includes(role)) throw new RangeError(`Cannot certify role ${role}: expected alice or bob`);
-  if (!(validForS > 0)) throw new RangeError(`Cannot issue a certificate valid for ${validForS} s`);
-  const expiresAtMs = now() + Math.round(validForS * 1000);
-  const signature = authority.sign(signedBytes(publicKey, role, name, expiresAtMs));
-  const bytes = encode([TAG, publicKey, role, name, expiresAtMs, signature]);
-  return { publicKey, role, name, expiresAtMs, signature, bytes };
+  return roleCertificate(issueCertificate(KIND, authority, publicKey, [role, name], issue));
 }
 
 /** The base64 text of a certificate (the `role_certificate` setting). */
 export function roleCertificateText(certificate: RoleCertificate): string {
-  return btoa(String.fromCharCode(...certificate.bytes));
+  return certificateBase64(certificate);
 }
 
 /**
@@ -69,21 +67,11 @@ export function roleCertificateText(certificate: RoleCertificate): string {
  * @throws {TypeError} when it is not one
  */
 export function parseRoleCertificate(data: Uint8Array | string): RoleCertificate {
-  const fail = () => new TypeError("Expected a role certificate (base64 of cqkd/rcert1)");
-  let bytes: Uint8Array;
-  let fields: unknown;
-  try {
-    bytes = typeof data === "string" ? Uint8Array.from(atob(data.trim()), (c) => c.charCodeAt(0)) : data;
-    fields = decode(bytes);
-  } catch {
-    throw fail();
+  const certificate = parseCertificate(KIND, data);
+  if (!(KEYGEN_ROLES as readonly string[]).includes(certificate.claims[0]!)) {
+    throw new TypeError(`Expected a ${KIND.noun} (base64 of ${KIND.tag})`);
   }
-  if (!Array.isArray(fields) || fields.length !== 6 || fields[0] !== TAG) throw fail();
-  const [, publicKey, role, name, expiresAtMs, signature] = fields;
-  if (!(publicKey instanceof Uint8Array) || publicKey.length !== SIGNING_PUBLIC_KEY_BYTES) throw fail();
-  if (!KEYGEN_ROLES.includes(role) || typeof name !== "string" || !Number.isSafeInteger(expiresAtMs)) throw fail();
-  if (!(signature instanceof Uint8Array)) throw fail();
-  return { publicKey, role, name, expiresAtMs, signature, bytes };
+  return roleCertificate(certificate);
 }
 
 /**
@@ -94,7 +82,7 @@ export function roleCertificateProblem(
   authorityKey: Uint8Array,
   identity: Uint8Array,
   role: KeygenRole,
-  nowMs: number = runtime.now(),
+  nowMs?: number,
 ): string | undefined {
   let certificate: RoleCertificate;
   try {
@@ -102,16 +90,12 @@ export function roleCertificateProblem(
   } catch (error) {
     return (error as Error).message;
   }
-  const { publicKey, name, expiresAtMs, signature } = certificate;
-  if (!equalBytes(publicKey, identity)) return "its role certificate names another key";
-  if (certificate.role !== role) return `its role certificate is for ${certificate.role}, not ${role}`;
-  if (!verifySignature(authorityKey, signedBytes(publicKey, certificate.role, name, expiresAtMs), signature)) {
-    return `its role certificate is not signed by the authority key ${toHex(authorityKey).slice(0, 16)}…`;
-  }
-  if (nowMs >= expiresAtMs) return `its role certificate expired at ${new Date(expiresAtMs).toISOString()}`;
-  return undefined;
+  const { role: certified, name, ...rest } = certificate;
+  if (!equalBytes(certificate.publicKey, identity)) return "its role certificate names another key";
+  if (certified !== role) return `its role certificate is for ${certified}, not ${role}`;
+  return certificateSignatureProblem(KIND, { ...rest, claims: [certified, name] }, authorityKey, nowMs);
 }
 
-function signedBytes(publicKey: Uint8Array, role: string, name: string, expiresAtMs: number): Uint8Array {
-  return encode([TAG, publicKey, role, name, expiresAtMs]);
+function roleCertificate({ claims, ...rest }: AuthorityCertificate): RoleCertificate {
+  return { ...rest, role: claims[0] as KeygenRole, name: claims[1]! };
 }
