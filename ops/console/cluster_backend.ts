@@ -24,12 +24,12 @@ import type { AdminNode } from "../admin/node_directory.ts";
 import { expectedByStep, type RoleCounts, STEP_ROLES, sumCounts } from "../cluster/cluster.ts";
 import { residentMb } from "../cluster/state.ts";
 import {
-  contactHealth,
-  medianSize,
   mergeSummaries,
   type ProcessSummary,
   processSummary,
   type RoleStates,
+  snapshotOf,
+  valuesLine,
 } from "./summary.ts";
 import type {
   ConsoleBackend,
@@ -41,7 +41,6 @@ import type {
   Snapshot,
 } from "./source.ts";
 import { withoutKeys } from "./source.ts";
-import { emptyTotals } from "./traffic.ts";
 
 /**
  * A GET of a host process's JSON with the cluster's token. Raw rather than through the typed client: the console's
@@ -91,20 +90,8 @@ export class ClusterBackend implements ConsoleBackend {
   async snapshot(): Promise<Snapshot> {
     const cluster = await this.#cluster();
     if (cluster === undefined) {
-      return {
-        scope: "cluster",
-        title: "local cluster",
-        running: false,
-        healthy: false,
-        hosts: [],
-        tiers: [],
-        parameters: [],
-        contactHealth: {},
-        nodeCount: 0,
-        readyCount: 0,
-        health: [],
-        traffic: emptyTotals(),
-      };
+      const none = { scope: "cluster", title: "local cluster", running: false, healthy: false } as const;
+      return { ...snapshotOf({ ...none, hosts: [], tiers: [] }, mergeSummaries([])), contactHealth: {} };
     }
     const alive = cluster.alive();
     const answers = await Promise.all(
@@ -129,22 +116,14 @@ export class ClusterBackend implements ConsoleBackend {
       const counts = sumCounts([merged.roles as RoleCounts], roles);
       return { tier, expected: expected[tier as keyof typeof STEP_ROLES], ready: counts.ready, failed: counts.failed };
     });
-    const size = medianSize(merged.sizes);
-    return {
+    return snapshotOf({
       scope: "cluster",
       title: "local cluster",
       running: hosts.some((h) => h.alive),
       healthy: hosts.every((h) => h.alive) && tiers.every((t) => t.ready === t.expected),
       hosts,
       tiers,
-      parameters: merged.parameters,
-      ...(size === undefined ? {} : { estimatedNetworkSize: size }),
-      contactHealth: contactHealth(merged.health),
-      nodeCount: hosts.reduce((sum, h) => sum + h.nodes, 0),
-      readyCount: hosts.reduce((sum, h) => sum + h.ready, 0),
-      health: merged.health,
-      traffic: merged.traffic,
-    };
+    }, merged);
   }
 
   async nodes(): Promise<NodeRow[]> {
@@ -204,7 +183,7 @@ export class ClusterBackend implements ConsoleBackend {
     const report = await tune({ settings: this.settings, group, set, reset, all: true });
     const byValues = new Map<string, number>();
     for (const node of report.nodes) {
-      const key = Object.entries(node.parameters.values).map(([k, v]) => `${k}=${v}`).join(" ");
+      const key = valuesLine(node.parameters.values);
       byValues.set(key, (byValues.get(key) ?? 0) + 1);
     }
     return {

@@ -20,7 +20,7 @@ import type {
   Snapshot,
 } from "./source.ts";
 import { withoutKeys } from "./source.ts";
-import { contactHealth, medianSize, type ProcessSummary, processSummary } from "./summary.ts";
+import { type ProcessSummary, processSummary, snapshotOf, valuesLine } from "./summary.ts";
 
 /** Options of {@linkcode NodeBackend}. */
 export interface NodeBackendOptions {
@@ -43,9 +43,8 @@ export class NodeBackend implements ConsoleBackend {
   snapshot(): Promise<Snapshot> {
     const summary = this.localSummary();
     const entries = this.#entries();
-    const size = medianSize(summary.sizes);
     const title = entries.length === 1 ? entries[0]!.name : `${entries.length} nodes`;
-    return Promise.resolve({
+    return Promise.resolve(snapshotOf({
       scope: "node",
       title,
       running: entries.length > 0,
@@ -62,14 +61,7 @@ export class NodeBackend implements ConsoleBackend {
         const n = states.ready ?? 0;
         return { tier: role, expected: n, ready: n, failed: 0 };
       }),
-      parameters: summary.parameters,
-      ...(size === undefined ? {} : { estimatedNetworkSize: size }),
-      contactHealth: contactHealth(summary.health),
-      nodeCount: entries.length,
-      readyCount: entries.length,
-      health: summary.health,
-      traffic: summary.traffic,
-    });
+    }, summary));
   }
 
   nodes(): Promise<NodeRow[]> {
@@ -144,7 +136,7 @@ export class NodeBackend implements ConsoleBackend {
     const set = parseAssignments(group, assignments);
     const rows = this.#entries().map((entry) => {
       const result = tuneParameters(entry, group, { set, reset });
-      return [entry.name, Object.entries(result.values).map(([k, v]) => `${k}=${v}`).join(" ")];
+      return [entry.name, valuesLine(result.values)];
     });
     return {
       ok: true,

@@ -6,6 +6,7 @@
  */
 import type { AdminNode } from "../admin/node_directory.ts";
 import type { ParameterGroup } from "../status.ts";
+import type { Snapshot } from "./source.ts";
 import { addTotals, emptyTotals, processTraffic, type TrafficTotals } from "./traffic.ts";
 
 /** Node counts by role, then by state (a host process's fleet knows the states; elsewhere every node runs). */
@@ -95,4 +96,27 @@ export function contactHealth(health: readonly NodeHealthTuple[]): Record<string
     total.unchecked += unchecked;
   }
   return total;
+}
+
+/** The snapshot of `summary`, the figures of the nodes of `view.hosts` (their node and ready counts summed). */
+export function snapshotOf(
+  view: Pick<Snapshot, "scope" | "title" | "running" | "healthy" | "hosts" | "tiers">,
+  summary: ProcessSummary,
+): Snapshot {
+  const size = medianSize(summary.sizes);
+  return {
+    ...view,
+    parameters: summary.parameters,
+    ...(size === undefined ? {} : { estimatedNetworkSize: size }),
+    contactHealth: contactHealth(summary.health),
+    nodeCount: view.hosts.reduce((sum, h) => sum + h.nodes, 0),
+    readyCount: view.hosts.reduce((sum, h) => sum + h.ready, 0),
+    health: summary.health,
+    traffic: summary.traffic,
+  };
+}
+
+/** Parameter values as one line: `alpha=3 k=20`. */
+export function valuesLine(values: Record<string, number>): string {
+  return Object.entries(values).map(([k, v]) => `${k}=${v}`).join(" ");
 }

@@ -4,16 +4,14 @@
  * in settings it is the base64 text of the msgpack array `["cqkd/bcert1", key: bin32, name, expiresAtMs,
  * signature: bin64]`; the signature covers the first four entries.
  */
-import {
-  type AuthorityCertificate,
-  certificateBase64,
-  certificateSignatureProblem,
-  issueCertificate,
-  parseCertificate,
-  type SigningIdentity,
-} from "../../core/crypto/mod.ts";
+import { type AuthorityCertificate, CertificateKind, type SigningIdentity } from "../../core/crypto/mod.ts";
 
-const KIND = { tag: "cqkd/bcert1", claims: 1, noun: "bootstrap certificate", problemNoun: "certificate" } as const;
+const KIND = new CertificateKind({
+  tag: "cqkd/bcert1",
+  claims: 1,
+  noun: "bootstrap certificate",
+  problemNoun: "certificate",
+});
 
 /** A bootstrap node's certificate. */
 export interface BootstrapCertificate {
@@ -62,12 +60,12 @@ export function issueBootstrapCertificate(
   options: IssueOptions = {},
 ): BootstrapCertificate {
   const { name = "", ...issue } = options;
-  return bootstrapCertificate(issueCertificate(KIND, authority, publicKey, [name], issue));
+  return bootstrapCertificate(KIND.issue(authority, publicKey, [name], issue));
 }
 
 /** The base64 text of a certificate, as the `bootstrap_certificate` setting takes it. */
 export function certificateText(certificate: BootstrapCertificate): string {
-  return certificateBase64(certificate);
+  return CertificateKind.text(certificate);
 }
 
 /**
@@ -75,7 +73,7 @@ export function certificateText(certificate: BootstrapCertificate): string {
  * @throws {TypeError} when it is not a bootstrap certificate
  */
 export function parseBootstrapCertificate(data: Uint8Array | string): BootstrapCertificate {
-  return bootstrapCertificate(parseCertificate(KIND, data));
+  return bootstrapCertificate(KIND.parse(data));
 }
 
 /** Why a certificate does not vouch for its key under `authorityKey` at `nowMs`; undefined when it does. */
@@ -85,7 +83,7 @@ export function certificateProblem(
   nowMs?: number,
 ): string | undefined {
   const { name, ...rest } = certificate;
-  return certificateSignatureProblem(KIND, { ...rest, claims: [name] }, authorityKey, nowMs);
+  return KIND.problem({ ...rest, claims: [name] }, authorityKey, nowMs);
 }
 
 function bootstrapCertificate({ claims, ...rest }: AuthorityCertificate): BootstrapCertificate {

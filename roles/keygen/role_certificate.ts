@@ -6,16 +6,9 @@
  * first five entries.
  */
 import { equalBytes } from "../../core/bytes.ts";
-import {
-  type AuthorityCertificate,
-  certificateBase64,
-  certificateSignatureProblem,
-  issueCertificate,
-  parseCertificate,
-  type SigningIdentity,
-} from "../../core/crypto/mod.ts";
+import { type AuthorityCertificate, CertificateKind, type SigningIdentity } from "../../core/crypto/mod.ts";
 
-const KIND = { tag: "cqkd/rcert1", claims: 2, noun: "role certificate" } as const;
+const KIND = new CertificateKind({ tag: "cqkd/rcert1", claims: 2, noun: "role certificate" });
 
 /** The two key-exchange roles a certificate may grant. */
 export const KEYGEN_ROLES = ["alice", "bob"] as const;
@@ -54,12 +47,12 @@ export function issueRoleCertificate(
 ): RoleCertificate {
   const { name = "", ...issue } = options;
   if (!KEYGEN_ROLES.includes(role)) throw new RangeError(`Cannot certify role ${role}: expected alice or bob`);
-  return roleCertificate(issueCertificate(KIND, authority, publicKey, [role, name], issue));
+  return roleCertificate(KIND.issue(authority, publicKey, [role, name], issue));
 }
 
 /** The base64 text of a certificate (the `role_certificate` setting). */
 export function roleCertificateText(certificate: RoleCertificate): string {
-  return certificateBase64(certificate);
+  return CertificateKind.text(certificate);
 }
 
 /**
@@ -67,7 +60,7 @@ export function roleCertificateText(certificate: RoleCertificate): string {
  * @throws {TypeError} when it is not one
  */
 export function parseRoleCertificate(data: Uint8Array | string): RoleCertificate {
-  const certificate = parseCertificate(KIND, data);
+  const certificate = KIND.parse(data);
   if (!(KEYGEN_ROLES as readonly string[]).includes(certificate.claims[0]!)) {
     throw new TypeError(`Expected a ${KIND.noun} (base64 of ${KIND.tag})`);
   }
@@ -93,7 +86,7 @@ export function roleCertificateProblem(
   const { role: certified, name, ...rest } = certificate;
   if (!equalBytes(certificate.publicKey, identity)) return "its role certificate names another key";
   if (certified !== role) return `its role certificate is for ${certified}, not ${role}`;
-  return certificateSignatureProblem(KIND, { ...rest, claims: [certified, name] }, authorityKey, nowMs);
+  return KIND.problem({ ...rest, claims: [certified, name] }, authorityKey, nowMs);
 }
 
 function roleCertificate({ claims, ...rest }: AuthorityCertificate): RoleCertificate {

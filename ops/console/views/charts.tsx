@@ -16,6 +16,28 @@ const WIDTH = 560;
 const HEIGHT = 170;
 const PAD = { left: 48, right: 12, top: 10, bottom: 24 };
 
+/** A line of a {@linkcode HistoryChart}: its name, colour, and the value it takes from each sample. */
+export type SampleLine<P> = readonly [name: string, color: string, value: (sample: P) => number];
+
+/** A {@linkcode LineChart} of samples over time (oldest left), one line per {@linkcode SampleLine}. */
+export function HistoryChart<P>(props: {
+  title: string;
+  unit: string;
+  samples: readonly P[];
+  lines: ReadonlyArray<SampleLine<P>>;
+  yMax?: number;
+  rule?: { value: number; label: string };
+}): Child {
+  const { samples, lines, ...chart } = props;
+  return (
+    <LineChart
+      {...chart}
+      xLabel={`last ${samples.length} samples`}
+      series={lines.map(([name, color, value]) => ({ name, color, values: samples.map(value) }))}
+    />
+  );
+}
+
 /** A readable number: at most 3 significant digits, with k and M. */
 export function short(value: number): string {
   if (!Number.isFinite(value)) return "-";

@@ -101,28 +101,65 @@ export function NodePage({ name, refreshMs }: { name: string; refreshMs: number 
   );
 }
 
+/**
+ * A form that posts (or GETs) one of the console's actions, with the live region its answer is shown in: the
+ * fieldset holds `children`, then the submit button.
+ */
+function ActionForm(props: {
+  action: string;
+  legend: Child;
+  button: string;
+  kind: "primary" | "danger";
+  method?: "GET";
+  confirm?: string;
+  id?: string;
+  children?: Child;
+}): Child {
+  const output = `${props.action}-output`;
+  return (
+    <>
+      <form
+        class="action"
+        data-action={`/console/api/actions/${props.action}`}
+        data-method={props.method}
+        data-output={output}
+        data-confirm={props.confirm}
+        id={props.id}
+      >
+        <fieldset>
+          <legend>{props.legend}</legend>
+          {props.children}
+          <button type="submit" class={props.kind}>{props.button}</button>
+        </fieldset>
+      </form>
+      <div id={output} aria-live="polite"></div>
+    </>
+  );
+}
+
 export function KeysPage({ refreshMs }: { refreshMs: number }): Child {
   return (
     <Layout page="keys" title="Key exchanges" refreshMs={refreshMs}>
-      <form class="action" data-action="/console/api/actions/keygen" data-output="keygen-output" id="keygen-form">
-        <fieldset>
-          <legend>Start a key exchange between Alice and Bob (needs a write token)</legend>
-          <label>
-            Key length (bits)
-            <input name="bits" type="number" min="1" max="65536" value="256" required />
-          </label>
-          <label>
-            Link noise (0–1)
-            <input name="noise" type="number" min="0" max="1" step="0.001" value="0" required />
-          </label>
-          <label>
-            Eavesdropper share (0–1)
-            <input name="eve" type="number" min="0" max="1" step="0.01" value="0" required />
-          </label>
-          <button type="submit" class="primary">Start key exchange</button>
-        </fieldset>
-      </form>
-      <div id="keygen-output" aria-live="polite"></div>
+      <ActionForm
+        action="keygen"
+        id="keygen-form"
+        legend="Start a key exchange between Alice and Bob (needs a write token)"
+        button="Start key exchange"
+        kind="primary"
+      >
+        <label>
+          Key length (bits)
+          <input name="bits" type="number" min="1" max="65536" value="256" required />
+        </label>
+        <label>
+          Link noise (0–1)
+          <input name="noise" type="number" min="0" max="1" step="0.001" value="0" required />
+        </label>
+        <label>
+          Eavesdropper share (0–1)
+          <input name="eve" type="number" min="0" max="1" step="0.01" value="0" required />
+        </label>
+      </ActionForm>
       <Live src="/console/api/keys" label="Key exchanges" />
     </Layout>
   );
@@ -136,84 +173,67 @@ export function OperationsPage({ refreshMs, scope }: { refreshMs: number; scope:
         Every action needs a write token and is written to the audit log (<code>cqkd audit</code>) with the token's
         name, as the CLI's procedures are.
       </p>
-      <form class="action" data-action="/console/api/actions/diagnose" data-method="GET" data-output="diagnose-output">
-        <fieldset>
-          <legend>Diagnose</legend>
-          <p class="hint">
-            {cluster
-              ? "Scans the cluster as cqkd emergency detect does: host processes, nodes against the plan, UDP probes, routing tables."
-              : "Checks this node: contacts, stale contacts, unhealthy contacts, unanswered RPCs, latency."}
-          </p>
-          <button type="submit" class="primary">Run diagnosis</button>
-        </fieldset>
-      </form>
-      <div id="diagnose-output" aria-live="polite"></div>
-      <form
-        class="action"
-        data-action="/console/api/actions/tune"
-        data-output="tune-output"
-        data-confirm={`Change these parameters live on ${cluster ? "every node of the cluster" : "this node"}?`}
+      <ActionForm action="diagnose" method="GET" legend="Diagnose" button="Run diagnosis" kind="primary">
+        <p class="hint">
+          {cluster
+            ? "Scans the cluster as cqkd emergency detect does: host processes, nodes against the plan, UDP probes, routing tables."
+            : "Checks this node: contacts, stale contacts, unhealthy contacts, unanswered RPCs, latency."}
+        </p>
+      </ActionForm>
+      <ActionForm
+        action="tune"
+        confirm={`Change these parameters live on ${cluster ? "every node of the cluster" : "this node"}?`}
+        legend={<>Tune parameters {cluster ? "(every node, as cqkd tune --all)" : "(this node)"}</>}
+        button="Tune"
+        kind="primary"
       >
-        <fieldset>
-          <legend>Tune parameters {cluster ? "(every node, as cqkd tune --all)" : "(this node)"}</legend>
-          <label>
-            Group
-            <select name="group">
-              <option value="kademlia">kademlia</option>
-              <option value="health-check">health-check</option>
-              <option value="refresh">refresh</option>
-            </select>
-          </label>
-          <label>
-            Values (name=value, space separated)
-            <input name="assignments" type="text" placeholder="alpha=5 timeout_ms=3000" size={28} />
-          </label>
-          <label>
-            <span>
-              <input name="reset" type="checkbox" /> Reset the group first
-            </span>
-          </label>
-          <button type="submit" class="primary">Tune</button>
-        </fieldset>
-      </form>
-      <div id="tune-output" aria-live="polite"></div>
-      <form
-        class="action"
-        data-action="/console/api/actions/isolate"
-        data-output="isolate-output"
-        data-confirm={cluster
+        <label>
+          Group
+          <select name="group">
+            <option value="kademlia">kademlia</option>
+            <option value="health-check">health-check</option>
+            <option value="refresh">refresh</option>
+          </select>
+        </label>
+        <label>
+          Values (name=value, space separated)
+          <input name="assignments" type="text" placeholder="alpha=5 timeout_ms=3000" size={28} />
+        </label>
+        <label>
+          <span>
+            <input name="reset" type="checkbox" /> Reset the group first
+          </span>
+        </label>
+      </ActionForm>
+      <ActionForm
+        action="isolate"
+        confirm={cluster
           ? "Isolate these nodes: out of every routing table and blocked until recover?"
           : "Remove these contacts from the routing table and block them?"}
+        legend={<>Isolate {cluster ? "nodes" : "contacts"}</>}
+        button="Isolate"
+        kind="danger"
       >
-        <fieldset>
-          <legend>Isolate {cluster ? "nodes" : "contacts"}</legend>
-          <label>
-            {cluster ? "Nodes (names or ids, space separated)" : "Contact ids (40 hex digits, space separated)"}
-            <input name="targets" type="text" required size={36} />
-          </label>
-          <button type="submit" class="danger">Isolate</button>
-        </fieldset>
-      </form>
-      <div id="isolate-output" aria-live="polite"></div>
-      <form
-        class="action"
-        data-action="/console/api/actions/recover"
-        data-output="recover-output"
-        data-confirm={cluster
+        <label>
+          {cluster ? "Nodes (names or ids, space separated)" : "Contact ids (40 hex digits, space separated)"}
+          <input name="targets" type="text" required size={36} />
+        </label>
+      </ActionForm>
+      <ActionForm
+        action="recover"
+        confirm={cluster
           ? "Recover the cluster: restart what is down, rejoin and refresh every node, then verify the network?"
           : "Rejoin this node through the fallback list and refresh every bucket?"}
+        legend="Recover"
+        button="Recover"
+        kind="danger"
       >
-        <fieldset>
-          <legend>Recover</legend>
-          <p class="hint">
-            {cluster
-              ? "As cqkd emergency recover: host processes and nodes that are down start again, every node rejoins and refreshes, then verify network runs."
-              : "Rejoins through fallback_bootstrap_nodes and refreshes every bucket."}
-          </p>
-          <button type="submit" class="danger">Recover</button>
-        </fieldset>
-      </form>
-      <div id="recover-output" aria-live="polite"></div>
+        <p class="hint">
+          {cluster
+            ? "As cqkd emergency recover: host processes and nodes that are down start again, every node rejoins and refreshes, then verify network runs."
+            : "Rejoins through fallback_bootstrap_nodes and refreshes every bucket."}
+        </p>
+      </ActionForm>
     </Layout>
   );
 }

@@ -1,7 +1,7 @@
 /** A node's page: its routing-table buckets as a chart, its health history, its parameters and traffic. */
 import type { Child } from "hono/jsx";
 import type { NodeDetail } from "../source.ts";
-import { BarChart, LineChart } from "./charts.tsx";
+import { BarChart, HistoryChart } from "./charts.tsx";
 import { COLORS, Health, Table } from "./parts.tsx";
 
 export function NodeFragment({ detail }: { detail: NodeDetail }): Child {
@@ -49,15 +49,15 @@ export function NodeFragment({ detail }: { detail: NodeDetail }): Child {
               ...(b.replacements > 0 ? { note: `+${b.replacements} waiting` } : {}),
             }))}
           />
-          <LineChart
+          <HistoryChart
             title="Health of its contacts over time"
             unit=""
-            xLabel={`last ${history.length} samples`}
-            series={[
-              { name: "healthy", color: COLORS.green, values: history.map((p) => p.healthy) },
-              { name: "degraded", color: COLORS.amber, values: history.map((p) => p.degraded) },
-              { name: "unhealthy", color: COLORS.red, values: history.map((p) => p.unhealthy) },
-              { name: "unchecked", color: COLORS.blue, values: history.map((p) => p.unchecked) },
+            samples={history}
+            lines={[
+              ["healthy", COLORS.green, (p) => p.healthy],
+              ["degraded", COLORS.amber, (p) => p.degraded],
+              ["unhealthy", COLORS.red, (p) => p.unhealthy],
+              ["unchecked", COLORS.blue, (p) => p.unchecked],
             ]}
           />
         </div>

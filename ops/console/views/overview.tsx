@@ -1,7 +1,7 @@
 /** The overview fragment: is the network healthy, where are the problems, how busy is it. */
 import type { Child } from "hono/jsx";
 import type { Overview } from "../source.ts";
-import { LineChart, short } from "./charts.tsx";
+import { HistoryChart, short } from "./charts.tsx";
 import { COLORS, Health, healthOf, Table } from "./parts.tsx";
 
 /** The tiers in the order of the picture: super → regional → local → workers, then Alice and Bob. */
@@ -106,32 +106,29 @@ export function OverviewFragment({ data }: { data: Overview }): Child {
       </div>
       <h2>Traffic</h2>
       <div class="charts">
-        <LineChart
+        <HistoryChart
           title="RPC latency percentiles"
           unit=" ms"
-          xLabel={`last ${history.length} samples`}
-          series={[
-            { name: "p50", color: COLORS.blue, values: history.map((p) => p.p50Ms) },
-            { name: "p90", color: COLORS.purple, values: history.map((p) => p.p90Ms) },
-            { name: "p99", color: COLORS.red, values: history.map((p) => p.p99Ms) },
+          samples={history}
+          lines={[
+            ["p50", COLORS.blue, (p) => p.p50Ms],
+            ["p90", COLORS.purple, (p) => p.p90Ms],
+            ["p99", COLORS.red, (p) => p.p99Ms],
           ]}
         />
-        <LineChart
+        <HistoryChart
           title="RPC rate"
           unit="/s"
-          xLabel={`last ${history.length} samples`}
-          series={[
-            { name: "sent", color: COLORS.blue, values: history.map((p) => p.rpcPerS) },
-            { name: "no answer", color: COLORS.red, values: history.map((p) => p.timeoutsPerS) },
-          ]}
+          samples={history}
+          lines={[["sent", COLORS.blue, (p) => p.rpcPerS], ["no answer", COLORS.red, (p) => p.timeoutsPerS]]}
         />
-        <LineChart
+        <HistoryChart
           title="Refresh overhead (share of RPCs)"
           unit=""
           yMax={1}
-          xLabel={`last ${history.length} samples`}
           rule={{ value: 0.2, label: "alert 0.2" }}
-          series={[{ name: "refresh", color: COLORS.green, values: history.map((p) => p.refreshOverhead) }]}
+          samples={history}
+          lines={[["refresh", COLORS.green, (p) => p.refreshOverhead]]}
         />
       </div>
       <p class="muted small">Gathered in {data.gatherMs} ms.</p>
