@@ -50,6 +50,8 @@ interface SessionState {
   readonly reconciled: Uint8Array[];
   readonly batches: Map<string, { readings: Uint8Array; positions: Uint32Array }>;
   readonly rounds: Map<number, Uint8Array>;
+  /** Aborted when the session is forgotten or Bob stops: what its handlers wait for gives up. */
+  readonly abort: AbortController;
 }
 
 /** A session message that passed its checks. */
@@ -87,8 +89,8 @@ export class Bob {
   readonly #inbox: Inbox;
   readonly #sessions = new Map<string, SessionState>();
   readonly #options: BobOptions;
-  /** Aborted by stop(): what the handlers wait for (the DHT, batches, Alice's parities) gives up. */
-  readonly #abort = new AbortController();
+  /** Notifications reading the DHT, which stop() aborts. */
+  readonly #notifying = new Set<AbortController>();
 
   private constructor(node: KademliaNode, messenger: SealedMessenger, options: BobOptions) {
     this.#node = node;
@@ -131,7 +133,7 @@ export class Bob {
 
   /** Aborts what the sessions wait for, zeroes their bits (their reports stay) and withdraws Bob's RPCs. */
   async stop(): Promise<void> {
-    this.#abort.abort(new Error("Bob stopped"));
+    for (const notifying of this.#notifying) notifying.abort(new Error("Bob stopped"));
     for (const state of this.#sessions.values()) this.#forget(state);
     await this.messenger.stop();
   }
@@ -156,11 +158,13 @@ export class Bob {
       throw new RejectedMessageError("out_of_order", `Cannot join session ${session} twice`);
     }
     const steps = new StepTimer("bob", session, this.#options.onStep);
+    const abort = new AbortController();
+    this.#notifying.add(abort);
     const announcement = await steps.time(STEP.bobNotified, async () => {
-      const value = await this.#node.get(sessionKey(session), { signal: this.#abort.signal });
+      const value = await this.#node.get(sessionKey(session), { signal: abort.signal });
       if (!(value instanceof Uint8Array)) throw new Error(`Cannot find session ${session} announced in the DHT`);
       return decode(value) as SessionAnnouncement;
-    });
+    }).finally(() => this.#notifying.delete(abort));
     // The DHT's copy must be the one the trusted Alice announced: the same identity and the same request.
     const alice = announcement?.alice;
     if (
@@ -187,6 +191,7 @@ export class Bob {
         reconciled: [],
         batches: new Map(),
         rounds: new Map(),
+        abort,
       });
       const kept = this.#options.keptSessions ?? 64;
       for (const id of [...this.#sessions.keys()].slice(0, Math.max(0, this.#sessions.size - kept))) {
@@ -225,7 +230,7 @@ export class Bob {
           bases: String(from.bases),
           readings: String(from.readings),
           sifted: String(from.sifted),
-        }, { timeoutMs: timeoutMs as number, signal: this.#abort.signal });
+        }, { timeoutMs: timeoutMs as number, signal: state.abort.signal });
         if (data.bases!.length !== count || data.readings!.length !== count) {
           throw new RangeError(`bases or readings hold another count than ${count}`);
         }
@@ -274,7 +279,7 @@ export class Bob {
       rangeParities: async (ranges: Uint32Array) => {
         const answer = await state.channel.request(METHOD.parity, { round, ranges: encodeRanges(ranges) }, {
           timeoutMs: this.#options.parityTimeoutMs ?? 5000,
-          signal: this.#abort.signal,
+          signal: state.abort.signal,
         });
         if (!(answer instanceof Uint8Array) || answer.length !== ranges.length / 3) {
           throw new TypeError("Cannot read Alice's parities: expected one byte per range");
@@ -337,6 +342,7 @@ export class Bob {
 
   /** Zeroes and drops a session's bits (its report stays). */
   #forget(state: SessionState): void {
+    state.abort.abort(new Error(`Session ${state.report.id} ended`));
     for (const bits of state.reconciled) bits.fill(0);
     for (const bits of state.rounds.values()) bits.fill(0);
     state.reconciled.length = 0;

@@ -124,7 +124,9 @@ export class SealedMessenger {
   readonly #transferTtlMs: number;
   readonly #retryMs: number | undefined;
   readonly #onReject: (reason: RejectReason, detail: string) => void;
-  readonly #abort = new AbortController();
+  /** One controller per delivery in flight, which stop() aborts (no dependent signal on a long-lived one). */
+  readonly #inFlight = new Set<AbortController>();
+  #stopped: Error | undefined;
 
   private constructor(node: KademliaNode, keys: PairCipher, options: SealedMessengerOptions) {
     this.#node = node;
@@ -194,9 +196,7 @@ export class SealedMessenger {
   }
 
   /**
-   * Sends `body` sealed and signed to `to` and resolves with its reply, once the reply's signature by `to`'s
-   * identity checks out.
-   *
+   * Sends `body` sealed and signed to `to`; resolves with its reply once its signature by `to`'s identity checks out.
    * @param options.timeoutMs how long the last chunk waits for the handler's reply
    * @throws {RpcTimeoutError} when a chunk gets no answer in time
    * @throws {RemoteHandlerError} when the peer's handler failed
@@ -247,7 +247,8 @@ export class SealedMessenger {
 
   /** Aborts the requests in flight, withdraws the RPCs, drops incomplete transfers, kept replies and replay memory. */
   stop(): Promise<void> {
-    this.#abort.abort(new Error("Messenger stopped"));
+    this.#stopped = new Error("Messenger stopped");
+    for (const delivery of this.#inFlight) delivery.abort(this.#stopped);
     this.#node.rpc.unregister(SEALED_RPC);
     this.#node.rpc.unregister(PUBLIC_KEY_RPC);
     this.#transfers.clear();
@@ -260,14 +261,13 @@ export class SealedMessenger {
     return this.stop();
   }
 
-  /**
-   * Sends one request, and copies of it every retry period while none is answered; resolves with the first answer.
-   * @throws {RpcTimeoutError} when none is answered within `timeoutMs`
-   */
+  /** Sends a request, and copies every retry period until one is answered. @throws {RpcTimeoutError} at timeoutMs */
   async #deliver(peer: Peer, method: string, args: unknown[], timeoutMs: number, signal?: AbortSignal) {
     const retryMs = this.#retryMs ?? Math.max(200, this.#node.transport.rtt.timeoutMs);
     const settled = new AbortController();
-    const stop = AbortSignal.any([this.#abort.signal, settled.signal, ...(signal ? [signal] : [])]);
+    if (this.#stopped) throw this.#stopped;
+    this.#inFlight.add(settled);
+    const stop = signal ? AbortSignal.any([signal, settled.signal]) : settled.signal;
     const deadline = runtime.monotonic() + timeoutMs;
     let timer: ReturnType<typeof setTimeout> | undefined;
     try {
@@ -287,6 +287,7 @@ export class SealedMessenger {
       });
     } finally {
       runtime.clearTimeout(timer);
+      this.#inFlight.delete(settled);
       settled.abort();
     }
   }
@@ -318,10 +319,7 @@ export class SealedMessenger {
     this.#answered.set(id, { reply, atMs: now });
   }
 
-  /**
-   * Opens a whole message, checks its signature, freshness and receiver, runs its handler and seals the signed
-   * reply (`undefined`, no reply, for an unknown method or a message that fails a check).
-   */
+  /** Opens and checks a whole message, runs its handler, seals the signed reply (undefined: none, or it failed). */
   async #answer(sealed: Uint8Array, from: Peer): Promise<unknown> {
     const where = `${from.host}:${from.port}`;
     let message: SignedMessage | undefined;
