@@ -92,7 +92,7 @@ export class Alice {
     this.#discover = options.discover;
     this.#onStep = options.onStep;
     this.#options = {
-      batchPositions: options.batchPositions ?? 1024,
+      batchPositions: options.batchPositions ?? 4096,
       minBatchPositions: options.minBatchPositions ?? 64,
       maxWorkers: options.maxWorkers ?? 60,
       collusion: options.collusion ?? 1,
