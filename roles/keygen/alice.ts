@@ -105,6 +105,7 @@ export class Alice {
       keyLengthMultiplier: options.keyLengthMultiplier ?? 2.5,
       reconcileTimeoutMs: options.reconcileTimeoutMs ?? 60_000,
       notifyTimeoutMs: options.notifyTimeoutMs ?? 15_000,
+      answerTimeoutMs: options.answerTimeoutMs ?? 30_000,
       keepSifted: options.keepSifted ?? false,
     };
     if (!(Number.isInteger(this.#options.collusion) && this.#options.collusion >= 1)) {
@@ -218,11 +219,10 @@ export class Alice {
       const lk = await steps.time(STEP.lk, () => budget.nextBatchPositions());
       await steps.time(STEP.discover, () => pool.fill(workersFor(lk, this.#options), signal));
       const bob = await steps.time(STEP.allocate, () => this.#trustedBob(request.bob, signal));
-      const channel = new SessionChannel(this.messenger, id, bob);
+      const channel = new SessionChannel(this.messenger, id, bob, this.#options.answerTimeoutMs);
       this.#sessions.set(id, { channel, responders: new Map() });
-      // Nobody reads the announcement before Bob's notification: it is stored while the first batches run.
       const announced = steps.time(STEP.create, () => this.#announce(id, keyBits, lk, signal));
-      announced.catch(() => {}); // awaited before the notification, which fails with it
+      announced.catch(() => {}); // stored while the first batches run; Bob's notification awaits it
       session = { id, steps, budget, channel, pool, exposure, notified: false, announced, request, signal };
       while (!budget.complete) {
         signal?.throwIfAborted();

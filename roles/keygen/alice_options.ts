@@ -42,6 +42,11 @@ export interface AliceOptions extends SealedMessengerOptions {
   reconcileTimeoutMs?: number;
   /** Time Bob may take to answer the notification (he reads the DHT first). @default {15000} */
   notifyTimeoutMs?: number;
+  /**
+   * Time Bob may take to answer a step he computes over a whole round or key: the QBER sample, the confirmation (with
+   * his privacy amplification, long for long keys in a busy process). @default {30000}
+   */
+  answerTimeoutMs?: number;
   /** Keep each session's sifted bits in the result (simulation diagnostics: the true error rate). @default {false} */
   keepSifted?: boolean;
   /** Receives each step as it ends. */
