@@ -46,7 +46,7 @@ import { SessionChannel } from "./session_channel.ts";
 import { keyFingerprint, keyIdOf, newSessionId, sessionKey } from "./session_ids.ts";
 import { STEP, type StepEvent, StepTimer } from "./steps.ts";
 import { type DiscoverFn, WorkerPool } from "./worker_pool.ts";
-import { type AliceOptions, type AliceResult, type KeyRequest, MIN_KEY_BITS } from "./alice_options.ts";
+import { type AliceOptions, type AliceResult, checkedRequest, type KeyRequest } from "./alice_options.ts";
 import { WorkerExposure } from "./worker_exposure.ts";
 import { runtime } from "../../core/runtime/mod.ts";
 
@@ -167,16 +167,12 @@ export class Alice {
    * @throws {RangeError} when `keyBits` is not an integer ≥ 64 or a rate is not within 0-1
    */
   async generateKey(request: KeyRequest): Promise<AliceResult> {
-    const { keyBits, noise = 0, eve = 0, signal } = request;
-    if (!Number.isInteger(keyBits) || keyBits < MIN_KEY_BITS) {
-      throw new RangeError(`Cannot generate a key of ${keyBits} bits: expected an integer of at least ${MIN_KEY_BITS}`);
-    }
-    for (const [name, rate] of [["noise", noise], ["eve", eve]] as const) {
-      if (!(rate >= 0 && rate <= 1)) throw new RangeError(`Cannot generate a key: ${name} must be within 0-1`);
-    }
+    const { keyBits, signal } = request;
+    const collusion = checkedRequest(request, this.#options.collusion);
     const id = newSessionId();
     const steps = new StepTimer("alice", id, this.#onStep);
-    const budget = new KeyBudget(keyBits, this.#options);
+    const multiplier = request.keyLengthMultiplier ?? this.#options.keyLengthMultiplier;
+    const budget = new KeyBudget(keyBits, { ...this.#options, keyLengthMultiplier: multiplier });
     const exposure = new WorkerExposure();
     const pool = new WorkerPool(this.#dead, {
       discover: this.#discover,
@@ -185,10 +181,6 @@ export class Alice {
     });
     const aliceChunks: Uint8Array[] = [];
     const siftedChunks: Uint8Array[] = [];
-    const collusion = request.collusion ?? this.#options.collusion;
-    if (!(Number.isInteger(collusion) && collusion >= 1)) {
-      throw new RangeError(`Cannot generate a key: collusion must be a positive integer, got ${collusion}`);
-    }
     let session: Session | undefined;
     let bobSteps: Record<string, number> = {};
     let fingerprint: string | null = null;
