@@ -126,7 +126,8 @@ export function composeYaml(topology: Topology, options: ComposeOptions = {}): s
     `#   cqkd compose generate --workers ${workers} --super ${superCount} --regional ${regionalCount} ` +
     `--local ${localCount}${options.engine === "podman" ? " --engine podman" : ""}`,
     "# Do not edit: change the generator (ops/deploy/) and generate again. It also fills the secrets directory",
-    `# ${(options.secretsDir ?? `./${SECRETS_DIR}`)} with Alice's and Bob's keys and certificates (docs/containers.md).`,
+    `# ${(options.secretsDir ??
+      `./${SECRETS_DIR}`)} with Alice's and Bob's keys and certificates (docs/containers.md).`,
     options.engine === "podman"
       ? "# Build the image first: deno task image (cqkd image build), and see docs/containers.md"
       : "# Build the image first: docker build -f compose/Dockerfile -t cqkd:0.1.0 .",

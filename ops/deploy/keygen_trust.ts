@@ -17,6 +17,7 @@ import { join } from "node:path";
 import { toHex } from "../../core/bytes.ts";
 import { SigningIdentity } from "../../core/crypto/mod.ts";
 import { issueRoleCertificate, type KeygenRole, roleCertificateText } from "../../roles/keygen/role_certificate.ts";
+import { publicKeyFromHex } from "../bootstrap_auth.ts";
 import { RUN_AS, STATE_DIR } from "./container.ts";
 
 /** Name of the secrets directory, next to the generated file (compose) or directory (Kubernetes). */
@@ -131,7 +132,7 @@ async function loadSide(dir: string, role: KeygenRole, created: string[]) {
   if (!/^[0-9a-f]{64}$/.test(hex)) {
     throw new Error(`Cannot read ${path} (permission denied) nor its public key in ${pubPath}`);
   }
-  return { path, identity, publicKey: Uint8Array.from(hex.match(/../g)!, (b) => parseInt(b, 16)) };
+  return { path, identity, publicKey: publicKeyFromHex(hex, pubPath) };
 }
 
 /**
