@@ -1,7 +1,9 @@
 /**
  * The Compose deployment brought up for real: the local image built (`cqkd image build`), a small generated topology
- * run by docker-compose on podman with the file's hardening, a key exchange across containers through Alice's admin
- * API, a worker and a local bootstrap node killed, and `down` leaving nothing behind.
+ * run by docker-compose on podman with the file's hardening, Alice and Bob trusting each other through the secrets
+ * directory the generator fills (identity keys mounted as compose secrets, role certificates of one authority), a key
+ * exchange across containers through Alice's admin API with both sides' own records compared, a worker and a local
+ * bootstrap node killed and a new key exchange, and `down` leaving nothing behind.
  *
  * Podman's API service runs in a network namespace the test makes, so the compose network, its published ports and
  * firewall rules live there: every packet stays between the test's own containers and that namespace's loopback.
@@ -130,13 +132,13 @@ async function keyExchange(host: Host) {
   console.log(
     `key exchange ${report.session}: ${report.final_bits} bits, key ${report.key_id}, fingerprint ` +
       `${alice.json.alice.fingerprint} on both sides, QBER ${report.qber}, ${report.workers} workers, ` +
-      `${report.rounds} round(s), ${report.total_ms.toFixed(0)} ms`,
+      `${report.rounds} round(s), ${report.total_ms.toFixed(0)} ms, dead workers: ${report.dead_workers.length}`,
   );
   return report;
 }
 
 Deno.test({
-  name: "compose on podman: 27 hardened containers up in health order, a value across them, kills survived",
+  name: "compose on podman: 27 hardened containers up in health order, key exchanges across them, kills survived",
   ignore: problem !== undefined,
   sanitizeResources: false,
   sanitizeOps: false,

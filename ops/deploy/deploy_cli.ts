@@ -140,7 +140,7 @@ async function provision(dir: string, bindMounted: boolean, validDays: number): 
   const created = trust.created.length === 0 ? "kept its keys" : `created ${trust.created.join(", ")}`;
   console.error(
     `Alice's and Bob's trust in ${dir}: ${created}; role certificates valid ${validDays} days. ` +
-      `Keep authority.key away from the hosts (docs/containers.md#trust-between-alice-and-bob).`,
+      `Keep authority.key away from the hosts (docs/deployment.md#trust-between-alice-and-bob).`,
   );
   for (const note of trust.notes) console.error(`Note: ${note}`);
   return trust;

@@ -15,7 +15,7 @@
  */
 import { join } from "node:path";
 import { toHex } from "../../core/bytes.ts";
-import { SigningIdentity } from "../../core/crypto/mod.ts";
+import { IdentityFileError, SigningIdentity } from "../../core/crypto/mod.ts";
 import { issueRoleCertificate, type KeygenRole, roleCertificateText } from "../../roles/keygen/role_certificate.ts";
 import { publicKeyFromHex } from "../bootstrap_auth.ts";
 import { RUN_AS, STATE_DIR } from "./container.ts";
@@ -122,7 +122,7 @@ async function loadSide(dir: string, role: KeygenRole, created: string[]) {
   try {
     identity = await loadOrCreateKey(path, created);
   } catch (error) {
-    if (!(error instanceof Deno.errors.PermissionDenied)) throw error;
+    if (!(error instanceof IdentityFileError && error.cause instanceof Deno.errors.PermissionDenied)) throw error;
   }
   if (identity) {
     await Deno.writeTextFile(pubPath, `${toHex(identity.publicKey)}\n`, { mode: 0o644 });
