@@ -191,7 +191,7 @@ Deno.test("k8sManifests() give the settings every container reads values cqkd ac
   }
 });
 
-Deno.test("k8sManifests(): Alice reaches Bob by name, and each reads its own identity key, mounted read-only", async () => {
+Deno.test("k8sManifests(): Alice reaches Bob by name, and each reads its own identity key, mounted read-only", () => {
   const all = [...k8sManifests(planDeployment(DEFAULT_SHAPE)).values()].flat();
   const workload = (name: string) => all.find((m) => m.kind === "Deployment" && m.metadata.name === name) as Workload;
   const main = (name: string) => workload(name).spec.template.spec.containers[0]!;
