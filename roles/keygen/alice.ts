@@ -58,6 +58,8 @@ interface Session extends RoundContext {
   pool: WorkerPool;
   exposure: WorkerExposure;
   notified: boolean;
+  /** The DHT announcement, stored while the first round's batches run; Bob is notified once it is in place. */
+  announced: Promise<void>;
   request: KeyRequest;
 }
 
@@ -92,7 +94,7 @@ export class Alice {
     this.#discover = options.discover;
     this.#onStep = options.onStep;
     this.#options = {
-      batchPositions: options.batchPositions ?? 1024,
+      batchPositions: options.batchPositions ?? 4096,
       minBatchPositions: options.minBatchPositions ?? 64,
       maxWorkers: options.maxWorkers ?? 60,
       collusion: options.collusion ?? 1,
@@ -218,8 +220,10 @@ export class Alice {
       const bob = await steps.time(STEP.allocate, () => this.#trustedBob(request.bob, signal));
       const channel = new SessionChannel(this.messenger, id, bob);
       this.#sessions.set(id, { channel, responders: new Map() });
-      session = { id, steps, budget, channel, pool, exposure, notified: false, request, ...(signal ? { signal } : {}) };
-      await steps.time(STEP.create, () => this.#announce(id, keyBits, lk, signal));
+      // Nobody reads the announcement before Bob's notification: it is stored while the first batches run.
+      const announced = steps.time(STEP.create, () => this.#announce(id, keyBits, lk, signal));
+      announced.catch(() => {}); // awaited before the notification, which fails with it
+      session = { id, steps, budget, channel, pool, exposure, notified: false, announced, request, signal };
       while (!budget.complete) {
         signal?.throwIfAborted();
         if (budget.rounds === this.#options.maxRounds) {
@@ -309,15 +313,12 @@ export class Alice {
       const dispatched = await steps.time(STEP.dispatch, () => this.#dispatch(session, plans));
       const arrived = await steps.time(STEP.aliceData, () =>
         settled(dispatched, async (plan) => {
-          const data = await this.#inbox.take(
-            session.id,
-            plan.id,
-            expectedBy(plan, "alice"),
-            timed(this.#options.batchTimeoutMs),
-          );
+          const wait = timed(this.#options.batchTimeoutMs);
+          const data = await this.#inbox.take(session.id, plan.id, expectedBy(plan, "alice"), wait);
           outcomes[plan.index] = this.#aliceOutcome(plan, data);
         }));
       if (!session.notified && arrived.length > 0) {
+        await session.announced;
         await steps.time(STEP.sorting, () => {}); // fixed in the announcement: batch order, then ascending position
         await steps.time(
           STEP.notify,

@@ -17,7 +17,10 @@ export interface AliceOptions extends SealedMessengerOptions {
   trust: PeerTrust;
   /** Where confirmed keys go. @default a fresh store */
   keyStore?: KeyStore;
-  /** Most positions per batch (one assignment per role). @default {1024} */
+  /**
+   * Most positions per batch (one assignment per role): 4096 one-byte positions and their envelope fit one datagram of
+   * the messenger (7000-byte chunks). @default {4096}
+   */
   batchPositions?: number;
   /** Fewest positions per batch when a round is spread over more batches. @default {64} */
   minBatchPositions?: number;
