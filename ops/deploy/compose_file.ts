@@ -19,7 +19,7 @@ import {
   type Topology,
 } from "./topology.ts";
 import { IDENTITY_DIR, identityFile, SECRETS_DIR, trustEnvFile } from "./keygen_trust.ts";
-import type { KeygenRole } from "../../roles/keygen/role_certificate.ts";
+import { KEYGEN_ROLES, type KeygenRole } from "../../roles/keygen/role_certificate.ts";
 
 /** The bridge network every service is on. */
 export const NETWORK = { name: "cqkd-network", subnet: "172.20.0.0/16", dynamicRange: "172.20.128.0/17" } as const;
@@ -74,7 +74,7 @@ export type ComposeFile = {
  */
 export function composeFile(topology: Topology, options: ComposeOptions = {}): ComposeFile {
   const image = options.image ?? DEFAULT_IMAGE;
-  const secretsDir = (options.secretsDir ?? `./${SECRETS_DIR}`).replace(/\/+$/, "");
+  const secretsDir = secretsDirOf(options);
   const services: ComposeFile["services"] = {};
   const nodesOf = (tier: DeployTier) => topology.tiers.find((t) => t.tier === tier)?.nodes ?? [];
   for (const { tier, nodes } of topology.tiers) {
@@ -83,7 +83,7 @@ export function composeFile(topology: Topology, options: ComposeOptions = {}): C
       // The later super nodes wait for the first, which starts the network.
       const gate = above ? nodesOf(above) : index === 0 ? [] : [nodes[0]!];
       services[node.name] = {
-        ...service(node, topology, { image, engine: options.engine ?? "docker", secretsDir }, gate, index),
+        ...service(node, topology, { image, engine: options.engine ?? "docker" }, gate, index),
         ...(node.role === "alice" || node.role === "bob" ? keygenTrust(node.role, secretsDir) : {}),
       };
     });
@@ -98,12 +98,13 @@ export function composeFile(topology: Topology, options: ComposeOptions = {}): C
       },
     },
     secrets: Object.fromEntries(
-      (["alice", "bob"] as const).map((
-        role,
-      ) => [identitySecret(role), { file: `${secretsDir}/${identityFile(role)}` }]),
+      KEYGEN_ROLES.map((role) => [identitySecret(role), { file: `${secretsDir}/${identityFile(role)}` }]),
     ),
   };
 }
+
+/** The secrets directory as the file names it, without a trailing slash. */
+const secretsDirOf = (options: ComposeOptions) => (options.secretsDir ?? `./${SECRETS_DIR}`).replace(/\/+$/, "");
 
 const identitySecret = (role: KeygenRole) => `${role}-identity`;
 
@@ -126,8 +127,7 @@ export function composeYaml(topology: Topology, options: ComposeOptions = {}): s
     `#   cqkd compose generate --workers ${workers} --super ${superCount} --regional ${regionalCount} ` +
     `--local ${localCount}${options.engine === "podman" ? " --engine podman" : ""}`,
     "# Do not edit: change the generator (ops/deploy/) and generate again. It also fills the secrets directory",
-    `# ${(options.secretsDir ??
-      `./${SECRETS_DIR}`)} with Alice's and Bob's keys and certificates (docs/containers.md).`,
+    `# ${secretsDirOf(options)} with Alice's and Bob's keys and certificates (docs/deployment.md, trust).`,
     options.engine === "podman"
       ? "# Build the image first: deno task image (cqkd image build), and see docs/containers.md"
       : "# Build the image first: docker build -f compose/Dockerfile -t cqkd:0.1.0 .",
@@ -138,7 +138,7 @@ export function composeYaml(topology: Topology, options: ComposeOptions = {}): s
 function service(
   node: DeployedNode,
   topology: Topology,
-  { image, engine }: Required<ComposeOptions>,
+  { image, engine }: Required<Pick<ComposeOptions, "image" | "engine">>,
   gate: DeployedNode[],
   index: number,
 ): Record<string, unknown> {
