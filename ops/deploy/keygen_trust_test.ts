@@ -105,3 +105,43 @@ Deno.test("provisionKeygenTrust() again keeps the keys and certifies them anew; 
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+/** Root without the capabilities that bypass file permissions: an operator who may not read the mounted keys. */
+const WITHOUT_DAC = ["setpriv", "--bounding-set=-dac_override,-dac_read_search"];
+const canDropDac = Deno.uid() === 0 &&
+  await new Deno.Command(WITHOUT_DAC[0]!, { args: [...WITHOUT_DAC.slice(1), "true"] }).output()
+    .then((o) => o.success, () => false);
+
+Deno.test({
+  name: "provisionKeygenTrust() by an operator who cannot read the keys given to the nodes certifies them from .pub",
+  ignore: !canDropDac,
+  async fn() {
+    const dir = await Deno.makeTempDir();
+    try {
+      const first = await provisionKeygenTrust(dir, { bindMounted: true });
+      const script = `
+        import { provisionKeygenTrust } from ${JSON.stringify(new URL("./keygen_trust.ts", import.meta.url).href)};
+        try {
+          console.log(JSON.stringify(await provisionKeygenTrust(${JSON.stringify(dir)}, { bindMounted: true })));
+        } catch (error) { console.log(JSON.stringify({ error: error.message })); }`;
+      const again = async () => {
+        const output = await new Deno.Command(WITHOUT_DAC[0]!, {
+          args: [...WITHOUT_DAC.slice(1), Deno.execPath(), "eval", script],
+        }).output();
+        assert.ok(output.success, new TextDecoder().decode(output.stderr));
+        return JSON.parse(new TextDecoder().decode(output.stdout));
+      };
+      const second = await again();
+      for (const role of ["alice", "bob"] as const) {
+        assert.equal(second.sides[role].identityPem, undefined, "the key stays unread");
+        assert.equal(second.sides[role].publicKey, first.sides[role].publicKey);
+        const certificate = parseRoleCertificate(second.sides[role].certificate);
+        assert.deepEqual(certificate.publicKey, publicKeyFromHex(first.sides[role].publicKey, role));
+      }
+      await Deno.remove(join(dir, "bob.pub"));
+      assert.match((await again()).error, /Cannot read .*bob\.key \(permission denied\) nor its public key/);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
