@@ -46,7 +46,7 @@ import { SessionChannel } from "./session_channel.ts";
 import { keyFingerprint, keyIdOf, newSessionId, sessionKey } from "./session_ids.ts";
 import { STEP, type StepEvent, StepTimer } from "./steps.ts";
 import { type DiscoverFn, WorkerPool } from "./worker_pool.ts";
-import { type AliceOptions, type AliceResult, type KeyRequest, MIN_KEY_BITS } from "./alice_options.ts";
+import { type AliceOptions, type AliceResult, checkedRequest, type KeyRequest } from "./alice_options.ts";
 import { WorkerExposure } from "./worker_exposure.ts";
 import { runtime } from "../../core/runtime/mod.ts";
 
@@ -105,6 +105,7 @@ export class Alice {
       keyLengthMultiplier: options.keyLengthMultiplier ?? 2.5,
       reconcileTimeoutMs: options.reconcileTimeoutMs ?? 60_000,
       notifyTimeoutMs: options.notifyTimeoutMs ?? 15_000,
+      answerTimeoutMs: options.answerTimeoutMs ?? 30_000,
       keepSifted: options.keepSifted ?? false,
     };
     if (!(Number.isInteger(this.#options.collusion) && this.#options.collusion >= 1)) {
@@ -166,16 +167,12 @@ export class Alice {
    * @throws {RangeError} when `keyBits` is not an integer ≥ 64 or a rate is not within 0-1
    */
   async generateKey(request: KeyRequest): Promise<AliceResult> {
-    const { keyBits, noise = 0, eve = 0, signal } = request;
-    if (!Number.isInteger(keyBits) || keyBits < MIN_KEY_BITS) {
-      throw new RangeError(`Cannot generate a key of ${keyBits} bits: expected an integer of at least ${MIN_KEY_BITS}`);
-    }
-    for (const [name, rate] of [["noise", noise], ["eve", eve]] as const) {
-      if (!(rate >= 0 && rate <= 1)) throw new RangeError(`Cannot generate a key: ${name} must be within 0-1`);
-    }
+    const { keyBits, signal } = request;
+    const collusion = checkedRequest(request, this.#options.collusion);
     const id = newSessionId();
     const steps = new StepTimer("alice", id, this.#onStep);
-    const budget = new KeyBudget(keyBits, this.#options);
+    const multiplier = request.keyLengthMultiplier ?? this.#options.keyLengthMultiplier;
+    const budget = new KeyBudget(keyBits, { ...this.#options, keyLengthMultiplier: multiplier });
     const exposure = new WorkerExposure();
     const pool = new WorkerPool(this.#dead, {
       discover: this.#discover,
@@ -184,10 +181,6 @@ export class Alice {
     });
     const aliceChunks: Uint8Array[] = [];
     const siftedChunks: Uint8Array[] = [];
-    const collusion = request.collusion ?? this.#options.collusion;
-    if (!(Number.isInteger(collusion) && collusion >= 1)) {
-      throw new RangeError(`Cannot generate a key: collusion must be a positive integer, got ${collusion}`);
-    }
     let session: Session | undefined;
     let bobSteps: Record<string, number> = {};
     let fingerprint: string | null = null;
@@ -218,11 +211,10 @@ export class Alice {
       const lk = await steps.time(STEP.lk, () => budget.nextBatchPositions());
       await steps.time(STEP.discover, () => pool.fill(workersFor(lk, this.#options), signal));
       const bob = await steps.time(STEP.allocate, () => this.#trustedBob(request.bob, signal));
-      const channel = new SessionChannel(this.messenger, id, bob);
+      const channel = new SessionChannel(this.messenger, id, bob, this.#options.answerTimeoutMs);
       this.#sessions.set(id, { channel, responders: new Map() });
-      // Nobody reads the announcement before Bob's notification: it is stored while the first batches run.
       const announced = steps.time(STEP.create, () => this.#announce(id, keyBits, lk, signal));
-      announced.catch(() => {}); // awaited before the notification, which fails with it
+      announced.catch(() => {}); // stored while the first batches run; Bob's notification awaits it
       session = { id, steps, budget, channel, pool, exposure, notified: false, announced, request, signal };
       while (!budget.complete) {
         signal?.throwIfAborted();
