@@ -1,9 +1,9 @@
 /**
- * `deno task bench:keyrate [--workers 1000] [--noise 0.02] [--seconds 60] [--parallel 4] [--session-bits 4096]
+ * `deno task bench:keyrate [--workers 1000] [--noise 0.02] [--seconds 60] [--parallel 4] [--session-bits 32768]
  * [--json]`: starts a local cluster whose KMEs are fed by networked key exchanges, drains keys through the ETSI
  * GS QKD 014 API as fast as one client can (enc_keys from sae-alice's KME, the same IDs by dec_keys from sae-bob's,
  * each pair checked equal) for `--seconds`, and stops the cluster. Prints `{secret_bits_per_s, raw_bits_per_s,
- * qber, sessions, aborted, efficiency, reconcile_mbit_s, pool_fill_s, step_share, uptime}`:
+ * qber, sessions, aborted, abort_reasons, efficiency, reconcile_mbit_s, pool_fill_s, step_share, uptime}`:
  * - secret_bits_per_s: key bits delivered to both SAEs per second of the drain;
  * - raw_bits_per_s: raw positions of the sessions that ended in the drain, per second;
  * - qber: mean QBER estimate of those sessions (weighted by reconciled bits); sessions and aborted: their count;
@@ -16,7 +16,7 @@
  */
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { EtsiClient, EtsiRequestError } from "../roles/kme/mod.ts";
+import { DEFAULT_PARALLEL_SESSIONS, DEFAULT_SESSION_BITS, EtsiClient, EtsiRequestError } from "../roles/kme/mod.ts";
 import { binaryEntropy } from "../roles/postprocess/mod.ts";
 import type { SessionTotals } from "../ops/cluster/key_delivery_route.ts";
 import type { KmeInfo } from "../ops/kme/local_kmes.ts";
@@ -27,8 +27,8 @@ const { values } = parseArgs({
     workers: { type: "string", default: "1000" },
     noise: { type: "string", default: "0.02" },
     seconds: { type: "string", default: "60" },
-    parallel: { type: "string", default: "4" },
-    "session-bits": { type: "string", default: "4096" },
+    parallel: { type: "string", default: String(DEFAULT_PARALLEL_SESSIONS) },
+    "session-bits": { type: "string", default: String(DEFAULT_SESSION_BITS) },
     json: { type: "boolean", default: false },
   },
 });
@@ -104,6 +104,7 @@ try {
     qber: round(qber),
     sessions: after.pool.sessions - before.pool.sessions,
     aborted: after.pool.aborted - before.pool.aborted,
+    abort_reasons: after.pool.aborted > before.pool.aborted ? d.reasons : [],
     efficiency: qber > 0 ? round(d.leakage / (d.reconciledBits * binaryEntropy(qber))) : null,
     reconcile_mbit_s: round(d.reconciledBits / ((d.bobSteps["cascade"] ?? NaN) / 1000) / 1e6),
     pool_fill_s: poolFillS === null ? null : round(poolFillS),

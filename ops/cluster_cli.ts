@@ -12,6 +12,7 @@ import { stopCluster } from "./shutdown.ts";
 import type { ClusterShape } from "./cluster/plan.ts";
 import { defaultWorkersPerHost, MIN_TIERS, sizeTiers, TierSizeError } from "./cluster/sizing.ts";
 import { DEFAULT_CAPACITY } from "../roles/bootstrap/mod.ts";
+import { DEFAULT_PARALLEL_SESSIONS, DEFAULT_SESSION_BITS } from "../roles/kme/mod.ts";
 import { startCluster, type StartupEvent, type StartupSummary } from "./startup.ts";
 import { clusterStatus } from "./status.ts";
 import { StateDir } from "./cluster/state.ts";
@@ -103,8 +104,12 @@ export function addClusterCommands(program: Command): void {
     )
     .option("--no-kme", "do not start the KMEs (ETSI GS QKD 014 key delivery) and their key pool")
     .option("--kme-noise <p>", "bit-flip probability of the simulated link in the key pool's sessions", "0")
-    .option("--kme-parallel <n>", "key pool sessions at once, each on a worker set of its own", "4")
-    .option("--kme-session-bits <n>", "bits asked of each key pool session", "4096")
+    .option(
+      "--kme-parallel <n>",
+      "key pool sessions at once, each on a worker set of its own",
+      String(DEFAULT_PARALLEL_SESSIONS),
+    )
+    .option("--kme-session-bits <n>", "bits asked of each key pool session", String(DEFAULT_SESSION_BITS))
     .option("--json", "print JSON events on stdout, one per line")
     .action(async (flags: Partial<StartupFlags>, command: Command) => {
       const global = command.optsWithGlobals<GlobalOptions>();

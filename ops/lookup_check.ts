@@ -23,8 +23,8 @@ const SECOND_LOOKUP_DELAY_MS = 2000;
 /**
  * Workers whose ids Alice finds by lookup, out of all workers of the cluster. A worker missed is looked up once more
  * after {@linkcode SECOND_LOOKUP_DELAY_MS}, and the count found only then is reported apart. The second lookup stays
- * while a miss right after joins is not fully explained: it reproduces after `emergency recover` restarts a host of
- * 25 workers (one worker of 50 missed), although the simulator's stalled-host cause is fixed.
+ * while a worker frozen just before the check can be missed: its neighbours' health checks dropped it and nothing told
+ * them of it again before Alice asked (docs/simulation.md, "Stalled hosts").
  */
 export async function verifyLookups(cluster: RunningCluster): Promise<LookupCheck> {
   const { nodes } = await cluster.nodes();

@@ -12,6 +12,11 @@ export interface SimNode {
   readonly node: KademliaNode;
   readonly services: NodeServices | undefined;
   alive: boolean;
+  /**
+   * Its join ended well (the seeds count as joined). A node still joining is alive but not yet part of the network:
+   * a process that stalls through its join can still be at it when the probes run.
+   */
+  joined: boolean;
 }
 
 /** Settings of every node of a cluster. */
@@ -69,7 +74,7 @@ export class SimCluster {
         ...(this.#options.alpha ? { alpha: this.#options.alpha } : {}),
       });
       const services = settings === false ? undefined : attachNodeServices(node, settings);
-      const simNode: SimNode = { index, ctx, role, node, services, alive: true };
+      const simNode: SimNode = { index, ctx, role, node, services, alive: true, joined: role === "super-bootstrap" };
       this.nodes.push(simNode);
       this.#liveCount++;
       return simNode;
@@ -98,7 +103,10 @@ export class SimCluster {
         this.world.seconds,
         simNode,
         (node) => node.bootstrap(seeds()),
-        (r) => done?.(simNode, !(r instanceof Error)),
+        (r) => {
+          simNode.joined = !(r instanceof Error);
+          done?.(simNode, simNode.joined);
+        },
       );
     });
   }
@@ -115,12 +123,17 @@ export class SimCluster {
   /** Restarts a crashed node on its host with its id and an empty state, and joins it through `seeds`. */
   restart(simNode: SimNode, seeds: Peer[]): SimNode {
     const fresh = this.spawn(simNode.role, simNode);
-    this.act(this.world.seconds, fresh, (node) => node.bootstrap(seeds));
+    this.act(this.world.seconds, fresh, (node) => node.bootstrap(seeds), (r) => fresh.joined = !(r instanceof Error));
     return fresh;
   }
 
   live(role?: string): SimNode[] {
     return this.nodes.filter((n) => n.alive && (role === undefined || n.role === role));
+  }
+
+  /** The live nodes whose join ended well: those the probes ask and look for. */
+  joined(role?: string): SimNode[] {
+    return this.live(role).filter((n) => n.joined);
   }
 
   /** The live node closest to `target`, `except` one. */

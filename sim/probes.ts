@@ -27,7 +27,7 @@ export function emptyOutcome(): ProbeOutcome {
 export function probeLookups(cluster: SimCluster, atS: number, count: number, out: ProbeOutcome): void {
   const { random } = cluster.world;
   cluster.world.scheduler.at(atS * 1000, 0, () => {
-    const live = cluster.live();
+    const live = cluster.joined();
     for (let i = 0; i < count; i++) {
       const from = random.pick(live);
       const target = cluster.randomId();
@@ -59,7 +59,7 @@ export function probeGets(
 ): void {
   const { random } = cluster.world;
   cluster.world.scheduler.at(atS * 1000, 0, () => {
-    const live = cluster.live();
+    const live = cluster.joined();
     for (const [keyHex, value] of values) {
       out.gets++;
       cluster.act(atS, random.pick(live), (node) => node.get(NodeId.fromHex(keyHex)), (got) => {

@@ -121,13 +121,16 @@ export async function runScenario(p: ScenarioParams): Promise<SimReport> {
   }
   const joinedS = Math.ceil(1 + joinWindowS);
   let alice: SimNode | undefined;
+  /** Reach probes due before Alice's join ended (stalled hosts can hold a join up for seconds). */
+  const waitingForAlice: Array<() => void> = [];
   cluster.join(joinedS + 1, "alice", seedPeers, (n, ok) => {
     alice = n;
     if (!ok) joinFailures++;
+    for (const probe of waitingForAlice.splice(0)) probe();
   });
   const writeS = joinedS + 2;
   world.scheduler.at(writeS * 1000, 0, () => {
-    const workers = cluster.live("worker");
+    const workers = cluster.joined("worker");
     for (let i = 0; i < (p.values ?? 100); i++) {
       const key = cluster.randomId();
       values.set(key.hex, `value-${i}`);
@@ -137,7 +140,7 @@ export async function runScenario(p: ScenarioParams): Promise<SimReport> {
   const keys = () => [...values.keys()].map((hex) => NodeId.fromHex(hex));
   const lookups = p.lookups ?? 100;
   const reachSample = () => {
-    const workers = cluster.live("worker");
+    const workers = cluster.joined("worker");
     const want = p.reach ?? 1000;
     return workers.length <= want ? workers : world.random.shuffle(workers).slice(0, want);
   };
@@ -146,8 +149,12 @@ export async function runScenario(p: ScenarioParams): Promise<SimReport> {
     probeLookups(cluster, atS, lookups, out);
     probeGets(cluster, atS, values, out);
     if (reach) {
-      world.scheduler.at(atS * 1000, 0, () => probeReach(cluster, atS, alice!, reachSample, out));
-      if (check) invariants.reached(atS + 25, () => out.unreached, () => out.reachTried);
+      const start = () => {
+        const nowS = world.seconds;
+        probeReach(cluster, nowS, alice!, reachSample, out);
+        if (check) invariants.reached(nowS + 25, () => out.unreached, () => out.reachTried);
+      };
+      world.scheduler.at(atS * 1000, 0, () => alice ? start() : waitingForAlice.push(start));
     }
   };
 
@@ -247,7 +254,12 @@ function transportSummary(cluster: SimCluster): Record<string, number> {
   const total = new TransportStats();
   for (const n of cluster.nodes) total.add(n.node.transport.stats);
   const dropped = Object.entries(total.dropped).filter(([, count]) => count > 0);
-  return { requests: total.requestsOut, timeouts: total.timeouts, ...Object.fromEntries(dropped) };
+  return {
+    requests: total.requestsOut,
+    timeouts: total.timeouts,
+    late_timers: total.lateTimers,
+    ...Object.fromEntries(dropped),
+  };
 }
 
 function round(x: number | null): number | null {

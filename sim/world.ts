@@ -31,6 +31,8 @@ export class World implements Disposable {
   readonly network: SimNetwork;
   readonly runtime: Runtime;
   readonly #skew: number[] = [0];
+  /** The stalls each host process went through, [from, to] in virtual ms (diagnostics: who could not answer when). */
+  readonly stallHistory: Array<Array<[number, number]>> = [];
   readonly #clockSkewMs: number;
   readonly #installed: { restore(): void };
 
@@ -82,7 +84,12 @@ export class World implements Disposable {
         stall.from = Math.max(stall.to, 0) + this.random.exponential(everyMs);
         stall.to = stall.from + this.random.exponential(forMs);
       }
-      return t >= stall.from ? stall.to : undefined;
+      if (t >= stall.from) {
+        const history = this.stallHistory[ctx % processes] ??= [];
+        if (history.at(-1)?.[0] !== stall.from) history.push([stall.from, stall.to]);
+        return stall.to;
+      }
+      return undefined;
     };
   }
 

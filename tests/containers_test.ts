@@ -1,7 +1,9 @@
 /**
  * The Compose deployment brought up for real: the local image built (`cqkd image build`), a small generated topology
- * run by docker-compose on podman with the file's hardening, a key exchange across containers through Alice's admin
- * API, a worker and a local bootstrap node killed, and `down` leaving nothing behind.
+ * run by docker-compose on podman with the file's hardening, Alice and Bob trusting each other through the secrets
+ * directory the generator fills (identity keys mounted as compose secrets, role certificates of one authority), a key
+ * exchange across containers through Alice's admin API with both sides' own records compared, a worker and a local
+ * bootstrap node killed and a new key exchange, and `down` leaving nothing behind.
  *
  * Podman's API service runs in a network namespace the test makes, so the compose network, its published ports and
  * firewall rules live there: every packet stays between the test's own containers and that namespace's loopback.
@@ -10,6 +12,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { composeFile, composeYaml, planDeployment } from "../ops/deploy/mod.ts";
+import { identityFile, provisionKeygenTrust, SECRETS_DIR } from "../ops/deploy/keygen_trust.ts";
 import { buildImage } from "../ops/image/build.ts";
 import { ComposeStack, PROJECT_LABEL } from "../ops/image/compose_stack.ts";
 import { podman, run } from "../ops/image/engine.ts";
@@ -81,39 +84,61 @@ async function healthReport(cs: Map<string, Inspected>): Promise<string> {
 }
 
 /** One admin API request sent from inside the podman namespace (where the file publishes Alice's and Bob's APIs). */
-async function admin(host: Host, url: string, init: { method?: string; body?: unknown } = {}) {
+async function admin(host: Host, url: string, init: { method?: string; body?: unknown; token?: boolean } = {}) {
   const [answer] = await host.fetchAll([{
     url,
     method: init.method ?? "GET",
-    headers: { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" },
+    headers: {
+      ...(init.token === false ? {} : { authorization: `Bearer ${TOKEN}` }),
+      "content-type": "application/json",
+    },
     ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) }),
   }]);
   return { status: answer!.status, json: JSON.parse(answer!.body) };
 }
 
-/** A key exchange through Alice's admin API, checked against Bob's own record of the session. */
-/** Whether the generated compose files give Alice and Bob trust in each other (not yet: docs/containers.md). */
-const KEYGEN_TRUST_PROVISIONED = false;
+const ALICE_API = "http://127.0.0.1:8080";
+const BOB_API = "http://127.0.0.1:8081";
 
+/**
+ * A key exchange through Alice's admin API. Bob runs in another container, so Alice's report can say only that he
+ * confirmed the key (`keys_equal: null`); the keys are compared the way an operator can: each side's own record of
+ * the session, read from its own container's admin API (with the token), names the same key id and the same
+ * fingerprint.
+ */
 async function keyExchange(host: Host) {
-  const { status, json: report } = await admin(host, "http://127.0.0.1:8080/generate-key", {
+  const { status, json: report } = await admin(host, `${ALICE_API}/generate-key`, {
     method: "POST",
     body: { desired_key_length: 128 },
   });
   assert.equal(status, 200, JSON.stringify(report));
   assert.equal(report.ok, true, JSON.stringify(report));
-  assert.equal(report.keys_equal, true);
-  assert.equal(report.compared, "by confirmation"); // Bob runs in another container
-  const bob = await admin(host, `http://127.0.0.1:8081/sessions/${report.session}`);
-  assert.equal(bob.status, 200, JSON.stringify(bob.json));
-  assert.equal(bob.json.role, "bob");
-  assert.equal(bob.json.bob.fingerprint, report.alice.fingerprint, "Bob's key is Alice's");
+  assert.equal(report.confirmed, true);
+  assert.equal(report.keys_equal, null, "Alice cannot see Bob's key");
+  assert.equal(report.compared, "by confirmation");
   assert.equal(report.final_bits, 128);
+  const session = `/sessions/${report.session}`;
+  assert.equal((await admin(host, `${ALICE_API}${session}`, { token: false })).status, 401, "a session needs a token");
+  const [alice, bob] = [await admin(host, `${ALICE_API}${session}`), await admin(host, `${BOB_API}${session}`)];
+  assert.equal(alice.status, 200, JSON.stringify(alice.json));
+  assert.equal(bob.status, 200, JSON.stringify(bob.json));
+  assert.equal(alice.json.role, "alice");
+  assert.equal(bob.json.role, "bob");
+  assert.equal(bob.json.ok, true, JSON.stringify(bob.json));
+  assert.equal(bob.json.key_id, alice.json.key_id, "both stored the key under one id");
+  assert.equal(bob.json.bob.bits, alice.json.alice.bits);
+  assert.match(alice.json.alice.fingerprint, /^[0-9a-f]{16}$/);
+  assert.equal(bob.json.bob.fingerprint, alice.json.alice.fingerprint, "Bob's key is Alice's");
+  console.log(
+    `key exchange ${report.session}: ${report.final_bits} bits, key ${report.key_id}, fingerprint ` +
+      `${alice.json.alice.fingerprint} on both sides, QBER ${report.qber}, ${report.workers} workers, ` +
+      `${report.rounds} round(s), ${report.total_ms.toFixed(0)} ms, dead workers: ${report.dead_workers.length}`,
+  );
   return report;
 }
 
 Deno.test({
-  name: "compose on podman: 27 hardened containers up in health order, a value across them, kills survived",
+  name: "compose on podman: 27 hardened containers up in health order, key exchanges across them, kills survived",
   ignore: problem !== undefined,
   sanitizeResources: false,
   sanitizeOps: false,
@@ -125,6 +150,8 @@ Deno.test({
     const work = await Deno.makeTempDir({ prefix: "cqkd-containers-" });
     const composePath = join(work, "docker-compose.yml");
     await Deno.writeTextFile(composePath, composeYaml(topology, { engine: "podman" }));
+    // What `cqkd compose generate` puts next to the file: Alice's and Bob's identity keys and role certificates.
+    const trust = await provisionKeygenTrust(join(work, SECRETS_DIR), { bindMounted: true });
     const expected = Object.keys(file.services).length - 1 + SHAPE.workers;
 
     await using net = await TestNetwork.create(1, { prefix: "cqkdct" });
@@ -175,6 +202,26 @@ Deno.test({
         // What a process in the container has: uid 10001, no capability at all, nothing writable outside tmpfs.
         const status = await podman(["exec", `${PROJECT}_super-1_1`, "/usr/local/bin/deno", "eval", PROCESS_STATUS]);
         assert.deepEqual(JSON.parse(status), { uid: 10001, capEff: "0000000000000000", rootWritable: false });
+        // Alice's and Bob's identity keys: the provisioned ones, readable by the node, read-only, in no other container.
+        for (const role of ["alice", "bob"] as const) {
+          const path = `/var/lib/cqkd/identity/${identityFile(role)}`;
+          const check = await podman([
+            "exec",
+            `${PROJECT}_${role}_1`,
+            "/usr/local/bin/deno",
+            "eval",
+            keyFileStatus(path),
+          ]);
+          assert.deepEqual(JSON.parse(check), { pem: trust.sides[role].identityPem, writable: false }, role);
+        }
+        const elsewhere = await podman([
+          "exec",
+          `${PROJECT}_worker_1`,
+          "/usr/local/bin/deno",
+          "eval",
+          IDENTITY_LISTING,
+        ]);
+        assert.deepEqual(JSON.parse(elsewhere), [], "a worker holds no identity key of Alice or Bob");
       });
 
       await t.step("tiers joined by service name, each through a tier above", async () => {
@@ -218,15 +265,9 @@ Deno.test({
         await assert.rejects(host.fetchAll([{ url: "http://172.20.0.1:8080/health" }]));
       });
 
-      // The generated files do not provision key-exchange trust yet (Alice and Bob need each other's identity keys
-      // pinned, or role certificates of one authority), so Alice refuses an untrusted Bob across containers.
-      await t.step({
-        name: "a key exchange across containers, keys equal on both sides",
-        ignore: !KEYGEN_TRUST_PROVISIONED,
-        fn: async () => {
-          const report = await keyExchange(host);
-          assert.ok(report.workers >= 5, `only ${report.workers} workers took part`);
-        },
+      await t.step("a key exchange across containers, keys equal on both sides", async () => {
+        const report = await keyExchange(host);
+        assert.ok(report.workers >= 5, `only ${report.workers} workers took part`);
       });
 
       await t.step("a value written through Alice reads back through Bob", async () => {
@@ -237,7 +278,7 @@ Deno.test({
         assert.equal(put.status, 200, JSON.stringify(put.json));
       });
 
-      await t.step("a worker and a local bootstrap node killed: reads still work", async () => {
+      await t.step("a worker and a local bootstrap node killed: reads and a new key exchange still work", async () => {
         const victims = [`${PROJECT}_worker_3`, `${PROJECT}_local-1_1`];
         await stack.podman(["kill", ...victims]);
         const cs = await containers();
@@ -245,7 +286,7 @@ Deno.test({
         const read = await admin(host, "http://127.0.0.1:8081/dht/containers-test");
         assert.equal(read.status, 200, JSON.stringify(read.json));
         assert.equal(read.json.value, "stored before the kills");
-        if (KEYGEN_TRUST_PROVISIONED) await keyExchange(host);
+        await keyExchange(host);
         // Killed is stopped by the user: the restart policy (unless-stopped) leaves them down.
         const after = await containers();
         for (const victim of victims) assert.equal(after.get(victim)?.State.Running, false, `${victim} came back`);
@@ -273,6 +314,19 @@ const status = Deno.readTextFileSync("/proc/self/status");
 let rootWritable = true;
 try { Deno.writeTextFileSync("/probe", "x"); } catch { rootWritable = false; }
 console.log(JSON.stringify({ uid: Deno.uid(), capEff: status.match(/CapEff:\\s*(\\w+)/)[1], rootWritable }));`;
+
+/** What a container's process reads at `path` (an identity key), and whether it may write there. */
+const keyFileStatus = (path: string) => `
+const pem = Deno.readTextFileSync("${path}");
+let writable = true;
+try { Deno.writeTextFileSync("${path}", pem); } catch { writable = false; }
+console.log(JSON.stringify({ pem, writable }));`;
+
+/** The identity keys in a container's state directory (a worker in plaintext mode keeps none). */
+const IDENTITY_LISTING = `
+let names = [];
+try { names = [...Deno.readDirSync("/var/lib/cqkd/identity")].map((e) => e.name); } catch { /* no directory */ }
+console.log(JSON.stringify(names));`;
 
 function loadAverage(): string {
   return Deno.loadavg().map((n) => n.toFixed(2)).join(" ");

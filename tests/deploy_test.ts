@@ -3,6 +3,7 @@
  * generate` writing files, and nodes bound to 0.0.0.0 (as in a container) advertising a reachable address.
  */
 import assert from "node:assert/strict";
+import { parseAllDocuments } from "yaml";
 import { KademliaNode } from "../core/kademlia/mod.ts";
 import { formatKeyringEnv, loadKeyringFile } from "../core/security/mod.ts";
 import { composeYaml, DEFAULT_SHAPE, k8sManifests, k8sYaml, planDeployment } from "../ops/deploy/mod.ts";
@@ -139,7 +140,22 @@ Deno.test("cqkd compose generate and cqkd k8s generate write the files; bad inpu
     for (const [name, manifests] of files) {
       assert.equal(await Deno.readTextFile(`${dir}/k8s/${name}`), k8sYaml(manifests));
     }
-    const alias = await cqkd(["k8s", "generate", "--workers", "5"]);
+    // Alice's and Bob's trust next to the files: the compose file names it, the k8s Secrets are written into it.
+    const secrets = `${dir}/cqkd-secrets`;
+    assert.match(written.stderr, /Alice's and Bob's trust in .*cqkd-secrets: created .*authority\.key, .*alice\.key/);
+    assert.match(k8s.stderr, /trust in .*cqkd-secrets: kept its keys/);
+    const k8sSecrets = `${secrets}/k8s-keygen-secrets.yaml`;
+    assert.equal((await Deno.stat(k8sSecrets)).mode! & 0o777, 0o600);
+    const [aliceSecret, bobSecret] = parseAllDocuments(await Deno.readTextFile(k8sSecrets)).map((d) => d.toJS());
+    assert.equal(aliceSecret.stringData["alice.key"], await Deno.readTextFile(`${secrets}/alice.key`));
+    assert.equal(bobSecret.metadata.name, "cqkd-keygen-bob");
+    // --secrets elsewhere: the compose file names it relative to itself.
+    const elsewhere = await cqkd(["compose", "generate", "--workers", "2", "-o", file, "--secrets", `${dir}/keys`]);
+    assert.equal(elsewhere.code, 0, elsewhere.stderr);
+    assert.match(await Deno.readTextFile(file), /file: \.\/keys\/alice\.key\n/);
+    assert.ok((await Deno.stat(`${dir}/keys/bob.env`)).isFile);
+
+    const alias = await cqkd(["k8s", "generate", "--workers", "5", "--secrets", `${dir}/keys`]);
     assert.equal(alias.code, 0, alias.stderr);
     assert.match(alias.stdout, /^apiVersion: v1\nkind: Namespace\n/);
 
@@ -151,6 +167,7 @@ Deno.test("cqkd compose generate and cqkd k8s generate write the files; bad inpu
       [["--format", "helm"], /argument 'helm' is invalid\. Allowed choices are compose, k8s/],
       [["-o", `${dir}/missing/compose.yml`], /Cannot write .*missing\/compose\.yml: No such file or directory/],
       [["--format", "k8s", "-o", `${file}/k8s`], /Cannot write to .*compose\.yml\/k8s: /],
+      [["--valid-days", "0"], /Invalid --valid-days "0": expected days > 0/],
     ];
     for (const [args, message] of refusals) {
       const refused = await cqkd(["compose", "generate", ...args]);

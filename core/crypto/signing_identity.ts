@@ -76,14 +76,17 @@ export class SigningIdentity {
    * The identity kept at `path`, created there (mode 0600) when the file does not exist yet, so that a node keeps
    * its id across restarts.
    *
-   * @throws {IdentityFileError} when the file exists but does not hold an Ed25519 private key
+   * @throws {IdentityFileError} when the file exists but cannot be read or does not hold an Ed25519 private key
    */
   static async loadOrCreate(path: string): Promise<SigningIdentity> {
     let pem: string;
     try {
       pem = await Deno.readTextFile(path);
     } catch (error) {
-      if (!(error instanceof Deno.errors.NotFound)) throw error;
+      if (!(error instanceof Deno.errors.NotFound)) {
+        // A key the node may not read (a mounted secret owned by another user) is named, not thrown raw.
+        throw new IdentityFileError(path, (error as Error).message, { cause: error });
+      }
       const identity = SigningIdentity.generate();
       await Deno.writeTextFile(path, identity.toPem(), { mode: 0o600, createNew: true });
       return identity;

@@ -55,3 +55,19 @@ Deno.test("SigningIdentity.loadOrCreate() refuses a file that is not an Ed25519 
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("SigningIdentity.loadOrCreate() names a key file it cannot read, and creates nothing in its place", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    // A directory where the key should be: reading fails as it does for a mounted key the node may not read.
+    await Deno.mkdir(`${dir}/node.key`);
+    await assert.rejects(SigningIdentity.loadOrCreate(`${dir}/node.key`), (error: Error) => {
+      assert.ok(error instanceof IdentityFileError);
+      assert.match(error.message, /^Cannot load the node identity from .*node\.key: /);
+      return true;
+    });
+    assert.ok((await Deno.stat(`${dir}/node.key`)).isDirectory);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -7,8 +7,9 @@
  * in the answer, is the cookie.
  *
  * Bounded: at most {@linkcode MAX_PROBES} probes in flight, {@linkcode MAX_HELD_REPLIES} replies held, and an
- * address whose probe went unanswered is not probed again for {@linkcode FAILED_PROBE_MEMORY_MS}; the verified
- * and failed addresses are remembered in bounded maps.
+ * address whose probe went unanswered is not probed again for {@linkcode PROBE_BACKOFF_MS}, twice that after a second
+ * failure in a row, and so on up to {@linkcode FAILED_PROBE_MEMORY_MS}; the verified and failed addresses are
+ * remembered in bounded maps.
  */
 import { GenerationalMap } from "./generational_map.ts";
 import type { Peer } from "./peer.ts";
@@ -18,9 +19,19 @@ import { runtime } from "../runtime/mod.ts";
 export const AMPLIFICATION_FACTOR = 3;
 export const MAX_PROBES = 256;
 export const MAX_HELD_REPLIES = 256;
+/** The longest wait before an address whose probes keep failing is probed again. */
 export const FAILED_PROBE_MEMORY_MS = 60_000;
-/** A probe unanswered this long failed (its held replies are dropped). */
-export const PROBE_TIMEOUT_MS = 2000;
+/**
+ * The first wait after a failed probe. Short, because an honest requester fails a probe whenever its process stalls
+ * for longer than the probe waits (a loaded host: its later requests must get answers again soon); doubling with
+ * each failure in a row, so that a spoofed victim gets a few probes a minute at most.
+ */
+export const PROBE_BACKOFF_MS = 2000;
+/**
+ * A probe unanswered this long failed (its held replies are dropped): under the 5 s a request waits for its answer,
+ * so that a requester stalled for a few seconds still proves its address in time for the reply.
+ */
+export const PROBE_TIMEOUT_MS = 4000;
 /**
  * Copies of a probe sent within {@linkcode PROBE_TIMEOUT_MS}, each after the one before went unanswered for its share of
  * it: one lost datagram must not leave an honest address unproven (and unprobed for a minute) on a lossy link.
@@ -46,8 +57,8 @@ export class AddressValidation {
   readonly #options: AddressValidationOptions;
   readonly #now: () => number;
   readonly #proven: GenerationalMap<string, true>;
-  /** When each address's probe went unanswered. */
-  readonly #failed: GenerationalMap<string, number>;
+  /** When each address's last probe went unanswered, and how long it waits for the next. */
+  readonly #failed: GenerationalMap<string, { at: number; backoffMs: number }>;
   /** Addresses being probed, with the replies waiting for them. */
   readonly #probing = new Map<string, Probing>();
   #heldCount = 0;
@@ -113,8 +124,8 @@ export class AddressValidation {
       return;
     }
     if (this.#probing.size >= MAX_PROBES) return;
-    const failedAt = this.#failed.get(address);
-    if (failedAt !== undefined && this.#now() - failedAt < FAILED_PROBE_MEMORY_MS) return;
+    const failed = this.#failed.get(address);
+    if (failed !== undefined && this.#now() - failed.at < failed.backoffMs) return;
     const to = { host: peer.host, port: peer.port };
     this.#probing.set(address, { to, held: [], onProven });
     this.probesSent++;
@@ -126,7 +137,11 @@ export class AddressValidation {
       this.#probing.delete(address);
       this.#heldCount -= probing.held.length;
       for (const _ of probing.held) this.#options.onDropped();
-      this.#failed.set(address, this.#now());
+      const previous = this.#failed.get(address);
+      const now = this.#now();
+      const inARow = previous !== undefined && now - previous.at <= previous.backoffMs + FAILED_PROBE_MEMORY_MS;
+      const backoffMs = inARow ? Math.min(2 * previous.backoffMs, FAILED_PROBE_MEMORY_MS) : PROBE_BACKOFF_MS;
+      this.#failed.set(address, { at: now, backoffMs });
     });
   }
 }

@@ -36,6 +36,8 @@ export class TransportStats {
   requestsOut = 0;
   responsesIn = 0;
   timeouts = 0;
+  /** Request timers that fired late enough (the process stalled) to be given a second look before timing out. */
+  lateTimers = 0;
   sendErrors = 0;
   /** Outgoing datagrams dropped on purpose by the fault-injection testing aid (`fault_drop_probability`). */
   injectedDrops = 0;
@@ -73,6 +75,7 @@ export class TransportStats {
     this.requestsOut += other.requestsOut;
     this.responsesIn += other.responsesIn;
     this.timeouts += other.timeouts;
+    this.lateTimers += other.lateTimers;
     this.sendErrors += other.sendErrors;
     this.injectedDrops += other.injectedDrops;
     for (const [purpose, n] of Object.entries(other.requestsByPurpose)) {

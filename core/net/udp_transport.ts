@@ -70,8 +70,14 @@ interface Pending {
   peer: Peer;
   resolve: (value: unknown) => void;
   reject: (reason: unknown) => void;
-  timer: ReturnType<typeof setTimeout>;
+  timer: ReturnType<typeof setTimeout> | undefined;
 }
+
+/**
+ * A request timer that fires this much past its deadline says this process was stalled (short of CPU, a long
+ * synchronous task, a GC pause), not that the peer is silent.
+ */
+const LATE_TIMER_MS = 50;
 
 const IP_LITERAL = /^(\d{1,3}(\.\d{1,3}){3}|[0-9a-fA-F:]*:[0-9a-fA-F:.]*)$/;
 
@@ -230,12 +236,25 @@ export class UdpTransport {
         reject: (reason) => {
           if (finish(reason instanceof RpcTimeoutError ? "timeout" : "error")) reject(reason);
         },
-        timer: runtime.setTimeout(() => {
-          this.stats.timeouts++;
-          this.#envelope?.peerSilent(peer);
-          entry.reject(new RpcTimeoutError(method, peer, timeoutMs));
-        }, timeoutMs),
+        timer: undefined,
       };
+      let graced = false;
+      const expire = () => {
+        // Stalled past the deadline, the process may hold the answer unread in its socket: a resumed event loop can
+        // run expired timers before it reads what arrived meanwhile. Reading the backlog takes far less than the
+        // stall that made it, so wait as long again (once) before calling the peer silent.
+        const late = runtime.monotonic() - (sentAt + timeoutMs);
+        if (!graced && late > LATE_TIMER_MS) {
+          graced = true;
+          this.stats.lateTimers++;
+          entry.timer = runtime.setTimeout(expire, Math.min(late, timeoutMs));
+          return;
+        }
+        this.stats.timeouts++;
+        this.#envelope?.peerSilent(peer);
+        entry.reject(new RpcTimeoutError(method, peer, timeoutMs));
+      };
+      entry.timer = runtime.setTimeout(expire, timeoutMs);
       if (signal?.aborted) return onAbort();
       signal?.addEventListener("abort", onAbort, { once: true });
       this.#pending.set(key, entry);

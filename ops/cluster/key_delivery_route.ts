@@ -9,14 +9,14 @@ import { z } from "zod";
 import { ConflictError, NotFoundError, valid } from "../admin/mod.ts";
 import type { CqkdMetrics } from "../../core/metrics/mod.ts";
 import { type Alice, type AliceResult, type Bob, mergeSteps } from "../../roles/keygen/mod.ts";
-import { networkSessionProducer } from "../../roles/kme/mod.ts";
+import { DEFAULT_PARALLEL_SESSIONS, DEFAULT_SESSION_BITS, networkSessionProducer } from "../../roles/kme/mod.ts";
 import { type KeyDelivery, startKeyDelivery } from "../kme/key_delivery.ts";
 
 const startBody = z.object({
   noise: z.number().min(0).max(0.5).default(0),
   keySize: z.number().int().min(8).max(65_536).multipleOf(8).default(256),
-  sessionBits: z.number().int().min(64).max(65_536).default(4096),
-  parallel: z.number().int().min(1).max(64).default(4),
+  sessionBits: z.number().int().min(64).max(65_536).default(DEFAULT_SESSION_BITS),
+  parallel: z.number().int().min(1).max(64).default(DEFAULT_PARALLEL_SESSIONS),
   lowWatermarkBits: z.number().int().min(0).default(65_536),
   highWatermarkBits: z.number().int().min(1).default(262_144),
 }).refine((b) => b.highWatermarkBits > b.lowWatermarkBits, "highWatermarkBits must exceed lowWatermarkBits");

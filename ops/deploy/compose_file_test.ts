@@ -4,12 +4,15 @@ import { loadSettings } from "../../core/config/mod.ts";
 import { NODE_ROLES } from "../../roles/mod.ts";
 import { composeFile, composeYaml, NETWORK } from "./compose_file.ts";
 import { BINARY, RUN_AS, STATE_DIR } from "./container.ts";
+import { IDENTITY_DIR, provisionKeygenTrust, SECRETS_DIR } from "./keygen_trust.ts";
 import { DEFAULT_SHAPE, type DeploymentShape, planDeployment } from "./topology.ts";
 
 const COMMITTED = new URL("../../compose/docker-compose.scalable.yml", import.meta.url);
 
 type Service = {
   command: string[];
+  env_file?: string[];
+  secrets?: { source: string; target: string }[];
   environment: Record<string, string>;
   ports?: string[];
   networks: Record<string, { ipv4_address?: string }>;
@@ -25,7 +28,11 @@ type Service = {
     resources: Record<"limits" | "reservations", { cpus: string; memory: string }>;
   };
 };
-type Compose = { services: Record<string, Service>; networks: Record<string, Record<string, unknown>> };
+type Compose = {
+  services: Record<string, Service>;
+  networks: Record<string, Record<string, unknown>>;
+  secrets: Record<string, { file: string }>;
+};
 
 /** `docker-compose -f FILE config -q`: the Compose implementation's own validation of a file. */
 async function dockerComposeConfig(path: string): Promise<{ code: number; stderr: string }> {
@@ -114,6 +121,8 @@ function assertDeploymentShape(compose: Compose, shape: DeploymentShape): void {
 Deno.test("composeFile() passes docker-compose config for 10, 100 and 1000 workers and has its shape", async (t) => {
   const dir = await Deno.makeTempDir();
   try {
+    // The secrets directory the files name (docker-compose reads the env files).
+    await provisionKeygenTrust(`${dir}/${SECRETS_DIR}`);
     for (const workers of [10, 100, 1000]) {
       await t.step(`${workers} workers`, async () => {
         const shape = workers === 10 ? { superCount: 2, regionalCount: 4, localCount: 4, workers } : {
@@ -148,6 +157,31 @@ Deno.test("composeFile() gives every node an environment that cqkd's settings ac
     // Alice finds Bob by service name, for the key exchanges her admin API runs.
     assert.equal(settings.bob_address, name === "alice" ? "bob:6001" : "", name);
   }
+});
+
+Deno.test("composeFile() gives Alice and Bob their own identity key, mounted where the node reads it, and no one else", () => {
+  const topology = planDeployment({ superCount: 1, regionalCount: 4, localCount: 4, workers: 2 });
+  for (const [secretsDir, expected] of [[undefined, "./cqkd-secrets"], ["../keys/", "../keys"]] as const) {
+    const compose = composeFile(topology, secretsDir ? { secretsDir } : {}) as unknown as Compose;
+    assert.deepEqual(compose.secrets, {
+      "alice-identity": { file: `${expected}/alice.key` },
+      "bob-identity": { file: `${expected}/bob.key` },
+    });
+    for (const [name, service] of Object.entries(compose.services)) {
+      if (name !== "alice" && name !== "bob") {
+        assert.equal(service.secrets, undefined, name);
+        assert.equal(service.env_file, undefined, name);
+        continue;
+      }
+      // `<state_dir>/identity/<node name>.key`: where `cqkd node` loads its identity (ops/bootstrap_auth.ts).
+      assert.equal(service.environment.NODE_NAME, name);
+      assert.deepEqual(service.secrets, [{ source: `${name}-identity`, target: `${IDENTITY_DIR}/${name}.key` }]);
+      assert.deepEqual(service.env_file, [`${expected}/${name}.env`]);
+      assert.equal(service.environment.KEYGEN_AUTHORITY_KEY, undefined, "from the env file, not the compose file");
+    }
+  }
+  // The file names the keys; it holds none.
+  assert.doesNotMatch(composeYaml(topology), /PRIVATE KEY|ROLE_CERTIFICATE|KEYGEN_AUTHORITY_KEY/);
 });
 
 Deno.test("composeFile() for podman: the tmpfs owner as podman spells it (U), the rest as for Docker", () => {

@@ -58,6 +58,8 @@ export function nodeEnvironment(
     // None for the first super node: it tries the other super nodes (a restarted one rejoins through them).
     ...(addresses.seeds.length > 0 ? { BOOTSTRAP_NODES: addresses.seeds.join(",") } : {}),
     ...(node.capacity === undefined ? {} : { MAX_CONNECTIONS: String(node.capacity) }),
+    // Alice's admin API runs key exchanges with Bob, whom she finds by name (compose service, Kubernetes Service).
+    ...(node.role === "alice" ? { BOB_ADDRESS: bobAddress(topology) } : {}),
     SUPER_BOOTSTRAP_NODES: addresses.supers.join(","),
     FALLBACK_BOOTSTRAP_NODES: addresses.supers.join(","),
     BIND_HOST: "0.0.0.0",
@@ -75,4 +77,10 @@ export function nodeEnvironment(
     LOCAL_BOOTSTRAP_COUNT: String(localCount),
     TARGET_NODES: String(superCount + regionalCount + localCount + workers + 2),
   };
+}
+
+/** `name:port` of Bob: his compose service, or the headless Service in front of his pod. */
+function bobAddress(topology: Topology): string {
+  const bob = topology.tiers.flatMap((t) => t.nodes).find((n) => n.role === "bob")!;
+  return `${bob.name}:${bob.port}`;
 }

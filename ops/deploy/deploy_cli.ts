@@ -1,12 +1,13 @@
 import { type Command, Option } from "commander";
-import { join } from "node:path";
+import { dirname, join, relative } from "node:path";
 import { count } from "../cli_numbers.ts";
 import { type GlobalOptions, settingsFromCli } from "../cli_settings.ts";
 import { CommandError } from "../exit_codes.ts";
 import { probeNode } from "../probe.ts";
 import { COMPOSE_ENGINES, type ComposeEngine, composeYaml } from "./compose_file.ts";
 import { DEFAULT_IMAGE } from "./container.ts";
-import { k8sManifests, k8sYaml } from "./k8s_manifests.ts";
+import { k8sManifests, k8sYaml, keygenSecrets } from "./k8s_manifests.ts";
+import { DEFAULT_VALID_DAYS, type KeygenTrust, provisionKeygenTrust, SECRETS_DIR } from "./keygen_trust.ts";
 import { DEFAULT_SHAPE, planDeployment, type Topology } from "./topology.ts";
 
 /** The deployment formats `cqkd compose generate` writes. */
@@ -22,7 +23,12 @@ interface GenerateFlags {
   output?: string;
   image: string;
   engine: ComposeEngine;
+  secrets?: string;
+  validDays: string;
 }
+
+/** The file of the secrets directory holding Alice's and Bob's Kubernetes Secrets (`kubectl apply -f` it). */
+export const K8S_SECRETS_FILE = "k8s-keygen-secrets.yaml";
 
 /**
  * Adds the deployment commands: `compose generate` (Docker Compose, or Kubernetes with `--format k8s`),
@@ -46,12 +52,22 @@ export function addDeployCommands(program: Command): void {
         new Option("--engine <engine>", "container engine the compose file is for (tmpfs options differ)")
           .choices(COMPOSE_ENGINES).default("docker"),
       )
+      .option(
+        "--secrets <dir>",
+        `Alice's and Bob's identity keys, role certificates and their authority (kept when present; default: ` +
+          `${SECRETS_DIR} next to --output)`,
+      )
+      .option("--valid-days <days>", "validity of the role certificates issued", String(DEFAULT_VALID_DAYS))
       .action(async (flags: GenerateFlags) => {
         const topology = plan(flags);
+        const validDays = Number(flags.validDays);
+        if (!(validDays > 0)) throw new CommandError(`Invalid --valid-days "${flags.validDays}": expected days > 0`);
         const written = flags.format === "compose"
           ? await writeCompose(topology, flags)
           : await writeK8s(topology, flags);
         if (written) console.error(written);
+        const trust = await provision(secretsDir(flags), flags.format === "compose", validDays);
+        if (flags.format === "k8s") await writeK8sSecrets(secretsDir(flags), trust);
       });
   generate(
     program.command("compose").description("deployment files for many hosts (Docker Compose, Kubernetes)"),
@@ -104,8 +120,50 @@ function plan(flags: GenerateFlags): Topology {
   }
 }
 
+/** The secrets directory: `--secrets`, else next to what is written (the compose file, the manifests' directory). */
+function secretsDir(flags: GenerateFlags): string {
+  if (flags.secrets !== undefined) return flags.secrets;
+  if (flags.output === undefined) return SECRETS_DIR;
+  return join(flags.format === "compose" ? dirname(flags.output) : join(flags.output, ".."), SECRETS_DIR);
+}
+
+/** Fills the secrets directory and says what it holds and what is left to do. */
+async function provision(dir: string, bindMounted: boolean, validDays: number): Promise<KeygenTrust> {
+  let trust: KeygenTrust;
+  try {
+    trust = await provisionKeygenTrust(dir, { bindMounted, validDays });
+  } catch (error) {
+    throw new CommandError(`Cannot provision Alice's and Bob's trust in ${dir}: ${reason(error)}`, undefined, {
+      cause: error,
+    });
+  }
+  const created = trust.created.length === 0 ? "kept its keys" : `created ${trust.created.join(", ")}`;
+  console.error(
+    `Alice's and Bob's trust in ${dir}: ${created}; role certificates valid ${validDays} days. ` +
+      `Keep authority.key away from the hosts (docs/deployment.md#trust-between-alice-and-bob).`,
+  );
+  for (const note of trust.notes) console.error(`Note: ${note}`);
+  return trust;
+}
+
+async function writeK8sSecrets(dir: string, trust: KeygenTrust): Promise<void> {
+  const path = join(dir, K8S_SECRETS_FILE);
+  try {
+    await Deno.writeTextFile(path, k8sYaml(keygenSecrets(trust)), { mode: 0o600 });
+  } catch (error) {
+    throw new CommandError(`Cannot write ${path}: ${reason(error)}`, undefined, { cause: error });
+  }
+  console.error(`Wrote ${path}: apply it before the manifests (kubectl apply -f ${path})`);
+}
+
 async function writeCompose(topology: Topology, flags: GenerateFlags): Promise<string | undefined> {
-  const text = composeYaml(topology, { image: flags.image, engine: flags.engine });
+  // The compose file names the secrets directory relative to itself (docker-compose resolves it so).
+  const fromFile = relative(dirname(flags.output ?? "compose.yml"), secretsDir(flags)) || ".";
+  const text = composeYaml(topology, {
+    image: flags.image,
+    engine: flags.engine,
+    secretsDir: fromFile.startsWith("/") || fromFile.startsWith("..") ? fromFile : `./${fromFile}`,
+  });
   if (flags.output === undefined) return void console.log(text.trimEnd());
   await write(flags.output, text);
   const services = topology.tiers.flatMap((t) => t.nodes).length;

@@ -19,6 +19,9 @@ import {
   TIER_RESOURCES,
   type Topology,
 } from "./topology.ts";
+import { IDENTITY_DIR, keygenSecretName, type KeygenTrust } from "./keygen_trust.ts";
+import { identityVolume, keygenEnv, keygenSecretData, keygenSide } from "./k8s_keygen.ts";
+import { KEYGEN_ROLES } from "../../roles/keygen/role_certificate.ts";
 
 /** The namespace everything lives in. */
 export const NAMESPACE = "cqkd";
@@ -64,17 +67,18 @@ interface Workload {
 export function k8sManifests(topology: Topology, options: K8sOptions = {}): Map<string, Manifest[]> {
   const image = options.image ?? DEFAULT_IMAGE;
   const { byTier, supers } = workloads(topology);
+  // A replicated node is named after its pod; Alice and Bob (one pod each) keep their names, which name their keys.
   const environment = (w: Workload) => {
-    const { NODE_NAME: _, ...rest } = nodeEnvironment(w.node, topology, { seeds: w.node.seeds, supers });
-    return rest;
+    const { NODE_NAME, ...rest } = nodeEnvironment(w.node, topology, { seeds: w.node.seeds, supers });
+    return keygenSide(w.node) ? { NODE_NAME: NODE_NAME!, ...rest } : rest;
   };
   // What every node shares goes to the ConfigMap; each workload keeps only its own settings.
   const shared = sharedEntries([...byTier.values()].flat().map(environment));
   const files = new Map<string, Manifest[]>([["00-namespace.yaml", [namespace(), configMap(shared), secret()]]]);
   [...byTier].forEach(([tier, list], i) => {
-    const services = [...new Set(list.flatMap((w) => w.service ? [w.service] : []))];
+    const services = new Map(list.flatMap((w) => w.service ? [[w.service, w] as const] : []));
     files.set(`${(i + 1) * 10}-${tier}.yaml`, [
-      ...services.map((name) => headlessService(name, tier, list[0]!.node.port)),
+      ...[...services].map(([name, w]) => headlessService(name, tier, w.node.port, keygenSide(w.node))),
       ...list.map((w) => workload(w, image, omit(environment(w), shared))),
       networkPolicy(tier, [...new Set(list.map((w) => w.node.port))]),
     ]);
@@ -136,6 +140,8 @@ function workloads(topology: Topology): { byTier: Map<DeployTier, Workload[]>; s
   const joiners = (tier: "worker" | "alice-bob") =>
     nodesOf(tier).map(({ role, replicas }, index): Workload => ({
       kind: "Deployment",
+      // Alice reaches Bob by name (BOB_ADDRESS), through a headless Service in front of his pod.
+      ...(role === "bob" ? { service: role } : {}),
       ...waitFor(tier),
       node: node(tier, role, { replicas }, index),
     }));
@@ -189,7 +195,8 @@ function secret(): Manifest {
   };
 }
 
-function headlessService(name: string, tier: DeployTier, port: number): Manifest {
+/** A headless Service for a tier's pods, or for one node's (`instance`: Bob's, whom Alice reaches by name). */
+function headlessService(name: string, tier: DeployTier, port: number, instance?: string): Manifest {
   return {
     apiVersion: "v1",
     kind: "Service",
@@ -198,7 +205,7 @@ function headlessService(name: string, tier: DeployTier, port: number): Manifest
       clusterIP: "None",
       // Names resolve while a pod starts: the first super node finds itself in the list and skips itself.
       publishNotReadyAddresses: true,
-      selector: { ...PART_OF, [TIER_LABEL]: tier },
+      selector: { ...PART_OF, [TIER_LABEL]: tier, ...(instance ? { "app.kubernetes.io/instance": instance } : {}) },
       ports: [
         { name: "dht", protocol: "UDP", port, targetPort: port },
         { name: "admin", protocol: "TCP", port: ADMIN_PORT, targetPort: ADMIN_PORT },
@@ -211,13 +218,15 @@ function workload(w: Workload, image: string, own: Record<string, string>): Mani
   const { node } = w;
   const podLabels = labels(node.tier, node.name);
   const clusterKey = { name: "CQKD_CLUSTER_KEY", valueFrom: secretKey("cluster-key") };
+  const side = keygenSide(node);
   const env = [
     ...Object.entries(own).map(([name, value]) => ({ name, value })),
-    { name: "NODE_NAME", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } },
+    ...(own.NODE_NAME ? [] : [{ name: "NODE_NAME", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } }]),
     // The pod's own address: bound to 0.0.0.0, the node tells others to reach it here.
     { name: "ADVERTISE_HOST", valueFrom: { fieldRef: { fieldPath: "status.podIP" } } },
     { name: "ADMIN_TOKEN", valueFrom: secretKey("admin-token") },
     clusterKey,
+    ...(side ? keygenEnv(side) : []),
   ];
   const container = (name: string, args: string[], env: unknown[], resources: Resources) => ({
     name,
@@ -235,7 +244,11 @@ function workload(w: Workload, image: string, own: Record<string, string>): Mani
       capabilities: { drop: ["ALL"] },
       seccompProfile: { type: "RuntimeDefault" },
     },
-    volumeMounts: [{ name: "state", mountPath: STATE_DIR }, { name: "tmp", mountPath: "/tmp" }],
+    volumeMounts: [
+      { name: "state", mountPath: STATE_DIR },
+      { name: "tmp", mountPath: "/tmp" },
+      ...(side && name === "cqkd" ? [{ name: "identity", mountPath: IDENTITY_DIR, readOnly: true }] : []),
+    ],
   });
   const slow = node.tier === "worker";
   const spec = {
@@ -291,6 +304,7 @@ function workload(w: Workload, image: string, own: Record<string, string>): Mani
         volumes: [
           { name: "state", emptyDir: { medium: "Memory", sizeLimit: `${TMPFS_MB.state}Mi` } },
           { name: "tmp", emptyDir: { medium: "Memory", sizeLimit: `${TMPFS_MB.tmp}Mi` } },
+          ...(side ? [identityVolume(side)] : []),
         ],
       },
     },
@@ -306,6 +320,21 @@ const PROBE_RESOURCES: Resources = {
 
 function secretKey(key: string) {
   return { secretKeyRef: { name: SECRET, key } };
+}
+
+/**
+ * The Secrets of Alice and Bob (identity key, authority key, role certificate), which the manifests name but do not
+ * hold: `cqkd k8s generate` writes them into the secrets directory, apart from the manifests.
+ * @throws {Error} when the identity key of a side could not be read
+ */
+export function keygenSecrets(trust: KeygenTrust): Manifest[] {
+  return KEYGEN_ROLES.map((role) => ({
+    apiVersion: "v1",
+    kind: "Secret",
+    metadata: meta(keygenSecretName(role), { labels: PART_OF }),
+    type: "Opaque",
+    stringData: keygenSecretData(role, trust),
+  }));
 }
 
 function k8sResources({ limits, reservations }: Resources) {

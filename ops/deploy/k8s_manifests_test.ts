@@ -3,7 +3,8 @@ import { parseAllDocuments } from "yaml";
 import { loadSettings } from "../../core/config/mod.ts";
 import { parsePeer } from "../../core/net/mod.ts";
 import { BINARY, RUN_AS, STATE_DIR } from "./container.ts";
-import { k8sManifests, k8sYaml, type Manifest, NAMESPACE } from "./k8s_manifests.ts";
+import { k8sManifests, k8sYaml, keygenSecrets, type Manifest, NAMESPACE } from "./k8s_manifests.ts";
+import { IDENTITY_DIR, provisionKeygenTrust } from "./keygen_trust.ts";
 import { DEFAULT_SHAPE, type DeploymentShape, planDeployment } from "./topology.ts";
 
 const COMMITTED = new URL("../../compose/k8s/", import.meta.url);
@@ -22,7 +23,7 @@ type Container = {
   envFrom?: { configMapRef: { name: string } }[];
   resources: Record<"requests" | "limits", { cpu: string; memory: string }>;
   securityContext: Record<string, unknown>;
-  volumeMounts: { name: string; mountPath: string }[];
+  volumeMounts: { name: string; mountPath: string; readOnly?: boolean }[];
   ports?: { name: string; containerPort: number; protocol: string }[];
   readinessProbe?: { exec: { command: string[] } };
   livenessProbe?: { exec: { command: string[] } };
@@ -31,7 +32,11 @@ type PodSpec = {
   securityContext: Record<string, unknown>;
   initContainers?: Container[];
   containers: Container[];
-  volumes: { name: string; emptyDir?: { medium: string } }[];
+  volumes: {
+    name: string;
+    emptyDir?: { medium: string };
+    secret?: { secretName: string; defaultMode: number; items: { key: string; path: string }[] };
+  }[];
 };
 type Workload = Manifest & {
   metadata: { namespace: string; labels: Labels };
@@ -111,10 +116,14 @@ function assertSelfContained(manifests: Manifest[], shape: DeploymentShape): voi
         capabilities: { drop: ["ALL"] },
         seccompProfile: { type: "RuntimeDefault" },
       }, where);
-      // Only in-memory volumes are writable: the state directory and /tmp.
-      assert.deepEqual(container.volumeMounts.map((m) => m.mountPath), [STATE_DIR, "/tmp"], where);
-      for (const mount of container.volumeMounts) {
-        assert.ok(volumes.get(mount.name)?.emptyDir, `${where}: ${mount.name}`);
+      // Only in-memory volumes are writable: the state directory and /tmp. Alice and Bob read their identity key.
+      const writable = container.volumeMounts.filter((m) => !m.readOnly);
+      assert.deepEqual(writable.map((m) => m.mountPath), [STATE_DIR, "/tmp"], where);
+      for (const mount of writable) assert.ok(volumes.get(mount.name)?.emptyDir, `${where}: ${mount.name}`);
+      for (const mount of container.volumeMounts.filter((m) => m.readOnly)) {
+        const secret = volumes.get(mount.name)?.secret;
+        assert.ok(secret && secrets.has(secret.secretName), `${where}: ${mount.name}`);
+        for (const { key } of secret.items) assert.ok(key in (secrets.get(secret.secretName)!.stringData as object));
       }
       for (const from of container.envFrom ?? []) assert.ok(configMaps.has(from.configMapRef.name), where);
       for (const variable of container.env ?? []) {
@@ -142,10 +151,22 @@ function assertSelfContained(manifests: Manifest[], shape: DeploymentShape): voi
   });
 }
 
+/** Alice's and Bob's Secrets, as `cqkd k8s generate` writes them into the secrets directory. */
+async function provisionedSecrets(): Promise<Manifest[]> {
+  const dir = await Deno.makeTempDir();
+  try {
+    return keygenSecrets(await provisionKeygenTrust(dir));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
 Deno.test("k8sManifests() parse, reference only what they define, and run every container hardened and probed", async (t) => {
+  const keygen = await provisionedSecrets();
   for (const shape of [{ superCount: 1, regionalCount: 4, localCount: 8, workers: 10 }, DEFAULT_SHAPE]) {
     await t.step(`${shape.superCount}/${shape.regionalCount}/${shape.localCount}, ${shape.workers} workers`, () => {
       const files = k8sManifests(planDeployment(shape));
+      files.set("keygen-secrets.yaml", keygen);
       const manifests = [...files.values()].flatMap((list) =>
         parseAllDocuments(k8sYaml(list)).map((document) => {
           assert.deepEqual(document.errors, []);
@@ -167,6 +188,78 @@ Deno.test("k8sManifests() give the settings every container reads values cqkd ac
     const settings = await loadSettings({ env });
     assert.equal(settings.bind_host, "0.0.0.0");
     assert.equal(settings.state_dir, STATE_DIR);
+  }
+});
+
+Deno.test("k8sManifests(): Alice reaches Bob by name, and each reads its own identity key, mounted read-only", () => {
+  const all = [...k8sManifests(planDeployment(DEFAULT_SHAPE)).values()].flat();
+  const workload = (name: string) => all.find((m) => m.kind === "Deployment" && m.metadata.name === name) as Workload;
+  const main = (name: string) => workload(name).spec.template.spec.containers[0]!;
+  const env = (name: string) => Object.fromEntries(main(name).env!.map((e) => [e.name, e]));
+  // Bob's headless Service: bob:6001 resolves to Bob's pod, and only to it.
+  const bobService = all.find((m) => m.kind === "Service" && m.metadata.name === "bob")!;
+  const spec = bobService.spec as { clusterIP: string; selector: Labels; ports: { protocol: string; port: number }[] };
+  assert.equal(spec.clusterIP, "None");
+  assert.ok(spec.ports.some((p) => p.protocol === "UDP" && p.port === 6001));
+  const selected = all.filter((m) =>
+    (m.kind === "Deployment" || m.kind === "StatefulSet") &&
+    Object.entries(spec.selector).every(([k, v]) => (m as Workload).spec.template.metadata.labels[k] === v)
+  );
+  assert.deepEqual(selected.map((m) => m.metadata.name), ["bob"]);
+  assert.equal(env("alice").BOB_ADDRESS?.value, "bob:6001");
+  assert.equal(env("bob").BOB_ADDRESS, undefined);
+
+  for (const role of ["alice", "bob"]) {
+    assert.equal(workload(role).spec.replicas, 1);
+    // Named after the role (not the pod), so that the node reads `<state_dir>/identity/<role>.key`.
+    assert.equal(env(role).NODE_NAME?.value, role);
+    const secret = `cqkd-keygen-${role}`;
+    for (
+      const [name, key] of [["KEYGEN_AUTHORITY_KEY", "keygen-authority-key"], ["ROLE_CERTIFICATE", "role-certificate"]]
+    ) {
+      assert.deepEqual(env(role)[name!]?.valueFrom, { secretKeyRef: { name: secret, key } }, `${role} ${name}`);
+    }
+    const mount = main(role).volumeMounts.find((m) => m.mountPath === IDENTITY_DIR);
+    assert.deepEqual(mount, { name: "identity", mountPath: IDENTITY_DIR, readOnly: true });
+    const volume = workload(role).spec.template.spec.volumes.find((v) => v.name === "identity");
+    // Mode 0440, group 10001 (the pod's fsGroup): the node's user reads it, others cannot.
+    assert.deepEqual(volume?.secret, {
+      secretName: secret,
+      defaultMode: 0o440,
+      items: [{ key: `${role}.key`, path: `${role}.key` }],
+    });
+    assert.equal(workload(role).spec.template.spec.securityContext.fsGroup, RUN_AS);
+    // The init container that waits for the tier above gets no key.
+    for (const init of workload(role).spec.template.spec.initContainers ?? []) {
+      assert.ok(init.volumeMounts.every((m) => m.mountPath !== IDENTITY_DIR));
+    }
+  }
+  for (
+    const w of all.filter((m) => m.kind === "StatefulSet" || (m.kind === "Deployment" && m.metadata.name === "worker"))
+  ) {
+    assert.ok((w as Workload).spec.template.spec.volumes.every((v) => v.secret === undefined), w.metadata.name);
+  }
+  // The manifests hold no key: the Secrets live in the secrets directory.
+  assert.doesNotMatch(all.map((m) => k8sYaml([m])).join(""), /PRIVATE KEY|cqkd\/rcert1/);
+  assert.ok(!all.some((m) => m.kind === "Secret" && m.metadata.name.startsWith("cqkd-keygen-")));
+});
+
+Deno.test("keygenSecrets(): each side's Secret holds its own identity key, the authority's key and its certificate", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const trust = await provisionKeygenTrust(dir);
+    const secrets = keygenSecrets(trust);
+    assert.deepEqual(secrets.map((s) => s.metadata.name), ["cqkd-keygen-alice", "cqkd-keygen-bob"]);
+    for (const [i, role] of (["alice", "bob"] as const).entries()) {
+      assert.deepEqual(secrets[i]!.stringData, {
+        [`${role}.key`]: trust.sides[role].identityPem,
+        "keygen-authority-key": trust.authorityKey,
+        "role-certificate": trust.sides[role].certificate,
+      });
+      assert.equal(secrets[i]!.metadata.namespace, NAMESPACE);
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
   }
 });
 

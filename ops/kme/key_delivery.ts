@@ -24,9 +24,9 @@ export interface KeyDeliveryOptions {
   lowWatermarkBits?: number;
   /** @default {262_144} */
   highWatermarkBits?: number;
-  /** Bits asked of each session. @default {4096} */
+  /** Bits asked of each session. @default {DEFAULT_SESSION_BITS} */
   sessionBits?: number;
-  /** Sessions at once. @default {4} */
+  /** Sessions at once. @default {DEFAULT_PARALLEL_SESSIONS} */
   parallel?: number;
   metrics?: KeyPoolMetrics;
 }
@@ -54,8 +54,8 @@ export async function startKeyDelivery(options: KeyDeliveryOptions): Promise<Key
     producer: options.producer,
     lowWatermarkBits: options.lowWatermarkBits ?? 65_536,
     highWatermarkBits: options.highWatermarkBits ?? 262_144,
-    sessionBits: options.sessionBits ?? 4096,
-    parallel: options.parallel ?? 4,
+    ...(options.sessionBits ? { sessionBits: options.sessionBits } : {}),
+    ...(options.parallel ? { parallel: options.parallel } : {}),
     metrics: options.metrics,
   }));
   const owned = stack.move();

@@ -51,8 +51,8 @@ import {
   type AliceResult,
   type AliceSettings,
   aliceSettings,
+  checkedRequest,
   type KeyRequest,
-  MIN_KEY_BITS,
 } from "./alice_options.ts";
 import { WorkerExposure } from "./worker_exposure.ts";
 import { runtime } from "../../core/runtime/mod.ts";
@@ -65,6 +65,8 @@ interface Session extends RoundContext {
   pool: WorkerPool;
   exposure: WorkerExposure;
   notified: boolean;
+  /** The DHT announcement, stored while the first round's batches run; Bob is notified once it is in place. */
+  announced: Promise<void>;
   request: KeyRequest;
 }
 
@@ -167,16 +169,12 @@ export class Alice {
   }
 
   async #session(request: KeyRequest & { signal: AbortSignal }): Promise<AliceResult> {
-    const { keyBits, noise = 0, eve = 0, signal } = request;
-    if (!Number.isInteger(keyBits) || keyBits < MIN_KEY_BITS) {
-      throw new RangeError(`Cannot generate a key of ${keyBits} bits: expected an integer of at least ${MIN_KEY_BITS}`);
-    }
-    for (const [name, rate] of [["noise", noise], ["eve", eve]] as const) {
-      if (!(rate >= 0 && rate <= 1)) throw new RangeError(`Cannot generate a key: ${name} must be within 0-1`);
-    }
+    const { keyBits, signal } = request;
+    const collusion = checkedRequest(request, this.#options.collusion);
     const id = newSessionId();
     const steps = new StepTimer("alice", id, this.#onStep);
-    const budget = new KeyBudget(keyBits, this.#options);
+    const multiplier = request.keyLengthMultiplier ?? this.#options.keyLengthMultiplier;
+    const budget = new KeyBudget(keyBits, { ...this.#options, keyLengthMultiplier: multiplier });
     const exposure = new WorkerExposure();
     const pool = new WorkerPool(this.#dead, {
       discover: this.#discover,
@@ -185,10 +183,6 @@ export class Alice {
     });
     const aliceChunks: Uint8Array[] = [];
     const siftedChunks: Uint8Array[] = [];
-    const collusion = request.collusion ?? this.#options.collusion;
-    if (!(Number.isInteger(collusion) && collusion >= 1)) {
-      throw new RangeError(`Cannot generate a key: collusion must be a positive integer, got ${collusion}`);
-    }
     let session: Session | undefined;
     let bobSteps: Record<string, number> = {};
     let fingerprint: string | null = null;
@@ -219,10 +213,11 @@ export class Alice {
       const lk = await steps.time(STEP.lk, () => budget.nextBatchPositions());
       await steps.time(STEP.discover, () => pool.fill(workersFor(lk, this.#options), signal));
       const bob = await steps.time(STEP.allocate, () => this.#trustedBob(request.bob, signal));
-      const channel = new SessionChannel(this.messenger, id, bob);
+      const channel = new SessionChannel(this.messenger, id, bob, this.#options.answerTimeoutMs);
       this.#sessions.set(id, { channel, responders: new Map() });
-      session = { id, steps, budget, channel, pool, exposure, notified: false, request, signal };
-      await steps.time(STEP.create, () => this.#announce(id, keyBits, lk, signal));
+      const announced = steps.time(STEP.create, () => this.#announce(id, keyBits, lk, signal));
+      announced.catch(() => {}); // stored while the first batches run; Bob's notification awaits it
+      session = { id, steps, budget, channel, pool, exposure, notified: false, announced, request, signal };
       while (!budget.complete) {
         signal.throwIfAborted();
         if (budget.rounds === this.#options.maxRounds) {
@@ -312,15 +307,12 @@ export class Alice {
       const dispatched = await steps.time(STEP.dispatch, () => this.#dispatch(session, plans));
       const arrived = await steps.time(STEP.aliceData, () =>
         settled(dispatched, async (plan) => {
-          const data = await this.#inbox.take(
-            session.id,
-            plan.id,
-            expectedBy(plan, "alice"),
-            timed(this.#options.batchTimeoutMs),
-          );
+          const wait = timed(this.#options.batchTimeoutMs);
+          const data = await this.#inbox.take(session.id, plan.id, expectedBy(plan, "alice"), wait);
           outcomes[plan.index] = this.#aliceOutcome(plan, data);
         }));
       if (!session.notified && arrived.length > 0) {
+        await session.announced;
         await steps.time(STEP.sorting, () => {}); // fixed in the announcement: batch order, then ascending position
         await steps.time(
           STEP.notify,

@@ -17,7 +17,10 @@ export interface AliceOptions extends SealedMessengerOptions {
   trust: PeerTrust;
   /** Where confirmed keys go. @default a fresh store */
   keyStore?: KeyStore;
-  /** Most positions per batch (one assignment per role). @default {1024} */
+  /**
+   * Most positions per batch (one assignment per role): 4096 one-byte positions and their envelope fit one datagram of
+   * the messenger (7000-byte chunks). @default {4096}
+   */
   batchPositions?: number;
   /** Fewest positions per batch when a round is spread over more batches. @default {64} */
   minBatchPositions?: number;
@@ -39,6 +42,11 @@ export interface AliceOptions extends SealedMessengerOptions {
   reconcileTimeoutMs?: number;
   /** Time Bob may take to answer the notification (he reads the DHT first). @default {15000} */
   notifyTimeoutMs?: number;
+  /**
+   * Time Bob may take to answer a step he computes over a whole round or key: the QBER sample, the confirmation (with
+   * his privacy amplification, long for long keys in a busy process). @default {30000}
+   */
+  answerTimeoutMs?: number;
   /** Keep each session's sifted bits in the result (simulation diagnostics: the true error rate). @default {false} */
   keepSifted?: boolean;
   /** Receives each step as it ends. */
@@ -57,7 +65,34 @@ export interface KeyRequest {
   eve?: number;
   /** Colluding workers to protect against in this session (`--collusion t`). @default Alice's `collusion` */
   collusion?: number;
+  /**
+   * This session's first round works on ⌈multiplier · key bits⌉ positions, instead of Alice's `keyLengthMultiplier`:
+   * a caller that knows the link's yield (a key pool, from its last session) asks for one round instead of two.
+   */
+  keyLengthMultiplier?: number;
   signal?: AbortSignal;
+}
+
+/**
+ * The number of colluding workers a request protects against (its own, else `collusion`), once its fields are valid.
+ * @throws {RangeError} when `keyBits` is not an integer ≥ 64, a rate is not within 0-1 or a count is not positive
+ */
+export function checkedRequest(request: KeyRequest, collusion: number): number {
+  const { keyBits, noise = 0, eve = 0, keyLengthMultiplier = 1 } = request;
+  if (!Number.isInteger(keyBits) || keyBits < MIN_KEY_BITS) {
+    throw new RangeError(`Cannot generate a key of ${keyBits} bits: expected an integer of at least ${MIN_KEY_BITS}`);
+  }
+  for (const [name, rate] of [["noise", noise], ["eve", eve]] as const) {
+    if (!(rate >= 0 && rate <= 1)) throw new RangeError(`Cannot generate a key: ${name} must be within 0-1`);
+  }
+  if (!(keyLengthMultiplier > 0 && keyLengthMultiplier <= 64)) {
+    throw new RangeError(`Cannot generate a key: keyLengthMultiplier must be within 0-64, got ${keyLengthMultiplier}`);
+  }
+  const colluding = request.collusion ?? collusion;
+  if (!(Number.isInteger(colluding) && colluding >= 1)) {
+    throw new RangeError(`Cannot generate a key: collusion must be a positive integer, got ${colluding}`);
+  }
+  return colluding;
 }
 
 /** The outcome of a session on Alice's side: figures only; the key is in the key stores under `keyId`. */
@@ -103,7 +138,7 @@ export type AliceSettings = Required<
 /** The settings of an Alice started with `options`. */
 export function aliceSettings(options: AliceOptions): AliceSettings {
   return {
-    batchPositions: options.batchPositions ?? 1024,
+    batchPositions: options.batchPositions ?? 4096,
     minBatchPositions: options.minBatchPositions ?? 64,
     maxWorkers: options.maxWorkers ?? 60,
     collusion: options.collusion ?? 1,
@@ -114,6 +149,7 @@ export function aliceSettings(options: AliceOptions): AliceSettings {
     keyLengthMultiplier: options.keyLengthMultiplier ?? 2.5,
     reconcileTimeoutMs: options.reconcileTimeoutMs ?? 60_000,
     notifyTimeoutMs: options.notifyTimeoutMs ?? 15_000,
+    answerTimeoutMs: options.answerTimeoutMs ?? 30_000,
     keepSifted: options.keepSifted ?? false,
   };
 }

@@ -46,7 +46,7 @@ Deno.test("attack: a stranger who learns the batches sends all-zero spins, readi
           injected.add(command.batch);
           const { session: id, batch, count } = command;
           const zeros = new Uint8Array(count);
-          const everyPosition = encodePositions(Uint32Array.from({ length: count }, (_, p) => p));
+          const everyPosition = encodePositions(Uint32Array.from({ length: count }, (_, p) => p), count);
           const inject = (to: SealedPeer, name: string, data: Uint8Array) =>
             sent.push(messenger.request(to, METHOD.data, { session: id, batch, name, data }).catch((e) => e));
           for (const name of ["spins", "bases"]) inject(alice, name, zeros);

@@ -143,11 +143,16 @@ export function workersFor(positions: number, sizing: RoundSizing): number {
   return Math.min(sizing.maxWorkers, Math.max(BATCH_ROLES.length, batches * KEY_SLOTS.length));
 }
 
-/** Batch sizes of a round: as many batches as spread its key slots over the pool, within the batch limits. */
+/**
+ * Batch sizes of a round: as many batches as spread its key slots over the pool, within the batch limits, and a
+ * multiple of the disjoint worker sets the pool holds, so that each set sees the same share of the key (privacy
+ * amplification removes the largest share: 3 batches over 2 sets would show one set two thirds).
+ */
 export function batchSizes(positions: number, poolSize: number, sizing: RoundSizing): number[] {
   const { batchPositions, minBatchPositions } = sizing;
   const spread = Math.min(Math.floor(poolSize / KEY_SLOTS.length), Math.floor(positions / minBatchPositions));
-  const count = Math.max(1, Math.ceil(positions / batchPositions), spread);
+  const needed = Math.max(1, Math.ceil(positions / batchPositions), spread);
+  const count = spread > 1 ? Math.ceil(needed / spread) * spread : needed;
   return Array.from(
     { length: count },
     (_, i) => Math.floor(((i + 1) * positions) / count) - Math.floor((i * positions) / count),

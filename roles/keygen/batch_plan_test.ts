@@ -91,6 +91,9 @@ Deno.test("batchSizes() splits a round evenly within the batch limits, and sprea
   const spread = batchSizes(100, 10 * KEY_SLOTS.length, { ...sizing, batchPositions: 100, minBatchPositions: 20 });
   assert.deepEqual(spread, [20, 20, 20, 20, 20], "as many batches as minBatchPositions allows, pool permitting");
   assert.equal(batchSizes(7, 1000, { ...sizing, batchPositions: 100, minBatchPositions: 100 }).length, 1);
+  // Two disjoint worker sets and room for 5 batches: 6, so that neither set sees more than half of the key.
+  const even = batchSizes(20_000, 2 * KEY_SLOTS.length, { ...sizing, batchPositions: 4096, minBatchPositions: 64 });
+  assert.deepEqual(even, [3333, 3333, 3334, 3333, 3333, 3334]);
 });
 
 Deno.test("workersFor() finds enough workers to spread the first round's batches, within maxWorkers", () => {

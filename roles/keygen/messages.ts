@@ -163,29 +163,55 @@ export interface AbortNotice extends SessionMessage {
   reason: string;
 }
 
-/** Sifted positions as bytes. */
-export function encodePositions(positions: Uint32Array): Uint8Array {
-  const bytes = new Uint8Array(positions.length * 4);
-  const view = new DataView(bytes.buffer);
-  positions.forEach((p, i) => view.setUint32(i * 4, p, true));
+/**
+ * Sifted positions of a batch of `count` positions as a bitmap (bit p of byte p/8 set when position p is kept, least
+ * significant bit first): count/8 bytes, a sixteenth of four bytes per kept position.
+ *
+ * @example
+ * ```ts
+ * import { decodePositions, encodePositions } from "./messages.ts";
+ * const bytes = encodePositions(Uint32Array.of(0, 3, 9), 10);
+ * console.assert(bytes.length === 2 && decodePositions(bytes, 10).join() === "0,3,9");
+ * ```
+ */
+export function encodePositions(positions: Uint32Array, count: number): Uint8Array {
+  const bytes = new Uint8Array(Math.ceil(count / 8));
+  for (const p of positions) {
+    if (p >= count) throw new RangeError(`Cannot encode position ${p} of a batch of ${count}`);
+    bytes[p >>> 3]! |= 1 << (p & 7);
+  }
   return bytes;
 }
 
 /**
- * Sifted positions of a batch of `count` positions from bytes.
- * @throws {RangeError} when the length is not a multiple of 4, or the positions are not ascending below `count`
+ * Sifted positions of a batch of `count` positions from their bitmap, ascending.
+ * @throws {RangeError} when the bitmap is not count/8 bytes or sets a bit at or past `count`
  */
 export function decodePositions(bytes: Uint8Array, count: number): Uint32Array {
-  if (bytes.length % 4 !== 0) throw new RangeError(`Cannot decode positions: ${bytes.length} bytes`);
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
-  const positions = Uint32Array.from({ length: bytes.length / 4 }, (_, i) => view.getUint32(i * 4, true));
-  for (let i = 0; i < positions.length; i++) {
-    if (positions[i]! >= count || (i > 0 && positions[i]! <= positions[i - 1]!)) {
-      throw new RangeError(`Cannot use sifted positions: not ascending within 0-${count - 1}`);
+  if (bytes.length !== Math.ceil(count / 8)) {
+    throw new RangeError(`Cannot decode sifted positions: ${bytes.length} bytes for ${count} positions`);
+  }
+  const spare = bytes.length * 8 - count;
+  if (spare > 0 && bytes[bytes.length - 1]! >>> (8 - spare) !== 0) {
+    throw new RangeError(`Cannot use sifted positions: a position at or past ${count} is set`);
+  }
+  let kept = 0;
+  for (const byte of bytes) kept += POPCOUNT[byte]!;
+  const positions = new Uint32Array(kept);
+  let next = 0;
+  for (let i = 0; i < bytes.length; i++) {
+    for (let byte = bytes[i]!; byte !== 0; byte &= byte - 1) {
+      positions[next++] = 8 * i + (31 - Math.clz32(byte & -byte));
     }
   }
   return positions;
 }
+
+const POPCOUNT = Uint8Array.from({ length: 256 }, (_, b) => {
+  let bits = 0;
+  for (let v = b; v !== 0; v &= v - 1) bits++;
+  return bits;
+});
 
 /** The fields of a message body as a record. @throws {TypeError} when it is not an object */
 export function fields(body: unknown, what: string): Record<string, unknown> {

@@ -12,7 +12,7 @@
 import { equalBytes, toHex } from "../../core/bytes.ts";
 import { SigningIdentity, verifySignature } from "../../core/crypto/mod.ts";
 import type { KademliaNode } from "../../core/kademlia/mod.ts";
-import type { Peer } from "../../core/net/mod.ts";
+import { type Peer, RpcTimeoutError } from "../../core/net/mod.ts";
 import { PairCipher } from "./pair_cipher.ts";
 import type { RejectReason } from "./rejections.ts";
 import { bindingBytes, openMessage, openReply, type SignedMessage, signMessage, signReply } from "./signed_message.ts";
@@ -227,7 +227,10 @@ export class SealedMessenger {
         [transfer, index, total, sealed.subarray(index * this.#chunkBytes, (index + 1) * this.#chunkBytes)],
         timeoutMs,
         options.signal,
-      );
+      ).catch((error) => {
+        // Named by the sealed method, not by the one RPC that carries every sealed message.
+        throw error instanceof RpcTimeoutError ? new RpcTimeoutError(method, to, timeoutMs) : error;
+      });
     // Every chunk but the last is acknowledged on arrival; the last one's answer is the sealed reply.
     await Promise.all(Array.from({ length: total - 1 }, (_, i) => send(i, this.#timeoutMs)));
     const answer = await send(total - 1, options.timeoutMs ?? this.#timeoutMs);

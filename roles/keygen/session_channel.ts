@@ -23,7 +23,16 @@ export class SessionChannel {
   #sent = 0;
   #received = 0;
 
-  constructor(readonly messenger: SealedMessenger, readonly session: string, readonly peer: SealedPeer) {}
+  /**
+   * @param answerTimeoutMs how long a request waits for the peer's answer unless it says otherwise: the peer may
+   * compute over a whole round or key before answering (the messenger's default)
+   */
+  constructor(
+    readonly messenger: SealedMessenger,
+    readonly session: string,
+    readonly peer: SealedPeer,
+    readonly answerTimeoutMs?: number,
+  ) {}
 
   /** Sends the next message of the session to the peer. */
   request(
@@ -31,7 +40,9 @@ export class SessionChannel {
     body: Record<string, unknown>,
     options: { timeoutMs?: number; signal?: AbortSignal } = {},
   ): Promise<unknown> {
-    return this.messenger.request(this.peer, method, { ...body, session: this.session, seq: ++this.#sent }, options);
+    const timeoutMs = options.timeoutMs ?? this.answerTimeoutMs;
+    const message = { ...body, session: this.session, seq: ++this.#sent };
+    return this.messenger.request(this.peer, method, message, { ...options, ...(timeoutMs ? { timeoutMs } : {}) });
   }
 
   /**

@@ -26,6 +26,15 @@ export interface KeyPoolMetrics {
   keyPoolSession(pair: string, outcome: "completed" | "aborted", produced?: { bits?: number; qber?: number }): void;
 }
 
+/**
+ * Bits a pool asks of one session. A session's fixed costs (discovery, the DHT announcement, Cascade's round trips,
+ * which grow with the logarithm of its length) are spread over more bits the longer it is; 32,768 bits keep the
+ * first keys within seconds.
+ */
+export const DEFAULT_SESSION_BITS = 32_768;
+/** Sessions a pool runs at once, each on a worker set of its own. */
+export const DEFAULT_PARALLEL_SESSIONS = 4;
+
 /** Options of {@linkcode KeyPool.start}. */
 export interface KeyPoolOptions {
   /** The pair's label in metrics, e.g. "sae-alice/sae-bob". */
@@ -37,9 +46,9 @@ export interface KeyPoolOptions {
   lowWatermarkBits: number;
   /** Refilling stops at this many bits. */
   highWatermarkBits: number;
-  /** Bits asked of one session. @default {4096} */
+  /** Bits asked of one session. @default {DEFAULT_SESSION_BITS} */
   sessionBits?: number;
-  /** Sessions running at once (each on its own worker set). @default {4} */
+  /** Sessions running at once (each on its own worker set). @default {DEFAULT_PARALLEL_SESSIONS} */
   parallel?: number;
   /** First wait after a failed session; it doubles with each failure in a row, up to 30 s. @default {100} */
   retryDelayMs?: number;
@@ -94,7 +103,12 @@ export class KeyPool implements AsyncDisposable {
     if (high > options.store.capacityBits) {
       throw new RangeError(`Cannot start a key pool: the high watermark exceeds the store's capacity`);
     }
-    this.#options = { sessionBits: 4096, parallel: 4, retryDelayMs: 100, ...options };
+    this.#options = {
+      sessionBits: DEFAULT_SESSION_BITS,
+      parallel: DEFAULT_PARALLEL_SESSIONS,
+      retryDelayMs: 100,
+      ...options,
+    };
     this.#unsubscribe = options.store.subscribe(() => this.#check());
   }
 

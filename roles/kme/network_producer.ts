@@ -2,7 +2,8 @@
  * A {@linkcode KeyProducer} over the networked key exchange, for a process that runs both Alice and Bob (the local
  * cluster's alice-bob host): each session is a real BB84 session over the workers of the DHT; its confirmed key,
  * which Alice and Bob stored under one id, is taken out of both stores and cut into keys of the pair's size
- * ({@linkcode storeKeySlices}). Several sessions at once each discover a worker set of their own.
+ * ({@linkcode storeKeySlices}). Several sessions at once each discover a worker set of their own; each sizes its
+ * first round from the yield of the last session, so that one round usually gives the key.
  */
 import type { Alice, AliceResult, Bob } from "../keygen/mod.ts";
 import type { KeyProducer, ProductionReport } from "./key_pool.ts";
@@ -25,14 +26,26 @@ export interface NetworkProducerOptions {
 /** A producer that runs networked sessions between Alice and Bob of this process. */
 export function networkSessionProducer(options: NetworkProducerOptions): KeyProducer {
   const { keySize = 256, noise = 0 } = options;
+  // Raw positions per key bit of the last session that gave a key: the next one asks for as many (10 % more) in its
+  // first round, so that one round usually suffices (the link's yield, set by its noise, changes slowly).
+  let positionsPerBit: number | undefined;
   return {
     async produce(bits: number, signal: AbortSignal): Promise<ProductionReport> {
       const alice = options.alice();
       const bob = options.bob();
       if (alice === undefined || bob === undefined) throw new Error("Cannot run a session: Alice or Bob is not ready");
       const keys = Math.max(1, Math.ceil(bits / keySize));
-      const result = await alice.generateKey({ keyBits: keys * keySize, noise, bob: bob.self, signal });
+      const keyBits = keys * keySize;
+      const keyLengthMultiplier = positionsPerBit === undefined ? undefined : Math.min(64, 1.1 * positionsPerBit);
+      const result = await alice.generateKey({
+        keyBits,
+        noise,
+        bob: bob.self,
+        signal,
+        ...(keyLengthMultiplier ? { keyLengthMultiplier } : {}),
+      });
       options.onSession?.(result);
+      if (result.ok) positionsPerBit = result.rawPositions / keyBits;
       if (!result.ok || result.keyId === undefined) throw new Error(result.reason ?? "the session gave no key");
       const aliceKey = alice.keyStore.take(result.keyId);
       const bobKey = bob.keyStore.take(result.keyId);

@@ -3,8 +3,12 @@
  * (T[i][j] = d[i − j + n − 1]) fixed by its n + m − 1 diagonal bits d. Random Toeplitz matrices form a
  * 2-universal family, which the leftover hash lemma needs; both sides expand the diagonals from one public seed.
  */
+import FFT from "fft.js";
 import { expandSeed } from "../../core/crypto/mod.ts";
 import { unpackBits } from "./bits.ts";
+
+/** Above this many (output bit, input word) pairs, the product goes through an FFT instead of word by word. */
+const FFT_ABOVE = 1 << 22;
 
 /**
  * Multiplies `input` (n bits) by the Toeplitz matrix with diagonal bits `diagonals` (n + m − 1 of them).
@@ -22,6 +26,8 @@ export function toeplitzHash(input: Uint8Array, diagonals: Uint8Array, outputBit
       `Cannot hash ${n} bits to ${outputBits}: expected ${n + outputBits - 1} diagonal bits, got ${diagonals.length}`,
     );
   }
+  if (outputBits === 0) return new Uint8Array(0);
+  if (outputBits * Math.ceil(n / 32) > FFT_ABOVE) return toeplitzByConvolution(input, diagonals, outputBits);
   // y_i = XOR_k d[i + k]·r_k with r the input reversed: each output bit is a parity of a window of d against r,
   // computed 32 bits at a time.
   const words = Math.ceil(n / 32);
@@ -46,6 +52,45 @@ export function toeplitzHash(input: Uint8Array, diagonals: Uint8Array, outputBit
     acc ^= acc >>> 2;
     acc ^= acc >>> 1;
     output[i] = acc & 1;
+  }
+  return output;
+}
+
+/**
+ * The same product as a convolution: y_i = Σ_j d[i − j + n − 1]·x_j is term i + n − 1 of the integer convolution of d
+ * and x, taken mod 2. A floating-point FFT computes it in O(N log N) instead of O(n·m/32): the terms are counts of at
+ * most n, exact once rounded as long as the transform's error stays far below ½, which is checked.
+ */
+function toeplitzByConvolution(input: Uint8Array, diagonals: Uint8Array, outputBits: number): Uint8Array {
+  const n = input.length;
+  let size = 2;
+  while (size < diagonals.length + n) size *= 2;
+  const fft = new FFT(size);
+  const spectrum = (bits: Uint8Array) => {
+    const real = new Float64Array(size);
+    for (let i = 0; i < bits.length; i++) real[i] = bits[i]! & 1;
+    const out = fft.createComplexArray() as number[];
+    fft.realTransform(out, real);
+    fft.completeSpectrum(out);
+    return out;
+  };
+  const product = spectrum(diagonals);
+  const x = spectrum(input);
+  for (let k = 0; k < 2 * size; k += 2) {
+    const re = product[k]! * x[k]! - product[k + 1]! * x[k + 1]!;
+    product[k + 1] = product[k]! * x[k + 1]! + product[k + 1]! * x[k]!;
+    product[k] = re;
+  }
+  const terms = fft.createComplexArray() as number[];
+  fft.inverseTransform(terms, product);
+  const output = new Uint8Array(outputBits);
+  for (let i = 0; i < outputBits; i++) {
+    const term = terms[2 * (i + n - 1)]!;
+    const count = Math.round(term);
+    if (Math.abs(term - count) > 0.25) {
+      throw new RangeError(`Cannot hash ${n} bits to ${outputBits}: the FFT lost the precision an exact count needs`);
+    }
+    output[i] = count & 1;
   }
   return output;
 }

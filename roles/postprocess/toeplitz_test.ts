@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { randomBits, SeededRandom } from "../quantum/mod.ts";
+import { randomBelow, randomBits, SeededRandom } from "../quantum/mod.ts";
 import { privacyAmplify, toeplitzHash } from "./mod.ts";
 
 /** T·x straight from the definition T[i][j] = d[i − j + n − 1]. */
@@ -20,6 +20,23 @@ Deno.test("toeplitzHash() equals the matrix product over GF(2)", () => {
     const input = randomBits(n, random);
     const diagonals = randomBits(n + m - 1, random);
     assert.deepEqual(toeplitzHash(input, diagonals, m), naiveToeplitz(input, diagonals, m), `${n} → ${m}`);
+  }
+});
+
+Deno.test("toeplitzHash() of long keys (through the FFT) equals the matrix product, bit for bit where checked", () => {
+  const random = new SeededRandom(24);
+  for (const [n, m] of [[20_000, 8_192], [140_000, 65_536]] as const) {
+    const input = randomBits(n, random);
+    const diagonals = randomBits(n + m - 1, random);
+    const hashed = toeplitzHash(input, diagonals, m);
+    assert.equal(hashed.length, m);
+    // Every bit from the definition would take n·m steps: the first and last bits, and 300 drawn ones.
+    const checked = [0, 1, m - 2, m - 1, ...Array.from({ length: 300 }, () => randomBelow(m, random))];
+    for (const i of checked) {
+      let bit = 0;
+      for (let j = 0; j < n; j++) bit ^= diagonals[i - j + n - 1]! & input[j]!;
+      assert.equal(hashed[i], bit, `${n} → ${m}: output bit ${i}`);
+    }
   }
 });
 

@@ -144,7 +144,7 @@ function execute(command: RoleCommand, inputs: Record<string, Uint8Array>): Uint
     case "qpm":
       return measure(inputs.polarizations!, inputs.bases!);
     case "qpc":
-      return encodePositions(sift(inputs.aliceBases!, inputs.bobBases!));
+      return encodePositions(sift(inputs.aliceBases!, inputs.bobBases!), count);
   }
 }
 
