@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { concatBits, countErrors, monobitTest, runsTest } from "../postprocess/mod.ts";
 import { startTestNetwork } from "./_test_network.ts";
+import { waitFor } from "../../tests/_wait_for.ts";
 
 /**
  * How far a QBER estimate may fall from the rate `p` it estimates: 4 standard errors of the sample it comes from,
@@ -143,7 +144,11 @@ Deno.test("Alice.stop() aborts the session under way and waits for it; a stopped
   await using net = await startTestNetwork(12, { maxWorkers: 12 });
   const session = net.alice.generateKey({ keyBits: 4096, bob: net.bobNode.address });
   const outcome = session.then(() => "resolved", (error: Error) => error.message);
-  while (!net.workers.some((w) => w.service.jobs > 0)) await new Promise((resolve) => setTimeout(resolve, 1));
+  await waitFor(() => net.workers.some((w) => w.service.jobs > 0), {
+    timeoutMs: 10_000,
+    what: "a worker runs the session's first commands",
+    everyMs: 1,
+  });
   await net.alice.stop();
   assert.equal(await outcome, "Alice stopped", "the session was aborted, not left running");
   await assert.rejects(net.alice.generateKey({ keyBits: 128, bob: net.bobNode.address }), /Alice stopped/);
