@@ -1,5 +1,6 @@
 import { equalBytes, prefix48 } from "../bytes.ts";
 import { AddressValidation, PROBE_ATTEMPTS, PROBE_TIMEOUT_MS } from "./address_validation.ts";
+import { stallAwareTimeout } from "./stall_aware_timeout.ts";
 import type { DatagramEnvelope, Sender } from "./envelope.ts";
 import { type FaultInjectionOptions, FaultInjector } from "./fault_injection.ts";
 import { formatPeer, type Peer } from "./peer.ts";
@@ -70,14 +71,8 @@ interface Pending {
   peer: Peer;
   resolve: (value: unknown) => void;
   reject: (reason: unknown) => void;
-  timer: ReturnType<typeof setTimeout> | undefined;
+  cancelTimer: () => void;
 }
-
-/**
- * A request timer that fires this much past its deadline says this process was stalled (short of CPU, a long
- * synchronous task, a GC pause), not that the peer is silent.
- */
-const LATE_TIMER_MS = 50;
 
 const IP_LITERAL = /^(\d{1,3}(\.\d{1,3}){3}|[0-9a-fA-F:]*:[0-9a-fA-F:.]*)$/;
 
@@ -213,7 +208,7 @@ export class UdpTransport {
       const finish = (outcome: RequestOutcome): boolean => {
         if (settled) return false;
         settled = true;
-        runtime.clearTimeout(entry.timer);
+        entry.cancelTimer();
         this.#pending.delete(key);
         signal?.removeEventListener("abort", onAbort);
         this.#onRequestSettled?.({ method, peer, outcome, elapsedMs: runtime.monotonic() - sentAt });
@@ -236,25 +231,12 @@ export class UdpTransport {
         reject: (reason) => {
           if (finish(reason instanceof RpcTimeoutError ? "timeout" : "error")) reject(reason);
         },
-        timer: undefined,
+        cancelTimer: stallAwareTimeout(timeoutMs, () => {
+          this.stats.timeouts++;
+          this.#envelope?.peerSilent(peer);
+          entry.reject(new RpcTimeoutError(method, peer, timeoutMs));
+        }, () => this.stats.lateTimers++),
       };
-      let graced = false;
-      const expire = () => {
-        // Stalled past the deadline, the process may hold the answer unread in its socket: a resumed event loop can
-        // run expired timers before it reads what arrived meanwhile. Reading the backlog takes far less than the
-        // stall that made it, so wait as long again (once) before calling the peer silent.
-        const late = runtime.monotonic() - (sentAt + timeoutMs);
-        if (!graced && late > LATE_TIMER_MS) {
-          graced = true;
-          this.stats.lateTimers++;
-          entry.timer = runtime.setTimeout(expire, Math.min(late, timeoutMs));
-          return;
-        }
-        this.stats.timeouts++;
-        this.#envelope?.peerSilent(peer);
-        entry.reject(new RpcTimeoutError(method, peer, timeoutMs));
-      };
-      entry.timer = runtime.setTimeout(expire, timeoutMs);
       if (signal?.aborted) return onAbort();
       signal?.addEventListener("abort", onAbort, { once: true });
       this.#pending.set(key, entry);

@@ -235,11 +235,7 @@ export class SealedMessenger {
     await Promise.all(Array.from({ length: total - 1 }, (_, i) => send(i, this.#timeoutMs)));
     const answer = await send(total - 1, options.timeoutMs ?? this.#timeoutMs);
     if (!(answer instanceof Uint8Array)) throw new TypeError(`Cannot read the reply to ${method}: expected bytes`);
-    const reply = openReply(
-      (await this.#keys.open(answer, REPLY_ASSOCIATED)).plain,
-      to.identity,
-      messageId,
-    );
+    const reply = openReply((await this.#keys.open(answer, REPLY_ASSOCIATED)).plain, to.identity, messageId);
     if (reply === undefined) {
       this.#onReject("bad_signature", `reply to ${method} from ${to.host}:${to.port}`);
       throw new ForgedReplyError(method);
