@@ -50,3 +50,19 @@ Deno.test("mass-join 300 nodes seed 5 with services and stalling hosts: every jo
   assert.equal(report.probes.final?.unreached, 0);
   assert.ok(report.transport.late_timers! > 0, "stalled processes fired late timers");
 });
+
+/**
+ * The same, seed 6: a worker (2ead1281d167) frozen for 1.8 s just before Alice's check was dropped by its neighbours'
+ * health checks, and nothing told them of it again before Alice asked. A node whose own timers fire a second late or
+ * more now looks up its own id (core/kademlia/stall_recovery.ts), so its neighbours take it back.
+ */
+Deno.test("mass-join 300 nodes seed 6 with services and stalling hosts: a worker frozen before the check is reached", async () => {
+  const report = await runScenario({
+    scenario: "mass-join",
+    nodes: 300,
+    seed: 6,
+    stalls: { processes: 16, everyMs: 4000, forMs: 1200 },
+  });
+  assert.equal(report.invariant, undefined, report.invariant);
+  assert.equal(report.probes.final?.unreached, 0);
+});

@@ -33,6 +33,8 @@ export interface LivenessPolicyOptions {
 export class LivenessPolicy implements ContactLiveness {
   /** The health checks' results, which the policy judges by. */
   readonly registry: HealthRegistry;
+  /** Its neighbours' fast checks may have dropped this node after a stall of a second (see ContactLiveness). */
+  readonly announceAfterStallMs = 1000;
   readonly #quarantineMs: number;
   readonly #losses: LossWindow;
   readonly #now: () => number;

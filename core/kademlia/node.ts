@@ -19,6 +19,7 @@ import { Replication } from "./replication.ts";
 import { RoutingTable } from "./routing_table.ts";
 import { storeRefusal } from "./store_policy.ts";
 import { StoreRefusals } from "./store_refusals.ts";
+import { StallRecovery } from "./stall_recovery.ts";
 import { Upkeep } from "./upkeep.ts";
 import { type DhtValue, MAX_VALUE_BYTES, type StoredValue, toBoundedDhtValue, toDhtValueView } from "./value.ts";
 import { parseId } from "./wire_types.ts";
@@ -91,6 +92,7 @@ export class KademliaNode {
   readonly #lookups: LookupHost;
   #advertisedHost: string | undefined;
   readonly #upkeep: Upkeep;
+  readonly #stallRecovery: StallRecovery | undefined;
 
   private constructor(options: KademliaNodeOptions) {
     const now = options.now ?? runtime.now;
@@ -102,6 +104,7 @@ export class KademliaNode {
     this.role = options.role ?? "worker";
     this.lookupStallMs = options.lookupStallMs ?? 1000;
     this.liveness = options.liveness;
+    this.#stallRecovery = StallRecovery.of(options.liveness, () => this.findNode(this.id, { purpose: "stall" }));
     this.#advertisedHost = options.advertisedHost;
     this.#options = {
       republishIntervalS: options.republishIntervalS ?? 3600,
@@ -153,6 +156,7 @@ export class KademliaNode {
       ...(options.faults ? { faults: options.faults } : {}),
       ...(this.envelope ? { envelope: this.envelope } : {}),
       ...(options.onRequestSettled ? { onRequestSettled: options.onRequestSettled } : {}),
+      onStall: (lateMs) => this.#stallRecovery?.stalled(lateMs),
     });
     if (options.onLookup) this.events.lookup.on(options.onLookup);
     this.#lookups = { node: this, call: (contact, method, args, op) => this.#call(contact, method, args, op) };

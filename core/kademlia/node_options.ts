@@ -23,6 +23,11 @@ export interface ContactLiveness {
    * answers of live contacts); `lastSeenMs` is when it was last heard from (0 or undefined: never).
    */
   keepSilent(contact: Contact, lastSeenMs: number | undefined): boolean;
+  /**
+   * A stall of this node's own process at least this long (its request timers fire that late) makes it look up its
+   * own id: the neighbours whose checks dropped it while it could not answer take it back. Absent: never.
+   */
+  readonly announceAfterStallMs?: number;
 }
 
 /** Options of {@linkcode KademliaNode.start}. */

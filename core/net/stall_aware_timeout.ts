@@ -10,14 +10,14 @@ export const LATE_TIMER_MS = 50;
  * A request's timeout that allows for this process's own stalls. Stalled past the deadline, the process may hold
  * the answer unread in its socket: a resumed event loop can run expired timers before it reads what arrived
  * meanwhile. Reading that backlog takes far less than the stall that made it, so a timer that fires late waits as
- * long again (once, at most `timeoutMs`) before `onTimeout` calls the peer silent; `onLate` counts such timers.
+ * long again (once, at most `timeoutMs`) before `onTimeout` calls the peer silent; `onLate` hears how late it fired.
  *
  * @returns the cancel function
  */
 export function stallAwareTimeout(
   timeoutMs: number,
   onTimeout: () => void,
-  onLate: () => void = () => {},
+  onLate: (lateMs: number) => void = () => {},
 ): () => void {
   const deadline = runtime.monotonic() + timeoutMs;
   let graced = false;
@@ -26,7 +26,7 @@ export function stallAwareTimeout(
     const late = runtime.monotonic() - deadline;
     if (!graced && late > LATE_TIMER_MS) {
       graced = true;
-      onLate();
+      onLate(late);
       timer = runtime.setTimeout(expire, Math.min(late, timeoutMs));
       return;
     }

@@ -30,6 +30,8 @@ export interface UdpTransportOptions {
   onWarning?: (message: string) => void;
   /** Called once per request this transport sent, when it settles (what the RPC metrics count). */
   onRequestSettled?: (event: RequestSettledEvent) => void;
+  /** Called when a request timer fires late, with how late (ms): this process was stalled that long. */
+  onStall?: (lateMs: number) => void;
   /**
    * Secure mode: every datagram is sealed and opened by this envelope. Without one the transport speaks the legacy
    * frame byte for byte. @default none
@@ -94,6 +96,7 @@ export class UdpTransport {
   readonly #pending = new Map<number, Pending>();
   readonly #onWarning: (message: string) => void;
   readonly #onRequestSettled: ((event: RequestSettledEvent) => void) | undefined;
+  readonly #onStall: ((lateMs: number) => void) | undefined;
   readonly #envelope: DatagramEnvelope | undefined;
   readonly #faults: FaultInjector | undefined;
   readonly #validation: AddressValidation | undefined;
@@ -108,6 +111,7 @@ export class UdpTransport {
     this.#maxDatagramBytes = options.maxDatagramBytes ?? 16384;
     this.#onWarning = options.onWarning ?? (() => {});
     this.#onRequestSettled = options.onRequestSettled;
+    this.#onStall = options.onStall;
     this.#envelope = options.envelope;
     this.#faults = FaultInjector.from(options.faults);
     this.#validation = options.validateAddresses === false ? undefined : new AddressValidation({
@@ -235,7 +239,10 @@ export class UdpTransport {
           this.stats.timeouts++;
           this.#envelope?.peerSilent(peer);
           entry.reject(new RpcTimeoutError(method, peer, timeoutMs));
-        }, () => this.stats.lateTimers++),
+        }, (lateMs) => {
+          this.stats.lateTimers++;
+          this.#onStall?.(lateMs);
+        }),
       };
       if (signal?.aborted) return onAbort();
       signal?.addEventListener("abort", onAbort, { once: true });

@@ -41,7 +41,7 @@ import {
   type RoundContext,
   roundResponder,
 } from "./round_steps.ts";
-import { SealedMessenger, type SealedMessengerOptions, type SealedPeer } from "./sealed_messenger.ts";
+import { SealedMessenger, type SealedPeer } from "./sealed_messenger.ts";
 import { SessionChannel } from "./session_channel.ts";
 import { keyFingerprint, keyIdOf, newSessionId, sessionKey } from "./session_ids.ts";
 import { STEP, type StepEvent, StepTimer } from "./steps.ts";
