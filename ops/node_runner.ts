@@ -145,7 +145,7 @@ export async function runNode(role: NodeRole, settings: Settings, options: RunNo
   } finally {
     await protocol?.stop();
     await services?.stop();
-    service?.stop();
+    await service?.stop();
     await admin?.shutdown();
     await node.stop();
   }

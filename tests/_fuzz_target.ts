@@ -54,7 +54,7 @@ for await (const chunk of Deno.stdin.readable.pipeThrough(new TextDecoderStream(
       }));
     }
     if (line === "stop") {
-      service.stop();
+      await service.stop();
       await node.stop();
       Deno.exit(0);
     }

@@ -23,7 +23,7 @@ const fakeLocal = (i: number) => ({
 Deno.test("Plain mode: one address cannot fill a bootstrap node, free others' slots, or flood its directory", async () => {
   await using host = new NodeHost();
   const superNode = host.start({ role: "super-bootstrap" });
-  using service = BootstrapService.attach(superNode, { tier: "super", capacity: 100 });
+  await using service = BootstrapService.attach(superNode, { tier: "super", capacity: 100 });
   const attacker = host.start({ host: "127.0.0.2" });
   const honest = host.start({ host: "127.0.0.3" });
   const call = (method: string, args: unknown[]) =>
@@ -54,7 +54,7 @@ Deno.test("Plain mode: one address cannot fill a bootstrap node, free others' sl
 Deno.test("Plain mode: a request flood from one address is cut to its rate; other addresses are served", async () => {
   await using host = new NodeHost();
   const superNode = host.start({ role: "super-bootstrap" });
-  using service = BootstrapService.attach(superNode, { tier: "super", limits: { ratePerS: 1, burst: 50 } });
+  await using service = BootstrapService.attach(superNode, { tier: "super", limits: { ratePerS: 1, burst: 50 } });
   const attacker = host.start({ host: "127.0.0.2" });
   const flood = await Promise.allSettled(
     Array.from(
@@ -74,7 +74,7 @@ Deno.test("Plain mode: a request flood from one address is cut to its rate; othe
 Deno.test("Secure mode: a member announces, joins and leaves only as the id it proved", async () => {
   await using host = new NodeHost({ secure: { keyring: ClusterKeyring.generate() } });
   const superNode = host.start({ role: "super-bootstrap" });
-  using service = BootstrapService.attach(superNode, { tier: "super" });
+  await using service = BootstrapService.attach(superNode, { tier: "super" });
   const insider = host.start({ host: "127.0.0.2" });
   const honest = host.start({ host: "127.0.0.3" });
   const call = (method: string, args: unknown[]) =>

@@ -118,11 +118,19 @@ export class AdaptiveKademlia {
     this.#timer = runtime.setTimeout(tick, runtime.random() * this.#intervalMs);
   }
 
-  /** Stops analysing and following the node's parameter changes; the parameters in force stay. */
+  /**
+   * Stops analysing and following the node's parameter changes; the parameters in force stay. Synchronous: the
+   * analysis runs no asynchronous work, so nothing is left to wait for.
+   */
   stop(): void {
     runtime.clearTimeout(this.#timer);
     this.#offParameters();
     for (const off of this.#unsubscribe.splice(0)) off();
+  }
+
+  /** Same as {@linkcode AdaptiveKademlia.stop}. */
+  [Symbol.dispose](): void {
+    this.stop();
   }
 
   /** Analyses the network now and, when enabled, applies the parameters of its size class. */

@@ -230,7 +230,7 @@ Deno.test("adminApp GET /bootstrap/nodes answers from a bootstrap node's load ba
   await using t = await setup(2);
   await expectError(t.app.request("/bootstrap/nodes"), 404, /^No bootstrap node runs in this process$/);
   const node = t.entries[0]!.node;
-  using service = BootstrapService.attach(node, { tier: "local", name: "local-1", heartbeatMs: 60_000 });
+  await using service = BootstrapService.attach(node, { tier: "local", name: "local-1", heartbeatMs: 60_000 });
   const entries: AdminNode[] = [{ name: "local-1", node, bootstrap: service }];
   const app = adminApp({ name: "b", nodes: { list: () => entries }, metrics: t.metrics });
   const answer = await (await app.request("/bootstrap/nodes?role=worker&count=5")).json();

@@ -344,7 +344,7 @@ export class Fleet implements MetricsSource {
   }
 
   async #release(member: Member): Promise<void> {
-    member.bootstrap?.stop();
+    await member.bootstrap?.stop();
     await member.protocol?.stop();
     await member.services?.stop();
     const node = member.node;

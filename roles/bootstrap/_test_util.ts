@@ -100,14 +100,14 @@ export class Tree {
 
   /** Stops one bootstrap node: its heartbeat, its lease renewal and its socket. */
   async stop(b: TreeNode): Promise<void> {
-    b.service.stop();
+    await b.service.stop();
     await this.host.stop(b.node);
     await b.attachment?.leave(); // fails at once on the closed socket, but ends the lease renewal
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
     const bootstraps = Object.values(this.tiers).flat();
-    for (const b of bootstraps) b.service.stop();
+    await Promise.all(bootstraps.map((b) => b.service.stop()));
     await Promise.all([...this.#workers, ...bootstraps.map((b) => b.attachment)].map((a) => a?.leave()));
     await this.host.stopAll();
   }

@@ -96,8 +96,8 @@ interface Admission {
  * await using superNode = KademliaNode.start();
  * await using localNode = KademliaNode.start();
  * await using worker = KademliaNode.start();
- * using _top = BootstrapService.attach(superNode, { tier: "super" });
- * using local = BootstrapService.attach(localNode, { tier: "local", parent: superNode.address });
+ * await using _top = BootstrapService.attach(superNode, { tier: "super" });
+ * await using local = BootstrapService.attach(localNode, { tier: "local", parent: superNode.address });
  * await local.announceNow();
  * const seeds = [{ ...superNode.address, tier: "super" as const }];
  * await using attachment = await joinNetwork(worker, { seeds, role: "worker" });

@@ -21,9 +21,9 @@ Deno.test("joinNetwork() with a trust list skips a bootstrap not on it and joins
   const trusted = SigningIdentity.generate();
   const impostor = bootstrapNode(host, { tier: "super", signer: new AnswerSigner(SigningIdentity.generate()) });
   const unsigned = bootstrapNode(host, { tier: "super" });
-  using _impostor = impostor.service;
-  using _unsigned = unsigned.service;
-  using genuine = bootstrapNode(host, { tier: "super", signer: new AnswerSigner(trusted) }).service;
+  await using _impostor = impostor.service;
+  await using _unsigned = unsigned.service;
+  await using genuine = bootstrapNode(host, { tier: "super", signer: new AnswerSigner(trusted) }).service;
   const trust = new BootstrapTrust({ trustedKeys: [trusted.publicKey] });
   const seeds = [impostor.seed, unsigned.seed, host.nodes()[2]!.address];
   const worker = host.start();
@@ -50,7 +50,7 @@ Deno.test("joinNetwork() with a trust list skips a bootstrap not on it and joins
 
 Deno.test("joinNetwork() with a trust policy names every unauthenticated address in the JoinError", async () => {
   await using host = new NodeHost({ rpcTimeoutMs: 200 });
-  using impostor = bootstrapNode(host, { tier: "super", signer: new AnswerSigner(SigningIdentity.generate()) })
+  await using impostor = bootstrapNode(host, { tier: "super", signer: new AnswerSigner(SigningIdentity.generate()) })
     .service;
   const plain = host.start(); // a plain DHT node: answers ping, not the bootstrap RPCs
   const seeds = [host.nodes()[0]!.address, plain.address];
@@ -82,9 +82,9 @@ Deno.test("joinNetwork() with an authority key follows redirects between certifi
     return new AnswerSigner(identity, issueBootstrapCertificate(authority, identity.publicKey, { name }));
   };
   const top = bootstrapNode(host, { tier: "super", signer: certified("super-0") });
-  using _top = top.service;
+  await using _top = top.service;
   const local = bootstrapNode(host, { tier: "local", parent: top.seed, signer: certified("local-0") });
-  using _local = local.service;
+  await using _local = local.service;
   await local.service.announceNow();
   const worker = host.start();
   const trust = new BootstrapTrust({ authorityKey: authority.publicKey });
@@ -100,7 +100,7 @@ Deno.test("joinNetwork() with an authority key follows redirects between certifi
 
 Deno.test("A bootstrap node with a signer answers joiners without a trust policy as before", async () => {
   await using host = new NodeHost({ rpcTimeoutMs: 200 });
-  using service = bootstrapNode(host, { tier: "super", signer: new AnswerSigner(SigningIdentity.generate()) })
+  await using service = bootstrapNode(host, { tier: "super", signer: new AnswerSigner(SigningIdentity.generate()) })
     .service;
   const worker = host.start();
   await using attachment = await joinNetwork(worker, { seeds: [host.nodes()[0]!.address], role: "worker" });

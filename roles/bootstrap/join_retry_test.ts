@@ -67,7 +67,7 @@ Deno.test("joinNetwork() with retry rides out a bootstrap that starts late, over
   // Nothing listens yet: the first passes time out; the bootstrap then comes up on that very port.
   await new Promise((resolve) => setTimeout(resolve, 200));
   const late = host.start({ port });
-  using _service = BootstrapService.attach(late, { tier: "local" });
+  await using _service = BootstrapService.attach(late, { tier: "local" });
   await using attachment = await joining;
   assert.ok(attachment.attempts.length >= 2);
   assert.ok(attachment.attempts.slice(0, -1).every((a) => a.outcome === "timeout"));

@@ -173,7 +173,7 @@ Deno.test("joinNetwork() renews the lease until leave() and stops when aborted",
     controller.abort(new Error("enough"));
     await assert.rejects(joining, /^Error: enough$/);
   } finally {
-    service.stop();
+    await service.stop();
   }
 });
 
@@ -189,7 +189,7 @@ Deno.test("joinNetwork() releases the slot of a bootstrap whose answer came too 
   });
   slow.rpc.register(BOOTSTRAP_RPC.leave, ([id]) => held.delete(String(id)));
   const local = host.start();
-  using service = BootstrapService.attach(local, { tier: "local" });
+  await using service = BootstrapService.attach(local, { tier: "local" });
   const node = host.start();
   const plan = { seeds: [slow.address, local.address], role: "worker", attemptTimeoutMs: 30 };
   await using attachment = await joinNetwork(node, plan);

@@ -92,7 +92,7 @@ const ALTERNATIVES = 8;
  * import { KademliaNode } from "../../core/kademlia/mod.ts";
  * import { BootstrapService, joinNetwork } from "./mod.ts";
  * await using superNode = KademliaNode.start({ role: "super-bootstrap" });
- * using service = BootstrapService.attach(superNode, { tier: "super", name: "super-0" });
+ * await using service = BootstrapService.attach(superNode, { tier: "super", name: "super-0" });
  * await using worker = KademliaNode.start();
  * const attachment = await joinNetwork(worker, { seeds: [superNode.address], role: "worker" });
  * assert.deepEqual(attachment.attachedTo, service.info());
@@ -125,6 +125,10 @@ export class BootstrapService {
   #selfPromised = 0;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #stopped = false;
+  /** Aborts the heartbeat's request in flight when the service stops. */
+  readonly #abort = new AbortController();
+  /** The heartbeat in flight, awaited by stop(). */
+  #beat: Promise<void> | undefined;
 
   private constructor(node: KademliaNode, options: BootstrapServiceOptions) {
     const { tier, heartbeatMs = 5000, leaseMs = 600_000 } = options;
@@ -221,28 +225,36 @@ export class BootstrapService {
     const subtree = fitList(this.#directory.subtree());
     const answer = await this.#node.transport.request(this.#parent, BOOTSTRAP_RPC.announce, [this.info(), subtree], {
       timeoutMs: this.#node.rpcTimeoutMs,
+      signal: this.#abort.signal,
     });
     const infos = parseInfoList(answer);
     if (infos === undefined) throw new TypeError(`Unexpected announce answer from ${formatPeer(this.#parent)}`);
     this.#directory.heardFromParent(infos);
   }
 
-  /** Stops the heartbeat; the RPCs stay registered, and the node is stopped by its owner. Idempotent. */
-  stop(): void {
+  /**
+   * Stops the heartbeat, aborts its announcement in flight and waits for it; the RPCs stay registered, and the node
+   * is stopped by its owner. Idempotent.
+   */
+  async stop(): Promise<void> {
     this.#stopped = true;
     runtime.clearTimeout(this.#timer);
+    this.#abort.abort(new Error(`Bootstrap service ${this.name} stopped`));
+    await this.#beat;
   }
 
   /** Same as {@linkcode BootstrapService.stop}. */
-  [Symbol.dispose](): void {
-    this.stop();
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.stop();
   }
 
   #schedule(): void {
     if (this.#stopped) return;
     this.#timer = runtime.setTimeout(() => {
-      this.announceNow()
-        .catch((error) => this.#warn(`Bootstrap heartbeat of ${this.name} failed: ${error.message}`))
+      this.#beat = this.announceNow()
+        .catch((error) => {
+          if (!this.#stopped) this.#warn(`Bootstrap heartbeat of ${this.name} failed: ${error.message}`);
+        })
         .finally(() => this.#schedule());
     }, this.#heartbeatMs);
   }

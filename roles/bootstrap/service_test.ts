@@ -40,10 +40,10 @@ Deno.test("BootstrapService answers cqkd_bootstrap_info with its tier, address, 
     });
     assert.deepEqual(service.info(), await call(node.address, BOOTSTRAP_RPC.info, []));
   } finally {
-    service.stop();
+    await service.stop();
   }
   const other = host.start({ advertisedHost: "127.0.0.9" });
-  using advertised = BootstrapService.attach(other, { tier: "local" });
+  await using advertised = BootstrapService.attach(other, { tier: "local" });
   assert.deepEqual([advertised.info().host, advertised.info().name], [
     "127.0.0.9",
     `local-${other.id.hex.slice(0, 8)}`,
@@ -58,7 +58,7 @@ Deno.test("BootstrapService.attach() refuses a bad tier, capacity or interval, a
   assert.throws(() => BootstrapService.attach(node, { tier: "local", heartbeatMs: 0 }), RangeError);
   const service = BootstrapService.attach(node, { tier: "local" });
   assert.throws(() => BootstrapService.attach(node, { tier: "local" }), /already registered/);
-  service.stop();
+  await service.stop();
 });
 
 Deno.test("BootstrapService heartbeats announce the subtree upward and bring the parent's directory down", async () => {
@@ -83,7 +83,7 @@ Deno.test("BootstrapService heartbeats announce the subtree upward and bring the
     const local = services[0]!.directory().find((e) => e.name === "l")!;
     assert.deepEqual({ ...local, lastSeenMs: 0 }, { ...services[2]!.info(), alive: true, lastSeenMs: 0 });
   } finally {
-    for (const s of services) s.stop();
+    await Promise.all(services.map((s) => s.stop()));
   }
 });
 
@@ -94,7 +94,7 @@ Deno.test("BootstrapService.announceNow() rejects when the parent does not answe
   const service = BootstrapService.attach(node, { tier: "local", parent: parent.address });
   await host.stop(parent);
   await assert.rejects(service.announceNow(), RpcTimeoutError);
-  service.stop();
+  await service.stop();
 });
 
 Deno.test("cqkd_bootstrap_join admits a joiner once per id, up to capacity, then answers full with alternatives", async () => {
@@ -211,7 +211,7 @@ Deno.test("cqkd_bootstrap_leave frees the joiner's slot, and so does the end of 
       return true;
     });
   } finally {
-    service.stop();
+    await service.stop();
   }
 });
 
@@ -249,6 +249,6 @@ Deno.test("malformed cqkd_bootstrap_* requests are dropped as bad arguments and 
     assert.deepEqual(await call(node.address, BOOTSTRAP_RPC.info, []), service.info());
     assert.equal(((await call(node.address, BOOTSTRAP_RPC.join, [id, "worker"])) as JoinAnswer).status, "accepted");
   } finally {
-    service.stop();
+    await service.stop();
   }
 });
