@@ -96,7 +96,24 @@ Deno.test("the console in chromium: tiers of a 50-worker cluster, a key exchange
       (id) => document.querySelector("[data-live] h3")?.textContent === `Session ${id}`,
       {},
       session,
-    );
+    ).catch(async (error) => {
+      // What the page shows and what the console answers, so that a failure says which side is wrong.
+      const shown = await page.evaluate(() => {
+        const region = document.querySelector<HTMLElement>("[data-live]")!;
+        return {
+          h3: region.querySelector("h3")?.textContent,
+          selected: region.dataset.session,
+          status: document.getElementById("refresh-status")?.textContent,
+          visibility: document.visibilityState,
+          rows: [...region.querySelectorAll("button[data-session]")].map((b) => b.getAttribute("data-session")),
+        };
+      });
+      const url = `${cluster.url}/api/keys?session=${session}`;
+      const answer = await fetch(url, { headers: { authorization: `Bearer ${cluster.state.token}` } });
+      const html = await answer.text();
+      const served = `${answer.status} ${html.match(/<h3>[\s\S]*?<\/h3>/)?.[0] ?? html.slice(0, 300)}`;
+      throw new Error(`${error.message}; page: ${JSON.stringify(shown)}; ${url} answers ${served}`);
+    });
     assert.ok(await page.$("[data-live] h3 + figure svg"), "the session's timeline");
     const html = await page.content();
     assert.doesNotMatch(html, /"key"\s*:/, "no key material on the page");
