@@ -3,7 +3,7 @@
  * and Debian's chromium driven by puppeteer-core (headless, a fresh profile, no network besides 127.0.0.1).
  */
 import { join } from "node:path";
-import puppeteer, { type Browser } from "puppeteer-core";
+import puppeteer, { type Browser, type Page } from "puppeteer-core";
 import type { ClusterState } from "../ops/cluster/state.ts";
 import { cqkd, freePorts } from "./_cli.ts";
 
@@ -71,4 +71,18 @@ export async function launchChromium(): Promise<Browser & AsyncDisposable> {
       await Deno.remove(profile, { recursive: true }).catch(() => {});
     },
   });
+}
+
+/**
+ * `page.waitForFunction` that polls every 100 ms. Its default polls on animation frames, which a headless chromium
+ * short of CPU may stop producing: the condition was then never looked at again and the wait timed out although the
+ * page already showed it (the console test failed so under the full suite's load).
+ */
+export function untilInPage<Params extends unknown[]>(
+  page: Page,
+  condition: (...args: Params) => unknown,
+  options: { timeout?: number } = {},
+  ...args: Params
+): Promise<unknown> {
+  return page.waitForFunction(condition as (...args: unknown[]) => unknown, { polling: 100, ...options }, ...args);
 }

@@ -8,7 +8,7 @@ import type { Page } from "puppeteer-core";
 import { AuditLog } from "../ops/audit/mod.ts";
 import { DEFAULT_REFRESH_MS } from "../ops/console/routes.tsx";
 import { cqkd } from "./_cli.ts";
-import { launchChromium, startTestCluster } from "./_console_browser.ts";
+import { launchChromium, startTestCluster, untilInPage } from "./_console_browser.ts";
 
 const TIERS = [["super", 2], ["regional", 4], ["local", 8], ["worker", 50], ["alice-bob", 2]] as const;
 
@@ -30,7 +30,8 @@ Deno.test("the console in chromium: tiers of a 50-worker cluster, a key exchange
 
   await t.step("the overview shows every tier's counts and healthy", async () => {
     await page.goto(cluster.url);
-    await page.waitForFunction(
+    await untilInPage(
+      page,
       () => /: healthy/.test(document.querySelector('[data-testid="network-health"]')?.textContent ?? ""),
       { timeout: 30_000 },
     );
@@ -44,12 +45,13 @@ Deno.test("the console in chromium: tiers of a 50-worker cluster, a key exchange
     await page.goto(cluster.url.replace(/\/console$/, "/console/nodes"));
     await page.waitForSelector("table.nodes");
     await page.type("#node-search", "local");
-    await page.waitForFunction(() =>
-      /^8 of 66 nodes match/.test(document.querySelector('[data-testid="nodes-count"]')?.textContent ?? "")
+    await untilInPage(
+      page,
+      () => /^8 of 66 nodes match/.test(document.querySelector('[data-testid="nodes-count"]')?.textContent ?? ""),
     );
     await page.$eval('button[data-sort="contacts"]', (button) => (button as HTMLButtonElement).focus());
     await page.keyboard.press("Enter");
-    await page.waitForFunction(() => document.querySelector('th[aria-sort="ascending"] [data-sort="contacts"]'));
+    await untilInPage(page, () => document.querySelector('th[aria-sort="ascending"] [data-sort="contacts"]'));
     const contacts = await page.$$eval(
       "table.nodes tbody tr td:nth-child(5)",
       (cells) => cells.map((c) => Number(c.textContent)),
@@ -65,7 +67,7 @@ Deno.test("the console in chromium: tiers of a 50-worker cluster, a key exchange
     await page.click('form[data-action$="/tune"] button[type="submit"]');
     await page.waitForSelector("#confirm-dialog[open]");
     await page.click('#confirm-dialog button[value="confirm"]');
-    await page.waitForFunction(() => /Refused \(401\)/.test(document.getElementById("tune-output")?.textContent ?? ""));
+    await untilInPage(page, () => /Refused \(401\)/.test(document.getElementById("tune-output")?.textContent ?? ""));
     const audit = AuditLog.read(`${cluster.stateDir}/audit.jsonl`).entries;
     assert.ok(audit.some((e) => e.path === "/console/api/actions/tune" && e.status === 401 && e.who === "anonymous"));
   });
@@ -81,7 +83,8 @@ Deno.test("the console in chromium: tiers of a 50-worker cluster, a key exchange
     const qber = Number(await text(page, "keygen-qber"));
     assert.ok(qber >= 0 && qber <= 0.11, `QBER ${qber}`);
     const session = await page.$eval('[data-testid="keygen-result"] code', (code) => code.textContent ?? "");
-    await page.waitForFunction(
+    await untilInPage(
+      page,
       (id) => document.querySelector("[data-live] table")?.textContent?.includes(id),
       {},
       session,
@@ -92,7 +95,8 @@ Deno.test("the console in chromium: tiers of a 50-worker cluster, a key exchange
     await page.waitForSelector('[data-testid="keygen-outcome"]', { timeout: 60_000 });
     // Found and clicked in one go: the live region may swap its content between two separate calls.
     await page.$eval(`button[data-session="${session}"]`, (button) => (button as HTMLButtonElement).click());
-    await page.waitForFunction(
+    await untilInPage(
+      page,
       (id) => document.querySelector("[data-live] h3")?.textContent === `Session ${id}`,
       {},
       session,
@@ -125,7 +129,7 @@ Deno.test("the console in chromium: tiers of a 50-worker cluster, a key exchange
     await page.click('form[data-action$="/tune"] button[type="submit"]');
     await page.waitForSelector("#confirm-dialog[open]");
     await page.click('#confirm-dialog button[value="confirm"]');
-    await page.waitForFunction(() => /now in force/.test(document.getElementById("tune-output")?.textContent ?? ""));
+    await untilInPage(page, () => /now in force/.test(document.getElementById("tune-output")?.textContent ?? ""));
     const output = await page.$eval("#tune-output", (o) => o.textContent ?? "");
     assert.match(output, /kademlia parameters now in force on 66 nodes/);
     const rows = await page.$$eval(
@@ -142,8 +146,9 @@ Deno.test("the console in chromium: tiers of a 50-worker cluster, a key exchange
       const path of ["/console", "/console/nodes", "/console/nodes/worker-1", "/console/keys", "/console/operations"]
     ) {
       await page.goto(`${base}${path}`);
-      await page.waitForFunction(() =>
-        [...document.querySelectorAll("[data-live]")].every((r) => r.hasAttribute("data-updated"))
+      await untilInPage(
+        page,
+        () => [...document.querySelectorAll("[data-live]")].every((r) => r.hasAttribute("data-updated")),
       );
       const unnamed = await page.$$eval(
         "input, select, button, a[href], svg",
@@ -165,13 +170,15 @@ Deno.test("the console in chromium: tiers of a 50-worker cluster, a key exchange
 
   await t.step("killing a host process turns it unhealthy within the refresh interval", async () => {
     await page.goto(cluster.url);
-    await page.waitForFunction(
+    await untilInPage(
+      page,
       () => /: healthy/.test(document.querySelector('[data-testid="network-health"]')?.textContent ?? ""),
     );
     const victim = cluster.state.hosts.filter((h) => h.workerPorts !== undefined).at(-1)!;
     Deno.kill(victim.pid, "SIGKILL");
     // The refresh running when the process died may still show it alive; the next one must not.
-    await page.waitForFunction(
+    await untilInPage(
+      page,
       () => /: unhealthy/.test(document.querySelector('[data-testid="network-health"]')?.textContent ?? ""),
       { timeout: 2 * DEFAULT_REFRESH_MS + 1000 },
     );
@@ -187,13 +194,15 @@ Deno.test("the console in chromium: tiers of a 50-worker cluster, a key exchange
       await page.click('form[data-action$="/recover"] button[type="submit"]');
       await page.waitForSelector("#confirm-dialog[open]");
       await page.click('#confirm-dialog button[value="confirm"]');
-      await page.waitForFunction(
+      await untilInPage(
+        page,
         () => /verify network (passed|FAILED)/.test(document.getElementById("recover-output")?.textContent ?? ""),
         { timeout: 120_000 },
       );
       assert.match(await page.$eval("#recover-output", (o) => o.textContent ?? ""), /verify network passed/);
       await page.goto(cluster.url);
-      await page.waitForFunction(
+      await untilInPage(
+        page,
         () => /: healthy/.test(document.querySelector('[data-testid="network-health"]')?.textContent ?? ""),
         { timeout: 10_000 },
       );

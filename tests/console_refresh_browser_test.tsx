@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { Hono } from "hono";
 import { CONSOLE_JS } from "../ops/console/assets.ts";
 import { Layout, Live } from "../ops/console/views/layout.tsx";
-import { launchChromium } from "./_console_browser.ts";
+import { launchChromium, untilInPage } from "./_console_browser.ts";
 
 Deno.test("a slow answer to an earlier refresh does not undo the session a later click showed", async () => {
   let slowAnswered = 0;
@@ -37,7 +37,7 @@ Deno.test("a slow answer to an earlier refresh does not undo the session a later
   const before = slowAnswered;
   await page.click('#token-form button[type="submit"]');
   await page.click('button[data-session="s1"]');
-  await page.waitForFunction(() => document.querySelector("[data-live] h3")?.textContent === "Session s1");
+  await untilInPage(page, () => document.querySelector("[data-live] h3")?.textContent === "Session s1");
   while (slowAnswered === before) await new Promise((resolve) => setTimeout(resolve, 50));
   await new Promise((resolve) => setTimeout(resolve, 200)); // the browser takes in the slow answer
   assert.equal(await page.$eval("[data-live] h3", (h3) => h3.textContent), "Session s1");

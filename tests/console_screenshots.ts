@@ -5,7 +5,7 @@
  * docs/console/.
  */
 import { join } from "node:path";
-import { launchChromium, startTestCluster } from "./_console_browser.ts";
+import { launchChromium, startTestCluster, untilInPage } from "./_console_browser.ts";
 
 const out = Deno.args[0] ?? "docs/console";
 await Deno.mkdir(out, { recursive: true });
@@ -27,7 +27,7 @@ await page.goto(`${base}/console/keys#token=${cluster.state.token}`);
 for (const noise of ["0", "0.02", "0.04"]) {
   await page.$eval('input[name="noise"]', (input, value) => (input as HTMLInputElement).value = value, noise);
   await page.click('#keygen-form button[type="submit"]');
-  await page.waitForFunction(() => document.querySelector('[data-testid="keygen-outcome"]'), { timeout: 60_000 });
+  await untilInPage(page, () => document.querySelector('[data-testid="keygen-outcome"]'), { timeout: 60_000 });
   await page.$eval("#keygen-output", (output) => output.replaceChildren());
 }
 await page.goto(`${base}/console`);
@@ -40,12 +40,9 @@ await shoot("/console/nodes/worker-1", "node.png", ".chart svg");
 await shoot("/console/keys", "keys.png", "[data-live] table");
 await page.goto(`${base}/console/operations`);
 await page.click('form[data-action$="/diagnose"] button[type="submit"]');
-await page.waitForFunction(
-  () => !/Running/.test(document.getElementById("diagnose-output")?.textContent ?? "Running"),
-  {
-    timeout: 60_000,
-  },
-);
+await untilInPage(page, () => !/Running/.test(document.getElementById("diagnose-output")?.textContent ?? "Running"), {
+  timeout: 60_000,
+});
 await page.screenshot({ path: join(out, "operations.png") });
 console.log(`${out}/operations.png`);
 await page.setViewport({ width: 390, height: 844, isMobile: true });
