@@ -93,8 +93,11 @@ Deno.test("the console in chromium: tiers of a 50-worker cluster, a key exchange
     await page.$eval("#keygen-output", (output) => output.replaceChildren());
     await page.click('#keygen-form button[type="submit"]');
     await page.waitForSelector('[data-testid="keygen-outcome"]', { timeout: 60_000 });
-    // Found and clicked in one go: the live region may swap its content between two separate calls.
-    await page.$eval(`button[data-session="${session}"]`, (button) => (button as HTMLButtonElement).click());
+    // Found and clicked in one call into the page: `$eval` finds the button in one call and clicks it in another, and
+    // a refresh that swaps the live region between the two leaves it clicking a detached button nobody listens to.
+    await page.evaluate((id) => {
+      document.querySelector<HTMLButtonElement>(`[data-live] button[data-session="${id}"]`)!.click();
+    }, session);
     await untilInPage(
       page,
       (id) => document.querySelector("[data-live] h3")?.textContent === `Session ${id}`,
