@@ -20,13 +20,7 @@ Deno.test("churn 100 nodes seed 1: every value has k live replicas a minute afte
  * it looked for, and ended without it once the others had answered.
  */
 Deno.test("mass-join 300 nodes seed 4 with stalling hosts: Alice's lookups reach every worker", async () => {
-  const report = await runScenario({
-    scenario: "mass-join",
-    nodes: 300,
-    seed: 4,
-    bare: true,
-    stalls: { processes: 16, everyMs: 4000, forMs: 1200 },
-  });
+  const report = await stallingMassJoin(4, { bare: true });
   assert.equal(report.invariant, undefined, report.invariant);
   assert.equal(report.probes.final?.unreached, 0);
 });
@@ -40,12 +34,7 @@ Deno.test("mass-join 300 nodes seed 4 with stalling hosts: Alice's lookups reach
  * held up (they now use joined nodes).
  */
 Deno.test("mass-join 300 nodes seed 5 with services and stalling hosts: every joined worker is reached", async () => {
-  const report = await runScenario({
-    scenario: "mass-join",
-    nodes: 300,
-    seed: 5,
-    stalls: { processes: 16, everyMs: 4000, forMs: 1200 },
-  });
+  const report = await stallingMassJoin(5);
   assert.equal(report.invariant, undefined, report.invariant);
   assert.equal(report.probes.final?.unreached, 0);
   assert.ok(report.transport.late_timers! > 0, "stalled processes fired late timers");
@@ -57,12 +46,18 @@ Deno.test("mass-join 300 nodes seed 5 with services and stalling hosts: every jo
  * more now looks up its own id (core/kademlia/stall_recovery.ts), so its neighbours take it back.
  */
 Deno.test("mass-join 300 nodes seed 6 with services and stalling hosts: a worker frozen before the check is reached", async () => {
-  const report = await runScenario({
-    scenario: "mass-join",
-    nodes: 300,
-    seed: 6,
-    stalls: { processes: 16, everyMs: 4000, forMs: 1200 },
-  });
+  const report = await stallingMassJoin(6);
   assert.equal(report.invariant, undefined, report.invariant);
   assert.equal(report.probes.final?.unreached, 0);
 });
+
+/** mass-join of 300 nodes over 16 host processes that each freeze ~1.2 s about every 4 s. */
+function stallingMassJoin(seed: number, options: { bare?: boolean } = {}) {
+  return runScenario({
+    scenario: "mass-join",
+    nodes: 300,
+    seed,
+    stalls: { processes: 16, everyMs: 4000, forMs: 1200 },
+    ...options,
+  });
+}

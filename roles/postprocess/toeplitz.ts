@@ -65,7 +65,7 @@ function toeplitzByConvolution(input: Uint8Array, diagonals: Uint8Array, outputB
   const n = input.length;
   let size = 2;
   while (size < diagonals.length + n) size *= 2;
-  const fft = new FFT(size);
+  const fft = transformOfSize(size);
   const spectrum = (bits: Uint8Array) => {
     const real = new Float64Array(size);
     for (let i = 0; i < bits.length; i++) real[i] = bits[i]! & 1;
@@ -93,6 +93,14 @@ function toeplitzByConvolution(input: Uint8Array, diagonals: Uint8Array, outputB
     output[i] = count & 1;
   }
   return output;
+}
+
+/** The last transform made: its twiddle tables take as long to build as a transform, and a pool's keys share a size. */
+let lastTransform: FFT | undefined;
+
+function transformOfSize(size: number): FFT {
+  if (lastTransform?.size !== size) lastTransform = new FFT(size);
+  return lastTransform;
 }
 
 /**
