@@ -70,10 +70,12 @@ Deno.test("Discovery.discover() returns once it has enough, cutting short querie
   for (const worker of workers.slice(0, 3)) await host.stop(worker);
   // Queries to the dead workers would time out after 5 s; with enough found they must be aborted before.
   const discovery = new Discovery(alice, { verifyTimeoutMs: 5_000 });
+  const started = performance.now();
   const found = await discovery.discover(4);
   assert.equal(found.length, 4);
   assert.ok(found.every((n) => workers.slice(3).some((w) => w.id.equals(n.id))), "live workers only");
-  assert.equal(alice.transport.stats.timeouts, 0, "no query to a dead worker was waited for");
+  // The lookup's own 300 ms queries to dead workers may time out on a loaded machine; the 5 s checks must not be awaited.
+  assert.ok(performance.now() - started < 5_000, "no check of a dead worker was waited for");
   assert.equal(alice.transport.pendingCount, 0, "nor left behind");
 });
 
