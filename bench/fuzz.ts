@@ -78,8 +78,12 @@ for (const mode of modes) {
     console.log(`  bootstrap:`, report.bootstrap);
     console.log(
       `  RSS ${report.rssStartMb} MB at start, ${report.rssBeforeMb} MB after the warm-up (first half), ` +
-        `${report.rssAfterMb} MB at the end: ${report.rssGrowthPct} % over the second half`,
+        `${report.rssAfterMb} MB at the end: ${report.rssGrowthPct} % over the second half ` +
+        `(V8 heap ${report.heapTotalBeforeMb} → ${report.heapTotalAfterMb} MB, live ${report.heapUsedBeforeMb} → ` +
+        `${report.heapUsedAfterMb} MB)`,
     );
+    console.log(`  node's own requests ${report.requestsSent}, unanswered ${report.requestsTimedOut}`);
+    console.log(`  state after the warm-up:`, report.structuresBefore, `at the end:`, report.structuresAfter);
   }
 }
 if (flags.json) console.log(JSON.stringify(reports));

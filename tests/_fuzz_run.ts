@@ -57,9 +57,17 @@ export interface FuzzReport {
   rssBeforeMb: number;
   rssAfterMb: number;
   rssGrowthPct: number;
-  /** The node's live JavaScript heap at the same two moments. */
+  /** The node's live JavaScript heap, and the heap V8 holds, at the same two moments. */
   heapUsedBeforeMb: number;
   heapUsedAfterMb: number;
+  heapTotalBeforeMb: number;
+  heapTotalAfterMb: number;
+  /** What the node's state holds at the same two moments (pending requests, replay ids, peers...): none may grow. */
+  structuresBefore: Record<string, number>;
+  structuresAfter: Record<string, number>;
+  /** Requests the node sent of its own (probes, pings, hand-overs), and how many went unanswered. */
+  requestsSent: number;
+  requestsTimedOut: number;
   /** Handler failures the node logged (there should be none), and the first few of them. */
   warnings: number;
   firstWarnings: string[];
@@ -76,9 +84,13 @@ export interface FuzzReport {
 interface TargetReport {
   rssBytes: number;
   heapUsedBytes: number;
+  heapTotalBytes: number;
   cpuUs: number;
   datagramsIn: number;
   datagramsOut: number;
+  requestsOut: number;
+  timeouts: number;
+  structures: Record<string, number>;
   dropped: Record<string, number>;
   records: number;
   storeRefusals: Record<string, number>;
@@ -241,6 +253,12 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
       rssGrowthPct: Math.round((after.rssBytes / before.rssBytes - 1) * 1000) / 10,
       heapUsedBeforeMb: mb(before.heapUsedBytes),
       heapUsedAfterMb: mb(after.heapUsedBytes),
+      heapTotalBeforeMb: mb(before.heapTotalBytes),
+      heapTotalAfterMb: mb(after.heapTotalBytes),
+      structuresBefore: before.structures,
+      structuresAfter: after.structures,
+      requestsSent: after.requestsOut,
+      requestsTimedOut: after.timeouts,
       warnings: after.warnings,
       firstWarnings: after.firstWarnings,
       records: after.records,
