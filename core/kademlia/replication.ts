@@ -56,8 +56,12 @@ export interface PublishResult {
   asked: number;
 }
 
-/** One queued walk over the records: the contacts each record is sent to. */
-type Job = (record: StoredRecord) => readonly Contact[];
+/** One queued walk over the records: the contacts each record is sent to, and for a hand-over its one receiver. */
+interface Job {
+  sendTo(record: StoredRecord): readonly Contact[];
+  /** The walk ends once this contact fails to answer (nothing else would be sent). */
+  only?: Contact;
+}
 
 /**
  * Keeps the node's values on the k closest nodes: publishing (and republishing) what this node writes, handing
@@ -132,10 +136,10 @@ export class Replication {
    * know and we are the closest holder (so that only one node sends each value). Fire and forget.
    */
   handOver(contact: Contact): void {
-    this.#enqueue(
-      `hand-over ${contact.id.hex}`,
-      (record) => this.#shouldHandOver(contact, record.key) ? [contact] : [],
-    );
+    this.#enqueue(`hand-over ${contact.id.hex}`, {
+      sendTo: (record) => this.#shouldHandOver(contact, record.key) ? [contact] : [],
+      only: contact,
+    });
   }
 
   /**
@@ -144,21 +148,23 @@ export class Replication {
    * values keep k replicas as holders die (the writer's republish would restore them only an hour later).
    */
   replicateAfterLoss(gone: Contact): void {
-    this.#enqueue(`loss ${gone.id.hex}`, (record) => {
-      const { table, id } = this.#host;
-      const k = table.k;
-      const neighbours = table.closest(record.key, k - 1);
-      // The k closest are this node and its k - 1 closest neighbours when it is the closest of all.
-      if (neighbours.length === 0 || id.distanceTo(record.key) > neighbours[0]!.id.distanceTo(record.key)) return [];
-      // With fewer than k - 1 neighbours every one of them should hold a copy, whoever left.
-      if (
-        neighbours.length === k - 1 && gone.id.distanceTo(record.key) > neighbours[k - 2]!.id.distanceTo(record.key)
-      ) {
-        return [];
-      }
-      // Not only the entrant: which neighbours hold a copy is unknown (a write reaches the k closest its writer
-      // found, and losses seen before this node became the closest holder went unrepaired), so all get one.
-      return neighbours;
+    this.#enqueue(`loss ${gone.id.hex}`, {
+      sendTo: (record) => {
+        const { table, id } = this.#host;
+        const k = table.k;
+        const neighbours = table.closest(record.key, k - 1);
+        // The k closest are this node and its k - 1 closest neighbours when it is the closest of all.
+        if (neighbours.length === 0 || id.distanceTo(record.key) > neighbours[0]!.id.distanceTo(record.key)) return [];
+        // With fewer than k - 1 neighbours every one of them should hold a copy, whoever left.
+        if (
+          neighbours.length === k - 1 && gone.id.distanceTo(record.key) > neighbours[k - 2]!.id.distanceTo(record.key)
+        ) {
+          return [];
+        }
+        // Not only the entrant: which neighbours hold a copy is unknown (a write reaches the k closest its writer
+        // found, and losses seen before this node became the closest holder went unrepaired), so all get one.
+        return neighbours;
+      },
     });
   }
 
@@ -196,9 +202,9 @@ export class Replication {
       // Only the records held when the walk began: values stored meanwhile move to the end of the store.
       let left = this.#host.records.size;
       for (const record of this.#host.records.live()) {
-        if (this.#stopped || left-- <= 0) break;
+        if (this.#stopped || left-- <= 0 || (job.only && sends.silent.has(job.only.id.hex))) break;
         let started = runtime.monotonic();
-        for (const contact of job(record)) {
+        for (const contact of job.sendTo(record)) {
           if (sends.full) {
             busyMs += runtime.monotonic() - started;
             await sends.room();
