@@ -208,6 +208,7 @@ export class Replication {
           if (sends.full) {
             busyMs += runtime.monotonic() - started;
             await sends.room();
+            if (this.#stopped) return;
             started = runtime.monotonic();
           }
           if (sends.silent.has(contact.id.hex)) continue;
