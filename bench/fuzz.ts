@@ -68,7 +68,11 @@ for (const mode of modes) {
       `${mode}: sent ${report.sent} in ${((performance.now() - started) / 1000).toFixed(1)} s (seed ${seed})`,
     );
     console.log(`  received ${report.received}, answered ${report.answered}, dropped:`, report.dropped);
-    console.log(`  legitimate requests served ${report.legitServed}, failed ${report.legitFailed}`);
+    console.log(
+      `  legitimate requests served ${report.legitServed}, failed ${report.legitFailed}`,
+      report.legitFailures,
+    );
+    console.log(`  where datagrams could be lost:`, report.lossSuspects);
     console.log(
       `  CPU per datagram (µs, legitimate round of ${report.legitRoundCpuUs} µs taken out):`,
       report.cpuUsPerDatagram,
