@@ -203,6 +203,7 @@ export class Alice {
       workerLeakage: exposure.leakedBits(collusion),
       maxWorkerShare: Math.round(exposure.maxShare(collusion) * 10_000) / 10_000,
       collusion,
+      secureBits: budget.secureBits,
       finalBits,
       workers: pool.used.size,
       deadWorkers: this.deadWorkers,

@@ -121,6 +121,8 @@ export interface AliceResult {
   /** Share of the kept bits those workers saw. */
   maxWorkerShare: number;
   collusion: number;
+  /** Secret bits the session's material held by the secure-length bound: the key keeps `finalBits` of them. */
+  secureBits: number;
   finalBits: number;
   workers: number;
   deadWorkers: string[];
