@@ -6,7 +6,7 @@ import type { Contact } from "./contact.ts";
 import type { Emitter } from "./emitter.ts";
 import { iterativeLookup, type LookupResult, type QueryAnswer } from "./lookup.ts";
 import { NodeId } from "./node_id.ts";
-import { formatPeer, type Peer, RpcTimeoutError } from "../net/mod.ts";
+import { formatPeer, type Peer, PROBE_TIMEOUT_MS, RpcTimeoutError } from "../net/mod.ts";
 import {
   BootstrapError,
   type BootstrapResult,
@@ -28,6 +28,8 @@ export interface LookupNode {
   readonly events: { readonly lookup: Emitter<LookupEvent> };
   /** Pings an address; resolves with the id it answers with. */
   ping(peer: Peer, options?: OperationOptions): Promise<NodeId>;
+  /** One RPC to a contact: an answer welcomes it, silence does not remove it. */
+  request(contact: Contact, method: string, args: unknown[], options?: OperationOptions): Promise<unknown>;
   findNode(target: NodeId, options?: OperationOptions): Promise<Contact[]>;
 }
 
@@ -44,22 +46,38 @@ export async function joinThrough(
   options: OperationOptions & { join?: boolean } = {},
 ): Promise<BootstrapResult> {
   const { signal } = options;
-  const answers = await Promise.allSettled(peers.map(async (peer) => {
-    if ((await pingTwice(host, peer, signal)).equals(host.node.id)) {
-      throw new Error(`${formatPeer(peer)} is this node itself`);
-    }
+  const answers = await Promise.allSettled(peers.map(async (peer): Promise<Contact> => {
+    const id = await pingTwice(host, peer, signal);
+    if (id.equals(host.node.id)) throw new Error(`${formatPeer(peer)} is this node itself`);
+    return { ...peer, id };
   }));
   signal?.throwIfAborted();
+  const seeds = answers.flatMap((a) => a.status === "fulfilled" ? [a.value] : []);
   const reached = peers.filter((_, i) => answers[i]!.status === "fulfilled");
   if (reached.length === 0) {
     const causes = answers.map((a) => (a as PromiseRejectedResult).reason);
     throw new BootstrapError([...peers], { cause: causes[0] });
   }
   if (options.join ?? true) {
+    await askSeeds(host, seeds, signal);
     await host.node.findNode(host.node.id, { ...(signal ? { signal } : {}) });
     await fillFarBuckets(host, signal);
   }
   return { reached, contacts: host.node.table.size };
+}
+
+/**
+ * Asks each seed for our neighbourhood before the lookup, waiting as long as its validation of our address may take:
+ * a seed holds an answer larger than the request until our address proves it receives (address validation), and a
+ * lost probe delays that past an RPC timeout. The lookup's own query would time out, drop the seed and leave a new
+ * node with no contact at all on a lossy link; this answer is waited for, and a silence drops nothing.
+ */
+async function askSeeds(host: LookupHost, seeds: readonly Contact[], signal: AbortSignal | undefined): Promise<void> {
+  const options = { timeoutMs: host.node.rpcTimeoutMs + PROBE_TIMEOUT_MS, ...(signal ? { signal } : {}) };
+  await Promise.allSettled(seeds.map(async (seed) => {
+    const answer = await host.node.request(seed, "find_node", [host.node.id.bytes, host.node.id.bytes], options);
+    for (const contact of parseContacts(answer)) host.node.table.add(contact, { hearsay: true });
+  }));
 }
 
 /** A ping sent again once if the first goes unanswered, half the RPC timeout each: one lost datagram is no failure. */
