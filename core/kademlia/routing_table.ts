@@ -64,8 +64,13 @@ export class RoutingTable {
   readonly #ping: PingFn | undefined;
   readonly #now: () => number;
   #buckets: KBucket[];
-  /** When each contact (in a bucket or a replacement cache) was last heard from; 0 for one only heard of. */
+  /**
+   * When each contact (in a bucket or a replacement cache) was last heard from, as milliseconds since `#epochMs`; 0
+   * for one only heard of. Small integers stay unboxed in the map, where epoch milliseconds (1.8e12) would each be a
+   * heap number: a host of a thousand nodes holds 200,000 of them, rewritten at every answer.
+   */
   readonly #seenAtMs = new Map<string, number>();
+  readonly #epochMs: number;
   /** Ids (hex) that may never take a slot: nodes an operator isolated. */
   readonly #blocked = new Set<string>();
   readonly #maxPerHost: number;
@@ -82,6 +87,7 @@ export class RoutingTable {
     this.#maxPerHost = options.maxPerHostPerBucket ?? 8;
     this.admitHearsay = options.admitHearsay;
     this.#buckets = [new KBucket(0n, ID_SPACE, this.#now())];
+    this.#epochMs = Math.round(this.#now()) - EPOCH_MARGIN_MS;
   }
 
   /** Bucket size in force. */
@@ -117,12 +123,13 @@ export class RoutingTable {
   add(contact: Contact, options: { hearsay?: boolean } = {}): AddOutcome {
     if (contact.id.equals(this.self)) return "self";
     if (this.#blocked.has(contact.id.hex)) return "blocked";
-    const shared = NodeId.intern(contact.id);
-    if (shared !== contact.id) contact = { ...contact, id: shared };
     const bucket = this.#bucketFor(contact.id);
-    const known = bucket.contacts.has(contact.id.hex);
+    const held = bucket.contacts.get(contact.id.hex);
+    const known = held !== undefined;
     if (known && options.hearsay) return "updated";
     if (options.hearsay && this.admitHearsay?.(contact) === false) return "ignored";
+    // The table keeps one small object per contact, its id and host shared by every table of the process.
+    contact = held?.host === contact.host && held.port === contact.port ? held : compactContact(contact);
     if (!this.#diverse(bucket, contact)) return "ignored";
     if (known || bucket.contacts.size < this.#k) {
       this.#place(bucket, contact);
@@ -193,12 +200,13 @@ export class RoutingTable {
 
   /** Whether the contact was heard from directly (a request or an answer), not only named by others. */
   heardFrom(id: NodeId): boolean {
-    return (this.#seenAtMs.get(id.hex) ?? 0) > 0;
+    return (this.#seenAtMs.get(id.hex) ?? 0) !== 0;
   }
 
   /** When the contact was last heard from (a request or an answer), in ms; 0 if only heard of; undefined if unknown. */
   lastSeenMs(id: NodeId): number | undefined {
-    return this.#seenAtMs.get(id.hex);
+    const since = this.#seenAtMs.get(id.hex);
+    return since === undefined || since === 0 ? since : since + this.#epochMs;
   }
 
   /** The contact with this id, if it is in a bucket. */
@@ -262,11 +270,13 @@ export class RoutingTable {
   /** Puts `contact` in `bucket` as its most recently seen member (it may be there already, maybe at another address). */
   #place(bucket: KBucket, contact: Contact): void {
     const previous = bucket.contacts.get(contact.id.hex);
-    if (previous !== undefined) this.#holders.delete(addressOf(previous));
+    if (previous !== contact) {
+      if (previous !== undefined) this.#holders.delete(addressOf(previous));
+      this.#holders.set(addressOf(contact), contact.id.hex);
+    }
     bucket.contacts.delete(contact.id.hex);
     bucket.contacts.set(contact.id.hex, contact);
     bucket.replacements.delete(contact.id.hex);
-    this.#holders.set(addressOf(contact), contact.id.hex);
   }
 
   /**
@@ -292,7 +302,7 @@ export class RoutingTable {
     const holder = this.get(id);
     const ping = this.#ping;
     if (ping === undefined || holder === undefined || this.#checking.has(hex)) return;
-    if (this.#now() - (this.#seenAtMs.get(hex) ?? 0) < HOLDER_ALIVE_MS) return;
+    if (this.#now() - (this.lastSeenMs(id) ?? 0) < HOLDER_ALIVE_MS) return;
     this.#checking.add(hex);
     ping(holder).catch(() => false).then((alive) => {
       this.#checking.delete(hex);
@@ -332,7 +342,7 @@ export class RoutingTable {
 
   /** Records that we heard from a contact now, or (hearsay) that we know of it without having heard from it. */
   #seen(contact: Contact, hearsay = false): void {
-    if (!hearsay) this.#seenAtMs.set(contact.id.hex, this.#now());
+    if (!hearsay) this.#seenAtMs.set(contact.id.hex, Math.max(1, Math.round(this.#now()) - this.#epochMs));
     else if (!this.#seenAtMs.has(contact.id.hex)) this.#seenAtMs.set(contact.id.hex, 0);
   }
 
@@ -354,6 +364,23 @@ export class RoutingTable {
     });
   }
 }
+
+/** Host strings shared by every table of the process: each received address is a string of its own. */
+const hosts = new Map<string, string>();
+const HOSTS_LIMIT = 65536;
+
+/** `contact` as the table keeps it: its id and host shared, nothing else (a sender's proof, a tier). */
+function compactContact(contact: Contact): Contact {
+  let host = hosts.get(contact.host);
+  if (host === undefined) {
+    if (hosts.size >= HOSTS_LIMIT) hosts.clear();
+    hosts.set(contact.host, host = contact.host);
+  }
+  return { id: NodeId.intern(contact.id), host, port: contact.port };
+}
+
+/** How far before its creation a table's clock epoch lies: times stay small integers for weeks either way. */
+const EPOCH_MARGIN_MS = 2 ** 29;
 
 function addressOf(peer: { host: string; port: number }): string {
   return `${peer.host}:${peer.port}`;
