@@ -3,6 +3,7 @@ import { Emitter } from "./emitter.ts";
 import { ID_SPACE, NodeId } from "./node_id.ts";
 import { runtime } from "../runtime/mod.ts";
 import { type BucketInfo, bucketInfo, KBucket } from "./k_bucket.ts";
+import { addressOf, sharedContact } from "./contact_pool.ts";
 
 export type { BucketInfo };
 
@@ -128,8 +129,8 @@ export class RoutingTable {
     const known = held !== undefined;
     if (known && options.hearsay) return "updated";
     if (options.hearsay && this.admitHearsay?.(contact) === false) return "ignored";
-    // The table keeps one small object per contact, its id and host shared by every table of the process.
-    contact = held?.host === contact.host && held.port === contact.port ? held : compactContact(contact);
+    // One object per peer for every table of the process (see contact_pool.ts).
+    contact = held?.host === contact.host && held.port === contact.port ? held : sharedContact(contact);
     if (!this.#diverse(bucket, contact)) return "ignored";
     if (known || bucket.contacts.size < this.#k) {
       this.#place(bucket, contact);
@@ -365,26 +366,8 @@ export class RoutingTable {
   }
 }
 
-/** Host strings shared by every table of the process: each received address is a string of its own. */
-const hosts = new Map<string, string>();
-const HOSTS_LIMIT = 65536;
-
-/** `contact` as the table keeps it: its id and host shared, nothing else (a sender's proof, a tier). */
-function compactContact(contact: Contact): Contact {
-  let host = hosts.get(contact.host);
-  if (host === undefined) {
-    if (hosts.size >= HOSTS_LIMIT) hosts.clear();
-    hosts.set(contact.host, host = contact.host);
-  }
-  return { id: NodeId.intern(contact.id), host, port: contact.port };
-}
-
 /** How far before its creation a table's clock epoch lies: times stay small integers for weeks either way. */
 const EPOCH_MARGIN_MS = 2 ** 29;
-
-function addressOf(peer: { host: string; port: number }): string {
-  return `${peer.host}:${peer.port}`;
-}
 
 function isLoopback(host: string): boolean {
   return host.startsWith("127.") || host === "::1" || host === "localhost";
