@@ -1,6 +1,6 @@
 /**
- * `deno task bench:scale [--json] [--workers 15,50,200,500,1000] [--port-base N]`: for each worker count, `cqkd startup --workers N`
- * of a full local cluster (bootstrap tiers sized from N: at least 4 super, 16 regional, 64 local; N workers, Alice
+ * `deno task bench:scale [--json] [--workers 15,50,200,500,1000] [--port-base N]`: for each worker count,
+ * `cqkd startup --workers N` of a full local cluster (bootstrap tiers sized from N: at least 4 super, 16 regional, 64 local; N workers, Alice
  * and Bob) in a fresh state directory, then `cqkd shutdown`. Prints one line per scale:
  * `{"workers","nodes","bootstrap_s","rss_mb","kb_per_node"}` where bootstrap_s runs from the start of the command
  * until every node has joined and Alice has found every worker by lookup (what `cqkd startup` waits for before it
