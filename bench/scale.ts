@@ -1,6 +1,6 @@
 /**
- * `deno task bench:scale [--json] [--workers 15,50,200,500,1000]`: for each worker count, `cqkd startup --workers N`
- * of a full local cluster (bootstrap tiers sized from N: at least 4 super, 16 regional, 64 local; N workers, Alice
+ * `deno task bench:scale [--json] [--workers 15,50,200,500,1000] [--port-base N]`: for each worker count,
+ * `cqkd startup --workers N` of a full local cluster (bootstrap tiers sized from N: at least 4 super, 16 regional, 64 local; N workers, Alice
  * and Bob) in a fresh state directory, then `cqkd shutdown`. Prints one line per scale:
  * `{"workers","nodes","bootstrap_s","rss_mb","kb_per_node"}` where bootstrap_s runs from the start of the command
  * until every node has joined and Alice has found every worker by lookup (what `cqkd startup` waits for before it
@@ -21,11 +21,23 @@ const { values } = parseArgs({
     workers: { type: "string", default: "15,50,200,500,1000" },
     /** The former name of --workers. */
     scales: { type: "string" },
+    /** First port of the cluster (bootstrap nodes from it, Alice at +700, workers from +1000), to run beside another. */
+    "port-base": { type: "string" },
   },
 });
 const list = values.scales ?? values.workers;
 const scales = list.split(",").map(Number);
 if (scales.some((n) => !Number.isInteger(n) || n < 0)) throw new RangeError(`Invalid --workers ${list}`);
+const base = values["port-base"] === undefined ? undefined : Number(values["port-base"]);
+if (base !== undefined && !(Number.isInteger(base) && base > 0 && base + 12_000 < 65536)) {
+  throw new RangeError(`Invalid --port-base ${values["port-base"]}`);
+}
+/** Where the cluster listens: the defaults, or from --port-base. */
+const portArgs = (workers: number) =>
+  base === undefined ? { global: [], startup: [] } : {
+    global: ["--set", `base_port=${base + 1000}`, "--set", `max_port=${base + 1000 + Math.max(999, workers)}`],
+    startup: ["--bootstrap-port", String(base), "--alice-port", String(base + 700)],
+  };
 
 async function processesRssMb(dir: StateDir): Promise<{ mb: number; processes: number }> {
   const hosts = (await dir.read())?.hosts ?? [];
@@ -46,7 +58,15 @@ for (const workers of scales) {
   const dir = new StateDir(stateDir);
   const started = performance.now();
   try {
-    const events = await cqkd(stateDir, ["startup", "--workers", String(workers), "--json"]);
+    const ports = portArgs(workers);
+    const events = await cqkd(stateDir, [
+      ...ports.global,
+      "startup",
+      "--workers",
+      String(workers),
+      ...ports.startup,
+      "--json",
+    ]);
     const bootstrapS = (performance.now() - started) / 1000;
     const done = events.trim().split("\n").map((line) => JSON.parse(line)).find((e) => e.type === "done");
     const nodes: number = done.summary.nodes;

@@ -11,12 +11,53 @@ export interface BucketInfo {
   lastUpdatedMs: number;
 }
 
+/**
+ * Contacts in recency order (the first is the least recently seen), each with when it was last heard from. Two
+ * arrays rather than a map: a bucket holds at most k, and a host process holds a thousand tables of hundreds of
+ * contacts, where a map entry per contact costs several times an array slot.
+ */
+export class Slots {
+  readonly contacts: Contact[] = [];
+  /** By the index of `contacts`: when each was last heard from (as the table counts time); 0 if only heard of. */
+  readonly seen: number[] = [];
+
+  get size(): number {
+    return this.contacts.length;
+  }
+
+  /** Index of the contact with id `hex`, or -1. */
+  indexOf(hex: string): number {
+    const contacts = this.contacts;
+    for (let i = 0; i < contacts.length; i++) if (contacts[i]!.id.hex === hex) return i;
+    return -1;
+  }
+
+  /** Adds a contact as the most recently seen. */
+  push(contact: Contact, seen: number): void {
+    this.contacts.push(contact);
+    this.seen.push(seen);
+  }
+
+  /** Takes out the contact at `index`. */
+  removeAt(index: number): void {
+    this.contacts.splice(index, 1);
+    this.seen.splice(index, 1);
+  }
+
+  /** Takes out the contact with id `hex`, if there; returns whether it was. */
+  remove(hex: string): boolean {
+    const index = this.indexOf(hex);
+    if (index >= 0) this.removeAt(index);
+    return index >= 0;
+  }
+}
+
 /** One bucket: a range of the id space, its contacts by recency, and its replacement cache. */
 export class KBucket {
-  /** Insertion order is recency: the first entry is the least recently seen. */
-  readonly contacts = new Map<string, Contact>();
-  /** Candidates for the next free slot; the last entry is the most recently seen. */
-  readonly replacements = new Map<string, Contact>();
+  /** The contacts holding its slots. */
+  readonly live = new Slots();
+  /** Candidates for the next free slot; the last is the most recently seen. */
+  readonly spare = new Slots();
   pingInFlight = false;
 
   constructor(readonly lo: bigint, readonly hi: bigint, public lastUpdatedMs: number) {}
@@ -37,8 +78,8 @@ export function bucketInfo(b: KBucket): BucketInfo {
     lo: b.lo,
     hi: b.hi,
     depth: b.depth,
-    size: b.contacts.size,
-    replacements: b.replacements.size,
+    size: b.live.size,
+    replacements: b.spare.size,
     lastUpdatedMs: b.lastUpdatedMs,
   };
 }

@@ -45,7 +45,7 @@ Deno.test("iterativeLookup() finds the true k closest nodes of a simulated netwo
     };
     const seeds = net.tables.get(self.id.hex)!.closest(target, K);
     const result = await iterativeLookup(target, seeds, query, { k: K, alpha: 3, self: self.id });
-    assert.deepEqual(hexes(result.closest), hexes(net.truth(target, (c) => c === self)));
+    assert.deepEqual(hexes(result.closest), hexes(net.truth(target, (c) => c.id.equals(self.id))));
     assert.deepEqual(result.failed, []);
     assert.equal(result.found, undefined);
     assert.equal(result.queried, asked.length);
@@ -61,22 +61,25 @@ Deno.test("iterativeLookup() goes around contacts that fail and reports them", a
     const self = net.nodes[round]!;
     const target = net.randomId();
     // The three closest nodes are down, and a fifth of the rest.
-    const closestAll = net.truth(target, (c) => c === self);
-    const dead = new Set([...closestAll.slice(0, 3), ...net.nodes.filter(() => net.rand() < 0.2)]);
-    dead.delete(self);
+    const closestAll = net.truth(target, (c) => c.id.equals(self.id));
+    // By id: the tables keep copies of the contacts they were given.
+    const dead = new Set([...closestAll.slice(0, 3), ...net.nodes.filter(() => net.rand() < 0.2)].map((c) => c.id.hex));
+    dead.delete(self.id.hex);
     const query: QueryFn = async (c) => {
       await tick();
-      if (dead.has(c)) throw new Error("no answer");
+      if (dead.has(c.id.hex)) throw new Error("no answer");
       if (!othersForgotTheDead) return net.answer(c, target, self.id);
       const known = net.tables.get(c.id.hex)!.closest(target, Infinity, self.id);
-      return { contacts: known.filter((x) => !dead.has(x)).slice(0, K) };
+      return { contacts: known.filter((x) => !dead.has(x.id.hex)).slice(0, K) };
     };
     // Our own (stale) table still holds the closest dead ones.
     const seeds = [...closestAll.slice(0, 3), ...net.tables.get(self.id.hex)!.closest(target, K)];
     const result = await iterativeLookup(target, seeds, query, { k: K, alpha: 3, self: self.id });
-    for (const failed of result.failed) assert.ok(dead.has(net.nodes.find((n) => n.id.equals(failed.id))!));
-    for (const down of closestAll.slice(0, 3)) assert.ok(result.failed.includes(down), "the closest dead were asked");
-    return { result, live: net.truth(target, (c) => c === self || dead.has(c)), closestAll, dead };
+    for (const failed of result.failed) assert.ok(dead.has(failed.id.hex));
+    for (const down of closestAll.slice(0, 3)) {
+      assert.ok(hexes(result.failed).includes(down.id.hex), "the closest dead were asked");
+    }
+    return { result, live: net.truth(target, (c) => c.id.equals(self.id) || dead.has(c.id.hex)), closestAll, dead };
   };
   await t.step("the others no longer name the dead: the k closest live are found", async () => {
     for (let round = 0; round < 10; round++) {
@@ -88,7 +91,7 @@ Deno.test("iterativeLookup() goes around contacts that fail and reports them", a
     for (let round = 10; round < 20; round++) {
       const { result, live, closestAll, dead } = await run(round, false);
       // Nobody names a node beyond its k closest, so only the live ones among those are sure to be found.
-      const named = closestAll.filter((c) => !dead.has(c));
+      const named = closestAll.filter((c) => !dead.has(c.id.hex));
       assert.ok(result.closest.length >= named.length);
       assert.deepEqual(hexes(result.closest), hexes(live.slice(0, result.closest.length)));
     }
@@ -99,13 +102,13 @@ Deno.test("iterativeLookup() stops at the first value and starts no query after 
   const net = simulatedNetwork(200, 3);
   const self = net.nodes[0]!;
   const target = net.randomId();
-  const holder = net.truth(target, (c) => c === self)[4]!;
+  const holder = net.truth(target, (c) => c.id.equals(self.id))[4]!;
   let valueSeen = false;
   let askedAfterValue = 0;
   const query: QueryFn = async (c) => {
     if (valueSeen) askedAfterValue++;
     await tick();
-    if (c === holder) {
+    if (c.id.equals(holder.id)) {
       valueSeen = true;
       return { value: "found it" };
     }
@@ -141,7 +144,7 @@ Deno.test("iterativeLookup() never has more than alpha queries in flight", async
       const result = await iterativeLookup(target, seeds, query, { k: K, alpha, self: self.id });
       assert.equal(most, alpha);
       assert.equal(inFlight, 0);
-      assert.deepEqual(hexes(result.closest), hexes(net.truth(target, (c) => c === self)));
+      assert.deepEqual(hexes(result.closest), hexes(net.truth(target, (c) => c.id.equals(self.id))));
     });
   }
 });
@@ -150,20 +153,20 @@ Deno.test("iterativeLookup() with stallMs finishes without the contacts that nev
   const net = simulatedNetwork(150, 11);
   const self = net.nodes[0]!;
   const target = net.randomId();
-  const silent = new Set(net.truth(target, (c) => c === self).slice(0, 3));
+  const silent = new Set(net.truth(target, (c) => c.id.equals(self.id)).slice(0, 3).map((c) => c.id.hex));
   const hang = Promise.withResolvers<never>();
   hang.promise.catch(() => {});
   const query: QueryFn = async (c) => {
-    if (silent.has(c)) return await hang.promise;
+    if (silent.has(c.id.hex)) return await hang.promise;
     await tick();
     return net.answer(c, target, self.id);
   };
   try {
     const seeds = net.tables.get(self.id.hex)!.closest(target, K);
     const result = await iterativeLookup(target, seeds, query, { k: K, alpha: 3, self: self.id, stallMs: 20 });
-    for (const c of silent) assert.ok(!result.closest.includes(c));
+    for (const hex of silent) assert.ok(!hexes(result.closest).includes(hex));
     assert.deepEqual(result.failed, [], "a stalled contact has not failed");
-    const live = net.truth(target, (c) => c === self || silent.has(c));
+    const live = net.truth(target, (c) => c.id.equals(self.id) || silent.has(c.id.hex));
     assert.deepEqual(hexes(result.closest), hexes(live.slice(0, result.closest.length)));
     assert.ok(result.closest.length >= K - 3);
   } finally {

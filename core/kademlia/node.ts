@@ -104,7 +104,7 @@ export class KademliaNode {
     this.role = options.role ?? "worker";
     this.lookupStallMs = options.lookupStallMs ?? 1000;
     this.liveness = options.liveness;
-    this.#stallRecovery = StallRecovery.of(options.liveness, () => this.findNode(this.id, { purpose: "stall" }));
+    this.#stallRecovery = StallRecovery.of(options, () => this.findNode(this.id, { purpose: "stall" }));
     this.#advertisedHost = options.advertisedHost;
     this.#options = {
       republishIntervalS: options.republishIntervalS ?? 3600,

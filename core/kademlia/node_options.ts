@@ -7,6 +7,7 @@ import type { Contact } from "./contact.ts";
 import type { NodeId } from "./node_id.ts";
 import type { ReplicationLimits } from "./replication.ts";
 import type { StoredValue } from "./value.ts";
+import type { AnnouncementLimiter } from "./stall_recovery.ts";
 
 /** Secure mode of a node: the cluster keys and replay protection (see core/security). */
 export type SecureModeOptions = Omit<SecureEnvelopeOptions, "identity" | "now">;
@@ -83,6 +84,13 @@ export interface KademliaNodeOptions {
   faults?: FaultInjectionOptions;
   /** How the node judges contacts it cannot vouch for. @default the paper's rules */
   liveness?: ContactLiveness;
+  /**
+   * Runs the lookups of the node's own id that a stall of its process starts (see
+   * {@linkcode ContactLiveness.announceAfterStallMs}). The nodes of one process stall together: give them one
+   * limiter (e.g. `pLimit(2)`) so that one stall does not start a lookup in every node at once, which a host of a
+   * thousand nodes cannot answer. @default none: each node looks itself up at once
+   */
+  stallAnnouncements?: AnnouncementLimiter;
   /** How often expiry and republish are checked. @default {60000} */
   maintenanceIntervalMs?: number;
   /** Clock in milliseconds. @default {Date.now} */

@@ -2,7 +2,8 @@ import { type Contact, sortByDistance } from "./contact.ts";
 import { Emitter } from "./emitter.ts";
 import { ID_SPACE, NodeId } from "./node_id.ts";
 import { runtime } from "../runtime/mod.ts";
-import { type BucketInfo, bucketInfo, KBucket } from "./k_bucket.ts";
+import { type BucketInfo, bucketInfo, KBucket, type Slots } from "./k_bucket.ts";
+import { addressOf, sharedContact } from "./contact_pool.ts";
 
 export type { BucketInfo };
 
@@ -64,8 +65,12 @@ export class RoutingTable {
   readonly #ping: PingFn | undefined;
   readonly #now: () => number;
   #buckets: KBucket[];
-  /** When each contact (in a bucket or a replacement cache) was last heard from; 0 for one only heard of. */
-  readonly #seenAtMs = new Map<string, number>();
+  /**
+   * The buckets count when a contact was last heard from in milliseconds since this epoch: small integers stay
+   * unboxed in their arrays, where epoch milliseconds (1.8e12) would each be a heap number, and a host of a thousand
+   * nodes holds 200,000 of them, rewritten at every answer.
+   */
+  readonly #epochMs: number;
   /** Ids (hex) that may never take a slot: nodes an operator isolated. */
   readonly #blocked = new Set<string>();
   readonly #maxPerHost: number;
@@ -82,6 +87,7 @@ export class RoutingTable {
     this.#maxPerHost = options.maxPerHostPerBucket ?? 8;
     this.admitHearsay = options.admitHearsay;
     this.#buckets = [new KBucket(0n, ID_SPACE, this.#now())];
+    this.#epochMs = Math.round(this.#now()) - EPOCH_MARGIN_MS;
   }
 
   /** Bucket size in force. */
@@ -92,21 +98,21 @@ export class RoutingTable {
   /** Changes the bucket size live; shrinking moves the least recently seen surplus into the replacement caches. */
   set k(value: number) {
     this.#k = checkK(value);
-    for (const bucket of this.#buckets) {
-      for (const [hex, contact] of bucket.contacts) {
-        if (bucket.contacts.size <= this.#k) break;
-        bucket.contacts.delete(hex);
+    for (const { live, spare } of this.#buckets) {
+      while (live.size > this.#k) {
+        const [contact, seen] = [live.contacts[0]!, live.seen[0]!];
+        live.removeAt(0);
         this.#holders.delete(addressOf(contact));
-        bucket.replacements.set(hex, contact);
+        spare.push(contact, seen);
       }
-      this.#trimReplacements(bucket);
+      this.#trimReplacements(spare);
     }
   }
 
   /** Number of contacts in all buckets (replacement caches excluded). */
   get size(): number {
     let n = 0;
-    for (const bucket of this.#buckets) n += bucket.contacts.size;
+    for (const bucket of this.#buckets) n += bucket.live.size;
     return n;
   }
 
@@ -117,18 +123,19 @@ export class RoutingTable {
   add(contact: Contact, options: { hearsay?: boolean } = {}): AddOutcome {
     if (contact.id.equals(this.self)) return "self";
     if (this.#blocked.has(contact.id.hex)) return "blocked";
-    const shared = NodeId.intern(contact.id);
-    if (shared !== contact.id) contact = { ...contact, id: shared };
     const bucket = this.#bucketFor(contact.id);
-    const known = bucket.contacts.has(contact.id.hex);
+    const hex = contact.id.hex;
+    const at = bucket.live.indexOf(hex);
+    const held = at < 0 ? undefined : bucket.live.contacts[at];
+    const known = held !== undefined;
     if (known && options.hearsay) return "updated";
     if (options.hearsay && this.admitHearsay?.(contact) === false) return "ignored";
+    // One object per peer for every table of the process (see contact_pool.ts).
+    contact = held?.host === contact.host && held.port === contact.port ? held : sharedContact(contact);
     if (!this.#diverse(bucket, contact)) return "ignored";
-    if (known || bucket.contacts.size < this.#k) {
-      this.#place(bucket, contact);
-      bucket.replacements.delete(contact.id.hex);
+    if (known || bucket.live.size < this.#k) {
+      this.#place(bucket, contact, options.hearsay ? this.#seenOf(bucket, hex) ?? 0 : this.#clock());
       bucket.lastUpdatedMs = this.#now();
-      this.#seen(contact, options.hearsay);
       if (known) return "updated";
       this.changes.emit({ kind: "added", contact });
       return "added";
@@ -138,10 +145,9 @@ export class RoutingTable {
       return this.add(contact, options);
     }
     if (options.hearsay) return "ignored";
-    bucket.replacements.delete(contact.id.hex);
-    bucket.replacements.set(contact.id.hex, contact);
-    this.#seen(contact, false);
-    this.#trimReplacements(bucket);
+    bucket.spare.remove(hex);
+    bucket.spare.push(contact, this.#clock());
+    this.#trimReplacements(bucket.spare);
     this.#pingLeastRecentlySeen(bucket);
     return "cached";
   }
@@ -149,18 +155,21 @@ export class RoutingTable {
   /** Drops a contact (it failed to answer) and promotes the freshest replacement into its slot. */
   remove(id: NodeId): boolean {
     const bucket = this.#bucketFor(id);
-    const contact = bucket.contacts.get(id.hex);
-    bucket.replacements.delete(id.hex);
-    this.#seenAtMs.delete(id.hex);
-    if (contact === undefined) return false;
-    bucket.contacts.delete(id.hex);
+    const { live, spare } = bucket;
+    spare.remove(id.hex);
+    const at = live.indexOf(id.hex);
+    if (at < 0) return false;
+    const contact = live.contacts[at]!;
+    live.removeAt(at);
     this.#holders.delete(addressOf(contact));
-    const newest = [...bucket.replacements.values()].reverse().find((c) => !this.#holders.has(addressOf(c)));
-    if (newest === undefined) {
+    let promote = spare.size - 1;
+    while (promote >= 0 && this.#holders.has(addressOf(spare.contacts[promote]!))) promote--;
+    if (promote < 0) {
       this.changes.emit({ kind: "removed", contact });
       return true;
     }
-    this.#place(bucket, newest);
+    const newest = spare.contacts[promote]!;
+    this.#place(bucket, newest, spare.seen[promote]!);
     this.changes.emit({ kind: "removed", contact, promoted: newest });
     this.changes.emit({ kind: "added", contact: newest });
     return true;
@@ -193,17 +202,20 @@ export class RoutingTable {
 
   /** Whether the contact was heard from directly (a request or an answer), not only named by others. */
   heardFrom(id: NodeId): boolean {
-    return (this.#seenAtMs.get(id.hex) ?? 0) > 0;
+    return (this.#seenOf(this.#bucketFor(id), id.hex) ?? 0) !== 0;
   }
 
   /** When the contact was last heard from (a request or an answer), in ms; 0 if only heard of; undefined if unknown. */
   lastSeenMs(id: NodeId): number | undefined {
-    return this.#seenAtMs.get(id.hex);
+    const since = this.#seenOf(this.#bucketFor(id), id.hex);
+    return since === undefined || since === 0 ? since : since + this.#epochMs;
   }
 
   /** The contact with this id, if it is in a bucket. */
   get(id: NodeId): Contact | undefined {
-    return this.#bucketFor(id).contacts.get(id.hex);
+    const { live } = this.#bucketFor(id);
+    const at = live.indexOf(id.hex);
+    return at < 0 ? undefined : live.contacts[at];
   }
 
   /**
@@ -225,7 +237,7 @@ export class RoutingTable {
     const found: Contact[] = [];
     for (const { bucket } of byNearness) {
       if (found.length >= count) break;
-      const members = [...bucket.contacts.values()].filter((c) =>
+      const members = bucket.live.contacts.filter((c) =>
         (exclude === undefined || !c.id.equals(exclude)) && (accept === undefined || accept(c))
       );
       found.push(...sortByDistance(members, target));
@@ -235,7 +247,7 @@ export class RoutingTable {
 
   /** Every contact, bucket by bucket. */
   contacts(): Contact[] {
-    return this.#buckets.flatMap((bucket) => [...bucket.contacts.values()]);
+    return this.#buckets.flatMap((bucket) => bucket.live.contacts);
   }
 
   /** Diagnostics of every bucket, lowest range first. */
@@ -259,14 +271,34 @@ export class RoutingTable {
     this.#bucketFor(id).lastUpdatedMs = this.#now();
   }
 
-  /** Puts `contact` in `bucket` as its most recently seen member (it may be there already, maybe at another address). */
-  #place(bucket: KBucket, contact: Contact): void {
-    const previous = bucket.contacts.get(contact.id.hex);
-    if (previous !== undefined) this.#holders.delete(addressOf(previous));
-    bucket.contacts.delete(contact.id.hex);
-    bucket.contacts.set(contact.id.hex, contact);
-    bucket.replacements.delete(contact.id.hex);
-    this.#holders.set(addressOf(contact), contact.id.hex);
+  /**
+   * Puts `contact` in `bucket` as its most recently seen member, last heard from at `seen` (table time), out of
+   * the replacement cache (it may be in the bucket already, maybe at another address).
+   */
+  #place(bucket: KBucket, contact: Contact, seen: number): void {
+    const hex = contact.id.hex;
+    const at = bucket.live.indexOf(hex);
+    const previous = at < 0 ? undefined : bucket.live.contacts[at];
+    if (previous !== contact) {
+      if (previous !== undefined) this.#holders.delete(addressOf(previous));
+      this.#holders.set(addressOf(contact), hex);
+    }
+    if (at >= 0) bucket.live.removeAt(at);
+    bucket.live.push(contact, seen);
+    bucket.spare.remove(hex);
+  }
+
+  /** When the contact with id `hex` was last heard from (table time; 0: only heard of), if `bucket` holds it. */
+  #seenOf(bucket: KBucket, hex: string): number | undefined {
+    const at = bucket.live.indexOf(hex);
+    if (at >= 0) return bucket.live.seen[at];
+    const spare = bucket.spare.indexOf(hex);
+    return spare < 0 ? undefined : bucket.spare.seen[spare];
+  }
+
+  /** Now, as the table counts time: milliseconds since its epoch, never 0 (which means "only heard of"). */
+  #clock(): number {
+    return Math.max(1, Math.round(this.#now()) - this.#epochMs);
   }
 
   /**
@@ -282,7 +314,7 @@ export class RoutingTable {
     }
     if (holder !== undefined || isLoopback(contact.host)) return true;
     let sameHost = 0;
-    for (const member of bucket.contacts.values()) if (member.host === contact.host) sameHost++;
+    for (const member of bucket.live.contacts) if (member.host === contact.host) sameHost++;
     return sameHost < this.#maxPerHost;
   }
 
@@ -292,12 +324,14 @@ export class RoutingTable {
     const holder = this.get(id);
     const ping = this.#ping;
     if (ping === undefined || holder === undefined || this.#checking.has(hex)) return;
-    if (this.#now() - (this.#seenAtMs.get(hex) ?? 0) < HOLDER_ALIVE_MS) return;
+    if (this.#now() - (this.lastSeenMs(id) ?? 0) < HOLDER_ALIVE_MS) return;
     this.#checking.add(hex);
     ping(holder).catch(() => false).then((alive) => {
       this.#checking.delete(hex);
-      if (alive) this.#seen(holder);
-      else this.remove(id);
+      if (!alive) return void this.remove(id);
+      const { live } = this.#bucketFor(id);
+      const at = live.indexOf(hex);
+      if (at >= 0) live.seen[at] = this.#clock();
     });
   }
 
@@ -317,47 +351,37 @@ export class RoutingTable {
     const mid = bucket.lo + (bucket.hi - bucket.lo) / 2n;
     const left = new KBucket(bucket.lo, mid, bucket.lastUpdatedMs);
     const right = new KBucket(mid, bucket.hi, bucket.lastUpdatedMs);
-    for (const [hex, c] of bucket.contacts) (c.id.value < mid ? left : right).contacts.set(hex, c);
-    for (const [hex, c] of bucket.replacements) (c.id.value < mid ? left : right).replacements.set(hex, c);
+    bucket.live.contacts.forEach((c, i) => (c.id.value < mid ? left : right).live.push(c, bucket.live.seen[i]!));
+    bucket.spare.contacts.forEach((c, i) => (c.id.value < mid ? left : right).spare.push(c, bucket.spare.seen[i]!));
     this.#buckets.splice(this.#buckets.indexOf(bucket), 1, left, right);
   }
 
-  #trimReplacements(bucket: KBucket): void {
-    for (const hex of bucket.replacements.keys()) {
-      if (bucket.replacements.size <= this.#k) break;
-      bucket.replacements.delete(hex);
-      this.#seenAtMs.delete(hex);
-    }
-  }
-
-  /** Records that we heard from a contact now, or (hearsay) that we know of it without having heard from it. */
-  #seen(contact: Contact, hearsay = false): void {
-    if (!hearsay) this.#seenAtMs.set(contact.id.hex, this.#now());
-    else if (!this.#seenAtMs.has(contact.id.hex)) this.#seenAtMs.set(contact.id.hex, 0);
+  /** Forgets the least recently seen replacements beyond k. */
+  #trimReplacements(spare: Slots): void {
+    while (spare.size > this.#k) spare.removeAt(0);
   }
 
   #pingLeastRecentlySeen(bucket: KBucket): void {
     const ping = this.#ping;
-    const oldest = bucket.contacts.values().next().value;
+    const oldest = bucket.live.contacts[0];
     if (ping === undefined || oldest === undefined || bucket.pingInFlight) return;
     bucket.pingInFlight = true;
     ping(oldest).catch(() => false).then((alive) => {
       bucket.pingInFlight = false;
-      const current = this.#bucketFor(oldest.id);
-      if (!current.contacts.has(oldest.id.hex)) return;
-      if (alive) {
-        current.contacts.delete(oldest.id.hex);
-        current.contacts.set(oldest.id.hex, oldest);
-      } else {
-        this.remove(oldest.id);
-      }
+      const { live } = this.#bucketFor(oldest.id);
+      const at = live.indexOf(oldest.id.hex);
+      if (at < 0) return;
+      if (!alive) return void this.remove(oldest.id);
+      // It answered: the most recently seen now, the newcomer stays a replacement.
+      const [contact, seen] = [live.contacts[at]!, live.seen[at]!];
+      live.removeAt(at);
+      live.push(contact, seen);
     });
   }
 }
 
-function addressOf(peer: { host: string; port: number }): string {
-  return `${peer.host}:${peer.port}`;
-}
+/** How far before its creation a table's clock epoch lies: times stay small integers for weeks either way. */
+const EPOCH_MARGIN_MS = 2 ** 29;
 
 function isLoopback(host: string): boolean {
   return host.startsWith("127.") || host === "::1" || host === "localhost";

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import pLimit from "p-limit";
 import { World } from "../../sim/world.ts";
 import { ANNOUNCE_INTERVAL_MS, StallRecovery } from "./stall_recovery.ts";
 
@@ -31,4 +32,26 @@ Deno.test("a failed announcement is no unhandled rejection", async () => {
   world.scheduler.at(10, 0, () => recovery.stalled(5000));
   await world.runUntil(1);
   assert.equal(tries, 1);
+});
+
+Deno.test("the nodes of one process share a limiter: one stall starts their announcements in turns", async () => {
+  using world = new World({ seed: 3 });
+  let running = 0;
+  let most = 0;
+  let done = 0;
+  const limiter = pLimit(2); // what a host process gives its nodes
+  const announce = async () => {
+    most = Math.max(most, ++running);
+    await new Promise((resolve) => world.scheduler.at(world.scheduler.now + 100, 0, () => resolve(undefined)));
+    running--;
+    done++;
+  };
+  const nodes = Array.from(
+    { length: 10 },
+    () => StallRecovery.of({ liveness: { announceAfterStallMs: 1000 }, stallAnnouncements: limiter }, announce)!,
+  );
+  world.scheduler.at(10, 0, () => nodes.forEach((n) => n.stalled(2000)));
+  await world.runUntil(5);
+  assert.equal(done, 10);
+  assert.equal(most, 2);
 });

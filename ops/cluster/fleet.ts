@@ -12,6 +12,8 @@ import { attachRecordedServices, livenessFrom } from "./node_services.ts";
 import { attachProtocolRole, keygenTrustFrom, type ProtocolRole } from "./protocol_roles.ts";
 import type { PeerTrust } from "../../roles/keygen/mod.ts";
 import type { AuditLog } from "../audit/mod.ts";
+import pLimit from "p-limit";
+import { JoinPacing } from "./join_pacing.ts";
 
 /** Where a node of a host process is in its life. */
 export type NodeState = "starting" | "joining" | "ready" | "failed" | "stopped";
@@ -52,7 +54,7 @@ export interface FleetOptions {
   log: Logger;
   /** Where worker ports come from (this host's slice of the cluster's range). */
   workerPorts?: PortRange;
-  /** Nodes starting and joining at once. @default {32} */
+  /** Most nodes starting and joining at once; fewer while the process is behind (JoinPacing). @default {32} */
   concurrency?: number;
   /** Bootstrap nodes announce themselves to their parent this often. @default {5000} */
   heartbeatMs?: number;
@@ -113,9 +115,13 @@ export class Fleet implements MetricsSource {
   #keygenTrust?: PeerTrust;
   readonly #ports?: PortRegistry;
   #running = 0;
+  readonly #pacing: JoinPacing;
+  /** The nodes of this process stall together: their lookups of themselves after a stall take turns. */
+  readonly #stallAnnouncements = pLimit(STALL_ANNOUNCEMENTS_AT_ONCE);
 
   constructor(options: FleetOptions) {
     this.#options = { concurrency: 32, heartbeatMs: 5000, attemptTimeoutMs: 2000, joinDeadlineMs: 120_000, ...options };
+    this.#pacing = new JoinPacing({ max: this.#options.concurrency, onRaise: () => this.#pump() });
     if (options.workerPorts) {
       this.#ports = new PortRegistry(options.workerPorts, {
         allocationTimeoutMs: options.settings.port_allocation_timeout * 1000,
@@ -127,7 +133,6 @@ export class Fleet implements MetricsSource {
   get metrics(): CqkdMetrics | undefined {
     return this.#options.metrics;
   }
-
   /**
    * Queues nodes to start; they start and join in the background, `concurrency` at a time. A name whose node
    * stopped or failed is started again from the new spec (with a new id).
@@ -202,9 +207,7 @@ export class Fleet implements MetricsSource {
   }
 
   /** Conflicts met by the worker port registry (ports held by other processes). */
-  portConflicts(): number[] {
-    return this.#ports?.conflicts().map((c) => c.port) ?? [];
-  }
+  portConflicts = (): number[] => this.#ports?.conflicts().map((c) => c.port) ?? [];
 
   /**
    * Stops the running nodes that match: workers first leave their bootstrap node (freeing its slot), then close.
@@ -228,10 +231,12 @@ export class Fleet implements MetricsSource {
   /** Stops every node: `await using` a fleet stops it at the end of the scope. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.stopAll();
+    this.#pacing[Symbol.dispose]();
   }
 
   #pump(): void {
-    while (this.#running < this.#options.concurrency && this.#queue.length > 0) {
+    if (this.#queue.length > 0) this.#pacing.watch(() => this.#queue.length > 0 || this.#running > 0);
+    while (this.#running < this.#pacing.limit && this.#queue.length > 0) {
       const member = this.#queue.shift()!;
       this.#running++;
       this.#launch(member).finally(() => {
@@ -323,6 +328,7 @@ export class Fleet implements MetricsSource {
       KademliaNode.start({
         ...nodeOptionsFrom(settings),
         ...livenessFrom(settings),
+        stallAnnouncements: this.#stallAnnouncements,
         host: "127.0.0.1",
         port,
         role: spec.role,
@@ -356,6 +362,8 @@ export class Fleet implements MetricsSource {
   }
 }
 
+/** Lookups of themselves after a stall that the nodes of one host process run at once. */
+const STALL_ANNOUNCEMENTS_AT_ONCE = 2;
 function statusOf(member: Member): NodeStatus {
   const { spec, node, attachment, bootstrap, services } = member;
   const info = bootstrap?.info();
