@@ -51,6 +51,8 @@ export class Scheduler {
    * before it reads the datagrams queued meanwhile). @default never frozen
    */
   frozenUntil: ((ctx: number, t: number) => number | undefined) | undefined;
+  /** Work outside virtual time an event may start (WebCrypto): the next event waits until none is pending. */
+  hostWork: { readonly pending: number; idle(): Promise<void> } | undefined;
   /** Called every 2^17 events (progress reports of long runs; it must not schedule anything). */
   onProgress: (() => void) | undefined;
   readonly #heap: SimEvent[] = [];
@@ -158,6 +160,10 @@ export class Scheduler {
         this.fail(error);
       }
       await drain();
+      while (this.hostWork !== undefined && this.hostWork.pending > 0) {
+        await this.hostWork.idle();
+        await drain();
+      }
       this.current = 0;
       if (this.#failure !== undefined) throw this.#failure;
     }

@@ -1,5 +1,6 @@
 import { installRuntime, isRealRuntime, type Runtime, type TimerHandle } from "../core/runtime/mod.ts";
 import { type NetworkModel, SimNetwork } from "./network.ts";
+import { HostWork } from "./host_work.ts";
 import { Prng } from "./prng.ts";
 import { Scheduler } from "./scheduler.ts";
 
@@ -35,6 +36,8 @@ export class World implements Disposable {
   readonly stallHistory: Array<Array<[number, number]>> = [];
   readonly #clockSkewMs: number;
   readonly #installed: { restore(): void };
+  /** WebCrypto calls, queued and awaited event by event (see {@linkcode HostWork}). */
+  readonly hostWork: HostWork;
 
   constructor(options: WorldOptions) {
     if (!isRealRuntime()) throw new Error("Cannot start a simulation inside another one");
@@ -55,6 +58,8 @@ export class World implements Disposable {
     };
     if (options.stalls !== undefined) this.#freeze(options.stalls);
     this.#installed = installRuntime(this.runtime);
+    this.hostWork = HostWork.install();
+    this.scheduler.hostWork = this.hostWork;
   }
 
   /** Virtual seconds since the start. */
@@ -94,6 +99,7 @@ export class World implements Disposable {
   }
 
   [Symbol.dispose](): void {
+    this.hostWork[Symbol.dispose]();
     this.#installed.restore();
   }
 }
