@@ -2,7 +2,7 @@ import { installRuntime, isRealRuntime, type Runtime, type TimerHandle } from ".
 import { type NetworkModel, SimNetwork } from "./network.ts";
 import { HostWork } from "./host_work.ts";
 import { Prng } from "./prng.ts";
-import { Scheduler } from "./scheduler.ts";
+import { Scheduler, type TimerEvent } from "./scheduler.ts";
 
 /** What a simulated world is made of, besides its seed. */
 export interface WorldOptions {
@@ -50,7 +50,7 @@ export class World implements Disposable {
       now: () => SIM_EPOCH_MS + scheduler.now + (this.#skew[scheduler.current] ?? 0),
       monotonic: () => scheduler.now,
       setTimeout: (callback, ms) => scheduler.setTimeout(callback, ms) as unknown as TimerHandle,
-      clearTimeout: (handle) => scheduler.clearTimeout(handle as unknown as number | undefined),
+      clearTimeout: (handle) => scheduler.clearTimeout(handle as unknown as TimerEvent | undefined),
       random: () => random.random(),
       randomBytes: (bytes) => random.fill(bytes),
       randomUUID: () => random.uuid(),
