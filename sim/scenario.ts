@@ -45,6 +45,8 @@ export interface ScenarioParams {
   invariants?: boolean;
   /** Called about every 100,000 events with the virtual seconds and events so far (progress of long runs). */
   progress?: (virtualS: number, events: number) => void;
+  /** Debugging aid: called with the cluster before the run starts (to schedule observations). */
+  observe?: (cluster: SimCluster) => void;
   /** Debugging aid: called with the cluster and the stored keys when the run ends. */
   inspect?: (cluster: SimCluster, keys: NodeId[]) => void;
 }
@@ -85,6 +87,7 @@ export async function runScenario(p: ScenarioParams): Promise<SimReport> {
   using world = worldFor(p);
   if (p.scenario === "keygen") return await runKeygen(p, world, wallStart);
   const cluster = new SimCluster(world, p.bare ? { services: false } : {});
+  p.observe?.(cluster);
   const invariants = new Invariants(cluster, replayCommand(p));
   const check = p.invariants ?? true;
   const k = 20;
