@@ -21,6 +21,7 @@ import {
   KEY_SLOTS,
   workersFor,
 } from "./batch_plan.ts";
+import { DeadWorkers } from "./dead_workers.ts";
 import { WorkerFailureError } from "./errors.ts";
 import { Inbox, InboxTimeoutError } from "./inbox.ts";
 import {
@@ -83,7 +84,7 @@ export class Alice {
   readonly #node: KademliaNode;
   readonly #inbox: Inbox;
   readonly #sessions = new Map<string, { channel: SessionChannel; responders: Map<number, ParityResponder> }>();
-  readonly #dead = new Set<string>();
+  readonly #dead = new DeadWorkers();
   readonly #trust: PeerTrust;
   readonly #discover: DiscoverFn;
   readonly #options: AliceSettings;
@@ -132,9 +133,9 @@ export class Alice {
     return new Alice(node, await SealedMessenger.attach(node, options), options);
   }
 
-  /** Ids (hex) of the workers found dead: never used again. */
+  /** Ids (hex) of the workers found dead and still in quarantine. */
   get deadWorkers(): string[] {
-    return [...this.#dead];
+    return this.#dead.ids();
   }
 
   /** Alice as a sealed peer. */
@@ -202,6 +203,7 @@ export class Alice {
       workerLeakage: exposure.leakedBits(collusion),
       maxWorkerShare: Math.round(exposure.maxShare(collusion) * 10_000) / 10_000,
       collusion,
+      secureBits: budget.secureBits,
       finalBits,
       workers: pool.used.size,
       deadWorkers: this.deadWorkers,

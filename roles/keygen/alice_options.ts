@@ -18,8 +18,8 @@ export interface AliceOptions extends SealedMessengerOptions {
   /** Where confirmed keys go. @default a fresh store */
   keyStore?: KeyStore;
   /**
-   * Most positions per batch (one assignment per role): 4096 one-byte positions and their envelope fit one datagram of
-   * the messenger (7000-byte chunks). @default {4096}
+   * Most positions per batch (one assignment per role): 16,384 positions packed (at most 2 bits each, 4 KB) and their
+   * envelope fit one chunk of the messenger (7000 bytes). @default {16384}
    */
   batchPositions?: number;
   /** Fewest positions per batch when a round is spread over more batches. @default {64} */
@@ -121,6 +121,8 @@ export interface AliceResult {
   /** Share of the kept bits those workers saw. */
   maxWorkerShare: number;
   collusion: number;
+  /** Secret bits the session's material held by the secure-length bound: the key keeps `finalBits` of them. */
+  secureBits: number;
   finalBits: number;
   workers: number;
   deadWorkers: string[];
@@ -138,7 +140,7 @@ export type AliceSettings = Required<
 /** The settings of an Alice started with `options`. */
 export function aliceSettings(options: AliceOptions): AliceSettings {
   return {
-    batchPositions: options.batchPositions ?? 4096,
+    batchPositions: options.batchPositions ?? 16_384,
     minBatchPositions: options.minBatchPositions ?? 64,
     maxWorkers: options.maxWorkers ?? 60,
     collusion: options.collusion ?? 1,

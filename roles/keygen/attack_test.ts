@@ -14,6 +14,7 @@ import { RemoteHandlerError, SealedMessenger, type SealedPeer } from "./sealed_m
 import { newSessionId, sessionKey } from "./session_ids.ts";
 import { startTestNetwork, type TestNetwork } from "./_test_network.ts";
 import { issueRoleCertificate } from "./role_certificate.ts";
+import { encodeRoleData } from "./role_data.ts";
 import { PeerTrust } from "./peer_trust.ts";
 
 /** A node outside the session, with a sealed messenger of its own, joined to the network. */
@@ -49,9 +50,9 @@ Deno.test("attack: a stranger who learns the batches sends all-zero spins, readi
           const everyPosition = encodePositions(Uint32Array.from({ length: count }, (_, p) => p), count);
           const inject = (to: SealedPeer, name: string, data: Uint8Array) =>
             sent.push(messenger.request(to, METHOD.data, { session: id, batch, name, data }).catch((e) => e));
-          for (const name of ["spins", "bases"]) inject(alice, name, zeros);
+          for (const name of ["spins", "bases"]) inject(alice, name, encodeRoleData(name, zeros));
           inject(alice, "sifted", everyPosition);
-          for (const name of ["bases", "readings"]) inject(bob, name, zeros);
+          for (const name of ["bases", "readings"]) inject(bob, name, encodeRoleData(name, zeros));
           inject(bob, "sifted", everyPosition);
         }
         await new Promise((resolve) => setTimeout(resolve, 1));
@@ -129,7 +130,7 @@ Deno.test("attack: a worker of the batch sends data of a slot it does not hold (
           session: id,
           batch,
           name: "readings",
-          data: new Uint8Array(count),
+          data: encodeRoleData("readings", new Uint8Array(count)),
         }).catch((e) => e),
       );
     }
@@ -158,7 +159,7 @@ Deno.test("attack: the assigned QPM sends Bob truncated readings first: Bob drop
       if (entry.command.role !== "qpm" || truncated > 0) continue;
       truncated++;
       const { session: id, batch, count } = entry.command;
-      const data = new Uint8Array(Math.floor(count / 2));
+      const data = encodeRoleData("readings", new Uint8Array(Math.floor(count / 2)));
       await entry.worker.messenger.request(net.bob.self, METHOD.data, { session: id, batch, name: "readings", data });
     }
     await new Promise((resolve) => setTimeout(resolve, 1));

@@ -14,10 +14,11 @@ import type { SealedMessenger } from "./sealed_messenger.ts";
 import { keyFingerprint, keyIdOf } from "./session_ids.ts";
 import { WorkerExposure } from "./worker_exposure.ts";
 import { WorkerPool } from "./worker_pool.ts";
+import { DeadWorkers } from "./dead_workers.ts";
 
 /** A pool of `count` workers with real identities (no network: assignment is pure). */
 function pool(count: number): WorkerPool {
-  const workers = new WorkerPool(new Set(), {
+  const workers = new WorkerPool(new DeadWorkers(), {
     discover: () => Promise.resolve([]),
     messenger: {} as SealedMessenger,
   });

@@ -17,7 +17,10 @@ export class WorkerFailureError extends SessionAbortError {
 /** Too few live workers for a session. */
 export class NoWorkersError extends SessionAbortError {
   override name = "NoWorkersError";
-  constructor(readonly required: number, readonly found: number) {
-    super(`Cannot run the session: it needs ${required} live workers, found ${found}`);
+  constructor(readonly required: number, readonly found: number, readonly dead = 0) {
+    super(
+      `Cannot run the session: it needs ${required} live workers, found ${found}` +
+        (dead > 0 ? ` (${dead} of the known workers are in quarantine after missing their probes)` : ""),
+    );
   }
 }

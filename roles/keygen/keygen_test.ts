@@ -114,7 +114,7 @@ Deno.test("Alice.generateKey() makes a 4096-bit key whose bits pass the monobit 
   }
 });
 
-Deno.test("Alice.generateKey() replaces a worker killed mid-session and never uses it again", async () => {
+Deno.test("Alice.generateKey() replaces a worker killed mid-session and keeps it out of the next sessions", async () => {
   await using net = await startTestNetwork(12, { batchTimeoutMs: 400, maxWorkers: 12 });
   const warmup = await net.alice.generateKey({ keyBits: 128, bob: net.bobNode.address });
   assert.equal(warmup.ok, true);

@@ -4,6 +4,7 @@
  * bases and polarizations travel as one byte per position; sifted positions as little-endian 32-bit integers.
  */
 import type { SealedPeer } from "./sealed_messenger.ts";
+import { decodeRoleData } from "./role_data.ts";
 
 /** The sealed methods of the protocol. */
 export const METHOD = {
@@ -228,5 +229,5 @@ export function parseRoleData(body: unknown): { session: string; batch: string; 
     throw new TypeError("Cannot read role data: session, batch and name must be strings");
   }
   if (!(data instanceof Uint8Array)) throw new TypeError("Cannot read role data: data must be bytes");
-  return { session, batch, name, data };
+  return { session, batch, name, data: decodeRoleData(name, data) };
 }

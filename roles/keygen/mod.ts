@@ -12,6 +12,7 @@ export * from "./bob.ts";
 export * from "./errors.ts";
 export * from "./inbox.ts";
 export * from "./messages.ts";
+export { decodeRoleData, encodeRoleData } from "./role_data.ts";
 export * from "./peer_trust.ts";
 export * from "./rejections.ts";
 export * from "./role_certificate.ts";

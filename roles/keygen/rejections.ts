@@ -21,6 +21,8 @@ export const REJECT_REASONS = [
   "out_of_order",
   /** A message for a session or batch this node does not run. */
   "unknown_session",
+  /** A chunk of an unfinished message past its sender's or the node's budget of buffered bytes. */
+  "over_budget",
 ] as const;
 
 /** A reason a message was dropped. */

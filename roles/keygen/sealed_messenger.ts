@@ -14,6 +14,7 @@ import { SigningIdentity, verifySignature } from "../../core/crypto/mod.ts";
 import type { KademliaNode } from "../../core/kademlia/mod.ts";
 import { type Peer, RpcTimeoutError } from "../../core/net/mod.ts";
 import { PairCipher } from "./pair_cipher.ts";
+import { TransferAssembly, transferKey } from "./transfer_assembly.ts";
 import type { RejectReason } from "./rejections.ts";
 import { bindingBytes, openMessage, openReply, type SignedMessage, signMessage, signReply } from "./signed_message.ts";
 import { runtime } from "../../core/runtime/mod.ts";
@@ -59,6 +60,8 @@ export interface SealedMessengerOptions {
    * @default the node's retransmission timeout (RFC 6298), at least 200 ms
    */
   retryMs?: number;
+  /** Bounds on the bytes of unfinished chunked messages, per sender address and in all. @default {32 MiB, 128 MiB} */
+  transferBudget?: { maxBytesPerSender?: number; maxBytes?: number };
   /** Told of every message dropped (bad signature, replay…), with a detail for the audit line. */
   onReject?: (reason: RejectReason, detail: string) => void;
 }
@@ -75,12 +78,6 @@ export class RemoteHandlerError extends Error {
 interface Answered {
   reply: Promise<unknown>;
   atMs: number;
-}
-
-interface Transfer {
-  chunks: Array<Uint8Array | undefined>;
-  received: number;
-  startedMs: number;
 }
 
 /** Raised when a reply does not carry the signature of the peer the request went to. */
@@ -114,8 +111,8 @@ export class SealedMessenger {
   readonly #certificate: Uint8Array | undefined;
   readonly #binding: Uint8Array;
   readonly #handlers = new Map<string, SealedHandler>();
-  readonly #transfers = new Map<string, Transfer>();
-  /** Replies of the recent messages by transfer id, oldest first. */
+  readonly #transfers: TransferAssembly;
+  /** Replies of the recent messages by transfer key (sender and transfer id), oldest first. */
   readonly #answered = new Map<string, Answered>();
   /** Ids of the messages accepted lately (replay protection), with when they arrived, oldest first. */
   readonly #seen = new Map<string, number>();
@@ -137,6 +134,7 @@ export class SealedMessenger {
     this.#chunkBytes = options.chunkBytes ?? 7000;
     this.#timeoutMs = options.timeoutMs ?? 2000;
     this.#transferTtlMs = options.transferTtlMs ?? 30_000;
+    this.#transfers = new TransferAssembly({ ...options.transferBudget, ttlMs: this.#transferTtlMs });
     this.#retryMs = options.retryMs;
     this.#onReject = options.onReject ?? (() => {});
     const answer = [keys.publicKey, this.#identity.publicKey, this.#binding, this.#certificate ?? null];
@@ -298,13 +296,16 @@ export class SealedMessenger {
       !Number.isInteger(total) || (total as number) < 1 || (total as number) > 4096 || (index as number) < 0 ||
       (index as number) >= (total as number)
     ) return undefined;
-    const id = Array.from(transfer).join(",");
+    const id = transferKey(from, toHex(transfer));
     const answered = this.#answered.get(id);
     if (answered !== undefined) return index === (total as number) - 1 ? await answered.reply : true;
-    const sealed = this.#assemble(id, index as number, total as number, chunk);
-    if (sealed === undefined) return true;
-    const reply = this.#answer(sealed, from);
+    const chunked = this.#transfers.add(from, toHex(transfer), index as number, total as number, chunk);
+    if (chunked.kind === "over_budget") this.#onReject("over_budget", `a chunk from ${id} dropped: ${chunked.detail}`);
+    if (chunked.kind !== "whole") return true;
+    const reply = this.#answer(chunked.message, from);
     this.#remember(id, reply);
+    // Only an authentic message's reply is kept for its repeats: forged ones must not fill the memory.
+    reply.then((answer) => answer === undefined && this.#answered.delete(id), () => this.#answered.delete(id));
     return await reply;
   }
 
@@ -370,28 +371,5 @@ export class SealedMessenger {
       reply = [false, (error as Error).message];
     }
     return await this.#keys.seal(senderKey, signReply(this.#identity, messageId, ...reply), REPLY_ASSOCIATED);
-  }
-
-  /** Stores a chunk; returns the whole sealed message once every chunk is in. */
-  #assemble(id: string, index: number, total: number, chunk: Uint8Array): Uint8Array | undefined {
-    if (total === 1) return chunk;
-    const now = runtime.now();
-    for (const [old, t] of this.#transfers) if (now - t.startedMs > this.#transferTtlMs) this.#transfers.delete(old);
-    let entry = this.#transfers.get(id);
-    if (entry === undefined) {
-      entry = { chunks: new Array(total), received: 0, startedMs: now };
-      this.#transfers.set(id, entry);
-    }
-    if (entry.chunks.length !== total || entry.chunks[index] !== undefined) return undefined;
-    entry.chunks[index] = chunk.slice();
-    if (++entry.received < total) return undefined;
-    this.#transfers.delete(id);
-    const whole = new Uint8Array(entry.chunks.reduce((sum, c) => sum + c!.length, 0));
-    let at = 0;
-    for (const c of entry.chunks) {
-      whole.set(c!, at);
-      at += c!.length;
-    }
-    return whole;
   }
 }

@@ -1,12 +1,13 @@
 /**
  * The workers of Alice's sessions: found by discovery, keyed (their sealed key and identity, which must own their
  * node id in a secure cluster), assigned to batch slots so that the slots that see key bits are spread over as
- * many workers as possible, and dropped for good when found dead.
+ * many workers as possible, and kept out of sessions for a while when found dead ({@linkcode DeadWorkers}).
  */
 import { toHex } from "../../core/bytes.ts";
 import { nodeIdOfPublicKey } from "../../core/crypto/mod.ts";
 import { type DiscoveredNode, NotEnoughNodesError, WORKER_CAPABILITIES } from "../../core/discovery/mod.ts";
 import { BATCH_ROLES, type BatchPlan, type BatchSlot, type Worker } from "./batch_plan.ts";
+import type { DeadWorkers } from "./dead_workers.ts";
 import { NoWorkersError } from "./errors.ts";
 import { newBatchId } from "./session_ids.ts";
 import type { SealedMessenger } from "./sealed_messenger.ts";
@@ -30,13 +31,13 @@ export interface WorkerPoolOptions {
   requireIdBinding?: boolean;
 }
 
-/** The live workers of one session, and the dead ones of every session (never used again). */
+/** The live workers of one session, and the dead ones of every session (in quarantine). */
 export class WorkerPool {
   workers: Worker[] = [];
-  readonly #dead: Set<string>;
+  readonly #dead: DeadWorkers;
   readonly #options: WorkerPoolOptions;
 
-  constructor(dead: Set<string>, options: WorkerPoolOptions) {
+  constructor(dead: DeadWorkers, options: WorkerPoolOptions) {
     this.#dead = dead;
     this.#options = options;
   }
@@ -98,14 +99,15 @@ export class WorkerPool {
 
   /** `count` live workers (fewer when fewer exist, at least a batch's worth), none of them known dead. */
   async #discover(count: number, signal?: AbortSignal): Promise<DiscoveredNode[]> {
-    const want = Math.max(WORKERS_PER_BATCH, count) + this.#dead.size;
+    const dead = this.#dead.size;
+    const want = Math.max(WORKERS_PER_BATCH, count) + dead;
     const options = { capabilities: WORKER_CAPABILITIES, ...(signal ? { signal } : {}) };
     let found: DiscoveredNode[];
     try {
       found = await this.#options.discover(want, options);
     } catch (error) {
       if (!(error instanceof NotEnoughNodesError)) throw error;
-      if (error.found - this.#dead.size < WORKERS_PER_BATCH) throw new NoWorkersError(WORKERS_PER_BATCH, error.found);
+      if (error.found - dead < WORKERS_PER_BATCH) throw new NoWorkersError(WORKERS_PER_BATCH, error.found, dead);
       found = await this.#options.discover(error.found, options);
     }
     return found.filter((n) => !this.#dead.has(n.id.hex)).slice(0, Math.max(WORKERS_PER_BATCH, count));

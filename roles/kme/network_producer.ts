@@ -26,8 +26,10 @@ export interface NetworkProducerOptions {
 /** A producer that runs networked sessions between Alice and Bob of this process. */
 export function networkSessionProducer(options: NetworkProducerOptions): KeyProducer {
   const { keySize = 256, noise = 0 } = options;
-  // Raw positions per key bit of the last session that gave a key: the next one asks for as many (10 % more) in its
-  // first round, so that one round usually suffices (the link's yield, set by its noise, changes slowly).
+  // Raw positions per secret bit that the last session's material held: the next one asks for as many (10 % more) in
+  // its first round, so that one round usually suffices (the link's yield, set by its noise, changes slowly). Per
+  // secret bit held, not per key bit kept: the positions a session spent include its own headroom, and learning from
+  // them made every session ask 10 % more than the last.
   let positionsPerBit: number | undefined;
   return {
     async produce(bits: number, signal: AbortSignal): Promise<ProductionReport> {
@@ -45,7 +47,7 @@ export function networkSessionProducer(options: NetworkProducerOptions): KeyProd
         ...(keyLengthMultiplier ? { keyLengthMultiplier } : {}),
       });
       options.onSession?.(result);
-      if (result.ok) positionsPerBit = result.rawPositions / keyBits;
+      if (result.ok && result.secureBits >= keyBits) positionsPerBit = result.rawPositions / result.secureBits;
       if (!result.ok || result.keyId === undefined) throw new Error(result.reason ?? "the session gave no key");
       const aliceKey = alice.keyStore.take(result.keyId);
       const bobKey = bob.keyStore.take(result.keyId);

@@ -15,7 +15,7 @@ import {
   type SealedPeer,
   type WorkerRole,
 } from "../keygen/mod.ts";
-import { encodePositions } from "../keygen/mod.ts";
+import { encodePositions, encodeRoleData } from "../keygen/mod.ts";
 import { generateBases, generateSpins, measure, polarize, sift, transmit } from "../quantum/mod.ts";
 
 /** Options of {@linkcode WorkerService.attach}. */
@@ -124,7 +124,7 @@ export class WorkerService {
       this.messenger.request(
         route.to,
         METHOD.data,
-        { session: command.session, batch: command.batch, name: route.as, data: output },
+        { session: command.session, batch: command.batch, name: route.as, data: encodeRoleData(route.as, output) },
         { signal: this.#abort.signal },
       )
     ));
