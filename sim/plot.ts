@@ -31,7 +31,10 @@ export function scaleChart(rows: readonly ScaleRow[]): string {
     ...expected.map((n) => ({ nodes: n, hops: expectedHops(n), series: `log2(N) / log2(${K})` })),
   ];
   const last = (series: string) => points.filter((p) => p.series === series).at(-1)!;
-  const { document } = parseHTML("<!doctype html><html><body></body></html>");
+  // Deno has no DOM types: linkedom's window is typed as the global one, which lacks `document`.
+  const { document } = parseHTML("<!doctype html><html><body></body></html>") as unknown as {
+    document: Plot.PlotOptions["document"];
+  };
   const chart = Plot.plot({
     document,
     width: 640,
