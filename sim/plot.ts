@@ -63,5 +63,7 @@ export function scaleChart(rows: readonly ScaleRow[]): string {
 if (import.meta.main) {
   const [input = "docs/simulation_scale.json", output = "docs/simulation_scale.svg"] = Deno.args;
   await Deno.writeTextFile(output, scaleChart(JSON.parse(await Deno.readTextFile(input)) as ScaleRow[]));
+  // deno fmt formats SVG too: write it as `deno fmt --check` wants it.
+  await new Deno.Command(Deno.execPath(), { args: ["fmt", "--quiet", output] }).output();
   console.log(`wrote ${output}`);
 }
