@@ -348,7 +348,8 @@ function startupTable(summary: StartupSummary): string {
     formatTable(["tier", "nodes up", "ready in (s)"], rows),
     "",
     `${summary.nodes} nodes in ${summary.processes} host processes, up in ${summary.seconds.toFixed(1)} s; ` +
-    `Alice found ${summary.lookup.found}/${summary.lookup.workers} workers by lookup`,
+    `Alice found ${summary.lookup.found}/${summary.lookup.workers} workers by lookup` +
+    (summary.lookup.secondTry > 0 ? ` (${summary.lookup.secondTry} on a second lookup 2 s later)` : ""),
     `State: ${summary.stateFile} — \`cqkd status\`, \`cqkd verify network\`, \`cqkd shutdown\``,
     `Scrape targets (admin API of each host process): ${summary.targetsFile}`,
     ...(summary.monitoring ?? []).map((m) => `${m.tool}: http://${m.address} (pid ${m.pid})`),

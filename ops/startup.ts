@@ -169,7 +169,7 @@ export async function startCluster(options: StartupOptions): Promise<StartupSumm
     if (lookup.found < lookup.workers) {
       throw new CommandError(
         `Network check failed: Alice found ${lookup.found} of ${lookup.workers} workers by lookup ` +
-          `(not found: ${lookup.missing.join(", ")})`,
+          `(not found twice: ${lookup.missing.join(", ")})`,
       );
     }
     const kmes = options.keyDelivery === false ? undefined : await startKmes(cluster, options.keyDelivery ?? {}, emit);

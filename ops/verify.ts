@@ -131,6 +131,7 @@ async function verifyNetwork(cluster: RunningCluster, nodes: NodeStatus[], clien
       name: "Alice finds every worker",
       ok: lookup.found === lookup.workers && lookup.workers === shape.workers,
       detail: `${lookup.found}/${shape.workers} found by lookup` +
+        (lookup.secondTry > 0 ? `, ${lookup.secondTry} on a second lookup` : "") +
         (lookup.missing.length > 0 ? `; not found: ${lookup.missing.join(", ")}` : ""),
     });
   } catch (error) {
