@@ -68,7 +68,11 @@ for (const mode of modes) {
       `${mode}: sent ${report.sent} in ${((performance.now() - started) / 1000).toFixed(1)} s (seed ${seed})`,
     );
     console.log(`  received ${report.received}, answered ${report.answered}, dropped:`, report.dropped);
-    console.log(`  legitimate requests served ${report.legitServed}, failed ${report.legitFailed}`);
+    console.log(
+      `  legitimate requests served ${report.legitServed}, failed ${report.legitFailed}`,
+      report.legitFailures,
+    );
+    console.log(`  where datagrams could be lost:`, report.lossSuspects);
     console.log(
       `  CPU per datagram (µs, legitimate round of ${report.legitRoundCpuUs} µs taken out):`,
       report.cpuUsPerDatagram,
@@ -78,8 +82,12 @@ for (const mode of modes) {
     console.log(`  bootstrap:`, report.bootstrap);
     console.log(
       `  RSS ${report.rssStartMb} MB at start, ${report.rssBeforeMb} MB after the warm-up (first half), ` +
-        `${report.rssAfterMb} MB at the end: ${report.rssGrowthPct} % over the second half`,
+        `${report.rssAfterMb} MB at the end: ${report.rssGrowthPct} % over the second half ` +
+        `(V8 heap ${report.heapTotalBeforeMb} → ${report.heapTotalAfterMb} MB, live ${report.heapUsedBeforeMb} → ` +
+        `${report.heapUsedAfterMb} MB)`,
     );
+    console.log(`  node's own requests ${report.requestsSent}, unanswered ${report.requestsTimedOut}`);
+    console.log(`  state after the warm-up:`, report.structuresBefore, `at the end:`, report.structuresAfter);
   }
 }
 if (flags.json) console.log(JSON.stringify(reports));

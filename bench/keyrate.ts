@@ -10,7 +10,9 @@
  * - efficiency: parities disclosed / (reconciled bits · h(qber)); reconcile_mbit_s: reconciled bits per second of
  *   Bob's Cascade time;
  * - pool_fill_s: seconds from the end of startup until the pool first held 64 keys (null: not within the drain time);
- * - step_share: each of Alice's steps' share of her sessions' time.
+ * - step_share: each of Alice's steps' share of her sessions' time;
+ * - cluster_cpu_s: CPU seconds the cluster's host processes used during the drain, and cpu_us_per_secret_bit that
+ *   over the bits delivered (steadier than the rate on a machine shared with other work).
  *
  * @module
  */
@@ -73,6 +75,7 @@ try {
   }
 
   const before = await stats();
+  const cpuBefore = await clusterCpuSeconds(stateDir);
   const drainStart = performance.now();
   let delivered = 0;
   while (performance.now() - drainStart < seconds * 1000) {
@@ -94,6 +97,7 @@ try {
   }
   const drainS = (performance.now() - drainStart) / 1000;
   const after = await stats();
+  const cpuS = await clusterCpuSeconds(stateDir) - cpuBefore;
 
   const d = diff(before.sessions, after.sessions);
   const qber = d.reconciledBits > 0 ? d.qberBits / d.reconciledBits : 0;
@@ -110,6 +114,8 @@ try {
     pool_fill_s: poolFillS === null ? null : round(poolFillS),
     drain_s: round(drainS),
     delivered_bits: delivered,
+    cluster_cpu_s: round(cpuS),
+    cpu_us_per_secret_bit: delivered > 0 ? round(cpuS * 1e6 / delivered) : null,
     step_share: Object.fromEntries(
       Object.entries(d.aliceSteps).sort(([, a], [, b]) => b - a).map(([step, ms]) => [step, round(ms / aliceMs)]),
     ),
@@ -126,6 +132,19 @@ try {
 } finally {
   await cqkd(stateDir, ["shutdown", "--json"]);
   await Deno.remove(stateDir, { recursive: true }).catch(() => {});
+}
+
+/** CPU seconds (user and system) the cluster's host processes have used so far, from /proc/<pid>/stat. */
+async function clusterCpuSeconds(dir: string): Promise<number> {
+  const state = JSON.parse(await Deno.readTextFile(join(dir, "cluster.json")));
+  let ticks = 0;
+  for (const { pid } of state.hosts as Array<{ pid: number }>) {
+    const stat = await Deno.readTextFile(`/proc/${pid}/stat`).catch(() => "");
+    // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    ticks += Number(fields[11] ?? 0) + Number(fields[12] ?? 0);
+  }
+  return ticks / 100; // USER_HZ is 100 on Linux
 }
 
 /** Reads GET /kme/stats of the host process of Alice and Bob. */

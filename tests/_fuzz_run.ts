@@ -52,14 +52,27 @@ export interface FuzzReport {
   legitFailed: number;
   /** Why legitimate rounds failed, by error message. */
   legitFailures: Record<string, number>;
+  /**
+   * Where datagrams could have been lost: the kernel's drops at the node's and at the legitimate client's socket
+   * (full receive buffer; Linux only), and the client's timers that fired late (its process stalled).
+   */
+  lossSuspects: { nodeSocketDrops?: number; clientSocketDrops?: number; clientLateTimers: number };
   /** The node's RSS before the fuzz, after the warm-up (the first half of the datagrams), and at the end. */
   rssStartMb: number;
   rssBeforeMb: number;
   rssAfterMb: number;
   rssGrowthPct: number;
-  /** The node's live JavaScript heap at the same two moments. */
+  /** The node's live JavaScript heap, and the heap V8 holds, at the same two moments. */
   heapUsedBeforeMb: number;
   heapUsedAfterMb: number;
+  heapTotalBeforeMb: number;
+  heapTotalAfterMb: number;
+  /** What the node's state holds at the same two moments (pending requests, replay ids, peers...): none may grow. */
+  structuresBefore: Record<string, number>;
+  structuresAfter: Record<string, number>;
+  /** Requests the node sent of its own (probes, pings, hand-overs), and how many went unanswered. */
+  requestsSent: number;
+  requestsTimedOut: number;
   /** Handler failures the node logged (there should be none), and the first few of them. */
   warnings: number;
   firstWarnings: string[];
@@ -76,9 +89,13 @@ export interface FuzzReport {
 interface TargetReport {
   rssBytes: number;
   heapUsedBytes: number;
+  heapTotalBytes: number;
   cpuUs: number;
   datagramsIn: number;
   datagramsOut: number;
+  requestsOut: number;
+  timeouts: number;
+  structures: Record<string, number>;
   dropped: Record<string, number>;
   records: number;
   storeRefusals: Record<string, number>;
@@ -235,12 +252,23 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
       legitServed: served,
       legitFailed: failed,
       legitFailures: failures,
+      lossSuspects: {
+        ...optional("nodeSocketDrops", socketDrops(contact.port)),
+        ...optional("clientSocketDrops", socketDrops(client.address.port)),
+        clientLateTimers: client.transport.stats.lateTimers,
+      },
       rssStartMb: mb(start.rssBytes),
       rssBeforeMb: mb(before.rssBytes),
       rssAfterMb: mb(after.rssBytes),
       rssGrowthPct: Math.round((after.rssBytes / before.rssBytes - 1) * 1000) / 10,
       heapUsedBeforeMb: mb(before.heapUsedBytes),
       heapUsedAfterMb: mb(after.heapUsedBytes),
+      heapTotalBeforeMb: mb(before.heapTotalBytes),
+      heapTotalAfterMb: mb(after.heapTotalBytes),
+      structuresBefore: before.structures,
+      structuresAfter: after.structures,
+      requestsSent: after.requestsOut,
+      requestsTimedOut: after.timeouts,
       warnings: after.warnings,
       firstWarnings: after.firstWarnings,
       records: after.records,
@@ -254,4 +282,22 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
     await other.close();
     await target.stop();
   }
+}
+
+/** Datagrams the kernel dropped at the UDP socket bound to `port` (its full receive buffer); Linux only. */
+function socketDrops(port: number): number | undefined {
+  let table: string;
+  try {
+    table = Deno.readTextFileSync("/proc/net/udp");
+  } catch {
+    return undefined;
+  }
+  const local = `:${port.toString(16).toUpperCase().padStart(4, "0")}`;
+  // Columns: sl local_address rem_address st tx:rx tr tm->when retrnsmt uid timeout inode ref pointer drops
+  const row = table.split("\n").map((line) => line.trim().split(/\s+/)).find((cols) => cols[1]?.endsWith(local));
+  return row === undefined ? undefined : Number(row.at(-1));
+}
+
+function optional<K extends string>(key: K, value: number | undefined): { [key in K]?: number } {
+  return value === undefined ? {} : { [key]: value } as { [key in K]: number };
 }

@@ -22,6 +22,8 @@ export class SealedPeer {
   readonly conn: Deno.DatagramConn;
   readonly identity: SigningIdentity;
   readonly envelope: SecureEnvelope | undefined;
+  /** Requests received (the node's pings, stores...), by method; never answered. */
+  readonly requestsIn: Record<string, number> = {};
   /** Frames of every response received, by message id (hex). */
   readonly #waiting = new Map<string, (result: unknown) => void>();
   readonly #loop: Promise<void>;
@@ -97,8 +99,9 @@ export class SealedPeer {
       try {
         const frame = decodeFrame(opened.frame);
         if (frame.kind === "response") this.#waiting.get(toHex(frame.messageId))?.(frame.result);
+        else this.requestsIn[frame.method] = (this.requestsIn[frame.method] ?? 0) + 1;
       } catch {
-        // Requests from the node (it pings new contacts), and the like.
+        // Junk: this peer only counts what it gets.
       }
     }
   }

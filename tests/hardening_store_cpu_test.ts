@@ -1,10 +1,13 @@
 /**
  * CPU and storage traps against a node's value store, on real nodes over UDP on 127.0.0.0/8: a flood of requests
- * from new ids (each used to walk every stored value inline), and one sender filling the store for the whole TTL.
+ * from new ids (each used to walk every stored value inline), a member that becomes a contact and never answers
+ * (each used to get every value in one burst), and one sender filling the store for the whole TTL.
  */
 import assert from "node:assert/strict";
 import { NodeHost } from "../core/host.ts";
 import { NodeId } from "../core/kademlia/mod.ts";
+import { ClusterKeyring } from "../core/security/mod.ts";
+import { SealedPeer } from "./_sealed_peer.ts";
 
 Deno.test("A flood of new ids queues at most a bounded number of hand-overs; the node keeps answering", async () => {
   await using host = new NodeHost();
@@ -27,6 +30,30 @@ Deno.test("A flood of new ids queues at most a bounded number of hand-overs; the
   const honest = host.start({ host: "127.0.0.3" });
   assert.ok((await honest.ping(target.address)).equals(target.id), "an honest ping is answered during the flood");
   target.replication.stop();
+});
+
+Deno.test("A hand-over sends no faster than the new contact answers: one that never answers gets 16 stores, not all", async () => {
+  const keyring = ClusterKeyring.generate();
+  await using host = new NodeHost({ rpcTimeoutMs: 300, secure: { keyring } });
+  const target = host.start();
+  for (let i = 0; i < 500; i++) target.records.put(NodeId.random(), `value ${i}`);
+  // A member (it holds the cluster key) that makes itself a contact, and so is owed every value, then answers nothing.
+  const silent = new SealedPeer({ keyring, hostname: "127.0.0.2" });
+  try {
+    // (Its answer may drown in the stores that follow it: before the fix, 500 in one burst.)
+    await silent.call(target.address, "ping", [silent.identity.nodeId.bytes]);
+    await target.replication.idle();
+    const stores = silent.requestsIn.store ?? 0;
+    assert.ok(stores > 0 && stores <= 16, `${stores} stores sent to a contact that answered none`);
+  } finally {
+    await silent.close();
+  }
+  // A node that answers gets them all, in a window of 16 (a burst of hundreds would overflow its socket buffer).
+  const honest = host.start({ host: "127.0.0.3" });
+  await honest.ping(target.address);
+  await target.replication.idle();
+  assert.equal(honest.records.size, 500);
+  assert.equal(target.transport.stats.timeouts, 16, "only the silent member's stores went unanswered");
 });
 
 Deno.test("One sender address cannot fill a plain node's storage: a per-source quota, other senders unaffected", async () => {

@@ -39,6 +39,12 @@ export interface ReplicationLimits {
    * 1 / (1 + restFactor) of a core however many new contacts arrive. @default {4}
    */
   restFactor?: number;
+  /**
+   * Stores of hand-overs and repairs awaiting their answer at once: a receiver gets them no faster than it answers
+   * (a burst of hundreds would overflow its socket buffer and lose its other traffic), and a contact that does not
+   * answer gets nothing more of the walk. @default {16}
+   */
+  maxInFlight?: number;
 }
 
 /** The outcome of a publish: how many of the k closest found took the value. */
@@ -50,8 +56,12 @@ export interface PublishResult {
   asked: number;
 }
 
-/** One queued walk over the records: what it sends for each record. */
-type Job = (record: StoredRecord) => void;
+/** One queued walk over the records: the contacts each record is sent to, and for a hand-over its one receiver. */
+interface Job {
+  sendTo(record: StoredRecord): readonly Contact[];
+  /** The walk ends once this contact fails to answer (nothing else would be sent). */
+  only?: Contact;
+}
 
 /**
  * Keeps the node's values on the k closest nodes: publishing (and republishing) what this node writes, handing
@@ -64,6 +74,7 @@ export class Replication {
   readonly #maxPending: number;
   readonly #sliceRecords: number;
   readonly #restFactor: number;
+  readonly #maxInFlight: number;
   readonly #queue = new Map<string, Job>();
   #draining: Promise<void> | undefined;
   #pause: { timer: ReturnType<typeof setTimeout>; resume: () => void } | undefined;
@@ -76,6 +87,7 @@ export class Replication {
     this.#maxPending = limits.maxPending ?? 64;
     this.#sliceRecords = limits.sliceRecords ?? 512;
     this.#restFactor = limits.restFactor ?? 4;
+    this.#maxInFlight = limits.maxInFlight ?? 16;
   }
 
   /** Hand-overs and loss repairs waiting. */
@@ -124,8 +136,9 @@ export class Replication {
    * know and we are the closest holder (so that only one node sends each value). Fire and forget.
    */
   handOver(contact: Contact): void {
-    this.#enqueue(`hand-over ${contact.id.hex}`, (record) => {
-      if (this.#shouldHandOver(contact, record.key)) this.#send(contact, record);
+    this.#enqueue(`hand-over ${contact.id.hex}`, {
+      sendTo: (record) => this.#shouldHandOver(contact, record.key) ? [contact] : [],
+      only: contact,
     });
   }
 
@@ -135,21 +148,23 @@ export class Replication {
    * values keep k replicas as holders die (the writer's republish would restore them only an hour later).
    */
   replicateAfterLoss(gone: Contact): void {
-    this.#enqueue(`loss ${gone.id.hex}`, (record) => {
-      const { table, id } = this.#host;
-      const k = table.k;
-      const neighbours = table.closest(record.key, k - 1);
-      // The k closest are this node and its k - 1 closest neighbours when it is the closest of all.
-      if (neighbours.length === 0 || id.distanceTo(record.key) > neighbours[0]!.id.distanceTo(record.key)) return;
-      // With fewer than k - 1 neighbours every one of them should hold a copy, whoever left.
-      if (
-        neighbours.length === k - 1 && gone.id.distanceTo(record.key) > neighbours[k - 2]!.id.distanceTo(record.key)
-      ) {
-        return;
-      }
-      // Not only the entrant: which neighbours hold a copy is unknown (a write reaches the k closest its writer
-      // found, and losses seen before this node became the closest holder went unrepaired), so all get one.
-      for (const heir of neighbours) this.#send(heir, record);
+    this.#enqueue(`loss ${gone.id.hex}`, {
+      sendTo: (record) => {
+        const { table, id } = this.#host;
+        const k = table.k;
+        const neighbours = table.closest(record.key, k - 1);
+        // The k closest are this node and its k - 1 closest neighbours when it is the closest of all.
+        if (neighbours.length === 0 || id.distanceTo(record.key) > neighbours[0]!.id.distanceTo(record.key)) return [];
+        // With fewer than k - 1 neighbours every one of them should hold a copy, whoever left.
+        if (
+          neighbours.length === k - 1 && gone.id.distanceTo(record.key) > neighbours[k - 2]!.id.distanceTo(record.key)
+        ) {
+          return [];
+        }
+        // Not only the entrant: which neighbours hold a copy is unknown (a write reaches the k closest its writer
+        // found, and losses seen before this node became the closest holder went unrepaired), so all get one.
+        return neighbours;
+      },
     });
   }
 
@@ -174,24 +189,35 @@ export class Replication {
   }
 
   async #drain(): Promise<void> {
-    let sliceStart = runtime.monotonic();
-    let inSlice = 0;
-    /** Pauses after each slice of records and after each job, in proportion to the work just done. */
+    /** Time spent working (not waiting for answers) since the last pause, and records looked at. */
+    let [busyMs, inSlice] = [0, 0];
     const rest = async () => {
-      await this.#rest((runtime.monotonic() - sliceStart) * this.#restFactor);
-      sliceStart = runtime.monotonic();
-      inSlice = 0;
+      await this.#rest(busyMs * this.#restFactor);
+      [busyMs, inSlice] = [0, 0];
     };
     for (let next = this.#queue.entries().next(); !next.done; next = this.#queue.entries().next()) {
       const [name, job] = next.value;
       this.#queue.delete(name);
+      const sends = new StoreWindow(this.#maxInFlight);
       // Only the records held when the walk began: values stored meanwhile move to the end of the store.
       let left = this.#host.records.size;
       for (const record of this.#host.records.live()) {
-        if (this.#stopped || left-- <= 0) break;
-        job(record);
+        if (this.#stopped || left-- <= 0 || (job.only && sends.silent.has(job.only.id.hex))) break;
+        let started = runtime.monotonic();
+        for (const contact of job.sendTo(record)) {
+          if (sends.full) {
+            busyMs += runtime.monotonic() - started;
+            await sends.room();
+            if (this.#stopped) return;
+            started = runtime.monotonic();
+          }
+          if (sends.silent.has(contact.id.hex)) continue;
+          sends.add(contact, this.#host.call(contact, "store", [this.#host.id.bytes, record.key.bytes, record.value]));
+        }
+        busyMs += runtime.monotonic() - started;
         if (++inSlice >= this.#sliceRecords) await rest();
       }
+      await sends.settled();
       if (this.#stopped) return;
       await rest();
     }
@@ -207,10 +233,6 @@ export class Replication {
     });
   }
 
-  #send(contact: Contact, record: StoredRecord): void {
-    this.#host.call(contact, "store", [this.#host.id.bytes, record.key.bytes, record.value]).catch(() => {});
-  }
-
   #shouldHandOver(contact: Contact, key: NodeId): boolean {
     const { table, id } = this.#host;
     const neighbours = table.closest(key, table.k, contact.id);
@@ -219,5 +241,38 @@ export class Replication {
       contact.id.distanceTo(key) < neighbours[neighbours.length - 1]!.id.distanceTo(key);
     const selfIsClosest = id.distanceTo(key) < neighbours[0]!.id.distanceTo(key);
     return newIsClose && selfIsClosest;
+  }
+}
+
+/** The stores of one walk awaiting their answer, at most `max` at once, and the contacts that failed to answer. */
+class StoreWindow {
+  readonly #max: number;
+  readonly #inFlight = new Set<Promise<void>>();
+  /** Ids (hex) of the contacts that did not answer a store: the rest of the walk skips them. */
+  readonly silent = new Set<string>();
+
+  constructor(max: number) {
+    this.#max = max;
+  }
+
+  get full(): boolean {
+    return this.#inFlight.size >= this.#max;
+  }
+
+  add(contact: Contact, answer: Promise<unknown>): void {
+    const settled: Promise<void> = answer.then(
+      () => {},
+      () => void this.silent.add(contact.id.hex),
+    ).finally(() => this.#inFlight.delete(settled));
+    this.#inFlight.add(settled);
+  }
+
+  /** Resolves when one store in flight settles. */
+  async room(): Promise<void> {
+    await Promise.race(this.#inFlight);
+  }
+
+  async settled(): Promise<void> {
+    await Promise.all(this.#inFlight);
   }
 }

@@ -77,6 +77,11 @@ export class ReplayGuard {
     return this.#young.ids.size + this.#old.ids.size;
   }
 
+  /** Senders with a floor of their own (bounded by `maxEntries`, then folded into one). */
+  get floors(): number {
+    return this.#floors.size;
+  }
+
   /**
    * Checks a datagram stamped `timestampMs` with message id `id` from `sender` (its address), and remembers the id
    * when it is fresh.

@@ -138,6 +138,11 @@ export class SecureEnvelope implements DatagramEnvelope {
     this.#keyring = keyring;
   }
 
+  /** What it holds, each bounded: message ids and per-sender floors of the replay guard, peers remembered. */
+  get sizes(): { replayIds: number; replayFloors: number; peers: number } {
+    return { replayIds: this.#replay.size, replayFloors: this.#replay.floors, peers: this.#peers.size };
+  }
+
   /** The node id this envelope proves. */
   get nodeId(): NodeId {
     return this.#identity.nodeId;

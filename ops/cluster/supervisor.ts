@@ -4,6 +4,7 @@ import type { PortRange } from "../../core/ports/mod.ts";
 import { AdminClient } from "../admin_client.ts";
 import type { HostAppType } from "./host_api.ts";
 import { type HostReady, TOKEN_ENV } from "./host_protocol.ts";
+import { ALICE_BOB_HOST } from "./plan.ts";
 import { type HostRecord, isHostProcess, type StateDir } from "./state.ts";
 
 /** Raised when a host process does not come up, or does not exit. */
@@ -13,9 +14,11 @@ export class HostError extends Error {
 
 /**
  * How to run this program again: the compiled `cqkd` binary runs itself; under `deno run` the runtime needs the
- * script, its config and the same permissions.
+ * script, its config and the same permissions. `compact` (the default) sizes the heap for a host of thousands of
+ * nodes; the host of Alice and Bob holds two and does every session's key work, so it keeps V8's defaults (with the
+ * small young generation, garbage collection took a sixth of its time under bench:keyrate).
  */
-export function selfCommand(): { command: string; args: string[] } {
+export function selfCommand(options: { compact?: boolean } = {}): { command: string; args: string[] } {
   const command = Deno.execPath();
   if (!/^deno(\.exe)?$/.test(basename(command))) return { command, args: [] };
   return {
@@ -25,7 +28,9 @@ export function selfCommand(): { command: string; args: string[] } {
       "--quiet",
       `--config=${fromFileUrl(new URL("../../deno.json", import.meta.url))}`,
       // A host process holds thousands of nodes' small objects: sized for memory, it needs a third less per node.
-      "--v8-flags=--max-semi-space-size=8,--min-semi-space-size=8,--optimize-for-size",
+      ...(options.compact ?? true
+        ? ["--v8-flags=--max-semi-space-size=8,--min-semi-space-size=8,--optimize-for-size"]
+        : []),
       // All: reading /proc/<pid> (liveness, memory, the open-files limit) needs --allow-all in Deno 2.
       "--allow-all",
       fromFileUrl(new URL("../../main.ts", import.meta.url)),
@@ -56,7 +61,7 @@ export async function spawnHost(options: SpawnHostOptions): Promise<HostRecord> 
   const readyFile = state.readyPath(name);
   const logFile = state.logPath(name);
   await Deno.remove(readyFile).catch(() => {});
-  const self = selfCommand();
+  const self = selfCommand({ compact: name !== ALICE_BOB_HOST });
   const args = [
     ...self.args,
     ...options.globalArgs,

@@ -1,8 +1,9 @@
 /**
  * Cascade error correction (Brassard–Salvail), Bob's side: passes over shuffled blocks whose parities he compares
  * with Alice's, a binary search in each block that disagrees, and backtracking — a corrected bit flips the parity
- * of the blocks holding it in earlier passes, which are searched again. Queries are batched: each pass's block
- * parities go in one exchange, and every block under search advances one halving per exchange.
+ * of the blocks holding it in earlier passes, which are searched again. Queries are batched: the block parities of
+ * every pass go in the first exchange (Alice's parities do not change as Bob corrects), and every block under search
+ * advances one halving per exchange.
  *
  * The passes' layouts come from a public seed ({@linkcode passBlocks}), so that a {@linkcode RangeParityOracle}
  * names each block by (pass, start, end). Every parity Alice disclosed is remembered, and the parity of a range's
@@ -84,8 +85,11 @@ export async function cascade(
   }
   const seed = options.seed ?? drawSeed(random);
   const run = new CascadeRun(bits.slice(), oracle, byRange, signal);
-  for (let pass = 0; pass < sizes.length && bits.length > 0; pass++) {
-    await run.addPass(passBlocks(bits.length, seed, pass, sizes[pass]!));
+  if (bits.length === 0) return run.result();
+  // Alice's parities do not change as Bob corrects, so every pass's block parities go in the first exchange.
+  const passes = await run.askBlockParities(sizes.map((size, pass) => passBlocks(bits.length, seed, pass, size)));
+  for (const pass of passes) {
+    run.open(pass);
     await run.correctOddBlocks();
   }
   return run.result();
@@ -124,8 +128,6 @@ class CascadeRun {
   readonly #byRange: boolean;
   readonly #signal: AbortSignal | undefined;
   readonly #passes: Pass[] = [];
-  /** Alice's parity of the whole key, known once the first pass's blocks are answered. */
-  #aliceTotal: number | undefined;
   #leakage = 0;
   #corrected = 0;
   #exchanges = 0;
@@ -147,37 +149,44 @@ class CascadeRun {
     return { bits: this.#bits, leakage: this.#leakage, corrected: this.#corrected, exchanges: this.#exchanges };
   }
 
-  /** Adds a pass and learns which of its blocks disagree. */
-  async addPass(blocks: PassBlocks): Promise<void> {
+  /**
+   * Lays out the passes and asks Alice every block parity in one exchange; the last block of each pass after the first
+   * is not asked: it follows from the key's parity, which the first pass gives.
+   */
+  async askBlockParities(layouts: readonly PassBlocks[]): Promise<Pass[]> {
     const n = this.#bits.length;
-    const pass: Pass = { index: this.#passes.length, blocks, odd: new Set(), known: new Uint8Array(2 * n) };
-    const { blockStarts } = blocks;
-    const ranges: Range[] = [];
-    const indices: number[] = [];
-    for (let b = 0; b + 1 < blockStarts.length; b++) {
-      // An empty block (a random partition may leave one) has parity 0 on both sides: nothing to ask.
-      if (blockStarts[b + 1]! === blockStarts[b]!) continue;
-      ranges.push({ pass, start: blockStarts[b]!, end: blockStarts[b + 1]! });
-      indices.push(b);
+    const passes = layouts.map((blocks, index): Pass => ({
+      index,
+      blocks,
+      odd: new Set(),
+      known: new Uint8Array(2 * n),
+    }));
+    const rangesOf = passes.map(blockRanges);
+    await this.#ask(rangesOf.flatMap((ranges, index) => index === 0 ? ranges : ranges.slice(0, -1)));
+    const parityOf = (ranges: Range[]) => ranges.reduce((total, range) => total ^ this.#aliceParity(range)!, 0);
+    const total = parityOf(rangesOf[0]!);
+    for (const ranges of rangesOf.slice(1)) {
+      if (ranges.length > 0) this.#remember(ranges.at(-1)!, total ^ parityOf(ranges.slice(0, -1)));
     }
-    const asked = this.#aliceTotal === undefined ? ranges : ranges.slice(0, -1);
-    await this.#ask(asked);
-    const askedTotal = asked.reduce((total, range) => total ^ this.#aliceParity(range)!, 0);
-    if (asked.length < ranges.length) this.#remember(ranges.at(-1)!, askedTotal ^ this.#aliceTotal!);
-    this.#aliceTotal ??= askedTotal;
-    const bob = blocks.parities(this.#key);
-    ranges.forEach((range, i) => {
-      if (this.#aliceParity(range) !== bob[indices[i]!]) pass.odd.add(indices[i]!);
-    });
+    return passes;
+  }
+
+  /** Starts correcting against a pass: learns which of its blocks disagree now. */
+  open(pass: Pass): void {
+    const bob = pass.blocks.parities(this.#key);
+    const { blockStarts } = pass.blocks;
+    for (let b = 0; b + 1 < blockStarts.length; b++) {
+      // An empty block (a random partition may leave one) has parity 0 on both sides.
+      const alice = blockStarts[b + 1]! === blockStarts[b]! ? 0 : this.#aliceParity(blockRange(pass, b))!;
+      if (alice !== bob[b]) pass.odd.add(b);
+    }
     this.#passes.push(pass);
   }
 
   /** Searches every disagreeing block of every pass so far, until none is left. */
   async correctOddBlocks(): Promise<void> {
     for (;;) {
-      const searches: Range[] = this.#passes.flatMap((pass) =>
-        [...pass.odd].map((b) => ({ pass, start: pass.blocks.blockStarts[b]!, end: pass.blocks.blockStarts[b + 1]! }))
-      );
+      const searches: Range[] = this.#passes.flatMap((pass) => [...pass.odd].map((b) => blockRange(pass, b)));
       if (searches.length === 0) return;
       // Searches run together on frozen bits; two of them may end on the same error, which is flipped once.
       const errors = new Set(await this.#binarySearch(searches));
@@ -226,6 +235,7 @@ class CascadeRun {
     if (ranges.length === 0) return;
     this.#signal?.throwIfAborted();
     const answers = this.#byRange ? await this.#askRanges(ranges) : await this.#askPositions(ranges);
+    this.#signal?.throwIfAborted();
     this.#exchanges++;
     this.#leakage += ranges.length;
     if (!(Array.isArray(answers) || answers instanceof Uint8Array) || answers.length !== ranges.length) {
@@ -259,6 +269,20 @@ class CascadeRun {
   #bobParity(range: Range): number {
     return range.pass.blocks.rangeParity(this.#key, range.start, range.end);
   }
+}
+
+/** Block `b` of `pass` as a range of its order. */
+function blockRange(pass: Pass, b: number): Range {
+  return { pass, start: pass.blocks.blockStarts[b]!, end: pass.blocks.blockStarts[b + 1]! };
+}
+
+/** The non-empty blocks of a pass, in order. */
+function blockRanges(pass: Pass): Range[] {
+  const ranges: Range[] = [];
+  for (let b = 0; b + 1 < pass.blocks.blockStarts.length; b++) {
+    if (pass.blocks.blockStarts[b + 1]! > pass.blocks.blockStarts[b]!) ranges.push(blockRange(pass, b));
+  }
+  return ranges;
 }
 
 /**

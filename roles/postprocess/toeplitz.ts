@@ -59,17 +59,20 @@ export function toeplitzHash(input: Uint8Array, diagonals: Uint8Array, outputBit
 /**
  * The same product as a convolution: y_i = Σ_j d[i − j + n − 1]·x_j is term i + n − 1 of the integer convolution of d
  * and x, taken mod 2. A floating-point FFT computes it in O(N log N) instead of O(n·m/32): the terms are counts of at
- * most n, exact once rounded as long as the transform's error stays far below ½, which is checked.
+ * most n, exact once rounded as long as the transform's error stays far below ½, which is checked. A circular
+ * convolution of length L ≥ n + m − 1 is enough: the terms wrapped onto the ones read (n − 1 … n + m − 2) come from
+ * index L and beyond, past the linear convolution's last term (2n + m − 3). Spectra live in typed arrays: fft.js's own
+ * complex arrays are plain arrays of boxed numbers, most of a pool's garbage.
  */
 function toeplitzByConvolution(input: Uint8Array, diagonals: Uint8Array, outputBits: number): Uint8Array {
   const n = input.length;
   let size = 2;
-  while (size < diagonals.length + n) size *= 2;
+  while (size < diagonals.length) size *= 2;
   const fft = transformOfSize(size);
   const spectrum = (bits: Uint8Array) => {
     const real = new Float64Array(size);
     for (let i = 0; i < bits.length; i++) real[i] = bits[i]! & 1;
-    const out = fft.createComplexArray() as number[];
+    const out = new Float64Array(2 * size) as unknown as number[];
     fft.realTransform(out, real);
     fft.completeSpectrum(out);
     return out;
@@ -81,7 +84,7 @@ function toeplitzByConvolution(input: Uint8Array, diagonals: Uint8Array, outputB
     product[k + 1] = product[k]! * x[k + 1]! + product[k + 1]! * x[k]!;
     product[k] = re;
   }
-  const terms = fft.createComplexArray() as number[];
+  const terms = new Float64Array(2 * size) as unknown as number[];
   fft.inverseTransform(terms, product);
   const output = new Uint8Array(outputBits);
   for (let i = 0; i < outputBits; i++) {
