@@ -1,5 +1,5 @@
 /**
- * `deno task sim --scenario mass-join|churn|partition|tier-loss --nodes N --seed S [--json]`: one deterministic
+ * `deno task sim --scenario mass-join|churn|partition|tier-loss|keygen --nodes N --seed S [--json]`: one deterministic
  * simulated run of the real node code (see docs/simulation.md). Exit status 1 when an invariant broke.
  */
 import { parseArgs } from "node:util";
@@ -21,6 +21,8 @@ export function paramsFrom(args: string[]): ScenarioParams & { json: boolean; se
       duplicate: { type: "string" },
       "clock-skew-ms": { type: "string" },
       stalls: { type: "string" },
+      bits: { type: "string" },
+      noise: { type: "string" },
       bare: { type: "boolean", default: false },
       "no-invariants": { type: "boolean", default: false },
       json: { type: "boolean", default: false },
@@ -52,6 +54,8 @@ export function paramsFrom(args: string[]): ScenarioParams & { json: boolean; se
     ...opt("loss", "loss", f.loss),
     ...opt("duplicate", "duplicate", f.duplicate),
     ...opt("clock-skew-ms", "clockSkewMs", f["clock-skew-ms"]),
+    ...opt("bits", "bits", f.bits, 64),
+    ...opt("noise", "noise", f.noise),
     ...(f.stalls === undefined ? {} : { stalls: parseStalls(f.stalls) }),
     bare: f.bare,
     invariants: !f["no-invariants"],

@@ -93,7 +93,18 @@ export function hostAddress(index: number): string {
   return `10.${(index >>> 16) & 255}.${(index >>> 8) & 255}.${index & 255}`;
 }
 
+/** Host numbers by address, parsed once (every datagram names one). */
+const hostIndexes = new Map<string, number>();
+
 function hostIndex(host: string): number {
+  const known = hostIndexes.get(host);
+  if (known !== undefined) return known;
+  const index = parseHost(host);
+  if (hostIndexes.size < 1 << 20) hostIndexes.set(host, index);
+  return index;
+}
+
+function parseHost(host: string): number {
   const parts = host.split(".");
   return ((Number(parts[1]) << 16) | (Number(parts[2]) << 8) | Number(parts[3])) >>> 0;
 }
@@ -105,7 +116,8 @@ function hostIndex(host: string): number {
  */
 export class SimNetwork {
   readonly stats: NetworkStats = { sent: 0, delivered: 0, lost: 0, duplicated: 0, cut: 0, unreachable: 0 };
-  readonly #sockets = new Map<string, SimSocket>();
+  /** Bound sockets by port, then host address. */
+  readonly #sockets = new Map<number, Map<string, SimSocket>>();
   readonly #scheduler: Scheduler;
   readonly #random: Prng;
   readonly #regions: number;
@@ -142,26 +154,23 @@ export class SimNetwork {
 
   /** Binds a socket for process `ctx`. @throws {Deno.errors.AddrInUse} when the address is taken */
   listen(bind: DatagramBind, ctx: number): DatagramSocket {
-    const key = `${bind.hostname}:${bind.port}`;
-    if (this.#sockets.has(key)) throw new Deno.errors.AddrInUse(`${key} is in use`);
-    const socket = new SimSocket(
-      this,
-      { transport: "udp", hostname: bind.hostname, port: bind.port },
-      hostIndex(bind.hostname),
-      ctx,
-    );
-    this.#sockets.set(key, socket);
+    const host = hostIndex(bind.hostname);
+    let onPort = this.#sockets.get(bind.port);
+    if (onPort === undefined) this.#sockets.set(bind.port, onPort = new Map());
+    if (onPort.has(bind.hostname)) throw new Deno.errors.AddrInUse(`${bind.hostname}:${bind.port} is in use`);
+    const socket = new SimSocket(this, { transport: "udp", hostname: bind.hostname, port: bind.port }, host, ctx);
+    onPort.set(bind.hostname, socket);
     return socket;
   }
 
   /** The socket bound by process `ctx` at `host:port`, if still bound. */
   socketAt(hostname: string, port: number): SimSocket | undefined {
-    return this.#sockets.get(`${hostname}:${port}`);
+    return this.#sockets.get(port)?.get(hostname);
   }
 
   unbind(socket: SimSocket): void {
-    const key = `${socket.addr.hostname}:${socket.addr.port}`;
-    if (this.#sockets.get(key) === socket) this.#sockets.delete(key);
+    const onPort = this.#sockets.get(socket.addr.port);
+    if (onPort?.get(socket.addr.hostname) === socket) onPort.delete(socket.addr.hostname);
   }
 
   /** Cuts the network: hosts with different `side` values cannot talk until {@linkcode heal}. */
@@ -200,7 +209,7 @@ export class SimNetwork {
       this.stats.cut++;
       return;
     }
-    const socket = this.#sockets.get(`${to.hostname}:${to.port}`);
+    const socket = this.#sockets.get(to.port)?.get(to.hostname);
     if (socket === undefined || socket.closed || this.#scheduler.isCrashed(socket.ctx)) {
       this.stats.unreachable++;
       return;

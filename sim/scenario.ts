@@ -1,12 +1,17 @@
 import { NodeId } from "../core/kademlia/mod.ts";
-import { type Peer, TransportStats } from "../core/net/mod.ts";
+import type { Peer } from "../core/net/mod.ts";
 import { SimCluster, type SimNode } from "./cluster.ts";
 import { Invariants, liveReplicas } from "./invariants.ts";
-import { emptyOutcome, probeGets, probeLookups, type ProbeOutcome, probeReach, quantile, share } from "./probes.ts";
+import { runKeygen } from "./keygen.ts";
+import { populate } from "./population.ts";
+import { emptyOutcome, probeGets, probeLookups, type ProbeOutcome, probeReach } from "./probes.ts";
+import { reportOf, type SimReport } from "./report.ts";
 import { InvariantError } from "./scheduler.ts";
 import { World, type WorldOptions } from "./world.ts";
 
-export const SCENARIOS = ["mass-join", "churn", "partition", "tier-loss"] as const;
+export type { SimReport };
+
+export const SCENARIOS = ["mass-join", "churn", "partition", "tier-loss", "keygen"] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 /** The inputs of a run: a run is a function of these. */
@@ -32,39 +37,18 @@ export interface ScenarioParams {
   stalls?: WorldOptions["stalls"];
   /** Bare Kademlia nodes, without health, refresh, adaptive parameters and discovery. @default {false} */
   bare?: boolean;
+  /** Bits of the key the keygen scenario asks for. @default {256} */
+  bits?: number;
+  /** Share of photons the keygen scenario's channel flips (its QBER). @default {0} */
+  noise?: number;
   /** Check the invariants (a broken one stops the run). @default {true} */
   invariants?: boolean;
   /** Called about every 100,000 events with the virtual seconds and events so far (progress of long runs). */
   progress?: (virtualS: number, events: number) => void;
+  /** Debugging aid: called with the cluster before the run starts (to schedule observations). */
+  observe?: (cluster: SimCluster) => void;
   /** Debugging aid: called with the cluster and the stored keys when the run ends. */
   inspect?: (cluster: SimCluster, keys: NodeId[]) => void;
-}
-
-/** What a run prints. */
-export interface SimReport {
-  scenario: ScenarioName;
-  nodes: number;
-  seed: number;
-  virtual_s: number;
-  wall_s: number;
-  events: number;
-  trace_hash: string;
-  get_success: number | null;
-  lookup_success: number | null;
-  hops_p50: number | null;
-  hops_p99: number | null;
-  lookup_ms_p50: number | null;
-  lookup_ms_p99: number | null;
-  values_lost: number;
-  rss_mb: number;
-  join_failures: number;
-  /** Probe outcomes by name (e.g. "before", "t+30"). */
-  probes: Record<string, { get: number | null; lookup: number | null; unreached: number }>;
-  network: Record<string, number>;
-  /** Requests the nodes sent, timed out, and datagrams they dropped (by reason, nonzero only). */
-  transport: Record<string, number>;
-  /** The first invariant that broke, if any (the run stopped there). */
-  invariant?: string;
 }
 
 /** The command that replays a run. */
@@ -78,22 +62,32 @@ export function replayCommand(p: ScenarioParams): string {
     ["duplicate", p.duplicate],
     ["clock-skew-ms", p.clockSkewMs],
     ["stalls", p.stalls && `${p.stalls.processes},${p.stalls.everyMs},${p.stalls.forMs}`],
+    ["bits", p.bits],
+    ["noise", p.noise],
   ];
   const extra = flags.filter(([, v]) => v !== undefined).map(([name, v]) => ` --${name} ${v}`).join("");
   return `deno task sim --scenario ${p.scenario} --nodes ${p.nodes} --seed ${p.seed}${extra}${p.bare ? " --bare" : ""}`;
 }
 
-/** Runs one scenario in a fresh world. */
-export async function runScenario(p: ScenarioParams): Promise<SimReport> {
-  const wallStart = performance.now();
-  using world = new World({
+/** A fresh world for a run of `p` (progress reports included). */
+export function worldFor(p: ScenarioParams): World {
+  const world = new World({
     seed: p.seed,
     clockSkewMs: p.clockSkewMs ?? 0,
     ...(p.stalls ? { stalls: p.stalls } : {}),
     network: { loss: p.loss ?? 0, duplicate: p.duplicate ?? 0 },
   });
-  const cluster = new SimCluster(world, p.bare ? { services: false } : {});
   if (p.progress) world.scheduler.onProgress = () => p.progress!(world.seconds, world.scheduler.events);
+  return world;
+}
+
+/** Runs one scenario in a fresh world. */
+export async function runScenario(p: ScenarioParams): Promise<SimReport> {
+  const wallStart = performance.now();
+  using world = worldFor(p);
+  if (p.scenario === "keygen") return await runKeygen(p, world, wallStart);
+  const cluster = new SimCluster(world, p.bare ? { services: false } : {});
+  p.observe?.(cluster);
   const invariants = new Invariants(cluster, replayCommand(p));
   const check = p.invariants ?? true;
   const k = 20;
@@ -104,28 +98,16 @@ export async function runScenario(p: ScenarioParams): Promise<SimReport> {
     return out;
   };
   const values = new Map<string, string>();
-  let joinFailures = 0;
 
   // Two seeds, then the workers at a steady rate, then Alice; values written from random workers.
-  const seeds: SimNode[] = [];
-  world.scheduler.at(0, 0, () => seeds.push(cluster.spawn("super-bootstrap")));
-  world.scheduler.at(100, 0, () => {
-    const second = cluster.spawn("super-bootstrap");
-    seeds.push(second);
-    cluster.act(0.1, second, (node) => node.bootstrap([seeds[0]!.node.address]));
-  });
-  const seedPeers = (): Peer[] => seeds.filter((s) => s.alive).map((s) => s.node.address);
-  const joinWindowS = Math.min(100, Math.max(5, p.nodes / 200));
-  for (let i = 0; i < p.nodes; i++) {
-    cluster.join(1 + (i * joinWindowS) / p.nodes, "worker", seedPeers, (_, ok) => ok || joinFailures++);
-  }
-  const joinedS = Math.ceil(1 + joinWindowS);
+  const population = populate(cluster, p.nodes);
+  const { seeds, seedPeers, joinedS } = population;
   let alice: SimNode | undefined;
   /** Reach probes due before Alice's join ended (stalled hosts can hold a join up for seconds). */
   const waitingForAlice: Array<() => void> = [];
   cluster.join(joinedS + 1, "alice", seedPeers, (n, ok) => {
     alice = n;
-    if (!ok) joinFailures++;
+    if (!ok) population.joinFailures++;
     for (const probe of waitingForAlice.splice(0)) probe();
   });
   const writeS = joinedS + 2;
@@ -200,7 +182,7 @@ export async function runScenario(p: ScenarioParams): Promise<SimReport> {
     const fallback = (): Peer[] => cluster.live("worker").slice(0, 3).map((n) => n.node.address);
     const late = Math.max(1, Math.round(p.nodes / 10));
     for (let i = 0; i < late; i++) {
-      cluster.join(lossS + 1 + (i * 10) / late, "worker", fallback, (_, ok) => ok || joinFailures++);
+      cluster.join(lossS + 1 + (i * 10) / late, "worker", fallback, (_, ok) => ok || population.joinFailures++);
     }
     probeAll("after-loss", lossS + 30, true);
     report = "after-loss";
@@ -215,53 +197,13 @@ export async function runScenario(p: ScenarioParams): Promise<SimReport> {
     broken = error.message;
   }
   p.inspect?.(cluster, keys());
-  const valuesLost = keys().filter((key) => liveReplicas(cluster, key) === 0).length;
-  const main = probes.get(report) ?? emptyOutcome();
-  world.scheduler.trace.add(valuesLost);
-  world.scheduler.trace.add(main.lookupOk);
-  world.scheduler.trace.add(main.getOk);
-  return {
-    scenario: p.scenario,
-    nodes: p.nodes,
-    seed: p.seed,
-    virtual_s: Math.round(world.seconds * 1000) / 1000,
-    wall_s: Math.round(performance.now() - wallStart) / 1000,
-    events: world.scheduler.events,
-    trace_hash: world.scheduler.trace.hex(),
-    get_success: share(main.getOk, main.gets),
-    lookup_success: share(main.lookupOk, main.lookups),
-    hops_p50: quantile(main.hops, 0.5),
-    hops_p99: quantile(main.hops, 0.99),
-    lookup_ms_p50: round(quantile(main.latencyMs, 0.5)),
-    lookup_ms_p99: round(quantile(main.latencyMs, 0.99)),
-    values_lost: valuesLost,
-    rss_mb: Math.round(Deno.memoryUsage().rss / 2 ** 20),
-    join_failures: joinFailures,
-    probes: Object.fromEntries(
-      [...probes].map(([name, o]) => [name, {
-        get: share(o.getOk, o.gets),
-        lookup: share(o.lookupOk, o.lookups),
-        unreached: o.unreached.length,
-      }]),
-    ),
-    network: { ...world.network.stats },
-    transport: transportSummary(cluster),
-    ...(broken === undefined ? {} : { invariant: broken }),
-  };
-}
-
-function transportSummary(cluster: SimCluster): Record<string, number> {
-  const total = new TransportStats();
-  for (const n of cluster.nodes) total.add(n.node.transport.stats);
-  const dropped = Object.entries(total.dropped).filter(([, count]) => count > 0);
-  return {
-    requests: total.requestsOut,
-    timeouts: total.timeouts,
-    late_timers: total.lateTimers,
-    ...Object.fromEntries(dropped),
-  };
-}
-
-function round(x: number | null): number | null {
-  return x === null ? null : Math.round(x * 10) / 10;
+  return reportOf(world, cluster, {
+    ...p,
+    wallStart,
+    probes,
+    main: report,
+    valuesLost: keys().filter((key) => liveReplicas(cluster, key) === 0).length,
+    joinFailures: population.joinFailures,
+    broken,
+  });
 }

@@ -1,7 +1,7 @@
 import { TraceHash } from "./trace.ts";
 
 /** One scheduled callback, owned by a context (a simulated process; 0 is the simulation itself). */
-interface SimEvent {
+export interface SimEvent {
   t: number;
   seq: number;
   ctx: number;
@@ -10,6 +10,9 @@ interface SimEvent {
   fn: () => void;
   cancelled: boolean;
 }
+
+/** A timer's handle: its event. */
+export type TimerEvent = SimEvent;
 
 /** Event kinds, as mixed into the trace hash. */
 export const EventKind = { timer: 1, datagram: 2, step: 3 } as const;
@@ -51,13 +54,13 @@ export class Scheduler {
    * before it reads the datagrams queued meanwhile). @default never frozen
    */
   frozenUntil: ((ctx: number, t: number) => number | undefined) | undefined;
+  /** Work outside virtual time an event may start (WebCrypto): the next event waits until none is pending. */
+  hostWork: { readonly pending: number; idle(): Promise<void> } | undefined;
   /** Called every 2^17 events (progress reports of long runs; it must not schedule anything). */
   onProgress: (() => void) | undefined;
   readonly #heap: SimEvent[] = [];
-  readonly #timers = new Map<number, SimEvent>();
   readonly #crashed = new Set<number>();
   #seq = 0;
-  #nextTimer = 1;
   #nextContext = 1;
   #failure: unknown;
 
@@ -82,34 +85,26 @@ export class Scheduler {
     this.#push({ t: Math.max(t, this.now), seq: this.#seq++, ctx, kind, fn, cancelled: false });
   }
 
-  /** A timer of the current process; the handle cancels it. */
-  setTimeout(fn: () => void, ms = 0): number {
-    const id = this.#nextTimer++;
+  /** A timer of the current process; the handle (the event itself: no lookup to cancel it) cancels it. */
+  setTimeout(fn: () => void, ms = 0): TimerEvent {
     const delay = Number.isFinite(ms) && ms > 0 ? ms : 0;
     const event: SimEvent = {
       t: this.now + delay,
       seq: this.#seq++,
       ctx: this.current,
       kind: EventKind.timer,
-      fn: () => {
-        this.#timers.delete(id);
-        fn();
-      },
+      fn,
       cancelled: false,
     };
-    this.#timers.set(id, event);
     this.#push(event);
-    return id;
+    return event;
   }
 
-  clearTimeout(id: number | undefined): void {
-    if (id === undefined) return;
-    const event = this.#timers.get(id);
-    if (event === undefined) return;
-    event.cancelled = true;
+  clearTimeout(handle: TimerEvent | undefined): void {
+    if (handle === undefined || handle.kind !== EventKind.timer) return;
+    handle.cancelled = true;
     // The event stays in the heap until its time; what its callback holds (a request's state) is freed now.
-    event.fn = noop;
-    this.#timers.delete(id);
+    handle.fn = noop;
   }
 
   /** Crashes a process: none of its pending events will run. */
@@ -158,6 +153,10 @@ export class Scheduler {
         this.fail(error);
       }
       await drain();
+      while (this.hostWork !== undefined && this.hostWork.pending > 0) {
+        await this.hostWork.idle();
+        await drain();
+      }
       this.current = 0;
       if (this.#failure !== undefined) throw this.#failure;
     }

@@ -1,7 +1,8 @@
 import { installRuntime, isRealRuntime, type Runtime, type TimerHandle } from "../core/runtime/mod.ts";
 import { type NetworkModel, SimNetwork } from "./network.ts";
+import { HostWork } from "./host_work.ts";
 import { Prng } from "./prng.ts";
-import { Scheduler } from "./scheduler.ts";
+import { Scheduler, type TimerEvent } from "./scheduler.ts";
 
 /** What a simulated world is made of, besides its seed. */
 export interface WorldOptions {
@@ -35,6 +36,8 @@ export class World implements Disposable {
   readonly stallHistory: Array<Array<[number, number]>> = [];
   readonly #clockSkewMs: number;
   readonly #installed: { restore(): void };
+  /** WebCrypto calls, queued and awaited event by event (see {@linkcode HostWork}). */
+  readonly hostWork: HostWork;
 
   constructor(options: WorldOptions) {
     if (!isRealRuntime()) throw new Error("Cannot start a simulation inside another one");
@@ -47,7 +50,7 @@ export class World implements Disposable {
       now: () => SIM_EPOCH_MS + scheduler.now + (this.#skew[scheduler.current] ?? 0),
       monotonic: () => scheduler.now,
       setTimeout: (callback, ms) => scheduler.setTimeout(callback, ms) as unknown as TimerHandle,
-      clearTimeout: (handle) => scheduler.clearTimeout(handle as unknown as number | undefined),
+      clearTimeout: (handle) => scheduler.clearTimeout(handle as unknown as TimerEvent | undefined),
       random: () => random.random(),
       randomBytes: (bytes) => random.fill(bytes),
       randomUUID: () => random.uuid(),
@@ -55,6 +58,8 @@ export class World implements Disposable {
     };
     if (options.stalls !== undefined) this.#freeze(options.stalls);
     this.#installed = installRuntime(this.runtime);
+    this.hostWork = HostWork.install();
+    this.scheduler.hostWork = this.hostWork;
   }
 
   /** Virtual seconds since the start. */
@@ -94,6 +99,7 @@ export class World implements Disposable {
   }
 
   [Symbol.dispose](): void {
+    this.hostWork[Symbol.dispose]();
     this.#installed.restore();
   }
 }

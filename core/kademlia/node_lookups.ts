@@ -105,9 +105,11 @@ export async function runLookup(
     if (!("contacts" in parsed)) return accept?.(parsed.value) === false ? { contacts: [] } : parsed;
     // Contacts named in answers take free slots: right after a mass join, this is what keeps nodes whose
     // tables were filled while the network was small from routing into a dead end. Contacts the table refuses
-    // (known dead, named by slower nodes, or blocked) are not worth a query either.
+    // (known dead, named by slower nodes, or blocked) are not worth a query either, except the node a locate looks
+    // for: found dead once (a check during a stall), it would stay unreachable for the whole quarantine although
+    // every neighbour names it; its own answer, or its silence, is the truth.
     const admitted = parsed.contacts.filter((c) =>
-      !host.node.table.isBlocked(c.id) && host.node.table.admitHearsay?.(c) !== false
+      !host.node.table.isBlocked(c.id) && (stopAt?.equals(c.id) || host.node.table.admitHearsay?.(c) !== false)
     );
     for (const c of admitted) host.node.table.add(c, { hearsay: true });
     return { contacts: admitted };
