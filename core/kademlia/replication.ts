@@ -151,6 +151,8 @@ export class Replication {
     this.#enqueue(`loss ${gone.id.hex}`, {
       sendTo: (record) => {
         const { table, id } = this.#host;
+        // Most records have a closer holder than this node: known without sorting the table.
+        if (table.hasCloser(record.key, id.distanceTo(record.key))) return [];
         const k = table.k;
         const neighbours = table.closest(record.key, k - 1);
         // The k closest are this node and its k - 1 closest neighbours when it is the closest of all.
@@ -235,6 +237,8 @@ export class Replication {
 
   #shouldHandOver(contact: Contact, key: NodeId): boolean {
     const { table, id } = this.#host;
+    // This node must be the closest holder: most records have a closer one, known without sorting the table.
+    if (table.hasCloser(key, id.distanceTo(key), contact.id)) return false;
     const neighbours = table.closest(key, table.k, contact.id);
     if (neighbours.length === 0) return true;
     const newIsClose = neighbours.length < table.k ||

@@ -245,6 +245,22 @@ export class RoutingTable {
     return found.slice(0, count);
   }
 
+  /**
+   * Whether any contact, other than `exclude`, is closer to `target` than `distance`. Cheaper than
+   * {@linkcode closest}: a bucket whose whole range is at `distance` or farther is skipped unread, and nothing is
+   * sorted (the question the replication asks of every record for every new contact).
+   */
+  hasCloser(target: NodeId, distance: bigint, exclude?: NodeId): boolean {
+    const t = target.value;
+    for (const bucket of this.#buckets) {
+      if (((bucket.lo ^ t) & ~(bucket.hi - bucket.lo - 1n)) >= distance) continue;
+      for (const c of bucket.live.contacts) {
+        if ((c.id.value ^ t) < distance && (exclude === undefined || !c.id.equals(exclude))) return true;
+      }
+    }
+    return false;
+  }
+
   /** Every contact, bucket by bucket. */
   contacts(): Contact[] {
     return this.#buckets.flatMap((bucket) => bucket.live.contacts);
