@@ -2,6 +2,7 @@ import { TransportStats } from "../core/net/mod.ts";
 import type { SimCluster } from "./cluster.ts";
 import { emptyOutcome, type ProbeOutcome, quantile, share } from "./probes.ts";
 import type { World } from "./world.ts";
+import { memoryFigures } from "./memory.ts";
 
 /** What a run prints. */
 export interface SimReport {
@@ -20,6 +21,11 @@ export interface SimReport {
   lookup_ms_p99: number | null;
   values_lost: number;
   rss_mb: number;
+  /** The live heap at the end (after a full collection when `heap_collected`), MB. */
+  heap_mb: number;
+  /** What the run added to the live heap, per simulated node (crashed ones included), KB. */
+  kb_per_node: number;
+  heap_collected: boolean;
   join_failures: number;
   /** Probe outcomes by name (e.g. "before", "t+30"). */
   probes: Record<string, { get: number | null; lookup: number | null; unreached: number }>;
@@ -66,6 +72,7 @@ export function reportOf(world: World, cluster: SimCluster, run: RunOutcome): Si
     lookup_ms_p99: round(quantile(main.latencyMs, 0.99)),
     values_lost: run.valuesLost,
     rss_mb: Math.round(Deno.memoryUsage().rss / 2 ** 20),
+    ...memoryFigures(world.heapAtStart, cluster.nodes.length),
     join_failures: run.joinFailures,
     probes: Object.fromEntries(
       [...run.probes].map(([name, o]) => [name, {

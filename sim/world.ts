@@ -3,6 +3,7 @@ import { type NetworkModel, SimNetwork } from "./network.ts";
 import { HostWork } from "./host_work.ts";
 import { Prng } from "./prng.ts";
 import { Scheduler, type TimerEvent } from "./scheduler.ts";
+import { type HeapReading, liveHeap } from "./memory.ts";
 
 /** What a simulated world is made of, besides its seed. */
 export interface WorldOptions {
@@ -39,8 +40,12 @@ export class World implements Disposable {
   /** WebCrypto calls, queued and awaited event by event (see {@linkcode HostWork}). */
   readonly hostWork: HostWork;
 
+  /** The live heap before the world was built: what the run adds to it is the simulated nodes' memory. */
+  readonly heapAtStart: HeapReading;
+
   constructor(options: WorldOptions) {
     if (!isRealRuntime()) throw new Error("Cannot start a simulation inside another one");
+    this.heapAtStart = liveHeap();
     this.seed = options.seed;
     this.random = new Prng(options.seed);
     this.network = new SimNetwork(this.scheduler, this.random, options.network);

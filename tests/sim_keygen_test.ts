@@ -3,8 +3,8 @@ import type { KeygenFigures } from "../sim/keygen.ts";
 import { runScenario, type SimReport } from "../sim/scenario.ts";
 
 /** A report without what depends on the machine (wall times, memory). */
-function outcome<T extends { wall_s: number; rss_mb: number; key_wall_s?: number }>(report: T) {
-  const { wall_s: _, rss_mb: __, key_wall_s: ___, ...rest } = report;
+function outcome<T extends SimReport & { key_wall_s?: number }>(report: T) {
+  const { wall_s: _, rss_mb: __, key_wall_s: ___, heap_mb: ____, kb_per_node: _____, ...rest } = report;
   return rest;
 }
 
