@@ -1,3 +1,11 @@
+import process from "node:process";
+
+/** CPU seconds this process has used so far (user and system, all threads: the collector's included). */
+export function cpuSeconds(): number {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1e6;
+}
+
 /**
  * The memory a run holds: the live JavaScript heap after a full collection. The process's RSS says little of it: V8
  * grows its heap lazily up to the old-space limit, so RSS counts garbage not yet collected and grows with the events

@@ -2,7 +2,7 @@ import { TransportStats } from "../core/net/mod.ts";
 import type { SimCluster } from "./cluster.ts";
 import { emptyOutcome, type ProbeOutcome, quantile, share } from "./probes.ts";
 import type { World } from "./world.ts";
-import { memoryFigures } from "./memory.ts";
+import { cpuSeconds, memoryFigures } from "./memory.ts";
 
 /** What a run prints. */
 export interface SimReport {
@@ -11,6 +11,8 @@ export interface SimReport {
   seed: number;
   virtual_s: number;
   wall_s: number;
+  /** CPU seconds the run took (all threads), a truer cost than wall time on a shared machine. */
+  cpu_s: number;
   events: number;
   trace_hash: string;
   get_success: number | null;
@@ -62,6 +64,7 @@ export function reportOf(world: World, cluster: SimCluster, run: RunOutcome): Si
     seed: run.seed,
     virtual_s: Math.round(world.seconds * 1000) / 1000,
     wall_s: Math.round(performance.now() - run.wallStart) / 1000,
+    cpu_s: Math.round((cpuSeconds() - world.cpuAtStart) * 10) / 10,
     events: world.scheduler.events,
     trace_hash: world.scheduler.trace.hex(),
     get_success: share(main.getOk, main.gets),

@@ -22,7 +22,7 @@ function argsOf(params: ScenarioParams): string[] {
 export async function runIsolated(params: ScenarioParams): Promise<SimReport> {
   const cli = new URL("./cli.ts", import.meta.url).pathname;
   const { stdout, stderr } = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-all", "--v8-flags=--max-semi-space-size=64", cli, ...argsOf(params), "--json"],
+    args: ["run", "--allow-all", "--v8-flags=--max-semi-space-size=64,--expose-gc", cli, ...argsOf(params), "--json"],
     stdout: "piped",
     stderr: "piped",
   }).output();

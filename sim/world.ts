@@ -3,7 +3,7 @@ import { type NetworkModel, SimNetwork } from "./network.ts";
 import { HostWork } from "./host_work.ts";
 import { Prng } from "./prng.ts";
 import { Scheduler, type TimerEvent } from "./scheduler.ts";
-import { type HeapReading, liveHeap } from "./memory.ts";
+import { cpuSeconds, type HeapReading, liveHeap } from "./memory.ts";
 
 /** What a simulated world is made of, besides its seed. */
 export interface WorldOptions {
@@ -42,10 +42,13 @@ export class World implements Disposable {
 
   /** The live heap before the world was built: what the run adds to it is the simulated nodes' memory. */
   readonly heapAtStart: HeapReading;
+  /** CPU seconds the process had used before the world was built. */
+  readonly cpuAtStart: number;
 
   constructor(options: WorldOptions) {
     if (!isRealRuntime()) throw new Error("Cannot start a simulation inside another one");
     this.heapAtStart = liveHeap();
+    this.cpuAtStart = cpuSeconds();
     this.seed = options.seed;
     this.random = new Prng(options.seed);
     this.network = new SimNetwork(this.scheduler, this.random, options.network);

@@ -5,8 +5,8 @@ import { runScenario, type SimReport } from "../sim/scenario.ts";
 import { Scheduler } from "../sim/scheduler.ts";
 
 /** A report without what depends on the machine (wall time, memory). */
-function outcome(report: SimReport): Omit<SimReport, "wall_s" | "rss_mb" | "heap_mb" | "kb_per_node"> {
-  const { wall_s: _, rss_mb: __, heap_mb: ___, kb_per_node: ____, ...rest } = report;
+function outcome(report: SimReport): Omit<SimReport, "wall_s" | "cpu_s" | "rss_mb" | "heap_mb" | "kb_per_node"> {
+  const { wall_s: _, cpu_s: __, rss_mb: ___, heap_mb: ____, kb_per_node: _____, ...rest } = report;
   return rest;
 }
 

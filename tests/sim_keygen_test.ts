@@ -4,7 +4,7 @@ import { runScenario, type SimReport } from "../sim/scenario.ts";
 
 /** A report without what depends on the machine (wall times, memory). */
 function outcome<T extends SimReport & { key_wall_s?: number }>(report: T) {
-  const { wall_s: _, rss_mb: __, key_wall_s: ___, heap_mb: ____, kb_per_node: _____, ...rest } = report;
+  const { wall_s: _, cpu_s: __, rss_mb: ___, key_wall_s: ____, heap_mb: _____, kb_per_node: ______, ...rest } = report;
   return rest;
 }
 
