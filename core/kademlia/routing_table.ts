@@ -230,14 +230,20 @@ export class RoutingTable {
   ): Contact[] {
     // Buckets are aligned ranges, so the distances of their ids to the target form disjoint intervals: visiting
     // buckets by the low end of their interval yields contacts in distance order, and only the first few are sorted.
+    // The next nearest bucket is picked when needed rather than all sorted up front: a few buckets usually suffice.
     const t = target.value;
-    const byNearness = this.#buckets
-      .map((bucket) => ({ bucket, nearest: (bucket.lo ^ t) & ~(bucket.hi - bucket.lo - 1n) }))
-      .sort((a, b) => (a.nearest < b.nearest ? -1 : a.nearest > b.nearest ? 1 : 0));
+    const buckets = this.#buckets;
+    const nearest = buckets.map((bucket) => (bucket.lo ^ t) & ~(bucket.hi - bucket.lo - 1n));
+    const visited = new Uint8Array(buckets.length);
     const found: Contact[] = [];
-    for (const { bucket } of byNearness) {
-      if (found.length >= count) break;
-      const members = bucket.live.contacts.filter((c) =>
+    while (found.length < count) {
+      let next = -1;
+      for (let i = 0; i < buckets.length; i++) {
+        if (visited[i] === 0 && (next < 0 || nearest[i]! < nearest[next]!)) next = i;
+      }
+      if (next < 0) break;
+      visited[next] = 1;
+      const members = buckets[next]!.live.contacts.filter((c) =>
         (exclude === undefined || !c.id.equals(exclude)) && (accept === undefined || accept(c))
       );
       found.push(...sortByDistance(members, target));
