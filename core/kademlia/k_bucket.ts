@@ -1,4 +1,4 @@
-import { ID_BITS, type NodeId } from "./node_id.ts";
+import { ID_BITS, ID_SPACE, type NodeId } from "./node_id.ts";
 import type { Contact } from "./contact.ts";
 
 /** Read-only view of one bucket, for diagnostics. */
@@ -82,4 +82,35 @@ export function bucketInfo(b: KBucket): BucketInfo {
     replacements: b.spare.size,
     lastUpdatedMs: b.lastUpdatedMs,
   };
+}
+
+/**
+ * The lowest distance to `target` of any id in the bucket's range. Buckets are aligned ranges, so the distances of
+ * their ids to a target form disjoint intervals, of which this is the low end.
+ */
+function nearestTo(bucket: KBucket, target: bigint): bigint {
+  return (bucket.lo ^ target) & ~(bucket.hi - bucket.lo - 1n);
+}
+
+/**
+ * The buckets in order of their nearest possible distance to `target`: their contacts come out in distance order
+ * bucket by bucket. Each is picked when asked for (one or two usually hold the k closest), none sorted up front.
+ */
+export function* nearestFirst(buckets: readonly KBucket[], target: NodeId): Generator<KBucket> {
+  const nearest = buckets.map((bucket) => nearestTo(bucket, target.value));
+  for (let left = buckets.length; left > 0; left--) {
+    let next = 0;
+    for (let i = 1; i < nearest.length; i++) if (nearest[i]! < nearest[next]!) next = i;
+    nearest[next] = ID_SPACE; // farther than any distance: visited
+    yield buckets[next]!;
+  }
+}
+
+/** Whether a contact other than `exclude` is closer to `target` than `distance`; wholly farther buckets are skipped. */
+export function anyCloser(buckets: readonly KBucket[], target: NodeId, distance: bigint, exclude?: NodeId): boolean {
+  const t = target.value;
+  return buckets.some((bucket) =>
+    nearestTo(bucket, t) < distance &&
+    bucket.live.contacts.some((c) => (c.id.value ^ t) < distance && (exclude === undefined || !c.id.equals(exclude)))
+  );
 }

@@ -2,7 +2,7 @@ import { type Contact, sortByDistance } from "./contact.ts";
 import { Emitter } from "./emitter.ts";
 import { ID_SPACE, NodeId } from "./node_id.ts";
 import { runtime } from "../runtime/mod.ts";
-import { type BucketInfo, bucketInfo, KBucket, type Slots } from "./k_bucket.ts";
+import { anyCloser, type BucketInfo, bucketInfo, KBucket, nearestFirst, type Slots } from "./k_bucket.ts";
 import { addressOf, sharedContact } from "./contact_pool.ts";
 
 export type { BucketInfo };
@@ -228,22 +228,10 @@ export class RoutingTable {
     exclude?: NodeId,
     accept?: (contact: Contact) => boolean,
   ): Contact[] {
-    // Buckets are aligned ranges, so the distances of their ids to the target form disjoint intervals: visiting
-    // buckets by the low end of their interval yields contacts in distance order, and only the first few are sorted.
-    // The next nearest bucket is picked when needed rather than all sorted up front: a few buckets usually suffice.
-    const t = target.value;
-    const buckets = this.#buckets;
-    const nearest = buckets.map((bucket) => (bucket.lo ^ t) & ~(bucket.hi - bucket.lo - 1n));
-    const visited = new Uint8Array(buckets.length);
     const found: Contact[] = [];
-    while (found.length < count) {
-      let next = -1;
-      for (let i = 0; i < buckets.length; i++) {
-        if (visited[i] === 0 && (next < 0 || nearest[i]! < nearest[next]!)) next = i;
-      }
-      if (next < 0) break;
-      visited[next] = 1;
-      const members = buckets[next]!.live.contacts.filter((c) =>
+    for (const bucket of nearestFirst(this.#buckets, target)) {
+      if (found.length >= count) break;
+      const members = bucket.live.contacts.filter((c) =>
         (exclude === undefined || !c.id.equals(exclude)) && (accept === undefined || accept(c))
       );
       found.push(...sortByDistance(members, target));
@@ -251,20 +239,9 @@ export class RoutingTable {
     return found.slice(0, count);
   }
 
-  /**
-   * Whether any contact, other than `exclude`, is closer to `target` than `distance`. Cheaper than
-   * {@linkcode closest}: a bucket whose whole range is at `distance` or farther is skipped unread, and nothing is
-   * sorted (the question the replication asks of every record for every new contact).
-   */
+  /** Whether a contact other than `exclude` is closer to `target` than `distance` (cheaper than `closest`). */
   hasCloser(target: NodeId, distance: bigint, exclude?: NodeId): boolean {
-    const t = target.value;
-    for (const bucket of this.#buckets) {
-      if (((bucket.lo ^ t) & ~(bucket.hi - bucket.lo - 1n)) >= distance) continue;
-      for (const c of bucket.live.contacts) {
-        if ((c.id.value ^ t) < distance && (exclude === undefined || !c.id.equals(exclude))) return true;
-      }
-    }
-    return false;
+    return anyCloser(this.#buckets, target, distance, exclude);
   }
 
   /** Every contact, bucket by bucket. */

@@ -160,6 +160,26 @@ Deno.test("RoutingTable.closest() orders by distance, honours count and leaves o
   assert.deepEqual(new RoutingTable(SELF).closest(SELF), []);
 });
 
+Deno.test("RoutingTable.hasCloser() says whether any contact but the excluded one is closer than a distance", () => {
+  const self = NodeId.random();
+  const table = new RoutingTable(self, { k: 20 });
+  for (let i = 0; i < 300; i++) table.add({ id: NodeId.random(), host: "127.0.0.1", port: 1000 + i });
+  const all = table.contacts();
+  for (let round = 0; round < 50; round++) {
+    const target = NodeId.random();
+    const byDistance = [...all].sort((x, y) => (x.id.distanceTo(target) < y.id.distanceTo(target) ? -1 : 1));
+    const [first, second] = [byDistance[0]!, byDistance[1]!];
+    // Our own distance, and just past / at the closest contact's.
+    const own = self.distanceTo(target);
+    assert.equal(table.hasCloser(target, own), first.id.distanceTo(target) < own);
+    assert.equal(table.hasCloser(target, first.id.distanceTo(target)), false);
+    assert.equal(table.hasCloser(target, first.id.distanceTo(target) + 1n), true);
+    assert.equal(table.hasCloser(target, second.id.distanceTo(target), first.id), false);
+    assert.equal(table.hasCloser(target, second.id.distanceTo(target) + 1n, first.id), true);
+  }
+  assert.equal(new RoutingTable(SELF).hasCloser(SELF, ID_SPACE), false);
+});
+
 Deno.test("RoutingTable.k shrinks buckets into the replacement caches and validates", async (t) => {
   await t.step("shrink", () => {
     const table = new RoutingTable(SELF, { k: 4 });
