@@ -9,7 +9,7 @@ import {
 } from "./cluster/plan.ts";
 import { type RoleCounts, RunningCluster, STEP_ROLES, sumCounts } from "./cluster/cluster.ts";
 import { type ClusterState, type HostArgs, type HostRecord, isHostProcess, StateDir } from "./cluster/state.ts";
-import { COMPACT_ABOVE_WORKERS, HostClient, spawnHost, stopHost } from "./cluster/supervisor.ts";
+import { HostClient, spawnHost, stopHost } from "./cluster/supervisor.ts";
 import { CommandError } from "./exit_codes.ts";
 import { busyPorts, checkOpenFilesLimit } from "./cluster/preflight.ts";
 import { type MonitoringRecord, startLocalStack, writeTargets } from "./monitoring/mod.ts";
@@ -119,7 +119,6 @@ export async function startCluster(options: StartupOptions): Promise<StartupSumm
     token = crypto.randomUUID();
     const hostArgs: HostArgs = {
       globalArgs: [...options.globalArgs],
-      compactHeap: options.shape.workersPerHost > COMPACT_ABOVE_WORKERS,
       ...(options.heartbeatMs ? { heartbeatMs: options.heartbeatMs } : {}),
     };
     emit({ type: "step", step: "hosts", detail: `starting ${plan.hosts.length} host processes` });

@@ -40,8 +40,6 @@ export interface HostArgs {
   /** Global cqkd arguments (`--config`, `--set`). */
   globalArgs: string[];
   heartbeatMs?: number;
-  /** Worker hosts run with V8's memory-saving flags (see `selfCommand`). @default {true} */
-  compactHeap?: boolean;
 }
 
 /**

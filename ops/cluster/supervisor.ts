@@ -14,14 +14,10 @@ export class HostError extends Error {
 
 /**
  * How to run this program again: the compiled `cqkd` binary runs itself; under `deno run` the runtime needs the
- * script, its config and the same permissions. `compact` (the default) tunes V8 for memory (a small young generation,
- * `--optimize-for-size`): a host of a thousand nodes or more needs a third less memory per node, but its CPU per key
- * bit under bench:keyrate grows by half (garbage collection takes a third of its time). So only hosts of more than
- * {@linkcode COMPACT_ABOVE_WORKERS} workers are compact; the host of Alice and Bob never is.
+ * script, its config and the same permissions. `compact` (the default) sizes the heap for a host of thousands of
+ * nodes; the host of Alice and Bob holds two and does every session's key work, so it keeps V8's defaults (with the
+ * small young generation, garbage collection took a sixth of its time under bench:keyrate).
  */
-/** Worker hosts of more workers than this run with V8 tuned for memory (`compact`). */
-export const COMPACT_ABOVE_WORKERS = 250;
-
 export function selfCommand(options: { compact?: boolean } = {}): { command: string; args: string[] } {
   const command = Deno.execPath();
   if (!/^deno(\.exe)?$/.test(basename(command))) return { command, args: [] };
@@ -51,8 +47,6 @@ export interface SpawnHostOptions {
   globalArgs: readonly string[];
   workerPorts?: PortRange;
   heartbeatMs?: number;
-  /** Run a worker host with V8 tuned for memory (see {@linkcode selfCommand}). @default {true} */
-  compactHeap?: boolean;
   /** Give up when the host is not ready after this long. @default {30000} */
   readyTimeoutMs?: number;
 }
@@ -67,7 +61,7 @@ export async function spawnHost(options: SpawnHostOptions): Promise<HostRecord> 
   const readyFile = state.readyPath(name);
   const logFile = state.logPath(name);
   await Deno.remove(readyFile).catch(() => {});
-  const self = selfCommand({ compact: name !== ALICE_BOB_HOST && (options.compactHeap ?? true) });
+  const self = selfCommand({ compact: name !== ALICE_BOB_HOST });
   const args = [
     ...self.args,
     ...options.globalArgs,
