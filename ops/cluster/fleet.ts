@@ -13,6 +13,7 @@ import { attachProtocolRole, keygenTrustFrom, type ProtocolRole } from "./protoc
 import type { PeerTrust } from "../../roles/keygen/mod.ts";
 import type { AuditLog } from "../audit/mod.ts";
 import pLimit from "p-limit";
+import { CheckBudget } from "../../core/health/mod.ts";
 import { JoinPacing } from "./join_pacing.ts";
 
 /** Where a node of a host process is in its life. */
@@ -118,9 +119,13 @@ export class Fleet implements MetricsSource {
   readonly #pacing: JoinPacing;
   /** The nodes of this process stall together: their lookups of themselves after a stall take turns. */
   readonly #stallAnnouncements = pLimit(STALL_ANNOUNCEMENTS_AT_ONCE);
+  /** The health checks of this process's nodes share one budget: a crowded process checks less, not more. */
+  readonly #healthBudget: CheckBudget | undefined;
 
   constructor(options: FleetOptions) {
     this.#options = { concurrency: 32, heartbeatMs: 5000, attemptTimeoutMs: 2000, joinDeadlineMs: 120_000, ...options };
+    const rate = options.settings.host_health_check_rate;
+    this.#healthBudget = rate > 0 ? new CheckBudget({ ratePerS: rate }) : undefined;
     this.#pacing = new JoinPacing({ max: this.#options.concurrency, onRaise: () => this.#pump() });
     if (options.workerPorts) {
       this.#ports = new PortRegistry(options.workerPorts, {
@@ -268,7 +273,12 @@ export class Fleet implements MetricsSource {
       // A bootstrap node is ready once its parent has heard of it: the load balancer can hand it out.
       await member.bootstrap?.announceNow();
       if (signal.aborted) return;
-      member.services = attachRecordedServices(member.node, this.#options.settings, this.#options.metrics);
+      member.services = attachRecordedServices(
+        member.node,
+        this.#options.settings,
+        this.#options.metrics,
+        this.#healthBudget,
+      );
       this.#keygenTrust ??= keygenTrustFrom(this.#options.settings);
       member.protocol = await attachProtocolRole(member.node, {
         ...this.#options,

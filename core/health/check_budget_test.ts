@@ -1,0 +1,21 @@
+import assert from "node:assert/strict";
+import { CheckBudget } from "./check_budget.ts";
+
+Deno.test("CheckBudget grants what its tokens pay for, by cost, and earns them back at its rate up to the burst", () => {
+  let now = 0;
+  const budget = new CheckBudget({ ratePerS: 10, burst: 20, nowMs: () => now });
+  assert.equal(budget.take(3, 4), 3, "12 of 20 tokens");
+  assert.equal(budget.take(3, 4), 2, "8 tokens pay for 2 checks of 4");
+  assert.equal(budget.allows(1), false);
+  assert.equal(budget.refused, 1);
+  now += 300; // 3 tokens back
+  assert.equal(budget.take(10, 1), 3);
+  now += 60_000;
+  assert.equal(budget.take(100, 1), 20, "never more than the burst");
+  assert.equal(budget.refused, 1 + 7 + 80);
+});
+
+Deno.test("CheckBudget refuses a rate that is not positive", () => {
+  assert.throws(() => new CheckBudget({ ratePerS: 0 }), /Invalid health-check budget 0/);
+  assert.throws(() => new CheckBudget({ ratePerS: 5, burst: 0.5 }), /Invalid health-check burst/);
+});
