@@ -19,6 +19,11 @@ export interface CheckBudgetOptions {
   ratePerS: number;
   /** Most RPCs it allows at once. @default {ratePerS} (one second's worth) */
   burst?: number;
+  /**
+   * While this says so, no check may run (a host process still joining nodes spends its loop on the joins); the
+   * budget earns nothing back meanwhile. @default never
+   */
+  held?: () => boolean;
   /** Monotonic clock in milliseconds. @default {runtime.monotonic} */
   nowMs?: () => number;
 }
@@ -40,6 +45,7 @@ export class CheckBudget {
   readonly #ratePerMs: number;
   readonly #burst: number;
   readonly #now: () => number;
+  readonly #held: () => boolean;
   #tokens: number;
   #atMs: number;
   /** Checks refused so far (a batch cut short, or skipped). */
@@ -53,6 +59,7 @@ export class CheckBudget {
     this.#ratePerMs = options.ratePerS / 1000;
     this.#burst = burst;
     this.#now = options.nowMs ?? runtime.monotonic;
+    this.#held = options.held ?? (() => false);
     this.#tokens = burst;
     this.#atMs = this.#now();
   }
@@ -74,7 +81,7 @@ export class CheckBudget {
 
   #refill(): void {
     const now = this.#now();
-    this.#tokens = Math.min(this.#burst, this.#tokens + (now - this.#atMs) * this.#ratePerMs);
+    this.#tokens = this.#held() ? 0 : Math.min(this.#burst, this.#tokens + (now - this.#atMs) * this.#ratePerMs);
     this.#atMs = now;
   }
 }

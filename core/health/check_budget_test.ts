@@ -19,3 +19,16 @@ Deno.test("CheckBudget refuses a rate that is not positive", () => {
   assert.throws(() => new CheckBudget({ ratePerS: 0 }), /Invalid health-check budget 0/);
   assert.throws(() => new CheckBudget({ ratePerS: 5, burst: 0.5 }), /Invalid health-check burst/);
 });
+
+Deno.test("CheckBudget allows nothing while held, and earns its tokens back only from the release", () => {
+  let now = 0;
+  let held = true;
+  const budget = new CheckBudget({ ratePerS: 10, nowMs: () => now, held: () => held });
+  assert.equal(budget.allows(1), false);
+  now += 5000;
+  assert.equal(budget.take(5, 1), 0);
+  held = false;
+  assert.equal(budget.take(5, 1), 0, "nothing earned while held");
+  now += 200;
+  assert.equal(budget.take(5, 1), 2);
+});

@@ -125,7 +125,8 @@ export class Fleet implements MetricsSource {
   constructor(options: FleetOptions) {
     this.#options = { concurrency: 32, heartbeatMs: 5000, attemptTimeoutMs: 2000, joinDeadlineMs: 120_000, ...options };
     const rate = options.settings.host_health_check_rate;
-    this.#healthBudget = rate > 0 ? new CheckBudget({ ratePerS: rate }) : undefined;
+    // Held while nodes wait to start: the joins come first (health checks of a thousand nodes took the loop from them).
+    this.#healthBudget = rate > 0 ? new CheckBudget({ ratePerS: rate, held: () => this.#queue.length > 0 }) : undefined;
     this.#pacing = new JoinPacing({ max: this.#options.concurrency, onRaise: () => this.#pump() });
     if (options.workerPorts) {
       this.#ports = new PortRegistry(options.workerPorts, {
@@ -223,7 +224,12 @@ export class Fleet implements MetricsSource {
       m.state !== "stopped" && (match.roles === undefined || match.roles.includes(m.spec.role)) &&
       (match.names === undefined || match.names.includes(m.spec.name))
     );
-    for (const member of chosen) this.#queue.splice(this.#queue.indexOf(member) >>> 0, 1);
+    const leaving = new Set(chosen);
+    const waiting = this.#queue.filter((member) => !leaving.has(member));
+    this.#queue.splice(0, this.#queue.length, ...waiting);
+    // Their health checks, refresh and key-exchange services stop first, all at once: a loaded process then has its
+    // loop for the leaves.
+    await Promise.all(chosen.map((member) => member.services?.stop()));
     await Promise.all(chosen.map((member) => this.#stopMember(member)));
     return chosen.length;
   }
