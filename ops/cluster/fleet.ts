@@ -126,7 +126,9 @@ export class Fleet implements MetricsSource {
     this.#options = { concurrency: 32, heartbeatMs: 5000, attemptTimeoutMs: 2000, joinDeadlineMs: 120_000, ...options };
     const rate = options.settings.host_health_check_rate;
     // Held while nodes wait to start: the joins come first (health checks of a thousand nodes took the loop from them).
-    this.#healthBudget = rate > 0 ? new CheckBudget({ ratePerS: rate, held: () => this.#queue.length > 0 }) : undefined;
+    this.#healthBudget = rate > 0
+      ? new CheckBudget({ ratePerS: rate, held: () => this.#queue.length > 0 || this.#running > 0 })
+      : undefined;
     this.#pacing = new JoinPacing({ max: this.#options.concurrency, onRaise: () => this.#pump() });
     if (options.workerPorts) {
       this.#ports = new PortRegistry(options.workerPorts, {
