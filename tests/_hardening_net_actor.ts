@@ -11,7 +11,7 @@ import { SigningIdentity } from "../core/crypto/mod.ts";
 import { KademliaNode, NodeId } from "../core/kademlia/mod.ts";
 import { decodeFrame, encodeRequest, parsePeer, type Peer } from "../core/net/mod.ts";
 import { ClusterKeyring, parseKeyringEnv, SecureEnvelope } from "../core/security/mod.ts";
-import { open as openSealed, seal } from "../core/security/_aead.ts";
+import { open as openSealed, seal } from "../core/crypto/aead.ts";
 import { certificateLength } from "../core/security/node_certificate.ts";
 import {
   ADDRESSED_ENVELOPE_VERSION,

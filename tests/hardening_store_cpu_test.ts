@@ -78,3 +78,33 @@ Deno.test("One sender address cannot fill a plain node's storage: a per-source q
   assert.equal(await honest.transport.request(target.address, "store", [honest.id.bytes, key.bytes, "mine"]), true);
   assert.equal(target.records.get(key), "mine");
 });
+
+Deno.test("A member that keeps coming back and going silent gets its loss repaired once per window, not per return", async () => {
+  const keyring = ClusterKeyring.generate();
+  await using host = new NodeHost({ rpcTimeoutMs: 300, secure: { keyring } });
+  const target = host.start();
+  for (let i = 0; i < 200; i++) target.records.put(NodeId.random(), `value ${i}`);
+  const honest = host.start({ host: "127.0.0.3" });
+  await honest.ping(target.address);
+  await target.replication.idle();
+  assert.equal(honest.records.size, 200, "the honest neighbour got the hand-over");
+  const silent = new SealedPeer({ keyring, hostname: "127.0.0.2" });
+  const storesToHonest: number[] = [];
+  try {
+    for (let flap = 0; flap < 3; flap++) {
+      const before = honest.transport.stats.requestsIn;
+      // It becomes a contact, is owed a hand-over it never answers, and is removed: its loss is repaired.
+      await silent.call(target.address, "ping", [silent.identity.nodeId.bytes]);
+      await target.replication.idle();
+      await host.settled();
+      await target.replication.idle();
+      assert.equal(target.table.get(silent.identity.nodeId), undefined, `flap ${flap}: the silent member was removed`);
+      storesToHonest.push(honest.transport.stats.requestsIn - before);
+    }
+  } finally {
+    await silent.close();
+  }
+  // (The values of which the target is the closest holder: about half of them.)
+  assert.ok(storesToHonest[0]! >= 50, `the first loss is repaired: ${storesToHonest}`);
+  assert.ok(storesToHonest[1]! + storesToHonest[2]! < 20, `its returns are not repaired again: ${storesToHonest}`);
+});

@@ -45,6 +45,11 @@ export interface ReplicationLimits {
    * answer gets nothing more of the walk. @default {16}
    */
   maxInFlight?: number;
+  /**
+   * A lost contact's repair runs at most once in this window: a member that keeps coming back and going silent
+   * would otherwise have every value it held copied to its neighbours again on each return. @default {600_000}
+   */
+  lossRepairWindowMs?: number;
 }
 
 /** The outcome of a publish: how many of the k closest found took the value. */
@@ -75,6 +80,7 @@ export class Replication {
   readonly #sliceRecords: number;
   readonly #restFactor: number;
   readonly #maxInFlight: number;
+  readonly #lossRepairs: RecentKeys;
   readonly #queue = new Map<string, Job>();
   #draining: Promise<void> | undefined;
   #pause: { timer: ReturnType<typeof setTimeout>; resume: () => void } | undefined;
@@ -88,6 +94,7 @@ export class Replication {
     this.#sliceRecords = limits.sliceRecords ?? 512;
     this.#restFactor = limits.restFactor ?? 4;
     this.#maxInFlight = limits.maxInFlight ?? 16;
+    this.#lossRepairs = new RecentKeys(limits.lossRepairWindowMs ?? 600_000, 4096);
   }
 
   /** Hand-overs and loss repairs waiting. */
@@ -148,7 +155,8 @@ export class Replication {
    * values keep k replicas as holders die (the writer's republish would restore them only an hour later).
    */
   replicateAfterLoss(gone: Contact): void {
-    this.#enqueue(`loss ${gone.id.hex}`, {
+    if (this.#lossRepairs.has(gone.id.hex)) return;
+    const queued = this.#enqueue(`loss ${gone.id.hex}`, {
       sendTo: (record) => {
         const { table, id } = this.#host;
         const k = table.k;
@@ -166,6 +174,7 @@ export class Replication {
         return neighbours;
       },
     });
+    if (queued) this.#lossRepairs.add(gone.id.hex);
   }
 
   /** Drops what is queued and stops the walk under way. Idempotent. */
@@ -178,14 +187,17 @@ export class Replication {
     }
   }
 
-  #enqueue(name: string, job: Job): void {
-    if (this.#stopped || this.#host.records.size === 0 || this.#queue.has(name)) return;
+  /** @returns whether the job is queued (or was already). */
+  #enqueue(name: string, job: Job): boolean {
+    if (this.#stopped || this.#host.records.size === 0) return false;
+    if (this.#queue.has(name)) return true;
     if (this.#queue.size >= this.#maxPending) {
       this.dropped++;
-      return;
+      return false;
     }
     this.#queue.set(name, job);
     this.#draining ??= Promise.resolve().then(() => this.#drain()).finally(() => this.#draining = undefined);
+    return true;
   }
 
   async #drain(): Promise<void> {
@@ -274,5 +286,33 @@ class StoreWindow {
 
   async settled(): Promise<void> {
     await Promise.all(this.#inFlight);
+  }
+}
+
+/** Keys added within a window, at most `max` remembered (the oldest is forgotten first); on the runtime clock, so the simulator replays it. */
+class RecentKeys {
+  readonly #windowMs: number;
+  readonly #max: number;
+  /** Key → when it was added, oldest first. */
+  readonly #addedAt = new Map<string, number>();
+
+  constructor(windowMs: number, max: number) {
+    this.#windowMs = windowMs;
+    this.#max = max;
+  }
+
+  has(key: string): boolean {
+    const at = this.#addedAt.get(key);
+    return at !== undefined && runtime.monotonic() - at < this.#windowMs;
+  }
+
+  add(key: string): void {
+    const now = runtime.monotonic();
+    this.#addedAt.delete(key);
+    for (const [oldest, at] of this.#addedAt) {
+      if (this.#addedAt.size < this.#max && now - at < this.#windowMs) break;
+      this.#addedAt.delete(oldest);
+    }
+    this.#addedAt.set(key, now);
   }
 }

@@ -10,7 +10,7 @@
  * flags: bit 0 = a certificate follows, bit 1 = the sender has checked the receiver's certificate
  * ```
  *
- * The AEAD is libsodium's (WebAssembly, see _aead.ts): a few µs per small datagram against ~13 µs through
+ * The AEAD is libsodium's (WebAssembly, see ../crypto/aead.ts): a few µs per small datagram against ~13 µs through
  * node:crypto, whose per-call cost alone would exceed the 30 % join-time budget of secure mode. The 24-byte random
  * nonce is safe for a key that a whole cluster shares.
  *
@@ -28,7 +28,7 @@ import type { SigningIdentity } from "../crypto/mod.ts";
 import type { NodeId } from "../kademlia/node_id.ts";
 import type { DatagramEnvelope, EnvelopeDropReason, OpenedDatagram, Peer } from "../net/mod.ts";
 import type { ClusterKeyring } from "./keyring.ts";
-import { NONCE_BYTES, open as openSealed, seal as sealParts, TAG_BYTES } from "./_aead.ts";
+import { NONCE_BYTES, open as openSealed, seal as sealParts, TAG_BYTES } from "../crypto/aead.ts";
 import { GenerationalMap } from "../net/generational_map.ts";
 import { certifiedHosts } from "./certified_hosts.ts";
 import { certificateLength, issueCertificate, verifyCertificate } from "./node_certificate.ts";

@@ -49,6 +49,11 @@ export class DeadWorkers {
     }
   }
 
+  /** Ends the quarantine of `id` (it answered after all) and forgets its record. */
+  release(id: string): void {
+    this.#entries.delete(id);
+  }
+
   /** Whether `id` is in quarantine now. */
   has(id: string): boolean {
     const entry = this.#entries.get(id);

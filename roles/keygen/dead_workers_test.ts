@@ -78,3 +78,38 @@ Deno.test("WorkerPool leaves a worker that missed its probe out of sessions unti
   await third.fill(7);
   assert.equal(third.workers.length, 7, "back after its quarantine");
 });
+
+Deno.test("WorkerPool asks quarantined workers again when too few others are left, and releases those that answer", async () => {
+  using _clock = fakeClock();
+  const nodes = Array.from({ length: 8 }, (_, i) => ({
+    id: NodeId.fromValue(BigInt(i + 1)),
+    host: "127.0.0.1",
+    port: 3000 + i,
+    role: "worker",
+    capabilities: [],
+  }));
+  // Alice's own process stalls: every probe of hers times out, and every worker lands in quarantine.
+  let stalled = true;
+  const messenger = {
+    publicKey: (peer: { port: number }) =>
+      stalled ? Promise.reject(new Error("timeout")) : Promise.resolve({
+        ...peer,
+        key: new Uint8Array(32),
+        identity: new Uint8Array(32),
+      }),
+  } as unknown as SealedMessenger;
+  const dead = new DeadWorkers({ quarantineMs: 60_000 });
+  const session = () =>
+    new WorkerPool(dead, {
+      discover: (count) => Promise.resolve(nodes.slice(0, Math.min(count, nodes.length))),
+      messenger,
+    });
+  await assert.rejects(session().fill(8), { name: "NoWorkersError" });
+  assert.equal(dead.size, 8, "all in quarantine");
+  // The stall is over; the workers were never dead. The next session need not wait out their quarantine.
+  stalled = false;
+  const next = session();
+  await next.fill(8);
+  assert.equal(next.workers.length, 8);
+  assert.equal(dead.size, 0, "those that answered are released");
+});

@@ -4,19 +4,30 @@
  * Nothing travels in clear and nothing goes through the DHT. A chunk without an answer is sent again (a datagram may
  * be lost); the receiver answers a repeated chunk with the reply it gave, so no handler runs twice for one message.
  *
- * Every message and every reply is signed with the sender's long-term Ed25519 identity, over the method, both
- * sides' keys, a timestamp and a random message id: the receiver learns who sent it (a proven identity, not a
- * claim), a message cannot be redirected to another receiver, and a replayed one is dropped. A peer's X25519 key
- * comes from its public-key answer, signed by its identity, so that no one in between can swap it.
+ * Every message names the method, both sides' keys, a timestamp and a random message id, and carries its writer's
+ * long-term Ed25519 identity with that identity's signature over the writer's X25519 key (sealed_content.ts); a reply
+ * names the message it answers and carries the same proof. Sealed under the pair key, which only the two holders can
+ * compute, the receiver learns who sent it (a proven identity, not a claim), a message cannot be redirected to another
+ * receiver, and a replayed one is dropped. A peer's X25519 key comes from its public-key answer, signed by its
+ * identity, so that no one in between can swap it.
  */
 import { equalBytes, toHex } from "../../core/bytes.ts";
-import { SigningIdentity, verifySignature } from "../../core/crypto/mod.ts";
+import { SigningIdentity } from "../../core/crypto/mod.ts";
 import type { KademliaNode } from "../../core/kademlia/mod.ts";
 import { type Peer, RpcTimeoutError } from "../../core/net/mod.ts";
 import { PairCipher } from "./pair_cipher.ts";
 import { TransferAssembly, transferKey } from "./transfer_assembly.ts";
 import type { RejectReason } from "./rejections.ts";
-import { bindingBytes, openMessage, openReply, type SignedMessage, signMessage, signReply } from "./signed_message.ts";
+import {
+  type AuthenticMessage,
+  bindingBytes,
+  isBound,
+  messageContent,
+  readMessage,
+  readReply,
+  replyContent,
+  type Writer,
+} from "./sealed_content.ts";
 import { runtime } from "../../core/runtime/mod.ts";
 
 /** Name of the RPC that carries sealed chunks. */
@@ -25,6 +36,9 @@ export const SEALED_RPC = "cqkd_sealed";
 export const PUBLIC_KEY_RPC = "cqkd_public_key";
 
 const ASSOCIATED = new TextEncoder().encode(SEALED_RPC);
+/** Why a delivery's leftover copies are withdrawn once it settled: one shared reason (a new DOMException per
+ * message, with its stack, cost 1 % of a key-generating cluster's CPU). */
+const SETTLED = new Error("Delivery settled");
 const REPLY_ASSOCIATED = new TextEncoder().encode(`${SEALED_RPC} reply`);
 
 /** A node that can receive sealed messages: its address, its X25519 key and the identity that signs for it. */
@@ -89,9 +103,8 @@ export class ForgedReplyError extends Error {
 }
 
 /**
- * The sealed channel of one node. `request()` seals a signed body to a peer's key and sends it in chunks; the
- * peer's messenger reassembles, opens, checks the signature, runs the handler of the method and seals the signed
- * reply back.
+ * The sealed channel of one node. `request()` seals a body to a peer's key and sends it in chunks; the peer's
+ * messenger reassembles, opens, checks who wrote it, runs the handler of the method and seals the reply back.
  *
  * @example
  * ```ts
@@ -107,9 +120,9 @@ export class ForgedReplyError extends Error {
 export class SealedMessenger {
   readonly #node: KademliaNode;
   readonly #keys: PairCipher;
-  readonly #identity: SigningIdentity;
   readonly #certificate: Uint8Array | undefined;
-  readonly #binding: Uint8Array;
+  /** This messenger's identity and its signature over the X25519 key: the proof every message and reply carries. */
+  readonly #writer: Writer;
   readonly #handlers = new Map<string, SealedHandler>();
   readonly #transfers: TransferAssembly;
   /** Replies of the recent messages by transfer key (sender and transfer id), oldest first. */
@@ -128,16 +141,16 @@ export class SealedMessenger {
   private constructor(node: KademliaNode, keys: PairCipher, options: SealedMessengerOptions) {
     this.#node = node;
     this.#keys = keys;
-    this.#identity = options.identity ?? node.identity ?? SigningIdentity.generate();
+    const identity = options.identity ?? node.identity ?? SigningIdentity.generate();
     this.#certificate = options.certificate;
-    this.#binding = this.#identity.sign(bindingBytes(keys.publicKey));
+    this.#writer = { identity: identity.publicKey, binding: identity.sign(bindingBytes(keys.publicKey)) };
     this.#chunkBytes = options.chunkBytes ?? 7000;
     this.#timeoutMs = options.timeoutMs ?? 2000;
     this.#transferTtlMs = options.transferTtlMs ?? 30_000;
     this.#transfers = new TransferAssembly({ ...options.transferBudget, ttlMs: this.#transferTtlMs });
     this.#retryMs = options.retryMs;
     this.#onReject = options.onReject ?? (() => {});
-    const answer = [keys.publicKey, this.#identity.publicKey, this.#binding, this.#certificate ?? null];
+    const answer = [keys.publicKey, identity.publicKey, this.#writer.binding, this.#certificate ?? null];
     node.rpc.register(PUBLIC_KEY_RPC, () => answer);
     node.rpc.register(SEALED_RPC, (args, from) => this.#receive(args, from));
   }
@@ -152,7 +165,7 @@ export class SealedMessenger {
     return {
       ...this.#node.advertisedAddress,
       key: this.#keys.publicKey,
-      identity: this.#identity.publicKey,
+      identity: this.#writer.identity,
       ...(this.#certificate ? { certificate: this.#certificate } : {}),
     };
   }
@@ -180,7 +193,7 @@ export class SealedMessenger {
       !(key instanceof Uint8Array) || key.length !== 32 || !(identity instanceof Uint8Array) ||
       !(binding instanceof Uint8Array)
     ) throw new TypeError(`Cannot use the public key of ${where}: expected a key, an identity and a signature`);
-    if (!verifySignature(identity, bindingBytes(key), binding)) {
+    if (!isBound(identity, key, binding)) {
       this.#onReject("bad_signature", `public key of ${where}`);
       throw new TypeError(`Cannot use the public key of ${where}: it is not signed by its identity`);
     }
@@ -194,11 +207,11 @@ export class SealedMessenger {
   }
 
   /**
-   * Sends `body` sealed and signed to `to`; resolves with its reply once its signature by `to`'s identity checks out.
+   * Sends `body` sealed to `to`; resolves with its reply once it proves to come from `to`'s key and identity.
    * @param options.timeoutMs how long the last chunk waits for the handler's reply
    * @throws {RpcTimeoutError} when a chunk gets no answer in time
    * @throws {RemoteHandlerError} when the peer's handler failed
-   * @throws {ForgedReplyError} when the reply is not signed by `to`
+   * @throws {ForgedReplyError} when the reply is not from `to`
    */
   async request(
     to: SealedPeer,
@@ -207,7 +220,7 @@ export class SealedMessenger {
     options: { timeoutMs?: number; signal?: AbortSignal } = {},
   ): Promise<unknown> {
     const messageId = runtime.randomBytes(new Uint8Array(16));
-    const plain = signMessage(this.#identity, {
+    const plain = messageContent(this.#writer, {
       method,
       senderKey: this.#keys.publicKey,
       recipientKey: to.key,
@@ -233,7 +246,10 @@ export class SealedMessenger {
     await Promise.all(Array.from({ length: total - 1 }, (_, i) => send(i, this.#timeoutMs)));
     const answer = await send(total - 1, options.timeoutMs ?? this.#timeoutMs);
     if (!(answer instanceof Uint8Array)) throw new TypeError(`Cannot read the reply to ${method}: expected bytes`);
-    const reply = openReply((await this.#keys.open(answer, REPLY_ASSOCIATED)).plain, to.identity, messageId);
+    const opened = await this.#keys.open(answer, REPLY_ASSOCIATED).catch(() => undefined);
+    const reply = opened && equalBytes(opened.sender, to.key)
+      ? readReply(opened.plain, opened.sender, to.identity, messageId)
+      : undefined;
     if (reply === undefined) {
       this.#onReject("bad_signature", `reply to ${method} from ${to.host}:${to.port}`);
       throw new ForgedReplyError(method);
@@ -285,7 +301,7 @@ export class SealedMessenger {
     } finally {
       runtime.clearTimeout(timer);
       this.#inFlight.delete(settled);
-      settled.abort();
+      settled.abort(SETTLED);
     }
   }
 
@@ -319,20 +335,19 @@ export class SealedMessenger {
     this.#answered.set(id, { reply, atMs: now });
   }
 
-  /** Opens and checks a whole message, runs its handler, seals the signed reply (undefined: none, or it failed). */
+  /** Opens and checks a whole message, runs its handler, seals the reply (undefined: none, or it failed). */
   async #answer(sealed: Uint8Array, from: Peer): Promise<unknown> {
     const where = `${from.host}:${from.port}`;
-    let message: SignedMessage | undefined;
+    let message: AuthenticMessage | undefined;
     try {
       const opened = await this.#keys.open(sealed, ASSOCIATED);
-      message = openMessage(opened.plain);
-      // The key that sealed it must be the one the signature names: the reply goes to that key.
-      if (message !== undefined && !equalBytes(message.senderKey, opened.sender)) message = undefined;
+      // The key that sealed it must be the one it names, bound to its identity: the reply goes to that key.
+      message = readMessage(opened.plain, opened.sender);
     } catch {
       message = undefined;
     }
     if (message === undefined) {
-      this.#onReject("bad_signature", `message from ${where} without a valid signature`);
+      this.#onReject("bad_signature", `message from ${where} that does not prove its sender`);
       return undefined;
     }
     const { method, senderKey, recipientKey, identity, sentAtMs, messageId, body, certificate } = message;
@@ -370,6 +385,6 @@ export class SealedMessenger {
     } catch (error) {
       reply = [false, (error as Error).message];
     }
-    return await this.#keys.seal(senderKey, signReply(this.#identity, messageId, ...reply), REPLY_ASSOCIATED);
+    return await this.#keys.seal(senderKey, replyContent(this.#writer, messageId, ...reply), REPLY_ASSOCIATED);
   }
 }

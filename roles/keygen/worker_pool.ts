@@ -97,20 +97,27 @@ export class WorkerPool {
     });
   }
 
-  /** `count` live workers (fewer when fewer exist, at least a batch's worth), none of them known dead. */
+  /**
+   * `count` workers (fewer when fewer exist, at least a batch's worth), none of them in quarantine while enough others
+   * exist. Quarantine is a preference, not a verdict: when too few are left, the quarantined ones found are asked
+   * again (and released if they answer), since missed probes say as much about a busy Alice as about her workers.
+   */
   async #discover(count: number, signal?: AbortSignal): Promise<DiscoveredNode[]> {
-    const dead = this.#dead.size;
-    const want = Math.max(WORKERS_PER_BATCH, count) + dead;
+    const want = Math.max(WORKERS_PER_BATCH, count) + this.#dead.size;
     const options = { capabilities: WORKER_CAPABILITIES, ...(signal ? { signal } : {}) };
     let found: DiscoveredNode[];
     try {
       found = await this.#options.discover(want, options);
     } catch (error) {
       if (!(error instanceof NotEnoughNodesError)) throw error;
-      if (error.found - dead < WORKERS_PER_BATCH) throw new NoWorkersError(WORKERS_PER_BATCH, error.found, dead);
+      if (error.found < WORKERS_PER_BATCH) throw new NoWorkersError(WORKERS_PER_BATCH, error.found, this.#dead.size);
       found = await this.#options.discover(error.found, options);
     }
-    return found.filter((n) => !this.#dead.has(n.id.hex)).slice(0, Math.max(WORKERS_PER_BATCH, count));
+    const live = found.filter((n) => !this.#dead.has(n.id.hex));
+    const candidates = live.length >= WORKERS_PER_BATCH
+      ? live
+      : [...live, ...found.filter((n) => this.#dead.has(n.id.hex))];
+    return candidates.slice(0, Math.max(WORKERS_PER_BATCH, count));
   }
 
   /** The workers that answer with their signed public key (steps 4–6); the others are dead. */
@@ -125,6 +132,7 @@ export class WorkerPool {
           );
           return undefined;
         }
+        this.#dead.release(node.id.hex);
         return { ...peer, id: node.id.hex };
       } catch (error) {
         if (signal?.aborted) throw error;

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import sodium from "libsodium-wrappers";
-import { open, seal } from "./_aead.ts";
+import { open, seal } from "./aead.ts";
 
 Deno.test("seal() and open() in place agree with libsodium's XChaCha20-Poly1305, both ways", async () => {
   await sodium.ready;
