@@ -64,6 +64,20 @@ export class CheckBudget {
     this.#atMs = this.#now();
   }
 
+  /**
+   * The part of a batch of `level` checks the budget pays for: none, without even listing the batch (a scan of the
+   * routing table), when it cannot pay for one.
+   */
+  grant<T>(level: HealthLevel, batch: () => T[]): T[] {
+    const cost = CHECK_COST[level];
+    if (!this.allows(cost)) {
+      this.refused++;
+      return [];
+    }
+    const due = batch();
+    return due.slice(0, this.take(due.length, cost));
+  }
+
   /** Whether at least one check costing `cost` RPCs may run now. */
   allows(cost: number): boolean {
     this.#refill();

@@ -32,3 +32,14 @@ Deno.test("CheckBudget allows nothing while held, and earns its tokens back only
   now += 200;
   assert.equal(budget.take(5, 1), 2);
 });
+
+Deno.test("CheckBudget.grant() cuts a batch to what it pays for, and lists none when it cannot pay for one", () => {
+  let listed = 0;
+  const batch = () => (listed++, ["a", "b", "c"]);
+  const budget = new CheckBudget({ ratePerS: 1, burst: 9, nowMs: () => 0 });
+  assert.deepEqual(budget.grant("medium", batch), ["a", "b"], "9 tokens pay for two checks of 4");
+  assert.deepEqual(budget.grant("medium", batch), [], "1 token left");
+  assert.equal(listed, 1, "the batch is not listed when the budget cannot pay");
+  assert.deepEqual(budget.grant("fast", batch), ["a"]);
+  assert.equal(budget.refused, 1 + 1 + 2);
+});

@@ -1,5 +1,5 @@
 import { type Contact, Emitter, type KademliaNode } from "../kademlia/mod.ts";
-import { CHECK_COST, type CheckBudget } from "./check_budget.ts";
+import type { CheckBudget } from "./check_budget.ts";
 import { HealthCheckFailure, runCheck } from "./checks.ts";
 import {
   checkTiming,
@@ -49,10 +49,7 @@ export interface HealthManagerOptions {
    * these options, which only the checks consult (the node then follows the paper's rules)
    */
   liveness?: LivenessPolicy;
-  /**
-   * Health-check RPCs this node may send, shared with the other nodes of its process: a batch the budget cannot pay
-   * for is cut short or skipped (the contacts stay due). @default no limit
-   */
+  /** Health-check RPCs shared with the other nodes of the process: what it cannot pay for stays due. @default none */
   budget?: CheckBudget;
   /** Clock in milliseconds. @default {Date.now} */
   now?: () => number;
@@ -269,14 +266,7 @@ export class HealthManager {
 
   /** Runs one batch of `level`: the contacts most overdue for it, at most 1/slices of its share of the table. */
   async runBatch(level: HealthLevel): Promise<void> {
-    const cost = CHECK_COST[level];
-    // An empty budget skips the batch before the table is even scanned for due contacts.
-    if (this.#budget !== undefined && !this.#budget.allows(cost)) {
-      this.#budget.refused++;
-      return;
-    }
-    let batch = this.#due(level);
-    if (this.#budget !== undefined) batch = batch.slice(0, this.#budget.take(batch.length, cost));
+    const batch = this.#budget?.grant(level, () => this.#due(level)) ?? this.#due(level);
     await Promise.allSettled(batch.map((contact) => this.#track(contact, level)));
   }
 

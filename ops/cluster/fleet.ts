@@ -16,38 +16,8 @@ import pLimit from "p-limit";
 import { CheckBudget } from "../../core/health/mod.ts";
 import { JoinPacing } from "./join_pacing.ts";
 
-/** Where a node of a host process is in its life. */
-export type NodeState = "starting" | "joining" | "ready" | "failed" | "stopped";
-
-/** What a host process reports of one of its nodes. */
-export interface NodeStatus {
-  name: string;
-  role: string;
-  region: string;
-  state: NodeState;
-  id?: string;
-  address?: string;
-  error?: string;
-  /** The first bootstrap node that answered, and its tier. */
-  entry?: string;
-  entryTier?: string;
-  /** Where the node was admitted (a bootstrap node, or a fallback address). */
-  attachedTo?: string;
-  fallback?: boolean;
-  contacts: number;
-  /** Bootstrap nodes: admitted joiners and capacity. */
-  load?: number;
-  capacity?: number;
-  /** Milliseconds from the start request until the node was ready. */
-  readyMs?: number;
-  /** From the node's services: the network size it estimates and the Kademlia parameters it uses now. */
-  networkSize?: number;
-  parameters?: { alpha: number; k: number; timeoutMs: number; refreshIntervalS: number; adaptive: boolean };
-  /** Its contacts by health status. */
-  health?: Record<string, number>;
-  /** RPCs it sent and how many got no answer, and its smoothed round-trip time (once one was answered). */
-  rpc?: { requestsOut: number; timeouts: number; srttMs?: number };
-}
+export type { NodeState, NodeStatus } from "./node_status.ts";
+import type { NodeState, NodeStatus } from "./node_status.ts";
 
 /** Options of {@linkcode Fleet}. */
 export interface FleetOptions {
@@ -229,8 +199,8 @@ export class Fleet implements MetricsSource {
     const leaving = new Set(chosen);
     const waiting = this.#queue.filter((member) => !leaving.has(member));
     this.#queue.splice(0, this.#queue.length, ...waiting);
-    // Their health checks, refresh and key-exchange services stop first, all at once: a loaded process then has its
-    // loop for the leaves.
+    // Their health checks, refresh and other services stop first, all at once: a loaded process then has its loop
+    // for the leaves.
     await Promise.all(chosen.map((member) => member.services?.stop()));
     await Promise.all(chosen.map((member) => this.#stopMember(member)));
     return chosen.length;
@@ -281,12 +251,8 @@ export class Fleet implements MetricsSource {
       // A bootstrap node is ready once its parent has heard of it: the load balancer can hand it out.
       await member.bootstrap?.announceNow();
       if (signal.aborted) return;
-      member.services = attachRecordedServices(
-        member.node,
-        this.#options.settings,
-        this.#options.metrics,
-        this.#healthBudget,
-      );
+      const { settings, metrics } = this.#options;
+      member.services = attachRecordedServices(member.node, settings, metrics, this.#healthBudget);
       this.#keygenTrust ??= keygenTrustFrom(this.#options.settings);
       member.protocol = await attachProtocolRole(member.node, {
         ...this.#options,
