@@ -1,5 +1,5 @@
 /**
- * `deno task bench:keyrate [--workers 1000] [--noise 0.02] [--seconds 60] [--parallel 4] [--session-bits 32768]
+ * `deno task bench:keyrate [--workers 1000] [--noise 0.02] [--seconds 60] [--parallel N] [--session-bits 32768]
  * [--json]`: starts a local cluster whose KMEs are fed by networked key exchanges, drains keys through the ETSI
  * GS QKD 014 API as fast as one client can (enc_keys from sae-alice's KME, the same IDs by dec_keys from sae-bob's,
  * each pair checked equal) for `--seconds`, and stops the cluster. Prints `{secret_bits_per_s, raw_bits_per_s,
@@ -18,7 +18,7 @@
  */
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { DEFAULT_PARALLEL_SESSIONS, DEFAULT_SESSION_BITS, EtsiClient, EtsiRequestError } from "../roles/kme/mod.ts";
+import { DEFAULT_SESSION_BITS, EtsiClient, EtsiRequestError, parallelSessionsFor } from "../roles/kme/mod.ts";
 import { binaryEntropy } from "../roles/postprocess/mod.ts";
 import type { SessionTotals } from "../ops/cluster/key_delivery_route.ts";
 import type { KmeInfo } from "../ops/kme/local_kmes.ts";
@@ -29,12 +29,13 @@ const { values } = parseArgs({
     workers: { type: "string", default: "1000" },
     noise: { type: "string", default: "0.02" },
     seconds: { type: "string", default: "60" },
-    parallel: { type: "string", default: String(DEFAULT_PARALLEL_SESSIONS) },
+    parallel: { type: "string" },
     "session-bits": { type: "string", default: String(DEFAULT_SESSION_BITS) },
     json: { type: "boolean", default: false },
   },
 });
 const seconds = Number(values.seconds);
+const parallel = values.parallel ?? String(parallelSessionsFor(Number(values.workers)));
 const FILL_KEYS = 64;
 
 interface Stats {
@@ -46,7 +47,7 @@ const stateDir = await Deno.makeTempDir({ prefix: "cqkd-keyrate-bench-" });
 try {
   await cqkd(stateDir, [
     "startup",
-    ...["--workers", values.workers, "--kme-noise", values.noise, "--kme-parallel", values.parallel],
+    ...["--workers", values.workers, "--kme-noise", values.noise, "--kme-parallel", parallel],
     ...["--kme-session-bits", values["session-bits"], "--json"],
   ]);
   const started = performance.now();
@@ -121,7 +122,7 @@ try {
     ),
     workers: Number(values.workers),
     noise: Number(values.noise),
-    parallel: Number(values.parallel),
+    parallel: Number(parallel),
     session_bits: Number(values["session-bits"]),
     uptime: new TextDecoder().decode((await new Deno.Command("uptime").output()).stdout).trim(),
   };

@@ -12,7 +12,7 @@ import { stopCluster } from "./shutdown.ts";
 import type { ClusterShape } from "./cluster/plan.ts";
 import { defaultWorkersPerHost, MIN_TIERS, sizeTiers, TierSizeError } from "./cluster/sizing.ts";
 import { DEFAULT_CAPACITY } from "../roles/bootstrap/mod.ts";
-import { DEFAULT_PARALLEL_SESSIONS, DEFAULT_SESSION_BITS } from "../roles/kme/mod.ts";
+import { DEFAULT_SESSION_BITS, parallelSessionsFor } from "../roles/kme/mod.ts";
 import { startCluster, type StartupEvent, type StartupSummary } from "./startup.ts";
 import { clusterStatus } from "./status.ts";
 import { StateDir } from "./cluster/state.ts";
@@ -106,8 +106,7 @@ export function addClusterCommands(program: Command): void {
     .option("--kme-noise <p>", "bit-flip probability of the simulated link in the key pool's sessions", "0")
     .option(
       "--kme-parallel <n>",
-      "key pool sessions at once, each on a worker set of its own",
-      String(DEFAULT_PARALLEL_SESSIONS),
+      "key pool sessions at once, each on a worker set of its own (default: one per 125 workers, 2 to 8)",
     )
     .option("--kme-session-bits <n>", "bits asked of each key pool session", String(DEFAULT_SESSION_BITS))
     .option("--json", "print JSON events on stdout, one per line")
@@ -116,10 +115,11 @@ export function addClusterCommands(program: Command): void {
       const keyFile = flags.secure ? await clusterKeyFile((await settingsFromCli(global)).state_dir) : undefined;
       const settings = await settingsFromCli(global, keyFile ? { cluster_key_file: keyFile } : {});
       const shapeArgs = { workers: flags.workers, super: flags.super, regional: flags.regional, local: flags.local };
+      const shape = startupShape(flags, settings);
       const summary = await audited(settings, "startup", shapeArgs, () =>
         startCluster({
           settings,
-          shape: startupShape(flags, settings),
+          shape,
           ports: {
             bootstrapFirst: count(flags.bootstrapPort, "--bootstrap-port"),
             alice: count(flags.alicePort, "--alice-port"),
@@ -144,7 +144,9 @@ export function addClusterCommands(program: Command): void {
             : {}),
           keyDelivery: flags.kme === false ? false : {
             noise: rate(flags.kmeNoise ?? "0", "--kme-noise"),
-            parallel: count(flags.kmeParallel, "--kme-parallel"),
+            parallel: flags.kmeParallel === undefined
+              ? parallelSessionsFor(shape.workers)
+              : count(flags.kmeParallel, "--kme-parallel"),
             sessionBits: count(flags.kmeSessionBits, "--kme-session-bits"),
           },
           onEvent: flags.json ? (event) => console.log(JSON.stringify(event)) : progressPrinter(),

@@ -61,6 +61,12 @@ export const SETTINGS_SCHEMA = [
   int("fast_check_interval", 30, "Seconds between fast health checks", POSITIVE),
   int("medium_check_interval", 120, "Seconds between medium health checks", POSITIVE),
   int("deep_check_interval", 600, "Seconds between deep health checks", POSITIVE),
+  int(
+    "host_health_check_rate",
+    200,
+    "Health-check RPCs per second one host process of the local cluster sends for all its nodes (0 = no limit)",
+    { min: 0 },
+  ),
   // Adaptive refresh.
   bool("enable_adaptive_refresh", true, "Adapt the bucket refresh rate to network activity"),
   int("refresh_optimization_interval", 300, "Seconds between refresh-rate optimisations", POSITIVE),

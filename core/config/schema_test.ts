@@ -21,6 +21,7 @@ const EXPECTED_DEFAULTS = {
   fast_check_interval: 30,
   medium_check_interval: 120,
   deep_check_interval: 600,
+  host_health_check_rate: 200,
   enable_adaptive_refresh: true,
   refresh_optimization_interval: 300,
   immediate_refresh_enabled: true,

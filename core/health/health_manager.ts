@@ -1,4 +1,5 @@
 import { type Contact, Emitter, type KademliaNode } from "../kademlia/mod.ts";
+import type { CheckBudget } from "./check_budget.ts";
 import { HealthCheckFailure, runCheck } from "./checks.ts";
 import {
   checkTiming,
@@ -48,6 +49,8 @@ export interface HealthManagerOptions {
    * these options, which only the checks consult (the node then follows the paper's rules)
    */
   liveness?: LivenessPolicy;
+  /** Health-check RPCs shared with the other nodes of the process: what it cannot pay for stays due. @default none */
+  budget?: CheckBudget;
   /** Clock in milliseconds. @default {Date.now} */
   now?: () => number;
 }
@@ -94,6 +97,7 @@ export class HealthManager {
   readonly #slices: number;
   /** Who is suspect, removed or quarantined; the manager runs the checks and acts on its word. */
   readonly #liveness: LivenessPolicy;
+  readonly #budget: CheckBudget | undefined;
   readonly #now: () => number;
   readonly #inFlight = new Set<string>();
   readonly #running = new Set<Promise<unknown>>();
@@ -121,6 +125,7 @@ export class HealthManager {
     this.#liveness = options.liveness ??
       (node.liveness instanceof LivenessPolicy ? node.liveness : livenessPolicyFor({ ...options, now: this.#now }));
     this.registry = this.#liveness.registry;
+    this.#budget = options.budget;
   }
 
   /** Starts the periodic checks, each level at a random point of its first slice. */
@@ -261,7 +266,7 @@ export class HealthManager {
 
   /** Runs one batch of `level`: the contacts most overdue for it, at most 1/slices of its share of the table. */
   async runBatch(level: HealthLevel): Promise<void> {
-    const batch = this.#due(level);
+    const batch = this.#budget?.grant(level, () => this.#due(level)) ?? this.#due(level);
     await Promise.allSettled(batch.map((contact) => this.#track(contact, level)));
   }
 

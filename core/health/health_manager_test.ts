@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { NodeHost } from "../host.ts";
 import { type Contact, type KademliaNode, NodeId } from "../kademlia/mod.ts";
 import { decodeFrame, encodeResponse } from "../net/mod.ts";
+import { CheckBudget } from "./check_budget.ts";
 import { HealthManager } from "./health_manager.ts";
 import { type LivenessPolicy, livenessPolicyFor } from "./liveness_policy.ts";
 import { VirtualNet } from "../../tests/_virtual_time.ts";
@@ -379,4 +380,29 @@ Deno.test("HealthManager stops when disposed: its listeners are gone, and it nev
   assert.equal(node.liveness, liveness);
   assert.equal(node.events.rpcFailure.size, listeners);
   assert.equal(node.table.changes.size, tableListeners);
+});
+
+Deno.test("HealthManager with an empty budget sends no check; its batches take what the budget allows", async () => {
+  await using host = new NodeHost();
+  const nodes = await checkedNetwork(host, 5);
+  const a = nodes[0]!;
+  let now = 0;
+  const budget = new CheckBudget({ ratePerS: 1, burst: 2, nowMs: () => now });
+  // Every contact is due: the table's contacts were never checked and are not heard from within 1 ms.
+  const manager = new HealthManager(a, {
+    levels: ["fast"],
+    fast: { intervalS: 0.001, timeoutMs: 1000 },
+    slices: 1,
+    budget,
+  });
+  const checked = () => manager.stats.fast.checks;
+  await manager.runBatch("fast");
+  assert.equal(checked(), 2, "the burst pays for two checks of the four due");
+  await manager.runBatch("fast");
+  assert.equal(checked(), 2, "an empty budget skips the batch");
+  assert.equal(budget.refused, 2 + 1);
+  now += 1000;
+  await manager.runBatch("fast");
+  assert.equal(checked(), 3, "one second earns one check back");
+  await manager.stop();
 });

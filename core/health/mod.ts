@@ -5,6 +5,7 @@
  *
  * @module
  */
+export * from "./check_budget.ts";
 export * from "./checks.ts";
 export * from "./health_levels.ts";
 export * from "./health_manager.ts";

@@ -13,40 +13,11 @@ import { attachProtocolRole, keygenTrustFrom, type ProtocolRole } from "./protoc
 import type { PeerTrust } from "../../roles/keygen/mod.ts";
 import type { AuditLog } from "../audit/mod.ts";
 import pLimit from "p-limit";
+import { CheckBudget } from "../../core/health/mod.ts";
 import { JoinPacing } from "./join_pacing.ts";
 
-/** Where a node of a host process is in its life. */
-export type NodeState = "starting" | "joining" | "ready" | "failed" | "stopped";
-
-/** What a host process reports of one of its nodes. */
-export interface NodeStatus {
-  name: string;
-  role: string;
-  region: string;
-  state: NodeState;
-  id?: string;
-  address?: string;
-  error?: string;
-  /** The first bootstrap node that answered, and its tier. */
-  entry?: string;
-  entryTier?: string;
-  /** Where the node was admitted (a bootstrap node, or a fallback address). */
-  attachedTo?: string;
-  fallback?: boolean;
-  contacts: number;
-  /** Bootstrap nodes: admitted joiners and capacity. */
-  load?: number;
-  capacity?: number;
-  /** Milliseconds from the start request until the node was ready. */
-  readyMs?: number;
-  /** From the node's services: the network size it estimates and the Kademlia parameters it uses now. */
-  networkSize?: number;
-  parameters?: { alpha: number; k: number; timeoutMs: number; refreshIntervalS: number; adaptive: boolean };
-  /** Its contacts by health status. */
-  health?: Record<string, number>;
-  /** RPCs it sent and how many got no answer, and its smoothed round-trip time (once one was answered). */
-  rpc?: { requestsOut: number; timeouts: number; srttMs?: number };
-}
+export type { NodeState, NodeStatus } from "./node_status.ts";
+import type { NodeState, NodeStatus } from "./node_status.ts";
 
 /** Options of {@linkcode Fleet}. */
 export interface FleetOptions {
@@ -118,9 +89,16 @@ export class Fleet implements MetricsSource {
   readonly #pacing: JoinPacing;
   /** The nodes of this process stall together: their lookups of themselves after a stall take turns. */
   readonly #stallAnnouncements = pLimit(STALL_ANNOUNCEMENTS_AT_ONCE);
+  /** The health checks of this process's nodes share one budget: a crowded process checks less, not more. */
+  readonly #healthBudget: CheckBudget | undefined;
 
   constructor(options: FleetOptions) {
     this.#options = { concurrency: 32, heartbeatMs: 5000, attemptTimeoutMs: 2000, joinDeadlineMs: 120_000, ...options };
+    const rate = options.settings.host_health_check_rate;
+    // Held while nodes wait to start: the joins come first (health checks of a thousand nodes took the loop from them).
+    this.#healthBudget = rate > 0
+      ? new CheckBudget({ ratePerS: rate, held: () => this.#queue.length > 0 || this.#running > 0 })
+      : undefined;
     this.#pacing = new JoinPacing({ max: this.#options.concurrency, onRaise: () => this.#pump() });
     if (options.workerPorts) {
       this.#ports = new PortRegistry(options.workerPorts, {
@@ -218,7 +196,12 @@ export class Fleet implements MetricsSource {
       m.state !== "stopped" && (match.roles === undefined || match.roles.includes(m.spec.role)) &&
       (match.names === undefined || match.names.includes(m.spec.name))
     );
-    for (const member of chosen) this.#queue.splice(this.#queue.indexOf(member) >>> 0, 1);
+    const leaving = new Set(chosen);
+    const waiting = this.#queue.filter((member) => !leaving.has(member));
+    this.#queue.splice(0, this.#queue.length, ...waiting);
+    // Their health checks, refresh and other services stop first, all at once: a loaded process then has its loop
+    // for the leaves.
+    await Promise.all(chosen.map((member) => member.services?.stop()));
     await Promise.all(chosen.map((member) => this.#stopMember(member)));
     return chosen.length;
   }
@@ -268,7 +251,8 @@ export class Fleet implements MetricsSource {
       // A bootstrap node is ready once its parent has heard of it: the load balancer can hand it out.
       await member.bootstrap?.announceNow();
       if (signal.aborted) return;
-      member.services = attachRecordedServices(member.node, this.#options.settings, this.#options.metrics);
+      const { settings, metrics } = this.#options;
+      member.services = attachRecordedServices(member.node, settings, metrics, this.#healthBudget);
       this.#keygenTrust ??= keygenTrustFrom(this.#options.settings);
       member.protocol = await attachProtocolRole(member.node, {
         ...this.#options,

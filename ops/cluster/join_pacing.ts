@@ -68,8 +68,11 @@ export class JoinPacing implements Disposable {
     const sample = (expectedAt: number) => {
       this.#timer = setTimeout(() => {
         this.#timer = undefined;
-        this.observe(performance.now() - expectedAt);
+        const lagMs = performance.now() - expectedAt;
         if (busy()) sample(performance.now() + this.#sampleMs);
+        // After the next sample is scheduled: a raise starts more joins, whose watch() must find this one running
+        // (observing first forked a second sampler on every raise, and the samplers multiplied).
+        this.observe(lagMs);
       }, this.#sampleMs);
     };
     sample(performance.now() + this.#sampleMs);

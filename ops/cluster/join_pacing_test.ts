@@ -28,3 +28,18 @@ Deno.test("join pacing samples the real loop only while joins go on", async () =
   // Three samples of an idle loop, each keeping up (a loaded CI machine may lag one: at least one more).
   assert.ok(pacing.limit >= 2 && pacing.limit <= 7, `limit ${pacing.limit}`);
 });
+
+Deno.test("join pacing runs one sampler however often the limit is raised while joins go on", async () => {
+  let samples = 0;
+  const busy = () => {
+    samples++;
+    return true;
+  };
+  // As the fleet does: every raise starts more joins and watches again.
+  using pacing = new JoinPacing({ max: 1000, initial: 2, sampleMs: 10, onRaise: () => pacing.watch(busy) });
+  pacing.watch(busy);
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  // One sampler every 10 ms: at most 20 samples in 200 ms (fewer when the loop lags); samplers that forked on each
+  // raise would have taken hundreds.
+  assert.ok(samples <= 21, `${samples} samples`);
+});

@@ -11,6 +11,29 @@ function fakeClock() {
   return Object.assign(clock, { [Symbol.dispose]: () => handle.restore() });
 }
 
+/** `count` discovered workers on made-up ports. */
+function workerNodes(count: number, firstPort: number) {
+  return Array.from({ length: count }, (_, i) => ({
+    id: NodeId.fromValue(BigInt(i + 1)),
+    host: "127.0.0.1",
+    port: firstPort + i,
+    role: "worker",
+    capabilities: [],
+  }));
+}
+
+/** A messenger whose public-key probes time out for the ports `silent` names and succeed for the others. */
+function probingMessenger(silent: (port: number) => boolean): SealedMessenger {
+  return {
+    publicKey: (peer: { port: number }) =>
+      silent(peer.port) ? Promise.reject(new Error("timeout")) : Promise.resolve({
+        ...peer,
+        key: new Uint8Array(32),
+        identity: new Uint8Array(32),
+      }),
+  } as unknown as SealedMessenger;
+}
+
 Deno.test("DeadWorkers keeps a worker out for its quarantine, then lets it back", () => {
   using clock = fakeClock();
   const dead = new DeadWorkers({ quarantineMs: 60_000 });
@@ -47,22 +70,9 @@ Deno.test("DeadWorkers remembers a bounded number of workers, forgetting the lon
 
 Deno.test("WorkerPool leaves a worker that missed its probe out of sessions until its quarantine ends", async () => {
   using clock = fakeClock();
-  const nodes = Array.from({ length: 7 }, (_, i) => ({
-    id: NodeId.fromValue(BigInt(i + 1)),
-    host: "127.0.0.1",
-    port: 2000 + i,
-    role: "worker",
-    capabilities: [],
-  }));
+  const nodes = workerNodes(7, 2000);
   const silent = new Set([nodes[0]!.port]);
-  const messenger = {
-    publicKey: (peer: { port: number }) =>
-      silent.has(peer.port) ? Promise.reject(new Error("timeout")) : Promise.resolve({
-        ...peer,
-        key: new Uint8Array(32),
-        identity: new Uint8Array(32),
-      }),
-  } as unknown as SealedMessenger;
+  const messenger = probingMessenger((port) => silent.has(port));
   const dead = new DeadWorkers({ quarantineMs: 60_000 });
   const session = () =>
     new WorkerPool(dead, { discover: (count) => Promise.resolve(nodes.slice(0, count)), messenger });
@@ -81,23 +91,10 @@ Deno.test("WorkerPool leaves a worker that missed its probe out of sessions unti
 
 Deno.test("WorkerPool asks quarantined workers again when too few others are left, and releases those that answer", async () => {
   using _clock = fakeClock();
-  const nodes = Array.from({ length: 8 }, (_, i) => ({
-    id: NodeId.fromValue(BigInt(i + 1)),
-    host: "127.0.0.1",
-    port: 3000 + i,
-    role: "worker",
-    capabilities: [],
-  }));
+  const nodes = workerNodes(8, 3000);
   // Alice's own process stalls: every probe of hers times out, and every worker lands in quarantine.
   let stalled = true;
-  const messenger = {
-    publicKey: (peer: { port: number }) =>
-      stalled ? Promise.reject(new Error("timeout")) : Promise.resolve({
-        ...peer,
-        key: new Uint8Array(32),
-        identity: new Uint8Array(32),
-      }),
-  } as unknown as SealedMessenger;
+  const messenger = probingMessenger(() => stalled);
   const dead = new DeadWorkers({ quarantineMs: 60_000 });
   const session = () =>
     new WorkerPool(dead, {

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { CqkdMetrics } from "../../core/metrics/mod.ts";
 import { KeyStore } from "../keystore/mod.ts";
 import { feedSameKeys, startTwoKmes } from "./_test_kmes.ts";
-import { KeyPool, type KeyProducer } from "./key_pool.ts";
+import { KeyPool, type KeyProducer, parallelSessionsFor } from "./key_pool.ts";
 import { localSessionProducer } from "./local_producer.ts";
 
 /** A producer that stores keys of 256 bits on both sides after a short wait, and counts sessions in flight. */
@@ -161,4 +161,8 @@ Deno.test("localSessionProducer() stores each key on both sides or on neither wh
   await assert.rejects(producer.produce(1024, new AbortController().signal), /The key store is full/);
   assert.equal(alice.size, 2);
   assert.deepEqual(bob.ids(), alice.ids());
+});
+
+Deno.test("parallelSessionsFor: one session per 125 workers, at least 2 and at most 8", () => {
+  assert.deepEqual([10, 249, 250, 500, 999, 1000, 10_000].map(parallelSessionsFor), [2, 2, 2, 4, 7, 8, 8]);
 });
