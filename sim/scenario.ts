@@ -169,7 +169,17 @@ export async function runScenario(p: ScenarioParams): Promise<SimReport> {
     const cutS = writeS + 10;
     const healS = cutS + 60;
     world.scheduler.at(cutS * 1000, 0, () => world.network.partition((host) => host % 2));
+    // Values written on either side during the cut must be readable from both soon after the heal.
+    world.scheduler.at((cutS + 20) * 1000, 0, () => {
+      const workers = cluster.joined("worker");
+      for (let i = 0; i < (p.values ?? 100); i++) {
+        const key = cluster.randomId();
+        values.set(key.hex, `cut-${i}`);
+        cluster.act(cutS + 20, world.random.pick(workers), (node) => node.set(key, `cut-${i}`));
+      }
+    });
     probeAll("during", cutS + 30, false);
+    probeAll("healed+10", healS + 10, false);
     world.scheduler.at(healS * 1000, 0, () => world.network.heal());
     probeAll("healed+60", healS + 60, true);
     report = "healed+60";

@@ -9,6 +9,7 @@ import {
 } from "../net/mod.ts";
 import type { Contact } from "./contact.ts";
 import { Emitter } from "./emitter.ts";
+import { hearsayAdmission } from "./hearsay_admission.ts";
 import { LiveParameters } from "./live_parameters.ts";
 import { NodeId } from "./node_id.ts";
 import { registerKademliaRpcs } from "./protocol.ts";
@@ -115,7 +116,7 @@ export class KademliaNode {
       k: options.k ?? 20,
       now,
       ping: (contact) => this.ping(contact).then((id) => id.equals(contact.id), () => false),
-      ...(options.liveness ? { admitHearsay: (contact: Contact) => options.liveness!.admitHearsay(contact) } : {}),
+      ...(options.liveness ? { admitHearsay: hearsayAdmission(options.liveness, (c) => this.ping(c)) } : {}),
     });
     this.parameters = new LiveParameters(this.table, {
       alpha: options.alpha ?? 3,

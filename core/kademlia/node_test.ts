@@ -358,9 +358,15 @@ Deno.test("KademliaNode lookups skip the contacts the routing table refuses as h
   const refused = nodes[3]!;
   refusedIds.add(refused.id.hex);
   node.table.remove(refused.id);
+  const pingsBefore = refused.transport.stats.requestsIn;
   const found = await node.findNode(refused.id);
   assert.ok(!found.some((c) => c.id.equals(refused.id)), "never queried, so never among the answered");
-  assert.equal(node.table.get(refused.id), undefined);
+  // Named but refused, it is pinged instead (once per recheck window): alive, its answer brings it back.
+  await waitFor(() => node.table.get(refused.id) !== undefined, {
+    timeoutMs: 5000,
+    what: "the refused contact is back",
+  });
+  assert.ok(refused.transport.stats.requestsIn > pingsBefore, "the refused contact was asked directly");
 });
 
 Deno.test("KademliaNode with a blocked id in its table's deny list neither answers it nor learns of it", async () => {

@@ -5,6 +5,7 @@ import type { RecordStore, StoredRecord } from "./records.ts";
 import type { RoutingTable } from "./routing_table.ts";
 import type { StoredValue } from "./value.ts";
 import { runtime } from "../runtime/mod.ts";
+import { RecentKeys } from "./recent_keys.ts";
 
 /** What {@linkcode Replication} needs from the node it works for. */
 export interface ReplicationHost {
@@ -290,33 +291,5 @@ class StoreWindow {
 
   async settled(): Promise<void> {
     await Promise.all(this.#inFlight);
-  }
-}
-
-/** Keys added within a window, at most `max` remembered (the oldest is forgotten first); on the runtime clock, so the simulator replays it. */
-class RecentKeys {
-  readonly #windowMs: number;
-  readonly #max: number;
-  /** Key → when it was added, oldest first. */
-  readonly #addedAt = new Map<string, number>();
-
-  constructor(windowMs: number, max: number) {
-    this.#windowMs = windowMs;
-    this.#max = max;
-  }
-
-  has(key: string): boolean {
-    const at = this.#addedAt.get(key);
-    return at !== undefined && runtime.monotonic() - at < this.#windowMs;
-  }
-
-  add(key: string): void {
-    const now = runtime.monotonic();
-    this.#addedAt.delete(key);
-    for (const [oldest, at] of this.#addedAt) {
-      if (this.#addedAt.size < this.#max && now - at < this.#windowMs) break;
-      this.#addedAt.delete(oldest);
-    }
-    this.#addedAt.set(key, now);
   }
 }
