@@ -60,6 +60,11 @@ export class LivenessPolicy implements ContactLiveness {
     return !this.quarantined(contact);
   }
 
+  /** The contact at the address the checks reached it. */
+  checkedContact(contact: Contact): Contact | undefined {
+    return this.registry.get(contact.id)?.contact;
+  }
+
   /** A contact heard from within the fast interval that misses an answer is a suspect, not gone (yet). */
   keepSilent(_contact: Contact, lastSeenMs: number | undefined): boolean {
     return this.heardRecently(lastSeenMs);

@@ -25,6 +25,11 @@ export interface ContactLiveness {
    */
   keepSilent(contact: Contact, lastSeenMs: number | undefined): boolean;
   /**
+   * The contact as this node last checked it (its id at the address the checks reached), when it did: a contact
+   * refused as hearsay is asked again there, never at an address someone else named. Absent: never asked again.
+   */
+  checkedContact?(contact: Contact): Contact | undefined;
+  /**
    * A stall of this node's own process at least this long (its request timers fire that late) makes it look up its
    * own id: the neighbours whose checks dropped it while it could not answer take it back. Absent: never.
    */

@@ -352,7 +352,11 @@ Deno.test("KademliaNode.request() welcomes a contact that answers and keeps one 
 Deno.test("KademliaNode lookups skip the contacts the routing table refuses as hearsay", async () => {
   await using host = new NodeHost();
   const refusedIds = new Set<string>();
-  const liveness = { admitHearsay: (c: Contact) => !refusedIds.has(c.id.hex), keepSilent: () => false };
+  const liveness = {
+    admitHearsay: (c: Contact) => !refusedIds.has(c.id.hex),
+    keepSilent: () => false,
+    checkedContact: (c: Contact) => c,
+  };
   const nodes = await network(host, 6, (i) => i === 5 ? { liveness } : {});
   const node = nodes[5]!;
   const refused = nodes[3]!;
