@@ -65,6 +65,22 @@ function reserve(datagramBytes: number): number {
 }
 
 /**
+ * Copies key | context | `bytes` into the scratch area, with room for `bytes` to grow to `size`: the additional data
+ * (context, then the clear header at the start of `bytes`) is contiguous. @returns the heap and the offsets
+ */
+function stage(key: Uint8Array, context: Uint8Array, bytes: Uint8Array, size: number) {
+  const base = reserve(context.length + size);
+  const aad = base + KEY_BYTES;
+  const at = aad + context.length;
+  // HEAPU8 is read after reserving: a growing memory replaces it.
+  const heap = raw.HEAPU8;
+  heap.set(key, base);
+  heap.set(context, aad);
+  heap.set(bytes, at);
+  return { heap, base, aad, at };
+}
+
+/**
  * Seals `header` (authenticated, sent in clear; the nonce is its last 24 bytes, which this fills with random bytes)
  * followed by the concatenation of `parts` (encrypted). `context` is authenticated too but not sent: the receiver
  * must know it (its own node id), or the datagram does not open.
@@ -79,15 +95,7 @@ export function seal(
   let plainBytes = 0;
   for (const part of parts) plainBytes += part.length;
   const total = header.length + plainBytes + TAG_BYTES;
-  const base = reserve(context.length + total);
-  // Layout: key | context | header | body: the additional data (context | header) is contiguous.
-  const aad = base + KEY_BYTES;
-  const at = aad + context.length;
-  // HEAPU8 is read after reserving: a growing memory replaces it.
-  const heap = raw.HEAPU8;
-  heap.set(key, base);
-  heap.set(context, aad);
-  heap.set(header, at);
+  const { heap, base, aad, at } = stage(key, context, header, total);
   const nonce = at + header.length - NONCE_BYTES;
   runtime.randomBytes(heap.subarray(nonce, nonce + NONCE_BYTES));
   let offset = at + header.length;
@@ -112,13 +120,7 @@ export function open(
   key: Uint8Array,
   context: Uint8Array = NO_CONTEXT,
 ): Uint8Array | undefined {
-  const base = reserve(context.length + datagram.length);
-  const aad = base + KEY_BYTES;
-  const at = aad + context.length;
-  const heap = raw.HEAPU8;
-  heap.set(key, base);
-  heap.set(context, aad);
-  heap.set(datagram, at);
+  const { heap, base, aad, at } = stage(key, context, datagram, datagram.length);
   const body = at + headerBytes;
   const sealedBytes = datagram.length - headerBytes;
   const nonce = body - NONCE_BYTES;
